@@ -1,0 +1,325 @@
+//! Appointments: booking, the status machine, and the day's list.
+
+use std::fmt;
+use std::str::FromStr;
+
+use automerge::ROOT;
+use jiff::civil::{Date, Time};
+use jiff::{SignedDuration, Timestamp};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use crate::docs::{get_root_record, put_record, DocId};
+use crate::error::{CoreError, Result};
+use crate::ids::{AppointmentId, PatientId, StaffId};
+use crate::roles::Action;
+use crate::store::Writer;
+
+/// Where an appointment is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// Asked for online, waiting for the desk to confirm.
+    Requested,
+    /// Confirmed.
+    Booked,
+    /// The patient is in the waiting room.
+    Arrived,
+    /// With the doctor.
+    InExam,
+    /// Seen.
+    Done,
+    /// Called off (with a reason).
+    Cancelled,
+    /// Did not come.
+    NoShow,
+}
+
+impl Status {
+    /// The kebab-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Requested => "requested",
+            Status::Booked => "booked",
+            Status::Arrived => "arrived",
+            Status::InExam => "in-exam",
+            Status::Done => "done",
+            Status::Cancelled => "cancelled",
+            Status::NoShow => "no-show",
+        }
+    }
+
+    /// Whether `self → next` makes sense at a clinic desk.
+    pub fn can_become(self, next: Status) -> bool {
+        use Status::*;
+        matches!(
+            (self, next),
+            (Requested, Booked | Cancelled)
+                | (Booked, Arrived | Cancelled | NoShow)
+                | (Arrived, InExam | Cancelled)
+                | (InExam, Done)
+        )
+    }
+
+    /// Whether the appointment still holds its slot.
+    pub fn holds_slot(self) -> bool {
+        !matches!(self, Status::Cancelled | Status::NoShow)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Status {
+    type Err = CoreError;
+    fn from_str(s: &str) -> Result<Status> {
+        serde_json::from_value(serde_json::Value::String(s.trim().to_ascii_lowercase()))
+            .map_err(|_| CoreError::invalid("status", "unknown-status"))
+    }
+}
+
+/// A booking as stored in its doctor-day document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Appointment {
+    /// The id.
+    pub id: AppointmentId,
+    /// Who is coming.
+    pub patient_id: PatientId,
+    /// Whom they see.
+    pub doctor_id: StaffId,
+    /// Start, Unix seconds UTC.
+    pub starts_at: i64,
+    /// Length in minutes.
+    pub minutes: i64,
+    /// Visit type name ("examination", "follow-up"…).
+    pub visit_type: String,
+    /// Where it is now.
+    pub status: Status,
+    /// Why it was cancelled or missed.
+    pub reason: Option<String>,
+    /// "desk" or "portal".
+    pub source: String,
+    /// Unix seconds it was made.
+    pub created_at: i64,
+    /// Who made it (the server's id for portal requests).
+    pub created_by: String,
+}
+
+impl Appointment {
+    /// The document holding it.
+    pub fn doc_id(&self, time: &crate::time::ClinicTime) -> DocId {
+        DocId::appointments(
+            self.doctor_id,
+            time.local_date(Timestamp::from_second(self.starts_at).unwrap_or_default()),
+        )
+    }
+}
+
+/// What the desk gives to book.
+#[derive(Debug, Clone)]
+pub struct Booking {
+    /// The patient.
+    pub patient: PatientId,
+    /// The doctor's login.
+    pub doctor_login: String,
+    /// Clinic-local date.
+    pub date: Date,
+    /// Clinic-local start time.
+    pub time: Time,
+    /// Visit type name.
+    pub visit_type: String,
+}
+
+/// Books a slot; refuses a time the doctor already has taken.
+pub(crate) fn book(w: &mut Writer<'_>, booking: &Booking) -> Result<Appointment> {
+    w.allow(Action::Book)?;
+    let doctor = crate::staff::doctor(w, &booking.doctor_login)?;
+    crate::patients::get(w, booking.patient)?;
+    let visit_type = crate::settings::visit_type_named(w, &booking.visit_type)?;
+    let starts = w.ctx.time.instant(booking.date, booking.time)?;
+    let ends = starts + SignedDuration::from_mins(visit_type.minutes);
+    let clash: Option<i64> =
+        w.tx.query_row(
+            "SELECT starts_at FROM appointments
+             WHERE doctor_id = ?1 AND starts_at < ?3 AND ends_at > ?2
+               AND status NOT IN ('cancelled', 'no-show') LIMIT 1",
+            params![doctor.id.to_string(), starts.as_second(), ends.as_second()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(at) = clash {
+        return Err(CoreError::SlotTaken {
+            doctor: doctor.name,
+            at: w
+                .ctx
+                .time
+                .format(Timestamp::from_second(at).unwrap_or_default()),
+        });
+    }
+    let appointment = Appointment {
+        id: AppointmentId::new(),
+        patient_id: booking.patient,
+        doctor_id: doctor.id,
+        starts_at: starts.as_second(),
+        minutes: visit_type.minutes,
+        visit_type: visit_type.name,
+        status: Status::Booked,
+        reason: None,
+        source: "desk".into(),
+        created_at: w.now.as_second(),
+        created_by: w.session.login.clone(),
+    };
+    store(w, &appointment)?;
+    w.audit("book", appointment.id.to_string());
+    Ok(appointment)
+}
+
+pub(crate) fn store(w: &mut Writer<'_>, appointment: &Appointment) -> Result<()> {
+    let doc_id = appointment.doc_id(&w.ctx.time);
+    let key = appointment.id.to_string();
+    put_record(w.doc(&doc_id)?, &ROOT, &key, appointment, &[])?;
+    w.touch(&doc_id, &key)?;
+    Ok(())
+}
+
+/// Loads an appointment through the projection's pointer to its document.
+pub(crate) fn get(w: &mut Writer<'_>, id: AppointmentId) -> Result<Appointment> {
+    let doc_id: Option<String> =
+        w.tx.query_row(
+            "SELECT doc_id FROM appointments WHERE id = ?1",
+            [id.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let doc_id = DocId::parse(&doc_id.ok_or_else(|| CoreError::not_found("appointment", id))?)?;
+    get_root_record(w.doc(&doc_id)?, &id.to_string())?
+        .ok_or_else(|| CoreError::not_found("appointment", id))
+}
+
+/// Moves an appointment along; cancellations need a reason.
+pub(crate) fn set_status(
+    w: &mut Writer<'_>,
+    id: AppointmentId,
+    next: Status,
+    reason: Option<&str>,
+) -> Result<Appointment> {
+    w.allow(Action::Book)?;
+    let mut appointment = get(w, id)?;
+    if !appointment.status.can_become(next) {
+        return Err(CoreError::InvalidTransition {
+            from: appointment.status.to_string(),
+            to: next.to_string(),
+        });
+    }
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    if next == Status::Cancelled && reason.is_none() {
+        return Err(CoreError::invalid("reason", "cancel-needs-reason"));
+    }
+    appointment.status = next;
+    if let Some(r) = reason {
+        appointment.reason = Some(r.to_string());
+    }
+    store(w, &appointment)?;
+    w.audit(&format!("appointment-{next}"), id.to_string());
+    Ok(appointment)
+}
+
+/// A line of the day's list.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AppointmentRow {
+    /// The id.
+    pub id: AppointmentId,
+    /// Clinic-local "YYYY-MM-DD HH:MM".
+    pub at: String,
+    /// Length in minutes.
+    pub minutes: i64,
+    /// The patient.
+    pub patient_id: PatientId,
+    /// Patient's name.
+    pub patient: String,
+    /// Patient's phone.
+    pub phone: String,
+    /// Doctor's login.
+    pub doctor: String,
+    /// Visit type.
+    pub visit_type: String,
+    /// Status.
+    pub status: Status,
+    /// Reason for a cancellation or no-show.
+    pub reason: Option<String>,
+}
+
+/// The appointments of a clinic-local day, by time.
+pub(crate) fn list(
+    conn: &Connection,
+    time: &crate::time::ClinicTime,
+    date: Date,
+) -> Result<Vec<AppointmentRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT a.id, a.starts_at, a.ends_at, a.patient_id, COALESCE(p.name, '?'), COALESCE(p.phone, ''),
+                COALESCE(s.login, a.doctor_id), a.visit_type, a.status, a.reason
+         FROM appointments a
+         LEFT JOIN patients p ON p.id = a.patient_id
+         LEFT JOIN staff s ON s.id = a.doctor_id
+         WHERE a.local_date = ?1 ORDER BY a.starts_at, s.login",
+    )?;
+    let rows = stmt.query_map([date.to_string()], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, String>(5)?,
+            r.get::<_, String>(6)?,
+            r.get::<_, String>(7)?,
+            r.get::<_, String>(8)?,
+            r.get::<_, Option<String>>(9)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, starts, ends, patient_id, patient, phone, doctor, visit_type, status, reason) =
+            row?;
+        out.push(AppointmentRow {
+            id: id.parse()?,
+            at: time.format(Timestamp::from_second(starts).unwrap_or_default()),
+            minutes: (ends - starts) / 60,
+            patient_id: patient_id.parse()?,
+            patient,
+            phone,
+            doctor,
+            visit_type,
+            status: status.parse()?,
+            reason,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_sensible_status_changes_are_allowed() {
+        use Status::*;
+        assert!(Booked.can_become(Arrived));
+        assert!(Arrived.can_become(InExam));
+        assert!(InExam.can_become(Done));
+        assert!(Requested.can_become(Booked));
+        assert!(!Done.can_become(Booked));
+        assert!(!Cancelled.can_become(Arrived));
+        assert!(
+            !Booked.can_become(Done),
+            "a visit cannot finish before the patient arrives"
+        );
+        assert!(!NoShow.can_become(Arrived));
+        assert_eq!("in-exam".parse::<Status>().unwrap(), InExam);
+        assert_eq!("No-Show".parse::<Status>().unwrap(), NoShow);
+        assert!("later".parse::<Status>().is_err());
+    }
+}

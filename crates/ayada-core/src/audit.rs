@@ -1,0 +1,169 @@
+//! The tamper-evident audit log: who did what, when, from which machine, and whether it was
+//! allowed. Rows are append-only (triggers refuse UPDATE and DELETE) and chained by SHA-256;
+//! the newest hash is also kept in `meta`, so cutting rows off the end is detected too.
+
+use rusqlite::{params, OptionalExtension, Transaction};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::{CoreError, Result};
+
+const GENESIS: &str = "genesis";
+
+/// How an audited attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// It was done.
+    Ok,
+    /// The role may not do it.
+    Denied,
+    /// It was refused for another reason (a wrong password).
+    Failed,
+}
+
+impl Outcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Denied => "denied",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
+/// One thing to audit.
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    /// Login of the person (or "-" before anyone logged in).
+    pub actor: String,
+    /// What was attempted ("payment", "login", "cash-summary"...).
+    pub action: String,
+    /// What it concerned (an id, a date); never a secret.
+    pub subject: String,
+    /// How it ended.
+    pub outcome: Outcome,
+}
+
+/// A row as read back for display.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditRow {
+    /// Position in the log.
+    pub seq: i64,
+    /// Unix seconds, UTC.
+    pub at: i64,
+    /// The machine it happened on.
+    pub node: String,
+    /// Login of the person.
+    pub actor: String,
+    /// What was attempted.
+    pub action: String,
+    /// What it concerned.
+    pub subject: String,
+    /// "ok", "denied" or "failed".
+    pub outcome: String,
+}
+
+fn row_hash(prev: &str, at: i64, node: &str, e: (&str, &str, &str, &str)) -> String {
+    let mut h = Sha256::new();
+    // Length-prefix every field so that no two different rows hash the same bytes.
+    for part in [prev, &at.to_string(), node, e.0, e.1, e.2, e.3] {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+/// Appends one row, chained to the one before, inside the caller's transaction.
+pub(crate) fn append(tx: &Transaction<'_>, node: &str, at: i64, entry: &AuditEntry) -> Result<()> {
+    let prev: String = tx
+        .query_row("SELECT value FROM meta WHERE key = 'audit_head'", [], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .unwrap_or_else(|| GENESIS.to_string());
+    let outcome = entry.outcome.as_str();
+    let hash = row_hash(
+        &prev,
+        at,
+        node,
+        (&entry.actor, &entry.action, &entry.subject, outcome),
+    );
+    tx.execute(
+        "INSERT INTO audit (at, node, actor, action, subject, outcome, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            at,
+            node,
+            entry.actor,
+            entry.action,
+            entry.subject,
+            outcome,
+            prev,
+            hash
+        ],
+    )?;
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES ('audit_head', ?1)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [&hash],
+    )?;
+    Ok(())
+}
+
+/// Walks the whole log; returns how many rows it checked, or the first row that does not
+/// chain (an edited, inserted or deleted row, or a cut-off end).
+pub(crate) fn verify(conn: &rusqlite::Connection) -> Result<i64> {
+    let mut stmt = conn.prepare(
+        "SELECT seq, at, node, actor, action, subject, outcome, prev_hash, hash FROM audit ORDER BY seq",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut prev = GENESIS.to_string();
+    let mut count = 0;
+    let mut last_seq = 0;
+    while let Some(r) = rows.next()? {
+        let seq: i64 = r.get(0)?;
+        let at: i64 = r.get(1)?;
+        let fields: Vec<String> = (2..=8).map(|i| r.get(i)).collect::<rusqlite::Result<_>>()?;
+        let (node, actor, action, subject, outcome, stored_prev, stored_hash) = (
+            &fields[0], &fields[1], &fields[2], &fields[3], &fields[4], &fields[5], &fields[6],
+        );
+        let expected = row_hash(&prev, at, node, (actor, action, subject, outcome));
+        if *stored_prev != prev || *stored_hash != expected {
+            return Err(CoreError::AuditTampered { seq });
+        }
+        prev = expected;
+        count += 1;
+        last_seq = seq;
+    }
+    let head: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'audit_head'", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if head.unwrap_or_else(|| GENESIS.to_string()) != prev {
+        return Err(CoreError::AuditTampered { seq: last_seq + 1 });
+    }
+    Ok(count)
+}
+
+/// The newest `limit` rows, newest first.
+pub(crate) fn recent(conn: &rusqlite::Connection, limit: i64) -> Result<Vec<AuditRow>> {
+    let mut stmt = conn.prepare(
+        "SELECT seq, at, node, actor, action, subject, outcome FROM audit ORDER BY seq DESC LIMIT ?1",
+    )?;
+    let rows = stmt
+        .query_map([limit], |r| {
+            Ok(AuditRow {
+                seq: r.get(0)?,
+                at: r.get(1)?,
+                node: r.get(2)?,
+                actor: r.get(3)?,
+                action: r.get(4)?,
+                subject: r.get(5)?,
+                outcome: r.get(6)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}

@@ -1,0 +1,802 @@
+//! `Clinic`: one clinic's encrypted store on this machine, and every operation on it. Each
+//! operation takes the acting `Session`; the role check, the write and the audit row happen
+//! here, below any interface.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use jiff::civil::Date;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+
+use crate::appointments::{self, Appointment, AppointmentRow, Booking, Status};
+use crate::audit::{self, AuditEntry, AuditRow, Outcome};
+use crate::cashbook::{self, CashSummary, Entry, Method};
+use crate::error::{CoreError, Result};
+use crate::ids::{AppointmentId, ClinicId, EntryId, NodeId, PatientId, StaffId};
+use crate::keys::{self, KeySource};
+use crate::money::Money;
+use crate::patients::{self, NewPatient, Patient, PatientEdit, PatientHit};
+use crate::photos;
+use crate::projections;
+use crate::roles::{Action, Role, Session};
+use crate::schedules::{self, Hours, Schedule};
+use crate::settings::{self, ClinicSettings, Insurer, VisitType};
+use crate::shifts::{self, Shift, ShiftClosed};
+use crate::staff::{self, StaffMember};
+use crate::store::{self, Context, DocCache, Writer, DB_FILE};
+use crate::time::ClinicTime;
+use crate::visits::{self, Visit, VisitInput};
+
+/// What `init` needs to create a clinic.
+#[derive(Debug, Clone)]
+pub struct InitOptions {
+    /// The clinic's name.
+    pub clinic_name: String,
+    /// The owner's login.
+    pub owner_login: String,
+    /// The owner's display name.
+    pub owner_name: String,
+    /// The owner's password (hashed with Argon2id; never stored).
+    pub owner_password: String,
+    /// IANA zone (default Africa/Cairo).
+    pub time_zone: String,
+    /// ISO 4217 code (default EGP).
+    pub currency: String,
+}
+
+/// A patient's file as a screen shows it: details, bookings, and what the role may see of
+/// visits and payments.
+#[derive(Debug, Clone, Serialize)]
+pub struct PatientFile {
+    /// The patient's details.
+    pub patient: Patient,
+    /// Every booking, newest first.
+    pub appointments: Vec<AppointmentRow>,
+    /// Visits (doctors only).
+    pub visits: Option<Vec<Visit>>,
+    /// Payments and refunds (front desk and owner).
+    pub payments: Option<Vec<Entry>>,
+}
+
+/// One clinic on this machine.
+pub struct Clinic {
+    conn: Connection,
+    cache: DocCache,
+    ctx: Context,
+    dir: PathBuf,
+    clinic_id: ClinicId,
+}
+
+impl Clinic {
+    /// Creates a new clinic in `dir` (which must not hold one), with its owner, and logs the
+    /// owner in. On failure nothing is left behind.
+    pub fn init(
+        dir: &Path,
+        key_source: &KeySource,
+        options: &InitOptions,
+    ) -> Result<(Clinic, Session)> {
+        let db = dir.join(DB_FILE);
+        if db.exists() {
+            return Err(CoreError::ClinicExists {
+                dir: dir.display().to_string(),
+            });
+        }
+        let time = ClinicTime::new(&options.time_zone)?;
+        staff::hash_password(&options.owner_password)?;
+        fs::create_dir_all(dir)?;
+        let result = Self::create(dir, key_source, options, time);
+        if result.is_err() {
+            for file in [DB_FILE, "clinic.db-wal", "clinic.db-shm", "key.json"] {
+                let _ = fs::remove_file(dir.join(file));
+            }
+        }
+        result
+    }
+
+    fn create(
+        dir: &Path,
+        key_source: &KeySource,
+        options: &InitOptions,
+        time: ClinicTime,
+    ) -> Result<(Clinic, Session)> {
+        let clinic_id = ClinicId::new();
+        let node = NodeId::new();
+        let key = keys::create_key(dir, key_source, &format!("{clinic_id}/{node}"))?;
+        let conn = store::open_encrypted(&dir.join(DB_FILE), &key, true)?;
+        store::create_schema(&conn)?;
+        conn.execute_batch(&format!(
+            "INSERT INTO meta (key, value) VALUES ('clinic_id', '{clinic_id}'), ('node_id', '{node}'), ('time_zone', '{}');",
+            time.name().replace('\'', "")
+        ))?;
+        let mut clinic = Clinic {
+            conn,
+            cache: DocCache::default(),
+            ctx: Context { node, time },
+            dir: dir.to_path_buf(),
+            clinic_id,
+        };
+        let owner = Session {
+            staff_id: StaffId::new(),
+            login: staff::normalise_login(&options.owner_login)?,
+            name: if options.owner_name.trim().is_empty() {
+                options.owner_login.clone()
+            } else {
+                options.owner_name.trim().to_string()
+            },
+            role: Role::Owner,
+        };
+        let id = owner.staff_id;
+        clinic.write(&owner, |w| {
+            settings::put_settings(
+                w,
+                &ClinicSettings {
+                    clinic_id,
+                    name: options.clinic_name.trim().to_string(),
+                    address: String::new(),
+                    latitude_e6: None,
+                    longitude_e6: None,
+                    phones: Vec::new(),
+                    email: String::new(),
+                    time_zone: options.time_zone.clone(),
+                    currency: options.currency.trim().to_ascii_uppercase(),
+                },
+            )?;
+            staff::add(
+                w,
+                id,
+                &owner.name,
+                &owner.login,
+                Role::Owner,
+                &options.owner_password,
+                false,
+            )?;
+            settings::set_visit_type(w, "examination", Money::ZERO, Some(20))?;
+            settings::set_visit_type(w, "follow-up", Money::ZERO, Some(15))?;
+            w.audit("clinic-init", clinic_id.to_string());
+            Ok(())
+        })?;
+        Ok((clinic, owner))
+    }
+
+    /// Opens the clinic in `dir` with the key source it was created with. A wrong key is
+    /// `CoreError::WrongKey`; a folder with no clinic is `CoreError::NoClinic`.
+    pub fn open(dir: &Path, key_source: &KeySource) -> Result<Clinic> {
+        let db = dir.join(DB_FILE);
+        if !db.exists() {
+            return Err(CoreError::NoClinic {
+                dir: dir.display().to_string(),
+            });
+        }
+        let key = keys::load_key(dir, key_source)?;
+        let conn = store::open_encrypted(&db, &key, false)?;
+        let missing = |what: &str| CoreError::Document {
+            detail: format!("the database has no {what}"),
+        };
+        let node: NodeId = store::meta(&conn, "node_id")?
+            .ok_or_else(|| missing("node id"))?
+            .parse()?;
+        let clinic_id: ClinicId = store::meta(&conn, "clinic_id")?
+            .ok_or_else(|| missing("clinic id"))?
+            .parse()?;
+        let tz = store::meta(&conn, "time_zone")?.ok_or_else(|| missing("time zone"))?;
+        Ok(Clinic {
+            conn,
+            cache: DocCache::default(),
+            ctx: Context {
+                node,
+                time: ClinicTime::new(&tz)?,
+            },
+            dir: dir.to_path_buf(),
+            clinic_id,
+        })
+    }
+
+    /// The clinic's id.
+    pub fn id(&self) -> ClinicId {
+        self.clinic_id
+    }
+    /// This machine's node id.
+    pub fn node(&self) -> NodeId {
+        self.ctx.node
+    }
+    /// The clinic's clock.
+    pub fn time(&self) -> &ClinicTime {
+        &self.ctx.time
+    }
+    /// The data folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Runs `f` as one atomic write by `session`. A refusal for the role is itself audited
+    /// (in its own transaction, since the write is rolled back).
+    pub(crate) fn write<R>(
+        &mut self,
+        session: &Session,
+        f: impl FnOnce(&mut Writer<'_>) -> Result<R>,
+    ) -> Result<R> {
+        let result = (|| {
+            let mut w = Writer::new(&mut self.conn, &mut self.cache, session, &self.ctx)?;
+            let out = f(&mut w)?;
+            w.finish()?;
+            Ok(out)
+        })();
+        if let Err(CoreError::Forbidden { action, .. }) = &result {
+            self.audit_now(session.login(), action, "", Outcome::Denied)?;
+        }
+        result
+    }
+
+    /// Checks a read; a refusal is audited.
+    fn allow_read(&mut self, session: &Session, action: Action) -> Result<()> {
+        if let Err(err) = session.allow(action) {
+            self.audit_now(session.login(), action.id(), "", Outcome::Denied)?;
+            return Err(err);
+        }
+        Ok(())
+    }
+
+    fn audit_now(
+        &mut self,
+        actor: &str,
+        action: &str,
+        subject: &str,
+        outcome: Outcome,
+    ) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        let entry = AuditEntry {
+            actor: actor.to_string(),
+            action: action.to_string(),
+            subject: subject.to_string(),
+            outcome,
+        };
+        audit::append(
+            &tx,
+            &self.ctx.node.to_string(),
+            jiff::Timestamp::now().as_second(),
+            &entry,
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    // ---- staff and login ----
+
+    /// Checks a login and password against the clinic's accounts (offline); every attempt is
+    /// audited, the password never.
+    pub fn login(&mut self, login: &str, password: &str) -> Result<Session> {
+        let login = staff::normalise_login(login).map_err(|_| CoreError::LoginFailed)?;
+        let row: Option<(String, String, String, bool, String)> = self
+            .conn
+            .query_row(
+                "SELECT id, name, role, active, password_hash FROM staff WHERE login = ?1",
+                [&login],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .optional()?;
+        let Some((id, name, role, active, hash)) =
+            row.filter(|r| staff::verify_password(password, &r.4))
+        else {
+            self.audit_now(&login, "login", "", Outcome::Failed)?;
+            return Err(CoreError::LoginFailed);
+        };
+        let _ = hash;
+        if !active {
+            self.audit_now(&login, "login", "inactive", Outcome::Failed)?;
+            return Err(CoreError::AccountInactive { login });
+        }
+        self.audit_now(&login, "login", "", Outcome::Ok)?;
+        Ok(Session {
+            staff_id: id.parse()?,
+            login,
+            name,
+            role: role.parse()?,
+        })
+    }
+
+    /// The names on the login screen: active accounts, no hashes.
+    pub fn login_names(&self) -> Result<Vec<StaffMember>> {
+        self.staff_rows("WHERE active = 1")
+    }
+
+    fn staff_rows(&self, filter: &str) -> Result<Vec<StaffMember>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT id, name, login, role, active FROM staff {filter} ORDER BY name"
+        ))?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get::<_, String>(3)?,
+                r.get(4)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (id, name, login, role, active) = row?;
+            Ok(StaffMember {
+                id: id.parse()?,
+                name,
+                login,
+                role: role.parse()?,
+                active,
+            })
+        })
+        .collect()
+    }
+
+    /// Every account (owner).
+    pub fn staff(&mut self, session: &Session) -> Result<Vec<StaffMember>> {
+        self.allow_read(session, Action::ManageStaff)?;
+        self.staff_rows("")
+    }
+
+    /// Adds a staff account (owner).
+    pub fn add_staff(
+        &mut self,
+        session: &Session,
+        name: &str,
+        login: &str,
+        role: Role,
+        password: &str,
+    ) -> Result<StaffMember> {
+        self.write(session, |w| {
+            staff::add(w, StaffId::new(), name, login, role, password, true)
+        })
+        .map(|s| StaffMember::from(&s))
+    }
+
+    /// Deactivates or re-activates an account (owner).
+    pub fn set_staff_active(
+        &mut self,
+        session: &Session,
+        login: &str,
+        active: bool,
+    ) -> Result<StaffMember> {
+        self.write(session, |w| staff::set_active(w, login, active))
+            .map(|s| StaffMember::from(&s))
+    }
+
+    /// Changes a password (the owner's for anyone; anyone's for themselves).
+    pub fn set_password(&mut self, session: &Session, login: &str, password: &str) -> Result<()> {
+        self.write(session, |w| staff::set_password(w, login, password))
+    }
+
+    // ---- settings ----
+
+    /// The clinic's details.
+    pub fn settings(&mut self, session: &Session) -> Result<ClinicSettings> {
+        self.write(session, settings::settings)
+    }
+
+    /// Changes the clinic's details (owner). The time zone is fixed at creation.
+    pub fn update_settings(
+        &mut self,
+        session: &Session,
+        new: &ClinicSettings,
+    ) -> Result<ClinicSettings> {
+        self.write(session, |w| {
+            w.allow(Action::ManageSettings)?;
+            let old = settings::settings(w)?;
+            let mut new = new.clone();
+            new.clinic_id = old.clinic_id;
+            new.time_zone = old.time_zone;
+            new.phones = new
+                .phones
+                .iter()
+                .map(|p| crate::phones::Phone::parse(p).map(|p| p.to_string()))
+                .collect::<Result<_>>()?;
+            settings::put_settings(w, &new)?;
+            w.audit("settings-update", "");
+            Ok(new)
+        })
+    }
+
+    /// Creates or re-prices a visit type (owner).
+    pub fn set_visit_type(
+        &mut self,
+        session: &Session,
+        name: &str,
+        price: Money,
+        minutes: Option<i64>,
+    ) -> Result<VisitType> {
+        self.write(session, |w| {
+            settings::set_visit_type(w, name, price, minutes)
+        })
+    }
+
+    /// The active visit types with prices.
+    pub fn visit_types(&mut self, session: &Session) -> Result<Vec<VisitType>> {
+        self.allow_read(session, Action::ReadFrontDesk)?;
+        let mut stmt = self.conn.prepare("SELECT id, name, price, minutes, active FROM visit_types WHERE active = 1 ORDER BY name")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (id, name, price, minutes, active) = row?;
+            Ok(VisitType {
+                id: id.parse()?,
+                name,
+                price: Money(price),
+                minutes,
+                active,
+            })
+        })
+        .collect()
+    }
+
+    /// Adds an insurance provider (owner).
+    pub fn add_insurer(&mut self, session: &Session, name: &str) -> Result<Insurer> {
+        self.write(session, |w| settings::add_insurer(w, name))
+    }
+
+    // ---- schedules ----
+
+    fn doctor_id(&self, login: &str) -> Result<StaffId> {
+        let login = staff::normalise_login(login)?;
+        let id: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT id FROM staff WHERE login = ?1 AND role = 'doctor' AND active = 1",
+                [&login],
+                |r| r.get(0),
+            )
+            .optional()?;
+        id.ok_or_else(|| CoreError::not_found("doctor", &login))?
+            .parse()
+    }
+
+    /// Sets a doctor's weekly schedule (owner).
+    pub fn set_schedule(
+        &mut self,
+        session: &Session,
+        doctor: &str,
+        days: Vec<String>,
+        hours: Vec<Hours>,
+        slot_minutes: i64,
+    ) -> Result<Schedule> {
+        self.allow_read(session, Action::ManageSettings)?;
+        let doctor = self.doctor_id(doctor)?;
+        self.write(session, |w| {
+            schedules::set(w, doctor, days, hours, slot_minutes)
+        })
+    }
+
+    /// Gives a doctor other hours on a date; no hours is a day off (owner).
+    pub fn set_schedule_exception(
+        &mut self,
+        session: &Session,
+        doctor: &str,
+        date: Date,
+        hours: Vec<Hours>,
+    ) -> Result<Schedule> {
+        self.allow_read(session, Action::ManageSettings)?;
+        let doctor = self.doctor_id(doctor)?;
+        self.write(session, |w| {
+            schedules::set_exception(w, doctor, date, hours)
+        })
+    }
+
+    /// A doctor's free slots on a date, clinic-local "HH:MM".
+    pub fn free_slots(
+        &mut self,
+        session: &Session,
+        doctor: &str,
+        date: Date,
+    ) -> Result<Vec<String>> {
+        self.allow_read(session, Action::ReadFrontDesk)?;
+        let doctor = self.doctor_id(doctor)?;
+        let Some(schedule) = schedules::load(&self.conn, doctor)? else {
+            return Ok(Vec::new());
+        };
+        let (start, end) = self.ctx.time.day_bounds(date)?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT starts_at, ends_at FROM appointments WHERE doctor_id = ?1 AND starts_at < ?3 AND ends_at > ?2
+             AND status NOT IN ('cancelled', 'no-show')",
+        )?;
+        let busy = stmt
+            .query_map(
+                params![doctor.to_string(), start.as_second(), end.as_second()],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+            )?
+            .map(|r| {
+                let (a, b) = r?;
+                Ok((
+                    jiff::Timestamp::from_second(a).unwrap_or_default(),
+                    jiff::Timestamp::from_second(b).unwrap_or_default(),
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let slots = schedules::free_slots(&schedule, &self.ctx.time, date, &busy)?;
+        Ok(slots
+            .into_iter()
+            .map(|t| self.ctx.time.local(t).strftime("%H:%M").to_string())
+            .collect())
+    }
+
+    // ---- patients ----
+
+    /// Registers a patient.
+    pub fn add_patient(&mut self, session: &Session, new: &NewPatient) -> Result<Patient> {
+        self.write(session, |w| patients::add(w, new))
+    }
+
+    /// Edits a patient's details.
+    pub fn update_patient(
+        &mut self,
+        session: &Session,
+        id: PatientId,
+        edit: &PatientEdit,
+    ) -> Result<Patient> {
+        self.write(session, |w| patients::update(w, id, edit))
+    }
+
+    /// As-you-type search over names (Arabic variants folded) and phone numbers.
+    pub fn search_patients(
+        &mut self,
+        session: &Session,
+        query: &str,
+        limit: usize,
+    ) -> Result<Vec<PatientHit>> {
+        self.allow_read(session, Action::ReadFrontDesk)?;
+        patients::search(&self.conn, query, limit)
+    }
+
+    /// A patient's file, with what the role may see.
+    pub fn patient_file(&mut self, session: &Session, id: PatientId) -> Result<PatientFile> {
+        self.allow_read(session, Action::ReadFrontDesk)?;
+        let patient = self.write(session, |w| patients::get(w, id))?;
+        let ids: Vec<String> = self
+            .conn
+            .prepare("SELECT DISTINCT local_date FROM appointments WHERE patient_id = ?1 ORDER BY local_date DESC")?
+            .query_map([id.to_string()], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut appointments = Vec::new();
+        for date in ids {
+            let date: Date = date.parse().map_err(|_| CoreError::Document {
+                detail: "bad date".into(),
+            })?;
+            appointments.extend(
+                appointments::list(&self.conn, &self.ctx.time, date)?
+                    .into_iter()
+                    .filter(|a| a.patient_id == id),
+            );
+        }
+        let visits = if session.allow(Action::ReadClinical).is_ok() {
+            Some(self.visits_of(session, id)?)
+        } else {
+            None
+        };
+        let payments = if session.allow(Action::TakePayment).is_ok()
+            || session.allow(Action::ReadMoney).is_ok()
+        {
+            Some(self.entries_where("patient_id = ?1", &id.to_string())?)
+        } else {
+            None
+        };
+        Ok(PatientFile {
+            patient,
+            appointments,
+            visits,
+            payments,
+        })
+    }
+
+    fn visits_of(&mut self, session: &Session, patient: PatientId) -> Result<Vec<Visit>> {
+        let rows: Vec<(String, String)> = self
+            .conn
+            .prepare(
+                "SELECT doc_id, id FROM visits WHERE patient_id = ?1 ORDER BY recorded_at DESC",
+            )?
+            .query_map([patient.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        self.write(session, |w| {
+            rows.iter()
+                .filter_map(|(doc, id)| {
+                    crate::docs::DocId::parse(doc)
+                        .and_then(|d| crate::docs::get_root_record(w.doc(&d)?, id))
+                        .transpose()
+                })
+                .collect()
+        })
+    }
+
+    fn entries_where(&self, filter: &str, value: &str) -> Result<Vec<Entry>> {
+        let rows: Vec<(String, String)> = self
+            .conn
+            .prepare(&format!(
+                "SELECT doc_id, id FROM cash_entries WHERE {filter} ORDER BY at DESC"
+            ))?
+            .query_map([value], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut out = Vec::new();
+        for (doc, id) in rows {
+            let doc =
+                store::load_doc(&self.conn, &crate::docs::DocId::parse(&doc)?)?.unwrap_or_default();
+            if let Some(e) = crate::docs::get_root_record(&doc, &id)? {
+                out.push(e);
+            }
+        }
+        Ok(out)
+    }
+
+    // ---- appointments ----
+
+    /// Books a slot.
+    pub fn book(&mut self, session: &Session, booking: &Booking) -> Result<Appointment> {
+        self.write(session, |w| appointments::book(w, booking))
+    }
+
+    /// Moves an appointment along its statuses.
+    pub fn set_appointment_status(
+        &mut self,
+        session: &Session,
+        id: AppointmentId,
+        status: Status,
+        reason: Option<&str>,
+    ) -> Result<Appointment> {
+        self.write(session, |w| appointments::set_status(w, id, status, reason))
+    }
+
+    /// A clinic-local day's appointments.
+    pub fn appointments(&mut self, session: &Session, date: Date) -> Result<Vec<AppointmentRow>> {
+        self.allow_read(session, Action::ReadFrontDesk)?;
+        appointments::list(&self.conn, &self.ctx.time, date)
+    }
+
+    // ---- visits ----
+
+    /// Records the visit of an appointment (doctors).
+    pub fn record_visit(
+        &mut self,
+        session: &Session,
+        appointment: AppointmentId,
+        input: &VisitInput,
+    ) -> Result<Visit> {
+        self.write(session, |w| visits::record(w, appointment, input))
+    }
+
+    /// A stored photo, full size or thumbnail (doctors).
+    pub fn photo(&mut self, session: &Session, sha256: &str, thumbnail: bool) -> Result<Vec<u8>> {
+        self.allow_read(session, Action::ReadClinical)?;
+        photos::load(&self.conn, sha256, thumbnail)
+    }
+
+    // ---- money ----
+
+    /// Takes a payment for an appointment.
+    pub fn pay(
+        &mut self,
+        session: &Session,
+        appointment: AppointmentId,
+        amount: Money,
+        method: Method,
+        insurer: Option<&str>,
+    ) -> Result<Entry> {
+        self.write(session, |w| {
+            cashbook::pay(w, appointment, amount, method, insurer)
+        })
+    }
+
+    /// Refunds (part of) a payment.
+    pub fn refund(
+        &mut self,
+        session: &Session,
+        payment: EntryId,
+        amount: Money,
+        reason: &str,
+    ) -> Result<Entry> {
+        self.write(session, |w| cashbook::refund(w, payment, amount, reason))
+    }
+
+    /// Records an expense from the drawer.
+    pub fn add_expense(
+        &mut self,
+        session: &Session,
+        amount: Money,
+        category: &str,
+        note: &str,
+    ) -> Result<Entry> {
+        self.write(session, |w| cashbook::expense(w, amount, category, note))
+    }
+
+    /// Opens this machine's shift.
+    pub fn open_shift(&mut self, session: &Session, float: Money) -> Result<Shift> {
+        self.write(session, |w| shifts::open(w, float))
+    }
+
+    /// Closes this machine's shift with the counted cash.
+    pub fn close_shift(
+        &mut self,
+        session: &Session,
+        counted: Money,
+        note: &str,
+    ) -> Result<ShiftClosed> {
+        self.write(session, |w| shifts::close(w, counted, note))
+    }
+
+    /// A clinic-local day's totals (owner).
+    pub fn cash_summary(&mut self, session: &Session, date: Date) -> Result<CashSummary> {
+        self.allow_read(session, Action::ReadMoney)?;
+        cashbook::summary(&self.conn, date)
+    }
+
+    /// The entries of a day (owner): the expense list and every payment.
+    pub fn cash_entries(&mut self, session: &Session, date: Date) -> Result<Vec<Entry>> {
+        self.allow_read(session, Action::ReadMoney)?;
+        self.entries_where("local_date = ?1", &date.to_string())
+    }
+
+    // ---- bulk, audit, projections ----
+
+    /// Imports patients from CSV (see `import`).
+    pub fn import_patients(
+        &mut self,
+        session: &Session,
+        csv: &[u8],
+        options: crate::import::ImportOptions,
+    ) -> Result<crate::import::ImportReport> {
+        self.allow_read(session, Action::ImportPatients)?;
+        crate::import::run(self, session, csv, options)
+    }
+
+    pub(crate) fn write_as<R>(
+        &mut self,
+        session: &Session,
+        f: impl FnOnce(&mut Writer<'_>) -> Result<R>,
+    ) -> Result<R> {
+        self.write(session, f)
+    }
+
+    /// Verifies the audit chain (owner); returns how many rows were checked.
+    pub fn verify_audit(&mut self, session: &Session) -> Result<i64> {
+        self.allow_read(session, Action::ReadAudit)?;
+        audit::verify(&self.conn)
+    }
+
+    /// The newest audit rows (owner).
+    pub fn audit_log(&mut self, session: &Session, limit: i64) -> Result<Vec<AuditRow>> {
+        self.allow_read(session, Action::ReadAudit)?;
+        audit::recent(&self.conn, limit)
+    }
+
+    /// Rebuilds every projection from the documents; returns how many documents it read.
+    pub fn rebuild_projections(&mut self) -> Result<usize> {
+        self.cache.clear();
+        projections::rebuild(&mut self.conn, &self.ctx.time)
+    }
+
+    /// Every projection row as text, for comparing machines or a rebuild with the live rows.
+    pub fn projection_snapshot(&self) -> Result<Vec<String>> {
+        projections::snapshot(&self.conn)
+    }
+
+    /// How many changes this machine's log holds.
+    pub fn change_count(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM changes", [], |r| r.get(0))?)
+    }
+
+    /// Fills the clinic with generated data (owner); see `demo`.
+    pub fn generate_demo(
+        &mut self,
+        session: &Session,
+        options: &crate::demo::DemoOptions,
+    ) -> Result<crate::demo::DemoReport> {
+        self.allow_read(session, Action::GenerateDemo)?;
+        crate::demo::generate(self, session, options)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+}

@@ -1,0 +1,179 @@
+//! Person-facing messages in Arabic and English, through Fluent.
+//!
+//! The catalogues live in `locales/*.ftl` and are compiled into the crate, so a machine
+//! with no network and no files beside the binary still speaks both languages.
+
+use fluent_bundle::{FluentArgs, FluentBundle, FluentResource};
+use serde::{Deserialize, Serialize};
+
+use crate::error::CoreError;
+
+const EN: &str = include_str!("../locales/en.ftl");
+const AR: &str = include_str!("../locales/ar.ftl");
+
+/// A language a person can read Ayada in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    /// English, left to right.
+    #[default]
+    En,
+    /// Arabic, right to left.
+    Ar,
+}
+
+impl Lang {
+    /// Reads "ar", "ar_EG.UTF-8", "en-US"... into a language; anything else is English.
+    pub fn from_tag(tag: &str) -> Lang {
+        if tag.trim().to_ascii_lowercase().starts_with("ar") {
+            Lang::Ar
+        } else {
+            Lang::En
+        }
+    }
+}
+
+fn bundle(lang: Lang) -> FluentBundle<FluentResource> {
+    let (tag, source) = match lang {
+        Lang::En => ("en-US", EN),
+        Lang::Ar => ("ar-EG", AR),
+    };
+    let langid: unic_langid::LanguageIdentifier = tag.parse().expect("static language tag");
+    let mut bundle = FluentBundle::new(vec![langid]);
+    // Isolation marks help Arabic sentences that embed Latin values, and only clutter English.
+    bundle.set_use_isolating(lang == Lang::Ar);
+    let resource =
+        FluentResource::try_new(source.to_string()).unwrap_or_else(|(partial, _)| partial);
+    bundle
+        .add_resource(resource)
+        .expect("message ids are unique within a catalogue");
+    bundle
+}
+
+/// Formats message `id` with `args` in `lang`; an unknown id comes back as the id itself.
+pub fn message(lang: Lang, id: &str, args: &[(&str, String)]) -> String {
+    let bundle = bundle(lang);
+    let Some(pattern) = bundle.get_message(id).and_then(|m| m.value()) else {
+        return id.to_string();
+    };
+    let mut fluent_args = FluentArgs::new();
+    for (name, value) in args {
+        fluent_args.set(*name, value.clone());
+    }
+    let mut errors = Vec::new();
+    bundle
+        .format_pattern(pattern, Some(&fluent_args), &mut errors)
+        .into_owned()
+}
+
+/// The word for `key` of a family (`role`, `action`, `what`, `field`, `reason`): looks up
+/// `family-key` and falls back to `key` itself, so free text passes through unchanged.
+pub fn term(lang: Lang, family: &str, key: &str) -> String {
+    let id = format!("{family}-{key}");
+    let text = message(lang, &id, &[]);
+    if text == id {
+        key.to_string()
+    } else {
+        text
+    }
+}
+
+/// The person-facing sentence for an error.
+pub fn error_message(lang: Lang, err: &CoreError) -> String {
+    use CoreError::*;
+    let role = |r: &str| term(lang, "role", r);
+    let args: Vec<(&str, String)> = match err {
+        WrongKey | LoginFailed | NoOpenShift | ShiftAlreadyOpen => vec![],
+        NoClinic { dir } | ClinicExists { dir } => vec![("dir", dir.clone())],
+        KeyringUnavailable { detail } | Storage { detail } | Document { detail } => {
+            vec![("detail", detail.clone())]
+        }
+        BadKeyFile { path, reason } => vec![("path", path.clone()), ("reason", reason.clone())],
+        KeySourceMismatch { expected, given } => {
+            vec![("expected", expected.clone()), ("given", given.clone())]
+        }
+        AccountInactive { login } => vec![("login", login.clone())],
+        Forbidden { action, role: r } => {
+            vec![("action", term(lang, "action", action)), ("role", role(r))]
+        }
+        NotFound { what, id } => vec![("what", term(lang, "what", what)), ("id", id.clone())],
+        Invalid { field, reason } => vec![
+            ("field", term(lang, "field", field)),
+            ("reason", term(lang, "reason", reason)),
+        ],
+        InvalidMoney { input } | InvalidPhone { input } => vec![("input", input.clone())],
+        VitalOutOfRange {
+            vital,
+            value,
+            min,
+            max,
+        } => vec![
+            ("vital", vital.clone()),
+            ("value", value.clone()),
+            ("min", min.clone()),
+            ("max", max.clone()),
+        ],
+        InvalidTransition { from, to } => vec![("from", from.clone()), ("to", to.clone())],
+        SlotTaken { doctor, at } => vec![("doctor", doctor.clone()), ("at", at.clone())],
+        Duplicate { what, value } => {
+            vec![("what", term(lang, "what", what)), ("value", value.clone())]
+        }
+        BadImage { reason } => vec![("reason", term(lang, "reason", reason))],
+        ImageTooLarge { limit } => vec![("limit", limit.clone())],
+        ImportRejected { bad_lines } => vec![("bad_lines", bad_lines.to_string())],
+        AuditTampered { seq } => vec![("seq", seq.to_string())],
+    };
+    message(lang, err.code(), &args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_code_has_a_message_in_both_languages() {
+        let samples = [
+            CoreError::WrongKey,
+            CoreError::LoginFailed,
+            CoreError::NoOpenShift,
+            CoreError::InvalidMoney {
+                input: "1.234".into(),
+            },
+            CoreError::Forbidden {
+                action: "read-money".into(),
+                role: "receptionist".into(),
+            },
+        ];
+        for err in samples {
+            for lang in [Lang::En, Lang::Ar] {
+                let text = err.message(lang);
+                assert_ne!(text, err.code(), "{lang:?} lacks {}", err.code());
+            }
+        }
+        let ar = CoreError::WrongKey.message(Lang::Ar);
+        assert!(ar.contains("المفتاح"), "{ar}");
+        let forbidden = CoreError::Forbidden {
+            action: "read-money".into(),
+            role: "receptionist".into(),
+        };
+        assert_eq!(
+            forbidden.to_string(),
+            "A receptionist may not read the money (cash totals, reports, revenue). Ask the clinic owner if you need this."
+        );
+        assert!(forbidden.message(Lang::Ar).contains("موظف الاستقبال"));
+    }
+
+    #[test]
+    fn both_catalogues_define_the_same_messages() {
+        let ids = |src: &str| -> Vec<String> {
+            let mut v: Vec<String> = src
+                .lines()
+                .filter(|l| !l.starts_with('#') && l.contains(" = "))
+                .map(|l| l.split(" = ").next().unwrap_or_default().trim().to_string())
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(ids(EN), ids(AR));
+    }
+}

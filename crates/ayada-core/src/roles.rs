@@ -1,0 +1,188 @@
+//! Who may do what. Every ayada-core operation asks `Session::allow` before it touches
+//! anything, so no interface (desktop, CLI, server) can forget a check.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{CoreError, Result};
+use crate::ids::StaffId;
+
+/// A staff member's role in the clinic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Runs the clinic: staff, prices, money.
+    Owner,
+    /// Examines patients and writes clinical records.
+    Doctor,
+    /// Front desk: patients, bookings, payments, expenses, shifts.
+    Receptionist,
+}
+
+impl Role {
+    /// The lower-case name used in files and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Doctor => "doctor",
+            Role::Receptionist => "receptionist",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = CoreError;
+    fn from_str(s: &str) -> Result<Role> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "owner" => Ok(Role::Owner),
+            "doctor" => Ok(Role::Doctor),
+            "receptionist" => Ok(Role::Receptionist),
+            _ => Err(CoreError::invalid("role", "unknown-role")),
+        }
+    }
+}
+
+/// Something a person may or may not be allowed to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Add, change or deactivate staff accounts.
+    ManageStaff,
+    /// Change clinic details, visit types, prices, insurers, schedules.
+    ManageSettings,
+    /// Look up patients and their contact details, appointments, schedules.
+    ReadFrontDesk,
+    /// Register or edit patients.
+    WritePatients,
+    /// Book, check in, cancel.
+    Book,
+    /// Read vitals, diagnoses, notes and photos.
+    ReadClinical,
+    /// Write vitals, diagnoses, notes and photos.
+    WriteClinical,
+    /// Record payments and refunds.
+    TakePayment,
+    /// Record expenses paid from the drawer.
+    RecordExpense,
+    /// Open and close the cash-drawer shift.
+    RunShift,
+    /// Read cash totals, reports, revenue and expense lists.
+    ReadMoney,
+    /// Bulk-import patients.
+    ImportPatients,
+    /// Verify the audit log and read it.
+    ReadAudit,
+    /// Fill the clinic with generated demo data.
+    GenerateDemo,
+}
+
+impl Action {
+    /// The id of its description in the message catalogues (`action-…`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Action::ManageStaff => "manage-staff",
+            Action::ManageSettings => "manage-settings",
+            Action::ReadFrontDesk => "read-front-desk",
+            Action::WritePatients => "write-patients",
+            Action::Book => "book",
+            Action::ReadClinical => "read-clinical",
+            Action::WriteClinical => "write-clinical",
+            Action::TakePayment => "take-payment",
+            Action::RecordExpense => "record-expense",
+            Action::RunShift => "run-shift",
+            Action::ReadMoney => "read-money",
+            Action::ImportPatients => "import-patients",
+            Action::ReadAudit => "read-audit",
+            Action::GenerateDemo => "generate-demo",
+        }
+    }
+}
+
+/// The permission matrix. Reading money is the owner's alone; clinical records are the
+/// doctors'; the front desk records money but cannot read totals back.
+pub fn allowed(role: Role, action: Action) -> bool {
+    use Action::*;
+    match role {
+        Role::Owner => !matches!(action, WriteClinical | ReadClinical),
+        Role::Doctor => matches!(
+            action,
+            ReadFrontDesk | WritePatients | Book | ReadClinical | WriteClinical
+        ),
+        Role::Receptionist => matches!(
+            action,
+            ReadFrontDesk
+                | WritePatients
+                | Book
+                | TakePayment
+                | RecordExpense
+                | RunShift
+                | ImportPatients
+        ),
+    }
+}
+
+/// A logged-in staff member. Only `Clinic::login` (or `init`) makes one, so holding a
+/// session proves the password was checked.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub(crate) staff_id: StaffId,
+    pub(crate) login: String,
+    pub(crate) name: String,
+    pub(crate) role: Role,
+}
+
+impl Session {
+    /// The staff member's id.
+    pub fn staff_id(&self) -> StaffId {
+        self.staff_id
+    }
+    /// Their login.
+    pub fn login(&self) -> &str {
+        &self.login
+    }
+    /// Their display name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// Their role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// Refuses an action this role may not take.
+    pub fn allow(&self, action: Action) -> Result<()> {
+        if allowed(self.role, action) {
+            Ok(())
+        } else {
+            Err(CoreError::Forbidden {
+                action: action.id().to_string(),
+                role: self.role.as_str().to_string(),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_owner_reads_money_and_only_doctors_write_clinical_records() {
+        assert!(allowed(Role::Owner, Action::ReadMoney));
+        assert!(!allowed(Role::Receptionist, Action::ReadMoney));
+        assert!(!allowed(Role::Doctor, Action::ReadMoney));
+        assert!(allowed(Role::Receptionist, Action::TakePayment));
+        assert!(allowed(Role::Doctor, Action::WriteClinical));
+        assert!(!allowed(Role::Receptionist, Action::WriteClinical));
+        assert!(!allowed(Role::Receptionist, Action::ReadClinical));
+        assert!(!allowed(Role::Receptionist, Action::ManageStaff));
+        assert!(!allowed(Role::Doctor, Action::ManageSettings));
+    }
+}

@@ -1,0 +1,214 @@
+//! The clinic's own details, visit types with their prices, and insurance providers. All
+//! live in the clinic document; changing them is the owner's.
+
+use automerge::ROOT;
+use serde::{Deserialize, Serialize};
+
+use crate::docs::{
+    existing_map, get_record, get_root_record, map_at, put_record, record_keys, DocId,
+};
+use crate::error::{CoreError, Result};
+use crate::ids::{ClinicId, InsurerId, VisitTypeId};
+use crate::money::Money;
+use crate::roles::Action;
+use crate::store::Writer;
+
+/// The clinic's details.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClinicSettings {
+    /// The clinic's id, shared by all its machines and the server.
+    pub clinic_id: ClinicId,
+    /// The clinic's name.
+    pub name: String,
+    /// Street address.
+    #[serde(default)]
+    pub address: String,
+    /// Latitude in millionths of a degree (integers: a CRDT never merges floats).
+    pub latitude_e6: Option<i64>,
+    /// Longitude in millionths of a degree.
+    pub longitude_e6: Option<i64>,
+    /// Phone numbers, E.164.
+    #[serde(default)]
+    pub phones: Vec<String>,
+    /// Contact email.
+    #[serde(default)]
+    pub email: String,
+    /// IANA time zone.
+    pub time_zone: String,
+    /// ISO 4217 currency code.
+    pub currency: String,
+}
+
+/// A kind of visit with its price.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VisitType {
+    /// The id.
+    pub id: VisitTypeId,
+    /// "examination", "follow-up", …
+    pub name: String,
+    /// Price in minor units.
+    pub price: Money,
+    /// How long it takes.
+    pub minutes: i64,
+    /// Offered for booking.
+    pub active: bool,
+}
+
+/// An insurance provider the clinic accepts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Insurer {
+    /// The id.
+    pub id: InsurerId,
+    /// Its name.
+    pub name: String,
+    /// Accepted now.
+    pub active: bool,
+}
+
+pub(crate) const SETTINGS: &str = "settings";
+pub(crate) const VISIT_TYPES: &str = "visit_types";
+pub(crate) const INSURERS: &str = "insurers";
+
+/// Reads the clinic's details.
+pub(crate) fn settings(w: &mut Writer<'_>) -> Result<ClinicSettings> {
+    get_root_record(w.doc(&DocId::clinic())?, SETTINGS)?.ok_or_else(|| CoreError::Document {
+        detail: "the clinic document has no settings".into(),
+    })
+}
+
+/// Writes the clinic's details (at init, and when the owner edits them).
+pub(crate) fn put_settings(w: &mut Writer<'_>, settings: &ClinicSettings) -> Result<()> {
+    if settings.name.trim().is_empty() {
+        return Err(CoreError::invalid("name", "required"));
+    }
+    crate::time::ClinicTime::new(&settings.time_zone)?;
+    if settings.currency.len() != 3 || !settings.currency.chars().all(|c| c.is_ascii_uppercase()) {
+        return Err(CoreError::invalid("currency", "iso-currency"));
+    }
+    let id = DocId::clinic();
+    put_record(w.doc(&id)?, &ROOT, SETTINGS, settings, &[])?;
+    w.touch(&id, SETTINGS)?;
+    Ok(())
+}
+
+/// Every visit type, active or not.
+pub(crate) fn visit_types(w: &mut Writer<'_>) -> Result<Vec<VisitType>> {
+    list(w, VISIT_TYPES)
+}
+
+pub(crate) fn list<T: serde::de::DeserializeOwned>(
+    w: &mut Writer<'_>,
+    collection: &str,
+) -> Result<Vec<T>> {
+    let doc = w.doc(&DocId::clinic())?;
+    let Some(parent) = existing_map(doc, &ROOT, collection)? else {
+        return Ok(Vec::new());
+    };
+    record_keys(doc, &parent)
+        .iter()
+        .filter_map(|k| get_record(doc, &parent, k).transpose())
+        .collect()
+}
+
+pub(crate) fn put_in<T: Serialize>(
+    w: &mut Writer<'_>,
+    collection: &str,
+    key: &str,
+    record: &T,
+) -> Result<()> {
+    let id = DocId::clinic();
+    let doc = w.doc(&id)?;
+    let parent = map_at(doc, &ROOT, collection)?;
+    put_record(doc, &parent, key, record, &[])?;
+    w.touch(&id, collection)?;
+    Ok(())
+}
+
+/// Creates or re-prices a visit type, found by name (case-insensitive).
+pub(crate) fn set_visit_type(
+    w: &mut Writer<'_>,
+    name: &str,
+    price: Money,
+    minutes: Option<i64>,
+) -> Result<VisitType> {
+    w.allow(Action::ManageSettings)?;
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(CoreError::invalid("name", "required"));
+    }
+    if let Some(m) = minutes {
+        if !(5..=480).contains(&m) {
+            return Err(CoreError::invalid("minutes", "minutes-range"));
+        }
+    }
+    let existing = visit_types(w)?
+        .into_iter()
+        .find(|t| t.name.eq_ignore_ascii_case(name));
+    let visit_type = match existing {
+        Some(mut t) => {
+            t.price = price;
+            if let Some(m) = minutes {
+                t.minutes = m;
+            }
+            t.active = true;
+            t
+        }
+        None => VisitType {
+            id: VisitTypeId::new(),
+            name: name.to_string(),
+            price,
+            minutes: minutes.unwrap_or(15),
+            active: true,
+        },
+    };
+    put_in(w, VISIT_TYPES, &visit_type.id.to_string(), &visit_type)?;
+    w.audit(
+        "visit-type-set",
+        format!("{} {}", visit_type.name, visit_type.price),
+    );
+    Ok(visit_type)
+}
+
+/// Finds an active visit type by name.
+pub(crate) fn visit_type_named(w: &mut Writer<'_>, name: &str) -> Result<VisitType> {
+    visit_types(w)?
+        .into_iter()
+        .find(|t| t.active && t.name.eq_ignore_ascii_case(name.trim()))
+        .ok_or_else(|| CoreError::not_found("visit type", name))
+}
+
+/// Adds an insurance provider (or re-activates one of the same name).
+pub(crate) fn add_insurer(w: &mut Writer<'_>, name: &str) -> Result<Insurer> {
+    w.allow(Action::ManageSettings)?;
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(CoreError::invalid("name", "required"));
+    }
+    let insurers: Vec<Insurer> = list(w, INSURERS)?;
+    let insurer = match insurers
+        .into_iter()
+        .find(|i| i.name.eq_ignore_ascii_case(name))
+    {
+        Some(mut i) => {
+            i.active = true;
+            i
+        }
+        None => Insurer {
+            id: InsurerId::new(),
+            name: name.to_string(),
+            active: true,
+        },
+    };
+    put_in(w, INSURERS, &insurer.id.to_string(), &insurer)?;
+    w.audit("insurer-add", insurer.name.clone());
+    Ok(insurer)
+}
+
+/// Finds an active insurer by name.
+pub(crate) fn insurer_named(w: &mut Writer<'_>, name: &str) -> Result<Insurer> {
+    let insurers: Vec<Insurer> = list(w, INSURERS)?;
+    insurers
+        .into_iter()
+        .find(|i| i.active && i.name.eq_ignore_ascii_case(name.trim()))
+        .ok_or_else(|| CoreError::not_found("insurer", name))
+}

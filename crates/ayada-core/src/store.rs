@@ -1,0 +1,247 @@
+//! The encrypted store: the SQLCipher connection, the document cache, and the `Writer`
+//! through which every change goes (one SQL transaction: Automerge change → saved document
+//! → change-log row → projection rows → audit rows).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use automerge::transaction::CommitOptions;
+use automerge::{ActorId, AutoCommit};
+use jiff::Timestamp;
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+
+use crate::audit::{self, AuditEntry, Outcome};
+use crate::docs::DocId;
+use crate::error::{CoreError, Result};
+use crate::ids::NodeId;
+use crate::keys::Key;
+use crate::projections;
+use crate::roles::{Action, Session};
+use crate::time::ClinicTime;
+
+/// The database file inside a clinic's data folder.
+pub const DB_FILE: &str = "clinic.db";
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = 1;
+const CACHE_LIMIT: usize = 512;
+
+/// Facts about this clinic and machine that every write needs.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// This machine.
+    pub node: NodeId,
+    /// The clinic's zone.
+    pub time: ClinicTime,
+}
+
+impl Context {
+    fn actor(&self) -> ActorId {
+        ActorId::from(self.node.0.as_bytes().as_slice())
+    }
+}
+
+/// Opens (or creates) the SQLCipher database at `path` with a raw key; a wrong key is
+/// `CoreError::WrongKey`, never a new empty database.
+pub(crate) fn open_encrypted(path: &Path, key: &Key, create: bool) -> Result<Connection> {
+    use rusqlite::OpenFlags;
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let conn = Connection::open_with_flags(path, flags)?;
+    // A raw key (x'…') skips SQLCipher's own PBKDF2 on every open: the key is already random
+    // or Argon2id-stretched.
+    conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", key.hex()))?;
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    })?;
+    // WAL for concurrent readers; FULL so that an acknowledged payment survives a power cut;
+    // temp files in memory so nothing unencrypted is spilled to disk.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA foreign_keys = ON;
+         PRAGMA busy_timeout = 5000;",
+    )?;
+    Ok(conn)
+}
+
+/// Creates every table of a new clinic database.
+pub(crate) fn create_schema(conn: &Connection) -> Result<()> {
+    conn.execute_batch(include_str!("schema.sql"))?;
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
+        [SCHEMA_VERSION.to_string()],
+    )?;
+    Ok(())
+}
+
+/// Reads a `meta` value.
+pub(crate) fn meta(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()?)
+}
+
+/// Loads a saved document, or None if it has never been written.
+pub(crate) fn load_doc(conn: &Connection, id: &DocId) -> Result<Option<AutoCommit>> {
+    let bytes: Option<Vec<u8>> = conn
+        .query_row(
+            "SELECT bytes FROM docs WHERE doc_id = ?1",
+            [id.as_str()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    bytes
+        .map(|b| AutoCommit::load(&b).map_err(CoreError::from))
+        .transpose()
+}
+
+/// Recently used documents, kept decoded so a write does not re-parse its document.
+#[derive(Default)]
+pub struct DocCache {
+    docs: HashMap<DocId, AutoCommit>,
+}
+
+impl DocCache {
+    fn take(&mut self, id: &DocId) -> Option<AutoCommit> {
+        self.docs.remove(id)
+    }
+    fn put(&mut self, id: DocId, doc: AutoCommit) {
+        if self.docs.len() >= CACHE_LIMIT {
+            // Crude but bounded: the working set of a clinic day is a few dozen documents.
+            self.docs.clear();
+        }
+        self.docs.insert(id, doc);
+    }
+    /// Forgets everything (after a restore or an outside change to the database).
+    pub fn clear(&mut self) {
+        self.docs.clear();
+    }
+}
+
+/// One atomic write. Operations check out documents, change them, name the records they
+/// touched and the audit rows to add; `finish` commits it all or nothing.
+pub struct Writer<'a> {
+    pub(crate) tx: Transaction<'a>,
+    cache: &'a mut DocCache,
+    docs: BTreeMap<DocId, AutoCommit>,
+    audits: Vec<AuditEntry>,
+    /// Who acts; the demo generator switches it between staff within one write.
+    pub(crate) session: Session,
+    pub(crate) ctx: &'a Context,
+    pub(crate) now: Timestamp,
+}
+
+impl<'a> Writer<'a> {
+    pub(crate) fn new(
+        conn: &'a mut Connection,
+        cache: &'a mut DocCache,
+        session: &Session,
+        ctx: &'a Context,
+    ) -> Result<Writer<'a>> {
+        Ok(Writer {
+            tx: conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?,
+            cache,
+            docs: BTreeMap::new(),
+            audits: Vec::new(),
+            session: session.clone(),
+            ctx,
+            now: Timestamp::now(),
+        })
+    }
+
+    /// Refuses an action the session's role may not take.
+    pub(crate) fn allow(&self, action: Action) -> Result<()> {
+        self.session.allow(action)
+    }
+
+    /// The document `id`, checked out for this write (empty if it does not exist yet).
+    pub(crate) fn doc(&mut self, id: &DocId) -> Result<&mut AutoCommit> {
+        if !self.docs.contains_key(id) {
+            let doc = match self.cache.take(id) {
+                Some(doc) => doc,
+                None => load_doc(&self.tx, id)?.unwrap_or_default(),
+            };
+            self.docs
+                .insert(id.clone(), doc.with_actor(self.ctx.actor()));
+        }
+        Ok(self.docs.get_mut(id).expect("inserted above"))
+    }
+
+    /// Projects record `key` of document `id` as it now stands, inside this transaction, so
+    /// that later operations of the same write read their own changes.
+    pub(crate) fn touch(&mut self, id: &DocId, key: &str) -> Result<()> {
+        let doc = self.docs.get(id).ok_or_else(|| CoreError::Document {
+            detail: format!("{id} was changed without being checked out"),
+        })?;
+        projections::project(&self.tx, &self.ctx.time, id, doc, Some(&[key]))
+    }
+
+    /// Adds an audit row for something done by the session's user.
+    pub(crate) fn audit(&mut self, action: &str, subject: impl Into<String>) {
+        self.audits.push(AuditEntry {
+            actor: self.session.login.clone(),
+            action: action.to_string(),
+            subject: subject.into(),
+            outcome: Outcome::Ok,
+        });
+    }
+
+    /// The clinic-local date of this write.
+    pub(crate) fn today(&self) -> jiff::civil::Date {
+        self.ctx.time.local_date(self.now)
+    }
+
+    /// Commits the change of every checked-out document, logs it and saves the document,
+    /// within the transaction; returns the documents.
+    fn save_docs(&mut self) -> Result<Vec<(DocId, AutoCommit)>> {
+        let millis = self.now.as_millisecond();
+        let docs = std::mem::take(&mut self.docs);
+        let mut saved = Vec::with_capacity(docs.len());
+        for (id, mut doc) in docs {
+            let hash = doc.commit_with(CommitOptions::default().with_time(millis));
+            if hash.is_some() {
+                let change = doc
+                    .get_last_local_change()
+                    .ok_or_else(|| CoreError::Document {
+                        detail: "a committed change vanished".into(),
+                    })?;
+                self.tx.execute(
+                    "INSERT INTO changes (doc_id, hash, bytes) VALUES (?1, ?2, ?3)",
+                    params![id.as_str(), change.hash().0.as_slice(), change.raw_bytes()],
+                )?;
+                self.tx.execute(
+                    "INSERT INTO docs (doc_id, kind, bytes) VALUES (?1, ?2, ?3)
+                     ON CONFLICT(doc_id) DO UPDATE SET bytes = excluded.bytes",
+                    params![id.as_str(), id.kind()?.prefix(), doc.save()],
+                )?;
+            }
+            saved.push((id, doc));
+        }
+        Ok(saved)
+    }
+
+    /// Saves and releases the documents checked out so far (the transaction stays open), so
+    /// that a bulk write does not hold every document in memory at once.
+    pub(crate) fn flush(&mut self) -> Result<()> {
+        self.save_docs().map(drop)
+    }
+
+    /// Commits every checked-out document's change, logs it, saves the documents, writes the
+    /// audit rows, and commits the SQL transaction: all of it or nothing.
+    pub(crate) fn finish(mut self) -> Result<()> {
+        let saved = self.save_docs()?;
+        let node = self.ctx.node.to_string();
+        let at = self.now.as_second();
+        for entry in &self.audits {
+            audit::append(&self.tx, &node, at, entry)?;
+        }
+        self.tx.commit()?;
+        for (id, doc) in saved {
+            self.cache.put(id, doc);
+        }
+        Ok(())
+    }
+}
