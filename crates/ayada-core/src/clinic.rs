@@ -794,9 +794,4 @@ impl Clinic {
         self.allow_read(session, Action::GenerateDemo)?;
         crate::demo::generate(self, session, options)
     }
-
-    #[cfg(test)]
-    pub(crate) fn conn(&self) -> &Connection {
-        &self.conn
-    }
 }

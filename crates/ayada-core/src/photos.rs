@@ -60,6 +60,11 @@ pub fn process(file: &[u8]) -> Result<Photo> {
             })
         }
     }
+    if reader.format() == Some(ImageFormat::Jpeg) && !jpeg_is_complete(file) {
+        return Err(CoreError::BadImage {
+            reason: "damaged-image".into(),
+        });
+    }
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_DECODED_SIDE);
     limits.max_image_height = Some(MAX_DECODED_SIDE);
@@ -82,6 +87,17 @@ pub fn process(file: &[u8]) -> Result<Photo> {
         bytes,
         thumbnail,
     })
+}
+
+/// The JPEG decoder fills a cut-off file with grey rather than failing, so check that the
+/// last scan (FF DA) is followed by the end-of-image marker (FF D9). Entropy-coded data
+/// escapes 0xFF, so the pair only occurs as a real marker; an EXIF thumbnail's own scan
+/// comes earlier, inside APP1, and does not fool the check.
+fn jpeg_is_complete(file: &[u8]) -> bool {
+    let Some(last_scan) = file.windows(2).rposition(|w| w == [0xFF, 0xDA]) else {
+        return false;
+    };
+    file[last_scan..].windows(2).any(|w| w == [0xFF, 0xD9])
 }
 
 fn decode_error(err: image::ImageError) -> CoreError {

@@ -1,0 +1,767 @@
+//! A clinic's life through the public API, on a real SQLCipher file.
+
+use std::path::{Path, PathBuf};
+
+use ayada_core::appointments::{Booking, Status};
+use ayada_core::cashbook::Method;
+use ayada_core::demo::DemoOptions;
+use ayada_core::import::ImportOptions;
+use ayada_core::patients::NewPatient;
+use ayada_core::time::{parse_date, parse_time};
+use ayada_core::visits::{VisitInput, VitalsInput};
+use ayada_core::{Clinic, CoreError, InitOptions, KeySource, Lang, Money, Role, Session};
+
+const PASSWORD: &str = "owner-pass-1";
+const STAFF_PASSWORD: &str = "staff-pass-1";
+
+struct Fixture {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+    key: KeySource,
+}
+
+fn fixture() -> Fixture {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("clinic");
+    let key = KeySource::KeyFile(tmp.path().join("clinic.key"));
+    Fixture {
+        _tmp: tmp,
+        dir,
+        key,
+    }
+}
+
+fn init(f: &Fixture) -> (Clinic, Session) {
+    Clinic::init(
+        &f.dir,
+        &f.key,
+        &InitOptions {
+            clinic_name: "عيادة الشفاء".into(),
+            owner_login: "owner".into(),
+            owner_name: "Dr. Hala".into(),
+            owner_password: PASSWORD.into(),
+            time_zone: "Africa/Cairo".into(),
+            currency: "EGP".into(),
+        },
+    )
+    .unwrap()
+}
+
+/// Owner, receptionist and a doctor with a schedule and priced visit types.
+fn staffed(f: &Fixture) -> (Clinic, Session, Session, Session) {
+    let (mut clinic, owner) = init(f);
+    clinic
+        .add_staff(
+            &owner,
+            "منى",
+            "reception",
+            Role::Receptionist,
+            STAFF_PASSWORD,
+        )
+        .unwrap();
+    clinic
+        .add_staff(&owner, "د. سارة", "dr.sara", Role::Doctor, STAFF_PASSWORD)
+        .unwrap();
+    clinic
+        .set_visit_type(
+            &owner,
+            "examination",
+            Money::parse("350.50").unwrap(),
+            Some(20),
+        )
+        .unwrap();
+    clinic.add_insurer(&owner, "AXA Egypt").unwrap();
+    let days = ayada_core::schedules::parse_days("sat,sun,mon,tue,wed,thu").unwrap();
+    let hours = vec![ayada_core::schedules::Hours {
+        from: "10:00".into(),
+        to: "14:00".into(),
+    }];
+    clinic
+        .set_schedule(&owner, "dr.sara", days, hours, 20)
+        .unwrap();
+    let reception = clinic.login("reception", STAFF_PASSWORD).unwrap();
+    let doctor = clinic.login("dr.sara", STAFF_PASSWORD).unwrap();
+    (clinic, owner, reception, doctor)
+}
+
+fn patient(
+    clinic: &mut Clinic,
+    s: &Session,
+    name: &str,
+    phone: &str,
+) -> ayada_core::ids::PatientId {
+    clinic
+        .add_patient(
+            s,
+            &NewPatient {
+                name: name.into(),
+                phone: phone.into(),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .id
+}
+
+fn book(
+    clinic: &mut Clinic,
+    s: &Session,
+    p: ayada_core::ids::PatientId,
+    at: &str,
+) -> Result<ayada_core::appointments::Appointment, CoreError> {
+    let (d, t) = at.split_once(' ').unwrap();
+    clinic.book(
+        s,
+        &Booking {
+            patient: p,
+            doctor_login: "dr.sara".into(),
+            date: parse_date(d).unwrap(),
+            time: parse_time(t).unwrap(),
+            visit_type: "examination".into(),
+        },
+    )
+}
+
+fn raw_connection(f: &Fixture) -> rusqlite::Connection {
+    let KeySource::KeyFile(path) = &f.key else {
+        unreachable!()
+    };
+    let hex = std::fs::read_to_string(path).unwrap();
+    let conn = rusqlite::Connection::open(f.dir.join("clinic.db")).unwrap();
+    conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", hex.trim()))
+        .unwrap();
+    conn
+}
+
+fn files_contain(dir: &Path, needle: &[u8]) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| {
+            let path = e.unwrap().path();
+            let bytes = std::fs::read(&path).unwrap();
+            bytes
+                .windows(needle.len())
+                .any(|w| w == needle)
+                .then(|| path.display().to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn a_wrong_key_is_refused_and_never_makes_a_new_database() {
+    let f = fixture();
+    let (mut clinic, owner) = init(&f);
+    patient(&mut clinic, &owner, "Zeinab", "01012345678");
+    drop(clinic);
+    let size = std::fs::metadata(f.dir.join("clinic.db")).unwrap().len();
+    let other = f.dir.parent().unwrap().join("other.key");
+    std::fs::write(&other, "11".repeat(32)).unwrap();
+    let err = Clinic::open(&f.dir, &KeySource::KeyFile(other))
+        .err()
+        .expect("opened with a wrong key");
+    assert!(matches!(err, CoreError::WrongKey), "{err:?}");
+    assert_eq!(
+        err.to_string().split('.').next().unwrap(),
+        "This database cannot be opened with this key"
+    );
+    assert!(err.message(Lang::Ar).contains("لا يمكن فتح قاعدة البيانات"));
+    assert_eq!(
+        std::fs::metadata(f.dir.join("clinic.db")).unwrap().len(),
+        size
+    );
+    // The right key still opens it, with its data.
+    let mut clinic = Clinic::open(&f.dir, &f.key).unwrap();
+    let owner = clinic.login("owner", PASSWORD).unwrap();
+    assert_eq!(
+        clinic.search_patients(&owner, "zeinab", 10).unwrap().len(),
+        1
+    );
+}
+
+#[test]
+fn a_passphrase_clinic_refuses_a_wrong_passphrase_and_another_key_source() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("c");
+    let source = KeySource::Passphrase("a long passphrase".into());
+    let options = InitOptions {
+        clinic_name: "C".into(),
+        owner_login: "owner".into(),
+        owner_name: String::new(),
+        owner_password: PASSWORD.into(),
+        time_zone: "Africa/Cairo".into(),
+        currency: "EGP".into(),
+    };
+    drop(Clinic::init(&dir, &source, &options).unwrap());
+    assert!(matches!(
+        Clinic::open(&dir, &KeySource::Passphrase("wrong passphrase".into())),
+        Err(CoreError::WrongKey)
+    ));
+    let err = Clinic::open(&dir, &KeySource::KeyFile(tmp.path().join("k")))
+        .err()
+        .unwrap();
+    assert!(
+        matches!(err, CoreError::KeySourceMismatch { .. }),
+        "{err:?}"
+    );
+    assert!(Clinic::open(&dir, &source).is_ok());
+    assert!(matches!(
+        Clinic::init(&dir, &source, &options),
+        Err(CoreError::ClinicExists { .. })
+    ));
+    assert!(matches!(
+        Clinic::open(&tmp.path().join("empty"), &source),
+        Err(CoreError::NoClinic { .. })
+    ));
+}
+
+#[test]
+fn the_keyring_is_used_when_there_is_one_and_refused_clearly_when_not() {
+    let f = fixture();
+    let options = InitOptions {
+        clinic_name: "C".into(),
+        owner_login: "owner".into(),
+        owner_name: String::new(),
+        owner_password: PASSWORD.into(),
+        time_zone: "Africa/Cairo".into(),
+        currency: "EGP".into(),
+    };
+    // The README's test command runs the suite inside a D-Bus session with an unlocked
+    // gnome-keyring and sets AYADA_REAL_KEYRING=1; a bare machine has neither.
+    if std::env::var("AYADA_REAL_KEYRING").as_deref() == Ok("1") {
+        let (clinic, _) = Clinic::init(&f.dir, &KeySource::Keyring, &options).unwrap();
+        drop(clinic);
+        let mut clinic = Clinic::open(&f.dir, &KeySource::Keyring).unwrap();
+        clinic.login("owner", PASSWORD).unwrap();
+        let info = std::fs::read_to_string(f.dir.join("key.json")).unwrap();
+        assert!(info.contains("keyring") && !info.contains("x'"), "{info}");
+    } else {
+        let saved = std::env::var_os("DBUS_SESSION_BUS_ADDRESS");
+        if saved.is_some() {
+            eprintln!("a D-Bus session exists without AYADA_REAL_KEYRING=1; checking only the fallback message");
+        }
+        match Clinic::init(&f.dir, &KeySource::Keyring, &options) {
+            Err(err @ CoreError::KeyringUnavailable { .. }) => {
+                assert!(err.to_string().contains("AYADA_DB_PASSPHRASE"), "{err}");
+                assert!(!f.dir.join("clinic.db").exists(), "nothing is left behind");
+            }
+            Ok(_) => assert!(saved.is_some(), "a keyring worked without a D-Bus session"),
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn no_record_text_reaches_the_database_or_wal_files() {
+    let f = fixture();
+    let (mut clinic, owner, reception, _) = staffed(&f);
+    let id = patient(
+        &mut clinic,
+        &reception,
+        "Zeinab Marker-Qwerty عائشة المميزة",
+        "01098765432",
+    );
+    clinic
+        .update_patient(
+            &owner,
+            id,
+            &ayada_core::patients::PatientEdit {
+                allergies: Some("Penicillin-Unique".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    // The connection is still open, so the WAL holds the latest pages.
+    assert!(f.dir.join("clinic.db-wal").exists());
+    for needle in [
+        "Marker-Qwerty",
+        "عائشة المميزة",
+        "1098765432",
+        "Penicillin-Unique",
+        "reception",
+        "argon2id",
+    ] {
+        assert_eq!(
+            files_contain(&f.dir, needle.as_bytes()),
+            Vec::<String>::new(),
+            "{needle} found on disk"
+        );
+    }
+    drop(clinic);
+}
+
+#[test]
+fn rebuilt_projections_equal_the_incremental_ones_on_a_generated_clinic() {
+    let f = fixture();
+    let (mut clinic, owner) = init(&f);
+    let report = clinic
+        .generate_demo(
+            &owner,
+            &DemoOptions {
+                days: 4,
+                staff_password: STAFF_PASSWORD.into(),
+                seed: 7,
+            },
+        )
+        .unwrap();
+    assert!(
+        report.appointments > 150 && report.payments > 80,
+        "{report:?}"
+    );
+    let live = clinic.projection_snapshot().unwrap();
+    assert!(live.iter().any(|r| r.starts_with("appointments:")));
+    assert!(live.iter().any(|r| r.starts_with("cash_entries:")));
+    assert!(live.iter().any(|r| r.starts_with("shifts:")));
+    let docs = clinic.rebuild_projections().unwrap();
+    assert!(docs > 20);
+    assert_eq!(clinic.projection_snapshot().unwrap(), live);
+    // And from a cold open, too.
+    drop(clinic);
+    let mut clinic = Clinic::open(&f.dir, &f.key).unwrap();
+    clinic.rebuild_projections().unwrap();
+    assert_eq!(clinic.projection_snapshot().unwrap(), live);
+}
+
+#[test]
+fn search_matches_arabic_spelling_variants_and_arabic_digits() {
+    let f = fixture();
+    let (mut clinic, _, reception, _) = staffed(&f);
+    let ahmed = patient(
+        &mut clinic,
+        &reception,
+        "أحمد مصطفى إبراهيم",
+        "0101 234 5678",
+    );
+    let mona = patient(&mut clinic, &reception, "منى فاطمة", "+20 12 0000 1111");
+    patient(&mut clinic, &reception, "Sara Ali", "01555555555");
+    let ids = |clinic: &mut Clinic, q: &str| -> Vec<_> {
+        clinic
+            .search_patients(&reception, q, 10)
+            .unwrap()
+            .into_iter()
+            .map(|h| h.id)
+            .collect()
+    };
+    assert_eq!(ids(&mut clinic, "احمد مصطفي"), vec![ahmed]);
+    assert_eq!(ids(&mut clinic, "ابراهيم"), vec![ahmed]);
+    assert_eq!(ids(&mut clinic, "مُصْطَفَى"), vec![ahmed]);
+    assert_eq!(ids(&mut clinic, "فاطمه"), vec![mona]);
+    assert_eq!(
+        ids(&mut clinic, "اح"),
+        vec![ahmed],
+        "two letters match a name prefix"
+    );
+    assert_eq!(ids(&mut clinic, "٠١٠١٢٣"), vec![ahmed]);
+    assert_eq!(ids(&mut clinic, "+20 101 234"), vec![ahmed]);
+    assert_eq!(ids(&mut clinic, "00201200001111"), vec![mona]);
+    assert_eq!(ids(&mut clinic, "sara"), ids(&mut clinic, "SARA"));
+    assert!(ids(&mut clinic, "zzz").is_empty());
+}
+
+#[test]
+fn senseless_status_changes_and_double_bookings_are_refused() {
+    let f = fixture();
+    let (mut clinic, _, reception, _) = staffed(&f);
+    let p = patient(&mut clinic, &reception, "Omar", "01011111111");
+    let q = patient(&mut clinic, &reception, "Laila", "01022222222");
+    let a = book(&mut clinic, &reception, p, "2030-01-05 10:00").unwrap();
+    let clash = book(&mut clinic, &reception, q, "2030-01-05 10:10").unwrap_err();
+    assert!(matches!(clash, CoreError::SlotTaken { .. }), "{clash:?}");
+    let err = clinic
+        .set_appointment_status(&reception, a.id, Status::Done, None)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "An appointment that is booked cannot become done."
+    );
+    assert!(
+        clinic
+            .set_appointment_status(&reception, a.id, Status::Cancelled, None)
+            .is_err(),
+        "needs a reason"
+    );
+    clinic
+        .set_appointment_status(&reception, a.id, Status::Cancelled, Some("travel"))
+        .unwrap();
+    assert!(clinic
+        .set_appointment_status(&reception, a.id, Status::Arrived, None)
+        .is_err());
+    // The cancelled slot is free again.
+    let date = parse_date("2030-01-05").unwrap();
+    assert!(clinic
+        .free_slots(&reception, "dr.sara", date)
+        .unwrap()
+        .contains(&"10:00".to_string()));
+    book(&mut clinic, &reception, q, "2030-01-05 10:00").unwrap();
+    assert!(!clinic
+        .free_slots(&reception, "dr.sara", date)
+        .unwrap()
+        .contains(&"10:00".to_string()));
+}
+
+#[test]
+fn a_receptionist_is_denied_the_money_and_the_denial_is_audited() {
+    let f = fixture();
+    let (mut clinic, owner, reception, doctor) = staffed(&f);
+    let today = clinic.time().today();
+    let err = clinic.cash_summary(&reception, today).unwrap_err();
+    assert!(matches!(err, CoreError::Forbidden { .. }));
+    assert_eq!(err.to_string(), "A receptionist may not read the money (cash totals, reports, revenue). Ask the clinic owner if you need this.");
+    assert!(clinic.cash_summary(&doctor, today).is_err());
+    assert!(clinic
+        .add_staff(&reception, "x", "x", Role::Owner, STAFF_PASSWORD)
+        .is_err());
+    assert!(clinic
+        .set_visit_type(&reception, "examination", Money(1), None)
+        .is_err());
+    let log = clinic.audit_log(&owner, 50).unwrap();
+    let denied: Vec<_> = log
+        .iter()
+        .filter(|r| r.outcome == "denied")
+        .map(|r| (r.actor.as_str(), r.action.as_str()))
+        .collect();
+    assert!(denied.contains(&("reception", "read-money")), "{denied:?}");
+    assert!(denied.contains(&("dr.sara", "read-money")), "{denied:?}");
+    assert!(
+        denied.contains(&("reception", "manage-staff")),
+        "{denied:?}"
+    );
+    assert!(
+        denied.contains(&("reception", "manage-settings")),
+        "{denied:?}"
+    );
+    assert!(clinic.audit_log(&reception, 5).is_err());
+    // A failed login is audited under the login tried, never with the password.
+    assert!(matches!(
+        clinic.login("reception", "wrong-password"),
+        Err(CoreError::LoginFailed)
+    ));
+    let log = clinic.audit_log(&owner, 5).unwrap();
+    assert!(log
+        .iter()
+        .any(|r| r.action == "login" && r.outcome == "failed" && r.actor == "reception"));
+    assert!(!log.iter().any(|r| r.subject.contains("wrong-password")));
+}
+
+#[test]
+fn an_edited_or_cut_audit_log_is_detected() {
+    let f = fixture();
+    let (mut clinic, owner, reception, _) = staffed(&f);
+    patient(&mut clinic, &reception, "Omar", "01011111111");
+    let rows = clinic.verify_audit(&owner).unwrap();
+    assert!(rows >= 8);
+    drop(clinic);
+    let conn = raw_connection(&f);
+    // The log refuses edits outright…
+    assert!(conn
+        .execute("UPDATE audit SET actor = 'nobody' WHERE seq = 3", [])
+        .is_err());
+    assert!(conn.execute("DELETE FROM audit WHERE seq = 3", []).is_err());
+    // …so an attacker with the key drops the guard first; the chain still tells.
+    conn.execute_batch("DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;")
+        .unwrap();
+    conn.execute("UPDATE audit SET actor = 'nobody' WHERE seq = 3", [])
+        .unwrap();
+    drop(conn);
+    let mut clinic = Clinic::open(&f.dir, &f.key).unwrap();
+    let owner2 = clinic.login("owner", PASSWORD).unwrap();
+    let err = clinic.verify_audit(&owner2).unwrap_err();
+    assert!(
+        matches!(err, CoreError::AuditTampered { seq: 3 }),
+        "{err:?}"
+    );
+    drop(clinic);
+    // Restoring the row but cutting the newest one off is caught by the stored head.
+    let conn = raw_connection(&f);
+    conn.execute("UPDATE audit SET actor = 'owner' WHERE seq = 3", [])
+        .unwrap();
+    let fixed = Clinic::open(&f.dir, &f.key).unwrap().verify_audit(&owner);
+    assert!(fixed.is_ok(), "{fixed:?}");
+    conn.execute(
+        "DELETE FROM audit WHERE seq = (SELECT max(seq) FROM audit)",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let err = Clinic::open(&f.dir, &f.key)
+        .unwrap()
+        .verify_audit(&owner)
+        .unwrap_err();
+    assert!(matches!(err, CoreError::AuditTampered { .. }), "{err:?}");
+}
+
+#[test]
+fn money_sums_are_exact_and_the_drawer_balances() {
+    let f = fixture();
+    let (mut clinic, owner, reception, doctor) = staffed(&f);
+    assert!(matches!(
+        clinic.pay(
+            &reception,
+            ayada_core::ids::AppointmentId::new(),
+            Money(1),
+            Method::Cash,
+            None
+        ),
+        Err(CoreError::NotFound { .. })
+    ));
+    let today = clinic.time().today();
+    let mut amounts = Vec::new();
+    let p = patient(&mut clinic, &reception, "Omar", "01011111111");
+    let first = book(&mut clinic, &reception, p, "2030-01-05 10:00").unwrap();
+    let err = clinic
+        .pay(&reception, first.id, Money(100), Method::Cash, None)
+        .unwrap_err();
+    assert!(
+        matches!(err, CoreError::NoOpenShift),
+        "cash needs an open drawer: {err:?}"
+    );
+    clinic
+        .open_shift(&reception, Money::parse("500").unwrap())
+        .unwrap();
+    assert!(matches!(
+        clinic.open_shift(&reception, Money(0)),
+        Err(CoreError::ShiftAlreadyOpen)
+    ));
+    let mut cash = 0;
+    for (i, text) in ["350.50", "0.10", "0.20", "1234.55", "0.01", "99.99"]
+        .iter()
+        .enumerate()
+    {
+        let a = if i == 0 {
+            first.clone()
+        } else {
+            book(
+                &mut clinic,
+                &reception,
+                p,
+                &format!("2030-01-05 1{}:00", i.min(3)),
+            )
+            .unwrap_or_else(|_| {
+                book(&mut clinic, &reception, p, &format!("2030-01-06 1{}:20", i)).unwrap()
+            })
+        };
+        let amount = Money::parse(text).unwrap();
+        let method = if i % 3 == 2 {
+            Method::Card
+        } else {
+            Method::Cash
+        };
+        let entry = clinic.pay(&reception, a.id, amount, method, None).unwrap();
+        if method == Method::Cash {
+            cash += amount.minor();
+        }
+        amounts.push((entry.id, amount, method));
+    }
+    let insured = book(&mut clinic, &reception, p, "2030-01-07 10:00").unwrap();
+    assert!(
+        clinic
+            .pay(&reception, insured.id, Money(100), Method::Insurance, None)
+            .is_err(),
+        "insurer required"
+    );
+    assert!(clinic
+        .pay(
+            &reception,
+            insured.id,
+            Money(100),
+            Method::Insurance,
+            Some("Unknown Co")
+        )
+        .is_err());
+    clinic
+        .pay(
+            &reception,
+            insured.id,
+            Money(30_000),
+            Method::Insurance,
+            Some("axa egypt"),
+        )
+        .unwrap();
+    let (paid_id, _, _) = amounts[0];
+    assert!(
+        clinic
+            .refund(
+                &reception,
+                paid_id,
+                Money::parse("350.51").unwrap(),
+                "overcharged"
+            )
+            .is_err(),
+        "refund above the payment"
+    );
+    clinic
+        .refund(
+            &reception,
+            paid_id,
+            Money::parse("50.50").unwrap(),
+            "discount",
+        )
+        .unwrap();
+    clinic
+        .add_expense(
+            &reception,
+            Money::parse("75.25").unwrap(),
+            "supplies",
+            "gauze",
+        )
+        .unwrap();
+    let summary = clinic.cash_summary(&owner, today).unwrap();
+    let total: i64 = amounts.iter().map(|(_, m, _)| m.minor()).sum::<i64>() + 30_000;
+    assert_eq!(summary.net_revenue.minor(), total - 5_050);
+    assert_eq!(summary.payments["insurance"], Money(30_000));
+    assert_eq!(summary.by_insurer["AXA Egypt"], Money(30_000));
+    assert_eq!(summary.net_cash.minor(), cash - 5_050 - 7_525);
+    assert_eq!(summary.expenses["supplies"], Money(7_525));
+    // The receptionist counts blind; the owner reads expected and difference afterwards.
+    let closed = clinic
+        .close_shift(
+            &reception,
+            Money(50_000 + cash - 5_050 - 7_525 - 100),
+            "one pound short",
+        )
+        .unwrap();
+    assert_eq!(closed.expected, None);
+    let _ = doctor;
+    let shift_rows = clinic
+        .projection_snapshot()
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.starts_with("shifts:"))
+        .collect::<Vec<_>>();
+    assert_eq!(shift_rows.len(), 1);
+    assert!(shift_rows[0].contains("Integer(-100)"), "{shift_rows:?}");
+}
+
+#[test]
+fn a_visit_with_a_corrupt_photo_writes_nothing_and_a_good_one_is_stored_clean() {
+    let f = fixture();
+    let (mut clinic, _, reception, doctor) = staffed(&f);
+    let p = patient(&mut clinic, &reception, "Omar", "01011111111");
+    let a = book(&mut clinic, &reception, p, "2030-01-05 10:00").unwrap();
+    let input = VisitInput {
+        diagnoses: vec!["Flu".into()],
+        ..Default::default()
+    };
+    assert!(
+        clinic.record_visit(&doctor, a.id, &input).is_err(),
+        "not arrived yet"
+    );
+    clinic
+        .set_appointment_status(&reception, a.id, Status::Arrived, None)
+        .unwrap();
+    assert!(matches!(
+        clinic.record_visit(&reception, a.id, &input),
+        Err(CoreError::Forbidden { .. })
+    ));
+    let before = clinic.change_count().unwrap();
+    let mut png = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut png);
+    let truncated = {
+        let mut v = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+        v.extend_from_slice(&[0, 0, 1, 0]);
+        v
+    };
+    let bad = VisitInput {
+        diagnoses: vec!["Flu".into()],
+        photos: vec![truncated],
+        ..Default::default()
+    };
+    let err = clinic.record_visit(&doctor, a.id, &bad).unwrap_err();
+    assert!(matches!(err, CoreError::BadImage { .. }), "{err:?}");
+    assert!(err.message(Lang::Ar).contains("لم يُحفظ شيء"));
+    assert_eq!(clinic.change_count().unwrap(), before, "nothing written");
+    let visit = clinic
+        .record_visit(
+            &doctor,
+            a.id,
+            &VisitInput {
+                vitals: VitalsInput {
+                    temperature: Some("38.2".into()),
+                    blood_pressure: Some("130/85".into()),
+                    ..Default::default()
+                },
+                diagnoses: vec!["Acute pharyngitis".into()],
+                note: Some("Fluids, rest.".into()),
+                photos: vec![tiny_jpeg()],
+            },
+        )
+        .unwrap();
+    assert_eq!(visit.vitals.temperature_dc, Some(382));
+    assert_eq!(visit.photos.len(), 1);
+    let thumb = clinic.photo(&doctor, &visit.photos[0], true).unwrap();
+    assert!(image::load_from_memory(&thumb).is_ok());
+    assert!(
+        clinic.photo(&reception, &visit.photos[0], false).is_err(),
+        "clinical photos are the doctors'"
+    );
+    let file = clinic.patient_file(&doctor, p).unwrap();
+    assert_eq!(file.visits.unwrap()[0].notes, "Fluids, rest.");
+    assert!(clinic.patient_file(&reception, p).unwrap().visits.is_none());
+}
+
+fn tiny_jpeg() -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(40, 30, image::Rgb([200, 30, 30]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut out, image::ImageFormat::Jpeg)
+        .unwrap();
+    out.into_inner()
+}
+
+#[test]
+fn a_bad_csv_line_is_reported_by_number_and_nothing_is_imported_unless_accepted() {
+    let f = fixture();
+    let (mut clinic, _, reception, _) = staffed(&f);
+    let csv = "name,phone,gender,dob\nأحمد علي,01012345678,male,1980-02-01\nMona,12345,female,\nSara,01198765432,,2099-01-01\n\"Ali, Jr\",٠١٢٢٢٢٢٢٢٢٢,m,\n";
+    let dry = clinic
+        .import_patients(
+            &reception,
+            csv.as_bytes(),
+            ImportOptions {
+                dry_run: true,
+                skip_bad_lines: false,
+            },
+        )
+        .unwrap();
+    assert_eq!(dry.lines, 4);
+    assert_eq!(
+        dry.bad.iter().map(|b| b.line).collect::<Vec<_>>(),
+        vec![3, 4]
+    );
+    assert!(matches!(dry.bad[0].error, CoreError::InvalidPhone { .. }));
+    assert_eq!(dry.imported, 0);
+    let refused = clinic
+        .import_patients(&reception, csv.as_bytes(), ImportOptions::default())
+        .unwrap();
+    assert_eq!(refused.imported, 0);
+    assert!(
+        clinic
+            .search_patients(&reception, "احمد", 5)
+            .unwrap()
+            .is_empty(),
+        "nothing imported"
+    );
+    let accepted = clinic
+        .import_patients(
+            &reception,
+            csv.as_bytes(),
+            ImportOptions {
+                dry_run: false,
+                skip_bad_lines: true,
+            },
+        )
+        .unwrap();
+    assert_eq!(accepted.imported, 2);
+    assert_eq!(
+        clinic.search_patients(&reception, "احمد", 5).unwrap().len(),
+        1
+    );
+    assert_eq!(
+        clinic
+            .search_patients(&reception, "01222222222", 5)
+            .unwrap()[0]
+            .name,
+        "Ali, Jr"
+    );
+    let no_header = clinic.import_patients(&reception, b"x,y\n1,2\n", ImportOptions::default());
+    assert!(no_header.is_err());
+}
