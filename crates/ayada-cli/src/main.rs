@@ -1,1 +1,151 @@
-fn main() {}
+//! ayada-cli: the clinic from a terminal or a script. Every command prints a person-readable
+//! answer, or with `--json` one JSON object; an error is a sentence on stderr in the
+//! person's language and a non-zero exit code.
+#![forbid(unsafe_code)]
+
+mod args;
+mod commands;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use ayada_core::{CoreError, KeySource, Lang};
+use clap::Parser;
+
+use crate::args::Cli;
+
+/// What a command answers: the JSON object, and the lines a person reads.
+pub struct Answer {
+    json: serde_json::Value,
+    text: String,
+}
+
+impl Answer {
+    fn new(json: serde_json::Value, text: impl Into<String>) -> Answer {
+        Answer {
+            json,
+            text: text.into(),
+        }
+    }
+}
+
+/// A failure: either the core's typed error (localised) or a usage problem of the CLI's own.
+pub enum Failure {
+    Core(CoreError),
+    Usage {
+        en: String,
+        ar: String,
+    },
+    /// Already reported on stdout (e.g. an import's bad lines); exit non-zero quietly after
+    /// the sentence.
+    Reported {
+        en: String,
+        ar: String,
+    },
+}
+
+impl From<CoreError> for Failure {
+    fn from(err: CoreError) -> Self {
+        Failure::Core(err)
+    }
+}
+
+impl Failure {
+    pub fn usage(en: impl Into<String>, ar: impl Into<String>) -> Failure {
+        Failure::Usage {
+            en: en.into(),
+            ar: ar.into(),
+        }
+    }
+
+    fn sentence(&self, lang: Lang) -> String {
+        match self {
+            Failure::Core(err) => err.message(lang),
+            Failure::Usage { en, ar } | Failure::Reported { en, ar } => match lang {
+                Lang::En => en.clone(),
+                Lang::Ar => ar.clone(),
+            },
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Failure::Core(err) => err.code(),
+            Failure::Usage { .. } => "usage",
+            Failure::Reported { .. } => "rejected",
+        }
+    }
+}
+
+/// Settings every command shares.
+pub struct Env {
+    pub data: PathBuf,
+    pub key: KeySource,
+    pub user: Option<String>,
+    pub lang: Lang,
+    pub json: bool,
+}
+
+fn language(cli: &Cli) -> Lang {
+    let tag = cli
+        .lang
+        .clone()
+        .or_else(|| std::env::var("AYADA_LANG").ok())
+        .or_else(|| std::env::var("LANG").ok())
+        .unwrap_or_default();
+    Lang::from_tag(&tag)
+}
+
+/// The one place the key source is chosen: an explicit key file, else an explicit
+/// passphrase, else the OS keyring (whose absence is a clear error naming the other two).
+fn key_source(cli: &Cli) -> KeySource {
+    if let Some(path) = &cli.key_file {
+        return KeySource::KeyFile(path.clone());
+    }
+    match std::env::var("AYADA_DB_PASSPHRASE") {
+        Ok(p) if !p.is_empty() => KeySource::Passphrase(p),
+        _ => KeySource::Keyring,
+    }
+}
+
+fn data_dir(cli: &Cli) -> PathBuf {
+    cli.data.clone().unwrap_or_else(|| {
+        dirs::data_dir()
+            .unwrap_or_else(|| PathBuf::from("."))
+            .join("ayada")
+            .join("clinic")
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let lang = language(&cli);
+    let env = Env {
+        data: data_dir(&cli),
+        key: key_source(&cli),
+        user: cli.user.clone(),
+        lang,
+        json: cli.json,
+    };
+    let json = cli.json;
+    match commands::run(&env, cli.command) {
+        Ok(answer) => {
+            if json {
+                println!("{}", answer.json);
+            } else if !answer.text.is_empty() {
+                println!("{}", answer.text);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            if json {
+                let body = serde_json::json!({ "error": { "code": failure.code(), "message": failure.sentence(lang) } });
+                eprintln!("{body}");
+            } else {
+                let prefix = if lang == Lang::Ar { "خطأ" } else { "error" };
+                eprintln!("{prefix}: {}", failure.sentence(lang));
+            }
+            ExitCode::FAILURE
+        }
+    }
+}

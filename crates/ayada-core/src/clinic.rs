@@ -734,6 +734,17 @@ impl Clinic {
         self.entries_where("local_date = ?1", &date.to_string())
     }
 
+    /// What needs a person's decision: overlapping bookings for anyone at the desk, late
+    /// payments for the owner.
+    pub fn conflicts(&mut self, session: &Session) -> Result<Vec<crate::conflicts::Conflict>> {
+        self.allow_read(session, Action::ReadFrontDesk)?;
+        let mut all = crate::conflicts::overlapping_bookings(&self.conn, &self.ctx.time)?;
+        if session.allow(Action::ReadMoney).is_ok() {
+            all.extend(crate::conflicts::late_payments(&self.conn, &self.ctx.time)?);
+        }
+        Ok(all)
+    }
+
     // ---- bulk, audit, projections ----
 
     /// Imports patients from CSV (see `import`).

@@ -113,7 +113,10 @@ pub fn error_message(lang: Lang, err: &CoreError) -> String {
             ("min", min.clone()),
             ("max", max.clone()),
         ],
-        InvalidTransition { from, to } => vec![("from", from.clone()), ("to", to.clone())],
+        InvalidTransition { from, to } => vec![
+            ("from", term(lang, "status", from)),
+            ("to", term(lang, "status", to)),
+        ],
         SlotTaken { doctor, at } => vec![("doctor", doctor.clone()), ("at", at.clone())],
         Duplicate { what, value } => {
             vec![("what", term(lang, "what", what)), ("value", value.clone())]

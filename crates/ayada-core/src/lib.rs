@@ -9,6 +9,7 @@ pub mod appointments;
 pub mod audit;
 pub mod cashbook;
 pub mod clinic;
+pub mod conflicts;
 pub mod demo;
 pub mod docs;
 pub mod error;

@@ -1,0 +1,341 @@
+//! The command line: the public headless contract that scripts and tests depend on.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Ayada's headless companion: run a clinic from scripts and terminals.
+#[derive(Debug, Parser)]
+#[command(name = "ayada-cli", version, about)]
+pub struct Cli {
+    /// The clinic's data folder (default: the platform's data folder, or AYADA_DATA).
+    #[arg(long, global = true, env = "AYADA_DATA")]
+    pub data: Option<PathBuf>,
+    /// Unlock the clinic with a key file (64 hex digits; `init` creates it if missing).
+    /// Without it: AYADA_DB_PASSPHRASE if set, else the system keyring.
+    #[arg(long, global = true)]
+    pub key_file: Option<PathBuf>,
+    /// Act as this staff login (password from AYADA_PASSWORD).
+    #[arg(long, global = true)]
+    pub user: Option<String>,
+    /// Print one JSON object on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Language of messages: en or ar (default: AYADA_LANG, then LANG).
+    #[arg(long, global = true)]
+    pub lang: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new clinic in an empty data folder, with its owner (password: AYADA_PASSWORD).
+    Init {
+        #[arg(long)]
+        clinic: String,
+        #[arg(long)]
+        owner_login: String,
+        #[arg(long, default_value = "")]
+        owner_name: String,
+        #[arg(long, default_value = ayada_core::time::DEFAULT_TZ)]
+        tz: String,
+        #[arg(long, default_value = "EGP")]
+        currency: String,
+    },
+    /// Staff accounts (owner).
+    #[command(subcommand)]
+    Staff(StaffCommand),
+    /// Patients.
+    #[command(subcommand)]
+    Patient(PatientCommand),
+    /// Book an appointment.
+    Book {
+        #[arg(long)]
+        patient: String,
+        #[arg(long)]
+        doctor: String,
+        /// "YYYY-MM-DD HH:MM", clinic time.
+        #[arg(long)]
+        at: String,
+        #[arg(long = "type", default_value = "examination")]
+        visit_type: String,
+    },
+    /// Appointments.
+    #[command(subcommand)]
+    Appointment(AppointmentCommand),
+    /// Visits (doctors).
+    #[command(subcommand)]
+    Visit(VisitCommand),
+    /// Take a payment for an appointment.
+    Pay {
+        #[arg(long)]
+        appointment: String,
+        #[arg(long)]
+        amount: String,
+        #[arg(long)]
+        method: String,
+        #[arg(long)]
+        insurer: Option<String>,
+    },
+    /// Give money back against a payment.
+    Refund {
+        #[arg(long)]
+        payment: String,
+        #[arg(long)]
+        amount: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Expenses.
+    #[command(subcommand)]
+    Expense(ExpenseCommand),
+    /// The cash-drawer shift of this machine.
+    #[command(subcommand)]
+    Shift(ShiftCommand),
+    /// Cash totals (owner).
+    #[command(subcommand)]
+    Cash(CashCommand),
+    /// Doctors' schedules.
+    #[command(subcommand)]
+    Schedule(ScheduleCommand),
+    /// Visit types and prices (owner).
+    #[command(subcommand, name = "visit-type")]
+    VisitType(VisitTypeCommand),
+    /// Insurance providers (owner).
+    #[command(subcommand)]
+    Insurer(InsurerCommand),
+    /// What needs a person's decision: overlapping bookings, late payments.
+    Conflicts,
+    /// Bulk import.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// The audit log (owner).
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Fill the clinic with the reference demo data (owner; staff get AYADA_NEW_PASSWORD or
+    /// the owner's password).
+    Demo(DemoArgs),
+    /// Rebuild every SQL projection from the documents.
+    RebuildProjections,
+}
+
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct DemoArgs {
+    #[arg(long)]
+    pub days: Option<u32>,
+    #[arg(long)]
+    pub years: Option<u32>,
+    #[arg(long, default_value_t = 2026)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Add an account (password: AYADA_NEW_PASSWORD).
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        role: String,
+    },
+    /// List accounts.
+    List,
+    /// Deactivate an account.
+    Deactivate {
+        #[arg(long)]
+        login: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PatientCommand {
+    /// Register a patient.
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        phone: String,
+        #[arg(long)]
+        gender: Option<String>,
+        #[arg(long)]
+        dob: Option<String>,
+    },
+    /// Search by name or phone (Arabic variants and digits match).
+    Search { query: String },
+    /// A patient's file.
+    Show { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AppointmentCommand {
+    /// Move an appointment along: booked|arrived|in-exam|done|cancelled|no-show.
+    SetStatus {
+        id: String,
+        status: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// A day's appointments (default today).
+    List {
+        #[arg(long)]
+        date: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VisitCommand {
+    /// Record (or add to) the visit of an appointment.
+    Record {
+        #[arg(long)]
+        appointment: String,
+        /// °C, e.g. 37.5
+        #[arg(long)]
+        temp: Option<String>,
+        /// SYS/DIA, e.g. 120/80
+        #[arg(long)]
+        bp: Option<String>,
+        #[arg(long)]
+        pulse: Option<String>,
+        /// kg
+        #[arg(long)]
+        weight: Option<String>,
+        /// cm
+        #[arg(long)]
+        height: Option<String>,
+        #[arg(long)]
+        spo2: Option<String>,
+        #[arg(long)]
+        diagnosis: Vec<String>,
+        #[arg(long)]
+        note: Option<String>,
+        #[arg(long)]
+        photo: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExpenseCommand {
+    /// Record an expense paid from the drawer.
+    Add {
+        #[arg(long)]
+        amount: String,
+        #[arg(long)]
+        category: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ShiftCommand {
+    /// Open this machine's shift.
+    Open {
+        #[arg(long, default_value = "0")]
+        float: String,
+    },
+    /// Close it with the counted cash.
+    Close {
+        #[arg(long)]
+        counted: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CashCommand {
+    /// A day's totals per method (default today).
+    Summary {
+        #[arg(long)]
+        date: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScheduleCommand {
+    /// Set a doctor's weekly hours; repeat --from/--to for a split day.
+    Set {
+        #[arg(long)]
+        doctor: String,
+        #[arg(long)]
+        days: String,
+        #[arg(long, required = true)]
+        from: Vec<String>,
+        #[arg(long, required = true)]
+        to: Vec<String>,
+        #[arg(long, default_value_t = 15)]
+        slot: i64,
+    },
+    /// A day's free slots.
+    Free {
+        #[arg(long)]
+        doctor: String,
+        #[arg(long)]
+        date: String,
+    },
+    /// Mark a date as a day off (or give it other hours with --from/--to).
+    Off {
+        #[arg(long)]
+        doctor: String,
+        #[arg(long)]
+        date: String,
+        #[arg(long)]
+        from: Vec<String>,
+        #[arg(long)]
+        to: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VisitTypeCommand {
+    /// Create or re-price a visit type.
+    Set {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        price: String,
+        #[arg(long)]
+        minutes: Option<i64>,
+    },
+    /// List visit types and prices.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InsurerCommand {
+    /// Accept an insurance provider.
+    Add {
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import patients: columns name, phone, [gender, dob, medical_history, allergies].
+    Patients {
+        #[arg(long)]
+        csv: PathBuf,
+        /// Check and report only.
+        #[arg(long)]
+        dry_run: bool,
+        /// Import the good lines even if some are bad.
+        #[arg(long)]
+        skip_bad_lines: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the whole chain.
+    Verify,
+    /// The newest entries.
+    Log {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+}

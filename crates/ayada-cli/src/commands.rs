@@ -1,0 +1,605 @@
+//! Each command: parse what was typed, call ayada-core, shape the answer.
+
+use std::fmt::Write as _;
+
+use ayada_core::appointments::{Booking, Status};
+use ayada_core::cashbook::Method;
+use ayada_core::demo::DemoOptions;
+use ayada_core::import::ImportOptions;
+use ayada_core::patients::{Gender, NewPatient};
+use ayada_core::schedules::{parse_days, Hours};
+use ayada_core::time::{parse_date, parse_local_datetime};
+use ayada_core::visits::{VisitInput, VitalsInput};
+use ayada_core::{Clinic, InitOptions, Lang, Money, Role, Session};
+use serde_json::json;
+
+use crate::args::*;
+use crate::{Answer, Env, Failure};
+
+type Out = Result<Answer, Failure>;
+
+fn secret(var: &str) -> Result<String, Failure> {
+    match std::env::var(var) {
+        Ok(v) if !v.is_empty() => Ok(v),
+        _ => Err(Failure::usage(
+            format!("Set the password in the environment variable {var} (it is never taken from the command line)."),
+            format!("ضع كلمة المرور في متغير البيئة {var} (لا تُؤخذ من سطر الأوامر أبدًا)."),
+        )),
+    }
+}
+
+fn open(env: &Env) -> Result<Clinic, Failure> {
+    Ok(Clinic::open(&env.data, &env.key)?)
+}
+
+fn session(env: &Env, clinic: &mut Clinic) -> Result<Session, Failure> {
+    let user = env.user.as_deref().ok_or_else(|| {
+        Failure::usage(
+            "This command needs --user LOGIN (and the password in AYADA_PASSWORD).",
+            "هذا الأمر يحتاج --user اسم_الدخول (وكلمة المرور في AYADA_PASSWORD).",
+        )
+    })?;
+    Ok(clinic.login(user, &secret("AYADA_PASSWORD")?)?)
+}
+
+fn logged_in(env: &Env) -> Result<(Clinic, Session), Failure> {
+    let mut clinic = open(env)?;
+    let s = session(env, &mut clinic)?;
+    Ok((clinic, s))
+}
+
+fn date_or_today(clinic: &Clinic, date: Option<String>) -> Result<jiff::civil::Date, Failure> {
+    Ok(match date {
+        Some(d) => parse_date(&d)?,
+        None => clinic.time().today(),
+    })
+}
+
+fn hours(from: &[String], to: &[String]) -> Result<Vec<Hours>, Failure> {
+    if from.len() != to.len() {
+        return Err(Failure::usage(
+            "Give as many --to as --from.",
+            "أعطِ عدد --to مساويًا لعدد --from.",
+        ));
+    }
+    Ok(from
+        .iter()
+        .zip(to)
+        .map(|(f, t)| Hours {
+            from: f.clone(),
+            to: t.clone(),
+        })
+        .collect())
+}
+
+pub fn run(env: &Env, command: Command) -> Out {
+    match command {
+        Command::Init {
+            clinic,
+            owner_login,
+            owner_name,
+            tz,
+            currency,
+        } => {
+            let options = InitOptions {
+                clinic_name: clinic,
+                owner_login,
+                owner_name,
+                owner_password: secret("AYADA_PASSWORD")?,
+                time_zone: tz,
+                currency,
+            };
+            let (clinic, owner) = Clinic::init(&env.data, &env.key, &options)?;
+            Ok(Answer::new(
+                json!({ "clinic_id": clinic.id(), "node_id": clinic.node(), "owner": owner.login(), "data": env.data }),
+                format!(
+                    "Clinic {} created in {} (owner: {}).",
+                    clinic.id(),
+                    env.data.display(),
+                    owner.login()
+                ),
+            ))
+        }
+        Command::Staff(cmd) => staff(env, cmd),
+        Command::Patient(cmd) => patient(env, cmd),
+        Command::Book {
+            patient,
+            doctor,
+            at,
+            visit_type,
+        } => {
+            let (mut clinic, s) = logged_in(env)?;
+            let (date, time) = parse_local_datetime(&at)?;
+            let booking = Booking {
+                patient: patient.parse()?,
+                doctor_login: doctor,
+                date,
+                time,
+                visit_type,
+            };
+            let a = clinic.book(&s, &booking)?;
+            Ok(Answer::new(
+                json!({ "appointment_id": a.id, "appointment": a }),
+                format!("Booked {} at {}.", a.id, at),
+            ))
+        }
+        Command::Appointment(cmd) => appointment(env, cmd),
+        Command::Visit(VisitCommand::Record {
+            appointment,
+            temp,
+            bp,
+            pulse,
+            weight,
+            height,
+            spo2,
+            diagnosis,
+            note,
+            photo,
+        }) => {
+            let (mut clinic, s) = logged_in(env)?;
+            let mut photos = Vec::new();
+            for path in &photo {
+                let meta = std::fs::metadata(path).map_err(|e| {
+                    Failure::usage(
+                        format!("Cannot read {}: {e}.", path.display()),
+                        format!("تعذرت قراءة {}: {e}.", path.display()),
+                    )
+                })?;
+                if meta.len() > ayada_core::photos::MAX_FILE_BYTES as u64 {
+                    return Err(ayada_core::CoreError::ImageTooLarge {
+                        limit: format!("{} MB", ayada_core::photos::MAX_FILE_BYTES / (1024 * 1024)),
+                    }
+                    .into());
+                }
+                photos.push(std::fs::read(path).map_err(|e| {
+                    Failure::usage(
+                        format!("Cannot read {}: {e}.", path.display()),
+                        format!("تعذرت قراءة {}: {e}.", path.display()),
+                    )
+                })?);
+            }
+            let input = VisitInput {
+                vitals: VitalsInput {
+                    temperature: temp,
+                    blood_pressure: bp,
+                    pulse,
+                    weight,
+                    height,
+                    spo2,
+                },
+                diagnoses: diagnosis,
+                note,
+                photos,
+            };
+            let visit = clinic.record_visit(&s, appointment.parse()?, &input)?;
+            Ok(Answer::new(
+                json!({ "visit_id": visit.id, "visit": visit }),
+                format!("Visit {} recorded.", visit.id),
+            ))
+        }
+        Command::Pay {
+            appointment,
+            amount,
+            method,
+            insurer,
+        } => {
+            let (mut clinic, s) = logged_in(env)?;
+            let method: Method = method.parse()?;
+            let entry = clinic.pay(
+                &s,
+                appointment.parse()?,
+                Money::parse(&amount)?,
+                method,
+                insurer.as_deref(),
+            )?;
+            Ok(Answer::new(
+                json!({ "payment_id": entry.id, "payment": entry }),
+                format!(
+                    "Payment {} of {} ({}) recorded.",
+                    entry.id, entry.amount, entry.method
+                ),
+            ))
+        }
+        Command::Refund {
+            payment,
+            amount,
+            reason,
+        } => {
+            let (mut clinic, s) = logged_in(env)?;
+            let entry = clinic.refund(&s, payment.parse()?, Money::parse(&amount)?, &reason)?;
+            Ok(Answer::new(
+                json!({ "refund_id": entry.id, "refund": entry }),
+                format!("Refund {} of {} recorded.", entry.id, entry.amount),
+            ))
+        }
+        Command::Expense(ExpenseCommand::Add {
+            amount,
+            category,
+            note,
+        }) => {
+            let (mut clinic, s) = logged_in(env)?;
+            let entry = clinic.add_expense(&s, Money::parse(&amount)?, &category, &note)?;
+            Ok(Answer::new(
+                json!({ "expense_id": entry.id, "expense": entry }),
+                format!("Expense {} of {} recorded.", entry.id, entry.amount),
+            ))
+        }
+        Command::Shift(ShiftCommand::Open { float }) => {
+            let (mut clinic, s) = logged_in(env)?;
+            let shift = clinic.open_shift(&s, Money::parse(&float)?)?;
+            Ok(Answer::new(
+                json!({ "shift_id": shift.id, "float": shift.float }),
+                format!("Shift {} opened with {}.", shift.id, shift.float),
+            ))
+        }
+        Command::Shift(ShiftCommand::Close { counted, note }) => {
+            let (mut clinic, s) = logged_in(env)?;
+            let closed = clinic.close_shift(&s, Money::parse(&counted)?, &note)?;
+            let mut text = format!(
+                "Shift {} closed with {} counted.",
+                closed.id, closed.counted
+            );
+            if let (Some(e), Some(d)) = (closed.expected, closed.difference) {
+                let _ = write!(text, " Expected {e}, difference {d}.");
+            }
+            Ok(Answer::new(
+                json!({ "shift_id": closed.id, "counted": closed.counted, "expected": closed.expected, "difference": closed.difference }),
+                text,
+            ))
+        }
+        Command::Cash(CashCommand::Summary { date }) => {
+            let (mut clinic, s) = logged_in(env)?;
+            let date = date_or_today(&clinic, date)?;
+            let summary = clinic.cash_summary(&s, date)?;
+            let mut text = format!("Cash summary for {}\n", summary.date);
+            for (method, amount) in &summary.payments {
+                let _ = writeln!(text, "  payments {method:<10} {amount:>12}");
+            }
+            for (insurer, amount) in &summary.by_insurer {
+                let _ = writeln!(text, "    insurer {insurer:<20} {amount:>12}");
+            }
+            for (method, amount) in &summary.refunds {
+                let _ = writeln!(text, "  refunds  {method:<10} {amount:>12}");
+            }
+            for (category, amount) in &summary.expenses {
+                let _ = writeln!(text, "  expense  {category:<20} {amount:>12}");
+            }
+            let _ = write!(
+                text,
+                "  payments: {}   net revenue: {}   net cash: {}",
+                summary.payment_count, summary.net_revenue, summary.net_cash
+            );
+            Ok(Answer::new(
+                serde_json::to_value(&summary).unwrap_or_default(),
+                text,
+            ))
+        }
+        Command::Schedule(cmd) => schedule(env, cmd),
+        Command::VisitType(VisitTypeCommand::Set {
+            name,
+            price,
+            minutes,
+        }) => {
+            let (mut clinic, s) = logged_in(env)?;
+            let t = clinic.set_visit_type(&s, &name, Money::parse(&price)?, minutes)?;
+            Ok(Answer::new(
+                json!({ "visit_type_id": t.id, "visit_type": t }),
+                format!("{}: {} ({} min).", t.name, t.price, t.minutes),
+            ))
+        }
+        Command::VisitType(VisitTypeCommand::List) => {
+            let (mut clinic, s) = logged_in(env)?;
+            let types = clinic.visit_types(&s)?;
+            let text = types
+                .iter()
+                .map(|t| format!("{:<16} {:>10} {:>4} min", t.name, t.price, t.minutes))
+                .collect::<Vec<_>>()
+                .join("\n");
+            Ok(Answer::new(json!({ "visit_types": types }), text))
+        }
+        Command::Insurer(InsurerCommand::Add { name }) => {
+            let (mut clinic, s) = logged_in(env)?;
+            let i = clinic.add_insurer(&s, &name)?;
+            Ok(Answer::new(
+                json!({ "insurer_id": i.id, "insurer": i }),
+                format!("Insurer {} accepted.", i.name),
+            ))
+        }
+        Command::Conflicts => {
+            let (mut clinic, s) = logged_in(env)?;
+            let conflicts = clinic.conflicts(&s)?;
+            let text = if conflicts.is_empty() {
+                "Nothing needs a decision.".to_string()
+            } else {
+                conflicts
+                    .iter()
+                    .map(|c| format!("{} {} {} {}", c.kind, c.at, c.about, c.ids.join(" ")))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            Ok(Answer::new(json!({ "conflicts": conflicts }), text))
+        }
+        Command::Import(ImportCommand::Patients {
+            csv,
+            dry_run,
+            skip_bad_lines,
+        }) => {
+            let (mut clinic, s) = logged_in(env)?;
+            let bytes = std::fs::read(&csv).map_err(|e| {
+                Failure::usage(
+                    format!("Cannot read {}: {e}.", csv.display()),
+                    format!("تعذرت قراءة {}: {e}.", csv.display()),
+                )
+            })?;
+            let report = clinic.import_patients(
+                &s,
+                &bytes,
+                ImportOptions {
+                    dry_run,
+                    skip_bad_lines,
+                },
+            )?;
+            let bad: Vec<_> = report.bad.iter().map(|b| json!({ "line": b.line, "code": b.error.code(), "message": b.error.message(env.lang) })).collect();
+            let mut text = String::new();
+            for b in &report.bad {
+                let _ = writeln!(text, "line {}: {}", b.line, b.error.message(env.lang));
+            }
+            let _ = write!(
+                text,
+                "{} lines read, {} valid, {} imported.",
+                report.lines, report.valid, report.imported
+            );
+            let answer = json!({ "lines": report.lines, "valid": report.valid, "imported": report.imported, "bad_lines": bad, "dry_run": dry_run });
+            if !dry_run && !report.bad.is_empty() && !skip_bad_lines {
+                // Show what is wrong, then fail: nothing was imported.
+                if env.json {
+                    println!("{answer}");
+                } else {
+                    println!("{text}");
+                }
+                let err = ayada_core::CoreError::ImportRejected {
+                    bad_lines: report.bad.len(),
+                };
+                return Err(Failure::Reported {
+                    en: err.message(Lang::En) + " (--skip-bad-lines)",
+                    ar: err.message(Lang::Ar) + " (--skip-bad-lines)",
+                });
+            }
+            Ok(Answer::new(answer, text))
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let (mut clinic, s) = logged_in(env)?;
+            let rows = clinic.verify_audit(&s)?;
+            Ok(Answer::new(
+                json!({ "ok": true, "rows": rows }),
+                format!("The audit log is intact ({rows} entries)."),
+            ))
+        }
+        Command::Audit(AuditCommand::Log { limit }) => {
+            let (mut clinic, s) = logged_in(env)?;
+            let rows = clinic.audit_log(&s, limit)?;
+            let text = rows
+                .iter()
+                .map(|r| {
+                    let at = jiff::Timestamp::from_second(r.at)
+                        .map(|t| clinic.time().format(t))
+                        .unwrap_or_default();
+                    format!(
+                        "{:>6} {at} {:<12} {:<20} {:<7} {}",
+                        r.seq, r.actor, r.action, r.outcome, r.subject
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            Ok(Answer::new(json!({ "entries": rows }), text))
+        }
+        Command::Demo(DemoArgs { days, years, seed }) => {
+            let (mut clinic, s) = logged_in(env)?;
+            let days = days.unwrap_or_else(|| years.unwrap_or(0) * 365);
+            let staff_password = std::env::var("AYADA_NEW_PASSWORD")
+                .ok()
+                .filter(|p| !p.is_empty())
+                .map_or_else(|| secret("AYADA_PASSWORD"), Ok)?;
+            let started = std::time::Instant::now();
+            let report = clinic.generate_demo(
+                &s,
+                &DemoOptions {
+                    days,
+                    staff_password,
+                    seed,
+                },
+            )?;
+            let seconds = started.elapsed().as_secs_f64();
+            Ok(Answer::new(
+                json!({ "report": report, "seconds": seconds, "staff": ["reception", "dr.sara", "dr.karim"] }),
+                format!(
+                    "{} clinic days: {} patients, {} appointments, {} visits, {} payments, {} expenses, {} shifts ({seconds:.1} s).\nStaff logins: reception, dr.sara, dr.karim.",
+                    report.days, report.patients, report.appointments, report.visits, report.payments, report.expenses, report.shifts
+                ),
+            ))
+        }
+        Command::RebuildProjections => {
+            let mut clinic = open(env)?;
+            let docs = clinic.rebuild_projections()?;
+            Ok(Answer::new(
+                json!({ "documents": docs }),
+                format!("Projections rebuilt from {docs} documents."),
+            ))
+        }
+    }
+}
+
+fn staff(env: &Env, cmd: StaffCommand) -> Out {
+    let (mut clinic, s) = logged_in(env)?;
+    match cmd {
+        StaffCommand::Add { name, login, role } => {
+            let role: Role = role.parse()?;
+            let member =
+                clinic.add_staff(&s, &name, &login, role, &secret("AYADA_NEW_PASSWORD")?)?;
+            Ok(Answer::new(
+                json!({ "staff_id": member.id, "staff": member }),
+                format!(
+                    "{} ({}) can now log in as {}.",
+                    member.name, member.role, member.login
+                ),
+            ))
+        }
+        StaffCommand::List => {
+            let staff = clinic.staff(&s)?;
+            let text = staff
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{:<14} {:<13} {}{}",
+                        m.login,
+                        m.role.as_str(),
+                        m.name,
+                        if m.active { "" } else { " (inactive)" }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            Ok(Answer::new(json!({ "staff": staff }), text))
+        }
+        StaffCommand::Deactivate { login } => {
+            let member = clinic.set_staff_active(&s, &login, false)?;
+            Ok(Answer::new(
+                json!({ "staff": member }),
+                format!("{} can no longer log in.", member.login),
+            ))
+        }
+    }
+}
+
+fn patient(env: &Env, cmd: PatientCommand) -> Out {
+    let (mut clinic, s) = logged_in(env)?;
+    match cmd {
+        PatientCommand::Add {
+            name,
+            phone,
+            gender,
+            dob,
+        } => {
+            let gender = gender.map(|g| g.parse::<Gender>()).transpose()?;
+            let p = clinic.add_patient(
+                &s,
+                &NewPatient {
+                    name,
+                    phone,
+                    gender,
+                    dob,
+                    ..Default::default()
+                },
+            )?;
+            Ok(Answer::new(
+                json!({ "patient_id": p.id, "patient": p }),
+                format!("Patient {} registered: {} {}.", p.id, p.name, p.phone),
+            ))
+        }
+        PatientCommand::Search { query } => {
+            let hits = clinic.search_patients(&s, &query, 20)?;
+            let text = hits
+                .iter()
+                .map(|h| format!("{}  {:<30} {}", h.id, h.name, h.phone))
+                .collect::<Vec<_>>()
+                .join("\n");
+            Ok(Answer::new(json!({ "patients": hits }), text))
+        }
+        PatientCommand::Show { id } => {
+            let file = clinic.patient_file(&s, id.parse()?)?;
+            let p = &file.patient;
+            let mut text = format!("{}\n{}\n", p.name, p.phone);
+            if let Some(dob) = &p.dob {
+                let _ = writeln!(text, "born {dob}");
+            }
+            for a in &file.appointments {
+                let _ = writeln!(
+                    text,
+                    "  {} {} {} {}",
+                    a.at, a.doctor, a.visit_type, a.status
+                );
+            }
+            Ok(Answer::new(
+                serde_json::to_value(&file).unwrap_or_default(),
+                text.trim_end().to_string(),
+            ))
+        }
+    }
+}
+
+fn appointment(env: &Env, cmd: AppointmentCommand) -> Out {
+    let (mut clinic, s) = logged_in(env)?;
+    match cmd {
+        AppointmentCommand::SetStatus { id, status, reason } => {
+            let status: Status = status.parse()?;
+            let a = clinic.set_appointment_status(&s, id.parse()?, status, reason.as_deref())?;
+            Ok(Answer::new(
+                json!({ "appointment_id": a.id, "status": a.status }),
+                format!("Appointment {} is now {}.", a.id, a.status),
+            ))
+        }
+        AppointmentCommand::List { date } => {
+            let date = date_or_today(&clinic, date)?;
+            let rows = clinic.appointments(&s, date)?;
+            let text = rows
+                .iter()
+                .map(|a| {
+                    format!(
+                        "{} {}  {:<10} {:<28} {:<12} {}",
+                        a.at, a.id, a.doctor, a.patient, a.visit_type, a.status
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            Ok(Answer::new(
+                json!({ "date": date.to_string(), "appointments": rows }),
+                text,
+            ))
+        }
+    }
+}
+
+fn schedule(env: &Env, cmd: ScheduleCommand) -> Out {
+    let (mut clinic, s) = logged_in(env)?;
+    match cmd {
+        ScheduleCommand::Set {
+            doctor,
+            days,
+            from,
+            to,
+            slot,
+        } => {
+            let sched =
+                clinic.set_schedule(&s, &doctor, parse_days(&days)?, hours(&from, &to)?, slot)?;
+            Ok(Answer::new(
+                json!({ "schedule": sched }),
+                format!(
+                    "{doctor} works {} ({} min slots).",
+                    sched.days.join(","),
+                    sched.slot_minutes
+                ),
+            ))
+        }
+        ScheduleCommand::Free { doctor, date } => {
+            let date = parse_date(&date)?;
+            let slots = clinic.free_slots(&s, &doctor, date)?;
+            Ok(Answer::new(
+                json!({ "doctor": doctor, "date": date.to_string(), "free": slots }),
+                slots.join(" "),
+            ))
+        }
+        ScheduleCommand::Off {
+            doctor,
+            date,
+            from,
+            to,
+        } => {
+            let date = parse_date(&date)?;
+            let sched = clinic.set_schedule_exception(&s, &doctor, date, hours(&from, &to)?)?;
+            Ok(Answer::new(
+                json!({ "schedule": sched }),
+                format!("{doctor}: {date} set."),
+            ))
+        }
+    }
+}
