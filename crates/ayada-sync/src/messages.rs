@@ -1,0 +1,194 @@
+//! The push / pull messages and their limits.
+
+use serde::{Deserialize, Serialize};
+
+/// The protocol version this build speaks; a peer with another major version is refused.
+pub const PROTOCOL_VERSION: u16 = 1;
+/// The largest single change accepted (bytes). A visit with long notes is a few KB.
+pub const MAX_CHANGE_BYTES: usize = 1024 * 1024;
+/// The most changes in one push.
+pub const MAX_BATCH_CHANGES: usize = 1000;
+/// The most bytes of changes in one push.
+pub const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
+
+/// A position in a node's append-only change log: "everything after N".
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct Cursor(pub u64);
+
+/// One Automerge change as it travels.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireChange {
+    /// The document it belongs to ("patient/…", "cashbook/2026-11-22"…).
+    pub doc_id: String,
+    /// The change hash, hex.
+    pub hash: String,
+    /// The raw change bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// "Here are my changes."
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushRequest {
+    /// Protocol version of the sender.
+    pub version: u16,
+    /// The changes, oldest first.
+    pub changes: Vec<WireChange>,
+}
+
+/// Why one change of a batch was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refusal {
+    /// The change's hash as sent.
+    pub hash: String,
+    /// A sentence saying why.
+    pub reason: String,
+}
+
+/// Which changes of a push were made durable and which were refused.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PushResponse {
+    /// Hashes stored (or already known).
+    pub accepted: Vec<String>,
+    /// Hashes refused, with reasons.
+    pub refused: Vec<Refusal>,
+}
+
+/// "Give me your changes after this cursor."
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullRequest {
+    /// The last position already received.
+    pub since: Cursor,
+    /// At most this many.
+    pub limit: u32,
+}
+
+/// One page of a pull.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullResponse {
+    /// Protocol version of the sender.
+    pub version: u16,
+    /// The changes after the cursor, oldest first.
+    pub changes: Vec<WireChange>,
+    /// The cursor to ask from next.
+    pub next: Cursor,
+    /// Whether more pages follow.
+    pub more: bool,
+}
+
+/// A message that must be refused whole.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SyncError {
+    /// The peer speaks another protocol version.
+    #[error("the other side speaks sync protocol {0}, this one speaks {PROTOCOL_VERSION}; update the older one")]
+    Version(u16),
+    /// Too many changes in one batch.
+    #[error("a batch may hold at most {MAX_BATCH_CHANGES} changes, this one holds {0}; send it in parts")]
+    TooManyChanges(usize),
+    /// Too many bytes in one batch.
+    #[error(
+        "a batch may hold at most {MAX_BATCH_BYTES} bytes, this one holds {0}; send it in parts"
+    )]
+    BatchTooLarge(usize),
+}
+
+impl PushRequest {
+    /// Checks the whole batch; single oversized changes are refused one by one by
+    /// `oversized`, so the rest of the batch still lands.
+    pub fn check(&self) -> Result<(), SyncError> {
+        if self.version != PROTOCOL_VERSION {
+            return Err(SyncError::Version(self.version));
+        }
+        if self.changes.len() > MAX_BATCH_CHANGES {
+            return Err(SyncError::TooManyChanges(self.changes.len()));
+        }
+        let bytes: usize = self.changes.iter().map(|c| c.bytes.len()).sum();
+        if bytes > MAX_BATCH_BYTES {
+            return Err(SyncError::BatchTooLarge(bytes));
+        }
+        Ok(())
+    }
+
+    /// The refusals for changes that are each over the size limit.
+    pub fn oversized(&self) -> Vec<Refusal> {
+        self.changes
+            .iter()
+            .filter(|c| c.bytes.len() > MAX_CHANGE_BYTES)
+            .map(|c| Refusal {
+                hash: c.hash.clone(),
+                reason: format!(
+                    "the change is {} bytes; the limit is {MAX_CHANGE_BYTES}",
+                    c.bytes.len()
+                ),
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(n: usize) -> WireChange {
+        WireChange {
+            doc_id: "patient/x".into(),
+            hash: format!("{n:064x}"),
+            bytes: vec![0; n],
+        }
+    }
+
+    #[test]
+    fn batches_over_the_limits_or_from_another_version_are_refused_whole() {
+        let ok = PushRequest {
+            version: PROTOCOL_VERSION,
+            changes: vec![change(10)],
+        };
+        assert_eq!(ok.check(), Ok(()));
+        let old = PushRequest {
+            version: 0,
+            ..ok.clone()
+        };
+        assert_eq!(old.check(), Err(SyncError::Version(0)));
+        let many = PushRequest {
+            version: PROTOCOL_VERSION,
+            changes: (0..=MAX_BATCH_CHANGES).map(|_| change(1)).collect(),
+        };
+        assert!(matches!(many.check(), Err(SyncError::TooManyChanges(_))));
+        let big = PushRequest {
+            version: PROTOCOL_VERSION,
+            changes: (0..9).map(|_| change(MAX_CHANGE_BYTES)).collect(),
+        };
+        assert!(matches!(big.check(), Err(SyncError::BatchTooLarge(_))));
+        assert!(big
+            .check()
+            .unwrap_err()
+            .to_string()
+            .contains("send it in parts"));
+    }
+
+    #[test]
+    fn one_oversized_change_is_refused_alone() {
+        let push = PushRequest {
+            version: PROTOCOL_VERSION,
+            changes: vec![change(5), change(MAX_CHANGE_BYTES + 1)],
+        };
+        assert_eq!(push.check(), Ok(()));
+        let refused = push.oversized();
+        assert_eq!(refused.len(), 1);
+        assert_eq!(refused[0].hash, push.changes[1].hash);
+    }
+
+    #[test]
+    fn messages_round_trip_through_json() {
+        let pull = PullResponse {
+            version: PROTOCOL_VERSION,
+            changes: vec![change(3)],
+            next: Cursor(42),
+            more: true,
+        };
+        let text = serde_json::to_string(&pull).unwrap();
+        assert_eq!(serde_json::from_str::<PullResponse>(&text).unwrap(), pull);
+    }
+}
