@@ -102,8 +102,16 @@ impl Clinic {
     ) -> Result<(Clinic, Session)> {
         let clinic_id = ClinicId::new();
         let node = NodeId::new();
-        let key = keys::create_key(dir, key_source, &format!("{clinic_id}/{node}"))?;
-        let conn = store::open_encrypted(&dir.join(DB_FILE), &key, true)?;
+        let key = match key_source {
+            #[cfg(feature = "bench-plain")]
+            KeySource::PlainForBenchmark => None,
+            _ => Some(keys::create_key(
+                dir,
+                key_source,
+                &format!("{clinic_id}/{node}"),
+            )?),
+        };
+        let conn = store::open_encrypted(&dir.join(DB_FILE), key.as_ref(), true)?;
         store::create_schema(&conn)?;
         conn.execute_batch(&format!(
             "INSERT INTO meta (key, value) VALUES ('clinic_id', '{clinic_id}'), ('node_id', '{node}'), ('time_zone', '{}');",
@@ -169,7 +177,7 @@ impl Clinic {
             });
         }
         let key = keys::load_key(dir, key_source)?;
-        let conn = store::open_encrypted(&db, &key, false)?;
+        let conn = store::open_encrypted(&db, Some(&key), false)?;
         let missing = |what: &str| CoreError::Document {
             detail: format!("the database has no {what}"),
         };
@@ -275,13 +283,12 @@ impl Clinic {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )
             .optional()?;
-        let Some((id, name, role, active, hash)) =
+        let Some((id, name, role, active, _hash)) =
             row.filter(|r| staff::verify_password(password, &r.4))
         else {
             self.audit_now(&login, "login", "", Outcome::Failed)?;
             return Err(CoreError::LoginFailed);
         };
-        let _ = hash;
         if !active {
             self.audit_now(&login, "login", "inactive", Outcome::Failed)?;
             return Err(CoreError::AccountInactive { login });

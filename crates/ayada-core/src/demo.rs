@@ -14,14 +14,13 @@ use crate::appointments::{self, Booking, Status};
 use crate::cashbook::{self, Method};
 use crate::clinic::Clinic;
 use crate::error::Result;
-use crate::ids::{PatientId, StaffId};
+use crate::ids::PatientId;
 use crate::money::Money;
 use crate::patients::{self, Gender, NewPatient};
 use crate::roles::{Role, Session};
 use crate::schedules::{self, Hours};
 use crate::settings;
 use crate::shifts;
-use crate::staff;
 use crate::visits::{self, VisitInput, VitalsInput};
 
 /// What to generate.
@@ -250,7 +249,7 @@ pub(crate) fn generate(
     while date <= today {
         if date.weekday() != Weekday::Friday {
             let is_today = date == today;
-            let day = generate_day(
+            generate_day(
                 clinic,
                 &reception,
                 &doctors,
@@ -260,7 +259,6 @@ pub(crate) fn generate(
                 &mut pool,
                 &mut report,
             )?;
-            let _ = day;
             report.days += 1;
         }
         date = match date.tomorrow() {
@@ -440,7 +438,5 @@ fn generate_day(
         }
         Ok(())
     })?;
-    let _ = StaffId::new;
-    let _ = staff::normalise_login;
     Ok(())
 }

@@ -63,6 +63,11 @@ pub enum KeySource {
     KeyFile(PathBuf),
     /// A passphrase the owner chose, stretched with Argon2id and a per-clinic salt.
     Passphrase(String),
+    /// No encryption at all: only with the `bench-plain` feature, to measure what
+    /// encryption costs. Never compiled into the app or the CLI.
+    #[cfg(feature = "bench-plain")]
+    #[doc(hidden)]
+    PlainForBenchmark,
 }
 
 impl fmt::Debug for KeySource {
@@ -77,6 +82,8 @@ impl KeySource {
             KeySource::Keyring => "the system keyring",
             KeySource::KeyFile(_) => "a key file",
             KeySource::Passphrase(_) => "a passphrase",
+            #[cfg(feature = "bench-plain")]
+            KeySource::PlainForBenchmark => "no key",
         }
     }
 }
@@ -137,6 +144,8 @@ pub(crate) fn create_key(dir: &Path, source: &KeySource, account: &str) -> Resul
             };
             (key, info)
         }
+        #[cfg(feature = "bench-plain")]
+        KeySource::PlainForBenchmark => unreachable!("a plain benchmark store has no key"),
     };
     fs::write(dir.join(KEY_INFO_FILE), serde_json::to_vec_pretty(&info)?)?;
     Ok(key)

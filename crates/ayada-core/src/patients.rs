@@ -243,7 +243,7 @@ pub(crate) fn search(conn: &Connection, query: &str, limit: usize) -> Result<Vec
         let mut stmt = conn.prepare_cached(
             "SELECT p.id, p.name, p.phone, p.dob FROM patients_fts f
              JOIN patients p ON p.rowid = f.rowid
-             WHERE patients_fts MATCH ?1 ORDER BY p.name_folded LIMIT ?2",
+             WHERE patients_fts MATCH ?1 LIMIT ?2",
         )?;
         let rows = stmt
             .query_map(params![phrase, limit], map)?
@@ -260,7 +260,10 @@ pub(crate) fn search(conn: &Connection, query: &str, limit: usize) -> Result<Vec
             .collect::<rusqlite::Result<_>>()?;
         rows
     };
-    rows.into_iter()
+    // The trigram index answers in rowid order and stops at the limit; sorting every match
+    // by name in SQL would read all of them (40k "محمد"s in a large clinic) for each keystroke.
+    let mut hits = rows
+        .into_iter()
         .map(|(id, name, phone, dob)| {
             Ok(PatientHit {
                 id: id.parse()?,
@@ -269,5 +272,7 @@ pub(crate) fn search(conn: &Connection, query: &str, limit: usize) -> Result<Vec
                 dob,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    hits.sort_by_cached_key(|h| fold(&h.name));
+    Ok(hits)
 }

@@ -6,10 +6,14 @@ CREATE TABLE meta (
     value TEXT NOT NULL
 );
 
+-- A document is its snapshot plus the changes logged after snapshot_seq. The snapshot is
+-- rewritten only every few dozen changes, so a write costs its change, not the document.
 CREATE TABLE docs (
-    doc_id TEXT PRIMARY KEY,
-    kind   TEXT NOT NULL,
-    bytes  BLOB NOT NULL
+    doc_id       TEXT PRIMARY KEY,
+    kind         TEXT NOT NULL,
+    bytes        BLOB NOT NULL,
+    snapshot_seq INTEGER NOT NULL,
+    pending      INTEGER NOT NULL
 );
 CREATE INDEX docs_kind ON docs(kind);
 
@@ -20,6 +24,7 @@ CREATE TABLE changes (
     hash   BLOB NOT NULL UNIQUE,
     bytes  BLOB NOT NULL
 );
+CREATE INDEX changes_doc ON changes(doc_id, seq);
 
 -- Tamper-evident: each row's hash covers its fields and the previous row's hash.
 CREATE TABLE audit (

@@ -42,7 +42,7 @@ impl Context {
 
 /// Opens (or creates) the SQLCipher database at `path` with a raw key; a wrong key is
 /// `CoreError::WrongKey`, never a new empty database.
-pub(crate) fn open_encrypted(path: &Path, key: &Key, create: bool) -> Result<Connection> {
+pub(crate) fn open_encrypted(path: &Path, key: Option<&Key>, create: bool) -> Result<Connection> {
     use rusqlite::OpenFlags;
     let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     if create {
@@ -51,7 +51,10 @@ pub(crate) fn open_encrypted(path: &Path, key: &Key, create: bool) -> Result<Con
     let conn = Connection::open_with_flags(path, flags)?;
     // A raw key (x'…') skips SQLCipher's own PBKDF2 on every open: the key is already random
     // or Argon2id-stretched.
-    conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", key.hex()))?;
+    // Only the bench-plain feature ever passes no key.
+    if let Some(key) = key {
+        conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", key.hex()))?;
+    }
     conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
         r.get::<_, i64>(0)
     })?;
@@ -84,18 +87,77 @@ pub(crate) fn meta(conn: &Connection, key: &str) -> Result<Option<String>> {
         .optional()?)
 }
 
-/// Loads a saved document, or None if it has never been written.
+/// How many changes may pile up after a document's snapshot before it is rewritten.
+const SNAPSHOT_EVERY: i64 = 64;
+
+/// Loads a stored document (its snapshot plus the changes logged since), or None if it has
+/// never been written.
 pub(crate) fn load_doc(conn: &Connection, id: &DocId) -> Result<Option<AutoCommit>> {
-    let bytes: Option<Vec<u8>> = conn
+    let row: Option<(Vec<u8>, i64, i64)> = conn
         .query_row(
-            "SELECT bytes FROM docs WHERE doc_id = ?1",
+            "SELECT bytes, snapshot_seq, pending FROM docs WHERE doc_id = ?1",
+            [id.as_str()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let Some((snapshot, since, pending)) = row else {
+        return Ok(None);
+    };
+    let mut doc = AutoCommit::load(&snapshot)?;
+    if pending > 0 {
+        let mut stmt = conn.prepare_cached(
+            "SELECT bytes FROM changes WHERE doc_id = ?1 AND seq > ?2 ORDER BY seq",
+        )?;
+        let changes = stmt
+            .query_map(params![id.as_str(), since], |r| r.get::<_, Vec<u8>>(0))?
+            .map(|bytes| {
+                automerge::Change::from_bytes(bytes?).map_err(|e| CoreError::Document {
+                    detail: format!("{id}: {e}"),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        doc.apply_changes(changes)?;
+    }
+    Ok(Some(doc))
+}
+
+/// Records a new change of `doc` in the log and keeps its stored form current: a fresh
+/// snapshot for a new document or one with many changes since its last, else a counter.
+pub(crate) fn store_change(
+    tx: &Transaction<'_>,
+    id: &DocId,
+    doc: &mut AutoCommit,
+    change: &automerge::Change,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO changes (doc_id, hash, bytes) VALUES (?1, ?2, ?3)",
+        params![id.as_str(), change.hash().0.as_slice(), change.raw_bytes()],
+    )?;
+    let seq = tx.last_insert_rowid();
+    let pending: Option<i64> = tx
+        .query_row(
+            "SELECT pending FROM docs WHERE doc_id = ?1",
             [id.as_str()],
             |r| r.get(0),
         )
         .optional()?;
-    bytes
-        .map(|b| AutoCommit::load(&b).map_err(CoreError::from))
-        .transpose()
+    match pending {
+        Some(p) if p + 1 < SNAPSHOT_EVERY => {
+            tx.execute(
+                "UPDATE docs SET pending = pending + 1 WHERE doc_id = ?1",
+                [id.as_str()],
+            )?;
+        }
+        _ => {
+            tx.execute(
+                "INSERT INTO docs (doc_id, kind, bytes, snapshot_seq, pending) VALUES (?1, ?2, ?3, ?4, 0)
+                 ON CONFLICT(doc_id) DO UPDATE SET bytes = excluded.bytes,
+                    snapshot_seq = excluded.snapshot_seq, pending = 0",
+                params![id.as_str(), id.kind()?.prefix(), doc.save(), seq],
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// Recently used documents, kept decoded so a write does not re-parse its document.
@@ -208,15 +270,7 @@ impl<'a> Writer<'a> {
                     .ok_or_else(|| CoreError::Document {
                         detail: "a committed change vanished".into(),
                     })?;
-                self.tx.execute(
-                    "INSERT INTO changes (doc_id, hash, bytes) VALUES (?1, ?2, ?3)",
-                    params![id.as_str(), change.hash().0.as_slice(), change.raw_bytes()],
-                )?;
-                self.tx.execute(
-                    "INSERT INTO docs (doc_id, kind, bytes) VALUES (?1, ?2, ?3)
-                     ON CONFLICT(doc_id) DO UPDATE SET bytes = excluded.bytes",
-                    params![id.as_str(), id.kind()?.prefix(), doc.save()],
-                )?;
+                store_change(&self.tx, &id, &mut doc, &change)?;
             }
             saved.push((id, doc));
         }

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs Ayada on this machine: the sync server on its embedded database, a demo clinic with a
+# month of generated days, and the desktop app (when there is a display). Data lives in
+# ./demo-data (delete it to start over). Demo logins: owner, reception, dr.sara, dr.karim;
+# every password is "demo-pass-1".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! pkg-config --exists webkit2gtk-4.1 2>/dev/null; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends \
+    build-essential pkg-config curl wget file libssl-dev libwebkit2gtk-4.1-dev libxdo-dev \
+    libayatana-appindicator3-dev librsvg2-dev
+fi
+(cd ui && npm ci --no-audit --no-fund && npm run build)
+cargo build --release -p ayada-server -p ayada-cli -p ayada
+
+data="$PWD/demo-data"
+cli=(target/release/ayada-cli --data "$data/clinic" --key-file "$data/clinic.key")
+export AYADA_PASSWORD=demo-pass-1 AYADA_NEW_PASSWORD=demo-pass-1
+mkdir -p "$data"
+if [ ! -f "$data/clinic/clinic.db" ]; then
+  "${cli[@]}" init --clinic "عيادة الشفاء — Al-Shifa Clinic" --owner-login owner --owner-name "د. هالة — Dr. Hala"
+  "${cli[@]}" --user owner demo --days 30
+fi
+
+target/release/ayada-server serve --data "$data/server" --listen 127.0.0.1:8787 &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+
+echo
+echo "== today at the front desk"
+"${cli[@]}" --user reception appointment list | head -20
+echo
+echo "== today's cash (owner)"
+"${cli[@]}" --user owner cash summary
+echo
+echo "Sync server: http://127.0.0.1:8787/v1/health"
+if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+  AYADA_DATA="$data/clinic" target/release/ayada
+else
+  echo "No display: the desktop app was not started. Try the CLI: ${cli[*]} --user owner --help"
+  wait $server
+fi
