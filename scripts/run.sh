@@ -14,7 +14,10 @@ if ! pkg-config --exists webkit2gtk-4.1 2>/dev/null; then
     build-essential pkg-config curl wget file libssl-dev libwebkit2gtk-4.1-dev libxdo-dev \
     libayatana-appindicator3-dev librsvg2-dev
 fi
-(cd ui && npm ci --no-audit --no-fund && npm run build)
+# `npm install --no-save` installs the versions in package-lock.json without rewriting it.
+# (`npm ci` refuses this lock file: the machines' npm config omits registry addresses from
+# lock files, and npm then also leaves out the other platforms' optional rollup binaries.)
+(cd ui && npm install --no-save --no-audit --no-fund && npm run build)
 cargo build --release -p ayada-server -p ayada-cli -p ayada
 
 data="$PWD/demo-data"

@@ -27,12 +27,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-echo "== ui: npm ci && build"
-(cd ui && npm ci --no-audit --no-fund && npm run build)
+echo "== ui: npm install (from the lock file) && build"
+# `npm install --no-save` installs the versions in package-lock.json without rewriting it.
+# (`npm ci` refuses this lock file: the machines' npm config omits registry addresses from
+# lock files, and npm then also leaves out the other platforms' optional rollup binaries.)
+(cd ui && npm install --no-save --no-audit --no-fund && npm run build)
 
 echo "== cargo fmt, clippy"
 cargo fmt --all -- --check
-cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy --workspace --all-targets --features ayada-core/bench-plain -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -q -p ayada-core -p ayada-sync
 
 echo "== cargo test (inside a D-Bus session with an unlocked gnome-keyring)"

@@ -59,11 +59,13 @@ pub(crate) fn open_encrypted(path: &Path, key: Option<&Key>, create: bool) -> Re
         r.get::<_, i64>(0)
     })?;
     // WAL for concurrent readers; FULL so that an acknowledged payment survives a power cut;
-    // temp files in memory so nothing unencrypted is spilled to disk.
+    // temp files in memory so nothing unencrypted is spilled to disk; a 32 MiB page cache so
+    // hot pages are decrypted once, not on every read.
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
          PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -32768;
          PRAGMA foreign_keys = ON;
          PRAGMA busy_timeout = 5000;",
     )?;
