@@ -765,3 +765,66 @@ fn a_bad_csv_line_is_reported_by_number_and_nothing_is_imported_unless_accepted(
     let no_header = clinic.import_patients(&reception, b"x,y\n1,2\n", ImportOptions::default());
     assert!(no_header.is_err());
 }
+
+#[test]
+fn a_deactivated_account_cannot_log_in_and_the_owner_cannot_lock_themselves_out() {
+    let f = fixture();
+    let (mut clinic, owner, reception, _) = staffed(&f);
+    assert!(
+        clinic
+            .set_staff_active(&reception, "dr.sara", false)
+            .is_err(),
+        "owner only"
+    );
+    clinic.set_staff_active(&owner, "dr.sara", false).unwrap();
+    let err = clinic.login("dr.sara", STAFF_PASSWORD).unwrap_err();
+    assert!(matches!(err, CoreError::AccountInactive { .. }), "{err:?}");
+    assert!(clinic.set_staff_active(&owner, "owner", false).is_err());
+    // An inactive doctor takes no new bookings.
+    let p = patient(&mut clinic, &reception, "Omar", "01011111111");
+    assert!(matches!(
+        book(&mut clinic, &reception, p, "2030-01-05 10:00"),
+        Err(CoreError::NotFound { .. })
+    ));
+    clinic.set_staff_active(&owner, "dr.sara", true).unwrap();
+    clinic.login("dr.sara", STAFF_PASSWORD).unwrap();
+    let names: Vec<_> = clinic
+        .login_names()
+        .unwrap()
+        .into_iter()
+        .map(|m| m.login)
+        .collect();
+    assert!(names.contains(&"dr.sara".to_string()));
+}
+
+#[test]
+fn the_owner_edits_the_clinic_details_with_normalised_phones() {
+    let f = fixture();
+    let (mut clinic, owner, reception, _) = staffed(&f);
+    let mut settings = clinic.settings(&owner).unwrap();
+    assert_eq!(settings.name, "عيادة الشفاء");
+    assert_eq!(settings.time_zone, "Africa/Cairo");
+    settings.address = "12 شارع التحرير، الدقي، الجيزة".into();
+    settings.latitude_e6 = Some(30_038_000);
+    settings.longitude_e6 = Some(31_211_000);
+    settings.phones = vec!["02 3333 4444".into(), "01012345678".into()];
+    settings.email = "info@example.org".into();
+    settings.time_zone = "Europe/London".into();
+    assert!(clinic.update_settings(&reception, &settings).is_err());
+    let saved = clinic.update_settings(&owner, &settings).unwrap();
+    assert_eq!(
+        saved.phones,
+        vec!["+20233334444".to_string(), "+201012345678".to_string()]
+    );
+    assert_eq!(
+        saved.time_zone, "Africa/Cairo",
+        "the zone is fixed at creation"
+    );
+    drop(clinic);
+    let mut clinic = Clinic::open(&f.dir, &f.key).unwrap();
+    let owner = clinic.login("owner", PASSWORD).unwrap();
+    assert_eq!(
+        clinic.settings(&owner).unwrap().latitude_e6,
+        Some(30_038_000)
+    );
+}
