@@ -120,6 +120,30 @@ pub struct Entry {
     pub recorded_by: String,
 }
 
+impl Entry {
+    /// An entry recorded now by the session's user, through this machine's open shift (a
+    /// cash movement without one is refused), with nothing else filled in.
+    fn blank(w: &mut Writer<'_>, kind: EntryKind, amount: Money, method: Method) -> Result<Entry> {
+        Ok(Entry {
+            id: EntryId::new(),
+            kind,
+            amount,
+            method,
+            insurer: None,
+            category: None,
+            appointment_id: None,
+            patient_id: None,
+            doctor_id: None,
+            visit_type: None,
+            refund_of: None,
+            shift_id: shift_for(w, method)?,
+            note: String::new(),
+            at: w.now.as_second(),
+            recorded_by: w.session.login.clone(),
+        })
+    }
+}
+
 fn store(w: &mut Writer<'_>, entry: &Entry) -> Result<()> {
     let doc_id = DocId::cashbook(w.today());
     let key = entry.id.to_string();
@@ -165,21 +189,12 @@ pub(crate) fn pay(
         (_, None) => None,
     };
     let entry = Entry {
-        id: EntryId::new(),
-        kind: EntryKind::Payment,
-        amount,
-        method,
         insurer,
-        category: None,
         appointment_id: Some(appointment_id),
         patient_id: Some(appointment.patient_id),
         doctor_id: Some(appointment.doctor_id),
         visit_type: Some(appointment.visit_type),
-        refund_of: None,
-        shift_id: shift_for(w, method)?,
-        note: String::new(),
-        at: w.now.as_second(),
-        recorded_by: w.session.login.clone(),
+        ..Entry::blank(w, EntryKind::Payment, amount, method)?
     };
     store(w, &entry)?;
     w.audit(
@@ -217,21 +232,14 @@ pub(crate) fn refund(
         return Err(CoreError::invalid("amount", "refund-exceeds"));
     }
     let entry = Entry {
-        id: EntryId::new(),
-        kind: EntryKind::Refund,
-        amount,
-        method: payment.method,
         insurer: payment.insurer.clone(),
-        category: None,
         appointment_id: payment.appointment_id,
         patient_id: payment.patient_id,
         doctor_id: payment.doctor_id,
         visit_type: payment.visit_type.clone(),
         refund_of: Some(payment_id),
-        shift_id: shift_for(w, payment.method)?,
         note: reason.trim().to_string(),
-        at: w.now.as_second(),
-        recorded_by: w.session.login.clone(),
+        ..Entry::blank(w, EntryKind::Refund, amount, payment.method)?
     };
     store(w, &entry)?;
     w.audit(
@@ -255,21 +263,9 @@ pub(crate) fn expense(
         return Err(CoreError::invalid("category", "required"));
     }
     let entry = Entry {
-        id: EntryId::new(),
-        kind: EntryKind::Expense,
-        amount,
-        method: Method::Cash,
-        insurer: None,
         category: Some(category.to_string()),
-        appointment_id: None,
-        patient_id: None,
-        doctor_id: None,
-        visit_type: None,
-        refund_of: None,
-        shift_id: shift_for(w, Method::Cash)?,
         note: note.trim().to_string(),
-        at: w.now.as_second(),
-        recorded_by: w.session.login.clone(),
+        ..Entry::blank(w, EntryKind::Expense, amount, Method::Cash)?
     };
     store(w, &entry)?;
     w.audit(

@@ -31,6 +31,17 @@ fn fixture() -> Fixture {
     }
 }
 
+fn small_clinic() -> InitOptions {
+    InitOptions {
+        clinic_name: "C".into(),
+        owner_login: "owner".into(),
+        owner_name: String::new(),
+        owner_password: PASSWORD.into(),
+        time_zone: "Africa/Cairo".into(),
+        currency: "EGP".into(),
+    }
+}
+
 fn init(f: &Fixture) -> (Clinic, Session) {
     Clinic::init(
         &f.dir,
@@ -183,14 +194,7 @@ fn a_passphrase_clinic_refuses_a_wrong_passphrase_and_another_key_source() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("c");
     let source = KeySource::Passphrase("a long passphrase".into());
-    let options = InitOptions {
-        clinic_name: "C".into(),
-        owner_login: "owner".into(),
-        owner_name: String::new(),
-        owner_password: PASSWORD.into(),
-        time_zone: "Africa/Cairo".into(),
-        currency: "EGP".into(),
-    };
+    let options = small_clinic();
     drop(Clinic::init(&dir, &source, &options).unwrap());
     assert!(matches!(
         Clinic::open(&dir, &KeySource::Passphrase("wrong passphrase".into())),
@@ -217,14 +221,7 @@ fn a_passphrase_clinic_refuses_a_wrong_passphrase_and_another_key_source() {
 #[test]
 fn the_keyring_is_used_when_there_is_one_and_refused_clearly_when_not() {
     let f = fixture();
-    let options = InitOptions {
-        clinic_name: "C".into(),
-        owner_login: "owner".into(),
-        owner_name: String::new(),
-        owner_password: PASSWORD.into(),
-        time_zone: "Africa/Cairo".into(),
-        currency: "EGP".into(),
-    };
+    let options = small_clinic();
     // The README's test command runs the suite inside a D-Bus session with an unlocked
     // gnome-keyring and sets AYADA_REAL_KEYRING=1; a bare machine has neither.
     if std::env::var("AYADA_REAL_KEYRING").as_deref() == Ok("1") {
