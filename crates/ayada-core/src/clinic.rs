@@ -167,6 +167,47 @@ impl Clinic {
         Ok((clinic, owner))
     }
 
+    /// Prepares this machine to join an existing clinic: an empty encrypted store with its
+    /// own new key and node id, holding nothing until the clinic's changes are applied
+    /// (`apply_changes`). Staff can log in once the clinic document has arrived.
+    pub fn join(
+        dir: &Path,
+        key_source: &KeySource,
+        clinic_id: ClinicId,
+        time_zone: &str,
+    ) -> Result<Clinic> {
+        if crate::replication::has_clinic(dir) {
+            return Err(CoreError::ClinicExists {
+                dir: dir.display().to_string(),
+            });
+        }
+        let time = ClinicTime::new(time_zone)?;
+        fs::create_dir_all(dir)?;
+        let node = NodeId::new();
+        let result = (|| {
+            let key = keys::create_key(dir, key_source, &format!("{clinic_id}/{node}"))?;
+            let conn = store::open_encrypted(&dir.join(DB_FILE), Some(&key), true)?;
+            store::create_schema(&conn)?;
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('clinic_id', ?1), ('node_id', ?2), ('time_zone', ?3)",
+                params![clinic_id.to_string(), node.to_string(), time.name()],
+            )?;
+            Ok(Clinic {
+                conn,
+                cache: DocCache::default(),
+                ctx: Context { node, time },
+                dir: dir.to_path_buf(),
+                clinic_id,
+            })
+        })();
+        if result.is_err() {
+            for file in [DB_FILE, "clinic.db-wal", "clinic.db-shm", "key.json"] {
+                let _ = fs::remove_file(dir.join(file));
+            }
+        }
+        result
+    }
+
     /// Opens the clinic in `dir` with the key source it was created with. A wrong key is
     /// `CoreError::WrongKey`; a folder with no clinic is `CoreError::NoClinic`.
     pub fn open(dir: &Path, key_source: &KeySource) -> Result<Clinic> {
@@ -750,6 +791,40 @@ impl Clinic {
             all.extend(crate::conflicts::late_payments(&self.conn, &self.ctx.time)?);
         }
         Ok(all)
+    }
+
+    // ---- replication ----
+
+    /// This machine's changes after log position `seq`, oldest first (for a peer's pull).
+    pub fn changes_after(
+        &self,
+        seq: i64,
+        limit: usize,
+    ) -> Result<Vec<crate::replication::LoggedChange>> {
+        crate::replication::changes_after(&self.conn, seq, limit)
+    }
+
+    /// The newest position of this machine's change log.
+    pub fn log_head(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
+                r.get(0)
+            })?)
+    }
+
+    /// Every document's heads, read from storage (not the cache): equal on two machines
+    /// exactly when they hold identical documents.
+    pub fn document_heads(&self) -> Result<std::collections::BTreeMap<String, Vec<String>>> {
+        crate::replication::document_heads(&self.conn)
+    }
+
+    /// Checks and applies changes from a peer (see `replication::apply`).
+    pub fn apply_changes(
+        &mut self,
+        incoming: &[crate::replication::IncomingChange],
+    ) -> Result<crate::replication::ApplyReport> {
+        crate::replication::apply(&mut self.conn, &mut self.cache, &self.ctx, incoming)
     }
 
     // ---- bulk, audit, projections ----

@@ -22,6 +22,7 @@ pub mod patients;
 pub mod phones;
 pub mod photos;
 pub mod projections;
+pub mod replication;
 pub mod roles;
 pub mod schedules;
 pub mod settings;

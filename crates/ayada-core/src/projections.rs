@@ -53,6 +53,7 @@ pub(crate) fn project(
         DocKind::Shift => "shifts",
         DocKind::Clinic => unreachable!("handled above"),
     };
+    let keys_given = keys;
     let all: Vec<String>;
     let keys: Vec<&str> = match keys {
         Some(k) => k.to_vec(),
@@ -71,30 +72,34 @@ pub(crate) fn project(
             all.iter().map(String::as_str).collect()
         }
     };
+    // A whole document may come from a peer; a record in it that is not what its kind
+    // should hold (a bug or a hostile peer) stays in the document but is left out of the
+    // screens rather than blocking every other record.
+    let lenient = keys_given.is_none();
     for key in keys {
         match kind {
             DocKind::Patient => {
-                if let Some(p) = get_root_record::<Patient>(doc, key)? {
+                if let Some(p) = read::<Patient>(doc, key, lenient)? {
                     patient_row(tx, id, &p)?;
                 }
             }
             DocKind::Appointments => {
-                if let Some(a) = get_root_record::<Appointment>(doc, key)? {
+                if let Some(a) = read::<Appointment>(doc, key, lenient)? {
                     appointment_row(tx, time, id, &a)?;
                 }
             }
             DocKind::Visits => {
-                if let Some(v) = get_root_record::<Visit>(doc, key)? {
+                if let Some(v) = read::<Visit>(doc, key, lenient)? {
                     visit_row(tx, id, &v)?;
                 }
             }
             DocKind::Cashbook => {
-                if let Some(e) = get_root_record::<Entry>(doc, key)? {
+                if let Some(e) = read::<Entry>(doc, key, lenient)? {
                     entry_row(tx, time, id, &e)?;
                 }
             }
             DocKind::Shift => {
-                if let Some(s) = get_root_record::<Shift>(doc, key)? {
+                if let Some(s) = read::<Shift>(doc, key, lenient)? {
                     shift_row(tx, id, &s)?;
                 }
             }
@@ -102,6 +107,17 @@ pub(crate) fn project(
         }
     }
     Ok(())
+}
+
+fn read<T: serde::de::DeserializeOwned>(
+    doc: &AutoCommit,
+    key: &str,
+    lenient: bool,
+) -> Result<Option<T>> {
+    match get_root_record(doc, key) {
+        Err(CoreError::Document { .. }) if lenient => Ok(None),
+        other => other,
+    }
 }
 
 fn project_clinic(tx: &Transaction<'_>, doc: &AutoCommit) -> Result<()> {

@@ -35,7 +35,7 @@ pub struct Context {
 }
 
 impl Context {
-    fn actor(&self) -> ActorId {
+    pub(crate) fn actor(&self) -> ActorId {
         ActorId::from(self.node.0.as_bytes().as_slice())
     }
 }
@@ -123,19 +123,24 @@ pub(crate) fn load_doc(conn: &Connection, id: &DocId) -> Result<Option<AutoCommi
     Ok(Some(doc))
 }
 
-/// Records a new change of `doc` in the log and keeps its stored form current: a fresh
-/// snapshot for a new document or one with many changes since its last, else a counter.
-pub(crate) fn store_change(
+/// Records new changes of `doc` (already applied to it) in the log, and keeps the stored
+/// document current: a fresh snapshot for a new document or one with many changes since its
+/// last, else only a counter of the changes to replay after the snapshot.
+pub(crate) fn store_changes(
     tx: &Transaction<'_>,
     id: &DocId,
     doc: &mut AutoCommit,
-    change: &automerge::Change,
+    changes: &[&automerge::Change],
 ) -> Result<()> {
-    tx.execute(
-        "INSERT INTO changes (doc_id, hash, bytes) VALUES (?1, ?2, ?3)",
-        params![id.as_str(), change.hash().0.as_slice(), change.raw_bytes()],
-    )?;
-    let seq = tx.last_insert_rowid();
+    let mut seq = 0;
+    for change in changes {
+        tx.execute(
+            "INSERT INTO changes (doc_id, hash, bytes) VALUES (?1, ?2, ?3)",
+            params![id.as_str(), change.hash().0.as_slice(), change.raw_bytes()],
+        )?;
+        seq = tx.last_insert_rowid();
+    }
+    let added = changes.len() as i64;
     let pending: Option<i64> = tx
         .query_row(
             "SELECT pending FROM docs WHERE doc_id = ?1",
@@ -144,10 +149,10 @@ pub(crate) fn store_change(
         )
         .optional()?;
     match pending {
-        Some(p) if p + 1 < SNAPSHOT_EVERY => {
+        Some(p) if p + added < SNAPSHOT_EVERY => {
             tx.execute(
-                "UPDATE docs SET pending = pending + 1 WHERE doc_id = ?1",
-                [id.as_str()],
+                "UPDATE docs SET pending = pending + ?2 WHERE doc_id = ?1",
+                params![id.as_str(), added],
             )?;
         }
         _ => {
@@ -169,10 +174,10 @@ pub struct DocCache {
 }
 
 impl DocCache {
-    fn take(&mut self, id: &DocId) -> Option<AutoCommit> {
+    pub(crate) fn take(&mut self, id: &DocId) -> Option<AutoCommit> {
         self.docs.remove(id)
     }
-    fn put(&mut self, id: DocId, doc: AutoCommit) {
+    pub(crate) fn put(&mut self, id: DocId, doc: AutoCommit) {
         if self.docs.len() >= CACHE_LIMIT {
             // Crude but bounded: the working set of a clinic day is a few dozen documents.
             self.docs.clear();
@@ -272,7 +277,7 @@ impl<'a> Writer<'a> {
                     .ok_or_else(|| CoreError::Document {
                         detail: "a committed change vanished".into(),
                     })?;
-                store_change(&self.tx, &id, &mut doc, &change)?;
+                store_changes(&self.tx, &id, &mut doc, &[&change])?;
             }
             saved.push((id, doc));
         }

@@ -1,0 +1,195 @@
+//! Replication at the store: this machine's change log read out in order, changes from a
+//! peer checked and applied, and a new machine joining a clinic. The transport (HTTP to the
+//! server, or an in-memory test network) lives elsewhere and only moves these values.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+use automerge::{AutoCommit, Change};
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use crate::docs::DocId;
+use crate::error::Result;
+use crate::projections;
+use crate::store::{self, load_doc, store_changes};
+
+/// One change of this machine's log, as it is sent to a peer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoggedChange {
+    /// Position in this machine's log.
+    pub seq: i64,
+    /// The document it belongs to.
+    pub doc_id: String,
+    /// The change hash, hex.
+    pub hash: String,
+    /// The raw change.
+    pub bytes: Vec<u8>,
+}
+
+/// A change offered by a peer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncomingChange {
+    /// The document it claims to belong to.
+    pub doc_id: String,
+    /// The hash it claims, hex.
+    pub hash: String,
+    /// The raw change.
+    pub bytes: Vec<u8>,
+}
+
+impl From<LoggedChange> for IncomingChange {
+    fn from(c: LoggedChange) -> Self {
+        IncomingChange {
+            doc_id: c.doc_id,
+            hash: c.hash,
+            bytes: c.bytes,
+        }
+    }
+}
+
+/// What became of a batch of incoming changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ApplyReport {
+    /// Hashes now held (new, or already known).
+    pub accepted: Vec<String>,
+    /// Hashes refused, with the reason; they will never be accepted.
+    pub refused: Vec<(String, String)>,
+    /// Hashes whose predecessors are not here yet; send them again after those.
+    pub deferred: Vec<String>,
+    /// How many accepted changes were new to this machine.
+    pub new: usize,
+}
+
+/// Changes of the log after position `seq`, oldest first, at most `limit`.
+pub(crate) fn changes_after(
+    conn: &rusqlite::Connection,
+    seq: i64,
+    limit: usize,
+) -> Result<Vec<LoggedChange>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, doc_id, hash, bytes FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![seq, limit as i64], |r| {
+        Ok(LoggedChange {
+            seq: r.get(0)?,
+            doc_id: r.get(1)?,
+            hash: hex::encode(r.get::<_, Vec<u8>>(2)?),
+            bytes: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Checks and applies a batch in one transaction: each document's new changes are applied,
+/// logged and its projections rebuilt, or nothing is.
+pub(crate) fn apply(
+    conn: &mut rusqlite::Connection,
+    cache: &mut store::DocCache,
+    ctx: &store::Context,
+    incoming: &[IncomingChange],
+) -> Result<ApplyReport> {
+    let mut report = ApplyReport::default();
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let mut by_doc: BTreeMap<DocId, Vec<Change>> = BTreeMap::new();
+    let mut seen = HashSet::new();
+    for change in incoming {
+        let refuse = |reason: &str| (change.hash.clone(), reason.to_string());
+        let Ok(doc_id) = DocId::parse(&change.doc_id) else {
+            report
+                .refused
+                .push(refuse("it names no known kind of document"));
+            continue;
+        };
+        let Ok(decoded) = Change::from_bytes(change.bytes.clone()) else {
+            report
+                .refused
+                .push(refuse("it does not decode as an Automerge change"));
+            continue;
+        };
+        let hash = hex::encode(decoded.hash().0);
+        if hash != change.hash {
+            report
+                .refused
+                .push(refuse("its hash does not match its bytes"));
+            continue;
+        }
+        let known: Option<i64> = tx
+            .query_row(
+                "SELECT 1 FROM changes WHERE hash = ?1",
+                [decoded.hash().0.as_slice()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if known.is_some() || !seen.insert(hash.clone()) {
+            report.accepted.push(hash);
+            continue;
+        }
+        by_doc.entry(doc_id).or_default().push(decoded);
+    }
+    let mut back_to_cache = Vec::new();
+    for (doc_id, changes) in by_doc {
+        let mut doc = match cache.take(&doc_id) {
+            Some(doc) => doc,
+            None => load_doc(&tx, &doc_id)?.unwrap_or_else(AutoCommit::new),
+        };
+        if let Err(e) = doc.apply_changes(changes.clone()) {
+            for c in &changes {
+                report.refused.push((
+                    hex::encode(c.hash().0),
+                    format!("it does not fit its document: {e}"),
+                ));
+            }
+            continue;
+        }
+        let (applied, waiting): (Vec<&Change>, Vec<&Change>) = changes
+            .iter()
+            .partition(|c| doc.get_change_by_hash(&c.hash()).is_some());
+        report
+            .deferred
+            .extend(waiting.iter().map(|c| hex::encode(c.hash().0)));
+        if applied.is_empty() {
+            continue;
+        }
+        store_changes(&tx, &doc_id, &mut doc, &applied)?;
+        projections::project(&tx, &ctx.time, &doc_id, &doc, None)?;
+        report.new += applied.len();
+        report
+            .accepted
+            .extend(applied.iter().map(|c| hex::encode(c.hash().0)));
+        // A document holding changes it could not apply yet is reloaded from the log later,
+        // so that what is in memory is exactly what is stored.
+        if waiting.is_empty() {
+            back_to_cache.push((doc_id, doc.with_actor(ctx.actor())));
+        }
+    }
+    tx.commit()?;
+    for (id, doc) in back_to_cache {
+        cache.put(id, doc);
+    }
+    Ok(report)
+}
+
+/// Every stored document's heads (hex, sorted): two machines hold identical documents
+/// exactly when these are equal.
+pub(crate) fn document_heads(conn: &rusqlite::Connection) -> Result<BTreeMap<String, Vec<String>>> {
+    let ids: Vec<String> = conn
+        .prepare("SELECT doc_id FROM docs ORDER BY doc_id")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut out = BTreeMap::new();
+    for id in ids {
+        let doc_id = DocId::parse(&id)?;
+        if let Some(mut doc) = load_doc(conn, &doc_id)? {
+            let mut heads: Vec<String> = doc.get_heads().iter().map(|h| hex::encode(h.0)).collect();
+            heads.sort();
+            out.insert(id, heads);
+        }
+    }
+    Ok(out)
+}
+
+/// Whether the data folder `dir` already holds a clinic.
+pub(crate) fn has_clinic(dir: &Path) -> bool {
+    dir.join(store::DB_FILE).exists()
+}

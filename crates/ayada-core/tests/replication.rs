@@ -1,0 +1,303 @@
+//! Machines that work offline and exchange their change logs end up identical, and what
+//! needs a person's decision is listed the same on each.
+
+use ayada_core::appointments::Booking;
+use ayada_core::patients::{NewPatient, PatientEdit};
+use ayada_core::replication::IncomingChange;
+use ayada_core::time::{parse_date, parse_time};
+use ayada_core::{Clinic, CoreError, InitOptions, KeySource, Money, Role, Session};
+
+const PW: &str = "owner-pass-1";
+
+struct Machine {
+    clinic: Clinic,
+    /// How far this machine has read each other machine's log.
+    cursors: Vec<i64>,
+    _tmp: tempfile::TempDir,
+}
+
+fn first_machine() -> Machine {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut clinic, owner) = Clinic::init(
+        &tmp.path().join("data"),
+        &KeySource::KeyFile(tmp.path().join("k")),
+        &InitOptions {
+            clinic_name: "عيادة".into(),
+            owner_login: "owner".into(),
+            owner_name: "Owner".into(),
+            owner_password: PW.into(),
+            time_zone: "Africa/Cairo".into(),
+            currency: "EGP".into(),
+        },
+    )
+    .unwrap();
+    clinic
+        .add_staff(&owner, "Desk", "desk", Role::Receptionist, PW)
+        .unwrap();
+    clinic
+        .add_staff(&owner, "Sara", "dr.sara", Role::Doctor, PW)
+        .unwrap();
+    Machine {
+        clinic,
+        cursors: vec![0; 4],
+        _tmp: tmp,
+    }
+}
+
+fn joining_machine(from: &Machine) -> Machine {
+    let tmp = tempfile::tempdir().unwrap();
+    let clinic = Clinic::join(
+        &tmp.path().join("data"),
+        &KeySource::KeyFile(tmp.path().join("k")),
+        from.clinic.id(),
+        "Africa/Cairo",
+    )
+    .unwrap();
+    Machine {
+        clinic,
+        cursors: vec![0; 4],
+        _tmp: tmp,
+    }
+}
+
+/// Pulls everything `from` has that `to` has not read yet, in pages.
+fn pull(machines: &mut [Machine], to: usize, from: usize) {
+    loop {
+        let since = machines[to].cursors[from];
+        let page = machines[from].clinic.changes_after(since, 50).unwrap();
+        let Some(last) = page.last().map(|c| c.seq) else {
+            break;
+        };
+        let incoming: Vec<IncomingChange> = page.into_iter().map(Into::into).collect();
+        let report = machines[to].clinic.apply_changes(&incoming).unwrap();
+        assert!(
+            report.refused.is_empty() && report.deferred.is_empty(),
+            "{report:?}"
+        );
+        machines[to].cursors[from] = last;
+    }
+}
+
+fn login(m: &mut Machine, who: &str) -> Session {
+    m.clinic.login(who, PW).unwrap()
+}
+
+fn book(
+    m: &mut Machine,
+    s: &Session,
+    patient: ayada_core::ids::PatientId,
+    at: &str,
+) -> ayada_core::appointments::Appointment {
+    let (d, t) = at.split_once(' ').unwrap();
+    m.clinic
+        .book(
+            s,
+            &Booking {
+                patient,
+                doctor_login: "dr.sara".into(),
+                date: parse_date(d).unwrap(),
+                time: parse_time(t).unwrap(),
+                visit_type: "examination".into(),
+            },
+        )
+        .unwrap()
+}
+
+#[test]
+fn two_machines_that_worked_offline_converge_and_list_the_same_conflict() {
+    let mut machines = vec![first_machine()];
+    machines.push(joining_machine(&machines[0]));
+    pull(&mut machines, 1, 0);
+    assert_eq!(
+        machines[0].clinic.projection_snapshot().unwrap(),
+        machines[1].clinic.projection_snapshot().unwrap()
+    );
+    // Staff log in on the new machine with no network: the accounts came with the clinic.
+    let desk_a = login(&mut machines[0], "desk");
+    let desk_b = login(&mut machines[1], "desk");
+    let shared = machines[0]
+        .clinic
+        .add_patient(
+            &desk_a,
+            &NewPatient {
+                name: "Laila Hassan".into(),
+                phone: "01012345678".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    pull(&mut machines, 1, 0);
+
+    // Offline: each desk books Dr. Sara at 10:00 for a different patient, and both edit Laila.
+    let p1 = machines[0]
+        .clinic
+        .add_patient(
+            &desk_a,
+            &NewPatient {
+                name: "أحمد".into(),
+                phone: "01111111111".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let p2 = machines[1]
+        .clinic
+        .add_patient(
+            &desk_b,
+            &NewPatient {
+                name: "منى".into(),
+                phone: "01222222222".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let a1 = book(&mut machines[0], &desk_a, p1.id, "2030-01-05 10:00");
+    let a2 = book(&mut machines[1], &desk_b, p2.id, "2030-01-05 10:00");
+    machines[0]
+        .clinic
+        .update_patient(
+            &desk_a,
+            shared.id,
+            &PatientEdit {
+                name: Some("Laila M. Hassan".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    machines[1]
+        .clinic
+        .update_patient(
+            &desk_b,
+            shared.id,
+            &PatientEdit {
+                allergies: Some("Penicillin".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_ne!(
+        machines[0].clinic.projection_snapshot().unwrap(),
+        machines[1].clinic.projection_snapshot().unwrap()
+    );
+
+    pull(&mut machines, 1, 0);
+    pull(&mut machines, 0, 1);
+    let snapshot = machines[0].clinic.projection_snapshot().unwrap();
+    assert_eq!(snapshot, machines[1].clinic.projection_snapshot().unwrap());
+    let laila = machines[1]
+        .clinic
+        .patient_file(&desk_b, shared.id)
+        .unwrap()
+        .patient;
+    assert_eq!(
+        (laila.name.as_str(), laila.allergies.as_str()),
+        ("Laila M. Hassan", "Penicillin"),
+        "both edits kept"
+    );
+
+    let mut ids = vec![a1.id.to_string(), a2.id.to_string()];
+    ids.sort();
+    for m in machines.iter_mut() {
+        let s = m.clinic.login("desk", PW).unwrap();
+        let conflicts = m.clinic.conflicts(&s).unwrap();
+        assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+        assert_eq!(conflicts[0].kind, "overlapping-bookings");
+        assert_eq!(conflicts[0].ids, ids);
+    }
+    // Resolving it is an ordinary change that syncs.
+    machines[0]
+        .clinic
+        .set_appointment_status(
+            &desk_a,
+            a2.id,
+            ayada_core::appointments::Status::Cancelled,
+            Some("double booking, moved"),
+        )
+        .unwrap();
+    pull(&mut machines, 1, 0);
+    assert!(machines[1].clinic.conflicts(&desk_b).unwrap().is_empty());
+    // Re-projection from the stored documents agrees with what sync produced.
+    let live = machines[1].clinic.projection_snapshot().unwrap();
+    machines[1].clinic.rebuild_projections().unwrap();
+    assert_eq!(machines[1].clinic.projection_snapshot().unwrap(), live);
+}
+
+#[test]
+fn duplicated_and_reordered_batches_converge_and_bad_changes_are_refused_alone() {
+    let mut machines = vec![first_machine()];
+    machines.push(joining_machine(&machines[0]));
+    let desk = login(&mut machines[0], "desk");
+    for i in 0..30 {
+        machines[0]
+            .clinic
+            .add_patient(
+                &desk,
+                &NewPatient {
+                    name: format!("Patient {i}"),
+                    phone: format!("0101000{i:04}"),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+    }
+    let owner = login(&mut machines[0], "owner");
+    machines[0]
+        .clinic
+        .set_visit_type(&owner, "examination", Money(30_000), Some(20))
+        .unwrap();
+    let all: Vec<IncomingChange> = machines[0]
+        .clinic
+        .changes_after(0, 10_000)
+        .unwrap()
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    // Newest first: most changes wait for their predecessors and are deferred, not lost.
+    let mut reversed = all.clone();
+    reversed.reverse();
+    let first = machines[1].clinic.apply_changes(&reversed[..10]).unwrap();
+    assert!(first.refused.is_empty());
+    // Then everything, twice over, with garbage mixed in.
+    let mut noisy = all.clone();
+    noisy.extend(all.iter().cloned());
+    noisy.push(IncomingChange {
+        doc_id: "patient/x".into(),
+        hash: "00".repeat(32),
+        bytes: b"not a change".to_vec(),
+    });
+    noisy.push(IncomingChange {
+        doc_id: "../../etc/passwd".into(),
+        hash: all[0].hash.clone(),
+        bytes: all[0].bytes.clone(),
+    });
+    let mut tampered = all[1].clone();
+    tampered.hash = "ab".repeat(32);
+    noisy.push(tampered);
+    let report = machines[1].clinic.apply_changes(&noisy).unwrap();
+    assert_eq!(report.refused.len(), 3, "{:?}", report.refused);
+    assert!(report
+        .refused
+        .iter()
+        .any(|(_, why)| why.contains("does not decode")));
+    assert!(report
+        .refused
+        .iter()
+        .any(|(_, why)| why.contains("no known kind")));
+    assert!(report
+        .refused
+        .iter()
+        .any(|(_, why)| why.contains("hash does not match")));
+    assert!(report.deferred.is_empty(), "{:?}", report.deferred);
+    assert_eq!(
+        machines[0].clinic.projection_snapshot().unwrap(),
+        machines[1].clinic.projection_snapshot().unwrap()
+    );
+    assert_eq!(machines[1].clinic.log_head().unwrap() as usize, all.len());
+    let err = Clinic::join(
+        machines[1].clinic.dir(),
+        &KeySource::KeyFile(machines[1].clinic.dir().join("k2")),
+        machines[0].clinic.id(),
+        "Africa/Cairo",
+    );
+    assert!(matches!(err, Err(CoreError::ClinicExists { .. })));
+}
