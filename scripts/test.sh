@@ -38,6 +38,9 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --features ayada-core/bench-plain -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -q -p ayada-core -p ayada-sync
 
+echo "== cargo build (the cross-process tests run the binaries)"
+cargo build --workspace
+
 echo "== cargo test (inside a D-Bus session with an unlocked gnome-keyring)"
 export HOME_FOR_KEYRING
 HOME_FOR_KEYRING=$(mktemp -d)

@@ -1,20 +1,49 @@
-//! ayada-server as a library: the router is a function of its state, so tests drive it with
-//! `oneshot` and as a real process alike. Sync, the booking portal and the admin console
-//! are added by their issues (#3 and later); this holds the service's skeleton: health,
-//! structured logs and graceful shutdown.
+//! ayada-server as a library: the router is a function of its store, so tests drive it with
+//! `oneshot` and as a real process alike. Machines enroll with the owner's account, then
+//! push and pull their clinic's changes with short-lived tokens; each clinic's changes live
+//! in its own database. The booking portal and admin console come with later issues.
 #![forbid(unsafe_code)]
 
-use std::path::PathBuf;
+pub mod auth;
+pub mod error;
+pub mod routes;
+pub mod store;
 
-use axum::routing::get;
+use std::sync::Arc;
+
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
+use argon2::Argon2;
+use axum::extract::{DefaultBodyLimit, FromRef};
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Serialize;
 
-/// What the server runs with.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// Folder of the per-clinic databases and the platform database.
-    pub data: PathBuf,
+use crate::auth::Tokens;
+use crate::store::Store;
+
+/// What every handler shares.
+pub struct AppState<S> {
+    /// The storage.
+    pub store: Arc<S>,
+    /// The token keys.
+    pub tokens: Arc<Tokens>,
+}
+
+impl<S> Clone for AppState<S> {
+    fn clone(&self) -> Self {
+        AppState {
+            store: self.store.clone(),
+            tokens: self.tokens.clone(),
+        }
+    }
+}
+
+impl<S> FromRef<AppState<S>> for Arc<Tokens> {
+    fn from_ref(state: &AppState<S>) -> Arc<Tokens> {
+        state.tokens.clone()
+    }
 }
 
 #[derive(Serialize)]
@@ -32,10 +61,45 @@ async fn health() -> Json<Health> {
     })
 }
 
-/// The HTTP routes.
-pub fn router(_config: Config) -> Router {
-    Router::new().route("/v1/health", get(health))
+/// The HTTP routes over a store.
+pub fn router<S: Store>(state: AppState<S>) -> Router {
+    // base64 grows a batch by a third; leave room for the JSON around it.
+    let body_limit = ayada_sync::messages::MAX_BATCH_BYTES * 4 / 3 + 1024 * 1024;
+    Router::new()
+        .route("/v1/health", get(health))
+        .route("/v1/enroll", post(routes::enroll::<S>))
+        .route("/v1/token", post(routes::token::<S>))
+        .route(
+            "/v1/changes",
+            post(routes::push::<S>).get(routes::pull::<S>),
+        )
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(state)
 }
+
+/// Hashes an owner's password with Argon2id.
+pub fn hash_password(password: &str) -> Result<String, String> {
+    Argon2::default()
+        .hash_password(password.as_bytes(), &SaltString::generate(&mut OsRng))
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
+}
+
+pub(crate) fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A real Argon2id hash of a random password, so that an unknown email costs the same time
+/// as a wrong password.
+pub(crate) static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    hash_password(&auth::new_credential().unwrap_or_default()).unwrap_or_default()
+});
 
 #[cfg(test)]
 mod tests {
@@ -44,11 +108,21 @@ mod tests {
     use axum::http::{Request, StatusCode};
     use tower::ServiceExt;
 
+    fn app() -> (Router, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(store::SqliteStore::open(dir.path()).unwrap());
+        (
+            router(AppState {
+                store,
+                tokens: Arc::new(Tokens::from_secret(b"0123456789abcdef0123456789abcdef")),
+            }),
+            dir,
+        )
+    }
+
     #[tokio::test]
     async fn health_reports_the_protocol_version() {
-        let app = router(Config {
-            data: PathBuf::from("."),
-        });
+        let (app, _dir) = app();
         let response = app
             .oneshot(Request::get("/v1/health").body(Body::empty()).unwrap())
             .await
@@ -59,5 +133,46 @@ mod tests {
             .unwrap();
         let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(json["protocol"], ayada_sync::messages::PROTOCOL_VERSION);
+    }
+
+    #[tokio::test]
+    async fn sync_needs_a_token_and_refuses_forged_ones() {
+        let (app, _dir) = app();
+        let none = app
+            .clone()
+            .oneshot(
+                Request::get("/v1/changes?since=0")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(none.status(), StatusCode::UNAUTHORIZED);
+        let forged = Tokens::from_secret(b"another secret, not the server's!!")
+            .issue("c", "n")
+            .unwrap();
+        let req = Request::get("/v1/changes?since=0")
+            .header("authorization", format!("Bearer {forged}"))
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(
+            app.clone().oneshot(req).await.unwrap().status(),
+            StatusCode::UNAUTHORIZED
+        );
+        // alg: none, with claims that would otherwise pass.
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let header = b64.encode(br#"{"alg":"none","typ":"JWT"}"#);
+        let claims = b64.encode(
+            br#"{"sub":"n","clinic":"c","aud":"ayada-sync","exp":9999999999,"nbf":0,"iat":0}"#,
+        );
+        let req = Request::get("/v1/changes?since=0")
+            .header("authorization", format!("Bearer {header}.{claims}."))
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(
+            app.oneshot(req).await.unwrap().status(),
+            StatusCode::UNAUTHORIZED
+        );
     }
 }

@@ -116,6 +116,17 @@ pub enum Command {
     /// Fill the clinic with the reference demo data (owner; staff get AYADA_NEW_PASSWORD or
     /// the owner's password).
     Demo(DemoArgs),
+    /// Enroll this machine with the clinic owner's account on a sync server (password:
+    /// AYADA_PASSWORD). A machine holding a clinic seeds the server with it; an empty data
+    /// folder joins the clinic the server holds.
+    Enroll {
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        email: String,
+    },
+    /// One sync round with the server: push, then pull.
+    Sync,
     /// Rebuild every SQL projection from the documents.
     RebuildProjections,
 }

@@ -18,7 +18,7 @@ use crate::{Answer, Env, Failure};
 
 type Out = Result<Answer, Failure>;
 
-fn secret(var: &str) -> Result<String, Failure> {
+pub(crate) fn secret(var: &str) -> Result<String, Failure> {
     match std::env::var(var) {
         Ok(v) if !v.is_empty() => Ok(v),
         _ => Err(Failure::usage(
@@ -418,6 +418,8 @@ pub fn run(env: &Env, command: Command) -> Out {
                 ),
             ))
         }
+        Command::Enroll { server, email } => crate::sync::enroll(env, &server, &email),
+        Command::Sync => crate::sync::sync(env),
         Command::RebuildProjections => {
             let mut clinic = open(env)?;
             let docs = clinic.rebuild_projections()?;

@@ -5,6 +5,7 @@
 
 mod args;
 mod commands;
+mod sync;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -21,7 +22,7 @@ pub struct Answer {
 }
 
 impl Answer {
-    fn new(json: serde_json::Value, text: impl Into<String>) -> Answer {
+    pub(crate) fn new(json: serde_json::Value, text: impl Into<String>) -> Answer {
         Answer {
             json,
             text: text.into(),

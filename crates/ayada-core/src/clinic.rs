@@ -174,6 +174,7 @@ impl Clinic {
         dir: &Path,
         key_source: &KeySource,
         clinic_id: ClinicId,
+        node: NodeId,
         time_zone: &str,
     ) -> Result<Clinic> {
         if crate::replication::has_clinic(dir) {
@@ -183,7 +184,6 @@ impl Clinic {
         }
         let time = ClinicTime::new(time_zone)?;
         fs::create_dir_all(dir)?;
-        let node = NodeId::new();
         let result = (|| {
             let key = keys::create_key(dir, key_source, &format!("{clinic_id}/{node}"))?;
             let conn = store::open_encrypted(&dir.join(DB_FILE), Some(&key), true)?;
@@ -817,6 +817,22 @@ impl Clinic {
     /// exactly when they hold identical documents.
     pub fn document_heads(&self) -> Result<std::collections::BTreeMap<String, Vec<String>>> {
         crate::replication::document_heads(&self.conn)
+    }
+
+    /// Where and how this machine syncs, once enrolled.
+    pub fn sync_settings(&self) -> Result<Option<crate::replication::SyncSettings>> {
+        store::meta(&self.conn, "sync")?
+            .map(|json| serde_json::from_str(&json).map_err(CoreError::from))
+            .transpose()
+    }
+
+    /// Records where and how this machine syncs (the credential is kept in the encrypted store).
+    pub fn set_sync_settings(&mut self, settings: &crate::replication::SyncSettings) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('sync', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [serde_json::to_string(settings)?],
+        )?;
+        Ok(())
     }
 
     /// Checks and applies changes from a peer (see `replication::apply`).

@@ -48,6 +48,30 @@ impl From<LoggedChange> for IncomingChange {
     }
 }
 
+/// Where this machine syncs, and how far it got.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncSettings {
+    /// The sync server's base URL.
+    pub server: String,
+    /// The device credential from enrollment (secret).
+    pub device_credential: String,
+    /// The last position of this machine's log the server acknowledged.
+    pub pushed: i64,
+    /// The last position of the server's log this machine applied.
+    pub pulled: u64,
+}
+
+impl std::fmt::Debug for SyncSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncSettings")
+            .field("server", &self.server)
+            .field("device_credential", &"hidden")
+            .field("pushed", &self.pushed)
+            .field("pulled", &self.pulled)
+            .finish()
+    }
+}
+
 /// What became of a batch of incoming changes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ApplyReport {

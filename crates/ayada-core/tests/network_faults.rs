@@ -113,8 +113,14 @@ impl Net {
             key: key(0),
         }];
         for i in 1..n {
-            let mut c =
-                Clinic::join(&dir(i), &key(i), peers[0].clinic.id(), "Africa/Cairo").unwrap();
+            let mut c = Clinic::join(
+                &dir(i),
+                &key(i),
+                peers[0].clinic.id(),
+                ayada_core::ids::NodeId::new(),
+                "Africa/Cairo",
+            )
+            .unwrap();
             c.apply_changes(&seed).unwrap();
             let desk = c.login("desk", PW).unwrap();
             peers.push(Peer {

@@ -50,6 +50,7 @@ fn joining_machine(from: &Machine) -> Machine {
         &tmp.path().join("data"),
         &KeySource::KeyFile(tmp.path().join("k")),
         from.clinic.id(),
+        ayada_core::ids::NodeId::new(),
         "Africa/Cairo",
     )
     .unwrap();
@@ -297,6 +298,7 @@ fn duplicated_and_reordered_batches_converge_and_bad_changes_are_refused_alone()
         machines[1].clinic.dir(),
         &KeySource::KeyFile(machines[1].clinic.dir().join("k2")),
         machines[0].clinic.id(),
+        ayada_core::ids::NodeId::new(),
         "Africa/Cairo",
     );
     assert!(matches!(err, Err(CoreError::ClinicExists { .. })));

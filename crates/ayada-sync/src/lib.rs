@@ -9,5 +9,6 @@
 pub mod messages;
 
 pub use messages::{
-    Cursor, PullRequest, PullResponse, PushRequest, PushResponse, Refusal, SyncError, WireChange,
+    valid_doc_id, Cursor, EnrollRequest, EnrollResponse, PullRequest, PullResponse, PushRequest,
+    PushResponse, Refusal, SyncError, TokenRequest, TokenResponse, WireChange,
 };

@@ -18,6 +18,27 @@ pub const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
 #[serde(transparent)]
 pub struct Cursor(pub u64);
 
+/// The kinds of document a clinic holds: the first part of every document id. A change for
+/// anything else belongs to no clinic and is refused.
+pub const DOC_KINDS: [&str; 6] = [
+    "clinic",
+    "patient",
+    "appointments",
+    "visits",
+    "cashbook",
+    "shift",
+];
+
+/// Whether `doc_id` names a document a clinic can hold ("patient/<uuid>", "cashbook/<date>"…):
+/// a known kind, and only plain id characters after it.
+pub fn valid_doc_id(doc_id: &str) -> bool {
+    let mut parts = doc_id.split('/');
+    let kind = parts.next().unwrap_or_default();
+    DOC_KINDS.contains(&kind)
+        && doc_id.len() <= 128
+        && parts.all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+}
+
 /// One Automerge change as it travels.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WireChange {
@@ -25,8 +46,66 @@ pub struct WireChange {
     pub doc_id: String,
     /// The change hash, hex.
     pub hash: String,
-    /// The raw change bytes.
+    /// The raw change bytes (base64 in JSON).
+    #[serde(with = "base64_bytes")]
     pub bytes: Vec<u8>,
+}
+
+mod base64_bytes {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        STANDARD.decode(text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The owner's account enrolls a machine into their clinic.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnrollRequest {
+    /// The clinic owner's email on the server.
+    pub email: String,
+    /// The owner's password (sent over TLS in production; never logged).
+    pub password: String,
+    /// The machine's node id.
+    pub node_id: String,
+    /// The id of the clinic this machine already holds, if any.
+    pub local_clinic_id: Option<String>,
+}
+
+/// A machine's long-lived credential and what it joins.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnrollResponse {
+    /// Secret; exchanged for short-lived tokens. Stored encrypted on the machine.
+    pub device_credential: String,
+    /// The clinic's data id, which every machine of the clinic shares.
+    pub clinic_id: String,
+    /// The clinic's time zone.
+    pub time_zone: String,
+    /// True when this machine's clinic became the server clinic's data (the first machine).
+    pub seeded: bool,
+}
+
+/// A machine asks for a short-lived access token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TokenRequest {
+    /// The device credential from enrollment.
+    pub device_credential: String,
+}
+
+/// A short-lived access token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TokenResponse {
+    /// The JWT to send as `Authorization: Bearer …`.
+    pub token: String,
+    /// Seconds until it expires.
+    pub expires_in: u64,
 }
 
 /// "Here are my changes."
@@ -178,6 +257,23 @@ mod tests {
         let refused = push.oversized();
         assert_eq!(refused.len(), 1);
         assert_eq!(refused[0].hash, push.changes[1].hash);
+    }
+
+    #[test]
+    fn only_a_clinics_kinds_of_document_are_valid() {
+        assert!(valid_doc_id("patient/0190a1b2-0000-7000-8000-000000000000"));
+        assert!(valid_doc_id("cashbook/2026-11-22"));
+        assert!(valid_doc_id("clinic"));
+        for bad in [
+            "users/1",
+            "patient/../x",
+            "patient//x",
+            "",
+            "patient/a b",
+            "cashbook/2026-11-22/",
+        ] {
+            assert!(!valid_doc_id(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -1,0 +1,153 @@
+//! Machine authentication: device credentials (long-lived, stored hashed) exchanged for
+//! short-lived HS256 JWTs. Every sync handler takes a `Machine`, the extractor that reads
+//! the token, so the clinic always comes from the token and never from a path or a body.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::request::Parts;
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+
+/// The audience every token is issued for and checked against.
+pub const AUDIENCE: &str = "ayada-sync";
+/// How long an access token lives.
+pub const TOKEN_SECONDS: u64 = 10 * 60;
+
+/// What a token says.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    /// The machine's node id.
+    pub sub: String,
+    /// The platform clinic id.
+    pub clinic: String,
+    /// Always `AUDIENCE`.
+    pub aud: String,
+    /// Expiry, Unix seconds.
+    pub exp: u64,
+    /// Not before, Unix seconds.
+    pub nbf: u64,
+    /// Issued at, Unix seconds.
+    pub iat: u64,
+}
+
+/// The server's signing key.
+pub struct Tokens {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl Tokens {
+    /// Reads the signing secret from `dir/jwt.secret`, making a random one on first start.
+    pub fn load_or_create(dir: &Path) -> std::io::Result<Tokens> {
+        let path = dir.join("jwt.secret");
+        let secret = match std::fs::read(&path) {
+            Ok(bytes) if bytes.len() >= 32 => bytes,
+            _ => {
+                let mut bytes = vec![0u8; 32];
+                getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
+                let mut options = std::fs::OpenOptions::new();
+                options.write(true).create(true).truncate(true);
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::OpenOptionsExt;
+                    options.mode(0o600);
+                }
+                std::io::Write::write_all(&mut options.open(&path)?, &bytes)?;
+                bytes
+            }
+        };
+        Ok(Tokens::from_secret(&secret))
+    }
+
+    /// Keys from a raw secret.
+    pub fn from_secret(secret: &[u8]) -> Tokens {
+        Tokens {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+        }
+    }
+
+    /// A fresh access token for a machine of a clinic.
+    pub fn issue(&self, clinic: &str, node: &str) -> Result<String, ApiError> {
+        let now = now();
+        let claims = Claims {
+            sub: node.into(),
+            clinic: clinic.into(),
+            aud: AUDIENCE.into(),
+            exp: now + TOKEN_SECONDS,
+            nbf: now,
+            iat: now,
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|_| ApiError::Internal)
+    }
+
+    /// Checks a token: HS256 only (so never `alg: none`), signature, `exp`, `nbf` and `aud`.
+    pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_audience(&[AUDIENCE]);
+        validation.validate_nbf = true;
+        validation.leeway = 5;
+        validation.set_required_spec_claims(&["exp", "nbf", "aud", "sub"]);
+        decode::<Claims>(token, &self.decoding, &validation)
+            .map(|d| d.claims)
+            .map_err(|_| ApiError::Unauthorized)
+    }
+}
+
+/// SHA-256 of a device credential, as stored (the credential itself is never kept).
+pub fn credential_hash(credential: &str) -> String {
+    hex::encode(Sha256::digest(credential.as_bytes()))
+}
+
+/// A new random device credential.
+pub fn new_credential() -> Result<String, ApiError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|_| ApiError::Internal)?;
+    Ok(hex::encode(bytes))
+}
+
+/// The machine a request comes from, proven by its bearer token.
+#[derive(Debug, Clone)]
+pub struct Machine {
+    /// The platform clinic id.
+    pub clinic: String,
+    /// The machine's node id.
+    pub node: String,
+}
+
+impl<S> FromRequestParts<S> for Machine
+where
+    Arc<Tokens>: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or(ApiError::Unauthorized)?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .ok_or(ApiError::Unauthorized)?;
+        let claims = Arc::<Tokens>::from_ref(state).verify(token)?;
+        Ok(Machine {
+            clinic: claims.clinic,
+            node: claims.sub,
+        })
+    }
+}

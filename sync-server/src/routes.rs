@@ -1,0 +1,172 @@
+//! The sync API: enroll, token, push, pull.
+
+use automerge::Change;
+use axum::extract::{Query, State};
+use axum::Json;
+use ayada_sync::messages::{MAX_CHANGE_BYTES, PROTOCOL_VERSION};
+use ayada_sync::{
+    valid_doc_id, Cursor, EnrollRequest, EnrollResponse, PullResponse, PushRequest, PushResponse,
+    Refusal, TokenRequest, TokenResponse, WireChange,
+};
+use serde::Deserialize;
+
+use crate::auth::{credential_hash, new_credential, Machine, TOKEN_SECONDS};
+use crate::error::ApiError;
+use crate::store::Store;
+use crate::AppState;
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| ApiError::Internal)?
+}
+
+/// Enrolls a machine with the owner's email and password.
+pub async fn enroll<S: Store>(
+    State(state): State<AppState<S>>,
+    Json(req): Json<EnrollRequest>,
+) -> Result<Json<EnrollResponse>, ApiError> {
+    let store = state.store.clone();
+    blocking(move || {
+        let email = req.email.trim().to_lowercase();
+        let clinic = store.clinic_by_email(&email)?;
+        // Verify against a real hash even for an unknown email, so timing does not tell.
+        let hash = clinic
+            .as_ref()
+            .map(|c| c.password_hash.clone())
+            .unwrap_or_else(|| crate::DUMMY_HASH.clone());
+        let ok = crate::verify_password(&req.password, &hash);
+        let Some(clinic) = clinic.filter(|_| ok) else {
+            tracing::warn!("enrollment refused: wrong email or password");
+            return Err(ApiError::BadLogin);
+        };
+        if uuid::Uuid::parse_str(&req.node_id).is_err() {
+            return Err(ApiError::BadRequest(
+                "The machine's node id is not valid.".into(),
+            ));
+        }
+        let (data_id, seeded) = match (&clinic.data_clinic_id, &req.local_clinic_id) {
+            (None, Some(local)) => {
+                store.set_data_clinic(&clinic.id, local)?;
+                (local.clone(), true)
+            }
+            (None, None) => return Err(ApiError::Conflict(
+                "This clinic holds no data yet: enroll the machine that holds the clinic first."
+                    .into(),
+            )),
+            (Some(data), Some(local)) if data != local => return Err(ApiError::Conflict(
+                "This machine holds a different clinic. Use an empty data folder to join this one."
+                    .into(),
+            )),
+            (Some(data), _) => (data.clone(), false),
+        };
+        let credential = new_credential()?;
+        store.add_device(&clinic.id, &req.node_id, &credential_hash(&credential))?;
+        tracing::info!(clinic = %clinic.id, node = %req.node_id, seeded, "machine enrolled");
+        Ok(Json(EnrollResponse {
+            device_credential: credential,
+            clinic_id: data_id,
+            time_zone: clinic.time_zone,
+            seeded,
+        }))
+    })
+    .await
+}
+
+/// Exchanges a device credential for a short-lived access token.
+pub async fn token<S: Store>(
+    State(state): State<AppState<S>>,
+    Json(req): Json<TokenRequest>,
+) -> Result<Json<TokenResponse>, ApiError> {
+    let store = state.store.clone();
+    let device =
+        blocking(move || Ok(store.device(&credential_hash(&req.device_credential))?)).await?;
+    let device = device
+        .filter(|d| !d.revoked)
+        .ok_or(ApiError::Unauthorized)?;
+    let token = state.tokens.issue(&device.clinic_id, &device.node_id)?;
+    Ok(Json(TokenResponse {
+        token,
+        expires_in: TOKEN_SECONDS,
+    }))
+}
+
+fn check(change: &WireChange) -> Result<(), String> {
+    if change.bytes.len() > MAX_CHANGE_BYTES {
+        return Err(format!(
+            "the change is {} bytes; the limit is {MAX_CHANGE_BYTES}",
+            change.bytes.len()
+        ));
+    }
+    if !valid_doc_id(&change.doc_id) {
+        return Err("it names no document a clinic can hold".into());
+    }
+    let decoded = Change::from_bytes(change.bytes.clone())
+        .map_err(|_| "it does not decode as an Automerge change".to_string())?;
+    if hex::encode(decoded.hash().0) != change.hash {
+        return Err("its hash does not match its bytes".into());
+    }
+    Ok(())
+}
+
+/// Stores a batch of changes in the caller's clinic; answers which were kept and which refused.
+pub async fn push<S: Store>(
+    State(state): State<AppState<S>>,
+    machine: Machine,
+    Json(req): Json<PushRequest>,
+) -> Result<Json<PushResponse>, ApiError> {
+    req.check()
+        .map_err(|e| ApiError::BadRequest(format!("The batch was refused: {e}.")))?;
+    let store = state.store.clone();
+    blocking(move || {
+        let mut response = PushResponse::default();
+        let mut good = Vec::new();
+        for change in &req.changes {
+            match check(change) {
+                Ok(()) => good.push(change),
+                Err(reason) => response.refused.push(Refusal { hash: change.hash.clone(), reason }),
+            }
+        }
+        // Acknowledged only after the transaction holding them is on disk.
+        let fresh = store.append(&machine.clinic, &machine.node, &good)?;
+        response.accepted = good.iter().map(|c| c.hash.clone()).collect();
+        if !response.refused.is_empty() {
+            tracing::warn!(clinic = %machine.clinic, node = %machine.node, refused = response.refused.len(), "changes refused");
+        }
+        tracing::debug!(new = fresh.iter().filter(|f| **f).count(), "push stored");
+        Ok(Json(response))
+    })
+    .await
+}
+
+/// Query of a pull.
+#[derive(Debug, Deserialize)]
+pub struct PullQuery {
+    since: u64,
+    #[serde(default = "default_limit")]
+    limit: u32,
+}
+
+fn default_limit() -> u32 {
+    500
+}
+
+/// A page of the caller's clinic's changes after a cursor.
+pub async fn pull<S: Store>(
+    State(state): State<AppState<S>>,
+    machine: Machine,
+    Query(q): Query<PullQuery>,
+) -> Result<Json<PullResponse>, ApiError> {
+    let store = state.store.clone();
+    let limit = q.limit.clamp(1, 1000);
+    let (rows, last) = blocking(move || Ok(store.after(&machine.clinic, q.since, limit)?)).await?;
+    let next = rows.last().map_or(q.since, |(seq, _)| *seq);
+    Ok(Json(PullResponse {
+        version: PROTOCOL_VERSION,
+        more: next < last,
+        next: Cursor(next),
+        changes: rows.into_iter().map(|(_, c)| c).collect(),
+    }))
+}

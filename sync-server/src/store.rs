@@ -1,0 +1,286 @@
+//! Server storage: one platform database (clinics, enrolled machines) and one database per
+//! clinic holding its change log. Behind a trait so a PostgreSQL backend can follow; the
+//! SQLite one is embedded and needs no service.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use ayada_sync::WireChange;
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// Something the store could not do.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed.
+    #[error("storage failed: {0}")]
+    Db(#[from] rusqlite::Error),
+    /// A file could not be created.
+    #[error("storage failed: {0}")]
+    Io(#[from] std::io::Error),
+    /// The slug or email is taken.
+    #[error("a clinic with this {0} already exists")]
+    Taken(&'static str),
+}
+
+/// A clinic on the platform.
+#[derive(Debug, Clone)]
+pub struct ClinicRecord {
+    /// Platform id of the clinic (its database's name).
+    pub id: String,
+    /// Short unique name.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// The owner's login email.
+    pub owner_email: String,
+    /// Argon2id hash of the owner's password.
+    pub password_hash: String,
+    /// The clinic data id its machines share, once the first machine has enrolled.
+    pub data_clinic_id: Option<String>,
+    /// The clinic's time zone.
+    pub time_zone: String,
+}
+
+/// An enrolled machine.
+#[derive(Debug, Clone)]
+pub struct Device {
+    /// The platform clinic it belongs to.
+    pub clinic_id: String,
+    /// Its node id.
+    pub node_id: String,
+    /// Whether the owner revoked it.
+    pub revoked: bool,
+}
+
+/// What the server keeps.
+pub trait Store: Send + Sync + 'static {
+    /// Adds a clinic.
+    fn create_clinic(&self, record: &ClinicRecord) -> Result<(), StoreError>;
+    /// Finds a clinic by its owner's email.
+    fn clinic_by_email(&self, email: &str) -> Result<Option<ClinicRecord>, StoreError>;
+    /// Records the data id of a clinic whose first machine enrolled.
+    fn set_data_clinic(&self, clinic: &str, data_id: &str) -> Result<(), StoreError>;
+    /// Enrolls a machine with the hash of its credential.
+    fn add_device(&self, clinic: &str, node: &str, credential_hash: &str)
+        -> Result<(), StoreError>;
+    /// Finds a machine by the hash of its credential.
+    fn device(&self, credential_hash: &str) -> Result<Option<Device>, StoreError>;
+    /// Appends changes to a clinic's log (durably); true for each change that was new.
+    fn append(
+        &self,
+        clinic: &str,
+        node: &str,
+        changes: &[&WireChange],
+    ) -> Result<Vec<bool>, StoreError>;
+    /// A page of a clinic's log after `since`, and the last position.
+    fn after(
+        &self,
+        clinic: &str,
+        since: u64,
+        limit: u32,
+    ) -> Result<(Vec<(u64, WireChange)>, u64), StoreError>;
+    /// How many changes a clinic's log holds.
+    fn log_len(&self, clinic: &str) -> Result<u64, StoreError>;
+}
+
+/// The embedded SQLite store: `platform.db` and `clinics/<id>.db` under one folder.
+pub struct SqliteStore {
+    dir: PathBuf,
+    platform: Mutex<Connection>,
+    clinics: Mutex<HashMap<String, Arc<Mutex<Connection>>>>,
+}
+
+fn open(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path)?;
+    // FULL: a change is acknowledged only once it is on disk.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;",
+    )?;
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the store in `dir`; safe while another process uses it.
+    pub fn open(dir: &Path) -> Result<SqliteStore, StoreError> {
+        std::fs::create_dir_all(dir.join("clinics"))?;
+        let platform = open(&dir.join("platform.db"))?;
+        platform.execute_batch(
+            "CREATE TABLE IF NOT EXISTS clinics (
+                id TEXT PRIMARY KEY, slug TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+                owner_email TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL,
+                data_clinic_id TEXT, time_zone TEXT NOT NULL, created_at INTEGER NOT NULL);
+             CREATE TABLE IF NOT EXISTS devices (
+                credential_hash TEXT PRIMARY KEY, clinic_id TEXT NOT NULL, node_id TEXT NOT NULL,
+                created_at INTEGER NOT NULL, revoked_at INTEGER);",
+        )?;
+        Ok(SqliteStore {
+            dir: dir.to_path_buf(),
+            platform: Mutex::new(platform),
+            clinics: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn clinic_db(&self, clinic: &str) -> Result<Arc<Mutex<Connection>>, StoreError> {
+        let mut map = self.clinics.lock().expect("clinic map poisoned");
+        if let Some(conn) = map.get(clinic) {
+            return Ok(conn.clone());
+        }
+        // Clinic ids are UUIDs made by the platform, never taken from a request.
+        let conn = open(&self.dir.join("clinics").join(format!("{clinic}.db")))?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS changes (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT, doc_id TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,
+                bytes BLOB NOT NULL, node TEXT NOT NULL, received_at INTEGER NOT NULL);",
+        )?;
+        let conn = Arc::new(Mutex::new(conn));
+        map.insert(clinic.to_string(), conn.clone());
+        Ok(conn)
+    }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn record(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClinicRecord> {
+    Ok(ClinicRecord {
+        id: r.get(0)?,
+        slug: r.get(1)?,
+        name: r.get(2)?,
+        owner_email: r.get(3)?,
+        password_hash: r.get(4)?,
+        data_clinic_id: r.get(5)?,
+        time_zone: r.get(6)?,
+    })
+}
+
+impl Store for SqliteStore {
+    fn create_clinic(&self, c: &ClinicRecord) -> Result<(), StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        let taken = |sql: &str, v: &str| -> Result<bool, StoreError> {
+            Ok(conn.query_row(sql, [v], |_| Ok(())).optional()?.is_some())
+        };
+        if taken("SELECT 1 FROM clinics WHERE slug = ?1", &c.slug)? {
+            return Err(StoreError::Taken("slug"));
+        }
+        if taken(
+            "SELECT 1 FROM clinics WHERE owner_email = ?1",
+            &c.owner_email,
+        )? {
+            return Err(StoreError::Taken("owner email"));
+        }
+        conn.execute(
+            "INSERT INTO clinics (id, slug, name, owner_email, password_hash, data_clinic_id, time_zone, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6, ?7)",
+            params![c.id, c.slug, c.name, c.owner_email, c.password_hash, c.time_zone, now()],
+        )?;
+        drop(conn);
+        self.clinic_db(&c.id)?;
+        Ok(())
+    }
+
+    fn clinic_by_email(&self, email: &str) -> Result<Option<ClinicRecord>, StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        Ok(conn
+            .query_row(
+                "SELECT id, slug, name, owner_email, password_hash, data_clinic_id, time_zone FROM clinics WHERE owner_email = ?1",
+                [email],
+                record,
+            )
+            .optional()?)
+    }
+
+    fn set_data_clinic(&self, clinic: &str, data_id: &str) -> Result<(), StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        conn.execute(
+            "UPDATE clinics SET data_clinic_id = ?2 WHERE id = ?1 AND data_clinic_id IS NULL",
+            params![clinic, data_id],
+        )?;
+        Ok(())
+    }
+
+    fn add_device(
+        &self,
+        clinic: &str,
+        node: &str,
+        credential_hash: &str,
+    ) -> Result<(), StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        conn.execute(
+            "INSERT INTO devices (credential_hash, clinic_id, node_id, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![credential_hash, clinic, node, now()],
+        )?;
+        Ok(())
+    }
+
+    fn device(&self, credential_hash: &str) -> Result<Option<Device>, StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        Ok(conn
+            .query_row(
+                "SELECT clinic_id, node_id, revoked_at IS NOT NULL FROM devices WHERE credential_hash = ?1",
+                [credential_hash],
+                |r| Ok(Device { clinic_id: r.get(0)?, node_id: r.get(1)?, revoked: r.get(2)? }),
+            )
+            .optional()?)
+    }
+
+    fn append(
+        &self,
+        clinic: &str,
+        node: &str,
+        changes: &[&WireChange],
+    ) -> Result<Vec<bool>, StoreError> {
+        let db = self.clinic_db(clinic)?;
+        let mut conn = db.lock().expect("clinic db poisoned");
+        let tx = conn.transaction()?;
+        let mut fresh = Vec::with_capacity(changes.len());
+        for c in changes {
+            let n = tx.execute(
+                "INSERT OR IGNORE INTO changes (doc_id, hash, bytes, node, received_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![c.doc_id, c.hash, c.bytes, node, now()],
+            )?;
+            fresh.push(n == 1);
+        }
+        tx.commit()?;
+        Ok(fresh)
+    }
+
+    fn after(
+        &self,
+        clinic: &str,
+        since: u64,
+        limit: u32,
+    ) -> Result<(Vec<(u64, WireChange)>, u64), StoreError> {
+        let db = self.clinic_db(clinic)?;
+        let conn = db.lock().expect("clinic db poisoned");
+        let mut stmt = conn.prepare_cached(
+            "SELECT seq, doc_id, hash, bytes FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let rows = stmt
+            .query_map(params![since as i64, limit], |r| {
+                Ok((
+                    r.get::<_, i64>(0)? as u64,
+                    WireChange {
+                        doc_id: r.get(1)?,
+                        hash: r.get(2)?,
+                        bytes: r.get(3)?,
+                    },
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let last: i64 = conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
+            r.get(0)
+        })?;
+        Ok((rows, last as u64))
+    }
+
+    fn log_len(&self, clinic: &str) -> Result<u64, StoreError> {
+        let db = self.clinic_db(clinic)?;
+        let conn = db.lock().expect("clinic db poisoned");
+        Ok(conn.query_row("SELECT count(*) FROM changes", [], |r| r.get::<_, i64>(0))? as u64)
+    }
+}

@@ -1,0 +1,160 @@
+//! Helpers for the cross-process tests: the workspace's binaries, a real server on a
+//! loopback port chosen by the OS, and machines driven through `ayada-cli`.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+/// A binary of the workspace; `scripts/test.sh` runs `cargo build --workspace` first.
+pub fn bin(name: &str) -> PathBuf {
+    let mut path = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    path.push("target");
+    path.push(if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    });
+    path.push(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --workspace` before the tests",
+        path.display()
+    );
+    path
+}
+
+/// A running `ayada-server`, killed when dropped.
+pub struct Server {
+    pub child: Child,
+    pub url: String,
+    pub data: PathBuf,
+}
+
+impl Server {
+    pub fn start(data: &Path) -> Server {
+        let mut child = Command::new(bin("ayada-server"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        let listening: serde_json::Value =
+            serde_json::from_str(&first).unwrap_or_else(|_| panic!("server said {first:?}"));
+        let url = format!("http://{}", listening["listening"].as_str().unwrap());
+        Server {
+            child,
+            url,
+            data: data.to_path_buf(),
+        }
+    }
+
+    /// `ayada-server clinic create`, returning the clinic's platform id.
+    pub fn create_clinic(&self, slug: &str, email: &str, password: &str) -> String {
+        let out = Command::new(bin("ayada-server"))
+            .args([
+                "clinic",
+                "create",
+                "--name",
+                slug,
+                "--slug",
+                slug,
+                "--owner-email",
+                email,
+                "--data",
+            ])
+            .arg(&self.data)
+            .env("AYADA_PASSWORD", password)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["clinic_id"].as_str().unwrap().to_string()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One clinic machine: its own data folder and key file.
+pub struct Machine {
+    pub data: PathBuf,
+    pub key: PathBuf,
+}
+
+impl Machine {
+    pub fn new(root: &Path, name: &str) -> Machine {
+        Machine {
+            data: root.join(name).join("data"),
+            key: root.join(name).join("clinic.key"),
+        }
+    }
+
+    pub fn run(&self, user: Option<(&str, &str)>, args: &[&str]) -> Output {
+        let mut cmd = Command::new(bin("ayada-cli"));
+        cmd.arg("--data")
+            .arg(&self.data)
+            .arg("--key-file")
+            .arg(&self.key)
+            .arg("--json");
+        cmd.env_remove("AYADA_DB_PASSPHRASE")
+            .env("LANG", "C")
+            .env("AYADA_NEW_PASSWORD", "staff-pass-1");
+        if let Some((login, pw)) = user {
+            cmd.arg("--user").arg(login).env("AYADA_PASSWORD", pw);
+        }
+        cmd.args(args).output().unwrap()
+    }
+
+    pub fn ok(&self, user: Option<(&str, &str)>, args: &[&str]) -> serde_json::Value {
+        let out = self.run(user, args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    pub fn ok_with_password(&self, password: &str, args: &[&str]) -> serde_json::Value {
+        let mut cmd = Command::new(bin("ayada-cli"));
+        cmd.arg("--data")
+            .arg(&self.data)
+            .arg("--key-file")
+            .arg(&self.key)
+            .arg("--json")
+            .env("LANG", "C");
+        let out = cmd
+            .env("AYADA_PASSWORD", password)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    pub fn open(&self) -> ayada_core::Clinic {
+        ayada_core::Clinic::open(
+            &self.data,
+            &ayada_core::KeySource::KeyFile(self.key.clone()),
+        )
+        .unwrap()
+    }
+}

@@ -1,0 +1,295 @@
+//! Machines and the real sync server over loopback HTTP.
+
+mod common;
+
+use std::collections::HashSet;
+
+use common::{Machine, Server};
+use serde_json::json;
+
+const OWNER_PW: &str = "owner-pass-1";
+const STAFF_PW: &str = "staff-pass-1";
+const OWNER: Option<(&str, &str)> = Some(("owner", OWNER_PW));
+const DESK: Option<(&str, &str)> = Some(("reception", STAFF_PW));
+
+fn seeded_machine(root: &std::path::Path, name: &str, server: &Server, email: &str) -> Machine {
+    let m = Machine::new(root, name);
+    m.ok_with_password(
+        OWNER_PW,
+        &["init", "--clinic", name, "--owner-login", "owner"],
+    );
+    m.ok(OWNER, &["demo", "--days", "2"]);
+    let enrolled = m.ok_with_password(
+        OWNER_PW,
+        &["enroll", "--server", &server.url, "--email", email],
+    );
+    assert_eq!(enrolled["seeded"], true);
+    m.ok(None, &["sync"]);
+    m
+}
+
+fn book(m: &Machine, patient: &str, at: &str) -> String {
+    m.ok(
+        DESK,
+        &[
+            "book",
+            "--patient",
+            patient,
+            "--doctor",
+            "dr.sara",
+            "--at",
+            at,
+        ],
+    )["appointment_id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn a_machine_joins_through_the_server_and_offline_double_bookings_show_as_one_conflict_on_both() {
+    let root = tempfile::tempdir().unwrap();
+    let server = Server::start(&root.path().join("server"));
+    server.create_clinic("nour", "owner@nour.example", OWNER_PW);
+    let a = seeded_machine(root.path(), "front-desk", &server, "owner@nour.example");
+
+    let b = Machine::new(root.path(), "exam-room");
+    let wrong = b.run(
+        Some(("x", "not-the-password")),
+        &[
+            "enroll",
+            "--server",
+            &server.url,
+            "--email",
+            "owner@nour.example",
+        ],
+    );
+    assert!(!wrong.status.success());
+    let joined = b.ok_with_password(
+        OWNER_PW,
+        &[
+            "enroll",
+            "--server",
+            &server.url,
+            "--email",
+            "owner@nour.example",
+        ],
+    );
+    assert_eq!(joined["seeded"], false);
+    let first = b.ok(None, &["sync"]);
+    assert!(first["pulled"].as_u64().unwrap() > 20, "{first}");
+    {
+        let (ca, cb) = (a.open(), b.open());
+        assert_ne!(ca.node(), cb.node());
+        assert_eq!(ca.id(), cb.id());
+        assert_eq!(
+            ca.projection_snapshot().unwrap(),
+            cb.projection_snapshot().unwrap()
+        );
+        assert_eq!(ca.document_heads().unwrap(), cb.document_heads().unwrap());
+    }
+    // Staff log in on the new machine with the accounts that came with the clinic.
+    let today_b = b.ok(DESK, &["appointment", "list"]);
+    assert!(!today_b["appointments"].as_array().unwrap().is_empty());
+
+    // Both desks book Dr. Sara at the same time, each offline.
+    let pa = a.ok(
+        DESK,
+        &[
+            "patient",
+            "add",
+            "--name",
+            "أحمد علي",
+            "--phone",
+            "01099990001",
+        ],
+    )["patient_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let pb = b.ok(
+        DESK,
+        &[
+            "patient",
+            "add",
+            "--name",
+            "Mona Adel",
+            "--phone",
+            "01099990002",
+        ],
+    )["patient_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ida = book(&a, &pa, "2031-01-04 10:00");
+    let idb = book(&b, &pb, "2031-01-04 10:00");
+    a.ok(None, &["sync"]);
+    b.ok(None, &["sync"]);
+    a.ok(None, &["sync"]);
+    let mut expected = vec![ida, idb];
+    expected.sort();
+    for m in [&a, &b] {
+        let conflicts = m.ok(DESK, &["conflicts"]);
+        let list = conflicts["conflicts"].as_array().unwrap();
+        assert_eq!(list.len(), 1, "{conflicts}");
+        assert_eq!(list[0]["kind"], "overlapping-bookings");
+        assert_eq!(list[0]["ids"], json!(expected));
+    }
+    assert_eq!(
+        a.open().projection_snapshot().unwrap(),
+        b.open().projection_snapshot().unwrap()
+    );
+}
+
+fn token(server: &Server, m: &Machine) -> String {
+    let credential = m.open().sync_settings().unwrap().unwrap().device_credential;
+    let v: serde_json::Value = reqwest::blocking::Client::new()
+        .post(format!("{}/v1/token", server.url))
+        .json(&json!({ "device_credential": credential }))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    v["token"].as_str().unwrap().to_string()
+}
+
+fn pull_hashes(
+    server: &Server,
+    token: &str,
+    extra: &str,
+) -> (reqwest::StatusCode, HashSet<String>) {
+    let resp = reqwest::blocking::Client::new()
+        .get(format!(
+            "{}/v1/changes?since=0&limit=1000{extra}",
+            server.url
+        ))
+        .bearer_auth(token)
+        .send()
+        .unwrap();
+    let status = resp.status();
+    if !status.is_success() {
+        return (status, HashSet::new());
+    }
+    let v: serde_json::Value = resp.json().unwrap();
+    (
+        status,
+        v["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["hash"].as_str().unwrap().to_string())
+            .collect(),
+    )
+}
+
+#[test]
+fn clinics_are_isolated_and_bad_tokens_and_bad_changes_are_refused() {
+    let root = tempfile::tempdir().unwrap();
+    let server = Server::start(&root.path().join("server"));
+    server.create_clinic("alpha", "owner@alpha.example", OWNER_PW);
+    server.create_clinic("beta", "owner@beta.example", OWNER_PW);
+    let a = seeded_machine(root.path(), "alpha-desk", &server, "owner@alpha.example");
+    let c = seeded_machine(root.path(), "beta-desk", &server, "owner@beta.example");
+    // A machine holding clinic beta cannot enroll into alpha.
+    let out = c.run(
+        None,
+        &[
+            "enroll",
+            "--server",
+            &server.url,
+            "--email",
+            "owner@alpha.example",
+        ],
+    );
+    assert!(!out.status.success());
+
+    let (ta, tc) = (token(&server, &a), token(&server, &c));
+    let (_, alpha) = pull_hashes(&server, &ta, "");
+    let (_, beta) = pull_hashes(&server, &tc, "");
+    assert!(!alpha.is_empty() && !beta.is_empty());
+    assert!(
+        alpha.is_disjoint(&beta),
+        "one clinic's changes reached the other"
+    );
+    // Naming the other clinic in the query changes nothing: the clinic comes from the token.
+    let alpha_id = a.open().id().to_string();
+    let (_, still_beta) = pull_hashes(
+        &server,
+        &tc,
+        &format!("&clinic={alpha_id}&clinic_id={alpha_id}"),
+    );
+    assert_eq!(still_beta, beta);
+
+    // Tokens: none, forged, expired.
+    assert_eq!(pull_hashes(&server, "", "").0, 401);
+    let secret = std::fs::read(server.data.join("jwt.secret")).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let claims = json!({ "sub": "n", "clinic": alpha_id, "aud": "ayada-sync", "exp": now - 3600, "nbf": now - 7200, "iat": now - 7200 });
+    let expired = jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(&secret),
+    )
+    .unwrap();
+    assert_eq!(pull_hashes(&server, &expired, "").0, 401);
+    let forged = jsonwebtoken::encode(&jsonwebtoken::Header::default(), &json!({ "exp": now + 600, "nbf": now, "aud": "ayada-sync", "sub": "n", "clinic": alpha_id, "iat": now }), &jsonwebtoken::EncodingKey::from_secret(b"a guess at the server's secret")).unwrap();
+    assert_eq!(pull_hashes(&server, &forged, "").0, 401);
+
+    // A batch with one good change and two bad ones: the good one lands, the bad ones are
+    // refused with reasons, and clinic alpha's log is untouched.
+    let fresh = {
+        let mut cc = c.open();
+        let owner = cc.login("owner", OWNER_PW).unwrap();
+        cc.add_insurer(&owner, "Misr Insurance Plus").unwrap();
+        cc.changes_after(cc.log_head().unwrap() - 1, 10)
+            .unwrap()
+            .remove(0)
+    };
+    let body = json!({ "version": 1, "changes": [
+        { "doc_id": fresh.doc_id, "hash": fresh.hash, "bytes": base64(&fresh.bytes) },
+        { "doc_id": "patient/x", "hash": "00".repeat(32), "bytes": base64(b"garbage") },
+        { "doc_id": "../alpha/clinic", "hash": fresh.hash, "bytes": base64(&fresh.bytes) },
+    ]});
+    let resp: serde_json::Value = reqwest::blocking::Client::new()
+        .post(format!("{}/v1/changes", server.url))
+        .bearer_auth(&tc)
+        .json(&body)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(resp["accepted"], json!([fresh.hash]));
+    let reasons: Vec<&str> = resp["refused"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(reasons.len(), 2, "{resp}");
+    assert!(reasons.iter().any(|r| r.contains("does not decode")));
+    assert!(reasons.iter().any(|r| r.contains("no document")));
+    assert_eq!(pull_hashes(&server, &ta, "").1, alpha);
+
+    // An oversized batch is refused whole, with a sentence.
+    let many: Vec<_> = (0..1001).map(|_| json!({ "doc_id": fresh.doc_id, "hash": fresh.hash, "bytes": base64(&fresh.bytes) })).collect();
+    let resp = reqwest::blocking::Client::new()
+        .post(format!("{}/v1/changes", server.url))
+        .bearer_auth(&tc)
+        .json(&json!({ "version": 1, "changes": many }))
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let said: serde_json::Value = resp.json().unwrap();
+    assert!(
+        said["error"].as_str().unwrap().contains("send it in parts"),
+        "{said}"
+    );
+}
+
+fn base64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
