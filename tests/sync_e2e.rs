@@ -293,3 +293,99 @@ fn base64(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
+
+#[test]
+fn a_server_killed_in_the_middle_of_a_push_loses_nothing_it_acknowledged() {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("server");
+    let mut server = Server::start(&data);
+    server.create_clinic("kill", "owner@kill.example", OWNER_PW);
+    let a = Machine::new(root.path(), "desk");
+    a.ok_with_password(
+        OWNER_PW,
+        &["init", "--clinic", "Kill", "--owner-login", "owner"],
+    );
+    a.ok(OWNER, &["demo", "--days", "20"]);
+    a.ok_with_password(
+        OWNER_PW,
+        &[
+            "enroll",
+            "--server",
+            &server.url,
+            "--email",
+            "owner@kill.example",
+        ],
+    );
+    let port = server.url.rsplit(':').next().unwrap().to_string();
+
+    // Start a sync and SIGKILL the server while it runs.
+    let mut sync = std::process::Command::new(common::bin("ayada-cli"))
+        .arg("--data")
+        .arg(&a.data)
+        .arg("--key-file")
+        .arg(&a.key)
+        .args(["--json", "sync", "--batch", "20"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Kill it as soon as the first batch has been acknowledged, with more still to send.
+    let started = std::time::Instant::now();
+    while a.open().sync_settings().unwrap().unwrap().pushed == 0
+        && sync.try_wait().unwrap().is_none()
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "no batch was acknowledged"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    let status = sync.wait().unwrap();
+    let acknowledged = a.open().sync_settings().unwrap().unwrap().pushed;
+    let head = a.open().log_head().unwrap();
+    assert!(
+        !status.success() && acknowledged > 0 && acknowledged < head,
+        "not killed mid-push: {status:?} {acknowledged}/{head}"
+    );
+
+    // The server comes back on the same address; whatever it acknowledged is there, and the
+    // machine resumes from its cursor by itself.
+    let restarted = (0..50)
+        .find_map(|_| {
+            let s = Server::start_on(&data, &format!("127.0.0.1:{port}"));
+            if s.is_none() {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+            s
+        })
+        .expect("the server did not come back on its port");
+    let t = token(&restarted, &a);
+    let (_, held) = pull_hashes(&restarted, &t, "");
+    let local = a.open().changes_after(0, 100_000).unwrap();
+    for change in local.iter().filter(|c| c.seq <= acknowledged) {
+        assert!(
+            held.contains(&change.hash),
+            "acknowledged change {} lost (sync exit {status:?})",
+            change.seq
+        );
+    }
+    a.ok(None, &["sync"]);
+    let b = Machine::new(root.path(), "exam");
+    b.ok_with_password(
+        OWNER_PW,
+        &[
+            "enroll",
+            "--server",
+            &restarted.url,
+            "--email",
+            "owner@kill.example",
+        ],
+    );
+    b.ok(None, &["sync"]);
+    assert_eq!(
+        a.open().projection_snapshot().unwrap(),
+        b.open().projection_snapshot().unwrap()
+    );
+}

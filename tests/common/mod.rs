@@ -33,8 +33,13 @@ pub struct Server {
 
 impl Server {
     pub fn start(data: &Path) -> Server {
+        Server::start_on(data, "127.0.0.1:0").expect("the server did not start")
+    }
+
+    /// Starts a server on `listen`; None if it could not (the address is still taken).
+    pub fn start_on(data: &Path, listen: &str) -> Option<Server> {
         let mut child = Command::new(bin("ayada-server"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+            .args(["serve", "--listen", listen, "--data"])
             .arg(data)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -44,14 +49,16 @@ impl Server {
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut first)
             .unwrap();
-        let listening: serde_json::Value =
-            serde_json::from_str(&first).unwrap_or_else(|_| panic!("server said {first:?}"));
+        let Ok(listening) = serde_json::from_str::<serde_json::Value>(&first) else {
+            let _ = child.wait();
+            return None;
+        };
         let url = format!("http://{}", listening["listening"].as_str().unwrap());
-        Server {
+        Some(Server {
             child,
             url,
             data: data.to_path_buf(),
-        }
+        })
     }
 
     /// `ayada-server clinic create`, returning the clinic's platform id.

@@ -126,7 +126,11 @@ pub enum Command {
         email: String,
     },
     /// One sync round with the server: push, then pull.
-    Sync,
+    Sync {
+        /// Changes per request (smaller suits a slow link).
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        batch: u32,
+    },
     /// Rebuild every SQL projection from the documents.
     RebuildProjections,
 }

@@ -419,7 +419,7 @@ pub fn run(env: &Env, command: Command) -> Out {
             ))
         }
         Command::Enroll { server, email } => crate::sync::enroll(env, &server, &email),
-        Command::Sync => crate::sync::sync(env),
+        Command::Sync { batch } => crate::sync::sync(env, batch as usize),
         Command::RebuildProjections => {
             let mut clinic = open(env)?;
             let docs = clinic.rebuild_projections()?;

@@ -14,8 +14,6 @@ use serde_json::json;
 
 use crate::{Answer, Env, Failure};
 
-const PUSH_BATCH: usize = 500;
-
 fn client() -> Result<reqwest::blocking::Client, Failure> {
     reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(60))
@@ -132,7 +130,7 @@ pub fn enroll(env: &Env, server: &str, email: &str) -> Result<Answer, Failure> {
 }
 
 /// One round: push what the server lacks, then pull what this machine lacks.
-pub fn sync(env: &Env) -> Result<Answer, Failure> {
+pub fn sync(env: &Env, batch: usize) -> Result<Answer, Failure> {
     let mut clinic = Clinic::open(&env.data, &env.key)?;
     let mut settings = clinic.sync_settings()?.ok_or_else(|| {
         Failure::usage(
@@ -154,13 +152,13 @@ pub fn sync(env: &Env) -> Result<Answer, Failure> {
     let mut pushed = 0usize;
     let mut refused_changes = Vec::new();
     loop {
-        let batch = clinic.changes_after(settings.pushed, PUSH_BATCH)?;
-        let Some(last) = batch.last().map(|c| c.seq) else {
+        let changes = clinic.changes_after(settings.pushed, batch)?;
+        let Some(last) = changes.last().map(|c| c.seq) else {
             break;
         };
         let request = PushRequest {
             version: PROTOCOL_VERSION,
-            changes: batch
+            changes: changes
                 .into_iter()
                 .map(|c| WireChange {
                     doc_id: c.doc_id,
