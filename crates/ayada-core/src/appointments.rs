@@ -133,6 +133,36 @@ pub struct Booking {
     pub visit_type: String,
 }
 
+/// The longest a visit type may last (minutes); bounds how far back an overlapping booking
+/// can start, so the overlap query is an index range, not a scan of years of bookings.
+pub const MAX_MINUTES: i64 = 480;
+
+/// The (start, end) Unix seconds of a doctor's bookings that hold their slot and overlap
+/// `[from, to)`, by start time.
+pub(crate) fn busy(
+    conn: &Connection,
+    doctor: StaffId,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<(i64, i64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT starts_at, ends_at FROM appointments
+         WHERE doctor_id = ?1 AND starts_at < ?3 AND starts_at > ?4 AND ends_at > ?2
+           AND status NOT IN ('cancelled', 'no-show') ORDER BY starts_at",
+    )?;
+    let earliest = from.as_second() - MAX_MINUTES * 60;
+    let rows = stmt.query_map(
+        params![
+            doctor.to_string(),
+            from.as_second(),
+            to.as_second(),
+            earliest
+        ],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// Books a slot; refuses a time the doctor already has taken.
 pub(crate) fn book(w: &mut Writer<'_>, booking: &Booking) -> Result<Appointment> {
     w.allow(Action::Book)?;
@@ -141,15 +171,9 @@ pub(crate) fn book(w: &mut Writer<'_>, booking: &Booking) -> Result<Appointment>
     let visit_type = crate::settings::visit_type_named(w, &booking.visit_type)?;
     let starts = w.ctx.time.instant(booking.date, booking.time)?;
     let ends = starts + SignedDuration::from_mins(visit_type.minutes);
-    let clash: Option<i64> =
-        w.tx.query_row(
-            "SELECT starts_at FROM appointments
-             WHERE doctor_id = ?1 AND starts_at < ?3 AND ends_at > ?2
-               AND status NOT IN ('cancelled', 'no-show') LIMIT 1",
-            params![doctor.id.to_string(), starts.as_second(), ends.as_second()],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let clash = busy(&w.tx, doctor.id, starts, ends)?
+        .first()
+        .map(|(at, _)| *at);
     if let Some(at) = clash {
         return Err(CoreError::SlotTaken {
             doctor: doctor.name,

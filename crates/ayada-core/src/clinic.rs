@@ -545,23 +545,15 @@ impl Clinic {
             return Ok(Vec::new());
         };
         let (start, end) = self.ctx.time.day_bounds(date)?;
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT starts_at, ends_at FROM appointments WHERE doctor_id = ?1 AND starts_at < ?3 AND ends_at > ?2
-             AND status NOT IN ('cancelled', 'no-show')",
-        )?;
-        let busy = stmt
-            .query_map(
-                params![doctor.to_string(), start.as_second(), end.as_second()],
-                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
-            )?
-            .map(|r| {
-                let (a, b) = r?;
-                Ok((
+        let busy = appointments::busy(&self.conn, doctor, start, end)?
+            .into_iter()
+            .map(|(a, b)| {
+                (
                     jiff::Timestamp::from_second(a).unwrap_or_default(),
                     jiff::Timestamp::from_second(b).unwrap_or_default(),
-                ))
+                )
             })
-            .collect::<Result<Vec<_>>>()?;
+            .collect::<Vec<_>>();
         let slots = schedules::free_slots(&schedule, &self.ctx.time, date, &busy)?;
         Ok(slots
             .into_iter()

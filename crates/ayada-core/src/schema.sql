@@ -118,6 +118,7 @@ CREATE TABLE appointments (
 );
 CREATE INDEX appointments_day ON appointments(local_date, doctor_id, starts_at);
 CREATE INDEX appointments_patient ON appointments(patient_id);
+CREATE INDEX appointments_doctor ON appointments(doctor_id, starts_at);
 CREATE INDEX appointments_doc ON appointments(doc_id);
 
 CREATE TABLE visits (

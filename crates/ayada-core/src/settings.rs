@@ -137,7 +137,7 @@ pub(crate) fn set_visit_type(
         return Err(CoreError::invalid("name", "required"));
     }
     if let Some(m) = minutes {
-        if !(5..=480).contains(&m) {
+        if !(5..=crate::appointments::MAX_MINUTES).contains(&m) {
             return Err(CoreError::invalid("minutes", "minutes-range"));
         }
     }
