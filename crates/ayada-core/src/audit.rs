@@ -77,9 +77,8 @@ fn row_hash(prev: &str, at: i64, node: &str, e: (&str, &str, &str, &str)) -> Str
 /// Appends one row, chained to the one before, inside the caller's transaction.
 pub(crate) fn append(tx: &Transaction<'_>, node: &str, at: i64, entry: &AuditEntry) -> Result<()> {
     let prev: String = tx
-        .query_row("SELECT value FROM meta WHERE key = 'audit_head'", [], |r| {
-            r.get(0)
-        })
+        .prepare_cached("SELECT value FROM meta WHERE key = 'audit_head'")?
+        .query_row([], |r| r.get(0))
         .optional()?
         .unwrap_or_else(|| GENESIS.to_string());
     let outcome = entry.outcome.as_str();
@@ -89,25 +88,25 @@ pub(crate) fn append(tx: &Transaction<'_>, node: &str, at: i64, entry: &AuditEnt
         node,
         (&entry.actor, &entry.action, &entry.subject, outcome),
     );
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO audit (at, node, actor, action, subject, outcome, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
-            at,
-            node,
-            entry.actor,
-            entry.action,
-            entry.subject,
-            outcome,
-            prev,
-            hash
-        ],
-    )?;
-    tx.execute(
+    )?
+    .execute(params![
+        at,
+        node,
+        entry.actor,
+        entry.action,
+        entry.subject,
+        outcome,
+        prev,
+        hash
+    ])?;
+    tx.prepare_cached(
         "INSERT INTO meta (key, value) VALUES ('audit_head', ?1)
          ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        [&hash],
-    )?;
+    )?
+    .execute([&hash])?;
     Ok(())
 }
 

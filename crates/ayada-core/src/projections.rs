@@ -59,10 +59,7 @@ pub(crate) fn project(
         Some(k) => k.to_vec(),
         None => {
             if kind == DocKind::Patient {
-                tx.execute(
-                    "DELETE FROM patients_fts WHERE rowid IN (SELECT rowid FROM patients WHERE doc_id = ?1)",
-                    [id.as_str()],
-                )?;
+                tx.prepare_cached("DELETE FROM patients_fts WHERE rowid IN (SELECT rowid FROM patients WHERE doc_id = ?1)")?.execute([id.as_str()],)?;
             }
             tx.execute(
                 &format!("DELETE FROM {table} WHERE doc_id = ?1"),
@@ -127,30 +124,22 @@ fn project_clinic(tx: &Transaction<'_>, doc: &AutoCommit) -> Result<()> {
     if let Some(parent) = existing_map(doc, &ROOT, STAFF)? {
         for key in record_keys(doc, &parent) {
             if let Some(s) = get_record::<Staff>(doc, &parent, &key)? {
-                tx.execute(
-                    "INSERT INTO staff (id, login, name, role, active, password_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![s.id.to_string(), s.login, s.name, s.role.as_str(), s.active, s.password_hash],
-                )?;
+                tx.prepare_cached("INSERT INTO staff (id, login, name, role, active, password_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?.execute(params![s.id.to_string(), s.login, s.name, s.role.as_str(), s.active, s.password_hash],)?;
             }
         }
     }
     if let Some(parent) = existing_map(doc, &ROOT, VISIT_TYPES)? {
         for key in record_keys(doc, &parent) {
             if let Some(t) = get_record::<VisitType>(doc, &parent, &key)? {
-                tx.execute(
-                    "INSERT INTO visit_types (id, name, price, minutes, active) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![t.id.to_string(), t.name, t.price.minor(), t.minutes, t.active],
-                )?;
+                tx.prepare_cached("INSERT INTO visit_types (id, name, price, minutes, active) VALUES (?1, ?2, ?3, ?4, ?5)")?.execute(params![t.id.to_string(), t.name, t.price.minor(), t.minutes, t.active],)?;
             }
         }
     }
     if let Some(parent) = existing_map(doc, &ROOT, INSURERS)? {
         for key in record_keys(doc, &parent) {
             if let Some(i) = get_record::<Insurer>(doc, &parent, &key)? {
-                tx.execute(
-                    "INSERT INTO insurers (id, name, active) VALUES (?1, ?2, ?3)",
-                    params![i.id.to_string(), i.name, i.active],
-                )?;
+                tx.prepare_cached("INSERT INTO insurers (id, name, active) VALUES (?1, ?2, ?3)")?
+                    .execute(params![i.id.to_string(), i.name, i.active])?;
             }
         }
     }
@@ -158,10 +147,8 @@ fn project_clinic(tx: &Transaction<'_>, doc: &AutoCommit) -> Result<()> {
         for key in record_keys(doc, &parent) {
             if let Some((automerge::Value::Scalar(s), _)) = doc.get(&parent, key.as_str())? {
                 if let automerge::ScalarValue::Str(json) = s.as_ref() {
-                    tx.execute(
-                        "INSERT INTO schedules (doctor_id, json) VALUES (?1, ?2)",
-                        params![key, json.as_str()],
-                    )?;
+                    tx.prepare_cached("INSERT INTO schedules (doctor_id, json) VALUES (?1, ?2)")?
+                        .execute(params![key, json.as_str()])?;
                 }
             }
         }
@@ -170,14 +157,12 @@ fn project_clinic(tx: &Transaction<'_>, doc: &AutoCommit) -> Result<()> {
 }
 
 fn patient_row(tx: &Transaction<'_>, doc_id: &DocId, p: &Patient) -> Result<()> {
-    let rowid: i64 = tx.query_row(
-        "INSERT INTO patients (id, doc_id, name, name_folded, phone, gender, dob, medical_history, allergies, created_at)
+    let rowid: i64 = tx.prepare_cached("INSERT INTO patients (id, doc_id, name, name_folded, phone, gender, dob, medical_history, allergies, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
          ON CONFLICT(id) DO UPDATE SET name = excluded.name, name_folded = excluded.name_folded,
             phone = excluded.phone, gender = excluded.gender, dob = excluded.dob,
             medical_history = excluded.medical_history, allergies = excluded.allergies
-         RETURNING rowid",
-        params![
+         RETURNING rowid")?.query_row(params![
             p.id.to_string(),
             doc_id.as_str(),
             p.name,
@@ -189,13 +174,11 @@ fn patient_row(tx: &Transaction<'_>, doc_id: &DocId, p: &Patient) -> Result<()> 
             p.allergies,
             p.created_at
         ],
-        |r| r.get(0),
-    )?;
-    tx.execute("DELETE FROM patients_fts WHERE rowid = ?1", [rowid])?;
-    tx.execute(
-        "INSERT INTO patients_fts (rowid, search) VALUES (?1, ?2)",
-        params![rowid, search_text(p)],
-    )?;
+        |r| r.get(0),)?;
+    tx.prepare_cached("DELETE FROM patients_fts WHERE rowid = ?1")?
+        .execute([rowid])?;
+    tx.prepare_cached("INSERT INTO patients_fts (rowid, search) VALUES (?1, ?2)")?
+        .execute(params![rowid, search_text(p)])?;
     Ok(())
 }
 
@@ -208,11 +191,9 @@ fn appointment_row(
     let starts = Timestamp::from_second(a.starts_at).map_err(|e| CoreError::Document {
         detail: e.to_string(),
     })?;
-    tx.execute(
-        "INSERT OR REPLACE INTO appointments
+    tx.prepare_cached("INSERT OR REPLACE INTO appointments
          (id, doc_id, patient_id, doctor_id, starts_at, ends_at, local_date, visit_type, status, reason, source, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        params![
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")?.execute(params![
             a.id.to_string(),
             doc_id.as_str(),
             a.patient_id.to_string(),
@@ -225,17 +206,14 @@ fn appointment_row(
             a.reason,
             a.source,
             a.created_at
-        ],
-    )?;
+        ],)?;
     Ok(())
 }
 
 fn visit_row(tx: &Transaction<'_>, doc_id: &DocId, v: &Visit) -> Result<()> {
-    tx.execute(
-        "INSERT OR REPLACE INTO visits
+    tx.prepare_cached("INSERT OR REPLACE INTO visits
          (id, doc_id, appointment_id, patient_id, doctor_id, visit_type, vitals, diagnoses, notes, photos, recorded_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        params![
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")?.execute(params![
             v.id.to_string(),
             doc_id.as_str(),
             v.appointment_id.to_string(),
@@ -247,8 +225,7 @@ fn visit_row(tx: &Transaction<'_>, doc_id: &DocId, v: &Visit) -> Result<()> {
             v.notes,
             serde_json::to_string(&v.photos)?,
             v.recorded_at
-        ],
-    )?;
+        ],)?;
     Ok(())
 }
 
@@ -256,12 +233,10 @@ fn entry_row(tx: &Transaction<'_>, time: &ClinicTime, doc_id: &DocId, e: &Entry)
     let at = Timestamp::from_second(e.at).map_err(|err| CoreError::Document {
         detail: err.to_string(),
     })?;
-    tx.execute(
-        "INSERT OR REPLACE INTO cash_entries
+    tx.prepare_cached("INSERT OR REPLACE INTO cash_entries
          (id, doc_id, kind, amount, method, insurer, category, appointment_id, patient_id, doctor_id,
           visit_type, refund_of, shift_id, note, at, local_date, recorded_by)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-        params![
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)")?.execute(params![
             e.id.to_string(),
             doc_id.as_str(),
             e.kind.as_str(),
@@ -279,17 +254,14 @@ fn entry_row(tx: &Transaction<'_>, time: &ClinicTime, doc_id: &DocId, e: &Entry)
             e.at,
             time.local_date(at).to_string(),
             e.recorded_by
-        ],
-    )?;
+        ],)?;
     Ok(())
 }
 
 fn shift_row(tx: &Transaction<'_>, doc_id: &DocId, s: &Shift) -> Result<()> {
-    tx.execute(
-        "INSERT OR REPLACE INTO shifts
+    tx.prepare_cached("INSERT OR REPLACE INTO shifts
          (id, doc_id, node, opened_by, opened_at, float, closed_at, closed_by, counted, expected, difference, note)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        params![
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")?.execute(params![
             s.id.to_string(),
             doc_id.as_str(),
             s.node,
@@ -302,8 +274,7 @@ fn shift_row(tx: &Transaction<'_>, doc_id: &DocId, s: &Shift) -> Result<()> {
             s.expected.map(|m| m.minor()),
             s.difference.map(|m| m.minor()),
             s.note
-        ],
-    )?;
+        ],)?;
     Ok(())
 }
 
@@ -313,7 +284,7 @@ pub(crate) fn rebuild(conn: &mut Connection, time: &ClinicTime) -> Result<usize>
     for table in TABLES {
         tx.execute(&format!("DELETE FROM {table}"), [])?;
     }
-    tx.execute("DELETE FROM patients_fts", [])?;
+    tx.prepare_cached("DELETE FROM patients_fts")?.execute([])?;
     let mut count = 0;
     for kind in DocKind::ALL {
         let ids: Vec<String> = tx

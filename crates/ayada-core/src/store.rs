@@ -134,34 +134,28 @@ pub(crate) fn store_changes(
 ) -> Result<()> {
     let mut seq = 0;
     for change in changes {
-        tx.execute(
-            "INSERT INTO changes (doc_id, hash, bytes) VALUES (?1, ?2, ?3)",
-            params![id.as_str(), change.hash().0.as_slice(), change.raw_bytes()],
-        )?;
+        tx.prepare_cached("INSERT INTO changes (doc_id, hash, bytes) VALUES (?1, ?2, ?3)")?
+            .execute(params![
+                id.as_str(),
+                change.hash().0.as_slice(),
+                change.raw_bytes()
+            ])?;
         seq = tx.last_insert_rowid();
     }
     let added = changes.len() as i64;
     let pending: Option<i64> = tx
-        .query_row(
-            "SELECT pending FROM docs WHERE doc_id = ?1",
-            [id.as_str()],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT pending FROM docs WHERE doc_id = ?1")?
+        .query_row([id.as_str()], |r| r.get(0))
         .optional()?;
     match pending {
         Some(p) if p + added < SNAPSHOT_EVERY => {
-            tx.execute(
-                "UPDATE docs SET pending = pending + ?2 WHERE doc_id = ?1",
-                params![id.as_str(), added],
-            )?;
+            tx.prepare_cached("UPDATE docs SET pending = pending + ?2 WHERE doc_id = ?1")?
+                .execute(params![id.as_str(), added])?;
         }
         _ => {
-            tx.execute(
-                "INSERT INTO docs (doc_id, kind, bytes, snapshot_seq, pending) VALUES (?1, ?2, ?3, ?4, 0)
+            tx.prepare_cached("INSERT INTO docs (doc_id, kind, bytes, snapshot_seq, pending) VALUES (?1, ?2, ?3, ?4, 0)
                  ON CONFLICT(doc_id) DO UPDATE SET bytes = excluded.bytes,
-                    snapshot_seq = excluded.snapshot_seq, pending = 0",
-                params![id.as_str(), id.kind()?.prefix(), doc.save(), seq],
-            )?;
+                    snapshot_seq = excluded.snapshot_seq, pending = 0")?.execute(params![id.as_str(), id.kind()?.prefix(), doc.save(), seq],)?;
         }
     }
     Ok(())
