@@ -29,7 +29,7 @@ pub const DOC_KINDS: [&str; 6] = [
     "shift",
 ];
 
-/// Whether `doc_id` names a document a clinic can hold ("patient/<uuid>", "cashbook/<date>"…):
+/// Whether `doc_id` names a document a clinic can hold (`patient/<uuid>`, `cashbook/<date>`…):
 /// a known kind, and only plain id characters after it.
 pub fn valid_doc_id(doc_id: &str) -> bool {
     let mut parts = doc_id.split('/');
