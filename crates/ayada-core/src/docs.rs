@@ -90,8 +90,14 @@ impl DocId {
         DocId(format!("shift/{id}"))
     }
 
-    /// Reads a stored id back, refusing unknown kinds (a malformed id from a peer).
+    /// Reads a stored id back, refusing unknown kinds and odd characters (a malformed id
+    /// from a peer); the rule is the one the sync server applies, from ayada-sync.
     pub fn parse(text: &str) -> Result<DocId> {
+        if !ayada_sync::valid_doc_id(text) {
+            return Err(CoreError::Document {
+                detail: format!("unknown document id {text}"),
+            });
+        }
         let id = DocId(text.to_string());
         id.kind()?;
         Ok(id)
@@ -345,6 +351,12 @@ mod tests {
             "both appends survive: {:?}",
             merged.tags
         );
+    }
+
+    #[test]
+    fn the_document_kinds_are_the_ones_the_sync_server_accepts() {
+        let prefixes: Vec<&str> = DocKind::ALL.iter().map(|k| k.prefix()).collect();
+        assert_eq!(prefixes, ayada_sync::messages::DOC_KINDS);
     }
 
     #[test]
