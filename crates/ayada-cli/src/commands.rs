@@ -28,6 +28,13 @@ pub(crate) fn secret(var: &str) -> Result<String, Failure> {
     }
 }
 
+fn unreadable(path: &std::path::Path, e: std::io::Error) -> Failure {
+    Failure::usage(
+        format!("Cannot read {}: {e}.", path.display()),
+        format!("تعذرت قراءة {}: {e}.", path.display()),
+    )
+}
+
 fn open(env: &Env) -> Result<Clinic, Failure> {
     Ok(Clinic::open(&env.data, &env.key)?)
 }
@@ -139,24 +146,14 @@ pub fn run(env: &Env, command: Command) -> Out {
             let (mut clinic, s) = logged_in(env)?;
             let mut photos = Vec::new();
             for path in &photo {
-                let meta = std::fs::metadata(path).map_err(|e| {
-                    Failure::usage(
-                        format!("Cannot read {}: {e}.", path.display()),
-                        format!("تعذرت قراءة {}: {e}.", path.display()),
-                    )
-                })?;
+                let meta = std::fs::metadata(path).map_err(|e| unreadable(path, e))?;
                 if meta.len() > ayada_core::photos::MAX_FILE_BYTES as u64 {
                     return Err(ayada_core::CoreError::ImageTooLarge {
                         limit: format!("{} MB", ayada_core::photos::MAX_FILE_BYTES / (1024 * 1024)),
                     }
                     .into());
                 }
-                photos.push(std::fs::read(path).map_err(|e| {
-                    Failure::usage(
-                        format!("Cannot read {}: {e}.", path.display()),
-                        format!("تعذرت قراءة {}: {e}.", path.display()),
-                    )
-                })?);
+                photos.push(std::fs::read(path).map_err(|e| unreadable(path, e))?);
             }
             let input = VisitInput {
                 vitals: VitalsInput {
@@ -325,12 +322,7 @@ pub fn run(env: &Env, command: Command) -> Out {
             skip_bad_lines,
         }) => {
             let (mut clinic, s) = logged_in(env)?;
-            let bytes = std::fs::read(&csv).map_err(|e| {
-                Failure::usage(
-                    format!("Cannot read {}: {e}.", csv.display()),
-                    format!("تعذرت قراءة {}: {e}.", csv.display()),
-                )
-            })?;
+            let bytes = std::fs::read(&csv).map_err(|e| unreadable(&csv, e))?;
             let report = clinic.import_patients(
                 &s,
                 &bytes,

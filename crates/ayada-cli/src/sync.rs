@@ -64,12 +64,14 @@ fn post<T: serde::Serialize, R: serde::de::DeserializeOwned>(
     if !status.is_success() {
         return Err(refused(status, &text));
     }
-    serde_json::from_str(&text).map_err(|e| {
-        Failure::usage(
-            format!("The sync server answered something unexpected: {e}."),
-            format!("أجاب خادم المزامنة بما لم يُتوقع: {e}."),
-        )
-    })
+    serde_json::from_str(&text).map_err(unexpected)
+}
+
+fn unexpected(e: serde_json::Error) -> Failure {
+    Failure::usage(
+        format!("The sync server answered something unexpected: {e}."),
+        format!("أجاب خادم المزامنة بما لم يُتوقع: {e}."),
+    )
 }
 
 /// Enrolls this machine: the first one seeds the server with its clinic; a machine with an
@@ -191,12 +193,7 @@ pub fn sync(env: &Env, batch: usize) -> Result<Answer, Failure> {
         if !status.is_success() {
             return Err(refused(status, &text));
         }
-        let page: PullResponse = serde_json::from_str(&text).map_err(|e| {
-            Failure::usage(
-                format!("The sync server answered something unexpected: {e}."),
-                format!("أجاب خادم المزامنة بما لم يُتوقع: {e}."),
-            )
-        })?;
+        let page: PullResponse = serde_json::from_str(&text).map_err(unexpected)?;
         if page.changes.is_empty() {
             break;
         }
