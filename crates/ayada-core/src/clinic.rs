@@ -19,6 +19,9 @@ use crate::money::Money;
 use crate::patients::{self, NewPatient, Patient, PatientEdit, PatientHit};
 use crate::photos;
 use crate::projections;
+use crate::reports::{
+    self, Bucket, CloseSummary, DayReport, MonthReport, Period, Receipt, ServerCheck,
+};
 use crate::roles::{Action, Role, Session};
 use crate::schedules::{self, Hours, Schedule};
 use crate::settings::{self, ClinicSettings, Insurer, VisitType};
@@ -120,7 +123,11 @@ impl Clinic {
         let mut clinic = Clinic {
             conn,
             cache: DocCache::default(),
-            ctx: Context { node, time },
+            ctx: Context {
+                node,
+                time,
+                fixed_now: None,
+            },
             dir: dir.to_path_buf(),
             clinic_id,
         };
@@ -195,7 +202,11 @@ impl Clinic {
             Ok(Clinic {
                 conn,
                 cache: DocCache::default(),
-                ctx: Context { node, time },
+                ctx: Context {
+                    node,
+                    time,
+                    fixed_now: None,
+                },
                 dir: dir.to_path_buf(),
                 clinic_id,
             })
@@ -219,6 +230,7 @@ impl Clinic {
         }
         let key = keys::load_key(dir, key_source)?;
         let conn = store::open_encrypted(&db, Some(&key), false)?;
+        store::upgrade(&conn)?;
         let missing = |what: &str| CoreError::Document {
             detail: format!("the database has no {what}"),
         };
@@ -235,6 +247,7 @@ impl Clinic {
             ctx: Context {
                 node,
                 time: ClinicTime::new(&tz)?,
+                fixed_now: None,
             },
             dir: dir.to_path_buf(),
             clinic_id,
@@ -256,6 +269,14 @@ impl Clinic {
     /// The data folder.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Makes every later write happen at `at` instead of the system clock's now (None: back
+    /// to the system clock). For tests and scenarios that need a given clinic day; the
+    /// desktop app and the CLI never call it.
+    #[doc(hidden)]
+    pub fn set_clock(&mut self, at: Option<jiff::Timestamp>) {
+        self.ctx.fixed_now = at;
     }
 
     /// Runs `f` as one atomic write by `session`. A refusal for the role is itself audited
@@ -772,6 +793,103 @@ impl Clinic {
     pub fn cash_entries(&mut self, session: &Session, date: Date) -> Result<Vec<Entry>> {
         self.allow_read(session, Action::ReadMoney)?;
         self.entries_where("local_date = ?1", &date.to_string())
+    }
+
+    // ---- reports ----
+
+    /// A day's Z-report (owner): as closed if the day is closed, else a preview.
+    pub fn day_report(&mut self, session: &Session, date: Date) -> Result<DayReport> {
+        self.allow_read(session, Action::ReadMoney)?;
+        reports::day_report(&self.conn, &self.ctx.time, date)
+    }
+
+    /// Closes a day into its numbered, immutable Z-report (owner). `check` is what the sync
+    /// server said about having every machine's changes.
+    pub fn close_day(
+        &mut self,
+        session: &Session,
+        date: Date,
+        check: ServerCheck,
+    ) -> Result<DayReport> {
+        self.write(session, |w| reports::close_day(w, date, check))
+    }
+
+    /// Every closed day, newest first (owner).
+    pub fn day_closes(&mut self, session: &Session) -> Result<Vec<CloseSummary>> {
+        self.allow_read(session, Action::ReadMoney)?;
+        reports::closes(&self.conn)
+    }
+
+    /// The summary of the month holding `date` (owner).
+    pub fn month_report(&mut self, session: &Session, date: Date) -> Result<MonthReport> {
+        self.allow_read(session, Action::ReadMoney)?;
+        reports::month_report(&self.conn, date)
+    }
+
+    /// Revenue and visits per period between two dates (owner).
+    pub fn revenue(
+        &mut self,
+        session: &Session,
+        from: Date,
+        to: Date,
+        period: Period,
+    ) -> Result<Vec<Bucket>> {
+        self.allow_read(session, Action::ReadMoney)?;
+        reports::revenue(&self.conn, from, to, period)
+    }
+
+    /// What the receipt of a payment or refund shows (the front desk prints it).
+    pub fn receipt(&mut self, session: &Session, entry: EntryId) -> Result<Receipt> {
+        self.allow_read(session, Action::PrintReceipt)?;
+        reports::receipt(&self.conn, &self.ctx.time, entry)
+    }
+
+    // ---- backup and export ----
+
+    /// Writes an encrypted backup of the whole clinic to `out` (owner; audited).
+    pub fn backup(
+        &mut self,
+        session: &Session,
+        out: &Path,
+        passphrase: &str,
+    ) -> Result<crate::backup::BackupReport> {
+        self.allow_read(session, Action::BackupExport)?;
+        let report = crate::backup::backup(&self.conn, out, passphrase)?;
+        self.write(session, |w| {
+            w.audit("backup", report.file.clone());
+            Ok(())
+        })?;
+        Ok(report)
+    }
+
+    /// Restores a backup into `dir`, which must hold no clinic, under a new key from
+    /// `key_source` and a new node id; the restore is audited on the restored clinic.
+    pub fn restore(
+        dir: &Path,
+        key_source: &KeySource,
+        from: &Path,
+        passphrase: &str,
+    ) -> Result<Clinic> {
+        let old_node = crate::backup::restore(dir, key_source, from, passphrase)?;
+        let mut clinic = Clinic::open(dir, key_source)?;
+        clinic.audit_now(
+            "",
+            "restore",
+            &format!("{} (made on machine {old_node})", from.display()),
+            Outcome::Ok,
+        )?;
+        Ok(clinic)
+    }
+
+    /// Exports the clinic as CSV, JSON and photo files into `out` (owner; audited).
+    pub fn export(&mut self, session: &Session, out: &Path) -> Result<crate::backup::ExportReport> {
+        self.allow_read(session, Action::BackupExport)?;
+        let report = crate::backup::export(&self.conn, out)?;
+        self.write(session, |w| {
+            w.audit("export", report.folder.clone());
+            Ok(())
+        })?;
+        Ok(report)
     }
 
     /// What needs a person's decision: overlapping bookings for anyone at the desk, late

@@ -34,17 +34,20 @@ pub enum DocKind {
     Cashbook,
     /// One cash-drawer shift.
     Shift,
+    /// The Z-report of one closed clinic-local day.
+    DayClose,
 }
 
 impl DocKind {
     /// Every kind, in the order projections are rebuilt (the clinic first: staff names).
-    pub const ALL: [DocKind; 6] = [
+    pub const ALL: [DocKind; 7] = [
         DocKind::Clinic,
         DocKind::Patient,
         DocKind::Appointments,
         DocKind::Visits,
         DocKind::Cashbook,
         DocKind::Shift,
+        DocKind::DayClose,
     ];
 
     /// The prefix of this kind's document ids.
@@ -56,6 +59,7 @@ impl DocKind {
             DocKind::Visits => "visits",
             DocKind::Cashbook => "cashbook",
             DocKind::Shift => "shift",
+            DocKind::DayClose => "dayclose",
         }
     }
 }
@@ -88,6 +92,11 @@ impl DocId {
     /// A shift's document.
     pub fn shift(id: ShiftId) -> DocId {
         DocId(format!("shift/{id}"))
+    }
+
+    /// The Z-report of one clinic-local day.
+    pub fn day_close(date: Date) -> DocId {
+        DocId(format!("dayclose/{date}"))
     }
 
     /// Reads a stored id back, refusing unknown kinds and odd characters (a malformed id

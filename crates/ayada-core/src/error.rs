@@ -55,6 +55,10 @@ pub enum CoreError {
     NoOpenShift,
     /// This machine already has an open shift.
     ShiftAlreadyOpen,
+    /// The day has already been closed into a Z-report, which never changes.
+    DayClosed { date: String, number: i64 },
+    /// A backup file that this passphrase does not open, or that is not a backup.
+    BadBackup { path: String },
     /// A file offered as a photo is not a usable image.
     BadImage { reason: String },
     /// A photo is larger than we accept (in bytes or pixels).
@@ -95,6 +99,8 @@ impl CoreError {
             CoreError::Duplicate { .. } => "duplicate",
             CoreError::NoOpenShift => "no-open-shift",
             CoreError::ShiftAlreadyOpen => "shift-already-open",
+            CoreError::DayClosed { .. } => "day-closed",
+            CoreError::BadBackup { .. } => "bad-backup",
             CoreError::BadImage { .. } => "bad-image",
             CoreError::ImageTooLarge { .. } => "image-too-large",
             CoreError::ImportRejected { .. } => "import-rejected",

@@ -125,6 +125,8 @@ pub fn error_message(lang: Lang, err: &CoreError) -> String {
         ImageTooLarge { limit } => vec![("limit", limit.clone())],
         ImportRejected { bad_lines } => vec![("bad_lines", bad_lines.to_string())],
         AuditTampered { seq } => vec![("seq", seq.to_string())],
+        DayClosed { date, number } => vec![("date", date.clone()), ("number", number.to_string())],
+        BadBackup { path } => vec![("path", path.clone())],
     };
     message(lang, err.code(), &args)
 }
@@ -138,6 +140,13 @@ mod tests {
         let samples = [
             CoreError::WrongKey,
             CoreError::LoginFailed,
+            CoreError::DayClosed {
+                date: "2026-11-22".into(),
+                number: 7,
+            },
+            CoreError::BadBackup {
+                path: "b.ayada".into(),
+            },
             CoreError::NoOpenShift,
             CoreError::InvalidMoney {
                 input: "1.234".into(),

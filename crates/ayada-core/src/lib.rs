@@ -7,6 +7,7 @@
 
 pub mod appointments;
 pub mod audit;
+pub mod backup;
 pub mod cashbook;
 pub mod clinic;
 pub mod conflicts;
@@ -23,6 +24,7 @@ pub mod phones;
 pub mod photos;
 pub mod projections;
 pub mod replication;
+pub mod reports;
 pub mod roles;
 pub mod schedules;
 pub mod settings;

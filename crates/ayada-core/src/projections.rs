@@ -20,7 +20,7 @@ use crate::time::ClinicTime;
 use crate::visits::Visit;
 
 /// Every projection table, in a stable order (for rebuilds and comparisons).
-pub const TABLES: [&str; 9] = [
+pub const TABLES: [&str; 11] = [
     "staff",
     "visit_types",
     "insurers",
@@ -30,6 +30,8 @@ pub const TABLES: [&str; 9] = [
     "visits",
     "cash_entries",
     "shifts",
+    "day_closes",
+    "day_close_entries",
 ];
 
 /// Projects document `id`: only the records in `keys`, or (None) the whole document after
@@ -51,6 +53,7 @@ pub(crate) fn project(
         DocKind::Visits => "visits",
         DocKind::Cashbook => "cash_entries",
         DocKind::Shift => "shifts",
+        DocKind::DayClose => "day_closes",
         DocKind::Clinic => unreachable!("handled above"),
     };
     let keys_given = keys;
@@ -58,6 +61,9 @@ pub(crate) fn project(
     let keys: Vec<&str> = match keys {
         Some(k) => k.to_vec(),
         None => {
+            if kind == DocKind::DayClose {
+                tx.prepare_cached("DELETE FROM day_close_entries WHERE close_id IN (SELECT id FROM day_closes WHERE doc_id = ?1)")?.execute([id.as_str()])?;
+            }
             if kind == DocKind::Patient {
                 tx.prepare_cached("DELETE FROM patients_fts WHERE rowid IN (SELECT rowid FROM patients WHERE doc_id = ?1)")?.execute([id.as_str()],)?;
             }
@@ -98,6 +104,18 @@ pub(crate) fn project(
             DocKind::Shift => {
                 if let Some(s) = read::<Shift>(doc, key, lenient)? {
                     shift_row(tx, id, &s)?;
+                }
+            }
+            DocKind::DayClose => {
+                let close = match crate::reports::read_close(doc, key) {
+                    Err(CoreError::Document { .. }) if lenient => None,
+                    other => other?,
+                };
+                if let Some(c) = close {
+                    match crate::reports::project_close(tx, id, &c) {
+                        Err(CoreError::Document { .. }) if lenient => {}
+                        other => other?,
+                    }
                 }
             }
             DocKind::Clinic => {}

@@ -81,6 +81,12 @@ pub enum Action {
     ReadAudit,
     /// Fill the clinic with generated demo data.
     GenerateDemo,
+    /// Close a day into its numbered, immutable Z-report.
+    CloseDay,
+    /// Print a receipt for a payment.
+    PrintReceipt,
+    /// Make an encrypted backup, or export the clinic's data (clinical records included).
+    BackupExport,
 }
 
 impl Action {
@@ -101,6 +107,9 @@ impl Action {
             Action::ImportPatients => "import-patients",
             Action::ReadAudit => "read-audit",
             Action::GenerateDemo => "generate-demo",
+            Action::CloseDay => "close-day",
+            Action::PrintReceipt => "print-receipt",
+            Action::BackupExport => "backup-export",
         }
     }
 }
@@ -124,6 +133,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
                 | RecordExpense
                 | RunShift
                 | ImportPatients
+                | PrintReceipt
         ),
     }
 }

@@ -76,6 +76,14 @@ pub(crate) fn settings(w: &mut Writer<'_>) -> Result<ClinicSettings> {
     })
 }
 
+/// Reads the clinic's details outside a write (reports, receipts).
+pub(crate) fn read_settings(conn: &rusqlite::Connection) -> Result<ClinicSettings> {
+    let doc = crate::store::load_doc(conn, &DocId::clinic())?.unwrap_or_default();
+    get_root_record(&doc, SETTINGS)?.ok_or_else(|| CoreError::Document {
+        detail: "the clinic document has no settings".into(),
+    })
+}
+
 /// Writes the clinic's details (at init, and when the owner edits them).
 pub(crate) fn put_settings(w: &mut Writer<'_>, settings: &ClinicSettings) -> Result<()> {
     if settings.name.trim().is_empty() {

@@ -22,7 +22,7 @@ use crate::time::ClinicTime;
 /// The database file inside a clinic's data folder.
 pub const DB_FILE: &str = "clinic.db";
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 const CACHE_LIMIT: usize = 512;
 
 /// Facts about this clinic and machine that every write needs.
@@ -32,6 +32,8 @@ pub struct Context {
     pub node: NodeId,
     /// The clinic's zone.
     pub time: ClinicTime,
+    /// A fixed clock for writes instead of the system's (tests that need a given day).
+    pub(crate) fixed_now: Option<Timestamp>,
 }
 
 impl Context {
@@ -72,13 +74,39 @@ pub(crate) fn open_encrypted(path: &Path, key: Option<&Key>, create: bool) -> Re
     Ok(conn)
 }
 
+/// The tables each schema version added, in order; index 0 brings version 1 to 2.
+const UPGRADES: [&str; 1] = [include_str!("schema_v2.sql")];
+
 /// Creates every table of a new clinic database.
 pub(crate) fn create_schema(conn: &Connection) -> Result<()> {
     conn.execute_batch(include_str!("schema.sql"))?;
     conn.execute(
-        "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
-        [SCHEMA_VERSION.to_string()],
+        "INSERT INTO meta (key, value) VALUES ('schema_version', '1')",
+        [],
     )?;
+    upgrade(conn)
+}
+
+/// Brings a database made by an earlier version up to this one, one step per version, each
+/// in its own transaction; a newer database than this binary knows is refused.
+pub(crate) fn upgrade(conn: &Connection) -> Result<()> {
+    let version: i64 = meta(conn, "schema_version")?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    if version > SCHEMA_VERSION {
+        return Err(CoreError::Document {
+            detail: format!(
+                "the database is from a newer Ayada (schema {version}); update this program"
+            ),
+        });
+    }
+    for (step, sql) in UPGRADES.iter().enumerate().skip((version - 1) as usize) {
+        conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE; {sql}
+             UPDATE meta SET value = '{}' WHERE key = 'schema_version'; COMMIT;",
+            step + 2
+        ))?;
+    }
     Ok(())
 }
 
@@ -211,7 +239,7 @@ impl<'a> Writer<'a> {
             audits: Vec::new(),
             session: session.clone(),
             ctx,
-            now: Timestamp::now(),
+            now: ctx.fixed_now.unwrap_or_else(Timestamp::now),
         })
     }
 

@@ -20,13 +20,14 @@ pub struct Cursor(pub u64);
 
 /// The kinds of document a clinic holds: the first part of every document id. A change for
 /// anything else belongs to no clinic and is refused.
-pub const DOC_KINDS: [&str; 6] = [
+pub const DOC_KINDS: [&str; 7] = [
     "clinic",
     "patient",
     "appointments",
     "visits",
     "cashbook",
     "shift",
+    "dayclose",
 ];
 
 /// Whether `doc_id` names a document a clinic can hold (`patient/<uuid>`, `cashbook/<date>`…):
