@@ -73,6 +73,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
             "/v1/changes",
             post(routes::push::<S>).get(routes::pull::<S>),
         )
+        .route("/v1/status", get(routes::status::<S>))
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state)
 }

@@ -6,7 +6,7 @@ use axum::Json;
 use ayada_sync::messages::{MAX_CHANGE_BYTES, PROTOCOL_VERSION};
 use ayada_sync::{
     valid_doc_id, Cursor, EnrollRequest, EnrollResponse, PullResponse, PushRequest, PushResponse,
-    Refusal, TokenRequest, TokenResponse, WireChange,
+    Refusal, StatusResponse, TokenRequest, TokenResponse, WireChange,
 };
 use serde::Deserialize;
 
@@ -131,6 +131,9 @@ pub async fn push<S: Store>(
         }
         // Acknowledged only after the transaction holding them is on disk.
         let fresh = store.append(&machine.clinic, &machine.node, &good)?;
+        // Its queue is known empty only when nothing of this batch was refused either.
+        let pending = req.pending.map(|p| p + response.refused.len() as u64);
+        store.seen(&machine.clinic, &machine.node, pending)?;
         response.accepted = good.iter().map(|c| c.hash.clone()).collect();
         if !response.refused.is_empty() {
             tracing::warn!(clinic = %machine.clinic, node = %machine.node, refused = response.refused.len(), "changes refused");
@@ -161,7 +164,11 @@ pub async fn pull<S: Store>(
 ) -> Result<Json<PullResponse>, ApiError> {
     let store = state.store.clone();
     let limit = q.limit.clamp(1, 1000);
-    let (rows, last) = blocking(move || Ok(store.after(&machine.clinic, q.since, limit)?)).await?;
+    let (rows, last) = blocking(move || {
+        store.seen(&machine.clinic, &machine.node, None)?;
+        Ok(store.after(&machine.clinic, q.since, limit)?)
+    })
+    .await?;
     let next = rows.last().map_or(q.since, |(seq, _)| *seq);
     Ok(Json(PullResponse {
         version: PROTOCOL_VERSION,
@@ -169,4 +176,21 @@ pub async fn pull<S: Store>(
         next: Cursor(next),
         changes: rows.into_iter().map(|(_, c)| c).collect(),
     }))
+}
+
+/// The caller's clinic as the server sees it: the log's head and every machine's standing,
+/// so a machine about to close a day can tell whether the server has everyone's changes.
+pub async fn status<S: Store>(
+    State(state): State<AppState<S>>,
+    machine: Machine,
+) -> Result<Json<StatusResponse>, ApiError> {
+    let store = state.store.clone();
+    blocking(move || {
+        Ok(Json(StatusResponse {
+            version: PROTOCOL_VERSION,
+            head: store.head(&machine.clinic)?,
+            machines: store.machines(&machine.clinic)?,
+        }))
+    })
+    .await
 }

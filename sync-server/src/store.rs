@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use ayada_sync::WireChange;
+use ayada_sync::{MachineStatus, WireChange};
 use rusqlite::{params, Connection, OptionalExtension};
 
 /// Something the store could not do.
@@ -82,6 +82,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(Vec<(u64, WireChange)>, u64), StoreError>;
     /// How many changes a clinic's log holds.
     fn log_len(&self, clinic: &str) -> Result<u64, StoreError>;
+    /// The last position of a clinic's log (0 when empty).
+    fn head(&self, clinic: &str) -> Result<u64, StoreError>;
+    /// Notes that a machine synced now; `pending` is what it said it still holds unsent
+    /// (given on a push, None on a pull).
+    fn seen(&self, clinic: &str, node: &str, pending: Option<u64>) -> Result<(), StoreError>;
+    /// Every machine enrolled into a clinic, with where it stood when last seen.
+    fn machines(&self, clinic: &str) -> Result<Vec<MachineStatus>, StoreError>;
 }
 
 /// The embedded SQLite store: `platform.db` and `clinics/<id>.db` under one folder.
@@ -112,7 +119,10 @@ impl SqliteStore {
                 data_clinic_id TEXT, time_zone TEXT NOT NULL, created_at INTEGER NOT NULL);
              CREATE TABLE IF NOT EXISTS devices (
                 credential_hash TEXT PRIMARY KEY, clinic_id TEXT NOT NULL, node_id TEXT NOT NULL,
-                created_at INTEGER NOT NULL, revoked_at INTEGER);",
+                created_at INTEGER NOT NULL, revoked_at INTEGER);
+             CREATE TABLE IF NOT EXISTS device_status (
+                clinic_id TEXT NOT NULL, node_id TEXT NOT NULL, last_seen_at INTEGER NOT NULL,
+                pending INTEGER, PRIMARY KEY (clinic_id, node_id));",
         )?;
         Ok(SqliteStore {
             dir: dir.to_path_buf(),
@@ -272,15 +282,56 @@ impl Store for SqliteStore {
                 ))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
+        drop(stmt);
+        drop(conn);
+        Ok((rows, self.head(clinic)?))
+    }
+
+    fn head(&self, clinic: &str) -> Result<u64, StoreError> {
+        let db = self.clinic_db(clinic)?;
+        let conn = db.lock().expect("clinic db poisoned");
         let last: i64 = conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
             r.get(0)
         })?;
-        Ok((rows, last as u64))
+        Ok(last as u64)
     }
 
     fn log_len(&self, clinic: &str) -> Result<u64, StoreError> {
         let db = self.clinic_db(clinic)?;
         let conn = db.lock().expect("clinic db poisoned");
         Ok(conn.query_row("SELECT count(*) FROM changes", [], |r| r.get::<_, i64>(0))? as u64)
+    }
+
+    fn seen(&self, clinic: &str, node: &str, pending: Option<u64>) -> Result<(), StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        // A pull says nothing about what the machine holds unsent: keep its last push's word.
+        conn.execute(
+            "INSERT INTO device_status (clinic_id, node_id, last_seen_at, pending) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (clinic_id, node_id) DO UPDATE SET last_seen_at = excluded.last_seen_at,
+                 pending = COALESCE(excluded.pending, device_status.pending)",
+            params![clinic, node, now(), pending.map(|p| p as i64)],
+        )?;
+        Ok(())
+    }
+
+    fn machines(&self, clinic: &str) -> Result<Vec<MachineStatus>, StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        let mut stmt = conn.prepare_cached(
+            "SELECT d.node_id, MIN(d.created_at), s.last_seen_at, s.pending,
+                    MIN(d.revoked_at IS NOT NULL)
+             FROM devices d
+             LEFT JOIN device_status s ON s.clinic_id = d.clinic_id AND s.node_id = d.node_id
+             WHERE d.clinic_id = ?1 GROUP BY d.node_id ORDER BY MIN(d.created_at), d.node_id",
+        )?;
+        let rows = stmt.query_map([clinic], |r| {
+            Ok(MachineStatus {
+                node_id: r.get(0)?,
+                enrolled_at: r.get(1)?,
+                last_seen_at: r.get(2)?,
+                pending: r.get::<_, Option<i64>>(3)?.map(|p| p as u64),
+                revoked: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }

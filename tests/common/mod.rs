@@ -111,7 +111,18 @@ impl Machine {
     }
 
     pub fn run(&self, user: Option<(&str, &str)>, args: &[&str]) -> Output {
+        self.run_with(user, &[], args)
+    }
+
+    /// `run` with more environment variables (a backup passphrase, a language).
+    pub fn run_with(
+        &self,
+        user: Option<(&str, &str)>,
+        envs: &[(&str, &str)],
+        args: &[&str],
+    ) -> Output {
         let mut cmd = Command::new(bin("ayada-cli"));
+        cmd.envs(envs.iter().copied());
         cmd.arg("--data")
             .arg(&self.data)
             .arg("--key-file")

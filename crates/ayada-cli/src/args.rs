@@ -133,6 +133,74 @@ pub enum Command {
     },
     /// Rebuild every SQL projection from the documents.
     RebuildProjections,
+    /// The owner's reports: the day (Z-report), closing it, the month, revenue trends.
+    #[command(subcommand)]
+    Report(ReportCommand),
+    /// The 80 mm receipt of a payment or refund, as a PDF.
+    Receipt {
+        /// The payment's (or refund's) id.
+        #[arg(long)]
+        payment: String,
+        #[arg(long)]
+        pdf: PathBuf,
+    },
+    /// Write an encrypted backup of the whole clinic (owner; passphrase from
+    /// AYADA_BACKUP_PASSPHRASE).
+    Backup {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restore a backup into an empty data folder (passphrase from AYADA_BACKUP_PASSPHRASE).
+    /// The restored clinic is a new machine: enroll it again to sync.
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+    },
+    /// Export the clinic as CSV and JSON files with its photos (owner).
+    Export {
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// A day's report: the closed Z-report, or a preview of a day not closed yet.
+    Day {
+        /// YYYY-MM-DD, clinic time (default today).
+        #[arg(long)]
+        date: Option<String>,
+        /// Also write it as a PDF.
+        #[arg(long)]
+        pdf: Option<PathBuf>,
+    },
+    /// Close a day into its numbered Z-report, which never changes afterwards. First syncs
+    /// and asks the server whether it holds every machine's changes, and prints the answer.
+    Close {
+        #[arg(long)]
+        date: Option<String>,
+        #[arg(long)]
+        pdf: Option<PathBuf>,
+    },
+    /// Every closed day.
+    Closes,
+    /// A month's summary.
+    Month {
+        /// YYYY-MM (default this month).
+        #[arg(long)]
+        month: Option<String>,
+        #[arg(long)]
+        pdf: Option<PathBuf>,
+    },
+    /// Revenue and visits per day, week or month, by doctor and by method.
+    Revenue {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long, default_value = "day")]
+        by: String,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -49,13 +49,16 @@ fn session(env: &Env, clinic: &mut Clinic) -> Result<Session, Failure> {
     Ok(clinic.login(user, &secret("AYADA_PASSWORD")?)?)
 }
 
-fn logged_in(env: &Env) -> Result<(Clinic, Session), Failure> {
+pub(crate) fn logged_in(env: &Env) -> Result<(Clinic, Session), Failure> {
     let mut clinic = open(env)?;
     let s = session(env, &mut clinic)?;
     Ok((clinic, s))
 }
 
-fn date_or_today(clinic: &Clinic, date: Option<String>) -> Result<jiff::civil::Date, Failure> {
+pub(crate) fn date_or_today(
+    clinic: &Clinic,
+    date: Option<String>,
+) -> Result<jiff::civil::Date, Failure> {
     Ok(match date {
         Some(d) => parse_date(&d)?,
         None => clinic.time().today(),
@@ -412,6 +415,11 @@ pub fn run(env: &Env, command: Command) -> Out {
         }
         Command::Enroll { server, email } => crate::sync::enroll(env, &server, &email),
         Command::Sync { batch } => crate::sync::sync(env, batch as usize),
+        Command::Report(cmd) => crate::reports::report(env, cmd),
+        Command::Receipt { payment, pdf } => crate::reports::receipt(env, &payment, &pdf),
+        Command::Backup { out } => crate::reports::backup(env, &out),
+        Command::Restore { from } => crate::reports::restore(env, &from),
+        Command::Export { out } => crate::reports::export(env, &out),
         Command::RebuildProjections => {
             let mut clinic = open(env)?;
             let docs = clinic.rebuild_projections()?;

@@ -5,6 +5,7 @@
 
 mod args;
 mod commands;
+mod reports;
 mod sync;
 
 use std::path::PathBuf;
@@ -59,7 +60,7 @@ impl Failure {
         }
     }
 
-    fn sentence(&self, lang: Lang) -> String {
+    pub(crate) fn sentence(&self, lang: Lang) -> String {
         match self {
             Failure::Core(err) => err.message(lang),
             Failure::Usage { en, ar } | Failure::Reported { en, ar } => match lang {

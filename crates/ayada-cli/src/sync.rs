@@ -4,11 +4,12 @@ use std::time::Duration;
 
 use ayada_core::ids::{ClinicId, NodeId};
 use ayada_core::replication::{IncomingChange, SyncSettings};
+use ayada_core::reports::ServerCheck;
 use ayada_core::{Clinic, Lang};
 use ayada_sync::messages::PROTOCOL_VERSION;
 use ayada_sync::{
-    EnrollRequest, EnrollResponse, PullResponse, PushRequest, PushResponse, TokenRequest,
-    TokenResponse, WireChange,
+    EnrollRequest, EnrollResponse, MachineStatus, PullResponse, PushRequest, PushResponse,
+    StatusResponse, TokenRequest, TokenResponse, WireChange,
 };
 use serde_json::json;
 
@@ -131,33 +132,84 @@ pub fn enroll(env: &Env, server: &str, email: &str) -> Result<Answer, Failure> {
     ))
 }
 
-/// One round: push what the server lacks, then pull what this machine lacks.
-pub fn sync(env: &Env, batch: usize) -> Result<Answer, Failure> {
-    let mut clinic = Clinic::open(&env.data, &env.key)?;
-    let mut settings = clinic.sync_settings()?.ok_or_else(|| {
-        Failure::usage(
-            "This machine is not enrolled yet: run enroll first.",
-            "هذا الجهاز غير مسجل بعد: شغّل enroll أولًا.",
-        )
-    })?;
-    let server = settings.server.clone();
+/// A connection to the clinic's server: where, and a fresh token.
+struct Link {
+    settings: SyncSettings,
+    http: reqwest::blocking::Client,
+    token: String,
+}
+
+fn not_enrolled() -> Failure {
+    Failure::usage(
+        "This machine is not enrolled yet: run enroll first.",
+        "هذا الجهاز غير مسجل بعد: شغّل enroll أولًا.",
+    )
+}
+
+fn connect(settings: SyncSettings) -> Result<Link, Failure> {
     let http = client()?;
     let token: TokenResponse = post(
         &http,
-        &server,
+        &settings.server,
         "/v1/token",
         None,
         &TokenRequest {
             device_credential: settings.device_credential.clone(),
         },
     )?;
-    let mut pushed = 0usize;
-    let mut refused_changes = Vec::new();
+    Ok(Link {
+        settings,
+        http,
+        token: token.token,
+    })
+}
+
+fn get<R: serde::de::DeserializeOwned>(link: &Link, path: &str) -> Result<R, Failure> {
+    let server = &link.settings.server;
+    let resp = link
+        .http
+        .get(format!("{server}{path}"))
+        .bearer_auth(&link.token)
+        .send()
+        .map_err(|e| unreachable(server, e))?;
+    let status = resp.status();
+    let text = resp.text().map_err(|e| unreachable(server, e))?;
+    if !status.is_success() {
+        return Err(refused(status, &text));
+    }
+    serde_json::from_str(&text).map_err(unexpected)
+}
+
+/// What one round moved.
+struct Round {
+    pushed: usize,
+    pulled: usize,
+    new: usize,
+    refused: Vec<ayada_sync::Refusal>,
+}
+
+/// Pushes what the server lacks, then pulls what this machine lacks, moving each cursor
+/// only once the other side holds the batch.
+fn round(clinic: &mut Clinic, link: &mut Link, batch: usize) -> Result<Round, Failure> {
+    let server = link.settings.server.clone();
+    let mut done = Round {
+        pushed: 0,
+        pulled: 0,
+        new: 0,
+        refused: Vec::new(),
+    };
+    let mut first = true;
     loop {
-        let changes = clinic.changes_after(settings.pushed, batch)?;
-        let Some(last) = changes.last().map(|c| c.seq) else {
-            break;
+        let changes = clinic.changes_after(link.settings.pushed, batch)?;
+        // An empty queue is still worth one (empty) push: it tells the server this machine
+        // has sent everything, which is what a day close asks.
+        let last = match changes.last() {
+            Some(c) => c.seq,
+            None if first => link.settings.pushed,
+            None => break,
         };
+        first = false;
+        let request_was_empty = changes.is_empty();
         let request = PushRequest {
             version: PROTOCOL_VERSION,
             changes: changes
@@ -168,32 +220,29 @@ pub fn sync(env: &Env, batch: usize) -> Result<Answer, Failure> {
                     bytes: c.bytes,
                 })
                 .collect(),
+            pending: Some(clinic.log_head()?.saturating_sub(last) as u64),
         };
-        let response: PushResponse =
-            post(&http, &server, "/v1/changes", Some(&token.token), &request)?;
-        pushed += response.accepted.len();
-        refused_changes.extend(response.refused);
+        let response: PushResponse = post(
+            &link.http,
+            &server,
+            "/v1/changes",
+            Some(&link.token),
+            &request,
+        )?;
+        done.pushed += response.accepted.len();
+        done.refused.extend(response.refused);
         // Only now is the batch durable on the server: move the cursor and remember it.
-        settings.pushed = last;
-        clinic.set_sync_settings(&settings)?;
-    }
-    let mut pulled = 0usize;
-    let mut new = 0usize;
-    loop {
-        let resp = http
-            .get(format!(
-                "{server}/v1/changes?since={}&limit=500",
-                settings.pulled
-            ))
-            .bearer_auth(&token.token)
-            .send()
-            .map_err(|e| unreachable(&server, e))?;
-        let status = resp.status();
-        let text = resp.text().map_err(|e| unreachable(&server, e))?;
-        if !status.is_success() {
-            return Err(refused(status, &text));
+        link.settings.pushed = last;
+        clinic.set_sync_settings(&link.settings)?;
+        if request_was_empty {
+            break;
         }
-        let page: PullResponse = serde_json::from_str(&text).map_err(unexpected)?;
+    }
+    loop {
+        let page: PullResponse = get(
+            link,
+            &format!("/v1/changes?since={}&limit=500", link.settings.pulled),
+        )?;
         if page.changes.is_empty() {
             break;
         }
@@ -206,23 +255,37 @@ pub fn sync(env: &Env, batch: usize) -> Result<Answer, Failure> {
                 bytes: c.bytes,
             })
             .collect();
-        pulled += incoming.len();
+        done.pulled += incoming.len();
         let report = clinic.apply_changes(&incoming)?;
-        new += report.new;
+        done.new += report.new;
         if !report.deferred.is_empty() {
             // The server's log is in causal order, so this means a change it holds was never
             // complete; stop here rather than skip past it.
             return Err(Failure::usage(
-                format!("{} changes from the server wait for changes it does not have; sync stopped at position {}.", report.deferred.len(), settings.pulled),
-                format!("{} تغييرًا من الخادم تنتظر تغييرات غير موجودة لديه؛ توقفت المزامنة عند الموضع {}.", report.deferred.len(), settings.pulled),
+                format!("{} changes from the server wait for changes it does not have; sync stopped at position {}.", report.deferred.len(), link.settings.pulled),
+                format!("{} تغييرًا من الخادم تنتظر تغييرات غير موجودة لديه؛ توقفت المزامنة عند الموضع {}.", report.deferred.len(), link.settings.pulled),
             ));
         }
-        settings.pulled = page.next.0;
-        clinic.set_sync_settings(&settings)?;
+        link.settings.pulled = page.next.0;
+        clinic.set_sync_settings(&link.settings)?;
         if !page.more {
             break;
         }
     }
+    Ok(done)
+}
+
+/// One round: push what the server lacks, then pull what this machine lacks.
+pub fn sync(env: &Env, batch: usize) -> Result<Answer, Failure> {
+    let mut clinic = Clinic::open(&env.data, &env.key)?;
+    let settings = clinic.sync_settings()?.ok_or_else(not_enrolled)?;
+    let mut link = connect(settings)?;
+    let Round {
+        pushed,
+        pulled,
+        new,
+        refused: refused_changes,
+    } = round(&mut clinic, &mut link, batch)?;
     let lang_note = match env.lang {
         Lang::Ar => format!("أُرسل {pushed} وجُلب {pulled} ({new} جديد)."),
         Lang::En => format!("Sent {pushed}, received {pulled} ({new} new)."),
@@ -235,4 +298,76 @@ pub fn sync(env: &Env, batch: usize) -> Result<Answer, Failure> {
         json!({ "pushed": pushed, "pulled": pulled, "new": new, "refused": refused_json }),
         lang_note,
     ))
+}
+
+/// Before a day is closed: one sync round, then the server's word on whether it holds every
+/// machine's changes. Never fails: what could not be asked is said on the report instead.
+pub fn server_check(clinic: &mut Clinic) -> ServerCheck {
+    let mut attempt = || -> Result<ServerCheck, Failure> {
+        let Some(settings) = clinic.sync_settings()? else {
+            return Ok(ServerCheck {
+                asked: false,
+                caught_up: false,
+                detail: "this machine is not enrolled with a sync server".into(),
+            });
+        };
+        let mut link = connect(settings)?;
+        round(clinic, &mut link, 500)?;
+        let status: StatusResponse = get(&link, "/v1/status")?;
+        Ok(judge(clinic, &link.settings, &status))
+    };
+    attempt().unwrap_or_else(|failure| ServerCheck {
+        asked: false,
+        caught_up: false,
+        detail: failure.sentence(Lang::En),
+    })
+}
+
+/// Whether the server's view shows every machine caught up, and a sentence saying so.
+fn judge(clinic: &Clinic, settings: &SyncSettings, status: &StatusResponse) -> ServerCheck {
+    let time = clinic.time();
+    let when = |secs: i64| time.format(jiff::Timestamp::from_second(secs).unwrap_or_default());
+    let short = |node: &str| node.chars().take(8).collect::<String>();
+    let active: Vec<&MachineStatus> = status.machines.iter().filter(|m| !m.revoked).collect();
+    let mut behind = Vec::new();
+    for m in &active {
+        match (m.last_seen_at, m.pending) {
+            (None, _) => behind.push(format!("machine {} has never synced", short(&m.node_id))),
+            (Some(_), Some(0)) => {}
+            (Some(at), Some(n)) => behind.push(format!(
+                "machine {} still held {n} unsent changes at {}",
+                short(&m.node_id),
+                when(at)
+            )),
+            (Some(at), None) => behind.push(format!(
+                "machine {} has not sent its changes since {}",
+                short(&m.node_id),
+                when(at)
+            )),
+        }
+    }
+    if settings.pulled < status.head {
+        behind.push(format!(
+            "this machine has {} changes of the server still to receive",
+            status.head - settings.pulled
+        ));
+    }
+    if behind.is_empty() {
+        let oldest = active.iter().filter_map(|m| m.last_seen_at).min();
+        ServerCheck {
+            asked: true,
+            caught_up: true,
+            detail: format!(
+                "{} machines had sent all their changes at their last sync (the oldest at {})",
+                active.len(),
+                oldest.map(when).unwrap_or_default()
+            ),
+        }
+    } else {
+        ServerCheck {
+            asked: true,
+            caught_up: false,
+            detail: behind.join("; "),
+        }
+    }
 }

@@ -68,6 +68,9 @@ pub(crate) fn backup(conn: &Connection, out: &Path, passphrase: &str) -> Result<
     let tmp = partial(out);
     let _ = fs::remove_file(&tmp);
     let result = (|| {
+        // An attached file inherits the main connection's open flags, which do not allow
+        // creating files once a clinic is open: create it (empty) first.
+        fs::File::create(&tmp)?;
         conn.execute(
             "ATTACH DATABASE ?1 AS backup KEY ?2",
             params![path_text(&tmp)?, passphrase],
@@ -242,7 +245,6 @@ fn export_table(conn: &Connection, dir: &Path, table: &str, skip: &[&str]) -> Re
     let mut stmt = conn.prepare(&format!("SELECT * FROM {table}"))?;
     let columns: Vec<(usize, String)> = stmt
         .column_names()
-        .into_iter()
         .enumerate()
         .filter(|(_, c)| !skip.contains(c))
         .map(|(i, c)| (i, c.to_string()))

@@ -36,14 +36,14 @@ fn capitalise(text: &str) -> String {
     }
 }
 
-/// Minor units as "1,234.50".
-pub(crate) fn money(minor: i64) -> String {
+/// Minor units as printed: "1,234.50".
+pub fn money(minor: i64) -> String {
     let sign = if minor < 0 { "-" } else { "" };
     let abs = minor.unsigned_abs();
     let whole = (abs / 100).to_string();
     let mut grouped = String::new();
     for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);

@@ -16,6 +16,7 @@ mod receipt;
 mod shape;
 
 pub use day::day_report;
+pub use labels::money as format_money;
 pub use month::month_report;
 pub use receipt::receipt;
 

@@ -110,11 +110,8 @@ fn the_day_month_and_receipt_pages_carry_the_cashbook_totals_in_both_languages()
     render(&path, "day");
     assert!(pdf.len() <= 200 * 1024, "{} bytes", pdf.len());
     let text = text_of(&path);
-    for amount in [
-        ayada_core::money::format_fixed(cash.net_revenue.minor(), 2),
-        ayada_core::money::format_fixed(cash.net_cash.minor(), 2),
-    ] {
-        let printed = group(&amount);
+    for amount in [cash.net_revenue, cash.net_cash] {
+        let printed = ayada_pdf::format_money(amount.minor());
         assert!(text.contains(&printed), "{printed} not in:\n{text}");
     }
     assert!(
@@ -134,10 +131,7 @@ fn the_day_month_and_receipt_pages_carry_the_cashbook_totals_in_both_languages()
     render(&path, "month");
     assert!(pdf.len() <= 200 * 1024, "{} bytes", pdf.len());
     let text = text_of(&path);
-    let net = group(&ayada_core::money::format_fixed(
-        month.totals.net_revenue.minor(),
-        2,
-    ));
+    let net = ayada_pdf::format_money(month.totals.net_revenue.minor());
     assert!(text.contains(&net), "{net} not in month:\n{text}");
     assert!(text.contains("ملخص الشهر"));
     assert!(!text.contains("pdf-"));
@@ -155,10 +149,7 @@ fn the_day_month_and_receipt_pages_carry_the_cashbook_totals_in_both_languages()
     let path = save(&pdf, "receipt.pdf");
     render(&path, "receipt");
     let text = text_of(&path);
-    assert!(text.contains(&group(&ayada_core::money::format_fixed(
-        payment.amount.minor(),
-        2
-    ))));
+    assert!(text.contains(&ayada_pdf::format_money(payment.amount.minor())));
     assert!(text.contains("إيصال"), "{text}");
     assert!(
         text.contains(&receipt.patient),
@@ -167,23 +158,6 @@ fn the_day_month_and_receipt_pages_carry_the_cashbook_totals_in_both_languages()
     );
     let size = page_size(&path);
     assert!((size.0 - 226.8).abs() < 1.0, "80 mm wide: {size:?}");
-}
-
-/// "12345.50" → "12,345.50", as printed.
-fn group(fixed: &str) -> String {
-    let (whole, frac) = fixed.split_once('.').unwrap();
-    let (sign, digits) = whole
-        .strip_prefix('-')
-        .map(|d| ("-", d))
-        .unwrap_or(("", whole));
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    format!("{sign}{out}.{frac}")
 }
 
 fn page_size(pdf: &Path) -> (f32, f32) {

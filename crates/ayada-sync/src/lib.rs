@@ -9,6 +9,7 @@
 pub mod messages;
 
 pub use messages::{
-    valid_doc_id, Cursor, EnrollRequest, EnrollResponse, PullRequest, PullResponse, PushRequest,
-    PushResponse, Refusal, SyncError, TokenRequest, TokenResponse, WireChange,
+    valid_doc_id, Cursor, EnrollRequest, EnrollResponse, MachineStatus, PullRequest, PullResponse,
+    PushRequest, PushResponse, Refusal, StatusResponse, SyncError, TokenRequest, TokenResponse,
+    WireChange,
 };

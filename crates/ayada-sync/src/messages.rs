@@ -116,6 +116,36 @@ pub struct PushRequest {
     pub version: u16,
     /// The changes, oldest first.
     pub changes: Vec<WireChange>,
+    /// How many of the sender's changes are still to come after this batch (0: this batch
+    /// empties its queue). Lets the server say whether every machine is caught up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<u64>,
+}
+
+/// One enrolled machine as the server last saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MachineStatus {
+    /// Its node id.
+    pub node_id: String,
+    /// When it enrolled (Unix seconds).
+    pub enrolled_at: i64,
+    /// Its last push or pull (Unix seconds); None if it never synced.
+    pub last_seen_at: Option<i64>,
+    /// Changes it still held unsent after its last push; None if it never pushed.
+    pub pending: Option<u64>,
+    /// Whether the owner revoked it.
+    pub revoked: bool,
+}
+
+/// The server's view of a clinic: how long its log is and where each machine stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusResponse {
+    /// Protocol version of the server.
+    pub version: u16,
+    /// The last position of the clinic's log on the server.
+    pub head: u64,
+    /// Every machine enrolled into the clinic.
+    pub machines: Vec<MachineStatus>,
 }
 
 /// Why one change of a batch was refused.
@@ -224,6 +254,7 @@ mod tests {
         let ok = PushRequest {
             version: PROTOCOL_VERSION,
             changes: vec![change(10)],
+            pending: None,
         };
         assert_eq!(ok.check(), Ok(()));
         let old = PushRequest {
@@ -234,11 +265,13 @@ mod tests {
         let many = PushRequest {
             version: PROTOCOL_VERSION,
             changes: (0..=MAX_BATCH_CHANGES).map(|_| change(1)).collect(),
+            pending: None,
         };
         assert!(matches!(many.check(), Err(SyncError::TooManyChanges(_))));
         let big = PushRequest {
             version: PROTOCOL_VERSION,
             changes: (0..9).map(|_| change(MAX_CHANGE_BYTES)).collect(),
+            pending: None,
         };
         assert!(matches!(big.check(), Err(SyncError::BatchTooLarge(_))));
         assert!(big
@@ -253,6 +286,7 @@ mod tests {
         let push = PushRequest {
             version: PROTOCOL_VERSION,
             changes: vec![change(5), change(MAX_CHANGE_BYTES + 1)],
+            pending: Some(0),
         };
         assert_eq!(push.check(), Ok(()));
         let refused = push.oversized();

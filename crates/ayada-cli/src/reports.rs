@@ -1,0 +1,235 @@
+//! The owner's desk from a terminal: day reports and closes, the month, revenue trends,
+//! receipts, backup, restore and export.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use ayada_core::reports::{DayReport, Period, Totals};
+use ayada_core::time::parse_date;
+use ayada_core::Clinic;
+use serde_json::json;
+
+use crate::args::ReportCommand;
+use crate::commands::{date_or_today, logged_in, secret};
+use crate::{Answer, Env, Failure};
+
+type Out = Result<Answer, Failure>;
+
+/// Writes a PDF next to its final name first, so a full disk never leaves half a file.
+fn write_pdf(path: &Path, bytes: Result<Vec<u8>, ayada_pdf::PdfError>) -> Result<(), Failure> {
+    let bytes =
+        bytes.map_err(|e| Failure::usage(e.to_string(), format!("تعذر إنشاء ملف PDF: {e}")))?;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".partial");
+    let written = std::fs::write(&tmp, &bytes).and_then(|()| std::fs::rename(&tmp, path));
+    written.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Failure::usage(
+            format!("Cannot write {}: {e}.", path.display()),
+            format!("تعذرت كتابة {}: {e}.", path.display()),
+        )
+    })
+}
+
+fn totals_text(text: &mut String, t: &Totals) {
+    for (title, lines) in [
+        ("payments", &t.payments),
+        ("refunds", &t.refunds),
+        ("insurer", &t.by_insurer),
+        ("doctor", &t.by_doctor),
+        ("visit type", &t.by_visit_type),
+        ("expenses", &t.expenses),
+    ] {
+        for l in lines {
+            let _ = writeln!(
+                text,
+                "  {title:<10} {:<24} x{:<4} {:>12}",
+                l.key, l.count, l.amount
+            );
+        }
+    }
+    let _ = writeln!(
+        text,
+        "  net revenue {}   net cash {}   expenses {}",
+        t.net_revenue, t.net_cash, t.total_expenses
+    );
+}
+
+fn day_text(r: &DayReport) -> String {
+    let mut text = match r.number {
+        Some(n) => format!(
+            "Z-{n} for {} (closed {} by {})\n",
+            r.date,
+            r.closed_at.clone().unwrap_or_default(),
+            r.closed_by.clone().unwrap_or_default()
+        ),
+        None => format!("Preview for {} (not closed)\n", r.date),
+    };
+    if let Some(check) = &r.server_check {
+        let said = if check.caught_up {
+            "server: caught up"
+        } else {
+            "server: NOT confirmed"
+        };
+        let _ = writeln!(text, "  {said} ({})", check.detail);
+    }
+    totals_text(&mut text, &r.totals);
+    for s in &r.shifts {
+        let _ = writeln!(
+            text,
+            "  shift {} by {} float {} expected {} counted {} difference {}",
+            s.opened_at,
+            s.opened_by,
+            s.float,
+            s.expected,
+            s.counted
+                .map(|m| m.to_string())
+                .unwrap_or_else(|| "open".into()),
+            s.difference.map(|m| m.to_string()).unwrap_or_default()
+        );
+    }
+    let _ = writeln!(
+        text,
+        "  bookings {}  visits {}  cancelled {}  no-shows {}",
+        r.bookings, r.visits, r.cancelled, r.no_shows
+    );
+    for l in &r.late {
+        let _ = writeln!(
+            text,
+            "  LATE from {}: {} {} {}",
+            l.date, l.kind, l.method, l.amount
+        );
+    }
+    text.trim_end().to_string()
+}
+
+fn json_of<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or_default()
+}
+
+/// `report …`.
+pub fn report(env: &Env, cmd: ReportCommand) -> Out {
+    let (mut clinic, s) = logged_in(env)?;
+    match cmd {
+        ReportCommand::Day { date, pdf } => {
+            let date = date_or_today(&clinic, date)?;
+            let r = clinic.day_report(&s, date)?;
+            if let Some(path) = &pdf {
+                write_pdf(path, ayada_pdf::day_report(&r))?;
+            }
+            Ok(Answer::new(json_of(&r), day_text(&r)))
+        }
+        ReportCommand::Close { date, pdf } => {
+            let date = date_or_today(&clinic, date)?;
+            // Refuse a forbidden or repeated close before spending a sync round on it.
+            s.allow(ayada_core::roles::Action::CloseDay)?;
+            let check = crate::sync::server_check(&mut clinic);
+            let r = clinic.close_day(&s, date, check)?;
+            if let Some(path) = &pdf {
+                write_pdf(path, ayada_pdf::day_report(&r))?;
+            }
+            Ok(Answer::new(json_of(&r), day_text(&r)))
+        }
+        ReportCommand::Closes => {
+            let closes = clinic.day_closes(&s)?;
+            let text = closes
+                .iter()
+                .map(|c| {
+                    format!(
+                        "Z-{:<5} {}  net {:>12}  by {}",
+                        c.number, c.date, c.net_revenue, c.closed_by
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            Ok(Answer::new(json!({ "closes": closes }), text))
+        }
+        ReportCommand::Month { month, pdf } => {
+            let first = match month {
+                Some(m) => parse_date(&format!("{}-01", m.trim()))?,
+                None => clinic.time().today(),
+            };
+            let r = clinic.month_report(&s, first)?;
+            if let Some(path) = &pdf {
+                write_pdf(path, ayada_pdf::month_report(&r))?;
+            }
+            let mut text = format!("Month {}\n", r.month);
+            for d in &r.days {
+                let z = d.z_number.map(|n| format!("Z-{n}")).unwrap_or_default();
+                let _ = writeln!(
+                    text,
+                    "  {} {:>12} {:>12} {:>12} {:>4} {z}",
+                    d.date, d.payments, d.refunds, d.expenses, d.visits
+                );
+            }
+            totals_text(&mut text, &r.totals);
+            Ok(Answer::new(json_of(&r), text.trim_end().to_string()))
+        }
+        ReportCommand::Revenue { from, to, by } => {
+            let period: Period = by.parse()?;
+            let buckets = clinic.revenue(&s, parse_date(&from)?, parse_date(&to)?, period)?;
+            let text = buckets
+                .iter()
+                .map(|b| format!("{}  {:>12}  visits {}", b.start, b.revenue, b.visits))
+                .collect::<Vec<_>>()
+                .join("\n");
+            Ok(Answer::new(json!({ "by": by, "buckets": buckets }), text))
+        }
+    }
+}
+
+/// `receipt --payment ID --pdf FILE`.
+pub fn receipt(env: &Env, payment: &str, pdf: &Path) -> Out {
+    let (mut clinic, s) = logged_in(env)?;
+    let r = clinic.receipt(&s, payment.parse()?)?;
+    write_pdf(pdf, ayada_pdf::receipt(&r))?;
+    Ok(Answer::new(
+        json!({ "receipt": r, "pdf": pdf.display().to_string() }),
+        format!(
+            "Receipt for {} {} written to {}",
+            r.amount,
+            r.header.currency,
+            pdf.display()
+        ),
+    ))
+}
+
+/// `backup --out FILE`.
+pub fn backup(env: &Env, out: &Path) -> Out {
+    let (mut clinic, s) = logged_in(env)?;
+    let passphrase = secret("AYADA_BACKUP_PASSPHRASE")?;
+    let r = clinic.backup(&s, out, &passphrase)?;
+    Ok(Answer::new(
+        json!({ "file": r.file, "bytes": r.bytes, "documents": r.documents, "changes": r.changes }),
+        format!("Backup written to {} ({} bytes, {} documents). Keep the passphrase safe: without it the backup cannot be opened.", r.file, r.bytes, r.documents),
+    ))
+}
+
+/// `restore --from FILE` into the (empty) data folder.
+pub fn restore(env: &Env, from: &Path) -> Out {
+    let passphrase = secret("AYADA_BACKUP_PASSPHRASE")?;
+    let clinic = Clinic::restore(&env.data, &env.key, from, &passphrase)?;
+    Ok(Answer::new(
+        json!({ "clinic_id": clinic.id(), "node_id": clinic.node(), "data": env.data.display().to_string() }),
+        format!(
+            "Clinic {} restored into {} as a new machine. Enroll it to sync.",
+            clinic.id(),
+            env.data.display()
+        ),
+    ))
+}
+
+/// `export --out DIR`.
+pub fn export(env: &Env, out: &Path) -> Out {
+    let (mut clinic, s) = logged_in(env)?;
+    let r = clinic.export(&s, out)?;
+    Ok(Answer::new(
+        json!({ "folder": r.folder, "tables": r.tables, "photos": r.photos }),
+        format!(
+            "Exported {} tables and {} photos to {}",
+            r.tables.len(),
+            r.photos,
+            r.folder
+        ),
+    ))
+}
