@@ -36,7 +36,7 @@ echo "== ui: npm install (from the lock file) && build"
 echo "== cargo fmt, clippy"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --features ayada-core/bench-plain -- -D warnings
-RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -q -p ayada-core -p ayada-sync
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -q -p ayada-core -p ayada-sync -p ayada-pdf -p ayada-client
 
 echo "== cargo build (the cross-process tests run the binaries)"
 cargo build --workspace

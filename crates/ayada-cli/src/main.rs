@@ -98,18 +98,6 @@ fn language(cli: &Cli) -> Lang {
     Lang::from_tag(&tag)
 }
 
-/// The one place the key source is chosen: an explicit key file, else an explicit
-/// passphrase, else the OS keyring (whose absence is a clear error naming the other two).
-fn key_source(cli: &Cli) -> KeySource {
-    if let Some(path) = &cli.key_file {
-        return KeySource::KeyFile(path.clone());
-    }
-    match std::env::var("AYADA_DB_PASSPHRASE") {
-        Ok(p) if !p.is_empty() => KeySource::Passphrase(p),
-        _ => KeySource::Keyring,
-    }
-}
-
 fn data_dir(cli: &Cli) -> PathBuf {
     cli.data.clone().unwrap_or_else(|| {
         dirs::data_dir()
@@ -124,7 +112,7 @@ fn main() -> ExitCode {
     let lang = language(&cli);
     let env = Env {
         data: data_dir(&cli),
-        key: key_source(&cli),
+        key: KeySource::choose(cli.key_file.clone()),
         user: cli.user.clone(),
         lang,
         json: cli.json,

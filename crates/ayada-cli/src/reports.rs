@@ -123,7 +123,7 @@ pub fn report(env: &Env, cmd: ReportCommand) -> Out {
             let date = date_or_today(&clinic, date)?;
             // Refuse a forbidden or repeated close before spending a sync round on it.
             s.allow(ayada_core::roles::Action::CloseDay)?;
-            let check = crate::sync::server_check(&mut clinic);
+            let check = ayada_client::server_check(&mut clinic);
             let r = clinic.close_day(&s, date, check)?;
             if let Some(path) = &pdf {
                 write_pdf(path, ayada_pdf::day_report(&r))?;

@@ -70,6 +70,21 @@ pub enum KeySource {
     PlainForBenchmark,
 }
 
+impl KeySource {
+    /// The one rule every program uses to choose how to unlock a clinic: an explicit key
+    /// file if one is given, else a passphrase from `AYADA_DB_PASSPHRASE`, else the OS
+    /// keyring (whose absence is a clear error naming the other two).
+    pub fn choose(key_file: Option<PathBuf>) -> KeySource {
+        if let Some(path) = key_file {
+            return KeySource::KeyFile(path);
+        }
+        match std::env::var("AYADA_DB_PASSPHRASE") {
+            Ok(p) if !p.is_empty() => KeySource::Passphrase(p),
+            _ => KeySource::Keyring,
+        }
+    }
+}
+
 impl fmt::Debug for KeySource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.kind())
