@@ -29,9 +29,19 @@ if [ ! -f "$data/clinic/clinic.db" ]; then
   "${cli[@]}" --user owner demo --days 30
 fi
 
-target/release/ayada-server serve --data "$data/server" --listen 127.0.0.1:8787 &
+server_url=http://127.0.0.1:8787
+target/release/ayada-server serve --data "$data/server" --listen 127.0.0.1:8787 > "$data/server.log" &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 50); do curl -sf "$server_url/v1/health" >/dev/null && break; sleep 0.2; done
+
+# The demo machine is enrolled into the server's demo clinic once, then syncs each run.
+if ! "${cli[@]}" sync >/dev/null 2>&1; then
+  target/release/ayada-server clinic create --data "$data/server" --name "Al-Shifa" \
+    --slug alshifa --owner-email owner@alshifa.example >/dev/null
+  "${cli[@]}" enroll --server "$server_url" --email owner@alshifa.example
+  "${cli[@]}" sync
+fi
 
 echo
 echo "== today at the front desk"
@@ -40,9 +50,9 @@ echo
 echo "== today's cash (owner)"
 "${cli[@]}" --user owner cash summary
 echo
-echo "Sync server: http://127.0.0.1:8787/v1/health"
+echo "Sync server: $server_url/v1/health"
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
-  AYADA_DATA="$data/clinic" target/release/ayada
+  AYADA_DATA="$data/clinic" AYADA_KEY_FILE="$data/clinic.key" target/release/ayada
 else
   echo "No display: the desktop app was not started. Try the CLI: ${cli[*]} --user owner --help"
   wait $server

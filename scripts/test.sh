@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every test of Ayada, from a fresh Debian machine: installs what it needs (Debian packages,
-# the UI's npm packages from the lock file), then checks formatting and lints, builds
+# the UI's npm packages from the lock file, tauri-driver), then checks formatting and lints, builds
 # everything (the desktop app included) and runs the whole test suite, with a real keyring
 # inside a private D-Bus session.
 set -euo pipefail
@@ -12,8 +12,8 @@ packages=(
   libayatana-appindicator3-dev librsvg2-dev
   # A real Secret Service keyring for the keyring test
   dbus gnome-keyring
-  # Looking at what we render: screens under Xvfb, PDFs as PNG
-  xvfb xauth poppler-utils
+  # Looking at what we render: the real window under Xvfb through WebDriver, PDFs as PNG
+  xvfb xauth webkit2gtk-driver poppler-utils
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -31,7 +31,13 @@ echo "== ui: npm install (from the lock file) && build"
 # `npm install --no-save` installs the versions in package-lock.json without rewriting it.
 # (`npm ci` refuses this lock file: the machines' npm config omits registry addresses from
 # lock files, and npm then also leaves out the other platforms' optional rollup binaries.)
-(cd ui && npm install --no-save --no-audit --no-fund && npm run build)
+(cd ui && npm install --no-save --no-audit --no-fund && npm run build && npm test)
+
+# tauri-driver bridges WebDriver to the app's WebKitWebDriver (the desktop end-to-end test).
+if ! command -v tauri-driver >/dev/null && [ ! -x "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver" ]; then
+  echo "== installing tauri-driver"
+  cargo install tauri-driver --locked
+fi
 
 echo "== cargo fmt, clippy"
 cargo fmt --all -- --check

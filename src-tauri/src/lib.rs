@@ -1,24 +1,39 @@
-//! The desktop shell: Tauri commands that call ayada-core. No business logic lives here.
+//! The desktop shell: Tauri commands that call ayada-core, the app's state and its events.
+//! No business logic lives here; roles are checked in ayada-core.
 #![forbid(unsafe_code)]
 
-/// What the UI shows in its footer: which core it runs on.
-#[derive(serde::Serialize)]
-pub struct AppInfo {
-    /// The ayada-core version compiled into this app.
-    pub core_version: &'static str,
-}
-
-#[tauri::command]
-fn app_info() -> AppInfo {
-    AppInfo {
-        core_version: ayada_core::VERSION,
-    }
-}
+pub mod commands;
+pub mod state;
 
 /// Starts the desktop app.
 pub fn run() {
     tauri::Builder::default()
-        .invoke_handler(tauri::generate_handler![app_info])
+        .manage(state::AppState::from_env())
+        .invoke_handler(tauri::generate_handler![
+            commands::status,
+            commands::set_language,
+            commands::create_clinic,
+            commands::login,
+            commands::logout,
+            commands::staff,
+            commands::add_staff,
+            commands::set_schedule,
+            commands::search_patients,
+            commands::add_patient,
+            commands::free_slots,
+            commands::book,
+            commands::appointments,
+            commands::set_status,
+            commands::record_visit,
+            commands::open_shift,
+            commands::close_shift,
+            commands::pay,
+            commands::day_report,
+            commands::close_day,
+            commands::sync_now,
+            commands::save_day_pdf,
+            commands::revenue,
+        ])
         .run(tauri::generate_context!())
         .expect("error while running the Ayada desktop app");
 }

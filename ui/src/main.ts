@@ -1,20 +1,10 @@
-import { invoke } from "@tauri-apps/api/core";
+// Only the scripts the clinic writes in: Latin and Arabic.
+import "@fontsource/noto-sans/latin-400.css";
+import "@fontsource/noto-sans/latin-700.css";
+import "@fontsource/noto-sans-arabic/arabic-400.css";
+import "@fontsource/noto-sans-arabic/arabic-700.css";
+import "./app.css";
+import { mount } from "svelte";
+import App from "./App.svelte";
 
-interface AppInfo {
-  core_version: string;
-}
-
-// The full screens arrive with the desktop-app issue; this shell proves the
-// UI → Tauri command → ayada-core path end to end.
-async function showCoreVersion(): Promise<void> {
-  const target = document.getElementById("core-version");
-  if (!target) return;
-  try {
-    const info = await invoke<AppInfo>("app_info");
-    target.textContent = `ayada-core ${info.core_version}`;
-  } catch (err) {
-    target.textContent = `The app core could not be reached: ${String(err)}`;
-  }
-}
-
-void showCoreVersion();
+mount(App, { target: document.getElementById("app")! });

@@ -99,12 +99,9 @@ fn language(cli: &Cli) -> Lang {
 }
 
 fn data_dir(cli: &Cli) -> PathBuf {
-    cli.data.clone().unwrap_or_else(|| {
-        dirs::data_dir()
-            .unwrap_or_else(|| PathBuf::from("."))
-            .join("ayada")
-            .join("clinic")
-    })
+    cli.data
+        .clone()
+        .unwrap_or_else(ayada_core::clinic::default_data_dir)
 }
 
 fn main() -> ExitCode {

@@ -62,6 +62,16 @@ pub struct PatientFile {
     pub payments: Option<Vec<Entry>>,
 }
 
+/// Where a clinic lives when no folder is given: the platform's data folder (XDG data home,
+/// `%APPDATA%`, `~/Library/Application Support`) under `ayada/clinic`. The CLI and the
+/// desktop app share it, so both open the same clinic by default.
+pub fn default_data_dir() -> PathBuf {
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("ayada")
+        .join("clinic")
+}
+
 /// One clinic on this machine.
 pub struct Clinic {
     conn: Connection,

@@ -1,0 +1,496 @@
+//! The Tauri commands: each takes what the screen typed, calls ayada-core with the
+//! logged-in session (roles are checked there, never here), and answers JSON or a sentence
+//! in the person's language. A command that changed the clinic emits `changed`, so every
+//! open screen reloads what it shows.
+
+use ayada_core::appointments::{Booking, Status};
+use ayada_core::cashbook::Method;
+use ayada_core::patients::{Gender, NewPatient};
+use ayada_core::reports::{Period, ServerCheck};
+use ayada_core::time::{parse_date, parse_time};
+use ayada_core::visits::{VisitInput, VitalsInput};
+use ayada_core::{Clinic, CoreError, InitOptions, Lang, Money, Role, Session};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use tauri::{AppHandle, Emitter, State};
+
+use crate::state::{AppState, Inner};
+
+/// An error as the screen shows it.
+#[derive(Debug, Serialize)]
+pub struct UiError {
+    /// Stable code, for the screen's logic.
+    pub code: String,
+    /// The sentence, in the person's language.
+    pub message: String,
+}
+
+type Answer = Result<Value, UiError>;
+
+fn fail(lang: Lang, err: CoreError) -> UiError {
+    UiError {
+        code: err.code().to_string(),
+        message: err.message(lang),
+    }
+}
+
+fn said(code: &str, en: &str, ar: &str, lang: Lang) -> UiError {
+    UiError {
+        code: code.into(),
+        message: if lang == Lang::Ar { ar } else { en }.into(),
+    }
+}
+
+fn to_json<T: Serialize>(value: T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+/// Runs `f` with the open clinic and the logged-in session.
+fn with_session<T: Serialize>(
+    state: &State<'_, AppState>,
+    f: impl FnOnce(&mut Clinic, &Session) -> Result<T, CoreError>,
+) -> Answer {
+    let mut inner = state.inner.lock().map_err(|_| poisoned())?;
+    let lang = inner.lang;
+    let Inner {
+        clinic, session, ..
+    } = &mut *inner;
+    let (Some(clinic), Some(session)) = (clinic.as_mut(), session.as_ref()) else {
+        return Err(said(
+            "not-logged-in",
+            "Log in first.",
+            "سجّل الدخول أولًا.",
+            lang,
+        ));
+    };
+    f(clinic, session).map(to_json).map_err(|e| fail(lang, e))
+}
+
+/// `with_session` for a command that changes the clinic: tells every screen afterwards.
+fn changing<T: Serialize>(
+    app: &AppHandle,
+    state: &State<'_, AppState>,
+    what: &str,
+    f: impl FnOnce(&mut Clinic, &Session) -> Result<T, CoreError>,
+) -> Answer {
+    let answer = with_session(state, f)?;
+    let _ = app.emit("changed", what);
+    Ok(answer)
+}
+
+fn poisoned() -> UiError {
+    UiError {
+        code: "internal".into(),
+        message: "The app hit an internal error; restart it.".into(),
+    }
+}
+
+/// Opens the clinic in the data folder if there is one and it is not open yet.
+fn ensure_open(state: &State<'_, AppState>, inner: &mut Inner) -> Result<bool, UiError> {
+    if inner.clinic.is_some() {
+        return Ok(true);
+    }
+    match Clinic::open(&state.data, &state.key) {
+        Ok(c) => {
+            inner.clinic = Some(c);
+            Ok(true)
+        }
+        Err(CoreError::NoClinic { .. }) => Ok(false),
+        Err(e) => Err(fail(inner.lang, e)),
+    }
+}
+
+fn session_json(s: &Session) -> Value {
+    json!({ "login": s.login(), "name": s.name(), "role": s.role() })
+}
+
+/// Where the app stands: is there a clinic, who is logged in, which language.
+#[tauri::command]
+pub fn status(state: State<'_, AppState>) -> Answer {
+    let mut inner = state.inner.lock().map_err(|_| poisoned())?;
+    let has_clinic = ensure_open(&state, &mut inner)?;
+    let logins = match &inner.clinic {
+        Some(c) => to_json(c.login_names().map_err(|e| fail(inner.lang, e))?),
+        None => json!([]),
+    };
+    let today = inner.clinic.as_ref().map(|c| c.time().today().to_string());
+    // Where this machine syncs and how many of its changes the server has not had yet.
+    let sync = match &inner.clinic {
+        Some(c) => match c.sync_settings().map_err(|e| fail(inner.lang, e))? {
+            Some(settings) => {
+                let head = c.log_head().map_err(|e| fail(inner.lang, e))?;
+                json!({ "server": settings.server, "pending": (head - settings.pushed).max(0) })
+            }
+            None => Value::Null,
+        },
+        None => Value::Null,
+    };
+    Ok(json!({
+        "has_clinic": has_clinic,
+        "today": today,
+        "sync": sync,
+        "session": inner.session.as_ref().map(session_json),
+        "lang": inner.lang,
+        "logins": logins,
+        "core_version": ayada_core::VERSION,
+    }))
+}
+
+/// Switches the language of messages (the screen mirrors itself).
+#[tauri::command]
+pub fn set_language(state: State<'_, AppState>, lang: Lang) -> Answer {
+    state.inner.lock().map_err(|_| poisoned())?.lang = lang;
+    Ok(json!({ "lang": lang }))
+}
+
+/// Input of the first-run screen.
+#[derive(Debug, Deserialize)]
+pub struct NewClinic {
+    clinic_name: String,
+    owner_name: String,
+    owner_login: String,
+    owner_password: String,
+}
+
+/// Creates the clinic on first run and logs its owner in.
+#[tauri::command]
+pub fn create_clinic(app: AppHandle, state: State<'_, AppState>, input: NewClinic) -> Answer {
+    let mut inner = state.inner.lock().map_err(|_| poisoned())?;
+    let lang = inner.lang;
+    let (clinic, owner) = Clinic::init(
+        &state.data,
+        &state.key,
+        &InitOptions {
+            clinic_name: input.clinic_name,
+            owner_login: input.owner_login,
+            owner_name: input.owner_name,
+            owner_password: input.owner_password,
+            time_zone: ayada_core::time::DEFAULT_TZ.into(),
+            currency: "EGP".into(),
+        },
+    )
+    .map_err(|e| fail(lang, e))?;
+    let answer = session_json(&owner);
+    inner.clinic = Some(clinic);
+    inner.session = Some(owner);
+    drop(inner);
+    let _ = app.emit("changed", "clinic");
+    Ok(answer)
+}
+
+/// Logs a staff member in (offline, against the clinic's accounts).
+#[tauri::command]
+pub fn login(state: State<'_, AppState>, login: String, password: String) -> Answer {
+    let mut inner = state.inner.lock().map_err(|_| poisoned())?;
+    let lang = inner.lang;
+    if !ensure_open(&state, &mut inner)? {
+        return Err(said(
+            "no-clinic",
+            "There is no clinic yet.",
+            "لا توجد عيادة بعد.",
+            lang,
+        ));
+    }
+    let clinic = inner.clinic.as_mut().expect("opened above");
+    let session = clinic.login(&login, &password).map_err(|e| fail(lang, e))?;
+    let answer = session_json(&session);
+    inner.session = Some(session);
+    Ok(answer)
+}
+
+/// Logs out (quick user switch, or the idle lock).
+#[tauri::command]
+pub fn logout(state: State<'_, AppState>) -> Answer {
+    state.inner.lock().map_err(|_| poisoned())?.session = None;
+    Ok(json!({}))
+}
+
+/// Staff accounts (owner).
+#[tauri::command]
+pub fn staff(state: State<'_, AppState>) -> Answer {
+    with_session(&state, |c, s| c.staff(s))
+}
+
+/// Adds a staff account (owner).
+#[tauri::command]
+pub fn add_staff(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    name: String,
+    login: String,
+    role: String,
+    password: String,
+) -> Answer {
+    changing(&app, &state, "staff", |c, s| {
+        let role: Role = role.parse()?;
+        c.add_staff(s, &name, &login, role, &password)
+    })
+}
+
+/// Sets a doctor's weekly hours (owner): working days and one range of hours.
+#[tauri::command]
+pub fn set_schedule(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    doctor: String,
+    days: String,
+    from: String,
+    to: String,
+    slot_minutes: i64,
+) -> Answer {
+    changing(&app, &state, "schedules", |c, s| {
+        let days = ayada_core::schedules::parse_days(&days)?;
+        let hours = vec![ayada_core::schedules::Hours { from, to }];
+        c.set_schedule(s, &doctor, days, hours, slot_minutes)
+    })
+}
+
+/// Patients whose name or phone matches (Arabic variants and digits too).
+#[tauri::command]
+pub fn search_patients(state: State<'_, AppState>, query: String) -> Answer {
+    with_session(&state, |c, s| c.search_patients(s, &query, 20))
+}
+
+/// Registers a patient.
+#[tauri::command]
+pub fn add_patient(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    name: String,
+    phone: String,
+    gender: Option<String>,
+) -> Answer {
+    changing(&app, &state, "patients", |c, s| {
+        let gender: Option<Gender> = gender
+            .filter(|g| !g.is_empty())
+            .map(|g| g.parse())
+            .transpose()?;
+        c.add_patient(
+            s,
+            &NewPatient {
+                name,
+                phone,
+                gender,
+                ..Default::default()
+            },
+        )
+    })
+}
+
+/// A doctor's free slots on a day.
+#[tauri::command]
+pub fn free_slots(state: State<'_, AppState>, doctor: String, date: String) -> Answer {
+    with_session(&state, |c, s| c.free_slots(s, &doctor, parse_date(&date)?))
+}
+
+/// Books a slot.
+#[tauri::command]
+pub fn book(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    patient: String,
+    doctor: String,
+    date: String,
+    time: String,
+    visit_type: String,
+) -> Answer {
+    changing(&app, &state, "appointments", |c, s| {
+        c.book(
+            s,
+            &Booking {
+                patient: patient.parse()?,
+                doctor_login: doctor,
+                date: parse_date(&date)?,
+                time: parse_time(&time)?,
+                visit_type,
+            },
+        )
+    })
+}
+
+/// A day's appointments (the queue).
+#[tauri::command]
+pub fn appointments(state: State<'_, AppState>, date: Option<String>) -> Answer {
+    with_session(&state, |c, s| {
+        let date = match date {
+            Some(d) => parse_date(&d)?,
+            None => c.time().today(),
+        };
+        Ok(json!({ "date": date.to_string(), "rows": c.appointments(s, date)? }))
+    })
+}
+
+/// Moves an appointment along (check-in, into the exam room, done, cancelled…).
+#[tauri::command]
+pub fn set_status(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+    status: String,
+    reason: Option<String>,
+) -> Answer {
+    changing(&app, &state, "appointments", |c, s| {
+        let status: Status = status.parse()?;
+        c.set_appointment_status(s, id.parse()?, status, reason.as_deref())
+    })
+}
+
+/// Records a visit (doctors): vitals, a diagnosis, a note and photos as file bytes.
+#[tauri::command]
+#[allow(clippy::too_many_arguments)]
+pub fn record_visit(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    appointment: String,
+    temperature: Option<String>,
+    blood_pressure: Option<String>,
+    pulse: Option<String>,
+    diagnosis: Option<String>,
+    note: Option<String>,
+    photos: Vec<Vec<u8>>,
+) -> Answer {
+    let blank = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+    changing(&app, &state, "visits", |c, s| {
+        c.record_visit(
+            s,
+            appointment.parse()?,
+            &VisitInput {
+                vitals: VitalsInput {
+                    temperature: blank(temperature),
+                    blood_pressure: blank(blood_pressure),
+                    pulse: blank(pulse),
+                    ..Default::default()
+                },
+                diagnoses: blank(diagnosis).into_iter().collect(),
+                note: blank(note),
+                photos,
+            },
+        )
+    })
+}
+
+/// Opens this machine's drawer.
+#[tauri::command]
+pub fn open_shift(app: AppHandle, state: State<'_, AppState>, float: String) -> Answer {
+    changing(&app, &state, "cash", |c, s| {
+        c.open_shift(s, Money::parse(&float)?)
+    })
+}
+
+/// Closes this machine's drawer with the counted cash.
+#[tauri::command]
+pub fn close_shift(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    counted: String,
+    note: String,
+) -> Answer {
+    changing(&app, &state, "cash", |c, s| {
+        c.close_shift(s, Money::parse(&counted)?, &note)
+    })
+}
+
+/// Takes a payment for an appointment.
+#[tauri::command]
+pub fn pay(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    appointment: String,
+    amount: String,
+    method: String,
+    insurer: Option<String>,
+) -> Answer {
+    changing(&app, &state, "cash", |c, s| {
+        let method: Method = method.parse()?;
+        c.pay(
+            s,
+            appointment.parse()?,
+            Money::parse(&amount)?,
+            method,
+            insurer.as_deref().filter(|i| !i.is_empty()),
+        )
+    })
+}
+
+/// A day's report (owner): the Z-report if closed, else a preview.
+#[tauri::command]
+pub fn day_report(state: State<'_, AppState>, date: String) -> Answer {
+    with_session(&state, |c, s| c.day_report(s, parse_date(&date)?))
+}
+
+/// Closes a day (owner). Runs off the UI thread: it first syncs and asks the server.
+#[tauri::command]
+pub async fn close_day(app: AppHandle, state: State<'_, AppState>, date: String) -> Answer {
+    changing(&app, &state, "cash", |c, s| {
+        let date = parse_date(&date)?;
+        s.allow(ayada_core::roles::Action::CloseDay)?;
+        let check = match c.sync_settings()? {
+            Some(_) => ayada_client::server_check(c),
+            None => ServerCheck {
+                asked: false,
+                caught_up: false,
+                detail: "this machine is not enrolled with a sync server".into(),
+            },
+        };
+        c.close_day(s, date, check)
+    })
+}
+
+/// One sync round now (push, then pull); the screens reload afterwards.
+#[tauri::command]
+pub async fn sync_now(app: AppHandle, state: State<'_, AppState>) -> Answer {
+    let mut inner = state.inner.lock().map_err(|_| poisoned())?;
+    let lang = inner.lang;
+    let clinic = inner.clinic.as_mut().ok_or_else(|| {
+        said(
+            "no-clinic",
+            "There is no clinic yet.",
+            "لا توجد عيادة بعد.",
+            lang,
+        )
+    })?;
+    let round = ayada_client::sync(clinic, 500).map_err(|e| UiError {
+        code: "sync".into(),
+        message: e.sentence(lang),
+    })?;
+    drop(inner);
+    let _ = app.emit("changed", "sync");
+    Ok(json!({ "pushed": round.pushed, "pulled": round.pulled, "new": round.new }))
+}
+
+/// Writes a day's report as a PDF into the clinic's reports folder; answers its path.
+#[tauri::command]
+pub fn save_day_pdf(state: State<'_, AppState>, date: String) -> Answer {
+    let folder = state.data.join("reports");
+    let lang = state.inner.lock().map_err(|_| poisoned())?.lang;
+    let report = with_session(&state, |c, s| c.day_report(s, parse_date(&date)?))?;
+    let report: ayada_core::reports::DayReport = serde_json::from_value(report)
+        .map_err(|e| said("internal", &e.to_string(), &e.to_string(), lang))?;
+    let bytes = ayada_pdf::day_report(&report)
+        .map_err(|e| said("pdf", &e.to_string(), &e.to_string(), lang))?;
+    let name = match report.number {
+        Some(n) => format!("Z-{n}-{}.pdf", report.date),
+        None => format!("preview-{}.pdf", report.date),
+    };
+    let path = folder.join(name);
+    std::fs::create_dir_all(&folder)
+        .and_then(|()| std::fs::write(&path, bytes))
+        .map_err(|e| {
+            said(
+                "io",
+                &format!("The PDF could not be written: {e}"),
+                &format!("تعذرت كتابة ملف PDF: {e}"),
+                lang,
+            )
+        })?;
+    Ok(json!({ "path": path.display().to_string() }))
+}
+
+/// Revenue and visits per period (owner), for the chart.
+#[tauri::command]
+pub fn revenue(state: State<'_, AppState>, from: String, to: String, by: String) -> Answer {
+    with_session(&state, |c, s| {
+        let period: Period = by.parse()?;
+        c.revenue(s, parse_date(&from)?, parse_date(&to)?, period)
+    })
+}

@@ -1,0 +1,49 @@
+//! What the app holds between commands: where the clinic lives, how it is unlocked, the
+//! open clinic, who is logged in, and the language.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use ayada_core::{Clinic, KeySource, Lang, Session};
+
+/// The app's state, one per process.
+pub struct AppState {
+    /// The clinic's data folder (AYADA_DATA, else the platform's data folder).
+    pub data: PathBuf,
+    /// How the clinic is unlocked (AYADA_KEY_FILE, else AYADA_DB_PASSPHRASE, else keyring).
+    pub key: KeySource,
+    /// The open clinic and the logged-in person: one lock, so a command sees both together.
+    pub inner: Mutex<Inner>,
+}
+
+/// The parts that change.
+#[derive(Default)]
+pub struct Inner {
+    /// The clinic, once created or opened.
+    pub clinic: Option<Clinic>,
+    /// Who is logged in.
+    pub session: Option<Session>,
+    /// The language the person chose.
+    pub lang: Lang,
+}
+
+impl AppState {
+    /// State from the environment; the clinic is opened lazily by the first command.
+    pub fn from_env() -> AppState {
+        let data = std::env::var_os("AYADA_DATA")
+            .map(PathBuf::from)
+            .unwrap_or_else(ayada_core::clinic::default_data_dir);
+        let key_file = std::env::var_os("AYADA_KEY_FILE").map(PathBuf::from);
+        let lang = std::env::var("AYADA_LANG")
+            .map(|l| Lang::from_tag(&l))
+            .unwrap_or_default();
+        AppState {
+            data,
+            key: KeySource::choose(key_file),
+            inner: Mutex::new(Inner {
+                lang,
+                ..Inner::default()
+            }),
+        }
+    }
+}

@@ -1,0 +1,451 @@
+//! The real desktop app (the Tauri binary in WebKitGTK) under Xvfb, driven through
+//! WebDriver (tauri-driver + WebKitWebDriver) as people would use it for a clinic day. The
+//! screenshots are kept in target/test-artifacts/desktop for a person to look at.
+//!
+//! Needs `xvfb-run`, `tauri-driver` (cargo install tauri-driver --locked) and Debian's
+//! webkit2gtk-driver; the README's test command installs them.
+
+#![cfg(unix)]
+
+mod common;
+
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use serde_json::{json, Value};
+
+const OWNER_PW: &str = "owner-pass-1";
+const STAFF_PW: &str = "staff-pass-1";
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn artifacts() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts/desktop");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// tauri-driver under its own Xvfb display; killed (with the app) when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // xvfb-run, Xvfb, tauri-driver, WebKitWebDriver and the app share the process group
+        // made for them at spawn (its id is xvfb-run's pid, never this test's group).
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &format!("-{}", self.child.id())])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+fn tauri_driver() -> PathBuf {
+    let home = std::env::var("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap()).join(".cargo"));
+    let path = home.join("bin/tauri-driver");
+    assert!(
+        path.exists(),
+        "tauri-driver is missing: `cargo install tauri-driver --locked` (scripts/test.sh does)"
+    );
+    path
+}
+
+fn start_driver(home: &Path, envs: &[(&str, &Path)]) -> Driver {
+    let port = free_port();
+    let native = free_port();
+    let mut cmd = Command::new("xvfb-run");
+    cmd.process_group(0)
+        .args(["-a", "-s", "-screen 0 1280x800x24"])
+        .arg(tauri_driver())
+        .args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native.to_string(),
+        ])
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env_remove("AYADA_DB_PASSPHRASE")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let child = cmd
+        .spawn()
+        .expect("xvfb-run and tauri-driver must be installed");
+    let url = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "tauri-driver did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Driver { child, url }
+}
+
+/// A WebDriver session on the app's window.
+struct Session {
+    http: reqwest::blocking::Client,
+    base: String,
+}
+
+impl Session {
+    fn new(driver: &Driver, app: &Path) -> Session {
+        let http = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap();
+        let caps =
+            json!({"capabilities": {"alwaysMatch": {"tauri:options": {"application": app}}}});
+        let resp: Value = http
+            .post(format!("{}/session", driver.url))
+            .json(&caps)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let id = resp["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {resp}"))
+            .to_string();
+        Session {
+            http,
+            base: format!("{}/session/{id}", driver.url),
+        }
+    }
+
+    fn post(&self, path: &str, body: Value) -> Value {
+        let resp: Value = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .json(&body)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        resp["value"].clone()
+    }
+
+    fn get(&self, path: &str) -> Value {
+        let resp: Value = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        resp["value"].clone()
+    }
+
+    fn find_all(&self, css: &str) -> Vec<String> {
+        let found = self.post("/elements", json!({"using": "css selector", "value": css}));
+        found
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e.as_object()?.values().next()?.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The first element matching `css`, waiting up to 10 s for it to appear.
+    fn find(&self, css: &str) -> String {
+        let started = Instant::now();
+        loop {
+            if let Some(first) = self.find_all(css).into_iter().next() {
+                return first;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "{css} never appeared; the page says: {}",
+                self.page_text()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn click(&self, css: &str) {
+        let el = self.find(css);
+        self.post(&format!("/element/{el}/click"), json!({}));
+    }
+
+    fn type_into(&self, css: &str, text: &str) {
+        let el = self.find(css);
+        self.post(&format!("/element/{el}/clear"), json!({}));
+        self.post(&format!("/element/{el}/value"), json!({ "text": text }));
+    }
+
+    fn text(&self, css: &str) -> String {
+        let el = self.find(css);
+        self.get(&format!("/element/{el}/text"))
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    fn page_text(&self) -> String {
+        self.script("return document.body.innerText", json!([]))
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    fn script(&self, code: &str, args: Value) -> Value {
+        self.post("/execute/sync", json!({ "script": code, "args": args }))
+    }
+
+    /// Waits until `css`'s text contains `expected`.
+    fn wait_text(&self, css: &str, expected: &str) -> String {
+        let started = Instant::now();
+        loop {
+            let found = self
+                .find_all(css)
+                .into_iter()
+                .map(|el| {
+                    self.get(&format!("/element/{el}/text"))
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string()
+                })
+                .find(|t| t.contains(expected));
+            if let Some(text) = found {
+                return text;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "{css} never said {expected:?}; the page says: {}",
+                self.page_text()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Calls a Tauri command directly, as the page's code would; returns Ok or the error.
+    fn invoke(&self, command: &str, args: Value) -> Result<Value, Value> {
+        let out = self.post(
+            "/execute/async",
+            json!({
+                "script": "const done = arguments[arguments.length - 1];
+                           window.__TAURI_INTERNALS__.invoke(arguments[0], arguments[1])
+                             .then(v => done({ ok: v }), e => done({ err: e }));",
+                "args": [command, args],
+            }),
+        );
+        match out.get("ok") {
+            Some(v) => Ok(v.clone()),
+            None => Err(out["err"].clone()),
+        }
+    }
+
+    fn screenshot(&self, name: &str) {
+        // A frame drawn right after a DOM change may still show the old one: wait two.
+        self.post(
+            "/execute/async",
+            json!({"script": "const d = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => d(1)));", "args": []}),
+        );
+        let png = self.get("/screenshot");
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(png.as_str().unwrap())
+            .unwrap();
+        std::fs::write(artifacts().join(format!("{name}.png")), bytes).unwrap();
+    }
+
+    fn log_in(&self, login: &str, password: &str) {
+        self.type_into("[data-test=login]", login);
+        self.type_into("[data-test=password]", password);
+        self.click("[data-test=sign-in]");
+        self.find("[data-test=who]");
+    }
+
+    fn log_out(&self) {
+        self.click("[data-test=logout]");
+        self.find("[data-test=sign-in]");
+    }
+}
+
+#[test]
+fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("clinic");
+    let key = tmp.path().join("clinic.key");
+    let driver = start_driver(
+        tmp.path(),
+        &[("AYADA_DATA", &data), ("AYADA_KEY_FILE", &key)],
+    );
+    let app = common::bin("ayada");
+    let s = Session::new(&driver, &app);
+
+    // First run: the owner creates the clinic.
+    s.type_into("[data-test=clinic-name]", "عيادة النور");
+    s.type_into("[data-test=owner-name]", "Dr. Hala");
+    s.type_into("[data-test=owner-login]", "owner");
+    s.type_into("[data-test=owner-password]", OWNER_PW);
+    s.screenshot("01-first-run");
+    s.click("[data-test=create-clinic]");
+    assert!(s.text("[data-test=who]").contains("Dr. Hala"));
+
+    // The owner adds the front desk and a doctor, and the doctor's hours.
+    s.click("[data-test=nav-owner]");
+    for (name, login, role) in [
+        ("منى", "reception", "receptionist"),
+        ("د. سارة", "dr.sara", "doctor"),
+    ] {
+        s.type_into("[data-test=staff-name]", name);
+        s.type_into("[data-test=staff-login]", login);
+        // Choosing an option the way WebDriver specifies it: clicking the option.
+        s.click(&format!("[data-test=staff-role] option[value={role}]"));
+        s.type_into("[data-test=staff-password]", STAFF_PW);
+        s.click("[data-test=add-staff]");
+        s.wait_text("[data-test=staff-row]", login);
+    }
+    s.type_into("[data-test=sched-from]", "00:00");
+    s.type_into("[data-test=sched-to]", "23:40");
+    s.click("[data-test=set-schedule]");
+    s.screenshot("02-owner-staff");
+    s.log_out();
+
+    // The receptionist registers a patient with an Arabic name, books and checks her in.
+    s.log_in("reception", STAFF_PW);
+    s.type_into("[data-test=new-name]", "فاطمة الزهراء");
+    s.type_into("[data-test=new-phone]", "01012345678");
+    s.click("[data-test=register]");
+    s.wait_text("[data-test=chosen-patient]", "فاطمة");
+    s.click("[data-test=slot]");
+    s.click("[data-test=book]");
+    s.wait_text("[data-test=booked]", "فاطمة");
+    // Search finds her by another spelling of her name.
+    s.type_into("[data-test=patient-search]", "فاطمه");
+    s.wait_text("[data-test=patient-hit]", "01012345678");
+    s.wait_text("[data-test=queue]", "فاطمة الزهراء");
+    s.click("[data-test=check-in]");
+    s.wait_text("[data-test=row-status]", "Waiting");
+    s.screenshot("03-today-queue");
+
+    // Money is the owner's: the command layer refuses the receptionist.
+    let refused = s
+        .invoke("day_report", json!({ "date": "2026-01-01" }))
+        .unwrap_err();
+    assert_eq!(refused["code"], "forbidden", "{refused}");
+    assert!(refused["message"].as_str().unwrap().contains("may not"));
+    s.log_out();
+
+    // The doctor records the visit with a prescription photo.
+    s.log_in("dr.sara", STAFF_PW);
+    s.click("[data-test=nav-visit]");
+    s.click("[data-test=visit-patient]");
+    s.type_into("[data-test=temperature]", "37.6");
+    s.type_into("[data-test=blood-pressure]", "120/80");
+    s.type_into("[data-test=pulse]", "78");
+    s.type_into("[data-test=diagnosis]", "التهاب الحلق");
+    let photo = tmp.path().join("prescription.png");
+    image::RgbImage::from_fn(320, 200, |x, y| image::Rgb([x as u8, y as u8, 200]))
+        .save(&photo)
+        .unwrap();
+    let input = s.find("[data-test=photos]");
+    s.post(
+        &format!("/element/{input}/value"),
+        json!({ "text": photo.to_str().unwrap() }),
+    );
+    s.screenshot("04-visit");
+    s.click("[data-test=save-visit]");
+    s.find("[data-test=visit-saved]");
+    s.log_out();
+
+    // The receptionist takes the payment and closes the shift.
+    s.log_in("reception", STAFF_PW);
+    s.click("[data-test=nav-cash]");
+    s.type_into("[data-test=float]", "100");
+    s.click("[data-test=open-shift]");
+    s.find("[data-test=cash-message]");
+    s.type_into("[data-test=pay-amount]", "350");
+    s.click("[data-test=pay]");
+    s.wait_text("[data-test=cash-message]", "Payment recorded");
+    s.type_into("[data-test=counted]", "450");
+    s.click("[data-test=close-shift]");
+    s.wait_text("[data-test=cash-message]", "Shift closed");
+    s.screenshot("05-cash");
+    s.log_out();
+
+    // The owner reads the day, closes it into Z-1 and saves its PDF; the chart agrees.
+    s.log_in("owner", OWNER_PW);
+    s.click("[data-test=nav-owner]");
+    s.wait_text("[data-test=net-revenue]", "350.00");
+    s.wait_text("[data-test=revenue-total]", "350.00");
+    s.click("[data-test=close-day]");
+    s.wait_text("[data-test=report-title]", "Z-1");
+    s.wait_text("[data-test=server-check]", "not enrolled");
+    s.click("[data-test=save-pdf]");
+    let saved = s.wait_text("[data-test=pdf-path]", ".pdf");
+    let pdf = PathBuf::from(saved.trim_start_matches("Saved to").trim());
+    assert!(
+        pdf.starts_with(data.join("reports")) && pdf.exists(),
+        "{saved}"
+    );
+    let text = Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("350.00") && text.contains("تقرير إقفال اليوم"),
+        "{text}"
+    );
+    s.screenshot("06-owner-report");
+
+    // Arabic: the whole layout mirrors.
+    s.click("[data-test=language]");
+    s.wait_text("[data-test=nav-cash]", "الخزينة");
+    let dir = s.script("return document.documentElement.dir", json!([]));
+    assert_eq!(dir, "rtl");
+    s.screenshot("07-owner-arabic");
+    s.click("[data-test=nav-today]");
+    s.wait_text("[data-test=queue]", "فاطمة");
+    s.screenshot("08-today-arabic");
+
+    // The data really is in the encrypted clinic on disk.
+    drop(s);
+    drop(driver);
+    let mut clinic = ayada_core::Clinic::open(&data, &ayada_core::KeySource::KeyFile(key)).unwrap();
+    let owner = clinic.login("owner", OWNER_PW).unwrap();
+    let closes = clinic.day_closes(&owner).unwrap();
+    assert_eq!(closes.len(), 1);
+    assert_eq!(closes[0].net_revenue, ayada_core::Money(35_000));
+    let doctor = clinic.login("dr.sara", STAFF_PW).unwrap();
+    let patient = clinic.search_patients(&doctor, "فاطمة", 5).unwrap()[0].id;
+    let visits = clinic
+        .patient_file(&doctor, patient)
+        .unwrap()
+        .visits
+        .unwrap();
+    assert_eq!(visits.len(), 1);
+    assert_eq!(
+        visits[0].photos.len(),
+        1,
+        "the photo picked in the window was stored"
+    );
+    assert!(!clinic
+        .photo(&doctor, &visits[0].photos[0], true)
+        .unwrap()
+        .is_empty());
+}

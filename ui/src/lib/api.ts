@@ -1,0 +1,23 @@
+// The Tauri commands the screens call. Every check of who may do what happens in the core;
+// a refusal comes back as { code, message } with the message in the person's language.
+import { invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
+
+export interface UiError {
+  code: string;
+  message: string;
+}
+
+export function errorText(err: unknown): string {
+  if (err && typeof err === "object" && "message" in err) return String((err as UiError).message);
+  return String(err);
+}
+
+export function call<T>(command: string, args: Record<string, unknown> = {}): Promise<T> {
+  return invoke<T>(command, args);
+}
+
+/** Runs `reload` whenever the core reports a change (a write here, in another window, a sync). */
+export function onChanged(reload: () => void): Promise<() => void> {
+  return listen("changed", () => reload());
+}
