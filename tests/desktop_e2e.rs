@@ -380,6 +380,19 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
     s.type_into("[data-test=pay-amount]", "350");
     s.click("[data-test=pay]");
     s.wait_text("[data-test=cash-message]", "Payment recorded");
+    s.click("[data-test=print-receipt]");
+    let receipt = s.wait_text("[data-test=receipt-path]", ".pdf");
+    let receipt = PathBuf::from(receipt.trim_start_matches("Saved to").trim());
+    let text = Command::new("pdftotext")
+        .arg(&receipt)
+        .arg("-")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("350.00") && text.contains("فاطمة الزهراء"),
+        "{text}"
+    );
     s.type_into("[data-test=counted]", "450");
     s.click("[data-test=close-shift]");
     s.wait_text("[data-test=cash-message]", "Shift closed");
@@ -391,6 +404,7 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
     s.click("[data-test=nav-owner]");
     s.wait_text("[data-test=net-revenue]", "350.00");
     s.wait_text("[data-test=revenue-total]", "350.00");
+    s.wait_text("[data-test=revenue-breakdown]", "Cash");
     s.click("[data-test=close-day]");
     s.wait_text("[data-test=report-title]", "Z-1");
     s.wait_text("[data-test=server-check]", "not enrolled");

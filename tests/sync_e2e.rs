@@ -389,3 +389,88 @@ fn a_server_killed_in_the_middle_of_a_push_loses_nothing_it_acknowledged() {
         b.open().projection_snapshot().unwrap()
     );
 }
+
+#[test]
+fn the_owner_lists_the_machines_and_a_revoked_one_can_no_longer_sync() {
+    let root = tempfile::tempdir().unwrap();
+    let server = Server::start(&root.path().join("server"));
+    server.create_clinic("nour", "owner@nour.example", OWNER_PW);
+    let a = seeded_machine(root.path(), "front-desk", &server, "owner@nour.example");
+    let b = Machine::new(root.path(), "stolen-laptop");
+    b.ok_with_password(
+        OWNER_PW,
+        &[
+            "enroll",
+            "--server",
+            &server.url,
+            "--email",
+            "owner@nour.example",
+        ],
+    );
+    b.ok(None, &["sync"]);
+    let node_b = b.open().node().to_string();
+
+    let listed = a.ok(None, &["machines", "list"]);
+    let machines = listed["machines"].as_array().unwrap();
+    assert_eq!(machines.len(), 2, "{listed}");
+    assert!(machines
+        .iter()
+        .all(|m| m["revoked"] == false && m["pending"] == 0));
+
+    // The owner's password is needed, not just a machine's token.
+    let wrong = a.run(
+        Some(("owner", "not-the-password")),
+        &[
+            "machines",
+            "revoke",
+            "--email",
+            "owner@nour.example",
+            "--node",
+            &node_b,
+        ],
+    );
+    assert!(!wrong.status.success());
+    let unknown = a.run(
+        OWNER,
+        &[
+            "machines",
+            "revoke",
+            "--email",
+            "owner@nour.example",
+            "--node",
+            "0190a1b2-0000-7000-8000-000000000000",
+        ],
+    );
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no machine with that node id"));
+    let revoked = a.ok(
+        OWNER,
+        &[
+            "machines",
+            "revoke",
+            "--email",
+            "owner@nour.example",
+            "--node",
+            &node_b,
+        ],
+    );
+    assert_eq!(revoked["revoked"], 1);
+
+    let refused = b.run(None, &["sync"]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("refused"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let listed = a.ok(None, &["machines", "list"]);
+    let b_row = listed["machines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["node_id"] == node_b.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(b_row["revoked"], true);
+    // The front desk keeps syncing.
+    a.ok(None, &["sync"]);
+}

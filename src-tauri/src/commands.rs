@@ -458,20 +458,15 @@ pub async fn sync_now(app: AppHandle, state: State<'_, AppState>) -> Answer {
     Ok(json!({ "pushed": round.pushed, "pulled": round.pulled, "new": round.new }))
 }
 
-/// Writes a day's report as a PDF into the clinic's reports folder; answers its path.
-#[tauri::command]
-pub fn save_day_pdf(state: State<'_, AppState>, date: String) -> Answer {
-    let folder = state.data.join("reports");
+/// Writes a printed page into the clinic's reports folder; answers its path.
+fn save_pdf(
+    state: &State<'_, AppState>,
+    name: &str,
+    bytes: Result<Vec<u8>, ayada_pdf::PdfError>,
+) -> Answer {
     let lang = state.inner.lock().map_err(|_| poisoned())?.lang;
-    let report = with_session(&state, |c, s| c.day_report(s, parse_date(&date)?))?;
-    let report: ayada_core::reports::DayReport = serde_json::from_value(report)
-        .map_err(|e| said("internal", &e.to_string(), &e.to_string(), lang))?;
-    let bytes = ayada_pdf::day_report(&report)
-        .map_err(|e| said("pdf", &e.to_string(), &e.to_string(), lang))?;
-    let name = match report.number {
-        Some(n) => format!("Z-{n}-{}.pdf", report.date),
-        None => format!("preview-{}.pdf", report.date),
-    };
+    let bytes = bytes.map_err(|e| said("pdf", &e.to_string(), &e.to_string(), lang))?;
+    let folder = state.data.join("reports");
     let path = folder.join(name);
     std::fs::create_dir_all(&folder)
         .and_then(|()| std::fs::write(&path, bytes))
@@ -486,6 +481,35 @@ pub fn save_day_pdf(state: State<'_, AppState>, date: String) -> Answer {
     Ok(json!({ "path": path.display().to_string() }))
 }
 
+/// Saves a day's report (owner) as a PDF: the Z-report if closed, else the preview.
+#[tauri::command]
+pub fn save_day_pdf(state: State<'_, AppState>, date: String) -> Answer {
+    let mut report = None;
+    with_session(&state, |c, s| {
+        report = Some(c.day_report(s, parse_date(&date)?)?);
+        Ok(())
+    })?;
+    let report = report.expect("set when the read succeeded");
+    let name = match report.number {
+        Some(n) => format!("Z-{n}-{}.pdf", report.date),
+        None => format!("preview-{}.pdf", report.date),
+    };
+    save_pdf(&state, &name, ayada_pdf::day_report(&report))
+}
+
+/// Saves the 80 mm receipt of a payment or refund (front desk and owner) as a PDF.
+#[tauri::command]
+pub fn save_receipt_pdf(state: State<'_, AppState>, entry: String) -> Answer {
+    let mut receipt = None;
+    with_session(&state, |c, s| {
+        receipt = Some(c.receipt(s, entry.parse()?)?);
+        Ok(())
+    })?;
+    let receipt = receipt.expect("set when the read succeeded");
+    let name = format!("receipt-{}.pdf", receipt.entry_id);
+    save_pdf(&state, &name, ayada_pdf::receipt(&receipt))
+}
+
 /// Revenue and visits per period (owner), for the chart.
 #[tauri::command]
 pub fn revenue(state: State<'_, AppState>, from: String, to: String, by: String) -> Answer {
@@ -493,4 +517,18 @@ pub fn revenue(state: State<'_, AppState>, from: String, to: String, by: String)
         let period: Period = by.parse()?;
         c.revenue(s, parse_date(&from)?, parse_date(&to)?, period)
     })
+}
+
+/// The first screen is interactive. With AYADA_BENCH_STARTUP set, prints the wall-clock time
+/// of this moment (for scripts/bench-desktop.sh, which knows when it launched the app).
+#[tauri::command]
+pub fn ui_ready() -> Answer {
+    if std::env::var_os("AYADA_BENCH_STARTUP").is_some() {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
+        println!("{{\"ready_unix_ms\": {now}}}");
+    }
+    Ok(json!({}))
 }

@@ -32,7 +32,9 @@ pub fn run() {
             commands::close_day,
             commands::sync_now,
             commands::save_day_pdf,
+            commands::save_receipt_pdf,
             commands::revenue,
+            commands::ui_ready,
         ])
         .run(tauri::generate_context!())
         .expect("error while running the Ayada desktop app");

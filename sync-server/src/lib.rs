@@ -74,6 +74,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
             post(routes::push::<S>).get(routes::pull::<S>),
         )
         .route("/v1/status", get(routes::status::<S>))
+        .route("/v1/machines/revoke", post(routes::revoke::<S>))
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state)
 }

@@ -6,7 +6,8 @@ use axum::Json;
 use ayada_sync::messages::{MAX_CHANGE_BYTES, PROTOCOL_VERSION};
 use ayada_sync::{
     valid_doc_id, Cursor, EnrollRequest, EnrollResponse, PullResponse, PushRequest, PushResponse,
-    Refusal, StatusResponse, TokenRequest, TokenResponse, WireChange,
+    Refusal, RevokeRequest, RevokeResponse, StatusResponse, TokenRequest, TokenResponse,
+    WireChange,
 };
 use serde::Deserialize;
 
@@ -23,6 +24,49 @@ async fn blocking<T: Send + 'static>(
         .map_err(|_| ApiError::Internal)?
 }
 
+/// The clinic whose owner this is; a wrong email or password is `BadLogin` either way, and
+/// takes as long as a right one.
+fn owner_clinic<S: Store>(
+    store: &S,
+    email: &str,
+    password: &str,
+) -> Result<crate::store::ClinicRecord, ApiError> {
+    let email = email.trim().to_lowercase();
+    let clinic = store.clinic_by_email(&email)?;
+    // Verify against a real hash even for an unknown email, so timing does not tell.
+    let hash = clinic
+        .as_ref()
+        .map(|c| c.password_hash.clone())
+        .unwrap_or_else(|| crate::DUMMY_HASH.clone());
+    let ok = crate::verify_password(password, &hash);
+    clinic.filter(|_| ok).ok_or_else(|| {
+        tracing::warn!("owner login refused: wrong email or password");
+        ApiError::BadLogin
+    })
+}
+
+/// Revokes one of the owner's machines (owner's email and password again, not a token:
+/// a stolen machine's token must not be enough to lock the others out).
+pub async fn revoke<S: Store>(
+    State(state): State<AppState<S>>,
+    Json(req): Json<RevokeRequest>,
+) -> Result<Json<RevokeResponse>, ApiError> {
+    let store = state.store.clone();
+    blocking(move || {
+        let clinic = owner_clinic(&*store, &req.email, &req.password)?;
+        match store.revoke(&clinic.id, &req.node_id)? {
+            Some(revoked) => {
+                tracing::info!(clinic = %clinic.id, node = %req.node_id, revoked, "machine revoked");
+                Ok(Json(RevokeResponse { revoked }))
+            }
+            None => Err(ApiError::Conflict(
+                "This clinic has no machine with that node id.".into(),
+            )),
+        }
+    })
+    .await
+}
+
 /// Enrolls a machine with the owner's email and password.
 pub async fn enroll<S: Store>(
     State(state): State<AppState<S>>,
@@ -30,18 +74,7 @@ pub async fn enroll<S: Store>(
 ) -> Result<Json<EnrollResponse>, ApiError> {
     let store = state.store.clone();
     blocking(move || {
-        let email = req.email.trim().to_lowercase();
-        let clinic = store.clinic_by_email(&email)?;
-        // Verify against a real hash even for an unknown email, so timing does not tell.
-        let hash = clinic
-            .as_ref()
-            .map(|c| c.password_hash.clone())
-            .unwrap_or_else(|| crate::DUMMY_HASH.clone());
-        let ok = crate::verify_password(&req.password, &hash);
-        let Some(clinic) = clinic.filter(|_| ok) else {
-            tracing::warn!("enrollment refused: wrong email or password");
-            return Err(ApiError::BadLogin);
-        };
+        let clinic = owner_clinic(&*store, &req.email, &req.password)?;
         if uuid::Uuid::parse_str(&req.node_id).is_err() {
             return Err(ApiError::BadRequest(
                 "The machine's node id is not valid.".into(),

@@ -89,6 +89,9 @@ pub trait Store: Send + Sync + 'static {
     fn seen(&self, clinic: &str, node: &str, pending: Option<u64>) -> Result<(), StoreError>;
     /// Every machine enrolled into a clinic, with where it stood when last seen.
     fn machines(&self, clinic: &str) -> Result<Vec<MachineStatus>, StoreError>;
+    /// Revokes every credential of machine `node` of `clinic`; None if the clinic has no
+    /// such machine, else how many were still active.
+    fn revoke(&self, clinic: &str, node: &str) -> Result<Option<u32>, StoreError>;
 }
 
 /// The embedded SQLite store: `platform.db` and `clinics/<id>.db` under one folder.
@@ -312,6 +315,23 @@ impl Store for SqliteStore {
             params![clinic, node, now(), pending.map(|p| p as i64)],
         )?;
         Ok(())
+    }
+
+    fn revoke(&self, clinic: &str, node: &str) -> Result<Option<u32>, StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        let known: i64 = conn.query_row(
+            "SELECT COUNT(*) FROM devices WHERE clinic_id = ?1 AND node_id = ?2",
+            params![clinic, node],
+            |r| r.get(0),
+        )?;
+        if known == 0 {
+            return Ok(None);
+        }
+        let n = conn.execute(
+            "UPDATE devices SET revoked_at = ?3 WHERE clinic_id = ?1 AND node_id = ?2 AND revoked_at IS NULL",
+            params![clinic, node, now()],
+        )?;
+        Ok(Some(n as u32))
     }
 
     fn machines(&self, clinic: &str) -> Result<Vec<MachineStatus>, StoreError> {

@@ -133,6 +133,9 @@ pub enum Command {
     },
     /// Rebuild every SQL projection from the documents.
     RebuildProjections,
+    /// The clinic's machines on the sync server.
+    #[command(subcommand)]
+    Machines(MachinesCommand),
     /// The owner's reports: the day (Z-report), closing it, the month, revenue trends.
     #[command(subcommand)]
     Report(ReportCommand),
@@ -160,6 +163,21 @@ pub enum Command {
     Export {
         #[arg(long)]
         out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MachinesCommand {
+    /// Every enrolled machine: last contact, unsent changes, revoked.
+    List,
+    /// Revoke a machine (a lost or stolen laptop) with the owner's account (password:
+    /// AYADA_PASSWORD).
+    Revoke {
+        #[arg(long)]
+        email: String,
+        /// Its node id (see `machines list`).
+        #[arg(long)]
+        node: String,
     },
 }
 

@@ -416,6 +416,7 @@ pub fn run(env: &Env, command: Command) -> Out {
         Command::Enroll { server, email } => crate::sync::enroll(env, &server, &email),
         Command::Sync { batch } => crate::sync::sync(env, batch as usize),
         Command::Report(cmd) => crate::reports::report(env, cmd),
+        Command::Machines(cmd) => crate::sync::machines(env, cmd),
         Command::Receipt { payment, pdf } => crate::reports::receipt(env, &payment, &pdf),
         Command::Backup { out } => crate::reports::backup(env, &out),
         Command::Restore { from } => crate::reports::restore(env, &from),

@@ -55,3 +55,50 @@ pub fn sync(env: &Env, batch: usize) -> Result<Answer, Failure> {
         note,
     ))
 }
+
+/// `machines list|revoke`.
+pub fn machines(env: &Env, cmd: crate::args::MachinesCommand) -> Result<Answer, Failure> {
+    let clinic = ayada_core::Clinic::open(&env.data, &env.key)?;
+    match cmd {
+        crate::args::MachinesCommand::List => {
+            let status = ayada_client::machines(&clinic)?;
+            let time = clinic.time();
+            let when = |s: Option<i64>| {
+                s.and_then(|s| jiff::Timestamp::from_second(s).ok())
+                    .map(|t| time.format(t))
+                    .unwrap_or_else(|| "never".into())
+            };
+            let text = status
+                .machines
+                .iter()
+                .map(|m| {
+                    let this = if m.node_id == clinic.node().to_string() {
+                        " (this machine)"
+                    } else {
+                        ""
+                    };
+                    let state = if m.revoked { "revoked" } else { "active" };
+                    let pending = m.pending.map_or("?".to_string(), |p| p.to_string());
+                    format!(
+                        "{}{this}  {state}  last sync {}  unsent {pending}",
+                        m.node_id,
+                        when(m.last_seen_at)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            Ok(Answer::new(
+                json!({ "head": status.head, "machines": status.machines }),
+                text,
+            ))
+        }
+        crate::args::MachinesCommand::Revoke { email, node } => {
+            let password = crate::commands::secret("AYADA_PASSWORD")?;
+            let revoked = ayada_client::revoke(&clinic, &email, &password, &node)?;
+            Ok(Answer::new(
+                json!({ "node_id": node, "revoked": revoked }),
+                format!("Machine {node} can no longer sync ({revoked} credential(s) revoked)."),
+            ))
+        }
+    }
+}

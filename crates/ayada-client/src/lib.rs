@@ -14,7 +14,7 @@ use ayada_core::{Clinic, Lang};
 use ayada_sync::messages::PROTOCOL_VERSION;
 use ayada_sync::{
     EnrollRequest, EnrollResponse, MachineStatus, PullResponse, PushRequest, PushResponse,
-    StatusResponse, TokenRequest, TokenResponse, WireChange,
+    RevokeRequest, RevokeResponse, StatusResponse, TokenRequest, TokenResponse, WireChange,
 };
 
 /// What went wrong talking to the server, or in the clinic while syncing.
@@ -325,6 +325,33 @@ pub fn sync(clinic: &mut Clinic, batch: usize) -> Result<Round, Failure> {
     let settings = clinic.sync_settings()?.ok_or_else(not_enrolled)?;
     let mut link = connect(settings)?;
     round(clinic, &mut link, batch)
+}
+
+/// Every machine enrolled into this machine's clinic, as the server last saw it.
+pub fn machines(clinic: &Clinic) -> Result<StatusResponse, Failure> {
+    let settings = clinic.sync_settings()?.ok_or_else(not_enrolled)?;
+    let link = connect(settings)?;
+    get(&link, "/v1/status")
+}
+
+/// Revokes a machine of this clinic with the owner's email and password; answers how many
+/// of its credentials were still active.
+pub fn revoke(clinic: &Clinic, email: &str, password: &str, node: &str) -> Result<u32, Failure> {
+    let settings = clinic.sync_settings()?.ok_or_else(not_enrolled)?;
+    let http = client()?;
+    let request = RevokeRequest {
+        email: email.to_string(),
+        password: password.to_string(),
+        node_id: node.trim().to_string(),
+    };
+    let answer: RevokeResponse = post(
+        &http,
+        &settings.server,
+        "/v1/machines/revoke",
+        None,
+        &request,
+    )?;
+    Ok(answer.revoked)
 }
 
 /// Before a day is closed: one sync round, then the server's word on whether it holds every

@@ -10,6 +10,6 @@ pub mod messages;
 
 pub use messages::{
     valid_doc_id, Cursor, EnrollRequest, EnrollResponse, MachineStatus, PullRequest, PullResponse,
-    PushRequest, PushResponse, Refusal, StatusResponse, SyncError, TokenRequest, TokenResponse,
-    WireChange,
+    PushRequest, PushResponse, Refusal, RevokeRequest, RevokeResponse, StatusResponse, SyncError,
+    TokenRequest, TokenResponse, WireChange,
 };

@@ -80,6 +80,25 @@ pub struct EnrollRequest {
     pub local_clinic_id: Option<String>,
 }
 
+/// The owner revokes one of the clinic's machines (a lost or stolen laptop); its device
+/// credential stops working at once, its current access token when it expires.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RevokeRequest {
+    /// The clinic owner's email on the server.
+    pub email: String,
+    /// The owner's password (never logged).
+    pub password: String,
+    /// The node id of the machine to revoke.
+    pub node_id: String,
+}
+
+/// How many credentials of that machine were revoked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevokeResponse {
+    /// Credentials revoked now (0 if it was revoked already).
+    pub revoked: u32,
+}
+
 /// A machine's long-lived credential and what it joins.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EnrollResponse {
