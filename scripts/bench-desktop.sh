@@ -2,7 +2,7 @@
 # Desktop app: cold start to the first interactive screen, and idle memory.
 # Release build, a clinic with 30 generated days, under Xvfb. Each run launches the app,
 # waits for its UI to report the first screen drawn with data (AYADA_BENCH_STARTUP), then
-# after 10 s idle sums the resident memory of the app and its WebKit processes.
+# after 10 s idle sums the memory (PSS) of the app and its WebKit processes.
 # Usage: bash scripts/bench-desktop.sh [runs]   (needs xvfb-run; prints one JSON object)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,15 +27,18 @@ for i in $(seq "$runs"); do
   ready=$(grep -o '[0-9]\{13\}' "$out" | head -1)
   starts+=($((ready - launched)))
   sleep 10
-  app=$(pgrep -f "^target/release/ayada$" | head -1)
-  # The app and every process it started (WebKit's web and network processes).
-  pids=$(ps -o pid= --ppid "$app" | tr '\n' ' ')
-  kb=$(ps -o rss= -p "$app $pids" | awk '{s+=$1} END {print s}')
+  app=$(pgrep -n -f "^target/release/ayada$")
+  # The app and every process it started (WebKit's web and network processes), by
+  # proportional set size: RSS would count the shared WebKit libraries once per process.
+  kb=0
+  for pid in "$app" $(ps -o pid= --ppid "$app"); do
+    kb=$((kb + $(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup")))
+  done
   mems+=($((kb / 1024)))
   kill -TERM -- "-$runner" 2>/dev/null || true
   wait "$runner" 2>/dev/null || true
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-printf '{"runs": %d, "cold_start_ms": [%s], "cold_start_p50_ms": %d, "idle_rss_mb": [%s], "idle_rss_p50_mb": %d}\n' \
+printf '{"runs": %d, "cold_start_ms": [%s], "cold_start_p50_ms": %d, "idle_pss_mb": [%s], "idle_pss_p50_mb": %d}\n' \
   "$runs" "$(IFS=,; echo "${starts[*]}")" "$(median "${starts[@]}")" \
   "$(IFS=,; echo "${mems[*]}")" "$(median "${mems[@]}")"

@@ -38,21 +38,13 @@ fn closing_a_day_asks_the_server_whether_every_machine_is_caught_up_and_says_so(
     let root = tempfile::tempdir().unwrap();
     let server = Server::start(&root.path().join("server"));
     server.create_clinic("nour", "owner@nour.example", OWNER_PW);
-    let a = Machine::new(root.path(), "front-desk");
-    a.ok_with_password(
+    let a = common::enrolled_machine(
+        root.path(),
+        "front-desk",
+        &server,
+        "owner@nour.example",
         OWNER_PW,
-        &["init", "--clinic", "عيادة النور", "--owner-login", "owner"],
-    );
-    a.ok(OWNER, &["demo", "--days", "4"]);
-    a.ok_with_password(
-        OWNER_PW,
-        &[
-            "enroll",
-            "--server",
-            &server.url,
-            "--email",
-            "owner@nour.example",
-        ],
+        4,
     );
     a.ok(None, &["sync"]);
     let b = Machine::new(root.path(), "exam-room");

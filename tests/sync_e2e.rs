@@ -13,17 +13,7 @@ const OWNER: Option<(&str, &str)> = Some(("owner", OWNER_PW));
 const DESK: Option<(&str, &str)> = Some(("reception", STAFF_PW));
 
 fn seeded_machine(root: &std::path::Path, name: &str, server: &Server, email: &str) -> Machine {
-    let m = Machine::new(root, name);
-    m.ok_with_password(
-        OWNER_PW,
-        &["init", "--clinic", name, "--owner-login", "owner"],
-    );
-    m.ok(OWNER, &["demo", "--days", "2"]);
-    let enrolled = m.ok_with_password(
-        OWNER_PW,
-        &["enroll", "--server", &server.url, "--email", email],
-    );
-    assert_eq!(enrolled["seeded"], true);
+    let m = common::enrolled_machine(root, name, server, email, OWNER_PW, 2);
     m.ok(None, &["sync"]);
     m
 }
@@ -300,21 +290,13 @@ fn a_server_killed_in_the_middle_of_a_push_loses_nothing_it_acknowledged() {
     let data = root.path().join("server");
     let mut server = Server::start(&data);
     server.create_clinic("kill", "owner@kill.example", OWNER_PW);
-    let a = Machine::new(root.path(), "desk");
-    a.ok_with_password(
+    let a = common::enrolled_machine(
+        root.path(),
+        "desk",
+        &server,
+        "owner@kill.example",
         OWNER_PW,
-        &["init", "--clinic", "Kill", "--owner-login", "owner"],
-    );
-    a.ok(OWNER, &["demo", "--days", "20"]);
-    a.ok_with_password(
-        OWNER_PW,
-        &[
-            "enroll",
-            "--server",
-            &server.url,
-            "--email",
-            "owner@kill.example",
-        ],
+        20,
     );
     let port = server.url.rsplit(':').next().unwrap().to_string();
 

@@ -176,3 +176,30 @@ impl Machine {
         .unwrap()
     }
 }
+
+/// A machine with a new clinic (owner "owner", `password`) and `days` of demo data,
+/// enrolled into the server's clinic of `email` (it seeds it) but not synced yet.
+pub fn enrolled_machine(
+    root: &Path,
+    name: &str,
+    server: &Server,
+    email: &str,
+    password: &str,
+    days: u32,
+) -> Machine {
+    let m = Machine::new(root, name);
+    m.ok_with_password(
+        password,
+        &["init", "--clinic", name, "--owner-login", "owner"],
+    );
+    m.ok(
+        Some(("owner", password)),
+        &["demo", "--days", &days.to_string()],
+    );
+    let enrolled = m.ok_with_password(
+        password,
+        &["enroll", "--server", &server.url, "--email", email],
+    );
+    assert_eq!(enrolled["seeded"], true);
+    m
+}

@@ -360,6 +360,38 @@ impl Canvas {
         Ok(())
     }
 
+    /// The totals every money report ends with: payments, refunds and expenses, then net
+    /// revenue (and net cash where the drawers matter) in the clinic's currency.
+    pub fn totals(
+        &mut self,
+        t: &ayada_core::reports::Totals,
+        currency: &str,
+        with_cash: bool,
+    ) -> Result<(), PdfError> {
+        use crate::labels::money;
+        self.pair(
+            "total-payments",
+            &money(t.total_payments.minor()),
+            Weight::Regular,
+        )?;
+        self.pair(
+            "total-refunds",
+            &money(t.total_refunds.minor()),
+            Weight::Regular,
+        )?;
+        self.pair(
+            "total-expenses",
+            &money(t.total_expenses.minor()),
+            Weight::Regular,
+        )?;
+        let with_currency = |m: ayada_core::Money| format!("{} {currency}", money(m.minor()));
+        self.pair("net-revenue", &with_currency(t.net_revenue), Weight::Bold)?;
+        if with_cash {
+            self.pair("net-cash", &with_currency(t.net_cash), Weight::Bold)?;
+        }
+        Ok(())
+    }
+
     /// A section of lines (key, count, amount) under a bilingual heading. Keys of `family`
     /// are translated; other keys (names) are printed as written, Arabic ones on the right.
     pub fn breakdown(

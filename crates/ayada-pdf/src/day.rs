@@ -55,31 +55,7 @@ pub fn day_report(r: &DayReport) -> Result<Vec<u8>, PdfError> {
     c.breakdown("expenses", &t.expenses, None)?;
 
     c.heading(&label("net-revenue"))?;
-    c.pair(
-        "total-payments",
-        &money(t.total_payments.minor()),
-        Weight::Regular,
-    )?;
-    c.pair(
-        "total-refunds",
-        &money(t.total_refunds.minor()),
-        Weight::Regular,
-    )?;
-    c.pair(
-        "total-expenses",
-        &money(t.total_expenses.minor()),
-        Weight::Regular,
-    )?;
-    c.pair(
-        "net-revenue",
-        &format!("{} {}", money(t.net_revenue.minor()), r.header.currency),
-        Weight::Bold,
-    )?;
-    c.pair(
-        "net-cash",
-        &format!("{} {}", money(t.net_cash.minor()), r.header.currency),
-        Weight::Bold,
-    )?;
+    c.totals(t, &r.header.currency, true)?;
 
     c.heading(&label("shifts"))?;
     if r.shifts.is_empty() {

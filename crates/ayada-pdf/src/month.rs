@@ -55,26 +55,7 @@ pub fn month_report(r: &MonthReport) -> Result<Vec<u8>, PdfError> {
     c.rule(0.6);
     c.down(15.0);
     let t = &r.totals;
-    c.pair(
-        "total-payments",
-        &money(t.total_payments.minor()),
-        Weight::Regular,
-    )?;
-    c.pair(
-        "total-refunds",
-        &money(t.total_refunds.minor()),
-        Weight::Regular,
-    )?;
-    c.pair(
-        "total-expenses",
-        &money(t.total_expenses.minor()),
-        Weight::Regular,
-    )?;
-    c.pair(
-        "net-revenue",
-        &format!("{} {}", money(t.net_revenue.minor()), r.header.currency),
-        Weight::Bold,
-    )?;
+    c.totals(t, &r.header.currency, false)?;
     c.pair("visits", &r.visits.to_string(), Weight::Regular)?;
     c.breakdown("payments", &t.payments, Some("method"))?;
     c.breakdown("by-insurer", &t.by_insurer, None)?;
