@@ -4,14 +4,16 @@
 use ayada_core::appointments::{Booking, Status};
 use ayada_core::cashbook::Method;
 use ayada_core::demo::DemoOptions;
-use ayada_core::ids::{AppointmentId, NodeId, PatientId};
+use ayada_core::ids::{AppointmentId, PatientId};
 use ayada_core::patients::NewPatient;
 use ayada_core::replication::IncomingChange;
 use ayada_core::reports::{Period, ServerCheck};
 use ayada_core::time::{parse_date, parse_time};
 use ayada_core::visits::{VisitInput, VitalsInput};
-use ayada_core::{Clinic, CoreError, InitOptions, KeySource, Money, Role, Session};
+use ayada_core::{Clinic, CoreError, KeySource, Money, Role, Session};
 use jiff::civil::Date;
+
+mod support;
 
 const PW: &str = "owner-pass-1";
 
@@ -24,19 +26,7 @@ struct Machine {
 
 fn first_machine() -> Machine {
     let tmp = tempfile::tempdir().unwrap();
-    let (mut clinic, owner) = Clinic::init(
-        &tmp.path().join("data"),
-        &KeySource::KeyFile(tmp.path().join("k")),
-        &InitOptions {
-            clinic_name: "عيادة النور".into(),
-            owner_login: "owner".into(),
-            owner_name: "Dr. Hala".into(),
-            owner_password: PW.into(),
-            time_zone: "Africa/Cairo".into(),
-            currency: "EGP".into(),
-        },
-    )
-    .unwrap();
+    let (mut clinic, owner) = support::new_clinic(tmp.path(), "عيادة النور", PW);
     clinic
         .add_staff(&owner, "منى", "desk", Role::Receptionist, PW)
         .unwrap();
@@ -66,14 +56,7 @@ fn first_machine() -> Machine {
 
 fn joining_machine(from: &Machine) -> Machine {
     let tmp = tempfile::tempdir().unwrap();
-    let clinic = Clinic::join(
-        &tmp.path().join("data"),
-        &KeySource::KeyFile(tmp.path().join("k")),
-        from.clinic.id(),
-        NodeId::new(),
-        "Africa/Cairo",
-    )
-    .unwrap();
+    let clinic = support::joining(tmp.path(), &from.clinic);
     Machine {
         clinic,
         owner: None,

@@ -5,7 +5,9 @@ use ayada_core::appointments::Booking;
 use ayada_core::patients::{NewPatient, PatientEdit};
 use ayada_core::replication::IncomingChange;
 use ayada_core::time::{parse_date, parse_time};
-use ayada_core::{Clinic, CoreError, InitOptions, KeySource, Money, Role, Session};
+use ayada_core::{Clinic, CoreError, KeySource, Money, Role, Session};
+
+mod support;
 
 const PW: &str = "owner-pass-1";
 
@@ -18,19 +20,7 @@ struct Machine {
 
 fn first_machine() -> Machine {
     let tmp = tempfile::tempdir().unwrap();
-    let (mut clinic, owner) = Clinic::init(
-        &tmp.path().join("data"),
-        &KeySource::KeyFile(tmp.path().join("k")),
-        &InitOptions {
-            clinic_name: "عيادة".into(),
-            owner_login: "owner".into(),
-            owner_name: "Owner".into(),
-            owner_password: PW.into(),
-            time_zone: "Africa/Cairo".into(),
-            currency: "EGP".into(),
-        },
-    )
-    .unwrap();
+    let (mut clinic, owner) = support::new_clinic(tmp.path(), "عيادة", PW);
     clinic
         .add_staff(&owner, "Desk", "desk", Role::Receptionist, PW)
         .unwrap();
@@ -46,14 +36,7 @@ fn first_machine() -> Machine {
 
 fn joining_machine(from: &Machine) -> Machine {
     let tmp = tempfile::tempdir().unwrap();
-    let clinic = Clinic::join(
-        &tmp.path().join("data"),
-        &KeySource::KeyFile(tmp.path().join("k")),
-        from.clinic.id(),
-        ayada_core::ids::NodeId::new(),
-        "Africa/Cairo",
-    )
-    .unwrap();
+    let clinic = support::joining(tmp.path(), &from.clinic);
     Machine {
         clinic,
         cursors: vec![0; 4],
