@@ -405,6 +405,7 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
     s.wait_text("[data-test=net-revenue]", "350.00");
     s.wait_text("[data-test=revenue-total]", "350.00");
     s.wait_text("[data-test=revenue-breakdown]", "Cash");
+    s.wait_text("[data-test=revenue-visits]", "1");
     s.click("[data-test=close-day]");
     s.wait_text("[data-test=report-title]", "Z-1");
     s.wait_text("[data-test=server-check]", "not enrolled");
