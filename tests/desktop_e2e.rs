@@ -393,7 +393,16 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
         text.contains("350.00") && text.contains("فاطمة الزهراء"),
         "{text}"
     );
-    s.type_into("[data-test=counted]", "450");
+    // A refund on that payment and an expense from the drawer.
+    s.type_into("[data-test=refund-amount]", "20");
+    s.type_into("[data-test=refund-reason]", "خصم");
+    s.click("[data-test=refund]");
+    s.wait_text("[data-test=cash-message]", "Refund recorded");
+    s.type_into("[data-test=expense-amount]", "50");
+    s.type_into("[data-test=expense-category]", "supplies");
+    s.click("[data-test=add-expense]");
+    s.wait_text("[data-test=cash-message]", "Expense recorded");
+    s.type_into("[data-test=counted]", "380");
     s.click("[data-test=close-shift]");
     s.wait_text("[data-test=cash-message]", "Shift closed");
     s.screenshot("05-cash");
@@ -402,8 +411,8 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
     // The owner reads the day, closes it into Z-1 and saves its PDF; the chart agrees.
     s.log_in("owner", OWNER_PW);
     s.click("[data-test=nav-owner]");
-    s.wait_text("[data-test=net-revenue]", "350.00");
-    s.wait_text("[data-test=revenue-total]", "350.00");
+    s.wait_text("[data-test=net-revenue]", "330.00");
+    s.wait_text("[data-test=revenue-total]", "330.00");
     s.wait_text("[data-test=revenue-breakdown]", "Cash");
     s.wait_text("[data-test=revenue-visits]", "1");
     s.click("[data-test=close-day]");
@@ -437,6 +446,8 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
     s.click("[data-test=nav-today]");
     s.wait_text("[data-test=queue]", "فاطمة");
     s.screenshot("08-today-arabic");
+    s.click("[data-test=nav-conflicts]");
+    s.find("[data-test=no-conflicts]");
 
     // The data really is in the encrypted clinic on disk.
     drop(s);
@@ -445,7 +456,13 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
     let owner = clinic.login("owner", OWNER_PW).unwrap();
     let closes = clinic.day_closes(&owner).unwrap();
     assert_eq!(closes.len(), 1);
-    assert_eq!(closes[0].net_revenue, ayada_core::Money(35_000));
+    assert_eq!(closes[0].net_revenue, ayada_core::Money(33_000));
+    let z1 = clinic.day_report(&owner, clinic.time().today()).unwrap();
+    assert_eq!(
+        z1.shifts[0].difference,
+        Some(ayada_core::Money::ZERO),
+        "float 100 + 350 − 20 − 50 = 380 counted"
+    );
     let doctor = clinic.login("dr.sara", STAFF_PW).unwrap();
     let patient = clinic.search_patients(&doctor, "فاطمة", 5).unwrap()[0].id;
     let visits = clinic

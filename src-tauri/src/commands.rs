@@ -412,6 +412,40 @@ pub fn pay(
     })
 }
 
+/// Gives money back against a payment (never more than was paid).
+#[tauri::command]
+pub fn refund(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    payment: String,
+    amount: String,
+    reason: String,
+) -> Answer {
+    changing(&app, &state, "cash", |c, s| {
+        c.refund(s, payment.parse()?, Money::parse(&amount)?, &reason)
+    })
+}
+
+/// Records an expense paid from the drawer.
+#[tauri::command]
+pub fn add_expense(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    amount: String,
+    category: String,
+    note: String,
+) -> Answer {
+    changing(&app, &state, "cash", |c, s| {
+        c.add_expense(s, Money::parse(&amount)?, &category, &note)
+    })
+}
+
+/// What needs a person's decision (overlapping bookings; late payments for the owner).
+#[tauri::command]
+pub fn conflicts(state: State<'_, AppState>) -> Answer {
+    with_session(&state, |c, s| c.conflicts(s))
+}
+
 /// A day's report (owner): the Z-report if closed, else a preview.
 #[tauri::command]
 pub fn day_report(state: State<'_, AppState>, date: String) -> Answer {
