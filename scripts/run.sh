@@ -30,7 +30,7 @@ if [ ! -f "$data/clinic/clinic.db" ]; then
 fi
 
 server_url=http://127.0.0.1:8787
-target/release/ayada-server serve --data "$data/server" --listen 127.0.0.1:8787 > "$data/server.log" &
+target/release/ayada-server serve --data "$data/server" --listen 127.0.0.1:8787 > "$data/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 50); do curl -sf "$server_url/v1/health" >/dev/null && break; sleep 0.2; done
