@@ -131,6 +131,7 @@ pub struct Machine {
 impl<S> FromRequestParts<S> for Machine
 where
     Arc<Tokens>: FromRef<S>,
+    Arc<crate::limits::MachineLimits>: FromRef<S>,
     S: Send + Sync,
 {
     type Rejection = ApiError;
@@ -145,6 +146,7 @@ where
             .strip_prefix("Bearer ")
             .ok_or(ApiError::Unauthorized)?;
         let claims = Arc::<Tokens>::from_ref(state).verify(token)?;
+        Arc::<crate::limits::MachineLimits>::from_ref(state).check(&claims.clinic, &claims.sub)?;
         Ok(Machine {
             clinic: claims.clinic,
             node: claims.sub,

@@ -19,6 +19,9 @@ pub enum ApiError {
     /// The request is malformed or over a limit.
     #[error("{0}")]
     BadRequest(String),
+    /// The machine is over its rate limit.
+    #[error("This machine sends too many requests; it is served again in a moment.")]
+    TooManyRequests,
     /// Storage failed; the detail goes to the log, not to the caller.
     #[error("The server could not store this; nothing was acknowledged. Try again.")]
     Internal,
@@ -44,6 +47,7 @@ impl IntoResponse for ApiError {
             ApiError::Unauthorized | ApiError::BadLogin => StatusCode::UNAUTHORIZED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };
         (

@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod limits;
 pub mod routes;
 pub mod store;
 
@@ -19,8 +20,10 @@ use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Serialize;
+use tower_http::timeout::TimeoutLayer;
 
 use crate::auth::Tokens;
+use crate::limits::MachineLimits;
 use crate::store::Store;
 
 /// What every handler shares.
@@ -29,6 +32,19 @@ pub struct AppState<S> {
     pub store: Arc<S>,
     /// The token keys.
     pub tokens: Arc<Tokens>,
+    /// The rate limit per machine.
+    pub limits: Arc<MachineLimits>,
+}
+
+impl<S> AppState<S> {
+    /// A store and its token keys, with the default rate limit per machine.
+    pub fn new(store: Arc<S>, tokens: Arc<Tokens>) -> AppState<S> {
+        AppState {
+            store,
+            tokens,
+            limits: Arc::new(MachineLimits::default()),
+        }
+    }
 }
 
 impl<S> Clone for AppState<S> {
@@ -36,7 +52,14 @@ impl<S> Clone for AppState<S> {
         AppState {
             store: self.store.clone(),
             tokens: self.tokens.clone(),
+            limits: self.limits.clone(),
         }
+    }
+}
+
+impl<S> FromRef<AppState<S>> for Arc<MachineLimits> {
+    fn from_ref(state: &AppState<S>) -> Arc<MachineLimits> {
+        state.limits.clone()
     }
 }
 
@@ -61,6 +84,9 @@ async fn health() -> Json<Health> {
     })
 }
 
+/// The longest a request may take.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The HTTP routes over a store.
 pub fn router<S: Store>(state: AppState<S>) -> Router {
     // base64 grows a batch by a third; leave room for the JSON around it.
@@ -76,6 +102,13 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .route("/v1/status", get(routes::status::<S>))
         .route("/v1/machines/revoke", post(routes::revoke::<S>))
         .layer(DefaultBodyLimit::max(body_limit))
+        // A request that takes longer (a stalled client, a stuck disk) is answered 408 and
+        // its work dropped; a push is acknowledged only after it is durable, so nothing
+        // acknowledged is lost.
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
         .with_state(state)
 }
 
@@ -114,10 +147,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(store::SqliteStore::open(dir.path()).unwrap());
         (
-            router(AppState {
+            router(AppState::new(
                 store,
-                tokens: Arc::new(Tokens::from_secret(b"0123456789abcdef0123456789abcdef")),
-            }),
+                Arc::new(Tokens::from_secret(b"0123456789abcdef0123456789abcdef")),
+            )),
             dir,
         )
     }
@@ -176,5 +209,35 @@ mod tests {
             app.oneshot(req).await.unwrap().status(),
             StatusCode::UNAUTHORIZED
         );
+    }
+
+    #[tokio::test]
+    async fn a_machine_over_its_rate_limit_is_refused_and_the_others_are_served() {
+        let dir = tempfile::tempdir().unwrap();
+        let tokens = Arc::new(Tokens::from_secret(b"0123456789abcdef0123456789abcdef"));
+        let mut state = AppState::new(
+            Arc::new(store::SqliteStore::open(dir.path()).unwrap()),
+            tokens.clone(),
+        );
+        let three = std::num::NonZeroU32::new(3).unwrap();
+        state.limits = Arc::new(MachineLimits::new(std::num::NonZeroU32::MIN, three));
+        let app = router(state);
+        let clinic = "0190a1b2-0000-7000-8000-000000000001";
+        let status = |token: String| {
+            Request::get("/v1/status")
+                .header("authorization", format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap()
+        };
+        let noisy = tokens.issue(clinic, "noisy").unwrap();
+        for _ in 0..3 {
+            let ok = app.clone().oneshot(status(noisy.clone())).await.unwrap();
+            assert_eq!(ok.status(), StatusCode::OK);
+        }
+        let refused = app.clone().oneshot(status(noisy)).await.unwrap();
+        assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+        let quiet = tokens.issue(clinic, "quiet").unwrap();
+        let served = app.oneshot(status(quiet)).await.unwrap();
+        assert_eq!(served.status(), StatusCode::OK, "the limit is per machine");
     }
 }

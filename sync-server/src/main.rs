@@ -76,7 +76,7 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!(%addr, data = %data.display(), "serving");
             axum::serve(
                 listener,
-                ayada_server::router(ayada_server::AppState { store, tokens }),
+                ayada_server::router(ayada_server::AppState::new(store, tokens)),
             )
             .with_graceful_shutdown(shutdown())
             .await?;
