@@ -46,10 +46,10 @@ fn to_json<T: Serialize>(value: T) -> Value {
 }
 
 /// Runs `f` with the open clinic and the logged-in session.
-fn with_session<T: Serialize>(
+fn session_call<T>(
     state: &State<'_, AppState>,
     f: impl FnOnce(&mut Clinic, &Session) -> Result<T, CoreError>,
-) -> Answer {
+) -> Result<T, UiError> {
     let mut inner = state.inner.lock().map_err(|_| poisoned())?;
     let lang = inner.lang;
     let Inner {
@@ -63,7 +63,15 @@ fn with_session<T: Serialize>(
             lang,
         ));
     };
-    f(clinic, session).map(to_json).map_err(|e| fail(lang, e))
+    f(clinic, session).map_err(|e| fail(lang, e))
+}
+
+/// `session_call` answering JSON, for the screens.
+fn with_session<T: Serialize>(
+    state: &State<'_, AppState>,
+    f: impl FnOnce(&mut Clinic, &Session) -> Result<T, CoreError>,
+) -> Answer {
+    session_call(state, f).map(to_json)
 }
 
 /// `with_session` for a command that changes the clinic: tells every screen afterwards.
@@ -518,12 +526,7 @@ fn save_pdf(
 /// Saves a day's report (owner) as a PDF: the Z-report if closed, else the preview.
 #[tauri::command]
 pub fn save_day_pdf(state: State<'_, AppState>, date: String) -> Answer {
-    let mut report = None;
-    with_session(&state, |c, s| {
-        report = Some(c.day_report(s, parse_date(&date)?)?);
-        Ok(())
-    })?;
-    let report = report.expect("set when the read succeeded");
+    let report = session_call(&state, |c, s| c.day_report(s, parse_date(&date)?))?;
     let name = match report.number {
         Some(n) => format!("Z-{n}-{}.pdf", report.date),
         None => format!("preview-{}.pdf", report.date),
@@ -534,12 +537,7 @@ pub fn save_day_pdf(state: State<'_, AppState>, date: String) -> Answer {
 /// Saves the 80 mm receipt of a payment or refund (front desk and owner) as a PDF.
 #[tauri::command]
 pub fn save_receipt_pdf(state: State<'_, AppState>, entry: String) -> Answer {
-    let mut receipt = None;
-    with_session(&state, |c, s| {
-        receipt = Some(c.receipt(s, entry.parse()?)?);
-        Ok(())
-    })?;
-    let receipt = receipt.expect("set when the read succeeded");
+    let receipt = session_call(&state, |c, s| c.receipt(s, entry.parse()?))?;
     let name = format!("receipt-{}.pdf", receipt.entry_id);
     save_pdf(&state, &name, ayada_pdf::receipt(&receipt))
 }

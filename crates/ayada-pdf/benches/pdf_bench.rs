@@ -5,9 +5,10 @@
 
 use std::time::Instant;
 
-use ayada_core::demo::DemoOptions;
 use ayada_core::reports::ServerCheck;
-use ayada_core::{Clinic, InitOptions, KeySource};
+
+#[path = "../tests/fixture/mod.rs"]
+mod fixture;
 
 fn percentile(samples: &mut [f64], p: f64) -> f64 {
     samples.sort_by(|a, b| a.total_cmp(b));
@@ -35,34 +36,7 @@ fn main() {
         .and_then(|d| d.parse().ok())
         .unwrap_or(60);
     let tmp = tempfile::tempdir().unwrap();
-    let (mut clinic, owner) = Clinic::init(
-        &tmp.path().join("data"),
-        &KeySource::KeyFile(tmp.path().join("k")),
-        &InitOptions {
-            clinic_name: "عيادة الشفاء".into(),
-            owner_login: "owner".into(),
-            owner_name: "Dr. Hala".into(),
-            owner_password: "owner-pass-1".into(),
-            time_zone: "Africa/Cairo".into(),
-            currency: "EGP".into(),
-        },
-    )
-    .unwrap();
-    clinic
-        .generate_demo(
-            &owner,
-            &DemoOptions {
-                days,
-                staff_password: "owner-pass-1".into(),
-                seed: 5,
-            },
-        )
-        .unwrap();
-    let today = clinic.time().today();
-    let day = (1..28)
-        .map(|back| today.checked_sub(jiff::ToSpan::days(back)).unwrap())
-        .max_by_key(|d| clinic.cash_summary(&owner, *d).unwrap().payment_count)
-        .unwrap();
+    let (mut clinic, owner, day) = fixture::generated_clinic(tmp.path(), days, 5);
     let report = clinic
         .close_day(&owner, day, ServerCheck::default())
         .unwrap();

@@ -6,11 +6,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use ayada_core::demo::DemoOptions;
 use ayada_core::reports::ServerCheck;
-use ayada_core::{Clinic, InitOptions, KeySource, Role};
+use ayada_core::Role;
 
-const PW: &str = "owner-pass-1";
+mod fixture;
+use fixture::PW;
 
 fn artifacts() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-artifacts/pdf");
@@ -56,35 +56,7 @@ fn save(bytes: &[u8], name: &str) -> PathBuf {
 #[test]
 fn the_day_month_and_receipt_pages_carry_the_cashbook_totals_in_both_languages() {
     let tmp = tempfile::tempdir().unwrap();
-    let (mut clinic, owner) = Clinic::init(
-        &tmp.path().join("data"),
-        &KeySource::KeyFile(tmp.path().join("k")),
-        &InitOptions {
-            clinic_name: "عيادة الشفاء".into(),
-            owner_login: "owner".into(),
-            owner_name: "Dr. Hala".into(),
-            owner_password: PW.into(),
-            time_zone: "Africa/Cairo".into(),
-            currency: "EGP".into(),
-        },
-    )
-    .unwrap();
-    clinic
-        .generate_demo(
-            &owner,
-            &DemoOptions {
-                days: 40,
-                staff_password: PW.into(),
-                seed: 11,
-            },
-        )
-        .unwrap();
-    // The busiest closed-able day of the generated weeks.
-    let today = clinic.time().today();
-    let day = (1..30)
-        .map(|back| today.checked_sub(jiff::ToSpan::days(back)).unwrap())
-        .max_by_key(|d| clinic.cash_summary(&owner, *d).unwrap().payment_count)
-        .unwrap();
+    let (mut clinic, owner, day) = fixture::generated_clinic(tmp.path(), 40, 11);
     let report = clinic
         .close_day(
             &owner,
