@@ -491,7 +491,7 @@ pub async fn sync_now(app: AppHandle, state: State<'_, AppState>) -> Answer {
             lang,
         )
     })?;
-    let round = ayada_client::sync(clinic, 500).map_err(|e| UiError {
+    let round = ayada_client::sync(clinic, 500, &mut |_, _| {}).map_err(|e| UiError {
         code: "sync".into(),
         message: e.sentence(lang),
     })?;

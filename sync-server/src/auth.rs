@@ -132,6 +132,7 @@ impl<S> FromRequestParts<S> for Machine
 where
     Arc<Tokens>: FromRef<S>,
     Arc<crate::limits::MachineLimits>: FromRef<S>,
+    Arc<dyn crate::store::Store>: FromRef<S>,
     S: Send + Sync,
 {
     type Rejection = ApiError;
@@ -147,6 +148,16 @@ where
             .ok_or(ApiError::Unauthorized)?;
         let claims = Arc::<Tokens>::from_ref(state).verify(token)?;
         Arc::<crate::limits::MachineLimits>::from_ref(state).check(&claims.clinic, &claims.sub)?;
+        // A revoked machine is refused at once, not when its token runs out.
+        let store = Arc::<dyn crate::store::Store>::from_ref(state);
+        let (clinic, node) = (claims.clinic.clone(), claims.sub.clone());
+        let active = tokio::task::spawn_blocking(move || store.machine_active(&clinic, &node))
+            .await
+            .map_err(|_| ApiError::Internal)??;
+        if !active {
+            tracing::warn!(clinic = %claims.clinic, node = %claims.sub, "revoked machine refused");
+            return Err(ApiError::Unauthorized);
+        }
         Ok(Machine {
             clinic: claims.clinic,
             node: claims.sub,

@@ -19,6 +19,9 @@ pub enum ApiError {
     /// The request is malformed or over a limit.
     #[error("{0}")]
     BadRequest(String),
+    /// The caller's clinic holds no such thing.
+    #[error("{0}")]
+    NotFound(String),
     /// The machine is over its rate limit.
     #[error("This machine sends too many requests; it is served again in a moment.")]
     TooManyRequests,
@@ -47,6 +50,7 @@ impl IntoResponse for ApiError {
             ApiError::Unauthorized | ApiError::BadLogin => StatusCode::UNAUTHORIZED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };

@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod error;
 pub mod limits;
+pub mod notices;
 pub mod routes;
 pub mod store;
 
@@ -24,6 +25,7 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::auth::Tokens;
 use crate::limits::MachineLimits;
+use crate::notices::Notices;
 use crate::store::Store;
 
 /// What every handler shares.
@@ -34,6 +36,8 @@ pub struct AppState<S> {
     pub tokens: Arc<Tokens>,
     /// The rate limit per machine.
     pub limits: Arc<MachineLimits>,
+    /// "New changes" for the machines listening on the WebSocket.
+    pub notices: Arc<Notices>,
 }
 
 impl<S> AppState<S> {
@@ -43,6 +47,7 @@ impl<S> AppState<S> {
             store,
             tokens,
             limits: Arc::new(MachineLimits::default()),
+            notices: Arc::new(Notices::default()),
         }
     }
 }
@@ -53,6 +58,7 @@ impl<S> Clone for AppState<S> {
             store: self.store.clone(),
             tokens: self.tokens.clone(),
             limits: self.limits.clone(),
+            notices: self.notices.clone(),
         }
     }
 }
@@ -60,6 +66,12 @@ impl<S> Clone for AppState<S> {
 impl<S> FromRef<AppState<S>> for Arc<MachineLimits> {
     fn from_ref(state: &AppState<S>) -> Arc<MachineLimits> {
         state.limits.clone()
+    }
+}
+
+impl<S: Store> FromRef<AppState<S>> for Arc<dyn Store> {
+    fn from_ref(state: &AppState<S>) -> Arc<dyn Store> {
+        state.store.clone()
     }
 }
 
@@ -100,6 +112,12 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
             post(routes::push::<S>).get(routes::pull::<S>),
         )
         .route("/v1/status", get(routes::status::<S>))
+        .route("/v1/bootstrap", get(routes::bootstrap::<S>))
+        .route(
+            "/v1/blobs/{sha256}",
+            get(routes::get_blob::<S>).put(routes::put_blob::<S>),
+        )
+        .route("/v1/events", get(notices::events::<S>))
         .route("/v1/machines/revoke", post(routes::revoke::<S>))
         .layer(DefaultBodyLimit::max(body_limit))
         // A request that takes longer (a stalled client, a stuck disk) is answered 408 and
@@ -142,6 +160,7 @@ mod tests {
     use axum::body::Body;
     use axum::http::{Request, StatusCode};
     use tower::ServiceExt;
+    use crate::store::Store as _;
 
     fn app() -> (Router, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
@@ -215,10 +234,8 @@ mod tests {
     async fn a_machine_over_its_rate_limit_is_refused_and_the_others_are_served() {
         let dir = tempfile::tempdir().unwrap();
         let tokens = Arc::new(Tokens::from_secret(b"0123456789abcdef0123456789abcdef"));
-        let mut state = AppState::new(
-            Arc::new(store::SqliteStore::open(dir.path()).unwrap()),
-            tokens.clone(),
-        );
+        let state_store = Arc::new(store::SqliteStore::open(dir.path()).unwrap());
+        let mut state = AppState::new(state_store.clone(), tokens.clone());
         let three = std::num::NonZeroU32::new(3).unwrap();
         state.limits = Arc::new(MachineLimits::new(std::num::NonZeroU32::MIN, three));
         let app = router(state);
@@ -229,6 +246,9 @@ mod tests {
                 .body(Body::empty())
                 .unwrap()
         };
+        for node in ["noisy", "quiet"] {
+            state_store.add_device(clinic, node, node).unwrap();
+        }
         let noisy = tokens.issue(clinic, "noisy").unwrap();
         for _ in 0..3 {
             let ok = app.clone().oneshot(status(noisy.clone())).await.unwrap();

@@ -74,12 +74,15 @@ async fn main() -> anyhow::Result<()> {
             // The first stdout line tells scripts and tests which port was chosen (port 0).
             println!("{}", serde_json::json!({ "listening": addr.to_string() }));
             tracing::info!(%addr, data = %data.display(), "serving");
-            axum::serve(
-                listener,
-                ayada_server::router(ayada_server::AppState::new(store, tokens)),
-            )
-            .with_graceful_shutdown(shutdown())
-            .await?;
+            let state = ayada_server::AppState::new(store, tokens);
+            let notices = state.notices.clone();
+            axum::serve(listener, ayada_server::router(state))
+                .with_graceful_shutdown(async move {
+                    shutdown().await;
+                    // Open WebSockets would hold a graceful shutdown forever.
+                    notices.shutdown();
+                })
+                .await?;
             tracing::info!("stopped");
             Ok(())
         }

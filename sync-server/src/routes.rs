@@ -1,11 +1,15 @@
-//! The sync API: enroll, token, push, pull.
+//! The sync API: enroll, token, push, pull, bootstrap, blobs.
 
 use automerge::Change;
-use axum::extract::{Query, State};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::response::IntoResponse;
 use axum::Json;
-use ayada_sync::messages::{MAX_CHANGE_BYTES, PROTOCOL_VERSION};
+use ayada_sync::messages::{
+    MAX_BLOB_BYTES, MAX_BOOTSTRAP_PAGE_BYTES, MAX_CHANGE_BYTES, PROTOCOL_VERSION,
+};
 use ayada_sync::{
-    valid_doc_id, Cursor, EnrollRequest, EnrollResponse, PullResponse, PushRequest, PushResponse,
+    valid_blob_name, valid_doc_id, BootstrapResponse, Cursor, EnrollRequest, EnrollResponse, PullResponse, PushRequest, PushResponse,
     Refusal, RevokeRequest, RevokeResponse, StatusResponse, TokenRequest, TokenResponse,
     WireChange,
 };
@@ -153,6 +157,7 @@ pub async fn push<S: Store>(
     req.check()
         .map_err(|e| ApiError::BadRequest(format!("The batch was refused: {e}.")))?;
     let store = state.store.clone();
+    let notices = state.notices.clone();
     blocking(move || {
         let mut response = PushResponse::default();
         let mut good = Vec::new();
@@ -164,6 +169,9 @@ pub async fn push<S: Store>(
         }
         // Acknowledged only after the transaction holding them is on disk.
         let fresh = store.append(&machine.clinic, &machine.node, &good)?;
+        if fresh.iter().any(|f| *f) {
+            notices.notify(&machine.clinic, &machine.node, store.head(&machine.clinic)?);
+        }
         // Its queue is known empty only when nothing of this batch was refused either.
         let pending = req.pending.map(|p| p + response.refused.len() as u64);
         store.seen(&machine.clinic, &machine.node, pending)?;
@@ -226,4 +234,107 @@ pub async fn status<S: Store>(
         }))
     })
     .await
+}
+
+/// Query of a bootstrap page.
+#[derive(Debug, Deserialize)]
+pub struct BootstrapQuery {
+    after: Option<String>,
+}
+
+/// A page of the caller's clinic's documents, compacted from its log: a new machine loads
+/// these instead of replaying every change since the clinic began.
+pub async fn bootstrap<S: Store>(
+    State(state): State<AppState<S>>,
+    machine: Machine,
+    Query(q): Query<BootstrapQuery>,
+) -> Result<Json<BootstrapResponse>, ApiError> {
+    if let Some(after) = &q.after {
+        if !valid_doc_id(after) {
+            return Err(ApiError::BadRequest(
+                "`after` must be a document id from the previous page.".into(),
+            ));
+        }
+    }
+    let store = state.store.clone();
+    let page = blocking(move || {
+        store.seen(&machine.clinic, &machine.node, None)?;
+        Ok(store.bootstrap(&machine.clinic, q.after.as_deref(), MAX_BOOTSTRAP_PAGE_BYTES)?)
+    })
+    .await?;
+    Ok(Json(BootstrapResponse {
+        version: PROTOCOL_VERSION,
+        as_of: Cursor(page.as_of),
+        total: page.total,
+        docs: page.docs,
+        next: page.next,
+    }))
+}
+
+fn blob_name(sha256: &str) -> Result<(), ApiError> {
+    if valid_blob_name(sha256) {
+        Ok(())
+    } else {
+        Err(ApiError::BadRequest(
+            "A blob is named by the SHA-256 of its bytes: 64 lowercase hex digits.".into(),
+        ))
+    }
+}
+
+/// Whether `bytes` start like a JPEG, PNG or WebP file (the only kinds a clinic stores).
+fn looks_like_photo(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0xFF, 0xD8, 0xFF])
+        || bytes.starts_with(b"\x89PNG\r\n\x1a\n")
+        || (bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP")
+}
+
+/// `PUT /v1/blobs/{sha256}`: stores a photo of the caller's clinic, checked against its name.
+pub async fn put_blob<S: Store>(
+    State(state): State<AppState<S>>,
+    machine: Machine,
+    Path(sha256): Path<String>,
+    body: Bytes,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    use sha2::{Digest, Sha256};
+    blob_name(&sha256)?;
+    if body.len() > MAX_BLOB_BYTES {
+        return Err(ApiError::BadRequest(format!(
+            "The photo is {} bytes; the limit is {MAX_BLOB_BYTES}.",
+            body.len()
+        )));
+    }
+    if hex::encode(Sha256::digest(&body)) != sha256 {
+        return Err(ApiError::BadRequest(
+            "The photo's bytes do not match its name (SHA-256); it was damaged on the way.".into(),
+        ));
+    }
+    if !looks_like_photo(&body) {
+        return Err(ApiError::BadRequest(
+            "Only JPEG, PNG and WebP photos are stored.".into(),
+        ));
+    }
+    let store = state.store.clone();
+    let stored = blocking(move || {
+        Ok(store.put_blob(&machine.clinic, &sha256, &body, &machine.node)?)
+    })
+    .await?;
+    Ok(Json(serde_json::json!({ "stored": stored })))
+}
+
+/// `GET /v1/blobs/{sha256}`: a photo of the caller's clinic; any other clinic's is not found.
+pub async fn get_blob<S: Store>(
+    State(state): State<AppState<S>>,
+    machine: Machine,
+    Path(sha256): Path<String>,
+) -> Result<axum::response::Response, ApiError> {
+    blob_name(&sha256)?;
+    let store = state.store.clone();
+    let bytes = blocking(move || Ok(store.blob(&machine.clinic, &sha256)?))
+        .await?
+        .ok_or_else(|| ApiError::NotFound("This clinic holds no photo by that name.".into()))?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/octet-stream")],
+        bytes,
+    )
+        .into_response())
 }

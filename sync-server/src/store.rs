@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use ayada_sync::{MachineStatus, WireChange};
+use ayada_sync::{MachineStatus, WireChange, WireDoc};
 use rusqlite::{params, Connection, OptionalExtension};
 
 /// Something the store could not do.
@@ -18,6 +18,9 @@ pub enum StoreError {
     /// A file could not be created.
     #[error("storage failed: {0}")]
     Io(#[from] std::io::Error),
+    /// A stored document could not be compacted.
+    #[error("a stored document is damaged: {0}")]
+    Doc(String),
     /// The slug or email is taken.
     #[error("a clinic with this {0} already exists")]
     Taken(&'static str),
@@ -92,6 +95,81 @@ pub trait Store: Send + Sync + 'static {
     /// Revokes every credential of machine `node` of `clinic`; None if the clinic has no
     /// such machine, else how many were still active.
     fn revoke(&self, clinic: &str, node: &str) -> Result<Option<u32>, StoreError>;
+    /// Whether machine `node` of `clinic` holds a credential that is not revoked.
+    fn machine_active(&self, clinic: &str, node: &str) -> Result<bool, StoreError>;
+    /// Stores a blob of a clinic (durably); false if it was already there.
+    fn put_blob(&self, clinic: &str, sha256: &str, bytes: &[u8], node: &str)
+        -> Result<bool, StoreError>;
+    /// A blob of a clinic, if that clinic holds it.
+    fn blob(&self, clinic: &str, sha256: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// A page of the clinic's documents compacted from its log, in id order after `after`,
+    /// up to about `max_bytes`.
+    fn bootstrap(
+        &self,
+        clinic: &str,
+        after: Option<&str>,
+        max_bytes: usize,
+    ) -> Result<BootstrapPage, StoreError>;
+}
+
+/// A page of compacted documents.
+#[derive(Debug, Clone, Default)]
+pub struct BootstrapPage {
+    /// The documents.
+    pub docs: Vec<WireDoc>,
+    /// Every change up to this log position is inside the page's documents.
+    pub as_of: u64,
+    /// How many documents the clinic holds.
+    pub total: u64,
+    /// The id after which the next page starts, if there is one.
+    pub next: Option<String>,
+}
+
+/// Brings the stored compaction of one document up to the log's end; answers the saved
+/// document and, when one of its changes could not be applied yet (its predecessors are
+/// missing), the log position just before that change: a machine that bootstraps must pull
+/// from there rather than miss it.
+fn compact(conn: &Connection, doc_id: &str) -> Result<(Vec<u8>, Option<u64>), StoreError> {
+    let stored: Option<(Vec<u8>, i64)> = conn
+        .prepare_cached("SELECT bytes, upto FROM docs WHERE doc_id = ?1")?
+        .query_row([doc_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (saved, upto) = stored.unwrap_or_default();
+    let mut stmt = conn
+        .prepare_cached("SELECT seq, bytes FROM changes WHERE doc_id = ?1 AND seq > ?2 ORDER BY seq")?;
+    let rows = stmt
+        .query_map(params![doc_id, upto], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    drop(stmt);
+    if rows.is_empty() {
+        return Ok((saved, None));
+    }
+    let mut doc = if saved.is_empty() {
+        automerge::Automerge::new()
+    } else {
+        automerge::Automerge::load(&saved).map_err(|e| StoreError::Doc(e.to_string()))?
+    };
+    let mut changes = Vec::with_capacity(rows.len());
+    for (seq, bytes) in &rows {
+        // Every change was checked to decode before it was stored.
+        let change = automerge::Change::from_bytes(bytes.clone())
+            .map_err(|e| StoreError::Doc(format!("change {seq} of {doc_id}: {e}")))?;
+        changes.push((*seq, change));
+    }
+    doc.apply_changes(changes.iter().map(|(_, c)| c.clone()))
+        .map_err(|e| StoreError::Doc(e.to_string()))?;
+    let stuck = changes
+        .iter()
+        .find(|(_, c)| automerge::ReadDoc::get_change_by_hash(&doc, &c.hash()).is_none())
+        .map(|(seq, _)| seq - 1);
+    let complete = stuck.unwrap_or_else(|| rows.last().map_or(upto, |r| r.0));
+    let bytes = doc.save();
+    conn.prepare_cached(
+        "INSERT INTO docs (doc_id, bytes, upto) VALUES (?1, ?2, ?3)
+         ON CONFLICT (doc_id) DO UPDATE SET bytes = excluded.bytes, upto = excluded.upto",
+    )?
+    .execute(params![doc_id, bytes, complete])?;
+    Ok((bytes, stuck.map(|s| s as u64)))
 }
 
 /// The embedded SQLite store: `platform.db` and `clinics/<id>.db` under one folder.
@@ -144,7 +222,14 @@ impl SqliteStore {
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS changes (
                 seq INTEGER PRIMARY KEY AUTOINCREMENT, doc_id TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,
-                bytes BLOB NOT NULL, node TEXT NOT NULL, received_at INTEGER NOT NULL);",
+                bytes BLOB NOT NULL, node TEXT NOT NULL, received_at INTEGER NOT NULL);
+             CREATE INDEX IF NOT EXISTS changes_doc ON changes (doc_id, seq);
+             -- Each document compacted from the log up to `upto`, kept for the next bootstrap.
+             CREATE TABLE IF NOT EXISTS docs (
+                doc_id TEXT PRIMARY KEY, bytes BLOB NOT NULL, upto INTEGER NOT NULL);
+             CREATE TABLE IF NOT EXISTS blobs (
+                sha256 TEXT PRIMARY KEY, bytes BLOB NOT NULL, node TEXT NOT NULL,
+                received_at INTEGER NOT NULL);",
         )?;
         let conn = Arc::new(Mutex::new(conn));
         map.insert(clinic.to_string(), conn.clone());
@@ -332,6 +417,87 @@ impl Store for SqliteStore {
             params![clinic, node, now()],
         )?;
         Ok(Some(n as u32))
+    }
+
+    fn machine_active(&self, clinic: &str, node: &str) -> Result<bool, StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        let found = conn
+            .prepare_cached(
+                "SELECT 1 FROM devices WHERE clinic_id = ?1 AND node_id = ?2 AND revoked_at IS NULL LIMIT 1",
+            )?
+            .query_row(params![clinic, node], |_| Ok(()))
+            .optional()?;
+        Ok(found.is_some())
+    }
+
+    fn put_blob(
+        &self,
+        clinic: &str,
+        sha256: &str,
+        bytes: &[u8],
+        node: &str,
+    ) -> Result<bool, StoreError> {
+        let db = self.clinic_db(clinic)?;
+        let conn = db.lock().expect("clinic db poisoned");
+        let n = conn.execute(
+            "INSERT OR IGNORE INTO blobs (sha256, bytes, node, received_at) VALUES (?1, ?2, ?3, ?4)",
+            params![sha256, bytes, node, now()],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn blob(&self, clinic: &str, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let db = self.clinic_db(clinic)?;
+        let conn = db.lock().expect("clinic db poisoned");
+        Ok(conn
+            .query_row("SELECT bytes FROM blobs WHERE sha256 = ?1", [sha256], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    fn bootstrap(
+        &self,
+        clinic: &str,
+        after: Option<&str>,
+        max_bytes: usize,
+    ) -> Result<BootstrapPage, StoreError> {
+        let db = self.clinic_db(clinic)?;
+        let mut conn = db.lock().expect("clinic db poisoned");
+        // One transaction: the head and the documents are read from the same state of the log.
+        let tx = conn.transaction()?;
+        let head: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| r.get(0))?;
+        let total: i64 =
+            tx.query_row("SELECT COUNT(DISTINCT doc_id) FROM changes", [], |r| r.get(0))?;
+        let ids: Vec<String> = tx
+            .prepare_cached(
+                "SELECT DISTINCT doc_id FROM changes WHERE doc_id > ?1 ORDER BY doc_id LIMIT 2000",
+            )?
+            .query_map([after.unwrap_or("")], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut page = BootstrapPage {
+            as_of: head as u64,
+            total: total as u64,
+            ..BootstrapPage::default()
+        };
+        let mut size = 0;
+        for id in &ids {
+            if size >= max_bytes && !page.docs.is_empty() {
+                page.next = page.docs.last().map(|d| d.doc_id.clone());
+                break;
+            }
+            let (bytes, stuck) = compact(&tx, id)?;
+            if let Some(before) = stuck {
+                page.as_of = page.as_of.min(before);
+            }
+            size += bytes.len();
+            page.docs.push(WireDoc { doc_id: id.clone(), bytes });
+        }
+        if page.next.is_none() && ids.len() == 2000 {
+            page.next = ids.last().cloned();
+        }
+        tx.commit()?;
+        Ok(page)
     }
 
     fn machines(&self, clinic: &str) -> Result<Vec<MachineStatus>, StoreError> {

@@ -36,14 +36,46 @@ pub fn enroll(env: &Env, server: &str, email: &str) -> Result<Answer, Failure> {
     ))
 }
 
-/// One round: push what the server lacks, then pull what this machine lacks.
+/// One round: a new machine's bootstrap (with a progress bar on a terminal), then push what
+/// the server lacks and pull what this machine lacks.
 pub fn sync(env: &Env, batch: usize) -> Result<Answer, Failure> {
     let mut clinic = ayada_core::Clinic::open(&env.data, &env.key)?;
-    let round = ayada_client::sync(&mut clinic, batch)?;
-    let (pushed, pulled, new) = (round.pushed, round.pulled, round.new);
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    let label = match env.lang {
+        ayada_core::Lang::Ar => "تحميل العيادة",
+        ayada_core::Lang::En => "Loading the clinic",
+    };
+    let mut progress = |done: u64, total: u64| {
+        let bar = bar.get_or_insert_with(|| {
+            // Drawn on stderr only when it is a terminal; stdout keeps the answer alone.
+            let bar = indicatif::ProgressBar::new(total);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{msg} [{bar:40}] {pos}/{len} documents ({per_sec}, {eta} left)",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            bar.set_message(label);
+            bar
+        });
+        bar.set_length(total);
+        bar.set_position(done);
+    };
+    let round = ayada_client::sync(&mut clinic, batch, &mut progress);
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let round = round?;
+    let (pushed, pulled, new, boot) = (round.pushed, round.pulled, round.new, round.bootstrapped);
+    let (sent, received) = (round.photos_sent, round.photos_received);
     let note = match env.lang {
-        ayada_core::Lang::Ar => format!("أُرسل {pushed} وجُلب {pulled} ({new} جديد)."),
-        ayada_core::Lang::En => format!("Sent {pushed}, received {pulled} ({new} new)."),
+        ayada_core::Lang::Ar => format!(
+            "أُرسل {pushed} وجُلب {pulled} ({new} جديد)؛ {boot} مستند حُمّل كاملًا؛ صور: أُرسلت {sent} وجُلبت {received}."
+        ),
+        ayada_core::Lang::En => format!(
+            "Sent {pushed}, received {pulled} ({new} new); {boot} documents loaded whole; photos: {sent} sent, {received} received."
+        ),
     };
     let refused: Vec<_> = round
         .refused
@@ -51,7 +83,8 @@ pub fn sync(env: &Env, batch: usize) -> Result<Answer, Failure> {
         .map(|r| json!({ "hash": r.hash, "reason": r.reason }))
         .collect();
     Ok(Answer::new(
-        json!({ "pushed": pushed, "pulled": pulled, "new": new, "refused": refused }),
+        json!({ "pushed": pushed, "pulled": pulled, "new": new, "bootstrapped": boot,
+                "photos_sent": sent, "photos_received": received, "refused": refused }),
         note,
     ))
 }

@@ -1,21 +1,29 @@
 //! ayada-client: this machine and the clinic's sync server over HTTP. Enrollment, one sync
-//! round (push, then pull, each cursor moved only once the other side holds the batch), and
-//! the server's word on whether every machine is caught up. Used by `ayada-cli` and the
-//! desktop app alike; blocking, so call it off any UI thread.
+//! round (bootstrap, push, photos, pull — each cursor moved only once the other side holds
+//! the batch), the background loop the desktop app runs (live through the server's
+//! WebSocket, with back-off), and the server's word on whether every machine is caught up.
+//! Used by `ayada-cli` and the desktop app alike; blocking, so call it off any UI thread.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-use std::time::Duration;
+mod http;
+mod round;
+pub mod sync_loop;
+mod watch;
+
+use std::cell::RefCell;
 
 use ayada_core::ids::{ClinicId, NodeId};
-use ayada_core::replication::{IncomingChange, SyncSettings};
+use ayada_core::replication::SyncSettings;
 use ayada_core::reports::ServerCheck;
 use ayada_core::{Clinic, Lang};
-use ayada_sync::messages::PROTOCOL_VERSION;
 use ayada_sync::{
-    EnrollRequest, EnrollResponse, MachineStatus, PullResponse, PushRequest, PushResponse,
-    RevokeRequest, RevokeResponse, StatusResponse, TokenRequest, TokenResponse, WireChange,
+    EnrollRequest, EnrollResponse, MachineStatus, RevokeRequest, RevokeResponse, StatusResponse,
 };
+
+use crate::http::{client, not_enrolled, post, Link};
+pub use crate::round::{OnBootstrap, Round};
+pub use crate::sync_loop::{Nudge, SyncLoop, SyncState};
 
 /// What went wrong talking to the server, or in the clinic while syncing.
 #[derive(Debug, thiserror::Error)]
@@ -34,7 +42,7 @@ pub enum ClientError {
 }
 
 impl ClientError {
-    fn said(en: impl Into<String>, ar: impl Into<String>) -> ClientError {
+    pub(crate) fn said(en: impl Into<String>, ar: impl Into<String>) -> ClientError {
         ClientError::Said {
             en: en.into(),
             ar: ar.into(),
@@ -53,64 +61,35 @@ impl ClientError {
 
 type Failure = ClientError;
 
-fn client() -> Result<reqwest::blocking::Client, Failure> {
-    reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .connect_timeout(Duration::from_secs(10))
-        .build()
-        .map_err(|e| {
-            Failure::said(
-                format!("Cannot start the HTTP client: {e}."),
-                format!("تعذر تشغيل عميل HTTP: {e}."),
-            )
-        })
+/// How the sync code reaches the clinic: briefly, between network calls, so a slow server
+/// never holds it (the desktop app's window keeps working during a round).
+pub trait ClinicAccess {
+    /// Runs `f` on the clinic.
+    fn with<R>(
+        &self,
+        f: &mut dyn FnMut(&mut Clinic) -> Result<R, ClientError>,
+    ) -> Result<R, ClientError>;
 }
 
-fn unreachable(server: &str, err: reqwest::Error) -> Failure {
-    // The error text names the address and the cause, never a credential or a token.
-    let cause = err.without_url().to_string();
-    Failure::said(
-        format!("The sync server at {server} cannot be reached ({cause}). Your work is kept on this machine; sync again later."),
-        format!("تعذر الوصول إلى خادم المزامنة {server} ({cause}). عملك محفوظ على هذا الجهاز؛ زامن لاحقًا."),
-    )
-}
+/// A clinic the caller holds exclusively (the CLI).
+struct Only<'a>(RefCell<&'a mut Clinic>);
 
-fn refused(status: reqwest::StatusCode, body: &str) -> Failure {
-    let said = serde_json::from_str::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| v["error"].as_str().map(str::to_string))
-        .unwrap_or_else(|| status.to_string());
-    Failure::said(
-        format!("The sync server refused: {said}"),
-        format!("رفض خادم المزامنة: {said}"),
-    )
-}
-
-fn post<T: serde::Serialize, R: serde::de::DeserializeOwned>(
-    http: &reqwest::blocking::Client,
-    server: &str,
-    path: &str,
-    token: Option<&str>,
-    body: &T,
-) -> Result<R, Failure> {
-    let mut req = http.post(format!("{server}{path}")).json(body);
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
+impl ClinicAccess for Only<'_> {
+    fn with<R>(
+        &self,
+        f: &mut dyn FnMut(&mut Clinic) -> Result<R, ClientError>,
+    ) -> Result<R, ClientError> {
+        f(&mut self.0.borrow_mut())
     }
-    let resp = req.send().map_err(|e| unreachable(server, e))?;
-    let status = resp.status();
-    let text = resp.text().map_err(|e| unreachable(server, e))?;
-    if !status.is_success() {
-        return Err(refused(status, &text));
-    }
-    serde_json::from_str(&text).map_err(unexpected)
 }
 
-fn unexpected(e: serde_json::Error) -> Failure {
-    Failure::said(
-        format!("The sync server answered something unexpected: {e}."),
-        format!("أجاب خادم المزامنة بما لم يُتوقع: {e}."),
-    )
+impl ClinicAccess for std::sync::Mutex<Clinic> {
+    fn with<R>(
+        &self,
+        f: &mut dyn FnMut(&mut Clinic) -> Result<R, ClientError>,
+    ) -> Result<R, ClientError> {
+        f(&mut self.lock().unwrap_or_else(|p| p.into_inner()))
+    }
 }
 
 /// What enrolling did.
@@ -177,161 +156,18 @@ pub fn enroll(
     })
 }
 
-/// A connection to the clinic's server: where, and a fresh token.
-struct Link {
-    settings: SyncSettings,
-    http: reqwest::blocking::Client,
-    token: String,
-}
-
-fn not_enrolled() -> Failure {
-    Failure::said(
-        "This machine is not enrolled yet: run enroll first.",
-        "هذا الجهاز غير مسجل بعد: شغّل enroll أولًا.",
-    )
-}
-
-fn connect(settings: SyncSettings) -> Result<Link, Failure> {
-    let http = client()?;
-    let token: TokenResponse = post(
-        &http,
-        &settings.server,
-        "/v1/token",
-        None,
-        &TokenRequest {
-            device_credential: settings.device_credential.clone(),
-        },
-    )?;
-    Ok(Link {
-        settings,
-        http,
-        token: token.token,
-    })
-}
-
-fn get<R: serde::de::DeserializeOwned>(link: &Link, path: &str) -> Result<R, Failure> {
-    let server = &link.settings.server;
-    let resp = link
-        .http
-        .get(format!("{server}{path}"))
-        .bearer_auth(&link.token)
-        .send()
-        .map_err(|e| unreachable(server, e))?;
-    let status = resp.status();
-    let text = resp.text().map_err(|e| unreachable(server, e))?;
-    if !status.is_success() {
-        return Err(refused(status, &text));
-    }
-    serde_json::from_str(&text).map_err(unexpected)
-}
-
-/// What one round moved.
-#[derive(Debug, Clone, Default)]
-pub struct Round {
-    /// Changes the server accepted (new or already known).
-    pub pushed: usize,
-    /// Changes received from the server.
-    pub pulled: usize,
-    /// Of those, changes this machine did not have.
-    pub new: usize,
-    /// Changes the server refused, with its reasons.
-    pub refused: Vec<ayada_sync::Refusal>,
-}
-
-/// Pushes what the server lacks, then pulls what this machine lacks, moving each cursor
-/// only once the other side holds the batch.
-fn round(clinic: &mut Clinic, link: &mut Link, batch: usize) -> Result<Round, Failure> {
-    let server = link.settings.server.clone();
-    let mut done = Round::default();
-    let mut first = true;
-    loop {
-        let changes = clinic.changes_after(link.settings.pushed, batch)?;
-        // An empty queue is still worth one (empty) push: it tells the server this machine
-        // has sent everything, which is what a day close asks.
-        let last = match changes.last() {
-            Some(c) => c.seq,
-            None if first => link.settings.pushed,
-            None => break,
-        };
-        first = false;
-        let request_was_empty = changes.is_empty();
-        let request = PushRequest {
-            version: PROTOCOL_VERSION,
-            changes: changes
-                .into_iter()
-                .map(|c| WireChange {
-                    doc_id: c.doc_id,
-                    hash: c.hash,
-                    bytes: c.bytes,
-                })
-                .collect(),
-            pending: Some(clinic.log_head()?.saturating_sub(last) as u64),
-        };
-        let response: PushResponse = post(
-            &link.http,
-            &server,
-            "/v1/changes",
-            Some(&link.token),
-            &request,
-        )?;
-        done.pushed += response.accepted.len();
-        done.refused.extend(response.refused);
-        // Only now is the batch durable on the server: move the cursor and remember it.
-        link.settings.pushed = last;
-        clinic.set_sync_settings(&link.settings)?;
-        if request_was_empty {
-            break;
-        }
-    }
-    loop {
-        let page: PullResponse = get(
-            link,
-            &format!("/v1/changes?since={}&limit=500", link.settings.pulled),
-        )?;
-        if page.changes.is_empty() {
-            break;
-        }
-        let incoming: Vec<IncomingChange> = page
-            .changes
-            .into_iter()
-            .map(|c| IncomingChange {
-                doc_id: c.doc_id,
-                hash: c.hash,
-                bytes: c.bytes,
-            })
-            .collect();
-        done.pulled += incoming.len();
-        let report = clinic.apply_changes(&incoming)?;
-        done.new += report.new;
-        if !report.deferred.is_empty() {
-            // The server's log is in causal order, so this means a change it holds was never
-            // complete; stop here rather than skip past it.
-            return Err(Failure::said(
-                format!("{} changes from the server wait for changes it does not have; sync stopped at position {}.", report.deferred.len(), link.settings.pulled),
-                format!("{} تغييرًا من الخادم تنتظر تغييرات غير موجودة لديه؛ توقفت المزامنة عند الموضع {}.", report.deferred.len(), link.settings.pulled),
-            ));
-        }
-        link.settings.pulled = page.next.0;
-        clinic.set_sync_settings(&link.settings)?;
-        if !page.more {
-            break;
-        }
-    }
-    Ok(done)
-}
-
-/// One sync round of an enrolled clinic.
-pub fn sync(clinic: &mut Clinic, batch: usize) -> Result<Round, Failure> {
+/// One sync round of an enrolled clinic; `on_bootstrap` hears the progress of a new
+/// machine's first round.
+pub fn sync(clinic: &mut Clinic, batch: usize, on_bootstrap: OnBootstrap<'_>) -> Result<Round, Failure> {
     let settings = clinic.sync_settings()?.ok_or_else(not_enrolled)?;
-    let mut link = connect(settings)?;
-    round(clinic, &mut link, batch)
+    let mut link = Link::connect(settings)?;
+    round::round(&Only(RefCell::new(clinic)), &mut link, batch, on_bootstrap)
 }
 
 /// Every machine enrolled into this machine's clinic, as the server last saw it.
 pub fn machines(clinic: &Clinic) -> Result<StatusResponse, Failure> {
     let settings = clinic.sync_settings()?.ok_or_else(not_enrolled)?;
-    let link = connect(settings)?;
-    get(&link, "/v1/status")
+    Link::connect(settings)?.get("/v1/status")
 }
 
 /// Revokes a machine of this clinic with the owner's email and password; answers how many
@@ -365,9 +201,9 @@ pub fn server_check(clinic: &mut Clinic) -> ServerCheck {
                 detail: "this machine is not enrolled with a sync server".into(),
             });
         };
-        let mut link = connect(settings)?;
-        round(clinic, &mut link, 500)?;
-        let status: StatusResponse = get(&link, "/v1/status")?;
+        let mut link = Link::connect(settings)?;
+        round::round(&Only(RefCell::new(&mut *clinic)), &mut link, 500, &mut |_, _| {})?;
+        let status: StatusResponse = link.get("/v1/status")?;
         Ok(judge(clinic, &link.settings, &status))
     };
     attempt().unwrap_or_else(|failure| ServerCheck {

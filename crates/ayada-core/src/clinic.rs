@@ -924,6 +924,13 @@ impl Clinic {
         crate::replication::changes_after(&self.conn, seq, limit)
     }
 
+    /// How many documents this machine holds.
+    pub fn document_count(&self) -> Result<u64> {
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(*) FROM docs", [], |r| r.get::<_, i64>(0))? as u64)
+    }
+
     /// The newest position of this machine's change log.
     pub fn log_head(&self) -> Result<i64> {
         Ok(self
@@ -960,7 +967,69 @@ impl Clinic {
         &mut self,
         incoming: &[crate::replication::IncomingChange],
     ) -> Result<crate::replication::ApplyReport> {
-        crate::replication::apply(&mut self.conn, &mut self.cache, &self.ctx, incoming)
+        crate::replication::apply(&mut self.conn, &mut self.cache, &self.ctx, incoming, None)
+    }
+
+    /// Like [`Clinic::apply_changes`], for changes received from the sync server: they are
+    /// logged as the server's, so they are never pushed back to it.
+    pub fn apply_server_changes(
+        &mut self,
+        incoming: &[crate::replication::IncomingChange],
+    ) -> Result<crate::replication::ApplyReport> {
+        crate::replication::apply(
+            &mut self.conn,
+            &mut self.cache,
+            &self.ctx,
+            incoming,
+            Some(crate::replication::SERVER_PEER),
+        )
+    }
+
+    /// This machine's own changes after log position `seq` (not those it received), oldest
+    /// first: what a push to the sync server sends.
+    pub fn own_changes_after(
+        &self,
+        seq: i64,
+        limit: usize,
+    ) -> Result<Vec<crate::replication::LoggedChange>> {
+        crate::replication::own_changes_after(&self.conn, seq, limit)
+    }
+
+    /// How many of this machine's own changes lie after log position `seq`.
+    pub fn own_changes_count(&self, seq: i64) -> Result<u64> {
+        crate::replication::own_changes_count(&self.conn, seq)
+    }
+
+    /// Loads a page of documents compacted by the sync server (a new machine's bootstrap).
+    pub fn load_server_docs(&mut self, docs: &[(String, Vec<u8>)]) -> Result<usize> {
+        crate::replication::load_docs(&mut self.conn, &mut self.cache, &self.ctx, docs)
+    }
+
+    /// Photos made here that the sync server has not acknowledged yet (name, bytes).
+    pub fn blobs_to_upload(&self, limit: usize) -> Result<Vec<(String, Vec<u8>)>> {
+        crate::replication::blobs_to_upload(&self.conn, limit)
+    }
+
+    /// Records that the sync server holds photo `sha256`.
+    pub fn blob_uploaded(&self, sha256: &str) -> Result<()> {
+        self.conn
+            .execute("UPDATE blobs SET uploaded = 1 WHERE sha256 = ?1", [sha256])?;
+        Ok(())
+    }
+
+    /// Photos that visits name and this machine does not hold yet.
+    pub fn wanted_blobs(&self, limit: usize) -> Result<Vec<String>> {
+        crate::replication::wanted_blobs(&self.conn, limit)
+    }
+
+    /// Stores a photo received from the sync server, after checking it against its name and
+    /// decoding it under the usual limits; a bad one is refused and nothing is stored.
+    pub fn receive_blob(&mut self, sha256: &str, bytes: Vec<u8>) -> Result<()> {
+        let photo = photos::adopt(sha256, bytes)?;
+        let tx = self.conn.transaction()?;
+        photos::store(&tx, &photo, true)?;
+        tx.commit()?;
+        Ok(())
     }
 
     // ---- bulk, audit, projections ----

@@ -42,6 +42,52 @@ pub struct Photo {
 
 /// Turns an uploaded file into a clean photo, or refuses it with a reason a person reads.
 pub fn process(file: &[u8]) -> Result<Photo> {
+    let image = decode(file)?;
+    let image = if image.width().max(image.height()) > STORED_SIDE {
+        image.resize(STORED_SIDE, STORED_SIDE, FilterType::Lanczos3)
+    } else {
+        image
+    };
+    let rgb = DynamicImage::ImageRgb8(image.to_rgb8());
+    let bytes = encode_jpeg(&rgb, 85)?;
+    let thumbnail = encode_jpeg(&rgb.thumbnail(THUMB_SIDE, THUMB_SIDE), 75)?;
+    Ok(Photo {
+        sha256: hex::encode(Sha256::digest(&bytes)),
+        width: rgb.width(),
+        height: rgb.height(),
+        bytes,
+        thumbnail,
+    })
+}
+
+/// A photo another machine processed, received by its name: checked against the name and
+/// decoded under the same limits (a peer's bytes are not trusted), kept byte for byte so its
+/// name stays true, and thumbnailed here.
+pub fn adopt(sha256: &str, bytes: Vec<u8>) -> Result<Photo> {
+    // Every photo a machine stores was re-encoded as JPEG by `process`.
+    if hex::encode(Sha256::digest(&bytes)) != sha256 || !bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        return Err(CoreError::BadImage {
+            reason: "damaged-image".into(),
+        });
+    }
+    let image = decode(&bytes)?;
+    if image.width().max(image.height()) > STORED_SIDE {
+        return Err(CoreError::ImageTooLarge {
+            limit: format!("{STORED_SIDE} × {STORED_SIDE} pixels"),
+        });
+    }
+    let rgb = DynamicImage::ImageRgb8(image.to_rgb8());
+    Ok(Photo {
+        sha256: sha256.to_string(),
+        width: rgb.width(),
+        height: rgb.height(),
+        thumbnail: encode_jpeg(&rgb.thumbnail(THUMB_SIDE, THUMB_SIDE), 75)?,
+        bytes,
+    })
+}
+
+/// Decodes a JPEG, PNG or WebP file under the size limits and turns it upright.
+fn decode(file: &[u8]) -> Result<DynamicImage> {
     if file.len() > MAX_FILE_BYTES {
         return Err(CoreError::ImageTooLarge {
             limit: format!("{} MB", MAX_FILE_BYTES / (1024 * 1024)),
@@ -74,19 +120,7 @@ pub fn process(file: &[u8]) -> Result<Photo> {
     let orientation = decoder.orientation().map_err(decode_error)?;
     let mut image = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
     image.apply_orientation(orientation);
-    if image.width().max(image.height()) > STORED_SIDE {
-        image = image.resize(STORED_SIDE, STORED_SIDE, FilterType::Lanczos3);
-    }
-    let rgb = DynamicImage::ImageRgb8(image.to_rgb8());
-    let bytes = encode_jpeg(&rgb, 85)?;
-    let thumbnail = encode_jpeg(&rgb.thumbnail(THUMB_SIDE, THUMB_SIDE), 75)?;
-    Ok(Photo {
-        sha256: hex::encode(Sha256::digest(&bytes)),
-        width: rgb.width(),
-        height: rgb.height(),
-        bytes,
-        thumbnail,
-    })
+    Ok(image)
 }
 
 /// The JPEG decoder fills a cut-off file with grey rather than failing, so check that the
@@ -125,17 +159,20 @@ fn encode_jpeg(image: &DynamicImage, quality: u8) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Stores a processed photo (idempotent: the same photo twice is one row).
-pub(crate) fn store(tx: &Transaction<'_>, photo: &Photo) -> Result<()> {
+/// Stores a processed photo (idempotent: the same photo twice is one row); `uploaded` when
+/// it came from the sync server, which therefore holds it.
+pub(crate) fn store(tx: &Transaction<'_>, photo: &Photo, uploaded: bool) -> Result<()> {
+    tx.execute("DELETE FROM blob_wants WHERE sha256 = ?1", [&photo.sha256])?;
     tx.execute(
-        "INSERT OR IGNORE INTO blobs (sha256, mime, width, height, bytes, thumbnail)
-         VALUES (?1, 'image/jpeg', ?2, ?3, ?4, ?5)",
+        "INSERT OR IGNORE INTO blobs (sha256, mime, width, height, bytes, thumbnail, uploaded)
+         VALUES (?1, 'image/jpeg', ?2, ?3, ?4, ?5, ?6)",
         params![
             photo.sha256,
             photo.width,
             photo.height,
             photo.bytes,
-            photo.thumbnail
+            photo.thumbnail,
+            uploaded
         ],
     )?;
     Ok(())

@@ -244,6 +244,14 @@ fn visit_row(tx: &Transaction<'_>, doc_id: &DocId, v: &Visit) -> Result<()> {
             serde_json::to_string(&v.photos)?,
             v.recorded_at
         ],)?;
+    // A visit from a peer can arrive before its photos: note the ones still to fetch.
+    for sha256 in &v.photos {
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO blob_wants (sha256)
+             SELECT ?1 WHERE NOT EXISTS (SELECT 1 FROM blobs WHERE sha256 = ?1)",
+        )?
+        .execute([sha256])?;
+    }
     Ok(())
 }
 

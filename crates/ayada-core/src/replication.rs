@@ -14,6 +14,9 @@ use crate::error::Result;
 use crate::projections;
 use crate::store::{self, load_doc, store_changes};
 
+/// The peer name under which changes from the sync server are logged.
+pub const SERVER_PEER: &str = "server";
+
 /// One change of this machine's log, as it is sent to a peer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoggedChange {
@@ -105,13 +108,97 @@ pub(crate) fn changes_after(
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// This machine's own changes after position `seq` (none a peer gave it), oldest first, at
+/// most `limit`: what the sync server may not have yet.
+pub(crate) fn own_changes_after(
+    conn: &rusqlite::Connection,
+    seq: i64,
+    limit: usize,
+) -> Result<Vec<LoggedChange>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, doc_id, hash, bytes FROM changes WHERE seq > ?1 AND peer IS NULL
+         ORDER BY seq LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![seq, limit as i64], |r| {
+        Ok(LoggedChange {
+            seq: r.get(0)?,
+            doc_id: r.get(1)?,
+            hash: hex::encode(r.get::<_, Vec<u8>>(2)?),
+            bytes: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// How many of this machine's own changes lie after position `seq`.
+pub(crate) fn own_changes_count(conn: &rusqlite::Connection, seq: i64) -> Result<u64> {
+    Ok(conn
+        .prepare_cached("SELECT COUNT(*) FROM changes WHERE seq > ?1 AND peer IS NULL")?
+        .query_row([seq], |r| r.get::<_, i64>(0))? as u64)
+}
+
+/// Loads documents saved whole by a peer (a bootstrap) in one transaction: each is merged
+/// with what this machine holds of it, stored as a fresh snapshot, and projected. Nothing is
+/// logged: the changes inside are the peer's, and later pulls start after them. A document
+/// that does not load, or names no kind a clinic holds, refuses the whole page.
+pub(crate) fn load_docs(
+    conn: &mut rusqlite::Connection,
+    cache: &mut store::DocCache,
+    ctx: &store::Context,
+    docs: &[(String, Vec<u8>)],
+) -> Result<usize> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let head: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| r.get(0))?;
+    for (id, bytes) in docs {
+        let doc_id = DocId::parse(id)?;
+        let mut loaded = AutoCommit::load(bytes)?;
+        cache.take(&doc_id);
+        let doc = match load_doc(&tx, &doc_id)? {
+            Some(mut mine) => {
+                mine.merge(&mut loaded)?;
+                mine
+            }
+            None => loaded,
+        };
+        let mut doc = doc.with_actor(ctx.actor());
+        tx.prepare_cached(
+            "INSERT INTO docs (doc_id, kind, bytes, snapshot_seq, pending) VALUES (?1, ?2, ?3, ?4, 0)
+             ON CONFLICT(doc_id) DO UPDATE SET bytes = excluded.bytes,
+                snapshot_seq = excluded.snapshot_seq, pending = 0",
+        )?
+        .execute(params![id, doc_id.kind()?.prefix(), doc.save(), head])?;
+        projections::project(&tx, &ctx.time, &doc_id, &doc, None)?;
+    }
+    tx.commit()?;
+    Ok(docs.len())
+}
+
+/// Photos this machine made that the sync server has not acknowledged, at most `limit`.
+pub(crate) fn blobs_to_upload(
+    conn: &rusqlite::Connection,
+    limit: usize,
+) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT sha256, bytes FROM blobs WHERE uploaded = 0 ORDER BY sha256 LIMIT ?1")?;
+    let rows = stmt.query_map([limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Photos that visits name and this machine has not received, at most `limit`.
+pub(crate) fn wanted_blobs(conn: &rusqlite::Connection, limit: usize) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached("SELECT sha256 FROM blob_wants ORDER BY sha256 LIMIT ?1")?;
+    let rows = stmt.query_map([limit as i64], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// Checks and applies a batch in one transaction: each document's new changes are applied,
-/// logged and its projections rebuilt, or nothing is.
+/// logged (with `peer`, the node they came from) and its projections rebuilt, or nothing is.
 pub(crate) fn apply(
     conn: &mut rusqlite::Connection,
     cache: &mut store::DocCache,
     ctx: &store::Context,
     incoming: &[IncomingChange],
+    peer: Option<&str>,
 ) -> Result<ApplyReport> {
     let mut report = ApplyReport::default();
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -175,7 +262,7 @@ pub(crate) fn apply(
         if applied.is_empty() {
             continue;
         }
-        store_changes(&tx, &doc_id, &mut doc, &applied)?;
+        store_changes(&tx, &doc_id, &mut doc, &applied, peer)?;
         projections::project(&tx, &ctx.time, &doc_id, &doc, None)?;
         report.new += applied.len();
         report

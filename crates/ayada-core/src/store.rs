@@ -22,7 +22,7 @@ use crate::time::ClinicTime;
 /// The database file inside a clinic's data folder.
 pub const DB_FILE: &str = "clinic.db";
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 const CACHE_LIMIT: usize = 512;
 
 /// Facts about this clinic and machine that every write needs.
@@ -75,7 +75,7 @@ pub(crate) fn open_encrypted(path: &Path, key: Option<&Key>, create: bool) -> Re
 }
 
 /// The tables each schema version added, in order; index 0 brings version 1 to 2.
-const UPGRADES: [&str; 1] = [include_str!("schema_v2.sql")];
+const UPGRADES: [&str; 2] = [include_str!("schema_v2.sql"), include_str!("schema_v3.sql")];
 
 /// Creates every table of a new clinic database.
 pub(crate) fn create_schema(conn: &Connection) -> Result<()> {
@@ -159,14 +159,16 @@ pub(crate) fn store_changes(
     id: &DocId,
     doc: &mut AutoCommit,
     changes: &[&automerge::Change],
+    peer: Option<&str>,
 ) -> Result<()> {
     let mut seq = 0;
     for change in changes {
-        tx.prepare_cached("INSERT INTO changes (doc_id, hash, bytes) VALUES (?1, ?2, ?3)")?
+        tx.prepare_cached("INSERT INTO changes (doc_id, hash, bytes, peer) VALUES (?1, ?2, ?3, ?4)")?
             .execute(params![
                 id.as_str(),
                 change.hash().0.as_slice(),
-                change.raw_bytes()
+                change.raw_bytes(),
+                peer
             ])?;
         seq = tx.last_insert_rowid();
     }
@@ -299,7 +301,7 @@ impl<'a> Writer<'a> {
                     .ok_or_else(|| CoreError::Document {
                         detail: "a committed change vanished".into(),
                     })?;
-                store_changes(&self.tx, &id, &mut doc, &[&change])?;
+                store_changes(&self.tx, &id, &mut doc, &[&change], None)?;
             }
             saved.push((id, doc));
         }

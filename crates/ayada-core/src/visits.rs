@@ -217,7 +217,7 @@ pub(crate) fn record(
         visit.notes.push_str(note);
     }
     for photo in &processed {
-        photos::store(&w.tx, photo)?;
+        photos::store(&w.tx, photo, false)?;
         if !visit.photos.contains(&photo.sha256) {
             visit.photos.push(photo.sha256.clone());
         }

@@ -9,7 +9,7 @@
 pub mod messages;
 
 pub use messages::{
-    valid_doc_id, Cursor, EnrollRequest, EnrollResponse, MachineStatus, PullRequest, PullResponse,
+    valid_blob_name, valid_doc_id, BootstrapResponse, Cursor, EnrollRequest, EnrollResponse, MachineStatus, PullRequest, PullResponse,
     PushRequest, PushResponse, Refusal, RevokeRequest, RevokeResponse, StatusResponse, SyncError,
-    TokenRequest, TokenResponse, WireChange,
+    Notice, TokenRequest, TokenResponse, WireChange, WireDoc,
 };

@@ -207,6 +207,49 @@ pub struct PullResponse {
     pub more: bool,
 }
 
+/// The most bytes of one blob (a prescription photo, already downscaled to 2000 px).
+pub const MAX_BLOB_BYTES: usize = 10 * 1024 * 1024;
+/// The most bytes of compacted documents in one bootstrap page.
+pub const MAX_BOOTSTRAP_PAGE_BYTES: usize = 8 * 1024 * 1024;
+
+/// Whether `sha256` is a blob name: 64 lowercase hex digits.
+pub fn valid_blob_name(sha256: &str) -> bool {
+    sha256.len() == 64 && sha256.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+}
+
+/// One compacted document of a bootstrap: every change of it the server held, saved whole.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireDoc {
+    /// The document id.
+    pub doc_id: String,
+    /// `Automerge::save` of the document (base64 in JSON).
+    #[serde(with = "base64_bytes")]
+    pub bytes: Vec<u8>,
+}
+
+/// One page of a bootstrap: documents in id order after `after`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BootstrapResponse {
+    /// Protocol version of the sender.
+    pub version: u16,
+    /// Every change at or before this position of the server's log is inside these
+    /// documents; the machine pulls after it once the last page is in.
+    pub as_of: Cursor,
+    /// How many documents the clinic holds (for a progress bar).
+    pub total: u64,
+    /// The documents of this page.
+    pub docs: Vec<WireDoc>,
+    /// The id to ask after for the next page; None on the last page.
+    pub next: Option<String>,
+}
+
+/// What the server tells connected machines over the WebSocket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    /// The clinic's log head after the change that prompted it.
+    pub head: u64,
+}
+
 /// A message that must be refused whole.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SyncError {

@@ -1,0 +1,15 @@
+-- Version 3: where each logged change came from, which photos the server already holds,
+-- and which photos visits name that this machine has not received yet.
+
+-- NULL: made on this machine; otherwise the peer it came from ("server"). A machine pushes
+-- only its own changes: the server already has what it sent.
+ALTER TABLE changes ADD COLUMN peer TEXT;
+CREATE INDEX changes_own ON changes(seq) WHERE peer IS NULL;
+
+-- 1 once the sync server has acknowledged the photo.
+ALTER TABLE blobs ADD COLUMN uploaded INTEGER NOT NULL DEFAULT 0;
+
+-- Photos named by a visit that came from a peer before the photo itself did.
+CREATE TABLE blob_wants (
+    sha256 TEXT PRIMARY KEY
+);
