@@ -393,6 +393,9 @@ fn the_owner_lists_the_machines_and_a_revoked_one_can_no_longer_sync() {
     );
     b.ok(None, &["sync"]);
     let node_b = b.open().node().to_string();
+    // A token B obtained before it is revoked.
+    let b_token = token(&server, &b);
+    assert_eq!(pull_hashes(&server, &b_token, "").0, 200);
 
     let listed = a.ok(None, &["machines", "list"]);
     let machines = listed["machines"].as_array().unwrap();
@@ -438,6 +441,8 @@ fn the_owner_lists_the_machines_and_a_revoked_one_can_no_longer_sync() {
         ],
     );
     assert_eq!(revoked["revoked"], 1);
+    // Its unexpired token is refused at once, not when it runs out.
+    assert_eq!(pull_hashes(&server, &b_token, "").0, 401);
 
     let refused = b.run(None, &["sync"]);
     assert!(!refused.status.success());
@@ -457,4 +462,138 @@ fn the_owner_lists_the_machines_and_a_revoked_one_can_no_longer_sync() {
     assert_eq!(b_row["revoked"], true);
     // The front desk keeps syncing.
     a.ok(None, &["sync"]);
+}
+
+/// A small PNG a phone could have taken (a gradient, so it is not all one colour).
+fn png_photo(path: &std::path::Path) {
+    let img = image::RgbImage::from_fn(320, 240, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 120])
+    });
+    img.save(path).unwrap();
+}
+
+#[test]
+fn a_prescription_photo_reaches_the_other_machine_and_never_another_clinic() {
+    let root = tempfile::tempdir().unwrap();
+    let server = Server::start(&root.path().join("server"));
+    server.create_clinic("nour", "owner@nour.example", OWNER_PW);
+    server.create_clinic("other", "owner@other.example", OWNER_PW);
+    let a = seeded_machine(root.path(), "front-desk", &server, "owner@nour.example");
+    let other = seeded_machine(root.path(), "elsewhere", &server, "owner@other.example");
+
+    // The doctor on A records a visit with a photo.
+    let patient = a.ok(
+        DESK,
+        &[
+            "patient",
+            "add",
+            "--name",
+            "سلمى حسن",
+            "--phone",
+            "01099990003",
+        ],
+    )["patient_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let appointment = book(&a, &patient, "2031-02-01 11:00");
+    a.ok(
+        DESK,
+        &["appointment", "set-status", &appointment, "arrived"],
+    );
+    a.ok(
+        DESK,
+        &["appointment", "set-status", &appointment, "in-exam"],
+    );
+    let file = root.path().join("prescription.png");
+    png_photo(&file);
+    let visit = a.ok(
+        Some(("dr.sara", STAFF_PW)),
+        &[
+            "visit",
+            "record",
+            "--appointment",
+            &appointment,
+            "--diagnosis",
+            "Sinusitis",
+            "--photo",
+            file.to_str().unwrap(),
+        ],
+    );
+    let sha = visit["visit"]["photos"][0].as_str().unwrap().to_string();
+    let sent = a.ok(None, &["sync"]);
+    assert_eq!(sent["photos_sent"], 1, "{sent}");
+    // Pushes carry only A's own changes: a second round sends nothing back.
+    let again = a.ok(None, &["sync"]);
+    assert_eq!(
+        (again["pushed"].as_u64(), again["photos_sent"].as_u64()),
+        (Some(0), Some(0)),
+        "{again}"
+    );
+
+    // A new machine joins: the visit comes in the bootstrap, the photo after it.
+    let b = Machine::new(root.path(), "exam-room");
+    b.ok_with_password(
+        OWNER_PW,
+        &[
+            "enroll",
+            "--server",
+            &server.url,
+            "--email",
+            "owner@nour.example",
+        ],
+    );
+    let joined = b.ok(None, &["sync"]);
+    assert_eq!(joined["photos_received"], 1, "{joined}");
+    let export = |m: &Machine, name: &str| -> Vec<u8> {
+        let out = root.path().join(name);
+        m.ok(OWNER, &["export", "--out", out.to_str().unwrap()]);
+        std::fs::read(out.join("photos").join(format!("{sha}.jpg"))).unwrap()
+    };
+    let (on_a, on_b) = (export(&a, "export-a"), export(&b, "export-b"));
+    assert_eq!(on_a, on_b, "the photo differs between the machines");
+    assert!(b.open().wanted_blobs(10).unwrap().is_empty());
+
+    // Another clinic's machine cannot read it, whatever it puts in the path; a photo whose
+    // bytes do not match its name is refused.
+    let http = reqwest::blocking::Client::new();
+    let t_other = token(&server, &other);
+    let got = http
+        .get(format!("{}/v1/blobs/{sha}", server.url))
+        .bearer_auth(&t_other)
+        .send()
+        .unwrap();
+    assert_eq!(got.status(), 404);
+    let traversal = http
+        .get(format!("{}/v1/blobs/..%2F..%2Fplatform.db", server.url))
+        .bearer_auth(&t_other)
+        .send()
+        .unwrap();
+    assert_eq!(traversal.status(), 400);
+    let forged = http
+        .put(format!("{}/v1/blobs/{sha}", server.url))
+        .bearer_auth(&t_other)
+        .body(b"\xFF\xD8\xFFnot the photo".to_vec())
+        .send()
+        .unwrap();
+    assert_eq!(forged.status(), 400);
+    let said: serde_json::Value = forged.json().unwrap();
+    assert!(
+        said["error"].as_str().unwrap().contains("do not match"),
+        "{said}"
+    );
+    // And without a token nothing is served at all.
+    let anonymous = http
+        .get(format!("{}/v1/blobs/{sha}", server.url))
+        .send()
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let ta = token(&server, &a);
+    let mine = http
+        .get(format!("{}/v1/blobs/{sha}", server.url))
+        .bearer_auth(&ta)
+        .send()
+        .unwrap();
+    assert_eq!(mine.status(), 200);
+    assert_eq!(mine.bytes().unwrap().to_vec(), on_a);
 }

@@ -9,9 +9,9 @@ use ayada_sync::messages::{
     MAX_BLOB_BYTES, MAX_BOOTSTRAP_PAGE_BYTES, MAX_CHANGE_BYTES, PROTOCOL_VERSION,
 };
 use ayada_sync::{
-    valid_blob_name, valid_doc_id, BootstrapResponse, Cursor, EnrollRequest, EnrollResponse, PullResponse, PushRequest, PushResponse,
-    Refusal, RevokeRequest, RevokeResponse, StatusResponse, TokenRequest, TokenResponse,
-    WireChange,
+    valid_blob_name, valid_doc_id, BootstrapResponse, Cursor, EnrollRequest, EnrollResponse,
+    PullResponse, PushRequest, PushResponse, Refusal, RevokeRequest, RevokeResponse,
+    StatusResponse, TokenRequest, TokenResponse, WireChange,
 };
 use serde::Deserialize;
 
@@ -259,7 +259,11 @@ pub async fn bootstrap<S: Store>(
     let store = state.store.clone();
     let page = blocking(move || {
         store.seen(&machine.clinic, &machine.node, None)?;
-        Ok(store.bootstrap(&machine.clinic, q.after.as_deref(), MAX_BOOTSTRAP_PAGE_BYTES)?)
+        Ok(store.bootstrap(
+            &machine.clinic,
+            q.after.as_deref(),
+            MAX_BOOTSTRAP_PAGE_BYTES,
+        )?)
     })
     .await?;
     Ok(Json(BootstrapResponse {
@@ -314,10 +318,9 @@ pub async fn put_blob<S: Store>(
         ));
     }
     let store = state.store.clone();
-    let stored = blocking(move || {
-        Ok(store.put_blob(&machine.clinic, &sha256, &body, &machine.node)?)
-    })
-    .await?;
+    let stored =
+        blocking(move || Ok(store.put_blob(&machine.clinic, &sha256, &body, &machine.node)?))
+            .await?;
     Ok(Json(serde_json::json!({ "stored": stored })))
 }
 

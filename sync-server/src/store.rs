@@ -98,8 +98,13 @@ pub trait Store: Send + Sync + 'static {
     /// Whether machine `node` of `clinic` holds a credential that is not revoked.
     fn machine_active(&self, clinic: &str, node: &str) -> Result<bool, StoreError>;
     /// Stores a blob of a clinic (durably); false if it was already there.
-    fn put_blob(&self, clinic: &str, sha256: &str, bytes: &[u8], node: &str)
-        -> Result<bool, StoreError>;
+    fn put_blob(
+        &self,
+        clinic: &str,
+        sha256: &str,
+        bytes: &[u8],
+        node: &str,
+    ) -> Result<bool, StoreError>;
     /// A blob of a clinic, if that clinic holds it.
     fn blob(&self, clinic: &str, sha256: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// A page of the clinic's documents compacted from its log, in id order after `after`,
@@ -135,10 +140,13 @@ fn compact(conn: &Connection, doc_id: &str) -> Result<(Vec<u8>, Option<u64>), St
         .query_row([doc_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let (saved, upto) = stored.unwrap_or_default();
-    let mut stmt = conn
-        .prepare_cached("SELECT seq, bytes FROM changes WHERE doc_id = ?1 AND seq > ?2 ORDER BY seq")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, bytes FROM changes WHERE doc_id = ?1 AND seq > ?2 ORDER BY seq",
+    )?;
     let rows = stmt
-        .query_map(params![doc_id, upto], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))?
+        .query_map(params![doc_id, upto], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     drop(stmt);
     if rows.is_empty() {
@@ -466,9 +474,12 @@ impl Store for SqliteStore {
         let mut conn = db.lock().expect("clinic db poisoned");
         // One transaction: the head and the documents are read from the same state of the log.
         let tx = conn.transaction()?;
-        let head: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| r.get(0))?;
-        let total: i64 =
-            tx.query_row("SELECT COUNT(DISTINCT doc_id) FROM changes", [], |r| r.get(0))?;
+        let head: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
+            r.get(0)
+        })?;
+        let total: i64 = tx.query_row("SELECT COUNT(DISTINCT doc_id) FROM changes", [], |r| {
+            r.get(0)
+        })?;
         let ids: Vec<String> = tx
             .prepare_cached(
                 "SELECT DISTINCT doc_id FROM changes WHERE doc_id > ?1 ORDER BY doc_id LIMIT 2000",
@@ -491,7 +502,10 @@ impl Store for SqliteStore {
                 page.as_of = page.as_of.min(before);
             }
             size += bytes.len();
-            page.docs.push(WireDoc { doc_id: id.clone(), bytes });
+            page.docs.push(WireDoc {
+                doc_id: id.clone(),
+                bytes,
+            });
         }
         if page.next.is_none() && ids.len() == 2000 {
             page.next = ids.last().cloned();

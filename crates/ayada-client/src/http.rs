@@ -136,7 +136,13 @@ impl Link {
         path: &str,
         body: &T,
     ) -> Result<R, Failure> {
-        post(&self.http, &self.settings.server, path, Some(&self.token), body)
+        post(
+            &self.http,
+            &self.settings.server,
+            path,
+            Some(&self.token),
+            body,
+        )
     }
 
     pub(crate) fn put_bytes(&self, path: &str, bytes: Vec<u8>) -> Result<(), Failure> {

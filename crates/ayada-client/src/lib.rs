@@ -158,7 +158,11 @@ pub fn enroll(
 
 /// One sync round of an enrolled clinic; `on_bootstrap` hears the progress of a new
 /// machine's first round.
-pub fn sync(clinic: &mut Clinic, batch: usize, on_bootstrap: OnBootstrap<'_>) -> Result<Round, Failure> {
+pub fn sync(
+    clinic: &mut Clinic,
+    batch: usize,
+    on_bootstrap: OnBootstrap<'_>,
+) -> Result<Round, Failure> {
     let settings = clinic.sync_settings()?.ok_or_else(not_enrolled)?;
     let mut link = Link::connect(settings)?;
     round::round(&Only(RefCell::new(clinic)), &mut link, batch, on_bootstrap)
@@ -202,7 +206,12 @@ pub fn server_check(clinic: &mut Clinic) -> ServerCheck {
             });
         };
         let mut link = Link::connect(settings)?;
-        round::round(&Only(RefCell::new(&mut *clinic)), &mut link, 500, &mut |_, _| {})?;
+        round::round(
+            &Only(RefCell::new(&mut *clinic)),
+            &mut link,
+            500,
+            &mut |_, _| {},
+        )?;
         let status: StatusResponse = link.get("/v1/status")?;
         Ok(judge(clinic, &link.settings, &status))
     };

@@ -165,7 +165,9 @@ fn run<A: ClinicAccess>(
         let wait = if state.online {
             POLL
         } else {
-            next_try.saturating_duration_since(Instant::now()).max(Duration::from_millis(10))
+            next_try
+                .saturating_duration_since(Instant::now())
+                .max(Duration::from_millis(10))
         };
         let first = match rx.recv_timeout(if state.enrolled { wait } else { POLL }) {
             Ok(n) => Some(n),
@@ -206,7 +208,10 @@ fn attempt<A: ClinicAccess>(
     state: &mut SyncState,
     report: &dyn Fn(&SyncState, Option<&Round>),
 ) -> Result<Round, ClientError> {
-    if link.as_ref().is_none_or(|l| l.stale() || l.settings.server != settings.server) {
+    if link
+        .as_ref()
+        .is_none_or(|l| l.stale() || l.settings.server != settings.server)
+    {
         *link = Some(Link::connect(settings)?);
     }
     let l = link.as_mut().expect("connected above");

@@ -148,7 +148,9 @@ pub(crate) fn load_docs(
     docs: &[(String, Vec<u8>)],
 ) -> Result<usize> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let head: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| r.get(0))?;
+    let head: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
+        r.get(0)
+    })?;
     for (id, bytes) in docs {
         let doc_id = DocId::parse(id)?;
         let mut loaded = AutoCommit::load(bytes)?;
@@ -178,8 +180,9 @@ pub(crate) fn blobs_to_upload(
     conn: &rusqlite::Connection,
     limit: usize,
 ) -> Result<Vec<(String, Vec<u8>)>> {
-    let mut stmt = conn
-        .prepare_cached("SELECT sha256, bytes FROM blobs WHERE uploaded = 0 ORDER BY sha256 LIMIT ?1")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT sha256, bytes FROM blobs WHERE uploaded = 0 ORDER BY sha256 LIMIT ?1",
+    )?;
     let rows = stmt.query_map([limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

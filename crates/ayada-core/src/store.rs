@@ -163,13 +163,15 @@ pub(crate) fn store_changes(
 ) -> Result<()> {
     let mut seq = 0;
     for change in changes {
-        tx.prepare_cached("INSERT INTO changes (doc_id, hash, bytes, peer) VALUES (?1, ?2, ?3, ?4)")?
-            .execute(params![
-                id.as_str(),
-                change.hash().0.as_slice(),
-                change.raw_bytes(),
-                peer
-            ])?;
+        tx.prepare_cached(
+            "INSERT INTO changes (doc_id, hash, bytes, peer) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![
+            id.as_str(),
+            change.hash().0.as_slice(),
+            change.raw_bytes(),
+            peer
+        ])?;
         seq = tx.last_insert_rowid();
     }
     let added = changes.len() as i64;

@@ -214,7 +214,10 @@ pub const MAX_BOOTSTRAP_PAGE_BYTES: usize = 8 * 1024 * 1024;
 
 /// Whether `sha256` is a blob name: 64 lowercase hex digits.
 pub fn valid_blob_name(sha256: &str) -> bool {
-    sha256.len() == 64 && sha256.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+    sha256.len() == 64
+        && sha256
+            .chars()
+            .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
 }
 
 /// One compacted document of a bootstrap: every change of it the server held, saved whole.
