@@ -1,0 +1,183 @@
+//! The desktop app's background sync loop against the real server process: a write on one
+//! machine reaches the other through the WebSocket notice (no "Sync now", no minute-long
+//! poll), and when the server dies and comes back on its address the loops reconnect by
+//! themselves and deliver what was written meanwhile.
+
+mod common;
+
+use std::sync::mpsc::{channel, Receiver};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ayada_client::{Nudge, SyncLoop, SyncState};
+use ayada_core::patients::NewPatient;
+use ayada_core::Clinic;
+use common::{Machine, Server};
+
+const OWNER_PW: &str = "owner-pass-1";
+
+struct Live {
+    clinic: Arc<Mutex<Clinic>>,
+    sync: SyncLoop,
+    states: Receiver<(SyncState, bool)>,
+}
+
+impl Live {
+    fn start(m: &Machine) -> Live {
+        let clinic = Arc::new(Mutex::new(m.open()));
+        let (tx, states) = channel();
+        let sync = ayada_client::sync_loop::spawn(clinic.clone(), move |state, round| {
+            let _ = tx.send((state.clone(), round.is_some_and(|r| r.changed_here())));
+        });
+        Live {
+            clinic,
+            sync,
+            states,
+        }
+    }
+
+    /// Waits for a reported state that satisfies `want`; panics with the last one seen.
+    fn wait_for(&self, what: &str, limit: Duration, want: impl Fn(&SyncState, bool) -> bool) {
+        let deadline = Instant::now() + limit;
+        let mut last = None;
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.states.recv_timeout(left) {
+                Ok((state, changed)) => {
+                    if want(&state, changed) {
+                        return;
+                    }
+                    last = Some(state);
+                }
+                Err(_) => break,
+            }
+        }
+        panic!("{what}: not within {limit:?}; last state {last:?}");
+    }
+
+    fn add_patient(&self, name: &str, phone: &str) {
+        let mut c = self.clinic.lock().unwrap();
+        let owner = c.login("owner", OWNER_PW).unwrap();
+        c.add_patient(
+            &owner,
+            &NewPatient {
+                name: name.into(),
+                phone: phone.into(),
+                gender: None,
+                dob: None,
+                medical_history: String::new(),
+                allergies: String::new(),
+            },
+        )
+        .unwrap();
+        drop(c);
+        self.sync.nudge(Nudge::Local);
+    }
+
+    fn finds(&self, name: &str) -> bool {
+        let mut c = self.clinic.lock().unwrap();
+        let owner = c.login("owner", OWNER_PW).unwrap();
+        c.search_patients(&owner, name, 5)
+            .unwrap()
+            .iter()
+            .any(|h| h.name == name)
+    }
+}
+
+#[test]
+fn a_write_reaches_the_other_machine_live_and_the_loops_outlive_a_server_restart() {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("server");
+    let server = Server::start(&data);
+    let addr = server.url.trim_start_matches("http://").to_string();
+    server.create_clinic("nour", "owner@nour.example", OWNER_PW);
+    let a = common::enrolled_machine(
+        root.path(),
+        "front-desk",
+        &server,
+        "owner@nour.example",
+        OWNER_PW,
+        2,
+    );
+    let b = Machine::new(root.path(), "exam-room");
+    b.ok_with_password(
+        OWNER_PW,
+        &[
+            "enroll",
+            "--server",
+            &server.url,
+            "--email",
+            "owner@nour.example",
+        ],
+    );
+
+    // A seeds the server from its loop; B bootstraps from its own, then both listen.
+    let live_a = Live::start(&a);
+    live_a.wait_for("A online and live", Duration::from_secs(60), |s, _| {
+        s.online && s.live && s.pending == 0
+    });
+    let live_b = Live::start(&b);
+    live_b.wait_for(
+        "B bootstrapped and live",
+        Duration::from_secs(60),
+        |s, _| s.online && s.live && s.last_sync.is_some(),
+    );
+
+    // A write on A arrives on B through the notice, long before the 60 s poll.
+    live_a.add_patient("Karim Live", "01012345001");
+    live_b.wait_for("the patient on B", Duration::from_secs(20), |_, changed| {
+        changed
+    });
+    assert!(live_b.finds("Karim Live"));
+
+    // The server dies. A keeps working offline and says so.
+    drop(server);
+    live_a.add_patient("Hoda Offline", "01012345002");
+    live_a.wait_for(
+        "A offline with a reason",
+        Duration::from_secs(30),
+        |s, _| !s.online && s.error.is_some() && s.pending > 0,
+    );
+
+    // The server comes back on its address; both loops reconnect on their own back-off and
+    // B receives what A wrote while the server was away.
+    let mut back = (0..50)
+        .find_map(|_| {
+            let s = Server::start_on(&data, &addr);
+            if s.is_none() {
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            s
+        })
+        .expect("the server did not come back on its address");
+    live_a.wait_for("A back online", Duration::from_secs(90), |s, _| {
+        s.online && s.pending == 0
+    });
+    live_b.wait_for(
+        "B received the offline write",
+        Duration::from_secs(90),
+        |_, changed| changed,
+    );
+    assert!(live_b.finds("Hoda Offline"));
+
+    // A graceful stop is not held up by the machines' open sockets.
+    #[cfg(unix)]
+    {
+        std::process::Command::new("kill")
+            .args(["-TERM", &back.child.id().to_string()])
+            .status()
+            .unwrap();
+        let started = Instant::now();
+        while back.child.try_wait().unwrap().is_none() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "open WebSockets held the server's shutdown"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    live_a.sync.stop();
+    live_b.sync.stop();
+    let heads_a = live_a.clinic.lock().unwrap().document_heads().unwrap();
+    let heads_b = live_b.clinic.lock().unwrap().document_heads().unwrap();
+    assert_eq!(heads_a, heads_b);
+}
