@@ -216,6 +216,11 @@ impl Session {
 
     /// Waits until `css`'s text contains `expected`.
     fn wait_text(&self, css: &str, expected: &str) -> String {
+        self.wait_text_for(css, expected, Duration::from_secs(10))
+    }
+
+    /// `wait_text` with its own limit, for what arrives over the network.
+    fn wait_text_for(&self, css: &str, expected: &str, limit: Duration) -> String {
         let started = Instant::now();
         loop {
             let found = self
@@ -232,7 +237,7 @@ impl Session {
                 return text;
             }
             assert!(
-                started.elapsed() < Duration::from_secs(10),
+                started.elapsed() < limit,
                 "{css} never said {expected:?}; the page says: {}",
                 self.page_text()
             );
@@ -480,4 +485,105 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
         .photo(&doctor, &visits[0].photos[0], true)
         .unwrap()
         .is_empty());
+}
+
+#[test]
+fn the_window_shows_sync_live_and_work_from_another_machine_appears_by_itself() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = common::Server::start(&tmp.path().join("server"));
+    server.create_clinic("nour", "owner@nour.example", OWNER_PW);
+    // The front desk's clinic, made and enrolled from the command line; the app opens it.
+    let desk = common::enrolled_machine(
+        tmp.path(),
+        "front-desk",
+        &server,
+        "owner@nour.example",
+        OWNER_PW,
+        1,
+    );
+    let driver = start_driver(
+        tmp.path(),
+        &[("AYADA_DATA", &desk.data), ("AYADA_KEY_FILE", &desk.key)],
+    );
+    let app = common::bin("ayada");
+    let s = Session::new(&driver, &app);
+    s.log_in("reception", STAFF_PW);
+    // The loop seeds the server with this clinic, then listens.
+    s.wait_text_for(
+        "[data-test=sync-state]",
+        "Online, live",
+        Duration::from_secs(60),
+    );
+    s.screenshot("09-sync-live");
+
+    // The exam room joins from the command line and books a walk-in for today.
+    let room = common::Machine::new(tmp.path(), "exam-room");
+    room.ok_with_password(
+        OWNER_PW,
+        &[
+            "enroll",
+            "--server",
+            &server.url,
+            "--email",
+            "owner@nour.example",
+        ],
+    );
+    room.ok(None, &["sync"]);
+    let desk_user = Some(("reception", STAFF_PW));
+    let patient = room.ok(
+        desk_user,
+        &[
+            "patient",
+            "add",
+            "--name",
+            "زينب من غرفة الكشف",
+            "--phone",
+            "01077770001",
+        ],
+    )["patient_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let today = room.open().time().today().to_string();
+    let free = room.ok(
+        desk_user,
+        &["schedule", "free", "--doctor", "dr.sara", "--date", &today],
+    );
+    let slot = free["free"]
+        .as_array()
+        .and_then(|f| f.last())
+        .and_then(|s| s.as_str())
+        .unwrap_or_else(|| panic!("no free slot today: {free}"))
+        .to_string();
+    room.ok(
+        desk_user,
+        &[
+            "book",
+            "--patient",
+            &patient,
+            "--doctor",
+            "dr.sara",
+            "--at",
+            &format!("{today} {slot}"),
+        ],
+    );
+    room.ok(None, &["sync"]);
+    // Nobody touches the window: the server's notice brings the booking into the queue.
+    s.wait_text_for(
+        "[data-test=queue]",
+        "زينب من غرفة الكشف",
+        Duration::from_secs(20),
+    );
+    s.script(
+        "[...document.querySelectorAll('[data-test=queue-row]')].find(r => r.textContent.includes(arguments[0])).scrollIntoView()",
+        json!(["زينب"]),
+    );
+    s.screenshot("10-arrived-by-itself");
+
+    // The server goes away: the window says it is offline, and why, and keeps working.
+    drop(server);
+    s.click("[data-test=sync-now]");
+    s.wait_text_for("[data-test=sync-state]", "Offline", Duration::from_secs(30));
+    s.wait_text("[data-test=sync-error]", "cannot be reached");
+    s.screenshot("11-sync-offline");
 }

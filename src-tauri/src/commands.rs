@@ -12,7 +12,7 @@ use ayada_core::visits::{VisitInput, VitalsInput};
 use ayada_core::{Clinic, CoreError, InitOptions, Lang, Money, Role, Session};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use tauri::{AppHandle, Emitter, State};
+use tauri::{AppHandle, Emitter, Manager, State};
 
 use crate::state::{AppState, Inner};
 
@@ -82,8 +82,81 @@ fn changing<T: Serialize>(
     f: impl FnOnce(&mut Clinic, &Session) -> Result<T, CoreError>,
 ) -> Answer {
     let answer = with_session(state, f)?;
-    let _ = app.emit("changed", what);
+    changed(app, what);
     Ok(answer)
+}
+
+/// Tells every open screen that the clinic changed, and the sync loop that there is
+/// something to send.
+fn changed(app: &AppHandle, what: &str) {
+    let _ = app.emit("changed", what);
+    let state = app.state::<AppState>();
+    if let Some(sync) = state.sync.lock().ok().and_then(|s| s.clone()) {
+        sync.nudge(ayada_client::Nudge::Local);
+    }
+}
+
+/// The sync loop's way into the open clinic: the app's one lock, held only for each local
+/// step of a round, so the window keeps working while the network is slow.
+struct Access(AppHandle);
+
+impl ayada_client::ClinicAccess for Access {
+    fn with<R>(
+        &self,
+        f: &mut dyn FnMut(&mut Clinic) -> Result<R, ayada_client::ClientError>,
+    ) -> Result<R, ayada_client::ClientError> {
+        let state = self.0.state::<AppState>();
+        let mut inner = state.inner.lock().unwrap_or_else(|p| p.into_inner());
+        match inner.clinic.as_mut() {
+            Some(clinic) => f(clinic),
+            // Until the clinic is open (first run, or not unlocked yet) there is nothing to sync.
+            None => Err(ayada_client::ClientError::Core(CoreError::NoClinic {
+                dir: state.data.display().to_string(),
+            })),
+        }
+    }
+}
+
+/// Starts the background sync loop: it reports its state to the window (`sync-state`) and
+/// tells the screens when a round brought changes from other machines.
+pub fn start_sync(app: AppHandle) {
+    let reporter = app.clone();
+    let sync = ayada_client::sync_loop::spawn(
+        std::sync::Arc::new(Access(app.clone())),
+        move |state, round| {
+            let app_state = reporter.state::<AppState>();
+            if let Ok(mut last) = app_state.sync_state.lock() {
+                *last = state.clone();
+            }
+            let lang = app_state.inner.lock().map(|i| i.lang).unwrap_or_default();
+            let _ = reporter.emit("sync-state", sync_json(state, lang));
+            if round.is_some_and(|r| r.changed_here()) {
+                let _ = reporter.emit("changed", "sync");
+            }
+        },
+    );
+    if let Ok(mut slot) = app.state::<AppState>().sync.lock() {
+        *slot = Some(sync);
+    }
+}
+
+/// The sync state as the window shows it, its error in the person's language.
+fn sync_json(state: &ayada_client::SyncState, lang: Lang) -> Value {
+    let error = state
+        .error
+        .as_ref()
+        .map(|(en, ar)| if lang == Lang::Ar { ar } else { en });
+    json!({
+        "enrolled": state.enrolled,
+        "server": state.server,
+        "online": state.online,
+        "live": state.live,
+        "syncing": state.syncing,
+        "pending": state.pending,
+        "last_sync": state.last_sync,
+        "error": error,
+        "bootstrap": state.bootstrap,
+    })
 }
 
 fn poisoned() -> UiError {
@@ -101,6 +174,10 @@ fn ensure_open(state: &State<'_, AppState>, inner: &mut Inner) -> Result<bool, U
     match Clinic::open(&state.data, &state.key) {
         Ok(c) => {
             inner.clinic = Some(c);
+            // The sync loop found no clinic until now: let it look at once, not in a minute.
+            if let Some(sync) = state.sync.lock().ok().and_then(|s| s.clone()) {
+                sync.nudge(ayada_client::Nudge::Now);
+            }
             Ok(true)
         }
         Err(CoreError::NoClinic { .. }) => Ok(false),
@@ -126,8 +203,10 @@ pub fn status(state: State<'_, AppState>) -> Answer {
     let sync = match &inner.clinic {
         Some(c) => match c.sync_settings().map_err(|e| fail(inner.lang, e))? {
             Some(settings) => {
-                let head = c.log_head().map_err(|e| fail(inner.lang, e))?;
-                json!({ "server": settings.server, "pending": (head - settings.pushed).max(0) })
+                let pending = c
+                    .own_changes_count(settings.pushed)
+                    .map_err(|e| fail(inner.lang, e))?;
+                json!({ "server": settings.server, "pending": pending })
             }
             None => Value::Null,
         },
@@ -182,7 +261,7 @@ pub fn create_clinic(app: AppHandle, state: State<'_, AppState>, input: NewClini
     inner.clinic = Some(clinic);
     inner.session = Some(owner);
     drop(inner);
-    let _ = app.emit("changed", "clinic");
+    changed(&app, "clinic");
     Ok(answer)
 }
 
@@ -478,26 +557,22 @@ pub async fn close_day(app: AppHandle, state: State<'_, AppState>, date: String)
     })
 }
 
-/// One sync round now (push, then pull); the screens reload afterwards.
+/// Asks the sync loop for a round now, even while it is backing off; the window follows the
+/// round through `sync-state` events.
 #[tauri::command]
-pub async fn sync_now(app: AppHandle, state: State<'_, AppState>) -> Answer {
-    let mut inner = state.inner.lock().map_err(|_| poisoned())?;
-    let lang = inner.lang;
-    let clinic = inner.clinic.as_mut().ok_or_else(|| {
-        said(
-            "no-clinic",
-            "There is no clinic yet.",
-            "لا توجد عيادة بعد.",
-            lang,
-        )
-    })?;
-    let round = ayada_client::sync(clinic, 500, &mut |_, _| {}).map_err(|e| UiError {
-        code: "sync".into(),
-        message: e.sentence(lang),
-    })?;
-    drop(inner);
-    let _ = app.emit("changed", "sync");
-    Ok(json!({ "pushed": round.pushed, "pulled": round.pulled, "new": round.new }))
+pub fn sync_now(state: State<'_, AppState>) -> Answer {
+    if let Some(sync) = state.sync.lock().map_err(|_| poisoned())?.as_ref() {
+        sync.nudge(ayada_client::Nudge::Now);
+    }
+    sync_state(state)
+}
+
+/// What the sync loop last reported.
+#[tauri::command]
+pub fn sync_state(state: State<'_, AppState>) -> Answer {
+    let lang = state.inner.lock().map_err(|_| poisoned())?.lang;
+    let last = state.sync_state.lock().map_err(|_| poisoned())?.clone();
+    Ok(sync_json(&last, lang))
 }
 
 /// Writes a printed page into the clinic's reports folder; answers its path.

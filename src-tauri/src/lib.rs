@@ -9,6 +9,10 @@ pub mod state;
 pub fn run() {
     tauri::Builder::default()
         .manage(state::AppState::from_env())
+        .setup(|app| {
+            commands::start_sync(app.handle().clone());
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![
             commands::status,
             commands::set_language,
@@ -34,6 +38,7 @@ pub fn run() {
             commands::day_report,
             commands::close_day,
             commands::sync_now,
+            commands::sync_state,
             commands::save_day_pdf,
             commands::save_receipt_pdf,
             commands::revenue,

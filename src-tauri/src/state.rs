@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
+use ayada_client::{SyncLoop, SyncState};
 use ayada_core::{Clinic, KeySource, Lang, Session};
 
 /// The app's state, one per process.
@@ -14,6 +15,10 @@ pub struct AppState {
     pub key: KeySource,
     /// The open clinic and the logged-in person: one lock, so a command sees both together.
     pub inner: Mutex<Inner>,
+    /// The background sync loop, once started.
+    pub sync: Mutex<Option<SyncLoop>>,
+    /// What the sync loop last reported.
+    pub sync_state: Mutex<SyncState>,
 }
 
 /// The parts that change.
@@ -44,6 +49,8 @@ impl AppState {
                 lang,
                 ..Inner::default()
             }),
+            sync: Mutex::new(None),
+            sync_state: Mutex::new(SyncState::default()),
         }
     }
 }

@@ -21,3 +21,21 @@ export function call<T>(command: string, args: Record<string, unknown> = {}): Pr
 export function onChanged(reload: () => void): Promise<() => void> {
   return listen("changed", () => reload());
 }
+
+/** The background sync loop's state, as the core reports it. */
+export interface SyncView {
+  enrolled: boolean;
+  server: string | null;
+  online: boolean;
+  live: boolean;
+  syncing: boolean;
+  pending: number;
+  last_sync: number | null;
+  error: string | null;
+  bootstrap: [number, number] | null;
+}
+
+/** Runs `update` with each state the sync loop reports. */
+export function onSyncState(update: (s: SyncView) => void): Promise<() => void> {
+  return listen<SyncView>("sync-state", (e) => update(e.payload));
+}

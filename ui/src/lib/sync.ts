@@ -1,0 +1,41 @@
+// The header's one line about sync: online and live, syncing, loading a new clinic, or
+// offline with its reason — and how many of this machine's changes wait to be sent.
+import type { SyncView } from "./api";
+import { t, type Lang } from "./i18n";
+
+export interface SyncLine {
+  text: string;
+  tone: "ok" | "busy" | "warn";
+  detail: string;
+}
+
+function clock(lang: Lang, unixSeconds: number): string {
+  return new Date(unixSeconds * 1000).toLocaleTimeString(lang === "ar" ? "ar-EG" : "en-GB", {
+    hour: "2-digit",
+    minute: "2-digit",
+  });
+}
+
+/** The sync line for `state`; before the loop's first report, `pending` from the status. */
+export function syncLine(lang: Lang, state: SyncView | null, pending: number): SyncLine {
+  const waiting = state?.pending ?? pending;
+  const queue = waiting > 0 ? ` · ${waiting} ${t(lang, "pending")}` : "";
+  const last = state?.last_sync ? ` · ${t(lang, "lastSync")} ${clock(lang, state.last_sync)}` : "";
+  const server = state?.server ?? "";
+  if (state?.bootstrap) {
+    const [done, total] = state.bootstrap;
+    return { text: `⇅ ${t(lang, "loadingClinic")} ${done}/${total}`, tone: "busy", detail: server };
+  }
+  if (state?.syncing) {
+    return { text: `⇅ ${t(lang, "syncing")}${queue}`, tone: "busy", detail: server };
+  }
+  if (state?.online) {
+    const how = state.live ? t(lang, "live") : t(lang, "online");
+    return { text: `● ${how}${queue}${last}`, tone: "ok", detail: server };
+  }
+  return {
+    text: `○ ${t(lang, "offlineNow")}${queue}${last}`,
+    tone: "warn",
+    detail: state?.error ?? server,
+  };
+}
