@@ -265,6 +265,38 @@ pub fn create_clinic(app: AppHandle, state: State<'_, AppState>, input: NewClini
     Ok(answer)
 }
 
+/// Input of "join an existing clinic" on the first-run screen.
+#[derive(Debug, Deserialize)]
+pub struct JoinClinic {
+    server: String,
+    email: String,
+    password: String,
+}
+
+/// Enrolls this machine (empty data folder, its own new key) into the clinic the sync server
+/// holds for this owner account; the background loop then loads the clinic. Runs off the UI
+/// thread: it talks to the server.
+#[tauri::command]
+pub async fn join_clinic(app: AppHandle, state: State<'_, AppState>, input: JoinClinic) -> Answer {
+    let lang = state.inner.lock().map_err(|_| poisoned())?.lang;
+    let enrolled = ayada_client::enroll(
+        &state.data,
+        &state.key,
+        input.server.trim(),
+        input.email.trim(),
+        &input.password,
+    )
+    .map_err(|e| UiError {
+        code: "enroll".into(),
+        message: e.sentence(lang),
+    })?;
+    let mut inner = state.inner.lock().map_err(|_| poisoned())?;
+    ensure_open(&state, &mut inner)?;
+    drop(inner);
+    changed(&app, "clinic");
+    Ok(to_json(enrolled))
+}
+
 /// Logs a staff member in (offline, against the clinic's accounts).
 #[tauri::command]
 pub fn login(state: State<'_, AppState>, login: String, password: String) -> Answer {
@@ -531,6 +563,21 @@ pub fn add_expense(
 #[tauri::command]
 pub fn conflicts(state: State<'_, AppState>) -> Answer {
     with_session(&state, |c, s| c.conflicts(s))
+}
+
+/// Keeps one of the values two machines wrote into a field at once.
+#[tauri::command]
+pub fn settle_conflict(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    doc_id: String,
+    record: String,
+    field: String,
+    value: String,
+) -> Answer {
+    changing(&app, &state, "conflicts", |c, s| {
+        c.settle_conflict(s, &doc_id, &record, &field, &value)
+    })
 }
 
 /// A day's report (owner): the Z-report if closed, else a preview.

@@ -105,8 +105,12 @@ pub enum Command {
     /// Insurance providers (owner).
     #[command(subcommand)]
     Insurer(InsurerCommand),
-    /// What needs a person's decision: overlapping bookings, late payments.
-    Conflicts,
+    /// What needs a person's decision: overlapping bookings, late payments, fields two
+    /// machines set to different values at once (`conflicts settle` chooses one).
+    Conflicts {
+        #[command(subcommand)]
+        action: Option<ConflictsCommand>,
+    },
     /// Bulk import.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -163,6 +167,21 @@ pub enum Command {
     Export {
         #[arg(long)]
         out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConflictsCommand {
+    /// Keep one of the values two machines wrote into a field (listed by `conflicts`).
+    Settle {
+        #[arg(long)]
+        doc: String,
+        #[arg(long)]
+        record: String,
+        #[arg(long)]
+        field: String,
+        #[arg(long)]
+        value: String,
     },
 }
 

@@ -305,7 +305,23 @@ pub fn run(env: &Env, command: Command) -> Out {
                 format!("Insurer {} accepted.", i.name),
             ))
         }
-        Command::Conflicts => {
+        Command::Conflicts {
+            action:
+                Some(ConflictsCommand::Settle {
+                    doc,
+                    record,
+                    field,
+                    value,
+                }),
+        } => {
+            let (mut clinic, s) = logged_in(env)?;
+            clinic.settle_conflict(&s, &doc, &record, &field, &value)?;
+            Ok(Answer::new(
+                json!({ "settled": { "doc_id": doc, "record": record, "field": field, "value": value } }),
+                format!("{field} of {record} is now \"{value}\"."),
+            ))
+        }
+        Command::Conflicts { action: None } => {
             let (mut clinic, s) = logged_in(env)?;
             let conflicts = clinic.conflicts(&s)?;
             let text = if conflicts.is_empty() {
@@ -313,7 +329,20 @@ pub fn run(env: &Env, command: Command) -> Out {
             } else {
                 conflicts
                     .iter()
-                    .map(|c| format!("{} {} {} {}", c.kind, c.at, c.about, c.ids.join(" ")))
+                    .map(|c| {
+                        let values = if c.values.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" [{}]", c.values.join(" | "))
+                        };
+                        format!(
+                            "{} {} {} {}{values}",
+                            c.kind,
+                            c.at,
+                            c.about,
+                            c.ids.join(" ")
+                        )
+                    })
                     .collect::<Vec<_>>()
                     .join("\n")
             };

@@ -291,7 +291,10 @@ fn reconnect(root: &std::path::Path) -> Value {
         sync(c);
     }
     let took = started.elapsed();
-    let heads: Vec<_> = clinics.iter().map(|c| c.document_heads().unwrap()).collect();
+    let heads: Vec<_> = clinics
+        .iter()
+        .map(|c| c.document_heads().unwrap())
+        .collect();
     assert!(heads.windows(2).all(|w| w[0] == w[1]), "not converged");
     eprintln!("reconnect 3×600: {took:?}");
     json!({ "machines": 3, "changes_each": 600, "converged_s": took.as_secs_f64() })
@@ -313,7 +316,11 @@ fn machines(root: &std::path::Path) -> Value {
                 .store
                 .add_device(&id, &node, &credential_hash(&node))
                 .unwrap();
-            fleet.push((id.clone(), node.clone(), server.tokens.issue(&id, &node).unwrap()));
+            fleet.push((
+                id.clone(),
+                node.clone(),
+                server.tokens.issue(&id, &node).unwrap(),
+            ));
         }
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -328,7 +335,9 @@ fn machines(root: &std::path::Path) -> Value {
         for (_, node, token) in fleet {
             let (http, url) = (http.clone(), url.clone());
             tasks.push(tokio::spawn(async move {
-                let actor = automerge::ActorId::from(uuid::Uuid::parse_str(&node).unwrap().as_bytes().as_slice());
+                let actor = automerge::ActorId::from(
+                    uuid::Uuid::parse_str(&node).unwrap().as_bytes().as_slice(),
+                );
                 let mut doc = automerge::AutoCommit::new().with_actor(actor);
                 let doc_id = format!("patient/{}", uuid::Uuid::now_v7());
                 let mut mine = Vec::new();
@@ -336,7 +345,8 @@ fn machines(root: &std::path::Path) -> Value {
                     let mut changes = Vec::new();
                     for i in 0..CHANGES {
                         use automerge::transaction::Transactable;
-                        doc.put(automerge::ROOT, "n", (b * CHANGES + i) as i64).unwrap();
+                        doc.put(automerge::ROOT, "n", (b * CHANGES + i) as i64)
+                            .unwrap();
                         doc.commit();
                         let change = doc.get_last_local_change().unwrap().clone();
                         changes.push(json!({

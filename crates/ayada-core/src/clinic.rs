@@ -910,7 +910,23 @@ impl Clinic {
         if session.allow(Action::ReadMoney).is_ok() {
             all.extend(crate::conflicts::late_payments(&self.conn, &self.ctx.time)?);
         }
+        all.extend(crate::conflicts::field_values(&self.conn, session)?);
         Ok(all)
+    }
+
+    /// Settles a concurrent edit by choosing one of the values the machines wrote; the choice
+    /// is a new change that syncs like any other.
+    pub fn settle_conflict(
+        &mut self,
+        session: &Session,
+        doc_id: &str,
+        record: &str,
+        field: &str,
+        value: &str,
+    ) -> Result<()> {
+        self.write(session, |w| {
+            crate::conflicts::settle(w, doc_id, record, field, value)
+        })
     }
 
     // ---- replication ----

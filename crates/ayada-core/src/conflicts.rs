@@ -1,12 +1,18 @@
 //! What needs a person's decision. Locally a booking that overlaps another is refused, so
-//! these arise when machines that worked offline sync (issue #3 fills in concurrent field
-//! values); the queries read the projections, so every machine lists the same conflicts
-//! whatever order it received the changes in.
+//! these arise when machines that worked offline sync: overlapping bookings, payments made
+//! after their shift closed, and one field set to two values at once. The lists read the
+//! projections (and the conflicting values are a projection of the merged documents), so
+//! every machine lists the same conflicts whatever order it received the changes in.
 
-use rusqlite::Connection;
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, Value, ROOT};
+use rusqlite::{Connection, Transaction};
 use serde::Serialize;
 
-use crate::error::Result;
+use crate::docs::{to_json, DocId, DocKind};
+use crate::error::{CoreError, Result};
+use crate::roles::{Action, Session};
+use crate::store::Writer;
 use crate::time::ClinicTime;
 
 /// One thing for a person to resolve.
@@ -18,8 +24,17 @@ pub struct Conflict {
     pub ids: Vec<String>,
     /// Clinic-local time it concerns.
     pub at: String,
-    /// Who or what it concerns (a doctor's login, a shift).
+    /// Who or what it concerns (a doctor's login, a shift, "patient.phone").
     pub about: String,
+    /// For a concurrent edit: the field inside the record ("phone", "vitals.pulse").
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub field: String,
+    /// For a concurrent edit: the document it is in.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub doc_id: String,
+    /// For a concurrent edit: the values to choose from (the one shown now first).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
 }
 
 /// Two bookings of one doctor that overlap and both still hold their slot.
@@ -48,6 +63,9 @@ pub(crate) fn overlapping_bookings(conn: &Connection, time: &ClinicTime) -> Resu
             ids: vec![a, b],
             at: time.format(jiff::Timestamp::from_second(at).unwrap_or_default()),
             about: doctor,
+            field: String::new(),
+            doc_id: String::new(),
+            values: Vec::new(),
         })
     })
     .collect()
@@ -73,7 +91,217 @@ pub(crate) fn late_payments(conn: &Connection, time: &ClinicTime) -> Result<Vec<
             ids: vec![id],
             at: time.format(jiff::Timestamp::from_second(at).unwrap_or_default()),
             about: shift,
+            field: String::new(),
+            doc_id: String::new(),
+            values: Vec::new(),
         })
     })
     .collect()
+}
+
+/// A value as a person reads it: text as written, anything else as JSON.
+fn shown(doc: &AutoCommit, value: Value<'_>, id: &ObjId) -> Result<String> {
+    Ok(match to_json(doc, value, id)? {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    })
+}
+
+/// Collects the fields under `obj` (and its maps) that hold more than one distinct value.
+fn scan(
+    doc: &AutoCommit,
+    obj: &ObjId,
+    path: &str,
+    out: &mut Vec<(String, Vec<String>)>,
+) -> Result<()> {
+    for key in doc.keys(obj) {
+        let field = if path.is_empty() {
+            key.clone()
+        } else {
+            format!("{path}.{key}")
+        };
+        let all = doc.get_all(obj, key.as_str())?;
+        // get_all lists the winner last; show it first.
+        let mut values: Vec<String> = Vec::new();
+        for (value, id) in all.iter().rev() {
+            let text = shown(doc, value.clone(), id)?;
+            if !values.contains(&text) {
+                values.push(text);
+            }
+        }
+        if values.len() > 1 {
+            out.push((field, values));
+        } else if let Some((Value::Object(ObjType::Map), child)) = all.last() {
+            scan(doc, child, &field, out)?;
+        }
+    }
+    Ok(())
+}
+
+/// Projects the concurrent values of document `id`: of the records in `keys`, or (None) of
+/// the whole document.
+pub(crate) fn project_fields(
+    tx: &Transaction<'_>,
+    id: &DocId,
+    doc: &AutoCommit,
+    keys: Option<&[&str]>,
+) -> Result<()> {
+    let records: Vec<String> = match keys {
+        Some(k) => k.iter().map(|s| s.to_string()).collect(),
+        None => {
+            tx.prepare_cached("DELETE FROM field_conflicts WHERE doc_id = ?1")?
+                .execute([id.as_str()])?;
+            doc.keys(&ROOT).collect()
+        }
+    };
+    for record in records {
+        if keys.is_some() {
+            tx.prepare_cached("DELETE FROM field_conflicts WHERE doc_id = ?1 AND record = ?2")?
+                .execute([id.as_str(), record.as_str()])?;
+        }
+        let mut found = Vec::new();
+        let all = doc.get_all(&ROOT, record.as_str())?;
+        if all.len() > 1 {
+            // The record itself was written twice (two machines made the same map).
+            let values = all
+                .iter()
+                .rev()
+                .map(|(v, i)| shown(doc, v.clone(), i))
+                .collect::<Result<Vec<_>>>()?;
+            found.push((String::new(), values));
+        } else if let Some((Value::Object(ObjType::Map), obj)) = all.last() {
+            scan(doc, obj, "", &mut found)?;
+        }
+        for (field, values) in found {
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO field_conflicts (doc_id, record, field, vals) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute([id.as_str(), record.as_str(), field.as_str(), &serde_json::to_string(&values)?])?;
+        }
+    }
+    Ok(())
+}
+
+/// What reading (and settling) a document of `kind` needs.
+fn actions(kind: DocKind) -> (Action, Action) {
+    match kind {
+        DocKind::Clinic => (Action::ReadFrontDesk, Action::ManageSettings),
+        DocKind::Patient => (Action::ReadFrontDesk, Action::WritePatients),
+        DocKind::Appointments => (Action::ReadFrontDesk, Action::Book),
+        DocKind::Visits => (Action::ReadClinical, Action::WriteClinical),
+        DocKind::Cashbook | DocKind::Shift | DocKind::DayClose => {
+            (Action::ReadMoney, Action::ManageSettings)
+        }
+    }
+}
+
+/// Fields set to different values at once on two machines, that `session` may read.
+pub(crate) fn field_values(conn: &Connection, session: &Session) -> Result<Vec<Conflict>> {
+    let mut stmt = conn.prepare(
+        "SELECT doc_id, record, field, vals FROM field_conflicts ORDER BY doc_id, record, field",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (doc_id, record, field, vals) = row?;
+        let kind = DocId::parse(&doc_id)?.kind()?;
+        if session.allow(actions(kind).0).is_err() {
+            continue;
+        }
+        out.push(Conflict {
+            kind: "concurrent-edit".into(),
+            ids: vec![record],
+            at: String::new(),
+            about: if field.is_empty() {
+                kind.prefix().to_string()
+            } else {
+                format!("{}.{field}", kind.prefix())
+            },
+            field,
+            doc_id,
+            values: serde_json::from_str(&vals)?,
+        })
+    }
+    Ok(out)
+}
+
+/// Settles a concurrent edit: writes `value` (one of the offered values) into the field as a
+/// new change, which supersedes both and syncs like any other.
+pub(crate) fn settle(
+    w: &mut Writer<'_>,
+    doc_id: &str,
+    record: &str,
+    field: &str,
+    value: &str,
+) -> Result<()> {
+    let id = DocId::parse(doc_id)?;
+    w.allow(actions(id.kind()?).1)?;
+    let offered: Option<String> =
+        w.tx.query_row(
+            "SELECT vals FROM field_conflicts WHERE doc_id = ?1 AND record = ?2 AND field = ?3",
+            [doc_id, record, field],
+            |r| r.get(0),
+        )
+        .ok();
+    let values: Vec<String> = match offered {
+        Some(v) => serde_json::from_str(&v)?,
+        None => {
+            return Err(CoreError::not_found(
+                "conflict",
+                &format!("{doc_id} {record} {field}"),
+            ))
+        }
+    };
+    if !values.iter().any(|v| v == value) || field.is_empty() {
+        return Err(CoreError::Invalid {
+            field: "value".into(),
+            reason: "not-offered".into(),
+        });
+    }
+    let doc = w.doc(&id)?;
+    let mut obj = match doc.get(&ROOT, record)? {
+        Some((Value::Object(ObjType::Map), o)) => o,
+        _ => return Err(CoreError::not_found("record", record)),
+    };
+    let mut parts: Vec<&str> = field.split('.').collect();
+    let last = parts.pop().unwrap_or_default();
+    for part in parts {
+        obj = match doc.get(&obj, part)? {
+            Some((Value::Object(ObjType::Map), o)) => o,
+            _ => return Err(CoreError::not_found("field", field)),
+        };
+    }
+    // The chosen value in the type it had: text objects stay text, JSON stays typed.
+    match doc.get(&obj, last)? {
+        Some((Value::Object(ObjType::Text), _)) => {
+            let text = doc.put_object(&obj, last, ObjType::Text)?;
+            doc.update_text(&text, value)?;
+        }
+        _ => {
+            let json: serde_json::Value = serde_json::from_str(value)
+                .ok()
+                .filter(|v: &serde_json::Value| !v.is_object() && !v.is_array())
+                .unwrap_or_else(|| serde_json::Value::String(value.to_string()));
+            let is_text = doc
+                .get_all(&obj, last)?
+                .iter()
+                .any(|(v, _)| matches!(v, Value::Scalar(s) if matches!(s.as_ref(), automerge::ScalarValue::Str(_))));
+            let scalar = if is_text {
+                automerge::ScalarValue::Str(value.into())
+            } else {
+                crate::docs::scalar(&json)?
+            };
+            doc.put(&obj, last, scalar)?;
+        }
+    }
+    w.touch(&id, record)?;
+    w.audit("conflict-settle", format!("{doc_id} {record} {field}"));
+    Ok(())
 }

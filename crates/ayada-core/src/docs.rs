@@ -255,7 +255,7 @@ fn write_map(
     Ok(())
 }
 
-fn scalar(value: &Json) -> Result<ScalarValue> {
+pub(crate) fn scalar(value: &Json) -> Result<ScalarValue> {
     Ok(match value {
         Json::Null => ScalarValue::Null,
         Json::Bool(b) => ScalarValue::Boolean(*b),
@@ -296,7 +296,7 @@ fn read_value(doc: &AutoCommit, obj: &ObjId) -> Result<Json> {
     }
 }
 
-fn to_json(doc: &AutoCommit, value: Value<'_>, id: &ObjId) -> Result<Json> {
+pub(crate) fn to_json(doc: &AutoCommit, value: Value<'_>, id: &ObjId) -> Result<Json> {
     Ok(match value {
         Value::Object(_) => read_value(doc, id)?,
         Value::Scalar(s) => match s.as_ref() {

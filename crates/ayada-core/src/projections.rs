@@ -20,7 +20,7 @@ use crate::time::ClinicTime;
 use crate::visits::Visit;
 
 /// Every projection table, in a stable order (for rebuilds and comparisons).
-pub const TABLES: [&str; 11] = [
+pub const TABLES: [&str; 12] = [
     "staff",
     "visit_types",
     "insurers",
@@ -32,6 +32,7 @@ pub const TABLES: [&str; 11] = [
     "shifts",
     "day_closes",
     "day_close_entries",
+    "field_conflicts",
 ];
 
 /// Projects document `id`: only the records in `keys`, or (None) the whole document after
@@ -44,6 +45,7 @@ pub(crate) fn project(
     keys: Option<&[&str]>,
 ) -> Result<()> {
     let kind = id.kind()?;
+    crate::conflicts::project_fields(tx, id, doc, keys)?;
     if kind == DocKind::Clinic {
         return project_clinic(tx, doc);
     }

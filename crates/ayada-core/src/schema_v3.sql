@@ -13,3 +13,14 @@ ALTER TABLE blobs ADD COLUMN uploaded INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE blob_wants (
     sha256 TEXT PRIMARY KEY
 );
+
+-- ---- projection (rebuilt with the others) ----
+-- A field that two machines set at the same time to different values: Automerge keeps one
+-- as the value everybody sees and the other beside it; a person chooses.
+CREATE TABLE field_conflicts (
+    doc_id TEXT NOT NULL,
+    record TEXT NOT NULL,
+    field  TEXT NOT NULL,
+    vals   TEXT NOT NULL,
+    PRIMARY KEY (doc_id, record, field)
+);

@@ -286,3 +286,85 @@ fn duplicated_and_reordered_batches_converge_and_bad_changes_are_refused_alone()
     );
     assert!(matches!(err, Err(CoreError::ClinicExists { .. })));
 }
+
+#[test]
+fn one_field_set_to_two_values_at_once_is_listed_on_both_and_settled_by_a_person() {
+    let mut machines = vec![first_machine()];
+    machines.push(joining_machine(&machines[0]));
+    let desk_a = login(&mut machines[0], "desk");
+    let patient = machines[0]
+        .clinic
+        .add_patient(
+            &desk_a,
+            &NewPatient {
+                name: "Youssef Adel".into(),
+                phone: "01012340000".into(),
+                gender: None,
+                dob: None,
+                medical_history: String::new(),
+                allergies: String::new(),
+            },
+        )
+        .unwrap();
+    pull(&mut machines, 1, 0);
+    let desk_b = login(&mut machines[1], "desk");
+    // Offline, each desk writes a different new phone number for him.
+    for (m, s, phone) in [(0, &desk_a, "01011111111"), (1, &desk_b, "01022222222")] {
+        machines[m]
+            .clinic
+            .update_patient(
+                s,
+                patient.id,
+                &PatientEdit {
+                    phone: Some(phone.into()),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+    }
+    pull(&mut machines, 1, 0);
+    pull(&mut machines, 0, 1);
+    let mut listed = Vec::new();
+    for (m, s) in [(0, &desk_a), (1, &desk_b)] {
+        let conflicts = machines[m].clinic.conflicts(s).unwrap();
+        assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+        let c = &conflicts[0];
+        assert_eq!(
+            (c.kind.as_str(), c.about.as_str(), c.field.as_str()),
+            ("concurrent-edit", "patient.phone", "phone")
+        );
+        assert_eq!(c.ids, vec![patient.id.to_string()]);
+        let mut values = c.values.clone();
+        values.sort();
+        assert_eq!(values, vec!["+201011111111", "+201022222222"]);
+        listed.push(c.clone());
+    }
+    assert_eq!(
+        listed[0], listed[1],
+        "the same list, in the same order, on both"
+    );
+
+    // A value nobody wrote is refused; choosing one of the two is a normal change that syncs.
+    let c = &listed[0];
+    let bad =
+        machines[1]
+            .clinic
+            .settle_conflict(&desk_b, &c.doc_id, &c.ids[0], "phone", "+201099999999");
+    assert!(matches!(bad, Err(CoreError::Invalid { .. })), "{bad:?}");
+    let chosen = c.values[1].clone();
+    machines[1]
+        .clinic
+        .settle_conflict(&desk_b, &c.doc_id, &c.ids[0], "phone", &chosen)
+        .unwrap();
+    assert!(machines[1].clinic.conflicts(&desk_b).unwrap().is_empty());
+    pull(&mut machines, 0, 1);
+    assert!(machines[0].clinic.conflicts(&desk_a).unwrap().is_empty());
+    for (m, s) in [(0, &desk_a), (1, &desk_b)] {
+        let file = machines[m].clinic.patient_file(s, patient.id).unwrap();
+        assert_eq!(file.patient.phone.to_string(), chosen);
+    }
+    let live = machines[0].clinic.projection_snapshot().unwrap();
+    assert_eq!(live, machines[1].clinic.projection_snapshot().unwrap());
+    machines[0].clinic.rebuild_projections().unwrap();
+    assert_eq!(machines[0].clinic.projection_snapshot().unwrap(), live);
+}
