@@ -488,11 +488,11 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
 }
 
 #[test]
-fn the_window_shows_sync_live_and_work_from_another_machine_appears_by_itself() {
+fn a_machine_joins_from_the_window_shows_sync_live_and_sees_other_work_arrive_by_itself() {
     let tmp = tempfile::tempdir().unwrap();
     let server = common::Server::start(&tmp.path().join("server"));
     server.create_clinic("nour", "owner@nour.example", OWNER_PW);
-    // The front desk's clinic, made and enrolled from the command line; the app opens it.
+    // The front desk's clinic, made from the command line, seeds the server.
     let desk = common::enrolled_machine(
         tmp.path(),
         "front-desk",
@@ -501,42 +501,45 @@ fn the_window_shows_sync_live_and_work_from_another_machine_appears_by_itself() 
         OWNER_PW,
         1,
     );
+    desk.ok(None, &["sync"]);
+
+    // The exam room's window starts on an empty data folder and joins from the first run.
+    let room_data = tmp.path().join("exam-room");
+    let room_key = tmp.path().join("exam-room.key");
     let driver = start_driver(
         tmp.path(),
-        &[("AYADA_DATA", &desk.data), ("AYADA_KEY_FILE", &desk.key)],
+        &[("AYADA_DATA", &room_data), ("AYADA_KEY_FILE", &room_key)],
     );
     let app = common::bin("ayada");
     let s = Session::new(&driver, &app);
+    s.click("[data-test=choose-join]");
+    s.type_into("[data-test=join-server]", &server.url[7..]);
+    s.type_into("[data-test=join-email]", "owner@nour.example");
+    s.type_into("[data-test=join-password]", "not-the-password");
+    s.click("[data-test=join-clinic]");
+    s.wait_text("[data-test=error]", "wrong");
+    s.screenshot("09-join-refused");
+    s.type_into("[data-test=join-password]", OWNER_PW);
+    s.click("[data-test=join-clinic]");
+    // The staff arrive with the clinic's first sync.
+    s.wait_text_for("[data-test=user-reception]", "منى", Duration::from_secs(60));
     s.log_in("reception", STAFF_PW);
-    // The loop seeds the server with this clinic, then listens.
     s.wait_text_for(
         "[data-test=sync-state]",
         "Online, live",
         Duration::from_secs(60),
     );
-    s.screenshot("09-sync-live");
+    s.screenshot("10-sync-live");
 
-    // The exam room joins from the command line and books a walk-in for today.
-    let room = common::Machine::new(tmp.path(), "exam-room");
-    room.ok_with_password(
-        OWNER_PW,
-        &[
-            "enroll",
-            "--server",
-            &server.url,
-            "--email",
-            "owner@nour.example",
-        ],
-    );
-    room.ok(None, &["sync"]);
+    // The front desk books a patient for today from the command line.
     let desk_user = Some(("reception", STAFF_PW));
-    let patient = room.ok(
+    let patient = desk.ok(
         desk_user,
         &[
             "patient",
             "add",
             "--name",
-            "زينب من غرفة الكشف",
+            "زينب من مكتب الاستقبال",
             "--phone",
             "01077770001",
         ],
@@ -544,8 +547,8 @@ fn the_window_shows_sync_live_and_work_from_another_machine_appears_by_itself() 
         .as_str()
         .unwrap()
         .to_string();
-    let today = room.open().time().today().to_string();
-    let free = room.ok(
+    let today = desk.open().time().today().to_string();
+    let free = desk.ok(
         desk_user,
         &["schedule", "free", "--doctor", "dr.sara", "--date", &today],
     );
@@ -555,7 +558,7 @@ fn the_window_shows_sync_live_and_work_from_another_machine_appears_by_itself() 
         .and_then(|s| s.as_str())
         .unwrap_or_else(|| panic!("no free slot today: {free}"))
         .to_string();
-    room.ok(
+    desk.ok(
         desk_user,
         &[
             "book",
@@ -567,23 +570,31 @@ fn the_window_shows_sync_live_and_work_from_another_machine_appears_by_itself() 
             &format!("{today} {slot}"),
         ],
     );
-    room.ok(None, &["sync"]);
+    desk.ok(None, &["sync"]);
     // Nobody touches the window: the server's notice brings the booking into the queue.
     s.wait_text_for(
         "[data-test=queue]",
-        "زينب من غرفة الكشف",
+        "زينب من مكتب الاستقبال",
         Duration::from_secs(20),
     );
     s.script(
         "[...document.querySelectorAll('[data-test=queue-row]')].find(r => r.textContent.includes(arguments[0])).scrollIntoView()",
         json!(["زينب"]),
     );
-    s.screenshot("10-arrived-by-itself");
+    s.screenshot("11-arrived-by-itself");
 
     // The server goes away: the window says it is offline, and why, and keeps working.
     drop(server);
     s.click("[data-test=sync-now]");
     s.wait_text_for("[data-test=sync-state]", "Offline", Duration::from_secs(30));
     s.wait_text("[data-test=sync-error]", "cannot be reached");
-    s.screenshot("11-sync-offline");
+    s.screenshot("12-sync-offline");
+    drop(s);
+    drop(driver);
+    // The joined machine has its own key file, not the front desk's.
+    assert!(room_key.exists());
+    assert_ne!(
+        std::fs::read(&room_key).unwrap(),
+        std::fs::read(&desk.key).unwrap()
+    );
 }

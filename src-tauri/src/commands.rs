@@ -277,24 +277,39 @@ pub struct JoinClinic {
 /// holds for this owner account; the background loop then loads the clinic. Runs off the UI
 /// thread: it talks to the server.
 #[tauri::command]
-pub async fn join_clinic(app: AppHandle, state: State<'_, AppState>, input: JoinClinic) -> Answer {
-    let lang = state.inner.lock().map_err(|_| poisoned())?.lang;
-    let enrolled = ayada_client::enroll(
-        &state.data,
-        &state.key,
-        input.server.trim(),
-        input.email.trim(),
-        &input.password,
-    )
-    .map_err(|e| UiError {
-        code: "enroll".into(),
-        message: e.sentence(lang),
-    })?;
-    let mut inner = state.inner.lock().map_err(|_| poisoned())?;
-    ensure_open(&state, &mut inner)?;
-    drop(inner);
-    changed(&app, "clinic");
-    Ok(to_json(enrolled))
+pub async fn join_clinic(app: AppHandle, input: JoinClinic) -> Answer {
+    off_the_ui(app, move |app| {
+        let state = app.state::<AppState>();
+        let lang = state.inner.lock().map_err(|_| poisoned())?.lang;
+        let enrolled = ayada_client::enroll(
+            &state.data,
+            &state.key,
+            &input.server,
+            input.email.trim(),
+            &input.password,
+        )
+        .map_err(|e| UiError {
+            code: "enroll".into(),
+            message: e.sentence(lang),
+        })?;
+        let mut inner = state.inner.lock().map_err(|_| poisoned())?;
+        ensure_open(&state, &mut inner)?;
+        drop(inner);
+        changed(&app, "clinic");
+        Ok(to_json(enrolled))
+    })
+    .await
+}
+
+/// Runs a command that waits on the network on a thread of its own: the window stays
+/// responsive, and blocking HTTP never runs inside the async runtime.
+async fn off_the_ui(
+    app: AppHandle,
+    f: impl FnOnce(AppHandle) -> Answer + Send + 'static,
+) -> Answer {
+    tauri::async_runtime::spawn_blocking(move || f(app))
+        .await
+        .map_err(|_| poisoned())?
 }
 
 /// Logs a staff member in (offline, against the clinic's accounts).
@@ -588,20 +603,24 @@ pub fn day_report(state: State<'_, AppState>, date: String) -> Answer {
 
 /// Closes a day (owner). Runs off the UI thread: it first syncs and asks the server.
 #[tauri::command]
-pub async fn close_day(app: AppHandle, state: State<'_, AppState>, date: String) -> Answer {
-    changing(&app, &state, "cash", |c, s| {
-        let date = parse_date(&date)?;
-        s.allow(ayada_core::roles::Action::CloseDay)?;
-        let check = match c.sync_settings()? {
-            Some(_) => ayada_client::server_check(c),
-            None => ServerCheck {
-                asked: false,
-                caught_up: false,
-                detail: "this machine is not enrolled with a sync server".into(),
-            },
-        };
-        c.close_day(s, date, check)
+pub async fn close_day(app: AppHandle, date: String) -> Answer {
+    off_the_ui(app, move |app| {
+        let state = app.state::<AppState>();
+        changing(&app, &state, "cash", |c, s| {
+            let date = parse_date(&date)?;
+            s.allow(ayada_core::roles::Action::CloseDay)?;
+            let check = match c.sync_settings()? {
+                Some(_) => ayada_client::server_check(c),
+                None => ServerCheck {
+                    asked: false,
+                    caught_up: false,
+                    detail: "this machine is not enrolled with a sync server".into(),
+                },
+            };
+            c.close_day(s, date, check)
+        })
     })
+    .await
 }
 
 /// Asks the sync loop for a round now, even while it is backing off; the window follows the

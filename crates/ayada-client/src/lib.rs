@@ -92,6 +92,17 @@ impl ClinicAccess for std::sync::Mutex<Clinic> {
     }
 }
 
+/// A server address as people type it ("192.168.1.10:8787", "https://sync.example/"):
+/// without a scheme it is plain HTTP on the clinic's network; no trailing slash.
+pub fn server_address(typed: &str) -> String {
+    let typed = typed.trim().trim_end_matches('/');
+    if typed.contains("://") {
+        typed.to_string()
+    } else {
+        format!("http://{typed}")
+    }
+}
+
 /// What enrolling did.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Enrolled {
@@ -113,7 +124,7 @@ pub fn enroll(
     email: &str,
     password: &str,
 ) -> Result<Enrolled, Failure> {
-    let server = server.trim_end_matches('/').to_string();
+    let server = server_address(server);
     let existing = match Clinic::open(data, key) {
         Ok(c) => Some(c),
         Err(ayada_core::CoreError::NoClinic { .. }) => None,
@@ -268,5 +279,23 @@ fn judge(clinic: &Clinic, settings: &SyncSettings, status: &StatusResponse) -> S
             caught_up: false,
             detail: behind.join("; "),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::server_address;
+
+    #[test]
+    fn a_typed_server_address_gets_a_scheme_and_loses_its_trailing_slash() {
+        assert_eq!(
+            server_address(" 192.168.1.10:8787 "),
+            "http://192.168.1.10:8787"
+        );
+        assert_eq!(
+            server_address("https://sync.example/"),
+            "https://sync.example"
+        );
+        assert_eq!(server_address("http://127.0.0.1:9/"), "http://127.0.0.1:9");
     }
 }
