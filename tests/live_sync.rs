@@ -99,16 +99,7 @@ fn a_write_reaches_the_other_machine_live_and_the_loops_outlive_a_server_restart
         2,
     );
     let b = Machine::new(root.path(), "exam-room");
-    b.ok_with_password(
-        OWNER_PW,
-        &[
-            "enroll",
-            "--server",
-            &server.url,
-            "--email",
-            "owner@nour.example",
-        ],
-    );
+    b.enroll(&server, "owner@nour.example", OWNER_PW);
 
     // A seeds the server from its loop; B bootstraps from its own, then both listen.
     let live_a = Live::start(&a);

@@ -48,16 +48,7 @@ fn closing_a_day_asks_the_server_whether_every_machine_is_caught_up_and_says_so(
     );
     a.ok(None, &["sync"]);
     let b = Machine::new(root.path(), "exam-room");
-    b.ok_with_password(
-        OWNER_PW,
-        &[
-            "enroll",
-            "--server",
-            &server.url,
-            "--email",
-            "owner@nour.example",
-        ],
-    );
+    b.enroll(&server, "owner@nour.example", OWNER_PW);
 
     // B is enrolled but has never synced: the server cannot vouch for it.
     let day1 = days_ago(&a, 3);

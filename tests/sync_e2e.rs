@@ -55,16 +55,7 @@ fn a_machine_joins_through_the_server_and_offline_double_bookings_show_as_one_co
         ],
     );
     assert!(!wrong.status.success());
-    let joined = b.ok_with_password(
-        OWNER_PW,
-        &[
-            "enroll",
-            "--server",
-            &server.url,
-            "--email",
-            "owner@nour.example",
-        ],
-    );
+    let joined = b.enroll(&server, "owner@nour.example", OWNER_PW);
     assert_eq!(joined["seeded"], false);
     // A new machine loads the server's compacted documents instead of replaying the log.
     let first = b.ok(None, &["sync"]);
@@ -357,16 +348,7 @@ fn a_server_killed_in_the_middle_of_a_push_loses_nothing_it_acknowledged() {
     }
     a.ok(None, &["sync"]);
     let b = Machine::new(root.path(), "exam");
-    b.ok_with_password(
-        OWNER_PW,
-        &[
-            "enroll",
-            "--server",
-            &restarted.url,
-            "--email",
-            "owner@kill.example",
-        ],
-    );
+    b.enroll(&restarted, "owner@kill.example", OWNER_PW);
     b.ok(None, &["sync"]);
     assert_eq!(
         a.open().projection_snapshot().unwrap(),
@@ -381,16 +363,7 @@ fn the_owner_lists_the_machines_and_a_revoked_one_can_no_longer_sync() {
     server.create_clinic("nour", "owner@nour.example", OWNER_PW);
     let a = seeded_machine(root.path(), "front-desk", &server, "owner@nour.example");
     let b = Machine::new(root.path(), "stolen-laptop");
-    b.ok_with_password(
-        OWNER_PW,
-        &[
-            "enroll",
-            "--server",
-            &server.url,
-            "--email",
-            "owner@nour.example",
-        ],
-    );
+    b.enroll(&server, "owner@nour.example", OWNER_PW);
     b.ok(None, &["sync"]);
     let node_b = b.open().node().to_string();
     // A token B obtained before it is revoked.
@@ -533,16 +506,7 @@ fn a_prescription_photo_reaches_the_other_machine_and_never_another_clinic() {
 
     // A new machine joins: the visit comes in the bootstrap, the photo after it.
     let b = Machine::new(root.path(), "exam-room");
-    b.ok_with_password(
-        OWNER_PW,
-        &[
-            "enroll",
-            "--server",
-            &server.url,
-            "--email",
-            "owner@nour.example",
-        ],
-    );
+    b.enroll(&server, "owner@nour.example", OWNER_PW);
     let joined = b.ok(None, &["sync"]);
     assert_eq!(joined["photos_received"], 1, "{joined}");
     let export = |m: &Machine, name: &str| -> Vec<u8> {
@@ -596,4 +560,136 @@ fn a_prescription_photo_reaches_the_other_machine_and_never_another_clinic() {
         .unwrap();
     assert_eq!(mine.status(), 200);
     assert_eq!(mine.bytes().unwrap().to_vec(), on_a);
+}
+
+/// One machine's offline day: a patient registered, booked, seen with a visit, paid in its
+/// own shift, an expense, the shift closed.
+fn offline_day(m: &Machine, tag: usize) {
+    let patient = m.ok(
+        DESK,
+        &[
+            "patient",
+            "add",
+            "--name",
+            &format!("مريض اليوم {tag}"),
+            "--phone",
+            &format!("0109000000{tag}"),
+        ],
+    )["patient_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Different hours, so the three machines' bookings do not overlap.
+    let appointment = book(m, &patient, &format!("2031-03-0{tag} 1{tag}:00"));
+    m.ok(
+        DESK,
+        &["appointment", "set-status", &appointment, "arrived"],
+    );
+    m.ok(
+        DESK,
+        &["appointment", "set-status", &appointment, "in-exam"],
+    );
+    m.ok(
+        Some(("dr.sara", STAFF_PW)),
+        &[
+            "visit",
+            "record",
+            "--appointment",
+            &appointment,
+            "--pulse",
+            "80",
+            "--diagnosis",
+            &format!("Diagnosis {tag}"),
+        ],
+    );
+    m.ok(
+        Some(("dr.sara", STAFF_PW)),
+        &["appointment", "set-status", &appointment, "done"],
+    );
+    // The front desk's generated demo day left its shift open; the others open theirs.
+    let _ = m.run(DESK, &["shift", "open", "--float", "200"]);
+    m.ok(
+        DESK,
+        &[
+            "pay",
+            "--appointment",
+            &appointment,
+            "--amount",
+            &format!("{tag}00.25"),
+            "--method",
+            "cash",
+        ],
+    );
+    m.ok(
+        DESK,
+        &["expense", "add", "--amount", "15", "--category", "tea"],
+    );
+    m.ok(
+        DESK,
+        &[
+            "shift",
+            "close",
+            "--counted",
+            &format!("{}", 185 + tag * 100),
+        ],
+    );
+}
+
+#[test]
+fn an_offline_day_on_three_machines_then_sync_gives_identical_documents_and_projections() {
+    let root = tempfile::tempdir().unwrap();
+    let server = Server::start(&root.path().join("server"));
+    server.create_clinic("nour", "owner@nour.example", OWNER_PW);
+    let a = seeded_machine(root.path(), "front-desk", &server, "owner@nour.example");
+    let mut machines = vec![a];
+    for name in ["exam-room", "owner-laptop"] {
+        let m = Machine::new(root.path(), name);
+        m.enroll(&server, "owner@nour.example", OWNER_PW);
+        m.ok(None, &["sync"]);
+        machines.push(m);
+    }
+    let base = machines[0].ok(OWNER, &["cash", "summary"]);
+    // The network is down all day: each machine works alone.
+    for (i, m) in machines.iter().enumerate() {
+        offline_day(m, i + 1);
+    }
+    let before: Vec<_> = machines
+        .iter()
+        .map(|m| m.open().projection_snapshot().unwrap())
+        .collect();
+    assert!(before[0] != before[1] && before[1] != before[2]);
+    // The network comes back; each syncs as it notices, twice round.
+    for _ in 0..2 {
+        for m in &machines {
+            m.ok(None, &["sync"]);
+        }
+    }
+    let clinics: Vec<_> = machines.iter().map(|m| m.open()).collect();
+    for c in &clinics[1..] {
+        assert_eq!(
+            c.document_heads().unwrap(),
+            clinics[0].document_heads().unwrap()
+        );
+        assert_eq!(
+            c.projection_snapshot().unwrap(),
+            clinics[0].projection_snapshot().unwrap()
+        );
+    }
+    // Every machine's day is there: three visits, three shifts, the cash of all three.
+    // The three payments were taken today, each in its machine's own shift.
+    let cash = machines[2].ok(OWNER, &["cash", "summary"]);
+    let (paid, net) = (
+        base["payments"]["cash"].as_i64().unwrap_or(0),
+        base["net_cash"].as_i64().unwrap(),
+    );
+    assert_eq!(cash["payments"]["cash"], paid + 60_075, "{cash}");
+    assert_eq!(cash["net_cash"], net + 60_075 - 4_500, "{cash}");
+    for tag in 1..=3 {
+        let found = machines[0].ok(DESK, &["patient", "search", &format!("مريض اليوم {tag}")]);
+        assert_eq!(found["patients"].as_array().unwrap().len(), 1, "{found}");
+    }
+    assert!(machines[1].ok(DESK, &["conflicts"])["conflicts"]
+        .as_array()
+        .unwrap()
+        .is_empty());
 }

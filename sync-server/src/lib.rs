@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod compactor;
 pub mod error;
 pub mod limits;
 pub mod notices;
@@ -38,12 +39,15 @@ pub struct AppState<S> {
     pub limits: Arc<MachineLimits>,
     /// "New changes" for the machines listening on the WebSocket.
     pub notices: Arc<Notices>,
+    /// Keeps the documents compacted behind the pushes, for bootstraps.
+    pub compactor: Arc<compactor::Compactor>,
 }
 
-impl<S> AppState<S> {
+impl<S: Store> AppState<S> {
     /// A store and its token keys, with the default rate limit per machine.
     pub fn new(store: Arc<S>, tokens: Arc<Tokens>) -> AppState<S> {
         AppState {
+            compactor: Arc::new(compactor::Compactor::start(store.clone())),
             store,
             tokens,
             limits: Arc::new(MachineLimits::default()),
@@ -59,6 +63,7 @@ impl<S> Clone for AppState<S> {
             tokens: self.tokens.clone(),
             limits: self.limits.clone(),
             notices: self.notices.clone(),
+            compactor: self.compactor.clone(),
         }
     }
 }

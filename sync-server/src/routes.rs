@@ -158,6 +158,7 @@ pub async fn push<S: Store>(
         .map_err(|e| ApiError::BadRequest(format!("The batch was refused: {e}.")))?;
     let store = state.store.clone();
     let notices = state.notices.clone();
+    let compactor = state.compactor.clone();
     blocking(move || {
         let mut response = PushResponse::default();
         let mut good = Vec::new();
@@ -171,6 +172,8 @@ pub async fn push<S: Store>(
         let fresh = store.append(&machine.clinic, &machine.node, &good)?;
         if fresh.iter().any(|f| *f) {
             notices.notify(&machine.clinic, &machine.node, store.head(&machine.clinic)?);
+            let touched = good.iter().zip(&fresh).filter(|(_, f)| **f).map(|(c, _)| c.doc_id.as_str());
+            compactor.dirty(&machine.clinic, touched);
         }
         // Its queue is known empty only when nothing of this batch was refused either.
         let pending = req.pending.map(|p| p + response.refused.len() as u64);

@@ -107,6 +107,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
     /// A blob of a clinic, if that clinic holds it.
     fn blob(&self, clinic: &str, sha256: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Brings the stored compaction of one document of a clinic up to the log's end, so the
+    /// next bootstrap finds it ready.
+    fn compact(&self, clinic: &str, doc_id: &str) -> Result<(), StoreError>;
     /// A page of the clinic's documents compacted from its log, in id order after `after`,
     /// up to about `max_bytes`.
     fn bootstrap(
@@ -471,6 +474,12 @@ impl Store for SqliteStore {
                 r.get(0)
             })
             .optional()?)
+    }
+
+    fn compact(&self, clinic: &str, doc_id: &str) -> Result<(), StoreError> {
+        let db = self.clinic_db(clinic)?;
+        let conn = db.lock().expect("clinic db poisoned");
+        compact(&conn, doc_id).map(drop)
     }
 
     fn bootstrap(

@@ -168,6 +168,14 @@ impl Machine {
         serde_json::from_slice(&out.stdout).unwrap()
     }
 
+    /// `ayada-cli enroll` into the server's clinic of `email` (an empty machine joins it).
+    pub fn enroll(&self, server: &Server, email: &str, password: &str) -> serde_json::Value {
+        self.ok_with_password(
+            password,
+            &["enroll", "--server", &server.url, "--email", email],
+        )
+    }
+
     pub fn open(&self) -> ayada_core::Clinic {
         ayada_core::Clinic::open(
             &self.data,

@@ -147,25 +147,37 @@ fn bootstrap(root: &std::path::Path) -> Value {
         .ok()
         .and_then(|d| d.parse().ok())
         .unwrap_or(1825);
+    // AYADA_BENCH_DIR keeps the generated clinic and the seeded server between runs (the
+    // five-year generation alone takes minutes); the joining machines are always new.
+    let reuse = root.join("a").join("data").exists();
     let server = serve(&root.join("server"));
-    let (_, email) = server_clinic(&server, "boot");
+    let email = "owner@boot.example".to_string();
     let a = root.join("a");
-    let started = Instant::now();
-    let (clinic, _) = new_clinic(&a, days);
-    let generated = started.elapsed();
-    drop(clinic);
-    eprintln!("generated {days} days in {generated:?}");
-    enroll(&a, &server, &email);
-    let mut ca = open(&a);
-    let started = Instant::now();
-    let seeded = sync(&mut ca);
-    let seed_time = started.elapsed();
+    let (generated, seed_time, changes) = if reuse {
+        (Duration::ZERO, Duration::ZERO, 0)
+    } else {
+        server_clinic(&server, "boot");
+        let started = Instant::now();
+        let (clinic, _) = new_clinic(&a, days);
+        let generated = started.elapsed();
+        drop(clinic);
+        eprintln!("generated {days} days in {generated:?}");
+        enroll(&a, &server, &email);
+        let started = Instant::now();
+        let seeded = sync(&mut open(&a));
+        eprintln!(
+            "seeded the server with {} changes in {:?}",
+            seeded.pushed,
+            started.elapsed()
+        );
+        (generated, started.elapsed(), seeded.pushed)
+    };
+    let ca = open(&a);
     let records = ca.projection_snapshot().unwrap().len();
     let documents = ca.document_count().unwrap();
-    eprintln!(
-        "seeded the server with {} changes in {seed_time:?}",
-        seeded.pushed
-    );
+    for name in ["b", "c"] {
+        let _ = std::fs::remove_dir_all(root.join(name));
+    }
     let mut runs = Vec::new();
     for name in ["b", "c"] {
         let dir = root.join(name);
@@ -191,7 +203,7 @@ fn bootstrap(root: &std::path::Path) -> Value {
         "days": days,
         "documents": documents,
         "records": records,
-        "changes": seeded.pushed,
+        "changes": changes,
         "generate_s": generated.as_secs_f64(),
         "seed_push_s": seed_time.as_secs_f64(),
         "first_bootstrap": runs[0],
@@ -415,7 +427,9 @@ fn base64(bytes: &[u8]) -> String {
 
 fn main() {
     let only = std::env::var("AYADA_BENCH_ONLY").unwrap_or_default();
-    let root = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let kept = std::env::var_os("AYADA_BENCH_DIR").map(std::path::PathBuf::from);
+    let root = kept.as_deref().unwrap_or(tmp.path());
     let mut out = serde_json::Map::new();
     let parts: [(&str, fn(&std::path::Path) -> Value); 4] = [
         ("latency", latency),
@@ -425,7 +439,7 @@ fn main() {
     ];
     for (name, part) in parts {
         if only.is_empty() || only == name {
-            let dir = root.path().join(name);
+            let dir = root.join(name);
             out.insert(name.into(), part(&dir));
         }
     }

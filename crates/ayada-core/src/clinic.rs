@@ -937,7 +937,7 @@ impl Clinic {
         seq: i64,
         limit: usize,
     ) -> Result<Vec<crate::replication::LoggedChange>> {
-        crate::replication::changes_after(&self.conn, seq, limit)
+        crate::replication::changes_after(&self.conn, seq, limit, false)
     }
 
     /// How many documents this machine holds.
@@ -1008,7 +1008,7 @@ impl Clinic {
         seq: i64,
         limit: usize,
     ) -> Result<Vec<crate::replication::LoggedChange>> {
-        crate::replication::own_changes_after(&self.conn, seq, limit)
+        crate::replication::changes_after(&self.conn, seq, limit, true)
     }
 
     /// How many of this machine's own changes lie after log position `seq`.

@@ -88,37 +88,20 @@ pub struct ApplyReport {
     pub new: usize,
 }
 
-/// Changes of the log after position `seq`, oldest first, at most `limit`.
+/// Changes of the log after position `seq`, oldest first, at most `limit`; with `own_only`,
+/// only this machine's own (none a peer gave it): what the sync server may not have yet.
 pub(crate) fn changes_after(
     conn: &rusqlite::Connection,
     seq: i64,
     limit: usize,
+    own_only: bool,
 ) -> Result<Vec<LoggedChange>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT seq, doc_id, hash, bytes FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-    )?;
-    let rows = stmt.query_map(params![seq, limit as i64], |r| {
-        Ok(LoggedChange {
-            seq: r.get(0)?,
-            doc_id: r.get(1)?,
-            hash: hex::encode(r.get::<_, Vec<u8>>(2)?),
-            bytes: r.get(3)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-/// This machine's own changes after position `seq` (none a peer gave it), oldest first, at
-/// most `limit`: what the sync server may not have yet.
-pub(crate) fn own_changes_after(
-    conn: &rusqlite::Connection,
-    seq: i64,
-    limit: usize,
-) -> Result<Vec<LoggedChange>> {
-    let mut stmt = conn.prepare_cached(
+    let mut stmt = conn.prepare_cached(if own_only {
         "SELECT seq, doc_id, hash, bytes FROM changes WHERE seq > ?1 AND peer IS NULL
-         ORDER BY seq LIMIT ?2",
-    )?;
+         ORDER BY seq LIMIT ?2"
+    } else {
+        "SELECT seq, doc_id, hash, bytes FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+    })?;
     let rows = stmt.query_map(params![seq, limit as i64], |r| {
         Ok(LoggedChange {
             seq: r.get(0)?,
@@ -155,20 +138,22 @@ pub(crate) fn load_docs(
         let doc_id = DocId::parse(id)?;
         let mut loaded = AutoCommit::load(bytes)?;
         cache.take(&doc_id);
-        let doc = match load_doc(&tx, &doc_id)? {
+        // A document this machine does not hold yet is stored as it came (already a save);
+        // one it holds is merged and saved anew.
+        let (doc, saved) = match load_doc(&tx, &doc_id)? {
             Some(mut mine) => {
                 mine.merge(&mut loaded)?;
-                mine
+                let saved = mine.save();
+                (mine, saved)
             }
-            None => loaded,
+            None => (loaded, bytes.clone()),
         };
-        let mut doc = doc.with_actor(ctx.actor());
         tx.prepare_cached(
             "INSERT INTO docs (doc_id, kind, bytes, snapshot_seq, pending) VALUES (?1, ?2, ?3, ?4, 0)
              ON CONFLICT(doc_id) DO UPDATE SET bytes = excluded.bytes,
                 snapshot_seq = excluded.snapshot_seq, pending = 0",
         )?
-        .execute(params![id, doc_id.kind()?.prefix(), doc.save(), head])?;
+        .execute(params![id, doc_id.kind()?.prefix(), saved, head])?;
         projections::project(&tx, &ctx.time, &doc_id, &doc, None)?;
     }
     tx.commit()?;

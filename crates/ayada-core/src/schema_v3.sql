@@ -24,3 +24,8 @@ CREATE TABLE field_conflicts (
     vals   TEXT NOT NULL,
     PRIMARY KEY (doc_id, record, field)
 );
+
+-- A whole document re-projected (sync, bootstrap, rebuild) first drops its rows by doc_id:
+-- without these, each drop read every patient (a five-year bootstrap took 199 s).
+CREATE INDEX patients_doc ON patients(doc_id);
+CREATE INDEX shifts_doc ON shifts(doc_id);
