@@ -693,3 +693,62 @@ fn an_offline_day_on_three_machines_then_sync_gives_identical_documents_and_proj
         .unwrap()
         .is_empty());
 }
+
+#[test]
+fn a_new_machine_bootstraps_a_clinic_that_holds_a_year_of_data() {
+    let root = tempfile::tempdir().unwrap();
+    let server = Server::start(&root.path().join("server"));
+    server.create_clinic("year", "owner@year.example", OWNER_PW);
+    let a = common::enrolled_machine(
+        root.path(),
+        "front-desk",
+        &server,
+        "owner@year.example",
+        OWNER_PW,
+        365,
+    );
+    a.ok(None, &["sync"]);
+    let b = Machine::new(root.path(), "new-laptop");
+    b.enroll(&server, "owner@year.example", OWNER_PW);
+    let first = b.ok(None, &["sync"]);
+    let (ca, cb) = (a.open(), b.open());
+    assert_eq!(
+        first["bootstrapped"].as_u64(),
+        Some(ca.document_count().unwrap()),
+        "{first}"
+    );
+    assert_eq!(cb.document_heads().unwrap(), ca.document_heads().unwrap());
+    let projections = ca.projection_snapshot().unwrap();
+    assert!(
+        projections.len() > 50_000,
+        "a year is {} rows",
+        projections.len()
+    );
+    assert_eq!(cb.projection_snapshot().unwrap(), projections);
+    // The year is usable on the new machine: last year's cash and today's queue.
+    let year_ago = {
+        use jiff::ToSpan;
+        (ca.time().today() - 300.days()).to_string()
+    };
+    let then_a = a.ok(OWNER, &["cash", "summary", "--date", &year_ago]);
+    let then_b = b.ok(OWNER, &["cash", "summary", "--date", &year_ago]);
+    assert_eq!(then_a, then_b);
+    // And it keeps syncing normally afterwards.
+    b.ok(
+        DESK,
+        &[
+            "patient",
+            "add",
+            "--name",
+            "بعد التحميل",
+            "--phone",
+            "01055550000",
+        ],
+    );
+    b.ok(None, &["sync"]);
+    a.ok(None, &["sync"]);
+    assert_eq!(
+        a.open().document_heads().unwrap(),
+        b.open().document_heads().unwrap()
+    );
+}

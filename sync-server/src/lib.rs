@@ -162,7 +162,6 @@ pub(crate) static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Store as _;
     use axum::body::Body;
     use axum::http::{Request, StatusCode};
     use tower::ServiceExt;

@@ -425,13 +425,16 @@ fn base64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
+/// One measure of the bench: its folder in, its figures out.
+type Part = fn(&std::path::Path) -> Value;
+
 fn main() {
     let only = std::env::var("AYADA_BENCH_ONLY").unwrap_or_default();
     let tmp = tempfile::tempdir().unwrap();
     let kept = std::env::var_os("AYADA_BENCH_DIR").map(std::path::PathBuf::from);
     let root = kept.as_deref().unwrap_or(tmp.path());
     let mut out = serde_json::Map::new();
-    let parts: [(&str, fn(&std::path::Path) -> Value); 4] = [
+    let parts: [(&str, Part); 4] = [
         ("latency", latency),
         ("reconnect", reconnect),
         ("machines", machines),
