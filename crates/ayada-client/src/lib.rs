@@ -92,7 +92,7 @@ impl ClinicAccess for std::sync::Mutex<Clinic> {
     }
 }
 
-/// A server address as people type it ("192.168.1.10:8787", "https://sync.example/"):
+/// A server address as people type it (`192.168.1.10:8787`, `https://sync.example/`):
 /// without a scheme it is plain HTTP on the clinic's network; no trailing slash.
 pub fn server_address(typed: &str) -> String {
     let typed = typed.trim().trim_end_matches('/');
