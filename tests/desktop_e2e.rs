@@ -39,6 +39,8 @@ fn artifacts() -> PathBuf {
 struct Driver {
     child: Child,
     url: String,
+    /// Released after the processes are gone (fields drop after `Drop::drop`).
+    _turn: std::sync::MutexGuard<'static, ()>,
 }
 
 impl Drop for Driver {
@@ -64,7 +66,12 @@ fn tauri_driver() -> PathBuf {
     path
 }
 
+/// One window at a time: two tests' drivers starting together raced for their ports (a
+/// session request was dropped mid-answer), and the machine has two cores anyway.
+static ONE_WINDOW: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn start_driver(home: &Path, envs: &[(&str, &Path)]) -> Driver {
+    let turn = ONE_WINDOW.lock().unwrap_or_else(|p| p.into_inner());
     let port = free_port();
     let native = free_port();
     let mut cmd = Command::new("xvfb-run");
@@ -99,7 +106,11 @@ fn start_driver(home: &Path, envs: &[(&str, &Path)]) -> Driver {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    Driver { child, url }
+    Driver {
+        child,
+        url,
+        _turn: turn,
+    }
 }
 
 /// A WebDriver session on the app's window.
@@ -442,6 +453,32 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
     );
     s.screenshot("06-owner-report");
 
+    // Settings: an encrypted backup and an export into a folder off the clinic's own.
+    let usb = tmp.path().join("usb");
+    std::fs::create_dir_all(&usb).unwrap();
+    s.click("[data-test=nav-settings]");
+    s.wait_text("[data-test=machines-note]", "not enrolled");
+    s.type_into("[data-test=backup-folder]", usb.to_str().unwrap());
+    s.type_into("[data-test=backup-passphrase]", "short");
+    s.click("[data-test=backup]");
+    s.wait_text("[data-test=error]", "8");
+    s.type_into("[data-test=backup-passphrase]", "usb-passphrase-1");
+    s.click("[data-test=backup]");
+    let saved = s.wait_text("[data-test=backup-path]", ".db");
+    let backup = PathBuf::from(saved.trim_start_matches("Saved to").trim());
+    assert!(backup.starts_with(&usb) && backup.exists(), "{saved}");
+    let head = std::fs::read(&backup).unwrap();
+    assert!(
+        !head.starts_with(b"SQLite format 3"),
+        "the backup is encrypted"
+    );
+    s.click("[data-test=export]");
+    let exported = s.wait_text("[data-test=export-path]", "ayada-export");
+    let export = PathBuf::from(exported.trim_start_matches("Saved to").trim());
+    assert!(export.join("clinic.json").exists(), "{exported}");
+    assert!(export.join("photos").read_dir().unwrap().count() >= 1);
+    s.screenshot("06b-settings");
+
     // Arabic: the whole layout mirrors.
     s.click("[data-test=language]");
     s.wait_text("[data-test=nav-cash]", "الخزينة");
@@ -582,6 +619,20 @@ fn a_machine_joins_from_the_window_shows_sync_live_and_sees_other_work_arrive_by
         json!(["زينب"]),
     );
     s.screenshot("11-arrived-by-itself");
+
+    // The owner sees both machines and revokes the front desk's (a stolen PC, say).
+    s.log_out();
+    s.log_in("owner", OWNER_PW);
+    s.click("[data-test=nav-settings]");
+    s.wait_text_for("[data-test=machines]", "this one", Duration::from_secs(20));
+    assert_eq!(s.find_all("[data-test=machine-row]").len(), 2);
+    s.type_into("[data-test=revoke-email]", "owner@nour.example");
+    s.type_into("[data-test=revoke-password]", OWNER_PW);
+    s.click("[data-test=revoke]");
+    s.wait_text_for("[data-test=machines]", "Revoked", Duration::from_secs(20));
+    s.screenshot("11b-machines");
+    let refused = desk.run(None, &["sync"]);
+    assert!(!refused.status.success(), "a revoked machine still synced");
 
     // The server goes away: the window says it is offline, and why, and keeps working.
     drop(server);

@@ -705,3 +705,91 @@ pub fn ui_ready() -> Answer {
     }
     Ok(json!({}))
 }
+
+/// Where the owner's backups and exports go unless they choose another folder: the
+/// documents folder, not the clinic's own (a backup on the same disk is no backup).
+#[tauri::command]
+pub fn default_folder(state: State<'_, AppState>) -> Answer {
+    let folder = std::env::var_os("HOME")
+        .or_else(|| std::env::var_os("USERPROFILE"))
+        .map(std::path::PathBuf::from)
+        .map(|home| home.join("Documents"))
+        .filter(|d| d.is_dir())
+        .or_else(|| state.data.parent().map(std::path::Path::to_path_buf))
+        .unwrap_or_else(|| state.data.clone());
+    Ok(json!({ "folder": folder.display().to_string() }))
+}
+
+fn stamp() -> String {
+    jiff::Zoned::now().strftime("%Y%m%d-%H%M%S").to_string()
+}
+
+/// Writes an encrypted backup of the whole clinic into `folder` (owner).
+#[tauri::command]
+pub fn backup_to(state: State<'_, AppState>, folder: String, passphrase: String) -> Answer {
+    with_session(&state, |c, s| {
+        let out = std::path::Path::new(folder.trim()).join(format!("ayada-backup-{}.db", stamp()));
+        c.backup(s, &out, &passphrase)
+    })
+}
+
+/// Exports the clinic as CSV and JSON files with its photos into a new folder inside
+/// `folder` (owner).
+#[tauri::command]
+pub fn export_to(state: State<'_, AppState>, folder: String) -> Answer {
+    with_session(&state, |c, s| {
+        let out = std::path::Path::new(folder.trim()).join(format!("ayada-export-{}", stamp()));
+        c.export(s, &out)
+    })
+}
+
+/// Every machine enrolled into the clinic, as the sync server last saw it (owner).
+#[tauri::command]
+pub async fn machines(app: AppHandle) -> Answer {
+    off_the_ui(app, |app| {
+        let state = app.state::<AppState>();
+        let lang = state.inner.lock().map_err(|_| poisoned())?.lang;
+        let (status, this) = session_call(&state, |c, s| {
+            s.allow(ayada_core::roles::Action::ManageStaff)?;
+            Ok((ayada_client::machines(c), c.node().to_string()))
+        })?;
+        let status = status.map_err(|e| UiError {
+            code: "sync".into(),
+            message: e.sentence(lang),
+        })?;
+        Ok(json!({ "this": this, "machines": status.machines }))
+    })
+    .await
+}
+
+/// Input of a machine's revocation: the owner's server account, and which machine.
+#[derive(Debug, Deserialize)]
+pub struct Revoke {
+    email: String,
+    password: String,
+    node: String,
+}
+
+/// Revokes a lost or stolen machine with the owner's server account (owner).
+#[tauri::command]
+pub async fn revoke_machine(app: AppHandle, input: Revoke) -> Answer {
+    off_the_ui(app, move |app| {
+        let state = app.state::<AppState>();
+        let lang = state.inner.lock().map_err(|_| poisoned())?.lang;
+        let revoked = session_call(&state, |c, s| {
+            s.allow(ayada_core::roles::Action::ManageStaff)?;
+            Ok(ayada_client::revoke(
+                c,
+                input.email.trim(),
+                &input.password,
+                &input.node,
+            ))
+        })?
+        .map_err(|e| UiError {
+            code: "sync".into(),
+            message: e.sentence(lang),
+        })?;
+        Ok(json!({ "revoked": revoked }))
+    })
+    .await
+}

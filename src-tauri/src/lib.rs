@@ -45,6 +45,11 @@ pub fn run() {
             commands::save_receipt_pdf,
             commands::revenue,
             commands::ui_ready,
+            commands::default_folder,
+            commands::backup_to,
+            commands::export_to,
+            commands::machines,
+            commands::revoke_machine,
         ])
         .run(tauri::generate_context!())
         .expect("error while running the Ayada desktop app");

@@ -237,20 +237,25 @@ pub fn server_check(clinic: &mut Clinic) -> ServerCheck {
 fn judge(clinic: &Clinic, settings: &SyncSettings, status: &StatusResponse) -> ServerCheck {
     let time = clinic.time();
     let when = |secs: i64| time.format(jiff::Timestamp::from_second(secs).unwrap_or_default());
-    let short = |node: &str| node.chars().take(8).collect::<String>();
+    // Node ids are UUIDv7: the first characters are the enrolment time, alike for machines
+    // set up the same day; the last ones tell them apart.
+    let short = |node: &str| {
+        let tail: String = node.chars().rev().take(8).collect();
+        format!("ending in {}", tail.chars().rev().collect::<String>())
+    };
     let active: Vec<&MachineStatus> = status.machines.iter().filter(|m| !m.revoked).collect();
     let mut behind = Vec::new();
     for m in &active {
         match (m.last_seen_at, m.pending) {
-            (None, _) => behind.push(format!("machine {} has never synced", short(&m.node_id))),
+            (None, _) => behind.push(format!("the machine {} has never synced", short(&m.node_id))),
             (Some(_), Some(0)) => {}
             (Some(at), Some(n)) => behind.push(format!(
-                "machine {} still held {n} unsent changes at {}",
+                "the machine {} still held {n} unsent changes at {}",
                 short(&m.node_id),
                 when(at)
             )),
             (Some(at), None) => behind.push(format!(
-                "machine {} has not sent its changes since {}",
+                "the machine {} has not sent its changes since {}",
                 short(&m.node_id),
                 when(at)
             )),
