@@ -247,7 +247,10 @@ fn judge(clinic: &Clinic, settings: &SyncSettings, status: &StatusResponse) -> S
     let mut behind = Vec::new();
     for m in &active {
         match (m.last_seen_at, m.pending) {
-            (None, _) => behind.push(format!("the machine {} has never synced", short(&m.node_id))),
+            (None, _) => behind.push(format!(
+                "the machine {} has never synced",
+                short(&m.node_id)
+            )),
             (Some(_), Some(0)) => {}
             (Some(at), Some(n)) => behind.push(format!(
                 "the machine {} still held {n} unsent changes at {}",

@@ -182,7 +182,7 @@ fn run<A: ClinicAccess>(
                 // While the server is away, a write only updates the count; the back-off
                 // decides when to try again.
                 Nudge::Local if !state.online => {
-                    let pushed = state_pushed(access);
+                    let pushed = unsent(access);
                     state.pending = pushed;
                 }
                 Nudge::Local | Nudge::Remote => {}
@@ -192,7 +192,7 @@ fn run<A: ClinicAccess>(
 }
 
 /// This machine's changes the server has not acknowledged.
-fn state_pushed<A: ClinicAccess>(access: &A) -> u64 {
+fn unsent<A: ClinicAccess>(access: &A) -> u64 {
     access
         .with(&mut |c| {
             let pushed = c.sync_settings()?.map_or(0, |s| s.pushed);
@@ -224,6 +224,6 @@ fn attempt<A: ClinicAccess>(
         report(state, None);
     };
     let done = round(access, l, 500, &mut progress)?;
-    state.pending = state_pushed(access);
+    state.pending = unsent(access);
     Ok(done)
 }
