@@ -457,7 +457,10 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
     let usb = tmp.path().join("usb");
     std::fs::create_dir_all(&usb).unwrap();
     s.click("[data-test=nav-settings]");
-    s.wait_text("[data-test=machines-note]", "not enrolled");
+    s.wait_text(
+        "[data-test=machines-note]",
+        "not connected to a sync server",
+    );
     s.type_into("[data-test=backup-folder]", usb.to_str().unwrap());
     s.type_into("[data-test=backup-passphrase]", "short");
     s.click("[data-test=backup]");

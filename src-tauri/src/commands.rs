@@ -751,8 +751,20 @@ pub async fn machines(app: AppHandle) -> Answer {
         let lang = state.inner.lock().map_err(|_| poisoned())?.lang;
         let (status, this) = session_call(&state, |c, s| {
             s.allow(ayada_core::roles::Action::ManageStaff)?;
-            Ok((ayada_client::machines(c), c.node().to_string()))
+            let status = match c.sync_settings()? {
+                Some(_) => Some(ayada_client::machines(c)),
+                None => None,
+            };
+            Ok((status, c.node().to_string()))
         })?;
+        let Some(status) = status else {
+            return Err(said(
+                "not-enrolled",
+                "This machine is not connected to a sync server.",
+                "هذا الجهاز غير متصل بخادم مزامنة.",
+                lang,
+            ));
+        };
         let status = status.map_err(|e| UiError {
             code: "sync".into(),
             message: e.sentence(lang),
