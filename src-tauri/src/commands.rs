@@ -751,10 +751,7 @@ pub async fn machines(app: AppHandle) -> Answer {
         let lang = state.inner.lock().map_err(|_| poisoned())?.lang;
         let (status, this) = session_call(&state, |c, s| {
             s.allow(ayada_core::roles::Action::ManageStaff)?;
-            let status = match c.sync_settings()? {
-                Some(_) => Some(ayada_client::machines(c)),
-                None => None,
-            };
+            let status = c.sync_settings()?.map(|_| ayada_client::machines(c));
             Ok((status, c.node().to_string()))
         })?;
         let Some(status) = status else {
