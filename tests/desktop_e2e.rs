@@ -66,6 +66,16 @@ fn tauri_driver() -> PathBuf {
     path
 }
 
+/// The words of a PDF the window saved, as pdftotext reads them.
+fn pdf_text(pdf: &Path) -> String {
+    let out = Command::new("pdftotext")
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// One window at a time: two tests' drivers starting together raced for their ports (a
 /// session request was dropped mid-answer), and the machine has two cores anyway.
 static ONE_WINDOW: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -399,12 +409,7 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
     s.click("[data-test=print-receipt]");
     let receipt = s.wait_text("[data-test=receipt-path]", ".pdf");
     let receipt = PathBuf::from(receipt.trim_start_matches("Saved to").trim());
-    let text = Command::new("pdftotext")
-        .arg(&receipt)
-        .arg("-")
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&text.stdout);
+    let text = pdf_text(&receipt);
     assert!(
         text.contains("350.00") && text.contains("فاطمة الزهراء"),
         "{text}"
@@ -441,12 +446,7 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
         pdf.starts_with(data.join("reports")) && pdf.exists(),
         "{saved}"
     );
-    let text = Command::new("pdftotext")
-        .arg(&pdf)
-        .arg("-")
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&text.stdout);
+    let text = pdf_text(&pdf);
     assert!(
         text.contains("350.00") && text.contains("تقرير إقفال اليوم"),
         "{text}"

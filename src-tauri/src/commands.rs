@@ -159,6 +159,11 @@ fn sync_json(state: &ayada_client::SyncState, lang: Lang) -> Value {
     })
 }
 
+/// The language the person chose.
+fn lang_of(state: &AppState) -> Result<Lang, UiError> {
+    Ok(state.inner.lock().map_err(|_| poisoned())?.lang)
+}
+
 fn poisoned() -> UiError {
     UiError {
         code: "internal".into(),
@@ -280,7 +285,7 @@ pub struct JoinClinic {
 pub async fn join_clinic(app: AppHandle, input: JoinClinic) -> Answer {
     off_the_ui(app, move |app| {
         let state = app.state::<AppState>();
-        let lang = state.inner.lock().map_err(|_| poisoned())?.lang;
+        let lang = lang_of(&state)?;
         let enrolled = ayada_client::enroll(
             &state.data,
             &state.key,
@@ -636,7 +641,7 @@ pub fn sync_now(state: State<'_, AppState>) -> Answer {
 /// What the sync loop last reported.
 #[tauri::command]
 pub fn sync_state(state: State<'_, AppState>) -> Answer {
-    let lang = state.inner.lock().map_err(|_| poisoned())?.lang;
+    let lang = lang_of(&state)?;
     let last = state.sync_state.lock().map_err(|_| poisoned())?.clone();
     Ok(sync_json(&last, lang))
 }
@@ -647,7 +652,7 @@ fn save_pdf(
     name: &str,
     bytes: Result<Vec<u8>, ayada_pdf::PdfError>,
 ) -> Answer {
-    let lang = state.inner.lock().map_err(|_| poisoned())?.lang;
+    let lang = lang_of(state)?;
     let bytes = bytes.map_err(|e| said("pdf", &e.to_string(), &e.to_string(), lang))?;
     let folder = state.data.join("reports");
     let path = folder.join(name);
@@ -748,7 +753,7 @@ pub fn export_to(state: State<'_, AppState>, folder: String) -> Answer {
 pub async fn machines(app: AppHandle) -> Answer {
     off_the_ui(app, |app| {
         let state = app.state::<AppState>();
-        let lang = state.inner.lock().map_err(|_| poisoned())?.lang;
+        let lang = lang_of(&state)?;
         let (status, this) = session_call(&state, |c, s| {
             s.allow(ayada_core::roles::Action::ManageStaff)?;
             let status = c.sync_settings()?.map(|_| ayada_client::machines(c));
@@ -784,7 +789,7 @@ pub struct Revoke {
 pub async fn revoke_machine(app: AppHandle, input: Revoke) -> Answer {
     off_the_ui(app, move |app| {
         let state = app.state::<AppState>();
-        let lang = state.inner.lock().map_err(|_| poisoned())?.lang;
+        let lang = lang_of(&state)?;
         let revoked = session_call(&state, |c, s| {
             s.allow(ayada_core::roles::Action::ManageStaff)?;
             Ok(ayada_client::revoke(
