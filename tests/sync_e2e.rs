@@ -327,15 +327,7 @@ fn a_server_killed_in_the_middle_of_a_push_loses_nothing_it_acknowledged() {
 
     // The server comes back on the same address; whatever it acknowledged is there, and the
     // machine resumes from its cursor by itself.
-    let restarted = (0..50)
-        .find_map(|_| {
-            let s = Server::start_on(&data, &format!("127.0.0.1:{port}"));
-            if s.is_none() {
-                std::thread::sleep(std::time::Duration::from_millis(200));
-            }
-            s
-        })
-        .expect("the server did not come back on its port");
+    let restarted = Server::restart_on(&data, &format!("127.0.0.1:{port}"));
     let t = token(&restarted, &a);
     let (_, held) = pull_hashes(&restarted, &t, "");
     let local = a.open().changes_after(0, 100_000).unwrap();

@@ -61,6 +61,20 @@ impl Server {
         })
     }
 
+    /// Starts a server again on `listen` once the old one has let the address go (a few
+    /// seconds at most).
+    pub fn restart_on(data: &Path, listen: &str) -> Server {
+        (0..50)
+            .find_map(|_| {
+                let s = Server::start_on(data, listen);
+                if s.is_none() {
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                }
+                s
+            })
+            .expect("the server did not come back on its address")
+    }
+
     /// `ayada-server clinic create`, returning the clinic's platform id.
     pub fn create_clinic(&self, slug: &str, email: &str, password: &str) -> String {
         let out = Command::new(bin("ayada-server"))
