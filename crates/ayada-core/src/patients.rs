@@ -1,7 +1,7 @@
 //! Patients: registration, edits, and the as-you-type search.
 
 use automerge::ROOT;
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use crate::docs::{get_root_record, put_record, DocId};
@@ -135,16 +135,30 @@ pub(crate) fn add(w: &mut Writer<'_>, new: &NewPatient) -> Result<Patient> {
 }
 
 pub(crate) fn store(w: &mut Writer<'_>, patient: &Patient) -> Result<()> {
-    let doc_id = DocId::patient(patient.id);
+    let doc_id = doc_of(w, patient.id)?;
     let key = patient.id.to_string();
     put_record(w.doc(&doc_id)?, &ROOT, &key, patient, TEXT_FIELDS)?;
     w.touch(&doc_id, &key)?;
     Ok(())
 }
 
+/// The document that holds patient `id`: where the projection found the file (a file made
+/// before bucket documents keeps its own document), else the bucket a new file goes in.
+fn doc_of(w: &Writer<'_>, id: PatientId) -> Result<DocId> {
+    let stored: Option<String> =
+        w.tx.prepare_cached("SELECT doc_id FROM patients WHERE id = ?1")?
+            .query_row([id.to_string()], |r| r.get(0))
+            .optional()?;
+    match stored {
+        Some(doc) => DocId::parse(&doc),
+        None => Ok(DocId::patient(id)),
+    }
+}
+
 /// Reads a patient's file from their document.
 pub(crate) fn get(w: &mut Writer<'_>, id: PatientId) -> Result<Patient> {
-    let doc = w.doc(&DocId::patient(id))?;
+    let doc_id = doc_of(w, id)?;
+    let doc = w.doc(&doc_id)?;
     get_root_record(doc, &id.to_string())?.ok_or_else(|| CoreError::not_found("patient", id))
 }
 

@@ -5,10 +5,13 @@
 use automerge::{AutoCommit, ReadDoc, ROOT};
 use jiff::Timestamp;
 use rusqlite::{params, Connection, Transaction};
+use serde_json::Value as Json;
 
 use crate::appointments::Appointment;
 use crate::cashbook::Entry;
-use crate::docs::{existing_map, get_record, get_root_record, record_keys, DocId, DocKind};
+use crate::docs::{
+    existing_map, from_json, get_record, get_root_json, read_records, record_keys, DocId, DocKind,
+};
 use crate::error::{CoreError, Result};
 use crate::patients::{search_text, Patient};
 use crate::schedules::SCHEDULES;
@@ -44,6 +47,42 @@ pub(crate) fn project(
     doc: &AutoCommit,
     keys: Option<&[&str]>,
 ) -> Result<()> {
+    let records = match keys {
+        Some(keys) if id.kind()? != DocKind::Clinic => {
+            let mut listed = Vec::new();
+            for key in keys {
+                if let Some(json) = get_root_json(doc, key)? {
+                    listed.push((key.to_string(), json));
+                }
+            }
+            listed
+        }
+        Some(_) => Vec::new(),
+        None => whole_records(id, doc)?,
+    };
+    project_read(tx, time, id, doc, keys, records)
+}
+
+/// What projecting the whole document `id` reads from it: its records as JSON (the clinic
+/// document is read field by field by `project_clinic`).
+pub(crate) fn whole_records(id: &DocId, doc: &AutoCommit) -> Result<Vec<(String, Json)>> {
+    if id.kind()? == DocKind::Clinic {
+        Ok(Vec::new())
+    } else {
+        read_records(doc)
+    }
+}
+
+/// Projects document `id` from its records already read (`read_records` when `keys` is
+/// None): a bootstrap reads them on another thread while this one writes rows.
+pub(crate) fn project_read(
+    tx: &Transaction<'_>,
+    time: &ClinicTime,
+    id: &DocId,
+    doc: &AutoCommit,
+    keys: Option<&[&str]>,
+    records: Vec<(String, Json)>,
+) -> Result<()> {
     let kind = id.kind()?;
     crate::conflicts::project_fields(tx, id, doc, keys)?;
     if kind == DocKind::Clinic {
@@ -58,62 +97,63 @@ pub(crate) fn project(
         DocKind::DayClose => "day_closes",
         DocKind::Clinic => unreachable!("handled above"),
     };
-    let keys_given = keys;
-    let all: Vec<String>;
-    let keys: Vec<&str> = match keys {
-        Some(k) => k.to_vec(),
-        None => {
-            if kind == DocKind::DayClose {
-                tx.prepare_cached("DELETE FROM day_close_entries WHERE close_id IN (SELECT id FROM day_closes WHERE doc_id = ?1)")?.execute([id.as_str()])?;
-            }
-            if kind == DocKind::Patient {
-                tx.prepare_cached("DELETE FROM patients_fts WHERE rowid IN (SELECT rowid FROM patients WHERE doc_id = ?1)")?.execute([id.as_str()],)?;
-            }
-            tx.execute(
-                &format!("DELETE FROM {table} WHERE doc_id = ?1"),
-                [id.as_str()],
-            )?;
-            all = record_keys(doc, &ROOT);
-            all.iter().map(String::as_str).collect()
+    if keys.is_none() {
+        if kind == DocKind::DayClose {
+            tx.prepare_cached("DELETE FROM day_close_entries WHERE close_id IN (SELECT id FROM day_closes WHERE doc_id = ?1)")?.execute([id.as_str()])?;
         }
-    };
+        if kind == DocKind::Patient {
+            // Row by row, and only rows that exist: a statement on the FTS table makes it
+            // flush its pending index to disk, which a bootstrap would pay per patient.
+            let rowids: Vec<i64> = tx
+                .prepare_cached("SELECT rowid FROM patients WHERE doc_id = ?1")?
+                .query_map([id.as_str()], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            for rowid in rowids {
+                tx.prepare_cached("DELETE FROM patients_fts WHERE rowid = ?1")?
+                    .execute([rowid])?;
+            }
+        }
+        tx.prepare_cached(&format!("DELETE FROM {table} WHERE doc_id = ?1"))?
+            .execute([id.as_str()])?;
+    }
     // A whole document may come from a peer; a record in it that is not what its kind
     // should hold (a bug or a hostile peer) stays in the document but is left out of the
     // screens rather than blocking every other record.
-    let lenient = keys_given.is_none();
-    for key in keys {
+    let lenient = keys.is_none();
+    for (key, json) in records {
+        let at = Record {
+            key: &key,
+            json,
+            lenient,
+        };
         match kind {
             DocKind::Patient => {
-                if let Some(p) = read::<Patient>(doc, key, lenient)? {
+                if let Some(p) = at.read::<Patient>()? {
                     patient_row(tx, id, &p)?;
                 }
             }
             DocKind::Appointments => {
-                if let Some(a) = read::<Appointment>(doc, key, lenient)? {
+                if let Some(a) = at.read::<Appointment>()? {
                     appointment_row(tx, time, id, &a)?;
                 }
             }
             DocKind::Visits => {
-                if let Some(v) = read::<Visit>(doc, key, lenient)? {
+                if let Some(v) = at.read::<Visit>()? {
                     visit_row(tx, id, &v)?;
                 }
             }
             DocKind::Cashbook => {
-                if let Some(e) = read::<Entry>(doc, key, lenient)? {
+                if let Some(e) = at.read::<Entry>()? {
                     entry_row(tx, time, id, &e)?;
                 }
             }
             DocKind::Shift => {
-                if let Some(s) = read::<Shift>(doc, key, lenient)? {
+                if let Some(s) = at.read::<Shift>()? {
                     shift_row(tx, id, &s)?;
                 }
             }
             DocKind::DayClose => {
-                let close = match crate::reports::read_close(doc, key) {
-                    Err(CoreError::Document { .. }) if lenient => None,
-                    other => other?,
-                };
-                if let Some(c) = close {
+                if let Some(c) = at.read::<crate::reports::DayClose>()? {
                     match crate::reports::project_close(tx, id, &c) {
                         Err(CoreError::Document { .. }) if lenient => {}
                         other => other?,
@@ -126,14 +166,19 @@ pub(crate) fn project(
     Ok(())
 }
 
-fn read<T: serde::de::DeserializeOwned>(
-    doc: &AutoCommit,
-    key: &str,
+/// One record of a document being projected, as read from it.
+struct Record<'a> {
+    key: &'a str,
+    json: Json,
     lenient: bool,
-) -> Result<Option<T>> {
-    match get_root_record(doc, key) {
-        Err(CoreError::Document { .. }) if lenient => Ok(None),
-        other => other,
+}
+
+impl Record<'_> {
+    fn read<T: serde::de::DeserializeOwned>(self) -> Result<Option<T>> {
+        match from_json(self.json, self.key) {
+            Err(CoreError::Document { .. }) if self.lenient => Ok(None),
+            other => other.map(Some),
+        }
     }
 }
 
@@ -177,6 +222,9 @@ fn project_clinic(tx: &Transaction<'_>, doc: &AutoCommit) -> Result<()> {
 }
 
 fn patient_row(tx: &Transaction<'_>, doc_id: &DocId, p: &Patient) -> Result<()> {
+    let existed = tx
+        .prepare_cached("SELECT 1 FROM patients WHERE id = ?1")?
+        .exists([p.id.to_string()])?;
     let rowid: i64 = tx.prepare_cached("INSERT INTO patients (id, doc_id, name, name_folded, phone, gender, dob, medical_history, allergies, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
          ON CONFLICT(id) DO UPDATE SET name = excluded.name, name_folded = excluded.name_folded,
@@ -195,8 +243,10 @@ fn patient_row(tx: &Transaction<'_>, doc_id: &DocId, p: &Patient) -> Result<()> 
             p.created_at
         ],
         |r| r.get(0),)?;
-    tx.prepare_cached("DELETE FROM patients_fts WHERE rowid = ?1")?
-        .execute([rowid])?;
+    if existed {
+        tx.prepare_cached("DELETE FROM patients_fts WHERE rowid = ?1")?
+            .execute([rowid])?;
+    }
     tx.prepare_cached("INSERT INTO patients_fts (rowid, search) VALUES (?1, ?2)")?
         .execute(params![rowid, search_text(p)])?;
     Ok(())

@@ -8,9 +8,10 @@ use std::path::Path;
 use automerge::{AutoCommit, Change};
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
 
 use crate::docs::DocId;
-use crate::error::Result;
+use crate::error::{CoreError, Result};
 use crate::projections;
 use crate::store::{self, load_doc, store_changes};
 
@@ -134,30 +135,65 @@ pub(crate) fn load_docs(
     let head: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
         r.get(0)
     })?;
-    for (id, bytes) in docs {
-        let doc_id = DocId::parse(id)?;
-        let mut loaded = AutoCommit::load(bytes)?;
-        cache.take(&doc_id);
-        // A document this machine does not hold yet is stored as it came (already a save);
-        // one it holds is merged and saved anew.
-        let (doc, saved) = match load_doc(&tx, &doc_id)? {
-            Some(mut mine) => {
-                mine.merge(&mut loaded)?;
-                let saved = mine.save();
-                (mine, saved)
-            }
-            None => (loaded, bytes.clone()),
-        };
-        tx.prepare_cached(
-            "INSERT INTO docs (doc_id, kind, bytes, snapshot_seq, pending) VALUES (?1, ?2, ?3, ?4, 0)
-             ON CONFLICT(doc_id) DO UPDATE SET bytes = excluded.bytes,
-                snapshot_seq = excluded.snapshot_seq, pending = 0",
-        )?
-        .execute(params![id, doc_id.kind()?.prefix(), saved, head])?;
-        projections::project(&tx, &ctx.time, &doc_id, &doc, None)?;
-    }
+    // Decoding a document and reading its records is two thirds of a bootstrap's time and
+    // needs nothing from the database, so worker threads (one per core) do it for the next
+    // documents while this one writes rows. Worker `w` takes every `n`th document and the
+    // results are taken back in the page's order.
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4));
+    std::thread::scope(|scope| -> Result<()> {
+        let mut queues = Vec::new();
+        for w in 0..workers {
+            let (sender, decoded) = std::sync::mpsc::sync_channel(16);
+            queues.push(decoded);
+            scope.spawn(move || {
+                for (id, bytes) in docs.iter().skip(w).step_by(workers) {
+                    if sender.send(decode(id, bytes)).is_err() {
+                        return; // the writer stopped at an error
+                    }
+                }
+            });
+        }
+        let decoded = (0..docs.len()).map(|i| {
+            queues[i % workers].recv().unwrap_or_else(|_| {
+                Err(CoreError::Document {
+                    detail: "a decoding thread stopped".into(),
+                })
+            })
+        });
+        for ((id, bytes), decoded) in docs.iter().zip(decoded) {
+            let (doc_id, mut loaded, records) = decoded?;
+            cache.take(&doc_id);
+            // A document this machine does not hold yet is stored as it came (already a
+            // save); one it holds is merged, saved anew and read again.
+            let (doc, saved, records) = match load_doc(&tx, &doc_id)? {
+                Some(mut mine) => {
+                    mine.merge(&mut loaded)?;
+                    let saved = mine.save();
+                    let records = projections::whole_records(&doc_id, &mine)?;
+                    (mine, saved, records)
+                }
+                None => (loaded, bytes.clone(), records),
+            };
+            tx.prepare_cached(
+                "INSERT INTO docs (doc_id, kind, bytes, snapshot_seq, pending) VALUES (?1, ?2, ?3, ?4, 0)
+                 ON CONFLICT(doc_id) DO UPDATE SET bytes = excluded.bytes,
+                    snapshot_seq = excluded.snapshot_seq, pending = 0",
+            )?
+            .execute(params![id, doc_id.kind()?.prefix(), saved, head])?;
+            projections::project_read(&tx, &ctx.time, &doc_id, &doc, None, records)?;
+        }
+        Ok(())
+    })?;
     tx.commit()?;
     Ok(docs.len())
+}
+
+/// A received document decoded, with the records its projection reads.
+fn decode(id: &str, bytes: &[u8]) -> Result<(DocId, AutoCommit, Vec<(String, Json)>)> {
+    let doc_id = DocId::parse(id)?;
+    let doc = AutoCommit::load(bytes)?;
+    let records = projections::whole_records(&doc_id, &doc)?;
+    Ok((doc_id, doc, records))
 }
 
 /// Photos this machine made that the sync server has not acknowledged, at most `limit`.

@@ -15,7 +15,7 @@ use jiff::{Timestamp, ToSpan};
 use rusqlite::{params, Connection, OptionalExtension, ToSql};
 use serde::{Deserialize, Serialize};
 
-use crate::docs::{get_root_record, put_record, DocId};
+use crate::docs::{put_record, DocId};
 use crate::error::{CoreError, Result};
 use crate::ids::EntryId;
 use crate::money::Money;
@@ -490,9 +490,6 @@ pub(crate) fn project_close(
 }
 
 /// Reads a stored close record (for projections).
-pub(crate) fn read_close(doc: &automerge::AutoCommit, key: &str) -> Result<Option<DayClose>> {
-    get_root_record(doc, key)
-}
 
 /// A closed day in the list of closes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -368,3 +368,83 @@ fn one_field_set_to_two_values_at_once_is_listed_on_both_and_settled_by_a_person
     machines[0].clinic.rebuild_projections().unwrap();
     assert_eq!(machines[0].clinic.projection_snapshot().unwrap(), live);
 }
+
+#[test]
+fn new_patients_share_bucket_documents_and_a_file_from_before_buckets_stays_in_its_own() {
+    let mut machines = vec![first_machine()];
+    let desk = login(&mut machines[0], "desk");
+    let new = |name: &str| NewPatient {
+        name: name.into(),
+        phone: "01012345678".into(),
+        gender: None,
+        dob: None,
+        medical_history: String::new(),
+        allergies: String::new(),
+    };
+    let fresh = machines[0]
+        .clinic
+        .add_patient(&desk, &new("Mona Adel"))
+        .unwrap();
+    let id = fresh.id.to_string();
+    let bucket = format!("patient/{}", &id[id.len() - 2..]);
+    let rows = machines[0].clinic.projection_snapshot().unwrap();
+    assert!(
+        rows.iter()
+            .any(|r| r.contains(&id) && r.contains(&format!("Text(\"{bucket}\")"))),
+        "a new file goes in its bucket {bucket}: {rows:?}"
+    );
+
+    // A file written by a machine from before buckets: its own document `patient/<id>`.
+    let mut old = fresh.clone();
+    old.id = ayada_core::ids::PatientId::new();
+    old.name = "Hany Old".into();
+    let old_doc = format!("patient/{}", old.id);
+    let mut doc = automerge::AutoCommit::new();
+    ayada_core::docs::put_record(&mut doc, &automerge::ROOT, &old.id.to_string(), &old, &[])
+        .unwrap();
+    doc.commit();
+    let mut change = doc.get_last_local_change().unwrap().clone();
+    let report = machines[0]
+        .clinic
+        .apply_changes(&[IncomingChange {
+            doc_id: old_doc.clone(),
+            hash: change.hash().to_string(),
+            bytes: change.bytes().to_vec(),
+        }])
+        .unwrap();
+    assert!(report.refused.is_empty(), "{report:?}");
+    machines.push(joining_machine(&machines[0]));
+    pull(&mut machines, 1, 0);
+    let documents = machines[0].clinic.document_count().unwrap();
+
+    // Edited on A, the old file stays where it is, and B sees the edit.
+    machines[0]
+        .clinic
+        .update_patient(
+            &desk,
+            old.id,
+            &PatientEdit {
+                phone: Some("01099998888".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(machines[0].clinic.document_count().unwrap(), documents);
+    pull(&mut machines, 1, 0);
+    let desk_b = login(&mut machines[1], "desk");
+    for (m, s) in [(0, &desk), (1, &desk_b)] {
+        let file = machines[m].clinic.patient_file(s, old.id).unwrap();
+        assert_eq!(file.patient.phone.as_str(), "+201099998888");
+        let rows = machines[m].clinic.projection_snapshot().unwrap();
+        assert!(
+            rows.iter()
+                .any(|r| r.contains(&old.id.to_string())
+                    && r.contains(&format!("Text(\"{old_doc}\")"))),
+            "{rows:?}"
+        );
+    }
+    assert_eq!(
+        machines[0].clinic.projection_snapshot().unwrap(),
+        machines[1].clinic.projection_snapshot().unwrap()
+    );
+}
