@@ -5,7 +5,7 @@
 
 use ayada_core::appointments::{Booking, Status};
 use ayada_core::cashbook::Method;
-use ayada_core::patients::{Gender, NewPatient};
+use ayada_core::patients::{Gender, NewPatient, PatientEdit};
 use ayada_core::reports::{Period, ServerCheck};
 use ayada_core::time::{parse_date, parse_time};
 use ayada_core::visits::{VisitInput, VitalsInput};
@@ -416,6 +416,25 @@ pub fn add_patient(
     })
 }
 
+/// A patient's file: details, bookings, and the visits or payments the role may see.
+#[tauri::command]
+pub fn patient_file(state: State<'_, AppState>, id: String) -> Answer {
+    with_session(&state, |c, s| c.patient_file(s, id.parse()?))
+}
+
+/// Edits a patient's details; a field left out (null) stays as it is.
+#[tauri::command]
+pub fn update_patient(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+    edit: PatientEdit,
+) -> Answer {
+    changing(&app, &state, "patients", |c, s| {
+        c.update_patient(s, id.parse()?, &edit)
+    })
+}
+
 /// A doctor's free slots on a day.
 #[tauri::command]
 pub fn free_slots(state: State<'_, AppState>, doctor: String, date: String) -> Answer {
@@ -444,6 +463,20 @@ pub fn book(
                 visit_type,
             },
         )
+    })
+}
+
+/// Queues a patient who came without a booking, already arrived.
+#[tauri::command]
+pub fn walk_in(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    patient: String,
+    doctor: String,
+    visit_type: String,
+) -> Answer {
+    changing(&app, &state, "appointments", |c, s| {
+        c.walk_in(s, patient.parse()?, &doctor, &visit_type)
     })
 }
 

@@ -100,7 +100,7 @@ pub struct Appointment {
     pub status: Status,
     /// Why it was cancelled or missed.
     pub reason: Option<String>,
-    /// "desk" or "portal".
+    /// "desk", "portal" or "walk-in" (`WALK_IN`).
     pub source: String,
     /// Unix seconds it was made.
     pub created_at: i64,
@@ -148,7 +148,8 @@ pub(crate) fn busy(
     let mut stmt = conn.prepare_cached(
         "SELECT starts_at, ends_at FROM appointments
          WHERE doctor_id = ?1 AND starts_at < ?3 AND starts_at > ?4 AND ends_at > ?2
-           AND status NOT IN ('cancelled', 'no-show') ORDER BY starts_at",
+           AND status NOT IN ('cancelled', 'no-show') AND source != 'walk-in'
+         ORDER BY starts_at",
     )?;
     let earliest = from.as_second() - MAX_MINUTES * 60;
     let rows = stmt.query_map(
@@ -184,9 +185,52 @@ pub(crate) fn book(w: &mut Writer<'_>, booking: &Booking) -> Result<Appointment>
         });
     }
     let appointment = Appointment {
+        status: Status::Booked,
+        source: "desk".into(),
+        ..new_appointment(w, booking.patient, doctor.id, starts, visit_type)
+    };
+    store(w, &appointment)?;
+    w.audit("book", appointment.id.to_string());
+    Ok(appointment)
+}
+
+/// A patient who came without a booking, queued for `doctor_login` now and already arrived.
+/// A walk-in takes no slot (the desk fits them between bookings): it neither makes a slot
+/// busy nor counts as an overlapping booking.
+pub(crate) fn walk_in(
+    w: &mut Writer<'_>,
+    patient: PatientId,
+    doctor_login: &str,
+    visit_type: &str,
+) -> Result<Appointment> {
+    w.allow(Action::Book)?;
+    let doctor = crate::staff::doctor(w, doctor_login)?;
+    crate::patients::get(w, patient)?;
+    let visit_type = crate::settings::visit_type_named(w, visit_type)?;
+    let appointment = Appointment {
+        status: Status::Arrived,
+        source: WALK_IN.into(),
+        ..new_appointment(w, patient, doctor.id, w.now, visit_type)
+    };
+    store(w, &appointment)?;
+    w.audit("walk-in", appointment.id.to_string());
+    Ok(appointment)
+}
+
+/// The `source` of a walk-in.
+pub const WALK_IN: &str = "walk-in";
+
+fn new_appointment(
+    w: &Writer<'_>,
+    patient: PatientId,
+    doctor: StaffId,
+    starts: Timestamp,
+    visit_type: crate::settings::VisitType,
+) -> Appointment {
+    Appointment {
         id: AppointmentId::new(),
-        patient_id: booking.patient,
-        doctor_id: doctor.id,
+        patient_id: patient,
+        doctor_id: doctor,
         starts_at: starts.as_second(),
         minutes: visit_type.minutes,
         visit_type: visit_type.name,
@@ -195,10 +239,7 @@ pub(crate) fn book(w: &mut Writer<'_>, booking: &Booking) -> Result<Appointment>
         source: "desk".into(),
         created_at: w.now.as_second(),
         created_by: w.session.login.clone(),
-    };
-    store(w, &appointment)?;
-    w.audit("book", appointment.id.to_string());
-    Ok(appointment)
+    }
 }
 
 pub(crate) fn store(w: &mut Writer<'_>, appointment: &Appointment) -> Result<()> {
@@ -274,6 +315,12 @@ pub struct AppointmentRow {
     pub status: Status,
     /// Reason for a cancellation or no-show.
     pub reason: Option<String>,
+    /// Doctor's name, as the queue shows it.
+    pub doctor_name: String,
+    /// Unix seconds of the start (a walk-in: when they came), for waiting times.
+    pub starts_at: i64,
+    /// "desk", "portal" or "walk-in".
+    pub source: String,
 }
 
 /// The appointments of a clinic-local day, by time.
@@ -284,7 +331,8 @@ pub(crate) fn list(
 ) -> Result<Vec<AppointmentRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT a.id, a.starts_at, a.ends_at, a.patient_id, COALESCE(p.name, '?'), COALESCE(p.phone, ''),
-                COALESCE(s.login, a.doctor_id), a.visit_type, a.status, a.reason
+                COALESCE(s.login, a.doctor_id), a.visit_type, a.status, a.reason,
+                COALESCE(NULLIF(s.name, ''), s.login, a.doctor_id), a.source
          FROM appointments a
          LEFT JOIN patients p ON p.id = a.patient_id
          LEFT JOIN staff s ON s.id = a.doctor_id
@@ -302,12 +350,26 @@ pub(crate) fn list(
             r.get::<_, String>(7)?,
             r.get::<_, String>(8)?,
             r.get::<_, Option<String>>(9)?,
+            r.get::<_, String>(10)?,
+            r.get::<_, String>(11)?,
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, starts, ends, patient_id, patient, phone, doctor, visit_type, status, reason) =
-            row?;
+        let (
+            id,
+            starts,
+            ends,
+            patient_id,
+            patient,
+            phone,
+            doctor,
+            visit_type,
+            status,
+            reason,
+            doctor_name,
+            source,
+        ) = row?;
         out.push(AppointmentRow {
             id: id.parse()?,
             at: time.format(Timestamp::from_second(starts).unwrap_or_default()),
@@ -319,6 +381,9 @@ pub(crate) fn list(
             visit_type,
             status: status.parse()?,
             reason,
+            doctor_name,
+            starts_at: starts,
+            source,
         });
     }
     Ok(out)

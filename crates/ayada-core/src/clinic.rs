@@ -586,8 +586,13 @@ impl Clinic {
             })
             .collect::<Vec<_>>();
         let slots = schedules::free_slots(&schedule, &self.ctx.time, date, &busy)?;
+        // A slot that is over cannot be booked any more; the one under way still can (the
+        // patient is at the desk now).
+        let now = self.ctx.fixed_now.unwrap_or_else(jiff::Timestamp::now);
+        let length = jiff::SignedDuration::from_mins(schedule.slot_minutes);
         Ok(slots
             .into_iter()
+            .filter(|t| *t + length > now)
             .map(|t| self.ctx.time.local(t).strftime("%H:%M").to_string())
             .collect())
     }
@@ -703,6 +708,20 @@ impl Clinic {
     /// Books a slot.
     pub fn book(&mut self, session: &Session, booking: &Booking) -> Result<Appointment> {
         self.write(session, |w| appointments::book(w, booking))
+    }
+
+    /// Queues a patient who came without a booking for a doctor now, already arrived; see
+    /// `appointments::walk_in`.
+    pub fn walk_in(
+        &mut self,
+        session: &Session,
+        patient: PatientId,
+        doctor_login: &str,
+        visit_type: &str,
+    ) -> Result<Appointment> {
+        self.write(session, |w| {
+            appointments::walk_in(w, patient, doctor_login, visit_type)
+        })
     }
 
     /// Moves an appointment along its statuses.

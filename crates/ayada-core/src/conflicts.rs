@@ -46,6 +46,7 @@ pub(crate) fn overlapping_bookings(conn: &Connection, time: &ClinicTime) -> Resu
               AND a.id < b.id AND a.starts_at < b.ends_at AND b.starts_at < a.ends_at
          LEFT JOIN staff s ON s.id = a.doctor_id
          WHERE a.status NOT IN ('cancelled', 'no-show') AND b.status NOT IN ('cancelled', 'no-show')
+           AND a.source != 'walk-in' AND b.source != 'walk-in'
          ORDER BY a.starts_at, a.id, b.id",
     )?;
     let rows = stmt.query_map([], |r| {

@@ -825,3 +825,43 @@ fn the_owner_edits_the_clinic_details_with_normalised_phones() {
         Some(30_038_000)
     );
 }
+
+#[test]
+fn a_walk_in_joins_todays_queue_arrived_without_taking_a_slot_or_making_a_conflict() {
+    let f = fixture();
+    let (mut clinic, _, reception, _) = staffed(&f);
+    let p = patient(&mut clinic, &reception, "Karim", "01033333333");
+    let q = patient(&mut clinic, &reception, "Nour", "01044444444");
+    let walked = clinic
+        .walk_in(&reception, p, "dr.sara", "examination")
+        .unwrap();
+    assert_eq!(walked.status, Status::Arrived);
+    assert_eq!(walked.source, ayada_core::appointments::WALK_IN);
+    let today = clinic.time().today();
+    let queue = clinic.appointments(&reception, today).unwrap();
+    let row = queue.iter().find(|r| r.id == walked.id).unwrap();
+    assert_eq!(row.status, Status::Arrived);
+    assert_eq!(row.doctor_name, "د. سارة", "the queue names the doctor");
+    assert_eq!(row.source, "walk-in");
+
+    // A booking at the very minute the walk-in came is not refused and is no conflict.
+    let now = clinic.time().local(jiff::Timestamp::now());
+    let at = format!("{} {}", now.date(), now.strftime("%H:%M"));
+    book(&mut clinic, &reception, q, &at).unwrap();
+    assert!(clinic.conflicts(&reception).unwrap().is_empty());
+
+    // Today's free slots never offer one that is over (20-minute slots).
+    let earliest = (now.clone() - jiff::SignedDuration::from_mins(20))
+        .strftime("%H:%M")
+        .to_string();
+    for slot in clinic.free_slots(&reception, "dr.sara", today).unwrap() {
+        assert!(
+            now.hour() == 0 && now.minute() < 20 || slot > earliest,
+            "{slot} is over at {now}"
+        );
+    }
+    // A walk-in needs a patient the clinic knows and a real doctor.
+    assert!(clinic
+        .walk_in(&reception, p, "reception", "examination")
+        .is_err());
+}

@@ -1,0 +1,24 @@
+import { describe, expect, it } from "vitest";
+import { addDays, overlapping, weekOf } from "./calendar";
+
+describe("calendar dates", () => {
+  it("moves across month and year ends", () => {
+    expect(addDays("2026-12-31", 1)).toBe("2027-01-01");
+    expect(addDays("2026-03-01", -1)).toBe("2026-02-28");
+  });
+  it("starts the week on Saturday", () => {
+    // 2026-11-22 is a Sunday: its week runs Saturday 21 to Friday 27.
+    expect(weekOf("2026-11-22")).toEqual([
+      "2026-11-21", "2026-11-22", "2026-11-23", "2026-11-24", "2026-11-25", "2026-11-26", "2026-11-27",
+    ]);
+    expect(weekOf("2026-11-21")[0]).toBe("2026-11-21");
+    expect(weekOf("2026-11-27")[6]).toBe("2026-11-27");
+  });
+  it("marks only overlapping bookings", () => {
+    const ids = overlapping([
+      { kind: "overlapping-bookings", ids: ["a", "b"] },
+      { kind: "late-payment", ids: ["c"] },
+    ]);
+    expect([...ids].sort()).toEqual(["a", "b"]);
+  });
+});

@@ -1,0 +1,24 @@
+// Dates of the calendar screen: clinic-local "YYYY-MM-DD" strings, computed without the
+// computer's time zone (the core decides what "today" is in the clinic's zone).
+
+/** `date` moved by `days` (negative: back). */
+export function addDays(date: string, days: number): string {
+  const [y, m, d] = date.split("-").map(Number);
+  const t = new Date(Date.UTC(y, m - 1, d + days));
+  return t.toISOString().slice(0, 10);
+}
+
+/** The seven days of the clinic week holding `date`, Saturday first (as in Egypt). */
+export function weekOf(date: string): string[] {
+  const [y, m, d] = date.split("-").map(Number);
+  const weekday = new Date(Date.UTC(y, m - 1, d)).getUTCDay(); // 0 = Sunday … 6 = Saturday
+  const back = (weekday + 1) % 7; // days since Saturday
+  return Array.from({ length: 7 }, (_, i) => addDays(date, i - back));
+}
+
+/** Ids of bookings that overlap another one of the same doctor (from the conflicts list). */
+export function overlapping(conflicts: { kind: string; ids: string[] }[]): Set<string> {
+  const ids = new Set<string>();
+  for (const c of conflicts) if (c.kind === "overlapping-bookings") c.ids.forEach((id) => ids.add(id));
+  return ids;
+}
