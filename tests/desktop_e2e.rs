@@ -499,6 +499,36 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
     s.click("[data-test=nav-today]");
     s.wait_text("[data-test=queue]", "فاطمة");
     s.screenshot("08-today-arabic");
+
+    // A patient who walks in without a booking joins today's queue, already waiting.
+    s.type_into("[data-test=patient-search]", "فاطمه");
+    s.click("[data-test=patient-hit]");
+    s.click("[data-test=walk-in]");
+    s.wait_text("[data-test=walk-in-tag]", "بدون موعد");
+    assert!(
+        s.text("[data-test=queue]").contains("د. سارة"),
+        "the doctor's name"
+    );
+
+    // Her file: the booking, the payment, and an edit that is kept.
+    s.click("[data-test=nav-patients]");
+    s.type_into("[data-test=patients-search]", "فاطمة");
+    s.click("[data-test=patients-hit]");
+    s.wait_text("[data-test=file-name]", "فاطمة الزهراء");
+    s.wait_text("[data-test=file-payments]", "350.00");
+    assert!(s.text("[data-test=file-bookings]").contains("د. سارة"));
+    s.click("[data-test=edit-patient]");
+    s.type_into("[data-test=edit-allergies]", "البنسلين");
+    s.click("[data-test=save-patient]");
+    s.wait_text("[data-test=file-allergies]", "البنسلين");
+    s.screenshot("08b-patient-file-arabic");
+
+    // The week of the doctor: her booking in today's column, Saturday first.
+    s.click("[data-test=nav-calendar]");
+    s.wait_text("[data-test=calendar]", "فاطمة");
+    let columns = s.find_all("[data-test=calendar-column]");
+    assert_eq!(columns.len(), 7, "a week");
+    s.screenshot("08c-calendar-arabic");
     s.click("[data-test=nav-conflicts]");
     s.find("[data-test=no-conflicts]");
 
@@ -579,7 +609,7 @@ fn a_machine_joins_from_the_window_shows_sync_live_and_sees_other_work_arrive_by
     );
     s.screenshot("10-sync-live");
 
-    // The front desk books a patient for today from the command line.
+    // The front desk queues a patient for today from the command line.
     let desk_user = Some(("reception", STAFF_PW));
     let patient = desk.ok(
         desk_user,
@@ -595,28 +625,10 @@ fn a_machine_joins_from_the_window_shows_sync_live_and_sees_other_work_arrive_by
         .as_str()
         .unwrap()
         .to_string();
-    let today = desk.open().time().today().to_string();
-    let free = desk.ok(
-        desk_user,
-        &["schedule", "free", "--doctor", "dr.sara", "--date", &today],
-    );
-    let slot = free["free"]
-        .as_array()
-        .and_then(|f| f.last())
-        .and_then(|s| s.as_str())
-        .unwrap_or_else(|| panic!("no free slot today: {free}"))
-        .to_string();
+    // A walk-in, so that the test does not depend on a free slot being left today.
     desk.ok(
         desk_user,
-        &[
-            "book",
-            "--patient",
-            &patient,
-            "--doctor",
-            "dr.sara",
-            "--at",
-            &format!("{today} {slot}"),
-        ],
+        &["walk-in", "--patient", &patient, "--doctor", "dr.sara"],
     );
     desk.ok(None, &["sync"]);
     // Nobody touches the window: the server's notice brings the booking into the queue.

@@ -61,6 +61,15 @@ pub enum Command {
         #[arg(long = "type", default_value = "examination")]
         visit_type: String,
     },
+    /// Queue a patient who came without a booking for a doctor now, already waiting.
+    WalkIn {
+        #[arg(long)]
+        patient: String,
+        #[arg(long)]
+        doctor: String,
+        #[arg(long = "type", default_value = "examination")]
+        visit_type: String,
+    },
     /// Appointments.
     #[command(subcommand)]
     Appointment(AppointmentCommand),

@@ -133,6 +133,18 @@ pub fn run(env: &Env, command: Command) -> Out {
                 format!("Booked {} at {}.", a.id, at),
             ))
         }
+        Command::WalkIn {
+            patient,
+            doctor,
+            visit_type,
+        } => {
+            let (mut clinic, s) = logged_in(env)?;
+            let a = clinic.walk_in(&s, patient.parse()?, &doctor, &visit_type)?;
+            Ok(Answer::new(
+                json!({ "appointment_id": a.id, "appointment": a }),
+                format!("{} is waiting for {doctor} (walk-in).", a.id),
+            ))
+        }
         Command::Appointment(cmd) => appointment(env, cmd),
         Command::Visit(VisitCommand::Record {
             appointment,
