@@ -206,9 +206,12 @@ pub(crate) fn from_json<T: DeserializeOwned>(json: Json, key: &str) -> Result<T>
     })
 }
 
+/// A document's records as JSON, by key.
+pub(crate) type Records = Vec<(String, Json)>;
+
 /// Every record (map) directly under the root as JSON, in key order, read in one pass over
 /// the root: looking each key up again would seek through the document per key.
-pub(crate) fn read_records(doc: &AutoCommit) -> Result<Vec<(String, Json)>> {
+pub(crate) fn read_records(doc: &AutoCommit) -> Result<Records> {
     doc.map_range(&ROOT, ..)
         .filter(|item| matches!(item.value, ValueRef::Object(ObjType::Map)))
         .map(|item| Ok((item.key.to_string(), read_value(doc, &item.id())?)))

@@ -11,6 +11,7 @@ use crate::appointments::Appointment;
 use crate::cashbook::Entry;
 use crate::docs::{
     existing_map, from_json, get_record, get_root_json, read_records, record_keys, DocId, DocKind,
+    Records,
 };
 use crate::error::{CoreError, Result};
 use crate::patients::{search_text, Patient};
@@ -65,7 +66,7 @@ pub(crate) fn project(
 
 /// What projecting the whole document `id` reads from it: its records as JSON (the clinic
 /// document is read field by field by `project_clinic`).
-pub(crate) fn whole_records(id: &DocId, doc: &AutoCommit) -> Result<Vec<(String, Json)>> {
+pub(crate) fn whole_records(id: &DocId, doc: &AutoCommit) -> Result<Records> {
     if id.kind()? == DocKind::Clinic {
         Ok(Vec::new())
     } else {
@@ -81,7 +82,7 @@ pub(crate) fn project_read(
     id: &DocId,
     doc: &AutoCommit,
     keys: Option<&[&str]>,
-    records: Vec<(String, Json)>,
+    records: Records,
 ) -> Result<()> {
     let kind = id.kind()?;
     crate::conflicts::project_fields(tx, id, doc, keys)?;

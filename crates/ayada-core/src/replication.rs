@@ -8,9 +8,8 @@ use std::path::Path;
 use automerge::{AutoCommit, Change};
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
-use serde_json::Value as Json;
 
-use crate::docs::DocId;
+use crate::docs::{DocId, Records};
 use crate::error::{CoreError, Result};
 use crate::projections;
 use crate::store::{self, load_doc, store_changes};
@@ -189,7 +188,7 @@ pub(crate) fn load_docs(
 }
 
 /// A received document decoded, with the records its projection reads.
-fn decode(id: &str, bytes: &[u8]) -> Result<(DocId, AutoCommit, Vec<(String, Json)>)> {
+fn decode(id: &str, bytes: &[u8]) -> Result<(DocId, AutoCommit, Records)> {
     let doc_id = DocId::parse(id)?;
     let doc = AutoCommit::load(bytes)?;
     let records = projections::whole_records(&doc_id, &doc)?;

@@ -489,8 +489,6 @@ pub(crate) fn project_close(
     Ok(())
 }
 
-/// Reads a stored close record (for projections).
-
 /// A closed day in the list of closes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CloseSummary {
