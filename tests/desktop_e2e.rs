@@ -355,6 +355,18 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
     s.type_into("[data-test=sched-from]", "00:00");
     s.type_into("[data-test=sched-to]", "23:40");
     s.click("[data-test=set-schedule]");
+    // A new visit type with its price, and an insurer the desk can pick.
+    s.type_into("[data-test=type-name]", "follow-up");
+    s.type_into("[data-test=type-price]", "abc");
+    s.click("[data-test=save-type]");
+    s.find("[data-test=prices-error]");
+    s.type_into("[data-test=type-price]", "150");
+    s.type_into("[data-test=type-minutes]", "15");
+    s.click("[data-test=save-type]");
+    s.wait_text("[data-test=visit-types]", "150.00");
+    s.type_into("[data-test=insurer-name]", "AXA Egypt");
+    s.click("[data-test=add-insurer]");
+    s.wait_text("[data-test=insurers]", "AXA Egypt");
     s.screenshot("02-owner-staff");
     s.log_out();
 
@@ -403,6 +415,28 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
     s.screenshot("04-visit");
     s.click("[data-test=save-visit]");
     s.find("[data-test=visit-saved]");
+    // The photo in her file: a thumbnail, and the full picture over the screen.
+    s.click("[data-test=nav-patients]");
+    s.type_into("[data-test=patients-search]", "فاطمة");
+    s.click("[data-test=patients-hit]");
+    s.wait_text("[data-test=file-visits]", "التهاب الحلق");
+    s.click("[data-test=photo-thumb]");
+    s.find("[data-test=photo-full]");
+    s.screenshot("04b-photo-full");
+    let started = Instant::now();
+    let width = loop {
+        let width = s.script(
+            "const i = document.querySelector('[data-test=photo-full] img'); return i.complete ? i.naturalWidth : 0",
+            json!([]),
+        );
+        if width != 0 || started.elapsed() > Duration::from_secs(10) {
+            break width;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let state = s.script("const i = document.querySelector('[data-test=photo-full] img'); const t = document.querySelector('[data-test=photo-thumb] img'); return [i.src, i.complete, i.naturalWidth, t.naturalWidth, t.src, document.body.innerText.slice(0, 300)]", json!([]));
+    assert_eq!(width, 320, "the stored picture at its own size: {state}");
+    s.click("[data-test=photo-close]");
     s.log_out();
 
     // The receptionist takes the payment and closes the shift.
@@ -469,6 +503,16 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
         "[data-test=machines-note]",
         "not connected to a sync server",
     );
+    // The clinic's details: phones come back in their international form.
+    s.type_into("[data-test=details-address]", "12 شارع التحرير، الدقي");
+    s.type_into("[data-test=details-phones]", "02 3333 4444, 01012345678");
+    s.click("[data-test=save-details]");
+    s.wait_text("[data-test=details-saved]", "Saved");
+    let phones = s.script(
+        "return document.querySelector('[data-test=details-phones]').value",
+        json!([]),
+    );
+    assert_eq!(phones, "+20233334444, +201012345678");
     s.type_into("[data-test=backup-folder]", usb.to_str().unwrap());
     s.type_into("[data-test=backup-passphrase]", "short");
     s.click("[data-test=backup]");

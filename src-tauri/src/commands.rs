@@ -7,6 +7,7 @@ use ayada_core::appointments::{Booking, Status};
 use ayada_core::cashbook::Method;
 use ayada_core::patients::{Gender, NewPatient, PatientEdit};
 use ayada_core::reports::{Period, ServerCheck};
+use ayada_core::settings::ClinicSettings;
 use ayada_core::time::{parse_date, parse_time};
 use ayada_core::visits::{VisitInput, VitalsInput};
 use ayada_core::{Clinic, CoreError, InitOptions, Lang, Money, Role, Session};
@@ -433,6 +434,66 @@ pub fn update_patient(
     changing(&app, &state, "patients", |c, s| {
         c.update_patient(s, id.parse()?, &edit)
     })
+}
+
+/// A visit's photo (a 256-pixel thumbnail, or the stored image), as raw bytes.
+#[tauri::command]
+pub fn photo(
+    state: State<'_, AppState>,
+    name: String,
+    full: bool,
+) -> Result<tauri::ipc::Response, UiError> {
+    session_call(&state, |c, s| c.photo(s, &name, !full)).map(tauri::ipc::Response::new)
+}
+
+/// The clinic's details (name, address, phones, email, time zone).
+#[tauri::command]
+pub fn clinic_details(state: State<'_, AppState>) -> Answer {
+    with_session(&state, |c, s| c.settings(s))
+}
+
+/// Changes the clinic's details (owner).
+#[tauri::command]
+pub fn update_clinic_details(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    details: ClinicSettings,
+) -> Answer {
+    changing(&app, &state, "clinic", |c, s| {
+        c.update_settings(s, &details)
+    })
+}
+
+/// The visit types with their prices.
+#[tauri::command]
+pub fn visit_types(state: State<'_, AppState>) -> Answer {
+    with_session(&state, |c, s| c.visit_types(s))
+}
+
+/// Sets a visit type's price (and length), creating it if new (owner).
+#[tauri::command]
+pub fn set_visit_type(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    name: String,
+    price: String,
+    minutes: Option<i64>,
+) -> Answer {
+    changing(&app, &state, "clinic", |c, s| {
+        c.set_visit_type(s, &name, Money::parse(&price)?, minutes)
+    })
+}
+
+/// The insurers the desk can pick.
+#[tauri::command]
+pub fn insurers(state: State<'_, AppState>) -> Answer {
+    with_session(&state, |c, s| c.insurers(s))
+}
+
+/// Adds an insurer (owner).
+#[tauri::command]
+pub fn add_insurer(app: AppHandle, state: State<'_, AppState>, name: String) -> Answer {
+    changing(&app, &state, "clinic", |c, s| c.add_insurer(s, &name))
 }
 
 /// A doctor's free slots on a day.

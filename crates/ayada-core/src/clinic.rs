@@ -516,6 +516,31 @@ impl Clinic {
         self.write(session, |w| settings::add_insurer(w, name))
     }
 
+    /// The active insurers, by name.
+    pub fn insurers(&mut self, session: &Session) -> Result<Vec<Insurer>> {
+        self.allow_read(session, Action::ReadFrontDesk)?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, name, active FROM insurers WHERE active = 1 ORDER BY name")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, bool>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, name, active) = row?;
+            out.push(Insurer {
+                id: id.parse()?,
+                name,
+                active,
+            });
+        }
+        Ok(out)
+    }
+
     // ---- schedules ----
 
     fn doctor_id(&self, login: &str) -> Result<StaffId> {
