@@ -4,10 +4,13 @@
 # A release build: several minutes on two cores. Run from anywhere.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-npm --prefix ui ci --no-audit --no-fund
-# The CLI reads tauri.conf.json here, at the root beside the `ayada` package; its
-# beforeBuildCommand builds the interface into ui/dist first.
-ui/node_modules/.bin/tauri build --bundles deb "$@"
+# As in test.sh: installs the locked versions without rewriting the lock file.
+(cd ui && npm install --no-save --no-audit --no-fund)
+(cd ui && npm run build)
+# The CLI reads tauri.conf.json here, at the root beside the `ayada` package. It would run
+# beforeBuildCommand from ui/ (where it found package.json), so the interface is built just
+# above and the hook is switched off for this run.
+ui/node_modules/.bin/tauri build --bundles deb --config '{"build":{"beforeBuildCommand":""}}' "$@"
 deb=$(ls -t target/release/bundle/deb/*.deb | head -1)
 echo "== $deb"
 dpkg-deb --info "$deb" | sed -n '/Package:/,/Description:/p'

@@ -47,6 +47,8 @@ fn a_machine_joins_through_the_server_and_offline_double_bookings_show_as_one_co
     let wrong = b.run(
         Some(("x", "not-the-password")),
         &[
+            "--lang",
+            "ar",
             "enroll",
             "--server",
             &server.url,
@@ -55,6 +57,12 @@ fn a_machine_joins_through_the_server_and_offline_double_bookings_show_as_one_co
         ],
     );
     assert!(!wrong.status.success());
+    let said = String::from_utf8_lossy(&wrong.stderr);
+    assert!(
+        said.contains("البريد الإلكتروني أو كلمة المرور غير صحيحة"),
+        "the server's refusal in the person's language: {said}"
+    );
+    assert!(!said.contains("not-the-password"), "{said}");
     let joined = b.enroll(&server, "owner@nour.example", OWNER_PW);
     assert_eq!(joined["seeded"], false);
     // A new machine loads the server's compacted documents instead of replaying the log.

@@ -54,9 +54,20 @@ impl IntoResponse for ApiError {
             ApiError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };
+        // `code` is stable, so a client can say the fixed refusals in its person's language;
+        // `error` is the English sentence (with the detail for the free-text ones).
+        let code = match self {
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::BadLogin => "bad-login",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::BadRequest(_) => "bad-request",
+            ApiError::NotFound(_) => "not-found",
+            ApiError::TooManyRequests => "too-many-requests",
+            ApiError::Internal => "internal",
+        };
         (
             status,
-            Json(serde_json::json!({ "error": self.to_string() })),
+            Json(serde_json::json!({ "error": self.to_string(), "code": code })),
         )
             .into_response()
     }

@@ -31,13 +31,24 @@ pub(crate) fn unreachable(server: &str, err: reqwest::Error) -> Failure {
 }
 
 pub(crate) fn refused(status: reqwest::StatusCode, body: &str) -> Failure {
-    let said = serde_json::from_str::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| v["error"].as_str().map(str::to_string))
-        .unwrap_or_else(|| status.to_string());
+    let answer = serde_json::from_str::<serde_json::Value>(body).unwrap_or_default();
+    let said = answer["error"]
+        .as_str()
+        .map_or_else(|| status.to_string(), str::to_string);
+    // The server's fixed refusals, said in Arabic here; a refusal with a detail (a bad
+    // change, a clinic that exists) keeps the server's sentence inside the Arabic one.
+    let arabic = match answer["code"].as_str() {
+        Some("bad-login") => "البريد الإلكتروني أو كلمة المرور غير صحيحة.".to_string(),
+        Some("unauthorized") => "يحتاج هذا الطلب إلى رمز دخول صالح لم تنته مدته.".to_string(),
+        Some("too-many-requests") => {
+            "يرسل هذا الجهاز طلبات كثيرة؛ سيُخدم مرة أخرى بعد قليل.".to_string()
+        }
+        Some("internal") => "تعذر على الخادم حفظ هذا؛ لم يُعتمد شيء. حاول مرة أخرى.".to_string(),
+        _ => said.clone(),
+    };
     Failure::said(
         format!("The sync server refused: {said}"),
-        format!("رفض خادم المزامنة: {said}"),
+        format!("رفض خادم المزامنة: {arabic}"),
     )
 }
 
