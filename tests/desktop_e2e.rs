@@ -296,6 +296,13 @@ impl Session {
         std::fs::write(artifacts().join(format!("{name}.png")), bytes).unwrap();
     }
 
+    /// Opens the Patients screen and the first file the search finds for `query`.
+    fn open_patient_file(&self, query: &str) {
+        self.click("[data-test=nav-patients]");
+        self.type_into("[data-test=patients-search]", query);
+        self.click("[data-test=patients-hit]");
+    }
+
     fn log_in(&self, login: &str, password: &str) {
         self.type_into("[data-test=login]", login);
         self.type_into("[data-test=password]", password);
@@ -416,9 +423,7 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
     s.click("[data-test=save-visit]");
     s.find("[data-test=visit-saved]");
     // The photo in her file: a thumbnail, and the full picture over the screen.
-    s.click("[data-test=nav-patients]");
-    s.type_into("[data-test=patients-search]", "فاطمة");
-    s.click("[data-test=patients-hit]");
+    s.open_patient_file("فاطمة");
     s.wait_text("[data-test=file-visits]", "التهاب الحلق");
     s.click("[data-test=photo-thumb]");
     s.find("[data-test=photo-full]");
@@ -555,9 +560,7 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
     );
 
     // Her file: the booking, the payment, and an edit that is kept.
-    s.click("[data-test=nav-patients]");
-    s.type_into("[data-test=patients-search]", "فاطمة");
-    s.click("[data-test=patients-hit]");
+    s.open_patient_file("فاطمة");
     s.wait_text("[data-test=file-name]", "فاطمة الزهراء");
     s.wait_text("[data-test=file-payments]", "350.00");
     assert!(s.text("[data-test=file-bookings]").contains("د. سارة"));
