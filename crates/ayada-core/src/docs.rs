@@ -2,10 +2,11 @@
 //! struct) and a map inside a document.
 //!
 //! Granularity (see docs/BENCHMARKS.md): one document for the clinic's settings and staff,
-//! patients in 256 bucket documents, and one per doctor per day for appointments and for visits, one per day
-//! for the cashbook, one per shift. Records sit directly under the document root keyed by
-//! their UUIDv7, so two machines that create the same day's document offline never create
-//! the same nested object twice (which Automerge would resolve by hiding one of them).
+//! patients in 256 bucket documents, one per doctor per day for appointments and for
+//! visits, one per day for the cashbook, one per shift. Records sit directly under the
+//! document root keyed by their UUIDv7, so two machines that create the same document
+//! offline never create the same nested object twice (which Automerge would resolve by
+//! hiding one of them).
 
 use std::fmt;
 

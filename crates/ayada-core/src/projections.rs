@@ -103,15 +103,14 @@ pub(crate) fn project_read(
             tx.prepare_cached("DELETE FROM day_close_entries WHERE close_id IN (SELECT id FROM day_closes WHERE doc_id = ?1)")?.execute([id.as_str()])?;
         }
         if kind == DocKind::Patient {
-            // Row by row, and only rows that exist: a statement on the FTS table makes it
-            // flush its pending index to disk, which a bootstrap would pay per patient.
-            let rowids: Vec<i64> = tx
-                .prepare_cached("SELECT rowid FROM patients WHERE doc_id = ?1")?
-                .query_map([id.as_str()], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
-            for rowid in rowids {
-                tx.prepare_cached("DELETE FROM patients_fts WHERE rowid = ?1")?
-                    .execute([rowid])?;
+            // Only when there are rows: every statement on the FTS table makes it flush its
+            // pending index, which a bootstrap (nothing to delete) would pay per document.
+            let held = tx
+                .prepare_cached("SELECT 1 FROM patients WHERE doc_id = ?1")?
+                .exists([id.as_str()])?;
+            if held {
+                tx.prepare_cached("DELETE FROM patients_fts WHERE rowid IN (SELECT rowid FROM patients WHERE doc_id = ?1)")?
+                    .execute([id.as_str()])?;
             }
         }
         tx.prepare_cached(&format!("DELETE FROM {table} WHERE doc_id = ?1"))?
