@@ -24,7 +24,7 @@ use crate::reports::{
 };
 use crate::roles::{Action, Role, Session};
 use crate::schedules::{self, Hours, Schedule};
-use crate::settings::{self, ClinicSettings, Insurer, VisitType};
+use crate::settings::{self, ClinicSettings, Insurer, VisitType, INSURERS};
 use crate::shifts::{self, Shift, ShiftClosed};
 use crate::staff::{self, StaffMember};
 use crate::store::{self, Context, DocCache, Writer, DB_FILE};
@@ -519,26 +519,10 @@ impl Clinic {
     /// The active insurers, by name.
     pub fn insurers(&mut self, session: &Session) -> Result<Vec<Insurer>> {
         self.allow_read(session, Action::ReadFrontDesk)?;
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, name, active FROM insurers WHERE active = 1 ORDER BY name")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, bool>(2)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, name, active) = row?;
-            out.push(Insurer {
-                id: id.parse()?,
-                name,
-                active,
-            });
-        }
-        Ok(out)
+        let mut all: Vec<Insurer> = self.write(session, |w| settings::list(w, INSURERS))?;
+        all.retain(|i| i.active);
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(all)
     }
 
     // ---- schedules ----
