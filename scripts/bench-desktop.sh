@@ -31,12 +31,22 @@ for i in $(seq "$runs"); do
   # The app and every process it started (WebKit's web and network processes), by
   # proportional set size: RSS would count the shared WebKit libraries once per process.
   kb=0
-  for pid in "$app" $(ps -o pid= --ppid "$app"); do
+  pids=("$app" $(ps -o pid= --ppid "$app"))
+  for pid in "${pids[@]}"; do
     kb=$((kb + $(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup")))
   done
   mems+=($((kb / 1024)))
   kill -TERM -- "-$runner" 2>/dev/null || true
   wait "$runner" 2>/dev/null || true
+  # PSS divides a page among the processes that map it: a web process of the last run
+  # still alive would make this run's look smaller. Wait until they are all gone.
+  for _ in $(seq 100); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.1
+  done
+  kill -KILL "${pids[@]}" 2>/dev/null || true
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 printf '{"runs": %d, "cold_start_ms": [%s], "cold_start_p50_ms": %d, "idle_pss_mb": [%s], "idle_pss_p50_mb": %d}\n' \

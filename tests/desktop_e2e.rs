@@ -15,7 +15,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
 use serde_json::{json, Value};
 
 const OWNER_PW: &str = "owner-pass-1";
@@ -39,6 +38,8 @@ fn artifacts() -> PathBuf {
 struct Driver {
     child: Child,
     url: String,
+    /// The X display the window is on (":N").
+    display: String,
     /// Released after the processes are gone (fields drop after `Drop::drop`).
     _turn: std::sync::MutexGuard<'static, ()>,
 }
@@ -84,9 +85,11 @@ fn start_driver(home: &Path, envs: &[(&str, &Path)]) -> Driver {
     let turn = ONE_WINDOW.lock().unwrap_or_else(|p| p.into_inner());
     let port = free_port();
     let native = free_port();
+    let display = free_display();
     let mut cmd = Command::new("xvfb-run");
     cmd.process_group(0)
-        .args(["-a", "-s", "-screen 0 1280x800x24"])
+        // `-ac`: the test reads the screen without xvfb-run's cookie (a local socket only).
+        .args(["-n", &display[1..], "-s", "-screen 0 1280x800x24 -ac"])
         .arg(tauri_driver())
         .args([
             "--port",
@@ -119,14 +122,57 @@ fn start_driver(home: &Path, envs: &[(&str, &Path)]) -> Driver {
     Driver {
         child,
         url,
+        display,
         _turn: turn,
     }
+}
+
+/// An X display number no server holds (its lock file is absent), for this test's Xvfb:
+/// the screenshots are taken from the display itself.
+fn free_display() -> String {
+    (110..900)
+        .find(|n| {
+            !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+                && !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+        })
+        .map(|n| format!(":{n}"))
+        .expect("no free X display number")
+}
+
+/// What the X display shows, as a PNG. WebKitWebDriver's own screenshot hangs once the app
+/// turns WebKit's DMA-BUF renderer off (src-tauri/src/lib.rs), while the window itself paints
+/// normally: so the test looks at the screen, as a person would.
+fn grab_display(display: &str) -> Vec<u8> {
+    use x11rb::connection::Connection;
+    use x11rb::protocol::xproto::{ConnectionExt, ImageFormat, ImageOrder};
+    let (conn, screen) = x11rb::connect(Some(display)).expect("the test's X display");
+    let setup = conn.setup();
+    assert_eq!(setup.image_byte_order, ImageOrder::LSB_FIRST);
+    let root = &setup.roots[screen];
+    let (w, h) = (root.width_in_pixels, root.height_in_pixels);
+    let image = conn
+        .get_image(ImageFormat::Z_PIXMAP, root.root, 0, 0, w, h, !0)
+        .unwrap()
+        .reply()
+        .unwrap();
+    assert_eq!(image.depth, 24, "the test's Xvfb runs at 24 bits");
+    // 24-bit pixels travel as 32-bit little-endian words: blue, green, red, padding.
+    let rgb: Vec<u8> = image
+        .data
+        .chunks_exact(4)
+        .flat_map(|p| [p[2], p[1], p[0]])
+        .collect();
+    let picture = image::RgbImage::from_raw(w.into(), h.into(), rgb).unwrap();
+    let mut png = std::io::Cursor::new(Vec::new());
+    picture.write_to(&mut png, image::ImageFormat::Png).unwrap();
+    png.into_inner()
 }
 
 /// A WebDriver session on the app's window.
 struct Session {
     http: reqwest::blocking::Client,
     base: String,
+    display: String,
 }
 
 impl Session {
@@ -151,6 +197,7 @@ impl Session {
         Session {
             http,
             base: format!("{}/session/{id}", driver.url),
+            display: driver.display.clone(),
         }
     }
 
@@ -266,6 +313,19 @@ impl Session {
         }
     }
 
+    /// Waits up to 10 s until exactly `n` elements match `css`.
+    fn wait_count(&self, css: &str, n: usize) {
+        let started = Instant::now();
+        while self.find_all(css).len() != n {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "{css} never matched {n} elements; the page says: {}",
+                self.page_text()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Calls a Tauri command directly, as the page's code would; returns Ok or the error.
     fn invoke(&self, command: &str, args: Value) -> Result<Value, Value> {
         let out = self.post(
@@ -289,11 +349,10 @@ impl Session {
             "/execute/async",
             json!({"script": "const d = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => d(1)));", "args": []}),
         );
-        let png = self.get("/screenshot");
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(png.as_str().unwrap())
-            .unwrap();
-        std::fs::write(artifacts().join(format!("{name}.png")), bytes).unwrap();
+        // And the window's process has put that frame on the screen.
+        std::thread::sleep(Duration::from_millis(150));
+        let png = grab_display(&self.display);
+        std::fs::write(artifacts().join(format!("{name}.png")), png).unwrap();
     }
 
     /// Opens the Patients screen and the first file the search finds for `query`.
@@ -689,6 +748,67 @@ fn a_machine_joins_from_the_window_shows_sync_live_and_sees_other_work_arrive_by
         json!(["زينب"]),
     );
     s.screenshot("11-arrived-by-itself");
+
+    // Two booking requests for a day next week reach the desk's window the same way (the
+    // online portal will make them; here the other desk does), each to confirm or decline.
+    for at in ["2030-01-05 10:00", "2030-01-05 10:20"] {
+        desk.ok(
+            desk_user,
+            &[
+                "book",
+                "--request",
+                "--patient",
+                &patient,
+                "--doctor",
+                "dr.sara",
+                "--at",
+                at,
+            ],
+        );
+    }
+    desk.ok(None, &["sync"]);
+    s.wait_text_for(
+        "[data-test=requests]",
+        "2030-01-05 10:20",
+        Duration::from_secs(20),
+    );
+    s.wait_count("[data-test=request-row]", 2);
+    s.script(
+        "document.querySelector('[data-test=requests]').scrollIntoView()",
+        json!([]),
+    );
+    s.screenshot("11a-booking-requests");
+    s.click("[data-test=confirm-request]");
+    s.wait_count("[data-test=request-row]", 1);
+    s.wait_text("[data-test=requests]", "2030-01-05 10:20");
+    s.click("[data-test=decline-request]");
+    s.wait_count("[data-test=requests]", 0);
+    // The answers travel back to the other desk.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        desk.ok(None, &["sync"]);
+        let day = desk.ok(desk_user, &["appointment", "list", "--date", "2030-01-05"]);
+        let statuses: Vec<(String, String)> = day["appointments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["at"].as_str().unwrap().to_string(),
+                    a["status"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        let want = [
+            ("2030-01-05 10:00".to_string(), "booked".to_string()),
+            ("2030-01-05 10:20".to_string(), "cancelled".to_string()),
+        ];
+        if statuses == want {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the desk sees {statuses:?}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
 
     // The owner sees both machines and revokes the front desk's (a stolen PC, say).
     s.log_out();

@@ -553,6 +553,12 @@ pub fn appointments(state: State<'_, AppState>, date: Option<String>) -> Answer 
     })
 }
 
+/// Booking requests waiting for the desk, from today on (any day, not only the queue's).
+#[tauri::command]
+pub fn booking_requests(state: State<'_, AppState>) -> Answer {
+    with_session(&state, |c, s| c.booking_requests(s))
+}
+
 /// Moves an appointment along (check-in, into the exam room, done, cancelled…).
 #[tauri::command]
 pub fn set_status(

@@ -5,8 +5,21 @@
 pub mod commands;
 pub mod state;
 
+/// WebKitGTK's DMA-BUF renderer gives the web process a GL context of its own; for a window
+/// of forms it buys no visible speed and costs memory: measured under Xvfb the web process
+/// took 178 MB with it and 101 MB without (docs/BENCHMARKS.md, "Desktop app"). It is also
+/// the usual cause of a blank Tauri window on some GPU drivers. Set before GTK starts (no
+/// thread is running yet); a value the user set is kept.
+fn webview_environment() {
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("WEBKIT_DISABLE_DMABUF_RENDERER").is_none() {
+        std::env::set_var("WEBKIT_DISABLE_DMABUF_RENDERER", "1");
+    }
+}
+
 /// Starts the desktop app.
 pub fn run() {
+    webview_environment();
     tauri::Builder::default()
         .manage(state::AppState::from_env())
         .setup(|app| {
@@ -38,6 +51,7 @@ pub fn run() {
             commands::book,
             commands::walk_in,
             commands::appointments,
+            commands::booking_requests,
             commands::set_status,
             commands::record_visit,
             commands::open_shift,

@@ -60,6 +60,10 @@ pub enum Command {
         at: String,
         #[arg(long = "type", default_value = "examination")]
         visit_type: String,
+        /// Record it as a request (status `requested`) that holds the slot until the desk
+        /// confirms or declines it, as a booking from the online portal does.
+        #[arg(long)]
+        request: bool,
     },
     /// Queue a patient who came without a booking for a doctor now, already waiting.
     WalkIn {

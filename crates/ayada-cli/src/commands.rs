@@ -117,6 +117,7 @@ pub fn run(env: &Env, command: Command) -> Out {
             doctor,
             at,
             visit_type,
+            request,
         } => {
             let (mut clinic, s) = logged_in(env)?;
             let (date, time) = parse_local_datetime(&at)?;
@@ -127,10 +128,15 @@ pub fn run(env: &Env, command: Command) -> Out {
                 time,
                 visit_type,
             };
-            let a = clinic.book(&s, &booking)?;
+            let a = if request {
+                clinic.request_booking(&s, &booking)?
+            } else {
+                clinic.book(&s, &booking)?
+            };
+            let done = if request { "Requested" } else { "Booked" };
             Ok(Answer::new(
                 json!({ "appointment_id": a.id, "appointment": a }),
-                format!("Booked {} at {}.", a.id, at),
+                format!("{done} {} at {}.", a.id, at),
             ))
         }
         Command::WalkIn {

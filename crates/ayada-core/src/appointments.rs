@@ -106,6 +106,10 @@ pub struct Appointment {
     pub created_at: i64,
     /// Who made it (the server's id for portal requests).
     pub created_by: String,
+    /// Unix seconds the patient checked in (or, for a walk-in, came): the queue's waiting
+    /// time counts from here. Absent in bookings made before it was recorded.
+    #[serde(default)]
+    pub arrived_at: Option<i64>,
 }
 
 impl Appointment {
@@ -131,6 +135,17 @@ pub struct Booking {
     pub time: Time,
     /// Visit type name.
     pub visit_type: String,
+}
+
+/// How a booking enters the day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BookingKind {
+    /// Confirmed at once by the desk.
+    Confirmed,
+    /// A request (status `requested`) that holds its slot until the desk confirms or declines
+    /// it: what the online portal creates, and what the desk records for a patient who asked
+    /// for a time the doctor has to agree to.
+    Request,
 }
 
 /// The longest a visit type may last (minutes); bounds how far back an overlapping booking
@@ -164,8 +179,12 @@ pub(crate) fn busy(
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// Books a slot; refuses a time the doctor already has taken.
-pub(crate) fn book(w: &mut Writer<'_>, booking: &Booking) -> Result<Appointment> {
+/// Books a slot; refuses a time the doctor already has taken (by a booking or a request).
+pub(crate) fn book(
+    w: &mut Writer<'_>,
+    booking: &Booking,
+    kind: BookingKind,
+) -> Result<Appointment> {
     w.allow(Action::Book)?;
     let doctor = crate::staff::doctor(w, &booking.doctor_login)?;
     crate::patients::get(w, booking.patient)?;
@@ -184,13 +203,17 @@ pub(crate) fn book(w: &mut Writer<'_>, booking: &Booking) -> Result<Appointment>
                 .format(Timestamp::from_second(at).unwrap_or_default()),
         });
     }
+    let (status, action) = match kind {
+        BookingKind::Confirmed => (Status::Booked, "book"),
+        BookingKind::Request => (Status::Requested, "book-request"),
+    };
     let appointment = Appointment {
-        status: Status::Booked,
+        status,
         source: "desk".into(),
         ..new_appointment(w, booking.patient, doctor.id, starts, visit_type)
     };
     store(w, &appointment)?;
-    w.audit("book", appointment.id.to_string());
+    w.audit(action, appointment.id.to_string());
     Ok(appointment)
 }
 
@@ -210,6 +233,7 @@ pub(crate) fn walk_in(
     let appointment = Appointment {
         status: Status::Arrived,
         source: WALK_IN.into(),
+        arrived_at: Some(w.now.as_second()),
         ..new_appointment(w, patient, doctor.id, w.now, visit_type)
     };
     store(w, &appointment)?;
@@ -239,6 +263,7 @@ fn new_appointment(
         source: "desk".into(),
         created_at: w.now.as_second(),
         created_by: w.session.login.clone(),
+        arrived_at: None,
     }
 }
 
@@ -284,6 +309,9 @@ pub(crate) fn set_status(
         return Err(CoreError::invalid("reason", "cancel-needs-reason"));
     }
     appointment.status = next;
+    if next == Status::Arrived {
+        appointment.arrived_at = Some(w.now.as_second());
+    }
     if let Some(r) = reason {
         appointment.reason = Some(r.to_string());
     }
@@ -317,8 +345,10 @@ pub struct AppointmentRow {
     pub reason: Option<String>,
     /// Doctor's name, as the queue shows it.
     pub doctor_name: String,
-    /// Unix seconds of the start (a walk-in: when they came), for waiting times.
+    /// Unix seconds of the start (a walk-in: when they came).
     pub starts_at: i64,
+    /// Unix seconds the patient checked in, for waiting times.
+    pub arrived_at: Option<i64>,
     /// "desk", "portal" or "walk-in".
     pub source: String,
 }
@@ -329,16 +359,40 @@ pub(crate) fn list(
     time: &crate::time::ClinicTime,
     date: Date,
 ) -> Result<Vec<AppointmentRow>> {
-    let mut stmt = conn.prepare_cached(
+    rows(conn, time, "a.local_date = ?1", date.to_string())
+}
+
+/// Booking requests still waiting for the desk whose day has not passed (clinic-local
+/// `today` on), by time: the desk must see next week's requests, not only today's.
+pub(crate) fn open_requests(
+    conn: &Connection,
+    time: &crate::time::ClinicTime,
+    today: Date,
+) -> Result<Vec<AppointmentRow>> {
+    rows(
+        conn,
+        time,
+        "a.status = 'requested' AND a.local_date >= ?1",
+        today.to_string(),
+    )
+}
+
+fn rows(
+    conn: &Connection,
+    time: &crate::time::ClinicTime,
+    filter: &str,
+    value: String,
+) -> Result<Vec<AppointmentRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT a.id, a.starts_at, a.ends_at, a.patient_id, COALESCE(p.name, '?'), COALESCE(p.phone, ''),
                 COALESCE(s.login, a.doctor_id), a.visit_type, a.status, a.reason,
-                COALESCE(NULLIF(s.name, ''), s.login, a.doctor_id), a.source
+                COALESCE(NULLIF(s.name, ''), s.login, a.doctor_id), a.source, a.arrived_at
          FROM appointments a
          LEFT JOIN patients p ON p.id = a.patient_id
          LEFT JOIN staff s ON s.id = a.doctor_id
-         WHERE a.local_date = ?1 ORDER BY a.starts_at, s.login",
-    )?;
-    let rows = stmt.query_map([date.to_string()], |r| {
+         WHERE {filter} ORDER BY a.starts_at, s.login"
+    ))?;
+    let rows = stmt.query_map([value], |r| {
         Ok((
             r.get::<_, String>(0)?,
             r.get::<_, i64>(1)?,
@@ -352,6 +406,7 @@ pub(crate) fn list(
             r.get::<_, Option<String>>(9)?,
             r.get::<_, String>(10)?,
             r.get::<_, String>(11)?,
+            r.get::<_, Option<i64>>(12)?,
         ))
     })?;
     let mut out = Vec::new();
@@ -369,6 +424,7 @@ pub(crate) fn list(
             reason,
             doctor_name,
             source,
+            arrived_at,
         ) = row?;
         out.push(AppointmentRow {
             id: id.parse()?,
@@ -384,6 +440,7 @@ pub(crate) fn list(
             doctor_name,
             starts_at: starts,
             source,
+            arrived_at,
         });
     }
     Ok(out)

@@ -9,7 +9,7 @@ use jiff::civil::Date;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
-use crate::appointments::{self, Appointment, AppointmentRow, Booking, Status};
+use crate::appointments::{self, Appointment, AppointmentRow, Booking, BookingKind, Status};
 use crate::audit::{self, AuditEntry, AuditRow, Outcome};
 use crate::cashbook::{self, CashSummary, Entry, Method};
 use crate::error::{CoreError, Result};
@@ -716,7 +716,17 @@ impl Clinic {
 
     /// Books a slot.
     pub fn book(&mut self, session: &Session, booking: &Booking) -> Result<Appointment> {
-        self.write(session, |w| appointments::book(w, booking))
+        self.write(session, |w| {
+            appointments::book(w, booking, BookingKind::Confirmed)
+        })
+    }
+
+    /// Records a booking request (status `requested`) that holds its slot until the desk
+    /// confirms or declines it; see `BookingKind::Request`.
+    pub fn request_booking(&mut self, session: &Session, booking: &Booking) -> Result<Appointment> {
+        self.write(session, |w| {
+            appointments::book(w, booking, BookingKind::Request)
+        })
     }
 
     /// Queues a patient who came without a booking for a doctor now, already arrived; see
@@ -748,6 +758,14 @@ impl Clinic {
     pub fn appointments(&mut self, session: &Session, date: Date) -> Result<Vec<AppointmentRow>> {
         self.allow_read(session, Action::ReadFrontDesk)?;
         appointments::list(&self.conn, &self.ctx.time, date)
+    }
+
+    /// Booking requests waiting for the desk, from today on.
+    pub fn booking_requests(&mut self, session: &Session) -> Result<Vec<AppointmentRow>> {
+        self.allow_read(session, Action::ReadFrontDesk)?;
+        let today =
+            (self.ctx.time).local_date(self.ctx.fixed_now.unwrap_or_else(jiff::Timestamp::now));
+        appointments::open_requests(&self.conn, &self.ctx.time, today)
     }
 
     // ---- visits ----

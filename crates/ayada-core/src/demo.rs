@@ -330,6 +330,7 @@ fn generate_day(
                         time: slot,
                         visit_type: visit_type.into(),
                     },
+                    appointments::BookingKind::Confirmed,
                 )?;
                 report.appointments += 1;
                 if is_today && start > now {

@@ -272,8 +272,8 @@ fn appointment_row(
         detail: e.to_string(),
     })?;
     tx.prepare_cached("INSERT OR REPLACE INTO appointments
-         (id, doc_id, patient_id, doctor_id, starts_at, ends_at, local_date, visit_type, status, reason, source, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")?.execute(params![
+         (id, doc_id, patient_id, doctor_id, starts_at, ends_at, local_date, visit_type, status, reason, source, created_at, arrived_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")?.execute(params![
             a.id.to_string(),
             doc_id.as_str(),
             a.patient_id.to_string(),
@@ -285,7 +285,8 @@ fn appointment_row(
             a.status.as_str(),
             a.reason,
             a.source,
-            a.created_at
+            a.created_at,
+            a.arrived_at
         ],)?;
     Ok(())
 }

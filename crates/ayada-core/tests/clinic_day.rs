@@ -120,17 +120,26 @@ fn book(
     p: ayada_core::ids::PatientId,
     at: &str,
 ) -> Result<ayada_core::appointments::Appointment, CoreError> {
+    clinic.book(s, &booking(p, at))
+}
+
+fn booking(p: ayada_core::ids::PatientId, at: &str) -> Booking {
     let (d, t) = at.split_once(' ').unwrap();
-    clinic.book(
-        s,
-        &Booking {
-            patient: p,
-            doctor_login: "dr.sara".into(),
-            date: parse_date(d).unwrap(),
-            time: parse_time(t).unwrap(),
-            visit_type: "examination".into(),
-        },
-    )
+    Booking {
+        patient: p,
+        doctor_login: "dr.sara".into(),
+        date: parse_date(d).unwrap(),
+        time: parse_time(t).unwrap(),
+        visit_type: "examination".into(),
+    }
+}
+
+fn instant(clinic: &Clinic, at: &str) -> jiff::Timestamp {
+    let (d, t) = at.split_once(' ').unwrap();
+    clinic
+        .time()
+        .instant(parse_date(d).unwrap(), parse_time(t).unwrap())
+        .unwrap()
 }
 
 fn raw_connection(f: &Fixture) -> rusqlite::Connection {
@@ -864,4 +873,84 @@ fn a_walk_in_joins_todays_queue_arrived_without_taking_a_slot_or_making_a_confli
     assert!(clinic
         .walk_in(&reception, p, "reception", "examination")
         .is_err());
+}
+
+#[test]
+fn a_booking_request_holds_its_slot_until_the_desk_confirms_or_declines_it() {
+    let f = fixture();
+    let (mut clinic, _, reception, _) = staffed(&f);
+    let mona = patient(&mut clinic, &reception, "Mona", "01055555555");
+    let hany = patient(&mut clinic, &reception, "Hany", "01066666666");
+    let laila = patient(&mut clinic, &reception, "Laila", "01077777777");
+    clinic.set_clock(Some(instant(&clinic, "2027-03-08 09:00")));
+    let asked = clinic
+        .request_booking(&reception, &booking(mona, "2027-03-10 10:00"))
+        .unwrap();
+    assert_eq!(asked.status, Status::Requested);
+    assert!(
+        matches!(
+            book(&mut clinic, &reception, hany, "2027-03-10 10:00"),
+            Err(CoreError::SlotTaken { .. })
+        ),
+        "a request holds its slot"
+    );
+    let later = clinic
+        .request_booking(&reception, &booking(laila, "2027-03-11 11:00"))
+        .unwrap();
+    let past = clinic
+        .request_booking(&reception, &booking(hany, "2027-03-07 12:00"))
+        .unwrap();
+    let open: Vec<_> = clinic
+        .booking_requests(&reception)
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.id, r.patient, r.doctor_name))
+        .collect();
+    assert_eq!(
+        open,
+        [
+            (asked.id, "Mona".to_string(), "د. سارة".to_string()),
+            (later.id, "Laila".to_string(), "د. سارة".to_string())
+        ],
+        "every day's open requests from today on, not a day that is over"
+    );
+    assert!(clinic
+        .set_appointment_status(&reception, past.id, Status::Arrived, None)
+        .is_err());
+
+    clinic
+        .set_appointment_status(&reception, asked.id, Status::Booked, None)
+        .unwrap();
+    clinic
+        .set_appointment_status(&reception, later.id, Status::Cancelled, Some("Declined"))
+        .unwrap();
+    let open = clinic.booking_requests(&reception).unwrap();
+    assert!(open.is_empty(), "{open:?}");
+    book(&mut clinic, &reception, hany, "2027-03-11 11:00")
+        .expect("a declined request frees its slot");
+
+    // The waiting time counts from the check-in: Mona comes twenty minutes late.
+    clinic.set_clock(Some(instant(&clinic, "2027-03-10 10:20")));
+    clinic
+        .set_appointment_status(&reception, asked.id, Status::Arrived, None)
+        .unwrap();
+    let day = parse_date("2027-03-10").unwrap();
+    let row = clinic
+        .appointments(&reception, day)
+        .unwrap()
+        .into_iter()
+        .find(|r| r.id == asked.id)
+        .unwrap();
+    assert_eq!(
+        row.arrived_at,
+        Some(instant(&clinic, "2027-03-10 10:20").as_second())
+    );
+    assert_eq!(
+        row.starts_at,
+        instant(&clinic, "2027-03-10 10:00").as_second()
+    );
+    // And it survives a rebuild from the documents.
+    clinic.rebuild_projections().unwrap();
+    let again = clinic.appointments(&reception, day).unwrap();
+    assert_eq!(again.iter().find(|r| r.id == asked.id), Some(&row));
 }
