@@ -263,6 +263,16 @@ impl Session {
         self.post(&format!("/element/{el}/value"), json!({ "text": text }));
     }
 
+    /// Sets an input's value the way the page sees typing (an `input` event): for an empty
+    /// value, and for date inputs, whose typing WebKit's driver does not do in every locale.
+    fn set_value(&self, css: &str, value: &str) {
+        self.find(css);
+        self.script(
+            "const i = document.querySelector(arguments[0]); i.value = arguments[1]; i.dispatchEvent(new Event('input', {bubbles: true}));",
+            json!([css, value]),
+        );
+    }
+
     fn text(&self, css: &str) -> String {
         let el = self.find(css);
         self.get(&format!("/element/{el}/text"))
@@ -418,9 +428,35 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
         s.click("[data-test=add-staff]");
         s.wait_text("[data-test=staff-row]", login);
     }
+    // The doctor's hours: none yet, then every day of the week (the test runs on any day)
+    // from midnight to 23:40. An evening range with only its start is refused first.
+    s.wait_text("[data-test=sched-current]", "No working hours");
+    let unticked = s.script(
+        "return [...document.querySelectorAll('[data-test=sched-day]')].filter(b => !b.checked).map(b => b.value)",
+        json!([]),
+    );
+    for day in unticked.as_array().unwrap() {
+        s.click(&format!(
+            "[data-test=sched-day][value={}]",
+            day.as_str().unwrap()
+        ));
+    }
     s.type_into("[data-test=sched-from]", "00:00");
     s.type_into("[data-test=sched-to]", "23:40");
+    s.type_into("[data-test=sched-from-2]", "18:00");
     s.click("[data-test=set-schedule]");
+    s.wait_text("[data-test=schedule-error]", "start and the end");
+    s.set_value("[data-test=sched-from-2]", "");
+    s.click("[data-test=set-schedule]");
+    s.wait_text(
+        "[data-test=sched-current]",
+        "Sat, Sun, Mon, Tue, Wed, Thu, Fri",
+    );
+    s.wait_text("[data-test=sched-current]", "00:00–23:40 · 20 min");
+    // A day off next year shows in the list of days off.
+    s.set_value("[data-test=off-date]", "2030-02-01");
+    s.click("[data-test=set-day-off]");
+    s.wait_text("[data-test=days-off]", "2030-02-01 Friday · Day off");
     // A new visit type with its price, and an insurer the desk can pick.
     s.type_into("[data-test=type-name]", "follow-up");
     s.type_into("[data-test=type-price]", "abc");

@@ -7,6 +7,7 @@ use ayada_core::appointments::{Booking, Status};
 use ayada_core::cashbook::Method;
 use ayada_core::patients::{Gender, NewPatient, PatientEdit};
 use ayada_core::reports::{Period, ServerCheck};
+use ayada_core::schedules::Hours;
 use ayada_core::settings::ClinicSettings;
 use ayada_core::time::{parse_date, parse_time};
 use ayada_core::visits::{VisitInput, VitalsInput};
@@ -374,14 +375,32 @@ pub fn set_schedule(
     state: State<'_, AppState>,
     doctor: String,
     days: String,
-    from: String,
-    to: String,
+    hours: Vec<Hours>,
     slot_minutes: i64,
 ) -> Answer {
     changing(&app, &state, "schedules", |c, s| {
         let days = ayada_core::schedules::parse_days(&days)?;
-        let hours = vec![ayada_core::schedules::Hours { from, to }];
         c.set_schedule(s, &doctor, days, hours, slot_minutes)
+    })
+}
+
+/// A doctor's schedule (null when none was set).
+#[tauri::command]
+pub fn schedule(state: State<'_, AppState>, doctor: String) -> Answer {
+    with_session(&state, |c, s| c.schedule(s, &doctor))
+}
+
+/// Other hours for a doctor on one date; no hours is a day off (owner).
+#[tauri::command]
+pub fn set_schedule_exception(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    doctor: String,
+    date: String,
+    hours: Vec<Hours>,
+) -> Answer {
+    changing(&app, &state, "schedules", |c, s| {
+        c.set_schedule_exception(s, &doctor, parse_date(&date)?, hours)
     })
 }
 

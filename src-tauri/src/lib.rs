@@ -36,6 +36,8 @@ pub fn run() {
             commands::staff,
             commands::add_staff,
             commands::set_schedule,
+            commands::schedule,
+            commands::set_schedule_exception,
             commands::search_patients,
             commands::add_patient,
             commands::photo,

@@ -557,6 +557,14 @@ impl Clinic {
         })
     }
 
+    /// A doctor's weekly schedule and its exceptions, if one was set (everyone who books or
+    /// sees the calendar may read it).
+    pub fn schedule(&mut self, session: &Session, doctor: &str) -> Result<Option<Schedule>> {
+        self.allow_read(session, Action::ReadFrontDesk)?;
+        let doctor = self.doctor_id(doctor)?;
+        schedules::load(&self.conn, doctor)
+    }
+
     /// Gives a doctor other hours on a date; no hours is a day off (owner).
     pub fn set_schedule_exception(
         &mut self,

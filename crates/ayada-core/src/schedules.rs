@@ -159,7 +159,9 @@ pub(crate) fn set(
     if !(5..=240).contains(&slot_minutes) {
         return Err(CoreError::invalid("minutes", "minutes-range"));
     }
-    let exceptions = get(w, doctor)?.map(|s| s.exceptions).unwrap_or_default();
+    let exceptions = load(&w.tx, doctor)?
+        .map(|s| s.exceptions)
+        .unwrap_or_default();
     let schedule = Schedule {
         doctor_id: doctor,
         days,
@@ -181,7 +183,8 @@ pub(crate) fn set_exception(
 ) -> Result<Schedule> {
     w.allow(Action::ManageSettings)?;
     check_hours(&hours)?;
-    let mut schedule = get(w, doctor)?.ok_or_else(|| CoreError::not_found("schedule", doctor))?;
+    let mut schedule =
+        load(&w.tx, doctor)?.ok_or_else(|| CoreError::not_found("schedule", doctor))?;
     schedule.exceptions.insert(date.to_string(), hours);
     put(w, &schedule)?;
     w.audit("schedule-exception", format!("{doctor} {date}"));
@@ -201,18 +204,6 @@ fn put(w: &mut Writer<'_>, schedule: &Schedule) -> Result<()> {
     )?;
     w.touch(&id, SCHEDULES)?;
     Ok(())
-}
-
-fn get(w: &mut Writer<'_>, doctor: StaffId) -> Result<Option<Schedule>> {
-    let json: Option<String> =
-        w.tx.query_row(
-            "SELECT json FROM schedules WHERE doctor_id = ?1",
-            [doctor.to_string()],
-            |r| r.get(0),
-        )
-        .optional()?;
-    json.map(|j| serde_json::from_str(&j).map_err(CoreError::from))
-        .transpose()
 }
 
 /// A doctor's schedule, from the projection.

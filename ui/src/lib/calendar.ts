@@ -22,3 +22,8 @@ export function overlapping(conflicts: { kind: string; ids: string[] }[]): Set<s
   for (const c of conflicts) if (c.kind === "overlapping-bookings") c.ids.forEach((id) => ids.add(id));
   return ids;
 }
+
+/** The weekday of `date` in the person's language ("Saturday", "السبت"). */
+export function weekdayName(date: string, lang: "en" | "ar", style: "long" | "short" = "long"): string {
+  return new Date(date + "T12:00:00Z").toLocaleDateString(lang === "ar" ? "ar-EG" : "en-GB", { weekday: style, timeZone: "UTC" });
+}
