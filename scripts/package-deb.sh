@@ -10,8 +10,13 @@ cd "$(dirname "$0")/.."
 # The CLI reads tauri.conf.json here, at the root beside the `ayada` package. It would run
 # beforeBuildCommand from ui/ (where it found package.json), so the interface is built just
 # above and the hook is switched off for this run.
+# The release profile keeps line tables for perf (238 MB binary); what is shipped to
+# clinics is stripped of them and of symbols (cargo's environment overrides of the profile;
+# the next plain `cargo build --release` rebuilds its own binary).
+export CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_STRIP=symbols
 ui/node_modules/.bin/tauri build --bundles deb --config '{"build":{"beforeBuildCommand":""}}' "$@"
 deb=$(ls -t target/release/bundle/deb/*.deb | head -1)
 echo "== $deb"
 dpkg-deb --info "$deb" | sed -n '/Package:/,/Description:/p'
 dpkg-deb --contents "$deb"
+echo "== /usr/bin/ayada in the package: $(dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/bin/ayada | wc -c) bytes"

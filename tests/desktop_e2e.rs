@@ -504,7 +504,14 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
     s.type_into("[data-test=temperature]", "37.6");
     s.type_into("[data-test=blood-pressure]", "120/80");
     s.type_into("[data-test=pulse]", "78");
-    s.type_into("[data-test=diagnosis]", "التهاب الحلق");
+    s.type_into("[data-test=weight]", "64.5");
+    s.type_into("[data-test=spo2]", "98");
+    // A slight fever is marked; a normal pulse is not.
+    s.wait_text("[data-test=range-temperature]", "outside the usual range");
+    assert!(!s
+        .text("[data-test=range-pulse]")
+        .contains("outside the usual range"));
+    s.type_into("[data-test=diagnosis]", "التهاب الحلق; Fever");
     let photo = tmp.path().join("prescription.png");
     image::RgbImage::from_fn(320, 200, |x, y| image::Rgb([x as u8, y as u8, 200]))
         .save(&photo)
@@ -514,6 +521,26 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
         &format!("/element/{input}/value"),
         json!({ "text": photo.to_str().unwrap() }),
     );
+    s.wait_count("[data-test=picked-photo]", 1);
+    // A second page of the prescription dropped onto the form, with a PDF that is left out.
+    // (The page's own drop event, with the files a drag from the file manager carries.)
+    s.post(
+        "/execute/async",
+        json!({"args": [], "script": "const c = document.createElement('canvas'); c.width = 200; c.height = 300;
+         const g = c.getContext('2d'); g.fillStyle = '#3366aa'; g.fillRect(0, 0, 200, 300);
+         const done = arguments[arguments.length - 1];
+         c.toBlob((b) => {
+           const t = new DataTransfer();
+           t.items.add(new File([b], 'page-2.png', { type: 'image/png' }));
+           t.items.add(new File(['%PDF-1.4'], 'lab.pdf', { type: 'application/pdf' }));
+           const zone = document.querySelector('[data-test=photo-drop]');
+           zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: t, bubbles: true, cancelable: true }));
+           zone.dispatchEvent(new DragEvent('drop', { dataTransfer: t, bubbles: true, cancelable: true }));
+           done(1);
+         }, 'image/png');"}),
+    );
+    s.wait_count("[data-test=picked-photo]", 2);
+    s.wait_text("[data-test=photos-refused]", "lab.pdf");
     s.screenshot("04-visit");
     s.click("[data-test=save-visit]");
     s.find("[data-test=visit-saved]");
@@ -674,6 +701,14 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
     s.click("[data-test=nav-conflicts]");
     s.find("[data-test=no-conflicts]");
 
+    // The doctor calls the walk-in in: her allergy is the first thing on the visit form.
+    s.log_out();
+    s.log_in("dr.sara", STAFF_PW);
+    s.click("[data-test=nav-visit]");
+    s.click("[data-test=visit-patient]");
+    s.wait_text("[data-test=visit-allergies]", "البنسلين");
+    s.screenshot("08d-visit-arabic");
+
     // The data really is in the encrypted clinic on disk.
     drop(s);
     drop(driver);
@@ -698,9 +733,11 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
     assert_eq!(visits.len(), 1);
     assert_eq!(
         visits[0].photos.len(),
-        1,
-        "the photo picked in the window was stored"
+        2,
+        "the photo picked and the one dropped in the window were stored"
     );
+    assert_eq!(visits[0].diagnoses, ["التهاب الحلق", "Fever"]);
+    assert_eq!(visits[0].vitals.weight_g, Some(64_500));
     assert!(!clinic
         .photo(&doctor, &visits[0].photos[0], true)
         .unwrap()

@@ -600,10 +600,9 @@ pub fn record_visit(
     app: AppHandle,
     state: State<'_, AppState>,
     appointment: String,
-    temperature: Option<String>,
-    blood_pressure: Option<String>,
-    pulse: Option<String>,
-    diagnosis: Option<String>,
+    visit_type: Option<String>,
+    vitals: VitalsForm,
+    diagnoses: Vec<String>,
     note: Option<String>,
     photos: Vec<Vec<u8>>,
 ) -> Answer {
@@ -614,17 +613,32 @@ pub fn record_visit(
             appointment.parse()?,
             &VisitInput {
                 vitals: VitalsInput {
-                    temperature: blank(temperature),
-                    blood_pressure: blank(blood_pressure),
-                    pulse: blank(pulse),
-                    ..Default::default()
+                    temperature: blank(vitals.temperature),
+                    blood_pressure: blank(vitals.blood_pressure),
+                    pulse: blank(vitals.pulse),
+                    weight: blank(vitals.weight),
+                    height: blank(vitals.height),
+                    spo2: blank(vitals.spo2),
                 },
-                diagnoses: blank(diagnosis).into_iter().collect(),
+                diagnoses,
                 note: blank(note),
                 photos,
+                visit_type: blank(visit_type),
             },
         )
     })
+}
+
+/// The visit form's vitals as typed (blank fields are left out).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VitalsForm {
+    temperature: Option<String>,
+    blood_pressure: Option<String>,
+    pulse: Option<String>,
+    weight: Option<String>,
+    height: Option<String>,
+    spo2: Option<String>,
 }
 
 /// Opens this machine's drawer.

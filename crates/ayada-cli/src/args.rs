@@ -347,6 +347,9 @@ pub enum VisitCommand {
         note: Option<String>,
         #[arg(long)]
         photo: Vec<PathBuf>,
+        /// What the visit was, if not the booking's visit type.
+        #[arg(long = "type")]
+        visit_type: Option<String>,
     },
 }
 

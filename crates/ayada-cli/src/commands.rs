@@ -163,6 +163,7 @@ pub fn run(env: &Env, command: Command) -> Out {
             diagnosis,
             note,
             photo,
+            visit_type,
         }) => {
             let (mut clinic, s) = logged_in(env)?;
             let mut photos = Vec::new();
@@ -188,6 +189,7 @@ pub fn run(env: &Env, command: Command) -> Out {
                 diagnoses: diagnosis,
                 note,
                 photos,
+                visit_type,
             };
             let visit = clinic.record_visit(&s, appointment.parse()?, &input)?;
             Ok(Answer::new(

@@ -380,6 +380,7 @@ fn generate_day(
                         "Advised rest and fluids.".into()
                     }),
                     photos: Vec::new(),
+                    visit_type: None,
                 };
                 visits::record(w, booked.id, &input)?;
                 report.visits += 1;

@@ -146,6 +146,9 @@ pub struct VisitInput {
     pub note: Option<String>,
     /// Photo files to import.
     pub photos: Vec<Vec<u8>>,
+    /// The visit type the doctor says it was (a follow-up booked as an examination, say);
+    /// none keeps the booking's.
+    pub visit_type: Option<String>,
 }
 
 /// Records (or adds to) the visit of an appointment whose patient has arrived.
@@ -197,6 +200,9 @@ pub(crate) fn record(
             recorded_by: w.session.login.clone(),
         },
     };
+    if let Some(name) = input.visit_type.as_deref().filter(|n| !n.trim().is_empty()) {
+        visit.visit_type = crate::settings::visit_type_named(w, name)?.name;
+    }
     merge_vitals(&mut visit.vitals, vitals);
     visit.diagnoses.extend(
         input

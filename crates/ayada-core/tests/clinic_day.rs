@@ -675,6 +675,11 @@ fn a_visit_with_a_corrupt_photo_writes_nothing_and_a_good_one_is_stored_clean() 
     assert!(matches!(err, CoreError::BadImage { .. }), "{err:?}");
     assert!(err.message(Lang::Ar).contains("لم يُحفظ شيء"));
     assert_eq!(clinic.change_count().unwrap(), before, "nothing written");
+    let unknown_type = VisitInput {
+        visit_type: Some("massage".into()),
+        ..Default::default()
+    };
+    assert!(clinic.record_visit(&doctor, a.id, &unknown_type).is_err());
     let visit = clinic
         .record_visit(
             &doctor,
@@ -688,10 +693,15 @@ fn a_visit_with_a_corrupt_photo_writes_nothing_and_a_good_one_is_stored_clean() 
                 diagnoses: vec!["Acute pharyngitis".into()],
                 note: Some("Fluids, rest.".into()),
                 photos: vec![tiny_jpeg()],
+                visit_type: Some("follow-up".into()),
             },
         )
         .unwrap();
     assert_eq!(visit.vitals.temperature_dc, Some(382));
+    assert_eq!(
+        visit.visit_type, "follow-up",
+        "the doctor says what the visit was"
+    );
     assert_eq!(visit.photos.len(), 1);
     let thumb = clinic.photo(&doctor, &visit.photos[0], true).unwrap();
     assert!(image::load_from_memory(&thumb).is_ok());
@@ -953,4 +963,50 @@ fn a_booking_request_holds_its_slot_until_the_desk_confirms_or_declines_it() {
     clinic.rebuild_projections().unwrap();
     let again = clinic.appointments(&reception, day).unwrap();
     assert_eq!(again.iter().find(|r| r.id == asked.id), Some(&row));
+}
+
+#[test]
+fn a_version_3_database_gains_check_in_times_and_keeps_its_bookings() {
+    let f = fixture();
+    let (mut clinic, _, reception, _) = staffed(&f);
+    let p = patient(&mut clinic, &reception, "Samir", "01088888888");
+    clinic.set_clock(Some(instant(&clinic, "2027-04-04 09:50")));
+    let a = book(&mut clinic, &reception, p, "2027-04-04 10:00").unwrap();
+    clinic
+        .set_appointment_status(&reception, a.id, Status::Arrived, None)
+        .unwrap();
+    drop(clinic);
+    // What an Ayada of schema 3 left on disk: no arrived_at column.
+    raw_connection(&f)
+        .execute_batch(
+            "ALTER TABLE appointments DROP COLUMN arrived_at;
+             UPDATE meta SET value = '3' WHERE key = 'schema_version';",
+        )
+        .unwrap();
+
+    let mut clinic = Clinic::open(&f.dir, &f.key).unwrap();
+    let day = parse_date("2027-04-04").unwrap();
+    let row = |clinic: &mut Clinic| {
+        clinic
+            .appointments(&reception, day)
+            .unwrap()
+            .into_iter()
+            .find(|r| r.id == a.id)
+            .unwrap()
+    };
+    assert_eq!(row(&mut clinic).status, Status::Arrived);
+    clinic.rebuild_projections().unwrap();
+    assert_eq!(
+        row(&mut clinic).arrived_at,
+        Some(instant(&clinic, "2027-04-04 09:50").as_second()),
+        "the check-in time comes back from the document"
+    );
+    let version: String = raw_connection(&f)
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(version, ayada_core::store::SCHEMA_VERSION.to_string());
 }
