@@ -336,6 +336,33 @@ impl Session {
         }
     }
 
+    /// Presses Enter where the keyboard is, once the focus is on an element matching `css`.
+    fn press_enter(&self, css: &str) {
+        let started = Instant::now();
+        while self.script(
+            "return !!document.activeElement && document.activeElement.matches(arguments[0])",
+            json!([css]),
+        ) != json!(true)
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "the focus never reached {css}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let active = self.get("/element/active");
+        let el = active
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_str)
+            .expect("an active element")
+            .to_string();
+        self.post(
+            &format!("/element/{el}/value"),
+            json!({ "text": "\u{E007}" }),
+        );
+    }
+
     /// Calls a Tauri command directly, as the page's code would; returns Ok or the error.
     fn invoke(&self, command: &str, args: Value) -> Result<Value, Value> {
         let out = self.post(
@@ -478,12 +505,15 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
     s.type_into("[data-test=new-phone]", "01012345678");
     s.click("[data-test=register]");
     s.wait_text("[data-test=chosen-patient]", "فاطمة");
-    s.click("[data-test=slot]");
-    s.click("[data-test=book]");
-    s.wait_text("[data-test=booked]", "فاطمة");
-    // Search finds her by another spelling of her name.
+    // She is booked from the keyboard alone: her name in another spelling (search still
+    // finds her), Enter takes the first patient found and moves to the first free slot,
+    // Enter takes the slot and moves to Book, Enter books.
     s.type_into("[data-test=patient-search]", "فاطمه");
     s.wait_text("[data-test=patient-hit]", "01012345678");
+    s.press_enter("[data-test=patient-search]");
+    s.press_enter("[data-test=slot]");
+    s.press_enter("[data-test=book]");
+    s.wait_text("[data-test=booked]", "فاطمة");
     s.wait_text("[data-test=queue]", "فاطمة الزهراء");
     s.click("[data-test=check-in]");
     s.wait_text("[data-test=row-status]", "Waiting");
@@ -497,9 +527,17 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
     assert!(refused["message"].as_str().unwrap().contains("may not"));
     s.log_out();
 
-    // The doctor records the visit with a prescription photo.
+    // The doctor records the visit with a prescription photo. Alt+4 opens her fourth
+    // screen, the visit.
     s.log_in("dr.sara", STAFF_PW);
-    s.click("[data-test=nav-visit]");
+    s.post(
+        "/actions",
+        json!({"actions": [{"type": "key", "id": "keyboard", "actions": [
+            {"type": "keyDown", "value": "\u{E00A}"}, {"type": "keyDown", "value": "4"},
+            {"type": "keyUp", "value": "4"}, {"type": "keyUp", "value": "\u{E00A}"}
+        ]}]}),
+    );
+    s.find("[data-test=nav-visit].active");
     s.click("[data-test=visit-patient]");
     s.type_into("[data-test=temperature]", "37.6");
     s.type_into("[data-test=blood-pressure]", "120/80");
