@@ -413,6 +413,47 @@ impl Session {
 }
 
 #[test]
+fn an_idle_window_logs_out_by_itself_while_a_working_one_stays_logged_in() {
+    let tmp = tempfile::tempdir().unwrap();
+    let desk = common::Machine::new(tmp.path(), "desk");
+    desk.ok_with_password(
+        OWNER_PW,
+        &["init", "--clinic", "desk", "--owner-login", "owner"],
+    );
+    desk.ok(Some(("owner", OWNER_PW)), &["demo", "--days", "1"]);
+    // A shared PC told to lock after four idle seconds (ten minutes unless told).
+    let driver = start_driver(
+        tmp.path(),
+        &[
+            ("AYADA_DATA", &desk.data),
+            ("AYADA_KEY_FILE", &desk.key),
+            ("AYADA_IDLE_LOCK_SECONDS", Path::new("4")),
+        ],
+    );
+    let s = Session::new(&driver, &common::bin("ayada"));
+    s.log_in("reception", STAFF_PW);
+    // Working: a click a second for seven seconds keeps her logged in.
+    for screen in [
+        "patients", "calendar", "today", "patients", "calendar", "today", "cash",
+    ] {
+        s.click(&format!("[data-test=nav-{screen}]"));
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    assert_eq!(
+        s.find_all("[data-test=who]").len(),
+        1,
+        "logged out while working"
+    );
+    // Idle: the login screen comes back by itself, and the core's session is gone too.
+    std::thread::sleep(Duration::from_secs(5));
+    s.find("[data-test=sign-in]");
+    assert!(s.find_all("[data-test=who]").is_empty());
+    let refused = s.invoke("appointments", json!({})).unwrap_err();
+    assert_eq!(refused["code"], "not-logged-in", "{refused}");
+    s.screenshot("13-locked-after-idle");
+}
+
+#[test]
 fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
     // Today's slots that are over are not offered; the doctor works 00:00-23:40, so a run
     // that would book in the clinic's last twenty minutes waits for the next day.

@@ -227,6 +227,7 @@ pub fn status(state: State<'_, AppState>) -> Answer {
         "lang": inner.lang,
         "logins": logins,
         "core_version": ayada_core::VERSION,
+        "idle_lock_seconds": state.idle_lock_seconds,
     }))
 }
 

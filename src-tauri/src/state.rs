@@ -19,7 +19,14 @@ pub struct AppState {
     pub sync: Mutex<Option<SyncLoop>>,
     /// What the sync loop last reported.
     pub sync_state: Mutex<SyncState>,
+    /// Seconds without a key or a click before the window logs the person out
+    /// (AYADA_IDLE_LOCK_SECONDS, 600 by default: a shared front-desk PC).
+    pub idle_lock_seconds: u64,
 }
+
+/// Ten minutes: long enough for a consultation's notes, short enough that the next person
+/// at a shared PC does not work under the last one's name.
+pub const DEFAULT_IDLE_LOCK_SECONDS: u64 = 600;
 
 /// The parts that change.
 #[derive(Default)]
@@ -51,6 +58,11 @@ impl AppState {
             }),
             sync: Mutex::new(None),
             sync_state: Mutex::new(SyncState::default()),
+            idle_lock_seconds: std::env::var("AYADA_IDLE_LOCK_SECONDS")
+                .ok()
+                .and_then(|s| s.trim().parse().ok())
+                .filter(|&s| s > 0)
+                .unwrap_or(DEFAULT_IDLE_LOCK_SECONDS),
         }
     }
 }
