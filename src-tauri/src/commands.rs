@@ -602,7 +602,7 @@ pub fn record_visit(
     state: State<'_, AppState>,
     appointment: String,
     visit_type: Option<String>,
-    vitals: VitalsForm,
+    vitals: VitalsInput,
     diagnoses: Vec<String>,
     note: Option<String>,
     photos: Vec<Vec<u8>>,
@@ -613,14 +613,7 @@ pub fn record_visit(
             s,
             appointment.parse()?,
             &VisitInput {
-                vitals: VitalsInput {
-                    temperature: blank(vitals.temperature),
-                    blood_pressure: blank(vitals.blood_pressure),
-                    pulse: blank(vitals.pulse),
-                    weight: blank(vitals.weight),
-                    height: blank(vitals.height),
-                    spo2: blank(vitals.spo2),
-                },
+                vitals,
                 diagnoses,
                 note: blank(note),
                 photos,
@@ -628,18 +621,6 @@ pub fn record_visit(
             },
         )
     })
-}
-
-/// The visit form's vitals as typed (blank fields are left out).
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct VitalsForm {
-    temperature: Option<String>,
-    blood_pressure: Option<String>,
-    pulse: Option<String>,
-    weight: Option<String>,
-    height: Option<String>,
-    spo2: Option<String>,
 }
 
 /// Opens this machine's drawer.

@@ -70,13 +70,17 @@ fn ranged(vital: &str, text: &str, decimals: u32, min: i64, max: i64) -> Result<
 }
 
 impl VitalsInput {
-    /// Checks every given vital against the range a living patient can have.
+    /// Checks every given vital against the range a living patient can have; one left
+    /// blank (a form's empty field) is not given.
     pub fn parse(&self) -> Result<Vitals> {
+        fn given(field: &Option<String>) -> Option<&str> {
+            field.as_deref().filter(|s| !s.trim().is_empty())
+        }
         let mut v = Vitals::default();
-        if let Some(t) = &self.temperature {
+        if let Some(t) = given(&self.temperature) {
             v.temperature_dc = Some(ranged("temperature", t, 1, 300, 450)?);
         }
-        if let Some(bp) = &self.blood_pressure {
+        if let Some(bp) = given(&self.blood_pressure) {
             let (sys, dia) = bp
                 .split_once('/')
                 .ok_or_else(|| CoreError::invalid("blood pressure", "bp-format"))?;
@@ -88,16 +92,16 @@ impl VitalsInput {
             v.bp_systolic = Some(sys);
             v.bp_diastolic = Some(dia);
         }
-        if let Some(p) = &self.pulse {
+        if let Some(p) = given(&self.pulse) {
             v.pulse = Some(ranged("pulse", p, 0, 20, 250)?);
         }
-        if let Some(w) = &self.weight {
+        if let Some(w) = given(&self.weight) {
             v.weight_g = Some(ranged("weight", w, 3, 500, 400_000)?);
         }
-        if let Some(h) = &self.height {
+        if let Some(h) = given(&self.height) {
             v.height_cm = Some(ranged("height", h, 0, 30, 250)?);
         }
-        if let Some(s) = &self.spo2 {
+        if let Some(s) = given(&self.spo2) {
             v.spo2 = Some(ranged("SpO2", s, 0, 50, 100)?);
         }
         Ok(v)
@@ -269,6 +273,19 @@ mod tests {
         assert_eq!(ok.temperature_dc, Some(375));
         assert_eq!(ok.weight_g, Some(72_500));
         assert_eq!(ok.pulse, Some(72));
+        let blank = VitalsInput {
+            temperature: Some("  ".into()),
+            pulse: Some(String::new()),
+            spo2: Some("97".into()),
+            ..Default::default()
+        }
+        .parse()
+        .unwrap();
+        assert_eq!(
+            (blank.temperature_dc, blank.pulse, blank.spo2),
+            (None, None, Some(97)),
+            "a field left blank is not given"
+        );
         for (bad, what) in [
             (
                 VitalsInput {

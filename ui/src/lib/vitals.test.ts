@@ -7,14 +7,14 @@ describe("vitals on the visit form", () => {
     expect(unusual("temperature", "37.0")).toBe(false);
     expect(unusual("pulse", "١٢٠")).toBe(true);
     expect(unusual("spo2", "91")).toBe(true);
-    expect(unusual("bloodPressure", "150/85")).toBe(true);
-    expect(unusual("bloodPressure", "120/95")).toBe(true);
-    expect(unusual("bloodPressure", "120/80")).toBe(false);
+    expect(unusual("blood_pressure", "150/85")).toBe(true);
+    expect(unusual("blood_pressure", "120/95")).toBe(true);
+    expect(unusual("blood_pressure", "120/80")).toBe(false);
   });
   it("leaves blank and unreadable values to the core", () => {
     expect(unusual("temperature", "")).toBe(false);
     expect(unusual("pulse", "fast")).toBe(false);
-    expect(unusual("bloodPressure", "120")).toBe(false);
+    expect(unusual("blood_pressure", "120")).toBe(false);
     expect(unusual("weight", "300")).toBe(false);
   });
   it("reads Arabic decimals", () => {

@@ -1,12 +1,13 @@
 // Vital signs on the visit form. The core refuses what no living patient can have; here
 // the form only marks a value outside the usual adult range, so the doctor's eye falls on it.
 
-export type Vital = "temperature" | "bloodPressure" | "pulse" | "weight" | "height" | "spo2";
+// The names the core reads them by (its VitalsInput).
+export type Vital = "temperature" | "blood_pressure" | "pulse" | "weight" | "height" | "spo2";
 
 /** The usual adult range of each vital that has one (blood pressure: systolic/diastolic). */
 export const USUAL: Partial<Record<Vital, string>> = {
   temperature: "36.1–37.5 °C",
-  bloodPressure: "90–140 / 60–90",
+  blood_pressure: "90–140 / 60–90",
   pulse: "60–100 /min",
   spo2: "95–100 %",
 };
@@ -29,7 +30,7 @@ export function unusual(vital: Vital, value: string): boolean {
     case "temperature": return outside(value, 36.1, 37.5);
     case "pulse": return outside(value, 60, 100);
     case "spo2": return outside(value, 95, 100);
-    case "bloodPressure": {
+    case "blood_pressure": {
       const [sys, dia] = western(value).split("/");
       if (dia === undefined) return false;
       return outside(sys, 90, 140) || outside(dia, 60, 90);
