@@ -19,6 +19,8 @@ use serde_json::{json, Value};
 
 const OWNER_PW: &str = "owner-pass-1";
 const STAFF_PW: &str = "staff-pass-1";
+/// How long the page may take to show what a step waits for.
+const WAIT: Duration = Duration::from_secs(10);
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -238,14 +240,22 @@ impl Session {
 
     /// The first element matching `css`, waiting up to 10 s for it to appear.
     fn find(&self, css: &str) -> String {
+        self.poll(WAIT, &format!("{css} never appeared"), || {
+            self.find_all(css).into_iter().next()
+        })
+    }
+
+    /// Asks `check` every 100 ms until it answers, failing after `limit` with `what` and the
+    /// page's text.
+    fn poll<T>(&self, limit: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
         let started = Instant::now();
         loop {
-            if let Some(first) = self.find_all(css).into_iter().next() {
-                return first;
+            if let Some(answer) = check() {
+                return answer;
             }
             assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "{css} never appeared; the page says: {}",
+                started.elapsed() < limit,
+                "{what}; the page says: {}",
                 self.page_text()
             );
             std::thread::sleep(Duration::from_millis(100));
@@ -294,15 +304,13 @@ impl Session {
 
     /// Waits until `css`'s text contains `expected`.
     fn wait_text(&self, css: &str, expected: &str) -> String {
-        self.wait_text_for(css, expected, Duration::from_secs(10))
+        self.wait_text_for(css, expected, WAIT)
     }
 
     /// `wait_text` with its own limit, for what arrives over the network.
     fn wait_text_for(&self, css: &str, expected: &str, limit: Duration) -> String {
-        let started = Instant::now();
-        loop {
-            let found = self
-                .find_all(css)
+        self.poll(limit, &format!("{css} never said {expected:?}"), || {
+            self.find_all(css)
                 .into_iter()
                 .map(|el| {
                     self.get(&format!("/element/{el}/text"))
@@ -310,46 +318,26 @@ impl Session {
                         .unwrap_or_default()
                         .to_string()
                 })
-                .find(|t| t.contains(expected));
-            if let Some(text) = found {
-                return text;
-            }
-            assert!(
-                started.elapsed() < limit,
-                "{css} never said {expected:?}; the page says: {}",
-                self.page_text()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+                .find(|t| t.contains(expected))
+        })
     }
 
     /// Waits up to 10 s until exactly `n` elements match `css`.
     fn wait_count(&self, css: &str, n: usize) {
-        let started = Instant::now();
-        while self.find_all(css).len() != n {
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "{css} never matched {n} elements; the page says: {}",
-                self.page_text()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        self.poll(WAIT, &format!("{css} never matched {n} elements"), || {
+            (self.find_all(css).len() == n).then_some(())
+        })
     }
 
     /// Presses Enter where the keyboard is, once the focus is on an element matching `css`.
     fn press_enter(&self, css: &str) {
-        let started = Instant::now();
-        while self.script(
-            "return !!document.activeElement && document.activeElement.matches(arguments[0])",
-            json!([css]),
-        ) != json!(true)
-        {
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "the focus never reached {css}"
+        self.poll(WAIT, &format!("the focus never reached {css}"), || {
+            let focused = self.script(
+                "return !!document.activeElement && document.activeElement.matches(arguments[0])",
+                json!([css]),
             );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+            (focused == json!(true)).then_some(())
+        });
         let active = self.get("/element/active");
         let el = active
             .as_object()
