@@ -19,4 +19,4 @@ deb=$(ls -t target/release/bundle/deb/*.deb | head -1)
 echo "== $deb"
 dpkg-deb --info "$deb" | sed -n '/Package:/,/Description:/p'
 dpkg-deb --contents "$deb"
-echo "== /usr/bin/ayada in the package: $(dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/bin/ayada | wc -c) bytes"
+echo "== $(du -h "$deb" | cut -f1) package; /usr/bin/ayada $(dpkg-deb --contents "$deb" | awk '$NF ~ /usr\/bin\/ayada$/ {print $3}') bytes"
