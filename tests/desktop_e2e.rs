@@ -131,6 +131,11 @@ fn start_driver(home: &Path, envs: &[(&str, &Path)]) -> Driver {
 
 /// An X display number no server holds (its lock file is absent), for this test's Xvfb:
 /// the screenshots are taken from the display itself.
+/// The clinic's today (the tests' clinics are in Africa/Cairo).
+fn clinic_today() -> jiff::civil::Date {
+    jiff::Timestamp::now().in_tz("Africa/Cairo").unwrap().date()
+}
+
 fn free_display() -> String {
     (110..900)
         .find(|n| {
@@ -509,10 +514,14 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
         "Sat, Sun, Mon, Tue, Wed, Thu, Fri",
     );
     s.wait_text("[data-test=sched-current]", "00:00–23:40 · 20 min");
-    // A day off next year shows in the list of days off.
-    s.set_value("[data-test=off-date]", "2030-02-01");
+    // A day off next month shows in the list of days off, with its weekday.
+    let off = clinic_today() + jiff::Span::new().days(30);
+    s.set_value("[data-test=off-date]", &off.to_string());
     s.click("[data-test=set-day-off]");
-    s.wait_text("[data-test=days-off]", "2030-02-01 Friday · Day off");
+    s.wait_text(
+        "[data-test=days-off]",
+        &format!("{off} {} · Day off", off.strftime("%A")),
+    );
     // A new visit type with its price, and an insurer the desk can pick.
     s.type_into("[data-test=type-name]", "follow-up");
     s.type_into("[data-test=type-price]", "abc");
@@ -891,7 +900,9 @@ fn a_machine_joins_from_the_window_shows_sync_live_and_sees_other_work_arrive_by
 
     // Two booking requests for a day next week reach the desk's window the same way (the
     // online portal will make them; here the other desk does), each to confirm or decline.
-    for at in ["2030-01-05 10:00", "2030-01-05 10:20"] {
+    let day = (clinic_today() + jiff::Span::new().days(7)).to_string();
+    let (first, second) = (format!("{day} 10:00"), format!("{day} 10:20"));
+    for at in [&first, &second] {
         desk.ok(
             desk_user,
             &[
@@ -907,11 +918,7 @@ fn a_machine_joins_from_the_window_shows_sync_live_and_sees_other_work_arrive_by
         );
     }
     desk.ok(None, &["sync"]);
-    s.wait_text_for(
-        "[data-test=requests]",
-        "2030-01-05 10:20",
-        Duration::from_secs(20),
-    );
+    s.wait_text_for("[data-test=requests]", &second, Duration::from_secs(20));
     s.wait_count("[data-test=request-row]", 2);
     s.script(
         "document.querySelector('[data-test=requests]').scrollIntoView()",
@@ -920,15 +927,15 @@ fn a_machine_joins_from_the_window_shows_sync_live_and_sees_other_work_arrive_by
     s.screenshot("11a-booking-requests");
     s.click("[data-test=confirm-request]");
     s.wait_count("[data-test=request-row]", 1);
-    s.wait_text("[data-test=requests]", "2030-01-05 10:20");
+    s.wait_text("[data-test=requests]", &second);
     s.click("[data-test=decline-request]");
     s.wait_count("[data-test=requests]", 0);
     // The answers travel back to the other desk.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         desk.ok(None, &["sync"]);
-        let day = desk.ok(desk_user, &["appointment", "list", "--date", "2030-01-05"]);
-        let statuses: Vec<(String, String)> = day["appointments"]
+        let listed = desk.ok(desk_user, &["appointment", "list", "--date", &day]);
+        let statuses: Vec<(String, String)> = listed["appointments"]
             .as_array()
             .unwrap()
             .iter()
@@ -940,8 +947,8 @@ fn a_machine_joins_from_the_window_shows_sync_live_and_sees_other_work_arrive_by
             })
             .collect();
         let want = [
-            ("2030-01-05 10:00".to_string(), "booked".to_string()),
-            ("2030-01-05 10:20".to_string(), "cancelled".to_string()),
+            (first.clone(), "booked".to_string()),
+            (second.clone(), "cancelled".to_string()),
         ];
         if statuses == want {
             break;
