@@ -897,6 +897,26 @@ fn a_machine_joins_from_the_window_shows_sync_live_and_sees_other_work_arrive_by
         json!(["زينب"]),
     );
     s.screenshot("11-arrived-by-itself");
+    // One queue per doctor: her tab says how many of hers wait and shows only her
+    // patients, the walk-in among them.
+    let tab = s.wait_text("[data-test=queue-doctor]", "سارة");
+    assert!(tab.contains("waiting"), "the walk-in waits: {tab}");
+    s.script(
+        "[...document.querySelectorAll('[data-test=queue-doctor]')].find(b => b.textContent.includes(arguments[0])).click()",
+        json!(["سارة"]),
+    );
+    s.poll(WAIT, "the queue never narrowed to one doctor", || {
+        let doctors = s.script(
+            "return [...document.querySelectorAll('[data-test=queue-row]')].map(r => r.children[2].textContent)",
+            json!([]),
+        );
+        let doctors = doctors.as_array().cloned().unwrap_or_default();
+        (!doctors.is_empty() && doctors.iter().all(|d| d.as_str().unwrap_or("").contains("سارة")))
+            .then_some(())
+    });
+    s.wait_text("[data-test=queue]", "زينب من مكتب الاستقبال");
+    s.screenshot("11c-one-doctors-queue");
+    s.click("[data-test=queue-doctor]");
 
     // Two booking requests for a day next week reach the desk's window the same way (the
     // online portal will make them; here the other desk does), each to confirm or decline.

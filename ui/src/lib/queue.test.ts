@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { waitingMinutes } from "./queue";
+import { doctorsOf, waitingMinutes } from "./queue";
 
 describe("waiting time", () => {
   const booked = 1_800_000_000;
@@ -19,5 +19,18 @@ describe("waiting time", () => {
     for (const status of ["booked", "in-exam", "done", "requested"]) {
       expect(waitingMinutes({ status, starts_at: booked, arrived_at: booked }, booked + 600)).toBeNull();
     }
+  });
+});
+
+describe("one queue per doctor", () => {
+  it("counts each doctor's bookings and patients waiting", () => {
+    const row = (doctor: string, doctor_name: string, status: string) => ({ doctor, doctor_name, status, starts_at: 0 });
+    expect(doctorsOf([
+      row("dr.sara", "Sara", "arrived"), row("dr.karim", "Karim", "booked"),
+      row("dr.sara", "Sara", "done"), row("dr.sara", "Sara", "arrived"),
+    ])).toEqual([
+      { login: "dr.karim", name: "Karim", waiting: 0, total: 1 },
+      { login: "dr.sara", name: "Sara", waiting: 2, total: 3 },
+    ]);
   });
 });
