@@ -538,7 +538,16 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
     s.log_out();
 
     // The receptionist registers a patient with an Arabic name, books and checks her in.
+    // Beside the queue's date field, the date as people read it: weekday, day, month.
     s.log_in("reception", STAFF_PW);
+    let today = clinic_today();
+    s.wait_text(
+        "[data-test=queue-date-long]",
+        &format!("{} {}", today.day(), today.strftime("%B")),
+    );
+    assert!(s
+        .text("[data-test=queue-date-long]")
+        .starts_with(&today.strftime("%A").to_string()));
     s.type_into("[data-test=new-name]", "فاطمة الزهراء");
     s.type_into("[data-test=new-phone]", "01012345678");
     s.click("[data-test=register]");

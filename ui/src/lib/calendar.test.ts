@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addDays, overlapping, weekOf } from "./calendar";
+import { addDays, longDate, overlapping, weekOf } from "./calendar";
 
 describe("calendar dates", () => {
   it("moves across month and year ends", () => {
@@ -20,5 +20,17 @@ describe("calendar dates", () => {
       { kind: "late-payment", ids: ["c"] },
     ]);
     expect([...ids].sort()).toEqual(["a", "b"]);
+  });
+});
+
+describe("dates as people read them", () => {
+  it("puts the weekday and the day before the month", () => {
+    // ICU versions differ on the comma after the weekday.
+    expect(longDate("2026-11-22", "en")).toMatch(/^Sunday,? 22 November 2026$/);
+    expect(longDate("2026-11-22", "ar")).toContain("الأحد");
+    expect(longDate("2026-11-22", "ar")).toContain("نوفمبر");
+  });
+  it("says nothing for an empty date", () => {
+    expect(longDate("", "en")).toBe("");
   });
 });

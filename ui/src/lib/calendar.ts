@@ -27,3 +27,13 @@ export function overlapping(conflicts: { kind: string; ids: string[] }[]): Set<s
 export function weekdayName(date: string, lang: "en" | "ar", style: "long" | "short" = "long"): string {
   return new Date(date + "T12:00:00Z").toLocaleDateString(lang === "ar" ? "ar-EG" : "en-GB", { weekday: style, timeZone: "UTC" });
 }
+
+/** A date as a person reads it, weekday first ("Sunday 23 November 2026", "الأحد ٢٣ نوفمبر
+ * ٢٠٢٦"): shown beside date fields, whose own format is WebKit's and the system's (month
+ * first under the C locale, in Arabic too). Empty for an empty or unreadable date. */
+export function longDate(date: string, lang: "en" | "ar"): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return "";
+  return new Date(date + "T12:00:00Z").toLocaleDateString(lang === "ar" ? "ar-EG" : "en-GB", {
+    weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: "UTC",
+  });
+}
