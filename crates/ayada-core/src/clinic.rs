@@ -605,7 +605,7 @@ impl Clinic {
         let slots = schedules::free_slots(&schedule, &self.ctx.time, date, &busy)?;
         // A slot that is over cannot be booked any more; the one under way still can (the
         // patient is at the desk now).
-        let now = self.ctx.fixed_now.unwrap_or_else(jiff::Timestamp::now);
+        let now = self.ctx.now();
         let length = jiff::SignedDuration::from_mins(schedule.slot_minutes);
         Ok(slots
             .into_iter()
@@ -771,8 +771,7 @@ impl Clinic {
     /// Booking requests waiting for the desk, from today on.
     pub fn booking_requests(&mut self, session: &Session) -> Result<Vec<AppointmentRow>> {
         self.allow_read(session, Action::ReadFrontDesk)?;
-        let today =
-            (self.ctx.time).local_date(self.ctx.fixed_now.unwrap_or_else(jiff::Timestamp::now));
+        let today = self.ctx.time.local_date(self.ctx.now());
         appointments::open_requests(&self.conn, &self.ctx.time, today)
     }
 

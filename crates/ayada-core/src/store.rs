@@ -40,6 +40,11 @@ impl Context {
     pub(crate) fn actor(&self) -> ActorId {
         ActorId::from(self.node.0.as_bytes().as_slice())
     }
+
+    /// The clinic's now: the fixed clock when one is set, else the system's.
+    pub(crate) fn now(&self) -> Timestamp {
+        self.fixed_now.unwrap_or_else(Timestamp::now)
+    }
 }
 
 /// Opens (or creates) the SQLCipher database at `path` with a raw key; a wrong key is
@@ -247,7 +252,7 @@ impl<'a> Writer<'a> {
             audits: Vec::new(),
             session: session.clone(),
             ctx,
-            now: ctx.fixed_now.unwrap_or_else(Timestamp::now),
+            now: ctx.now(),
         })
     }
 
