@@ -812,16 +812,18 @@ pub fn revenue(state: State<'_, AppState>, from: String, to: String, by: String)
     })
 }
 
-/// The first screen is interactive. With AYADA_BENCH_STARTUP set, prints the wall-clock time
-/// of this moment (for scripts/bench-desktop.sh, which knows when it launched the app).
+/// A screen is drawn with its data for the first time in this run: the first screen
+/// ("first-run" or "login"), or the first one after a login ("session"). With
+/// AYADA_BENCH_STARTUP set, prints which and the wall-clock time of this moment (for
+/// scripts/bench-desktop.sh, which knows when it launched the app).
 #[tauri::command]
-pub fn ui_ready() -> Answer {
+pub fn ui_ready(screen: String) -> Answer {
     if std::env::var_os("AYADA_BENCH_STARTUP").is_some() {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis())
             .unwrap_or(0);
-        println!("{{\"ready_unix_ms\": {now}}}");
+        println!("{}", json!({ "screen": screen, "ready_unix_ms": now }));
     }
     Ok(json!({}))
 }

@@ -9,12 +9,58 @@ pub mod state;
 /// of forms it buys no visible speed and costs memory: measured under Xvfb the web process
 /// took 178 MB with it and 101 MB without (docs/BENCHMARKS.md, "Desktop app"). It is also
 /// the usual cause of a blank Tauri window on some GPU drivers. Set before GTK starts (no
-/// thread is running yet); a value the user set is kept.
+/// thread is running yet); a value the user set is kept, and with it the rest of WebKit's
+/// defaults.
+///
+/// With that renderer off the app's own process draws no GL at all, yet two probes would
+/// still load a GL driver into it (Mesa's, which links LLVM: 23 MB measured): GTK looks for
+/// GL visuals at start, and WebKit asks EGL which GPU node to hand the web process. GTK's
+/// probe is turned off, and WebKit is told the node directly: the first render node under
+/// /dev/dri, as EGL would answer on a one-GPU machine. A machine without one (software
+/// rendering) is named the node a first GPU would have, which does not exist, so the web
+/// process finds no GPU buffers, as it would from EGL's empty answer.
+///
+/// JavaScriptCore's JIT compilers are off: the window runs only the app's own bundle, whose
+/// work is a few DOM updates per keystroke, so the interpreter is fast enough (cold start
+/// measured the same), and no executable memory is written at run time. It saves 4–5 MB
+/// idle on the login screen and 9–11 MB on the Today screen (docs/BENCHMARKS.md, "The
+/// desktop app"). `JSC_useJIT=true` turns them back on.
 fn webview_environment() {
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("JSC_useJIT").is_none() {
+        std::env::set_var("JSC_useJIT", "false");
+    }
     #[cfg(target_os = "linux")]
     if std::env::var_os("WEBKIT_DISABLE_DMABUF_RENDERER").is_none() {
         std::env::set_var("WEBKIT_DISABLE_DMABUF_RENDERER", "1");
+        if std::env::var_os("GDK_GL").is_none() {
+            std::env::set_var("GDK_GL", "disable");
+        }
+        if std::env::var_os("WEBKIT_WEB_RENDER_DEVICE_FILE").is_none() {
+            std::env::set_var("WEBKIT_WEB_RENDER_DEVICE_FILE", render_node());
+        }
     }
+}
+
+/// The first DRM render node of this machine, or where a first one would be.
+#[cfg(target_os = "linux")]
+fn render_node() -> std::path::PathBuf {
+    let mut nodes: Vec<_> = std::fs::read_dir("/dev/dri")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| {
+            path.file_name()
+                .and_then(|name| name.to_str())
+                .is_some_and(|name| name.starts_with("renderD"))
+        })
+        .collect();
+    nodes.sort();
+    nodes
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| "/dev/dri/renderD128".into())
 }
 
 /// Starts the desktop app.
