@@ -14,7 +14,7 @@ use ayada_core::visits::{VisitInput, VitalsInput};
 use ayada_core::{Clinic, CoreError, InitOptions, Lang, Money, Role, Session};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use tauri::{AppHandle, Emitter, Manager, State};
+use tauri::{AppHandle, Emitter, Manager, State, WebviewWindow};
 
 use crate::state::{AppState, Inner};
 
@@ -233,8 +233,9 @@ pub fn status(state: State<'_, AppState>) -> Answer {
 
 /// Switches the language of messages (the screen mirrors itself).
 #[tauri::command]
-pub fn set_language(state: State<'_, AppState>, lang: Lang) -> Answer {
+pub fn set_language(window: WebviewWindow, state: State<'_, AppState>, lang: Lang) -> Answer {
     state.inner.lock().map_err(|_| poisoned())?.lang = lang;
+    crate::locale::apply(&window, lang);
     Ok(json!({ "lang": lang }))
 }
 

@@ -3,7 +3,10 @@
 #![forbid(unsafe_code)]
 
 pub mod commands;
+pub mod locale;
 pub mod state;
+
+use tauri::Manager;
 
 /// WebKitGTK's DMA-BUF renderer gives the web process a GL context of its own; for a window
 /// of forms it buys no visible speed and costs memory: measured under Xvfb the web process
@@ -70,6 +73,11 @@ pub fn run() {
         .manage(state::AppState::from_env())
         .setup(|app| {
             commands::start_sync(app.handle().clone());
+            if let Some(window) = app.get_webview_window("main") {
+                let state = app.state::<state::AppState>();
+                let lang = state.inner.lock().map(|i| i.lang).unwrap_or_default();
+                locale::apply(&window, lang);
+            }
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
