@@ -288,6 +288,15 @@ impl Session {
         );
     }
 
+    /// Chooses an option of a select by its value, as a click on it would (a `change` event).
+    fn choose(&self, css: &str, value: &str) {
+        self.find(css);
+        self.script(
+            "const i = document.querySelector(arguments[0]); i.value = arguments[1]; i.dispatchEvent(new Event('change', {bubbles: true}));",
+            json!([css, value]),
+        );
+    }
+
     fn text(&self, css: &str) -> String {
         let el = self.find(css);
         self.get(&format!("/element/{el}/text"))
@@ -756,9 +765,16 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
     s.wait_text("[data-test=queue]", "فاطمة");
     s.screenshot("08-today-arabic");
 
-    // A patient who walks in without a booking joins today's queue, already waiting.
+    // A patient who walks in without a booking joins today's queue, already waiting: she
+    // comes back for a follow-up, which the desk picks by its Arabic name.
     s.type_into("[data-test=patient-search]", "فاطمه");
     s.click("[data-test=patient-hit]");
+    let kinds = s.text("[data-test=book-visit-type]");
+    assert!(
+        kinds.contains("كشف") && kinds.contains("استشارة"),
+        "{kinds}"
+    );
+    s.choose("[data-test=book-visit-type]", "follow-up");
     s.click("[data-test=walk-in]");
     s.wait_text("[data-test=walk-in-tag]", "بدون موعد");
     assert!(
@@ -770,7 +786,12 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
     s.open_patient_file("فاطمة");
     s.wait_text("[data-test=file-name]", "فاطمة الزهراء");
     s.wait_text("[data-test=file-payments]", "350.00");
-    assert!(s.text("[data-test=file-bookings]").contains("د. سارة"));
+    let bookings = s.text("[data-test=file-bookings]");
+    assert!(bookings.contains("د. سارة"), "{bookings}");
+    assert!(
+        bookings.contains("استشارة"),
+        "the walk-in's visit type: {bookings}"
+    );
     s.click("[data-test=edit-patient]");
     s.type_into("[data-test=edit-allergies]", "البنسلين");
     s.click("[data-test=save-patient]");

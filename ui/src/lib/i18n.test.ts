@@ -24,6 +24,13 @@ describe("labels", () => {
     expect(termOf("ar", "role", "receptionist")).toBe("استقبال");
     expect(termOf("en", "method", "bitcoin")).toBe("bitcoin");
   });
+
+  it("names the visit types every clinic starts with in the person's language, and keeps the clinic's own as typed", () => {
+    expect(termOf("ar", "visit", "examination")).toBe("كشف");
+    expect(termOf("ar", "visit", "follow-up")).toBe("استشارة");
+    expect(termOf("en", "visit", "follow-up")).toBe("Follow-up");
+    expect(termOf("ar", "visit", "جلسة علاج طبيعي")).toBe("جلسة علاج طبيعي");
+  });
 });
 
 describe("money", () => {

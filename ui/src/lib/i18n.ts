@@ -117,6 +117,8 @@ const en = {
   roleOwner: "Owner",
   roleDoctor: "Doctor",
   roleReceptionist: "Receptionist",
+  visitExamination: "Examination",
+  visitFollowUp: "Follow-up",
   methodCash: "Cash",
   methodCard: "Card",
   methodInsurance: "Insurance",
@@ -295,6 +297,8 @@ const ar: Record<Key, string> = {
   roleOwner: "صاحب العيادة",
   roleDoctor: "طبيب",
   roleReceptionist: "استقبال",
+  visitExamination: "كشف",
+  visitFollowUp: "استشارة",
   methodCash: "نقدي",
   methodCard: "بطاقة",
   methodInsurance: "تأمين",
@@ -370,7 +374,9 @@ export function dir(lang: Lang): "ltr" | "rtl" {
 }
 
 /** The label of a value from the core (a role, a method, a status). */
-export function termOf(lang: Lang, family: "role" | "method" | "status", value: string): string {
-  const key = (family + value.split("-").map((w) => w[0].toUpperCase() + w.slice(1)).join("")) as Key;
+// A stored value in the person's language: a role, a payment method, a status, or one of the
+// visit types every clinic starts with; what the clinic named itself stays as it was typed.
+export function termOf(lang: Lang, family: "role" | "method" | "status" | "visit", value: string): string {
+  const key = (family + value.split("-").map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join("")) as Key;
   return key in dictionaries[lang] ? dictionaries[lang][key] : value;
 }
