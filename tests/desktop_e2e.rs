@@ -777,6 +777,8 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
     s.choose("[data-test=book-visit-type]", "follow-up");
     s.click("[data-test=walk-in]");
     s.wait_text("[data-test=walk-in-tag]", "بدون موعد");
+    // The queue says what she came for when it is not an examination.
+    s.wait_text("[data-test=row-visit-type]", "استشارة");
     assert!(
         s.text("[data-test=queue]").contains("د. سارة"),
         "the doctor's name"
