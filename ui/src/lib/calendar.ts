@@ -29,8 +29,8 @@ export function weekdayName(date: string, lang: "en" | "ar", style: "long" | "sh
 }
 
 /** A date as a person reads it, weekday first ("Sunday 23 November 2026", "الأحد ٢٣ نوفمبر
- * ٢٠٢٦"): shown beside date fields, whose own format is WebKit's and the system's (month
- * first under the C locale, in Arabic too). Empty for an empty or unreadable date. */
+ * ٢٠٢٦"): shown beside date fields, which give the day, month and year only. Empty for an
+ * empty or unreadable date. */
 export function longDate(date: string, lang: "en" | "ar"): string {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return "";
   return new Date(date + "T12:00:00Z").toLocaleDateString(lang === "ar" ? "ar-EG" : "en-GB", {
