@@ -8,7 +8,8 @@
 
 use ayada_core::Lang;
 
-/// The language tag the date fields are written in, for the person's language.
+/// The language tag the date fields are written in, for the person's language: the one the
+/// UI writes its own dates in (`localeOf` in ui/src/lib/i18n.ts).
 pub fn date_language(lang: Lang) -> &'static str {
     match lang {
         Lang::En => "en-GB",

@@ -1,6 +1,8 @@
 // Dates of the calendar screen: clinic-local "YYYY-MM-DD" strings, computed without the
 // computer's time zone (the core decides what "today" is in the clinic's zone).
 
+import { localeOf } from "./i18n";
+
 /** `date` moved by `days` (negative: back). */
 export function addDays(date: string, days: number): string {
   const [y, m, d] = date.split("-").map(Number);
@@ -25,7 +27,7 @@ export function overlapping(conflicts: { kind: string; ids: string[] }[]): Set<s
 
 /** The weekday of `date` in the person's language ("Saturday", "السبت"). */
 export function weekdayName(date: string, lang: "en" | "ar", style: "long" | "short" = "long"): string {
-  return new Date(date + "T12:00:00Z").toLocaleDateString(lang === "ar" ? "ar-EG" : "en-GB", { weekday: style, timeZone: "UTC" });
+  return new Date(date + "T12:00:00Z").toLocaleDateString(localeOf(lang), { weekday: style, timeZone: "UTC" });
 }
 
 /** A date as a person reads it, weekday first ("Sunday 23 November 2026", "الأحد ٢٣ نوفمبر
@@ -33,7 +35,7 @@ export function weekdayName(date: string, lang: "en" | "ar", style: "long" | "sh
  * empty or unreadable date. */
 export function longDate(date: string, lang: "en" | "ar"): string {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return "";
-  return new Date(date + "T12:00:00Z").toLocaleDateString(lang === "ar" ? "ar-EG" : "en-GB", {
+  return new Date(date + "T12:00:00Z").toLocaleDateString(localeOf(lang), {
     weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: "UTC",
   });
 }

@@ -369,13 +369,18 @@ export function t(lang: Lang, key: Key): string {
 }
 
 /** Writing direction of a language: the whole layout mirrors with it. */
+/** The locale dates and times are written in: day first in English (British order), Egypt's
+ * Arabic. The app gives the web view the same for its date fields (src-tauri/src/locale.rs). */
+export function localeOf(lang: Lang): "en-GB" | "ar-EG" {
+  return lang === "ar" ? "ar-EG" : "en-GB";
+}
+
 export function dir(lang: Lang): "ltr" | "rtl" {
   return lang === "ar" ? "rtl" : "ltr";
 }
 
-/** The label of a value from the core (a role, a method, a status). */
-// A stored value in the person's language: a role, a payment method, a status, or one of the
-// visit types every clinic starts with; what the clinic named itself stays as it was typed.
+/** A stored value in the person's language: a role, a payment method, a status, or one of the
+ * visit types every clinic starts with; what the clinic named itself stays as it was typed. */
 export function termOf(lang: Lang, family: "role" | "method" | "status" | "visit", value: string): string {
   const key = (family + value.split("-").map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join("")) as Key;
   return key in dictionaries[lang] ? dictionaries[lang][key] : value;

@@ -1,7 +1,7 @@
 // The header's one line about sync: online and live, syncing, loading a new clinic, or
 // offline with its reason — and how many of this machine's changes wait to be sent.
 import type { SyncView } from "./api";
-import { t, type Lang } from "./i18n";
+import { localeOf, t, type Lang } from "./i18n";
 
 export interface SyncLine {
   text: string;
@@ -10,7 +10,7 @@ export interface SyncLine {
 }
 
 function clock(lang: Lang, unixSeconds: number): string {
-  return new Date(unixSeconds * 1000).toLocaleTimeString(lang === "ar" ? "ar-EG" : "en-GB", {
+  return new Date(unixSeconds * 1000).toLocaleTimeString(localeOf(lang), {
     hour: "2-digit",
     minute: "2-digit",
   });
