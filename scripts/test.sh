@@ -27,6 +27,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# One build, run once: incremental compilation's caches would only take disk (GBs) and time.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+# Said at the start and before the tests, so a run that dies of a full disk shows it.
+df -h . | tail -n 1 | awk '{print "== disk: " $4 " free of " $2}'
+
 echo "== ui: npm install (from the lock file) && build"
 # `npm install --no-save` installs the versions in package-lock.json without rewriting it.
 # (`npm ci` refuses this lock file: the machines' npm config omits registry addresses from
@@ -46,6 +51,9 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -q -p ayada-core -p ayada-sync -p
 
 echo "== cargo build (the cross-process tests run the binaries)"
 cargo build --workspace
+
+df -h . | tail -n 1 | awk '{print "== disk: " $4 " free of " $2 ", target/ " }' | tr -d '\n'
+du -sh target | cut -f1
 
 echo "== cargo test (inside a D-Bus session with an unlocked gnome-keyring)"
 export HOME_FOR_KEYRING
