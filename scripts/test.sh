@@ -67,3 +67,10 @@ dbus-run-session -- bash -c '
   AYADA_REAL_KEYRING=1 cargo test --workspace
 '
 rm -rf "$HOME_FOR_KEYRING"
+
+# The Debian package as a clinic PC gets it, from a debug build (a release build from
+# scratch would take CI ≈ 15 more minutes; the packaging, the menu entry, the dependencies and
+# the packaged binary's start are the same).
+echo "== the .deb: built with the Tauri CLI, installed, started, removed"
+bash scripts/package-deb.sh --debug >/dev/null
+bash scripts/check-deb.sh target/debug/bundle/deb/Ayada_*_amd64.deb

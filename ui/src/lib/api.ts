@@ -17,6 +17,11 @@ export function call<T>(command: string, args: Record<string, unknown> = {}): Pr
   return invoke<T>(command, args);
 }
 
+/** The names of the clinic's visit types (examination, follow-up and its own), for a select. */
+export async function visitTypeNames(): Promise<string[]> {
+  return (await call<{ name: string }[]>("visit_types")).map((v) => v.name);
+}
+
 /** Runs `reload` whenever the core reports a change (a write here, in another window, a sync). */
 export function onChanged(reload: () => void): Promise<() => void> {
   return listen("changed", () => reload());
