@@ -175,6 +175,21 @@ fn grab_display(display: &str) -> Vec<u8> {
     png.into_inner()
 }
 
+/// Moves the X pointer to the screen's bottom-right corner, off the window: where it rests
+/// (the screen's middle, on a fresh Xvfb) GTK shows the tooltip of whatever is under it — a
+/// nav button's "Alt+1" stood in the middle of the screenshots.
+fn park_pointer(display: &str) {
+    use x11rb::connection::Connection;
+    use x11rb::protocol::xproto::ConnectionExt;
+    let (conn, screen) = x11rb::connect(Some(display)).expect("the test's X display");
+    let root = &conn.setup().roots[screen];
+    let (x, y) = (root.width_in_pixels - 1, root.height_in_pixels - 1);
+    conn.warp_pointer(x11rb::NONE, root.root, 0, 0, 0, 0, x as i16, y as i16)
+        .unwrap()
+        .check()
+        .expect("the pointer moved");
+}
+
 /// A WebDriver session on the app's window.
 struct Session {
     http: reqwest::blocking::Client,
@@ -383,6 +398,7 @@ impl Session {
     }
 
     fn screenshot(&self, name: &str) {
+        park_pointer(&self.display);
         // A frame drawn right after a DOM change may still show the old one: wait two.
         self.post(
             "/execute/async",
@@ -696,6 +712,15 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
     s.log_in("owner", OWNER_PW);
     s.click("[data-test=nav-owner]");
     s.wait_text("[data-test=net-revenue]", "330.00");
+    // The whole day on the screen, as on the paper: the refund, the expense, what the drawer
+    // should hold and what was counted (float 100 + 350 − 20 − 50 = 380, counted 380).
+    s.wait_text("[data-test=report-refunds]", "20.00");
+    s.wait_text("[data-test=report-expenses]", "supplies");
+    s.wait_text("[data-test=total-expenses]", "50.00");
+    s.wait_text("[data-test=net-cash]", "280.00");
+    s.wait_text("[data-test=report-shifts]", "380.00");
+    s.wait_text("[data-test=shift-difference]", "0.00");
+    s.wait_text("[data-test=report-activity]", "Visits");
     s.wait_text("[data-test=revenue-total]", "330.00");
     s.wait_text("[data-test=revenue-breakdown]", "Cash");
     s.wait_text("[data-test=revenue-visits]", "1");
@@ -761,6 +786,11 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
     let dir = s.script("return document.documentElement.dir", json!([]));
     assert_eq!(dir, "rtl");
     s.screenshot("07-owner-arabic");
+    // The day's report in Arabic, in the printed report's own words.
+    s.click("[data-test=nav-owner]");
+    s.wait_text("[data-test=day-report]", "المرتجعات حسب طريقة الدفع");
+    s.wait_text("[data-test=report-shifts]", "الفرق");
+    s.screenshot("07b-owner-report-arabic");
     s.click("[data-test=nav-today]");
     s.wait_text("[data-test=queue]", "فاطمة");
     s.screenshot("08-today-arabic");

@@ -722,6 +722,50 @@ pub fn day_report(state: State<'_, AppState>, date: String) -> Answer {
     with_session(&state, |c, s| c.day_report(s, parse_date(&date)?))
 }
 
+/// The words of the day's report in the person's language, from ayada-core's catalogue (the
+/// printed report's `pdf-…` labels and the entry kinds), so the screen and the paper say the
+/// same thing. Keyed by the id without its `pdf-` prefix.
+#[tauri::command]
+pub fn report_words(state: State<'_, AppState>) -> Answer {
+    const LABELS: [&str; 23] = [
+        "z-report",
+        "preview",
+        "payments",
+        "refunds",
+        "by-insurer",
+        "by-doctor",
+        "by-visit-type",
+        "expenses",
+        "total-payments",
+        "total-refunds",
+        "total-expenses",
+        "net-revenue",
+        "net-cash",
+        "shifts",
+        "shift-open",
+        "float",
+        "expected",
+        "counted",
+        "difference",
+        "late-in-shift",
+        "activity",
+        "late",
+        "none",
+    ];
+    const COUNTS: [&str; 4] = ["bookings", "visits", "cancelled", "no-shows"];
+    let lang = lang_of(&state)?;
+    let mut words = serde_json::Map::new();
+    for id in LABELS.iter().chain(COUNTS.iter()) {
+        let text = ayada_core::i18n::message(lang, &format!("pdf-{id}"), &[]);
+        words.insert((*id).to_string(), json!(text));
+    }
+    for kind in ["payment", "refund", "expense"] {
+        let text = ayada_core::i18n::term(lang, "kind", kind);
+        words.insert(format!("kind-{kind}"), json!(text));
+    }
+    Ok(Value::Object(words))
+}
+
 /// Closes a day (owner). Runs off the UI thread: it first syncs and asks the server.
 #[tauri::command]
 pub async fn close_day(app: AppHandle, date: String) -> Answer {

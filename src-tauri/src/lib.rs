@@ -127,6 +127,7 @@ pub fn run() {
             commands::conflicts,
             commands::settle_conflict,
             commands::day_report,
+            commands::report_words,
             commands::close_day,
             commands::sync_now,
             commands::sync_state,
