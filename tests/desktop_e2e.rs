@@ -847,6 +847,20 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
     s.wait_text("[data-test=visit-allergies]", "البنسلين");
     s.screenshot("08d-visit-arabic");
 
+    // The machine remembers its language: the window opens again in Arabic, right to left,
+    // from its first screen (written before the clinic is unlocked).
+    drop(s);
+    drop(driver);
+    let driver = start_driver(
+        tmp.path(),
+        &[("AYADA_DATA", &data), ("AYADA_KEY_FILE", &key)],
+    );
+    let s = Session::new(&driver, &app);
+    s.wait_text("[data-test=sign-in]", "دخول");
+    let dir = s.script("return document.documentElement.dir", json!([]));
+    assert_eq!(dir, "rtl");
+    s.screenshot("14-reopened-in-arabic");
+
     // The data really is in the encrypted clinic on disk.
     drop(s);
     drop(driver);

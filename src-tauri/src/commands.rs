@@ -231,12 +231,15 @@ pub fn status(state: State<'_, AppState>) -> Answer {
     }))
 }
 
-/// Switches the language of messages (the screen mirrors itself).
+/// Switches the language of messages (the screen mirrors itself) and remembers it for the
+/// next start. A folder that cannot be written does not stop the switch: the answer says
+/// whether it was remembered.
 #[tauri::command]
 pub fn set_language(window: WebviewWindow, state: State<'_, AppState>, lang: Lang) -> Answer {
     state.inner.lock().map_err(|_| poisoned())?.lang = lang;
     crate::locale::apply(&window, lang);
-    Ok(json!({ "lang": lang }))
+    let remembered = crate::locale::remember(&state.data, lang).is_ok();
+    Ok(json!({ "lang": lang, "remembered": remembered }))
 }
 
 /// Input of the first-run screen.

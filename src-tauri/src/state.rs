@@ -46,8 +46,10 @@ impl AppState {
             .map(PathBuf::from)
             .unwrap_or_else(ayada_core::clinic::default_data_dir);
         let key_file = std::env::var_os("AYADA_KEY_FILE").map(PathBuf::from);
-        let lang = std::env::var("AYADA_LANG")
-            .map(|l| Lang::from_tag(&l))
+        // The language chosen on this machine last time; else AYADA_LANG (a machine's
+        // default); else English.
+        let lang = crate::locale::remembered(&data)
+            .or_else(|| std::env::var("AYADA_LANG").ok().map(|l| Lang::from_tag(&l)))
             .unwrap_or_default();
         AppState {
             data,
