@@ -472,6 +472,42 @@ fn an_idle_window_logs_out_by_itself_while_a_working_one_stays_logged_in() {
 }
 
 #[test]
+fn a_wrong_key_shows_why_in_the_remembered_language_and_leaves_the_clinic_as_it_was() {
+    let tmp = tempfile::tempdir().unwrap();
+    let desk = common::Machine::new(tmp.path(), "desk");
+    desk.ok_with_password(
+        OWNER_PW,
+        &["init", "--clinic", "desk", "--owner-login", "owner"],
+    );
+    let before = std::fs::read(desk.data.join("clinic.db")).unwrap();
+    // Someone restored another clinic's key file onto this PC, whose people read Arabic.
+    let wrong = tmp.path().join("other.key");
+    std::fs::write(&wrong, "ab".repeat(32)).unwrap();
+    std::fs::write(desk.data.join("language"), "ar").unwrap();
+    let driver = start_driver(
+        tmp.path(),
+        &[("AYADA_DATA", &desk.data), ("AYADA_KEY_FILE", &wrong)],
+    );
+    let s = Session::new(&driver, &common::bin("ayada"));
+    let said = s.wait_text("[data-test=app-error]", "المفتاح");
+    assert!(!said.contains("ab".repeat(32).as_str()), "{said}");
+    s.poll(WAIT, "the window never turned right to left", || {
+        (s.script("return document.documentElement.dir", json!([])) == "rtl").then_some(())
+    });
+    // Neither the first-run screen (which would make a new clinic) nor the login screen.
+    assert!(s.find_all("[data-test=clinic-name]").is_empty());
+    assert!(s.find_all("[data-test=sign-in]").is_empty());
+    s.screenshot("15-wrong-key-arabic");
+    drop(s);
+    drop(driver);
+    assert_eq!(
+        std::fs::read(desk.data.join("clinic.db")).unwrap(),
+        before,
+        "the clinic's file is untouched"
+    );
+}
+
+#[test]
 fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
     // Today's slots that are over are not offered; the doctor works 00:00-23:40, so a run
     // that would book in the clinic's last twenty minutes waits for the next day.

@@ -231,6 +231,13 @@ pub fn status(state: State<'_, AppState>) -> Answer {
     }))
 }
 
+/// The person's language alone: the window asks when `status` fails (a clinic that cannot
+/// be opened), so the error it shows is laid out in its own direction.
+#[tauri::command]
+pub fn language(state: State<'_, AppState>) -> Answer {
+    Ok(json!({ "lang": lang_of(&state)? }))
+}
+
 /// Switches the language of messages (the screen mirrors itself) and remembers it for the
 /// next start. A folder that cannot be written does not stop the switch: the answer says
 /// whether it was remembered.

@@ -91,6 +91,7 @@ pub fn run() {
         })
         .invoke_handler(tauri::generate_handler![
             commands::status,
+            commands::language,
             commands::set_language,
             commands::create_clinic,
             commands::join_clinic,
