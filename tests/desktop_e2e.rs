@@ -430,14 +430,21 @@ impl Session {
     }
 }
 
-#[test]
-fn an_idle_window_logs_out_by_itself_while_a_working_one_stays_logged_in() {
-    let tmp = tempfile::tempdir().unwrap();
-    let desk = common::Machine::new(tmp.path(), "desk");
+/// A front-desk machine under `root` with a new clinic made by ayada-cli (the owner's login
+/// "owner").
+fn front_desk(root: &Path) -> common::Machine {
+    let desk = common::Machine::new(root, "desk");
     desk.ok_with_password(
         OWNER_PW,
         &["init", "--clinic", "desk", "--owner-login", "owner"],
     );
+    desk
+}
+
+#[test]
+fn an_idle_window_logs_out_by_itself_while_a_working_one_stays_logged_in() {
+    let tmp = tempfile::tempdir().unwrap();
+    let desk = front_desk(tmp.path());
     desk.ok(Some(("owner", OWNER_PW)), &["demo", "--days", "1"]);
     // A shared PC told to lock after four idle seconds (ten minutes unless told).
     let driver = start_driver(
@@ -474,11 +481,7 @@ fn an_idle_window_logs_out_by_itself_while_a_working_one_stays_logged_in() {
 #[test]
 fn a_wrong_key_shows_why_in_the_remembered_language_and_leaves_the_clinic_as_it_was() {
     let tmp = tempfile::tempdir().unwrap();
-    let desk = common::Machine::new(tmp.path(), "desk");
-    desk.ok_with_password(
-        OWNER_PW,
-        &["init", "--clinic", "desk", "--owner-login", "owner"],
-    );
+    let desk = front_desk(tmp.path());
     let before = std::fs::read(desk.data.join("clinic.db")).unwrap();
     // Someone restored another clinic's key file onto this PC, whose people read Arabic.
     let wrong = tmp.path().join("other.key");
