@@ -737,9 +737,7 @@ pub fn day_report(state: State<'_, AppState>, date: String) -> Answer {
 /// same thing. Keyed by the id without its `pdf-` prefix.
 #[tauri::command]
 pub fn report_words(state: State<'_, AppState>) -> Answer {
-    const LABELS: [&str; 23] = [
-        "z-report",
-        "preview",
+    const LABELS: [&str; 24] = [
         "payments",
         "refunds",
         "by-insurer",
@@ -750,7 +748,6 @@ pub fn report_words(state: State<'_, AppState>) -> Answer {
         "total-refunds",
         "total-expenses",
         "net-revenue",
-        "net-cash",
         "shifts",
         "shift-open",
         "float",
@@ -761,13 +758,16 @@ pub fn report_words(state: State<'_, AppState>) -> Answer {
         "activity",
         "late",
         "none",
+        "bookings",
+        "visits",
+        "cancelled",
+        "no-shows",
     ];
-    const COUNTS: [&str; 4] = ["bookings", "visits", "cancelled", "no-shows"];
     let lang = lang_of(&state)?;
     let mut words = serde_json::Map::new();
-    for id in LABELS.iter().chain(COUNTS.iter()) {
+    for id in LABELS {
         let text = ayada_core::i18n::message(lang, &format!("pdf-{id}"), &[]);
-        words.insert((*id).to_string(), json!(text));
+        words.insert(id.to_string(), json!(text));
     }
     for kind in ["payment", "refund", "expense"] {
         let text = ayada_core::i18n::term(lang, "kind", kind);

@@ -368,13 +368,13 @@ export function t(lang: Lang, key: Key): string {
   return dictionaries[lang][key];
 }
 
-/** Writing direction of a language: the whole layout mirrors with it. */
 /** The locale dates and times are written in: day first in English (British order), Egypt's
  * Arabic. The app gives the web view the same for its date fields (src-tauri/src/locale.rs). */
 export function localeOf(lang: Lang): "en-GB" | "ar-EG" {
   return lang === "ar" ? "ar-EG" : "en-GB";
 }
 
+/** Writing direction of a language: the whole layout mirrors with it. */
 export function dir(lang: Lang): "ltr" | "rtl" {
   return lang === "ar" ? "rtl" : "ltr";
 }
