@@ -4,7 +4,10 @@
 # waits for its UI to report the login screen drawn with data (AYADA_BENCH_STARTUP), sums
 # the memory (PSS) of the app and its WebKit processes after 10 s idle there; then logs in
 # from the keyboard as a person would (xdotool: the owner's login, Tab, password, Enter) and
-# sums it again after 10 s idle on the Today screen with the day's queue.
+# sums it again after 10 s idle on the Today screen with the day's queue. Then, for scale, the
+# same for examples/webview_floor.rs: the same Tauri and WebKitGTK with the app's settings,
+# a window of the same size showing one word, no clinic: what the stack takes before the app
+# draws anything.
 # Usage: bash scripts/bench-desktop.sh [runs]   (prints one JSON object)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +23,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 (cd ui && npm install --no-save --no-audit --no-fund >/dev/null && npm run build >/dev/null)
 cargo build --release -q -p ayada -p ayada-cli
+cargo build --release -q -p ayada --example webview_floor
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export AYADA_PASSWORD=bench-pass-1 AYADA_NEW_PASSWORD=bench-pass-1
@@ -42,7 +46,23 @@ wait_screen() {
   echo "the app never showed its $2 screen" >&2; return 1
 }
 
-starts=() ; mems=() ; day_mems=()
+# Stops what xvfb-run started, then waits until every process in the arguments is gone:
+# PSS divides a page among the processes that map it, so a web process of the last run
+# still alive would make the next one look smaller.
+stop() {
+  local runner=$1 pid alive; shift
+  kill -TERM -- "-$runner" 2>/dev/null || true
+  wait "$runner" 2>/dev/null || true
+  for _ in $(seq 100); do
+    alive=0
+    for pid in "$@"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.1
+  done
+  kill -KILL "$@" 2>/dev/null || true
+}
+
+starts=() ; mems=() ; day_mems=() ; floor_mems=()
 for i in $(seq "$runs"); do
   out="$work/run-$i.out"
   launched=$(date +%s%3N)
@@ -67,20 +87,25 @@ for i in $(seq "$runs"); do
   sleep 10
   pids=("$app" $(ps -o pid= --ppid "$app"))
   day_mems+=($(pss_mb "${pids[@]}"))
-  kill -TERM -- "-$runner" 2>/dev/null || true
-  wait "$runner" 2>/dev/null || true
-  # PSS divides a page among the processes that map it: a web process of the last run
-  # still alive would make this run's look smaller. Wait until they are all gone.
-  for _ in $(seq 100); do
-    alive=0
-    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-    [ "$alive" = 0 ] && break
-    sleep 0.1
+  stop "$runner" "${pids[@]}"
+
+  HOME="$work/home" setsid xvfb-run -a -s "-screen 0 1280x800x24" \
+    target/release/examples/webview_floor >/dev/null 2>&1 &
+  runner=$!
+  for _ in $(seq 300); do
+    floor=$(pgrep -n -f "^target/release/examples/webview_floor$" || true)
+    [ -n "$floor" ] && ps -o comm= --ppid "$floor" | grep -q WebKitWebProces && break
+    sleep 0.05
   done
-  kill -KILL "${pids[@]}" 2>/dev/null || true
+  sleep 10
+  pids=("$floor" $(ps -o pid= --ppid "$floor"))
+  [ "${#pids[@]}" = 3 ] || { echo "the floor window did not start its two WebKit processes" >&2; exit 1; }
+  floor_mems+=($(pss_mb "${pids[@]}"))
+  stop "$runner" "${pids[@]}"
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-printf '{"runs": %d, "cold_start_ms": [%s], "cold_start_p50_ms": %d, "idle_pss_mb": [%s], "idle_pss_p50_mb": %d, "idle_today_pss_mb": [%s], "idle_today_pss_p50_mb": %d}\n' \
+printf '{"runs": %d, "cold_start_ms": [%s], "cold_start_p50_ms": %d, "idle_pss_mb": [%s], "idle_pss_p50_mb": %d, "idle_today_pss_mb": [%s], "idle_today_pss_p50_mb": %d, "floor_pss_mb": [%s], "floor_pss_p50_mb": %d}\n' \
   "$runs" "$(IFS=,; echo "${starts[*]}")" "$(median "${starts[@]}")" \
   "$(IFS=,; echo "${mems[*]}")" "$(median "${mems[@]}")" \
-  "$(IFS=,; echo "${day_mems[*]}")" "$(median "${day_mems[@]}")"
+  "$(IFS=,; echo "${day_mems[*]}")" "$(median "${day_mems[@]}")" \
+  "$(IFS=,; echo "${floor_mems[*]}")" "$(median "${floor_mems[@]}")"

@@ -33,7 +33,7 @@ use tauri::Manager;
 /// kernel fixed at its starting 128 KiB: by default it raises it as the process frees big
 /// blocks, and then keeps what the first paint's font and GL work freed (≈ 6.5 MB found in
 /// the web process with `malloc_trim`; this setting saves 3–6 MB on the Today screen).
-fn webview_environment() {
+pub fn webview_environment() {
     #[cfg(target_os = "linux")]
     if std::env::var_os("JSC_useJIT").is_none() {
         std::env::set_var("JSC_useJIT", "false");
