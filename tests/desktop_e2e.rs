@@ -832,6 +832,13 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
     s.screenshot("07b-owner-report-arabic");
     s.click("[data-test=nav-today]");
     s.wait_text("[data-test=queue]", "فاطمة");
+    // The queue's date in Arabic words, in the digits of the times and the money beside it.
+    let long = s.wait_text("[data-test=queue-date-long]", &today.year().to_string());
+    assert!(long.contains(&today.day().to_string()), "{long}");
+    assert!(
+        !long.chars().any(|c| ('\u{0660}'..='\u{0669}').contains(&c)),
+        "{long}"
+    );
     s.screenshot("08-today-arabic");
 
     // A patient who walks in without a booking joins today's queue, already waiting: she

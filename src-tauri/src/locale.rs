@@ -5,7 +5,9 @@
 //! the page's `lang` (checked in WebKitGTK 2.50: `lang="en-GB"` on the field changes
 //! nothing), and under the C locale or an American one that is month first, "11/23/2026",
 //! in Arabic too. Egypt writes the day first, so the English screens use the British order
-//! (23/11/2026) and the Arabic ones Egypt's own (٢٣/١١/٢٠٢٦).
+//! (23/11/2026) and the Arabic ones Egypt's own order in Western digits (`-u-nu-latn`: the
+//! digits of the money, the times and the printed reports; Egypt's Arabic locale alone
+//! would write ٢٣/١١/٢٠٢٦ in the field beside 10:15 in the queue).
 
 use std::path::Path;
 
@@ -40,7 +42,7 @@ pub fn remember(data: &Path, lang: Lang) -> std::io::Result<()> {
 pub fn date_language(lang: Lang) -> &'static str {
     match lang {
         Lang::En => "en-GB",
-        Lang::Ar => "ar-EG",
+        Lang::Ar => "ar-EG-u-nu-latn",
     }
 }
 

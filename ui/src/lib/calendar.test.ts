@@ -30,6 +30,11 @@ describe("dates as people read them", () => {
     expect(longDate("2026-11-22", "ar")).toContain("الأحد");
     expect(longDate("2026-11-22", "ar")).toContain("نوفمبر");
   });
+  it("writes Arabic dates in the digits the money and the times are written in", () => {
+    // Egypt's Arabic locale would write ٢٢ and ٢٠٢٦ beside 10:15 and 280.00 on one screen.
+    expect(longDate("2026-11-22", "ar")).toMatch(/\b22\b.*\b2026\b/);
+    expect(longDate("2026-11-22", "ar")).not.toMatch(/[\u0660-\u0669]/);
+  });
   it("says nothing for an empty date", () => {
     expect(longDate("", "en")).toBe("");
   });

@@ -30,7 +30,7 @@ export function weekdayName(date: string, lang: "en" | "ar", style: "long" | "sh
   return new Date(date + "T12:00:00Z").toLocaleDateString(localeOf(lang), { weekday: style, timeZone: "UTC" });
 }
 
-/** A date as a person reads it, weekday first ("Sunday 23 November 2026", "الأحد ٢٣ نوفمبر
+/** A date as a person reads it, weekday first ("Sunday 23 November 2026", "الأحد 23 نوفمبر
  * ٢٠٢٦"): shown beside date fields, which give the day, month and year only. Empty for an
  * empty or unreadable date. */
 export function longDate(date: string, lang: "en" | "ar"): string {

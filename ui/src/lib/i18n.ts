@@ -369,9 +369,11 @@ export function t(lang: Lang, key: Key): string {
 }
 
 /** The locale dates and times are written in: day first in English (British order), Egypt's
- * Arabic. The app gives the web view the same for its date fields (src-tauri/src/locale.rs). */
-export function localeOf(lang: Lang): "en-GB" | "ar-EG" {
-  return lang === "ar" ? "ar-EG" : "en-GB";
+ * Arabic with Western digits — the ones the money, the queue's times and the printed reports
+ * use, so one screen does not mix ٢٣ and 23. The app gives the web view the same for its
+ * date fields (src-tauri/src/locale.rs). */
+export function localeOf(lang: Lang): "en-GB" | "ar-EG-u-nu-latn" {
+  return lang === "ar" ? "ar-EG-u-nu-latn" : "en-GB";
 }
 
 /** Writing direction of a language: the whole layout mirrors with it. */
