@@ -754,6 +754,12 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
     // The whole day on the screen, as on the paper: the refund, the expense, what the drawer
     // should hold and what was counted (float 100 + 350 − 20 − 50 = 380, counted 380).
     s.wait_text("[data-test=report-refunds]", "20.00");
+    // One visit, paid and then partly refunded: the doctor's line is one visit's net revenue.
+    let doctor_line = s.wait_text("[data-test=report-by-doctor]", "330.00");
+    assert!(
+        doctor_line.contains("×1") && !doctor_line.contains("×2"),
+        "{doctor_line}"
+    );
     s.wait_text("[data-test=report-expenses]", "supplies");
     s.wait_text("[data-test=total-expenses]", "50.00");
     s.wait_text("[data-test=net-cash]", "280.00");

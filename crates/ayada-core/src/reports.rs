@@ -44,7 +44,9 @@ pub struct Header {
 pub struct Line {
     /// A method, insurer, doctor's name, visit type or expense category.
     pub key: String,
-    /// Number of entries.
+    /// How many: the entries of that method or category; in the breakdowns of payments less
+    /// refunds (insurer, doctor, visit type), the payments — a refund lowers the sum of the
+    /// visit it refunds without being another one.
     pub count: i64,
     /// The sum.
     pub amount: Money,
@@ -222,8 +224,11 @@ struct Tally(BTreeMap<String, (i64, i64)>);
 
 impl Tally {
     fn add(&mut self, key: &str, amount: i64) {
+        self.record(key, 1, amount);
+    }
+    fn record(&mut self, key: &str, count: i64, amount: i64) {
         let slot = self.0.entry(key.to_string()).or_default();
-        slot.0 += 1;
+        slot.0 += count;
         slot.1 += amount;
     }
     fn lines(self) -> Vec<Line> {
@@ -249,17 +254,18 @@ fn totals(rows: &[Row]) -> Totals {
     );
     let mut t = Totals::default();
     for r in rows {
-        // A refund counts against the doctor, visit type and insurer of what it refunds.
-        let signed = match r.kind.as_str() {
+        // A refund counts against the doctor, visit type and insurer of what it refunds: it
+        // lowers their sum, and is not counted as one more of their payments.
+        let (signed, paid) = match r.kind.as_str() {
             "payment" => {
                 payments.add(&r.method, r.amount);
                 t.total_payments.0 += r.amount;
-                r.amount
+                (r.amount, 1)
             }
             "refund" => {
                 refunds.add(&r.method, r.amount);
                 t.total_refunds.0 += r.amount;
-                -r.amount
+                (-r.amount, 0)
             }
             _ => {
                 expenses.add(&r.category, r.amount);
@@ -272,10 +278,10 @@ fn totals(rows: &[Row]) -> Totals {
             t.net_cash.0 += signed;
         }
         if r.method == "insurance" {
-            insurers.add(&r.insurer, signed);
+            insurers.record(&r.insurer, paid, signed);
         }
-        doctors.add(&r.doctor, signed);
-        types.add(&r.visit_type, signed);
+        doctors.record(&r.doctor, paid, signed);
+        types.record(&r.visit_type, paid, signed);
     }
     t.net_revenue = Money(t.total_payments.0 - t.total_refunds.0);
     t.payments = payments.lines();
@@ -816,5 +822,46 @@ mod tests {
             "Sunday belongs to the week that began the day before"
         );
         assert_eq!(Period::Month.start(fri), jiff::civil::date(2026, 11, 1));
+    }
+
+    fn entry(kind: &str, amount: i64, method: &str, doctor: &str) -> Row {
+        Row {
+            id: format!("{kind}-{amount}"),
+            kind: kind.into(),
+            amount,
+            method: method.into(),
+            insurer: if method == "insurance" {
+                "AXA Egypt".into()
+            } else {
+                String::new()
+            },
+            category: String::new(),
+            doctor: doctor.into(),
+            visit_type: "examination".into(),
+            local_date: "2026-11-23".into(),
+            recorded_by: "reception".into(),
+        }
+    }
+
+    #[test]
+    fn a_refund_lowers_its_doctors_revenue_without_counting_as_another_payment() {
+        let t = totals(&[
+            entry("payment", 35_000, "cash", "Dr. Sara"),
+            entry("refund", 2_000, "cash", "Dr. Sara"),
+            entry("payment", 40_000, "insurance", "Dr. Karim"),
+            entry("refund", 40_000, "insurance", "Dr. Karim"),
+        ]);
+        let line = |lines: &[Line], key: &str| {
+            let l = lines.iter().find(|l| l.key == key).unwrap();
+            (l.count, l.amount)
+        };
+        assert_eq!(line(&t.by_doctor, "Dr. Sara"), (1, Money(33_000)));
+        assert_eq!(line(&t.by_doctor, "Dr. Karim"), (1, Money(0)));
+        assert_eq!(line(&t.by_visit_type, "examination"), (2, Money(33_000)));
+        assert_eq!(line(&t.by_insurer, "AXA Egypt"), (1, Money(0)));
+        // The refunds are still counted where they are the entries listed.
+        assert_eq!(line(&t.refunds, "cash"), (1, Money(2_000)));
+        assert_eq!(line(&t.refunds, "insurance"), (1, Money(40_000)));
+        assert_eq!(line(&t.payments, "cash"), (1, Money(35_000)));
     }
 }
