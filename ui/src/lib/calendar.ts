@@ -31,7 +31,7 @@ export function weekdayName(date: string, lang: "en" | "ar", style: "long" | "sh
 }
 
 /** A date as a person reads it, weekday first ("Sunday 23 November 2026", "الأحد 23 نوفمبر
- * ٢٠٢٦"): shown beside date fields, which give the day, month and year only. Empty for an
+ * 2026"): shown beside date fields, which give the day, month and year only. Empty for an
  * empty or unreadable date. */
 export function longDate(date: string, lang: "en" | "ar"): string {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return "";
