@@ -26,8 +26,10 @@ export AYADA_PASSWORD=demo-pass-1 AYADA_NEW_PASSWORD=demo-pass-1
 mkdir -p "$data"
 if [ ! -f "$data/clinic/clinic.db" ]; then
   "${cli[@]}" init --clinic "عيادة الشفاء — Al-Shifa Clinic" --owner-login owner --owner-name "د. هالة — Dr. Hala"
-  "${cli[@]}" --user owner demo --days 30
 fi
+# A month of generated days; on a demo made on an earlier day, the days since, so the desk
+# never opens on an empty day.
+"${cli[@]}" --user owner demo --days 30
 
 server_url=http://127.0.0.1:8787
 target/release/ayada-server serve --data "$data/server" --listen 127.0.0.1:8787 > "$data/server.log" 2>&1 &

@@ -131,7 +131,7 @@ pub enum Command {
     #[command(subcommand)]
     Audit(AuditCommand),
     /// Fill the clinic with the reference demo data (owner; staff get AYADA_NEW_PASSWORD or
-    /// the owner's password).
+    /// the owner's password). Run again on a later day, it adds only the days since.
     Demo(DemoArgs),
     /// Enroll this machine with the clinic owner's account on a sync server (password:
     /// AYADA_PASSWORD). A machine holding a clinic seeds the server with it; an empty data

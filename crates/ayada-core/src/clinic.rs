@@ -276,6 +276,19 @@ impl Clinic {
     pub fn time(&self) -> &ClinicTime {
         &self.ctx.time
     }
+    /// Now for this clinic's writes: the system clock, or the one `set_clock` fixed.
+    pub(crate) fn now(&self) -> jiff::Timestamp {
+        self.ctx.now()
+    }
+    /// The latest clinic-local day up to `until` that has appointments.
+    pub(crate) fn last_appointment_day(&self, until: Date) -> Result<Option<Date>> {
+        let day: Option<String> = self.conn.query_row(
+            "SELECT MAX(local_date) FROM appointments WHERE local_date <= ?1",
+            [until.to_string()],
+            |r| r.get(0),
+        )?;
+        day.map(|d| crate::time::parse_date(&d)).transpose()
+    }
     /// The data folder.
     pub fn dir(&self) -> &Path {
         &self.dir

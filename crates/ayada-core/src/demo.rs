@@ -21,12 +21,15 @@ use crate::roles::{Role, Session};
 use crate::schedules::{self, Hours};
 use crate::settings;
 use crate::shifts;
+use crate::store::Writer;
+use crate::time::ClinicTime;
 use crate::visits::{self, VisitInput, VitalsInput};
 
 /// What to generate.
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
-    /// How many days, ending today.
+    /// How many days, ending today. On a clinic an earlier run generated, only the days
+    /// after the last one it holds.
     pub days: u32,
     /// Password for the demo staff accounts.
     pub staff_password: String,
@@ -209,42 +212,55 @@ pub(crate) fn generate(
 ) -> Result<DemoReport> {
     let mut rng = StdRng::seed_from_u64(options.seed);
     let (reception, doctors) = ensure_staff(clinic, owner, &options.staff_password)?;
-    clinic.write(owner, |w| {
-        settings::set_visit_type(w, "examination", Money(40_000), Some(15))?;
-        settings::set_visit_type(w, "follow-up", Money(20_000), Some(15))?;
-        for name in INSURERS {
-            settings::add_insurer(w, name)?;
-        }
-        for (doctor, _) in &doctors {
-            let hours = vec![
-                Hours {
-                    from: "10:00".into(),
-                    to: "14:00".into(),
-                },
-                Hours {
-                    from: "17:00".into(),
-                    to: "22:00".into(),
-                },
-            ];
-            schedules::set(
-                w,
-                doctor.staff_id,
-                schedules::parse_days("sat,sun,mon,tue,wed,thu")?,
-                hours,
-                15,
-            )?;
-        }
-        Ok(())
-    })?;
     let time = clinic.time().clone();
-    let today = time.today();
+    let now = clinic.now();
+    let today = time.local_date(now);
     let mut report = DemoReport::default();
     let mut pool: Vec<PatientId> = Vec::new();
-    let first = today
+    let mut first = today
         .checked_sub(SignedDuration::from_hours(
             24 * i64::from(options.days.saturating_sub(1)),
         ))
         .unwrap_or(today);
+    // A demo clinic made on an earlier day is brought up to today, so the desk does not open
+    // on an empty day: its days are not generated twice, and the shift its last day left
+    // open (that day was not over) is closed that evening. Its prices, insurers and hours
+    // stay as they are: the owner may have changed them since.
+    if let Some(done) = clinic.last_appointment_day(today)? {
+        if done == today {
+            return Ok(report);
+        }
+        clinic.write(&reception, |w| close_evening(w, &time, done, &mut rng))?;
+        first = first.max(done.tomorrow().unwrap_or(done));
+    } else {
+        clinic.write(owner, |w| {
+            settings::set_visit_type(w, "examination", Money(40_000), Some(15))?;
+            settings::set_visit_type(w, "follow-up", Money(20_000), Some(15))?;
+            for name in INSURERS {
+                settings::add_insurer(w, name)?;
+            }
+            for (doctor, _) in &doctors {
+                let hours = vec![
+                    Hours {
+                        from: "10:00".into(),
+                        to: "14:00".into(),
+                    },
+                    Hours {
+                        from: "17:00".into(),
+                        to: "22:00".into(),
+                    },
+                ];
+                schedules::set(
+                    w,
+                    doctor.staff_id,
+                    schedules::parse_days("sat,sun,mon,tue,wed,thu")?,
+                    hours,
+                    15,
+                )?;
+            }
+            Ok(())
+        })?;
+    }
     let mut date = first;
     while date <= today {
         if date.weekday() != Weekday::Friday {
@@ -254,7 +270,7 @@ pub(crate) fn generate(
                 &reception,
                 &doctors,
                 date,
-                is_today,
+                (is_today, now),
                 &mut rng,
                 &mut pool,
                 &mut report,
@@ -269,20 +285,47 @@ pub(crate) fn generate(
     Ok(report)
 }
 
+/// Closes the shift this machine has open at 22:15 on `date`: most evenings the drawer
+/// matches, now and then a few pounds are missing.
+fn close_evening(
+    w: &mut Writer<'_>,
+    time: &ClinicTime,
+    date: Date,
+    rng: &mut StdRng,
+) -> Result<()> {
+    w.now = time.instant(date, Time::constant(22, 15, 0, 0))?;
+    if let Some(id) = shifts::open_on_this_node(&w.tx, w.ctx.node)? {
+        let expected = shifts::expected_cash(&w.tx, id, Money(50_000))?;
+        let off = if rng.gen_bool(0.1) {
+            -rng.gen_range(1..=20) * 500
+        } else {
+            0
+        };
+        shifts::close(
+            w,
+            Money(expected.minor() + off),
+            if off != 0 { "short" } else { "" },
+        )?;
+    }
+    Ok(())
+}
+
+/// `today` is whether `date` is the current day, and the moment it has reached: only what
+/// happened before that moment is generated.
 #[allow(clippy::too_many_arguments)]
 fn generate_day(
     clinic: &mut Clinic,
     reception: &Session,
     doctors: &[(Session, String)],
     date: Date,
-    is_today: bool,
+    today: (bool, Timestamp),
     rng: &mut StdRng,
     pool: &mut Vec<PatientId>,
     report: &mut DemoReport,
 ) -> Result<()> {
     let time = clinic.time().clone();
     let at = |t: Time| time.instant(date, t);
-    let now = Timestamp::now();
+    let (is_today, now) = today;
     clinic.write(reception, |w| {
         w.now = at(Time::constant(9, 45, 0, 0))?;
         if !is_today || w.now < now {
@@ -421,22 +464,7 @@ fn generate_day(
             report.expenses += 1;
         }
         if !is_today {
-            w.now = at(Time::constant(22, 15, 0, 0))?;
-            let id = shifts::open_on_this_node(&w.tx, w.ctx.node)?;
-            if let Some(id) = id {
-                let expected = shifts::expected_cash(&w.tx, id, Money(50_000))?;
-                // Most days the drawer matches; now and then a few pounds are missing.
-                let off = if rng.gen_bool(0.1) {
-                    -rng.gen_range(1..=20) * 500
-                } else {
-                    0
-                };
-                shifts::close(
-                    w,
-                    Money(expected.minor() + off),
-                    if off != 0 { "short" } else { "" },
-                )?;
-            }
+            close_evening(w, &time, date, rng)?;
         }
         Ok(())
     })?;

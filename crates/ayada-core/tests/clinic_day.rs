@@ -328,6 +328,66 @@ fn rebuilt_projections_equal_the_incremental_ones_on_a_generated_clinic() {
 }
 
 #[test]
+fn a_demo_clinic_made_on_an_earlier_day_is_brought_up_to_today_without_doubling_a_day() {
+    let f = fixture();
+    let (mut clinic, owner) = init(&f);
+    let day = |d: &str| parse_date(d).unwrap();
+    let noon = |clinic: &Clinic, d: &str| {
+        let time = clinic.time().clone();
+        time.instant(day(d), parse_time("12:00").unwrap()).unwrap()
+    };
+    let options = |days| DemoOptions {
+        days,
+        staff_password: STAFF_PASSWORD.into(),
+        seed: 7,
+    };
+    // Made on Monday at noon: Sunday whole, Monday up to noon, Monday's drawer still open.
+    let monday = noon(&clinic, "2026-11-23");
+    clinic.set_clock(Some(monday));
+    let first = clinic.generate_demo(&owner, &options(2)).unwrap();
+    assert_eq!(first.days, 2, "{first:?}");
+    let sunday_bookings = clinic
+        .appointments(&owner, day("2026-11-22"))
+        .unwrap()
+        .len();
+    assert!(sunday_bookings > 40);
+    let monday_report = clinic.day_report(&owner, day("2026-11-23")).unwrap();
+    assert!(monday_report.shifts.iter().all(|s| s.closed_at.is_none()));
+
+    // Run again the same day: nothing to add.
+    assert_eq!(clinic.generate_demo(&owner, &options(2)).unwrap().days, 0);
+
+    // Started again on Wednesday with a month asked for: only Tuesday and Wednesday are
+    // made; Monday's drawer was closed that evening and Wednesday's is open.
+    clinic.set_clock(Some(noon(&clinic, "2026-11-25")));
+    let again = clinic.generate_demo(&owner, &options(30)).unwrap();
+    assert_eq!(again.days, 2, "{again:?}");
+    assert_eq!(
+        clinic
+            .appointments(&owner, day("2026-11-22"))
+            .unwrap()
+            .len(),
+        sunday_bookings
+    );
+    assert!(!clinic
+        .appointments(&owner, day("2026-11-24"))
+        .unwrap()
+        .is_empty());
+    assert!(!clinic
+        .appointments(&owner, day("2026-11-25"))
+        .unwrap()
+        .is_empty());
+    let monday_report = clinic.day_report(&owner, day("2026-11-23")).unwrap();
+    assert!(!monday_report.shifts.is_empty());
+    assert!(monday_report.shifts.iter().all(|s| s
+        .closed_at
+        .as_deref()
+        .is_some_and(|at| at.contains("22:15"))));
+    let wednesday = clinic.day_report(&owner, day("2026-11-25")).unwrap();
+    assert!(wednesday.shifts.iter().any(|s| s.closed_at.is_none()));
+}
+
+#[test]
 fn search_matches_arabic_spelling_variants_and_arabic_digits() {
     let f = fixture();
     let (mut clinic, _, reception, _) = staffed(&f);
