@@ -264,13 +264,12 @@ pub(crate) fn generate(
     let mut date = first;
     while date <= today {
         if date.weekday() != Weekday::Friday {
-            let is_today = date == today;
             generate_day(
                 clinic,
                 &reception,
                 &doctors,
                 date,
-                (is_today, now),
+                now,
                 &mut rng,
                 &mut pool,
                 &mut report,
@@ -310,22 +309,21 @@ fn close_evening(
     Ok(())
 }
 
-/// `today` is whether `date` is the current day, and the moment it has reached: only what
-/// happened before that moment is generated.
+/// On the day `now` falls in, only what happened before `now` is generated.
 #[allow(clippy::too_many_arguments)]
 fn generate_day(
     clinic: &mut Clinic,
     reception: &Session,
     doctors: &[(Session, String)],
     date: Date,
-    today: (bool, Timestamp),
+    now: Timestamp,
     rng: &mut StdRng,
     pool: &mut Vec<PatientId>,
     report: &mut DemoReport,
 ) -> Result<()> {
     let time = clinic.time().clone();
     let at = |t: Time| time.instant(date, t);
-    let (is_today, now) = today;
+    let is_today = date == time.local_date(now);
     clinic.write(reception, |w| {
         w.now = at(Time::constant(9, 45, 0, 0))?;
         if !is_today || w.now < now {
