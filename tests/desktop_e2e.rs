@@ -103,6 +103,9 @@ fn start_driver(home: &Path, envs: &[(&str, &Path)]) -> Driver {
         .env("XDG_DATA_HOME", home.join("data"))
         .env("XDG_CACHE_HOME", home.join("cache"))
         .env("XDG_CONFIG_HOME", home.join("config"))
+        // A computer whose clock is not in the clinic's zone (Cairo): what the window shows
+        // must follow the clinic's.
+        .env("TZ", "UTC")
         .env_remove("AYADA_DB_PASSPHRASE")
         .stdout(Stdio::null())
         .stderr(Stdio::null());
@@ -887,6 +890,29 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
     s.wait_text("[data-test=calendar]", "فاطمة");
     let columns = s.find_all("[data-test=calendar-column]");
     assert_eq!(columns.len(), 7, "a week");
+    // Each column is headed the way the person reads a day ("السبت، 21 نوفمبر"), not with
+    // the ISO date the screens pass around.
+    let headings = s.script(
+        "return [...document.querySelectorAll('[data-test=calendar-day-heading]')].map(h => h.textContent)",
+        json!([]),
+    );
+    let headings: Vec<&str> = headings
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| h.as_str())
+        .collect();
+    assert_eq!(headings.len(), 7, "{headings:?}");
+    assert!(
+        headings[0].contains("السبت"),
+        "Saturday first: {headings:?}"
+    );
+    assert!(
+        headings
+            .iter()
+            .all(|h| !h.contains('-') && h.chars().any(|c| c.is_ascii_digit())),
+        "weekday and day of the month, in the money's digits: {headings:?}"
+    );
     s.screenshot("08c-calendar-arabic");
     s.click("[data-test=nav-conflicts]");
     s.find("[data-test=no-conflicts]");
@@ -1125,6 +1151,21 @@ fn a_machine_joins_from_the_window_shows_sync_live_and_sees_other_work_arrive_by
     s.wait_text_for("[data-test=sync-state]", "Offline", Duration::from_secs(30));
     s.wait_text("[data-test=sync-error]", "cannot be reached");
     s.screenshot("12-sync-offline");
+    // The last sync is told on the clinic's clock (Cairo), whatever zone this computer's
+    // clock is set to (the window runs here with the test machine's, usually UTC).
+    let line = s.text("[data-test=sync-state]");
+    let said = line
+        .split("last sync ")
+        .nth(1)
+        .and_then(|t| jiff::civil::Time::strptime("%H:%M", t.get(..5)?).ok())
+        .unwrap_or_else(|| panic!("no time of the last sync in {line:?}"));
+    let cairo = jiff::Timestamp::now().in_tz("Africa/Cairo").unwrap().time();
+    let minutes = |t: jiff::civil::Time| i32::from(t.hour()) * 60 + i32::from(t.minute());
+    let behind = (minutes(cairo) - minutes(said)).rem_euclid(24 * 60);
+    assert!(
+        behind <= 3,
+        "last sync {said} against Cairo's {cairo}: {line:?}"
+    );
     drop(s);
     drop(driver);
     // The joined machine has its own key file, not the front desk's.

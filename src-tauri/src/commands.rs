@@ -228,6 +228,8 @@ pub fn status(state: State<'_, AppState>) -> Answer {
         "logins": logins,
         "core_version": ayada_core::VERSION,
         "idle_lock_seconds": state.idle_lock_seconds,
+        // The UI reads stored UTC times in the clinic's zone, not the computer's.
+        "time_zone": inner.clinic.as_ref().map(|c| c.time().name().to_string()),
     }))
 }
 

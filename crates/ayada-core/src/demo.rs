@@ -13,8 +13,8 @@ use serde::Serialize;
 use crate::appointments::{self, Booking, Status};
 use crate::cashbook::{self, Method};
 use crate::clinic::Clinic;
-use crate::error::Result;
-use crate::ids::PatientId;
+use crate::error::{CoreError, Result};
+use crate::ids::{AppointmentId, PatientId};
 use crate::money::Money;
 use crate::patients::{self, Gender, NewPatient};
 use crate::roles::{Role, Session};
@@ -223,14 +223,39 @@ pub(crate) fn generate(
         ))
         .unwrap_or(today);
     // A demo clinic made on an earlier day is brought up to today, so the desk does not open
-    // on an empty day: its days are not generated twice, and the shift its last day left
-    // open (that day was not over) is closed that evening. Its prices, insurers and hours
-    // stay as they are: the owner may have changed them since.
+    // on an empty day: its days are not generated twice, and its last day (which was not
+    // over) is finished: the bookings still ahead then happen, and the shift it left open
+    // is closed that evening. Its prices, insurers and hours stay as they are: the owner
+    // may have changed them since.
     if let Some(done) = clinic.last_appointment_day(today)? {
         if done == today {
             return Ok(report);
         }
-        clinic.write(&reception, |w| close_evening(w, &time, done, &mut rng))?;
+        clinic.write(&reception, |w| {
+            let ahead = appointments::list(&w.tx, &time, done)?
+                .into_iter()
+                .filter(|a| a.status == Status::Booked);
+            for booking in ahead {
+                let Some((doctor, _)) = doctors.iter().find(|(_, login)| *login == booking.doctor)
+                else {
+                    continue;
+                };
+                let start = Timestamp::from_second(booking.starts_at)
+                    .map_err(|e| CoreError::invalid("appointment start", e.to_string()))?;
+                let follow_up = booking.visit_type == "follow-up";
+                play(
+                    w,
+                    booking.id,
+                    start,
+                    follow_up,
+                    doctor,
+                    &reception,
+                    &mut rng,
+                    &mut report,
+                )?;
+            }
+            close_evening(w, &time, done, &mut rng)
+        })?;
         first = first.max(done.tomorrow().unwrap_or(done));
     } else {
         clinic.write(owner, |w| {
@@ -377,73 +402,9 @@ fn generate_day(
                 if is_today && start > now {
                     continue;
                 }
-                let roll: f64 = rng.gen();
-                w.now = start - SignedDuration::from_mins(rng.gen_range(1..30));
-                if roll < 0.05 {
-                    appointments::set_status(
-                        w,
-                        booked.id,
-                        Status::Cancelled,
-                        Some("patient called to cancel"),
-                    )?;
-                    continue;
-                }
-                if roll < 0.13 {
-                    w.now = start + SignedDuration::from_mins(30);
-                    appointments::set_status(w, booked.id, Status::NoShow, None)?;
-                    continue;
-                }
-                appointments::set_status(w, booked.id, Status::Arrived, None)?;
-                w.now = start;
-                appointments::set_status(w, booked.id, Status::InExam, None)?;
-                w.session = doctor.clone();
-                let input = VisitInput {
-                    vitals: VitalsInput {
-                        temperature: Some(format!(
-                            "{}.{}",
-                            rng.gen_range(36..39),
-                            rng.gen_range(0..10)
-                        )),
-                        blood_pressure: Some(format!(
-                            "{}/{}",
-                            rng.gen_range(100..150),
-                            rng.gen_range(60..95)
-                        )),
-                        pulse: Some(rng.gen_range(60..110).to_string()),
-                        weight: Some(rng.gen_range(20..120).to_string()),
-                        height: None,
-                        spo2: Some(rng.gen_range(94..=100).to_string()),
-                    },
-                    diagnoses: vec![pick(rng, DIAGNOSES).to_string()],
-                    note: Some(if follow_up {
-                        "Improving; continue treatment.".into()
-                    } else {
-                        "Advised rest and fluids.".into()
-                    }),
-                    photos: Vec::new(),
-                    visit_type: None,
-                };
-                visits::record(w, booked.id, &input)?;
-                report.visits += 1;
-                w.now = start + SignedDuration::from_mins(15);
-                appointments::set_status(w, booked.id, Status::Done, None)?;
-                w.session = reception.clone();
-                w.now = start + SignedDuration::from_mins(17);
-                let price = if follow_up {
-                    Money(20_000)
-                } else {
-                    Money(40_000)
-                };
-                let method_roll: f64 = rng.gen();
-                let (method, insurer) = if method_roll < 0.65 {
-                    (Method::Cash, None)
-                } else if method_roll < 0.85 {
-                    (Method::Card, None)
-                } else {
-                    (Method::Insurance, Some(pick(rng, INSURERS)))
-                };
-                cashbook::pay(w, booked.id, price, method, insurer)?;
-                report.payments += 1;
+                play(
+                    w, booked.id, start, follow_up, doctor, reception, rng, report,
+                )?;
             }
         }
         w.session = reception.clone();
@@ -466,5 +427,89 @@ fn generate_day(
         }
         Ok(())
     })?;
+    Ok(())
+}
+
+/// What happens to a booking once its time has come: now and then a cancellation or a
+/// patient who does not come; otherwise check-in, the visit with the doctor, and the payment
+/// at the desk (cash mostly, some card, some insurance).
+#[allow(clippy::too_many_arguments)]
+fn play(
+    w: &mut Writer<'_>,
+    booked_id: AppointmentId,
+    start: Timestamp,
+    follow_up: bool,
+    doctor: &Session,
+    reception: &Session,
+    rng: &mut StdRng,
+    report: &mut DemoReport,
+) -> Result<()> {
+    let roll: f64 = rng.gen();
+    w.now = start - SignedDuration::from_mins(rng.gen_range(1..30));
+    if roll < 0.05 {
+        appointments::set_status(
+            w,
+            booked_id,
+            Status::Cancelled,
+            Some("patient called to cancel"),
+        )?;
+        return Ok(());
+    }
+    if roll < 0.13 {
+        w.now = start + SignedDuration::from_mins(30);
+        appointments::set_status(w, booked_id, Status::NoShow, None)?;
+        return Ok(());
+    }
+    appointments::set_status(w, booked_id, Status::Arrived, None)?;
+    w.now = start;
+    appointments::set_status(w, booked_id, Status::InExam, None)?;
+    w.session = doctor.clone();
+    let input = VisitInput {
+        vitals: VitalsInput {
+            temperature: Some(format!(
+                "{}.{}",
+                rng.gen_range(36..39),
+                rng.gen_range(0..10)
+            )),
+            blood_pressure: Some(format!(
+                "{}/{}",
+                rng.gen_range(100..150),
+                rng.gen_range(60..95)
+            )),
+            pulse: Some(rng.gen_range(60..110).to_string()),
+            weight: Some(rng.gen_range(20..120).to_string()),
+            height: None,
+            spo2: Some(rng.gen_range(94..=100).to_string()),
+        },
+        diagnoses: vec![pick(rng, DIAGNOSES).to_string()],
+        note: Some(if follow_up {
+            "Improving; continue treatment.".into()
+        } else {
+            "Advised rest and fluids.".into()
+        }),
+        photos: Vec::new(),
+        visit_type: None,
+    };
+    visits::record(w, booked_id, &input)?;
+    report.visits += 1;
+    w.now = start + SignedDuration::from_mins(15);
+    appointments::set_status(w, booked_id, Status::Done, None)?;
+    w.session = reception.clone();
+    w.now = start + SignedDuration::from_mins(17);
+    let price = if follow_up {
+        Money(20_000)
+    } else {
+        Money(40_000)
+    };
+    let method_roll: f64 = rng.gen();
+    let (method, insurer) = if method_roll < 0.65 {
+        (Method::Cash, None)
+    } else if method_roll < 0.85 {
+        (Method::Card, None)
+    } else {
+        (Method::Insurance, Some(pick(rng, INSURERS)))
+    };
+    cashbook::pay(w, booked_id, price, method, insurer)?;
+    report.payments += 1;
     Ok(())
 }

@@ -353,6 +353,16 @@ fn a_demo_clinic_made_on_an_earlier_day_is_brought_up_to_today_without_doubling_
     assert!(sunday_bookings > 40);
     let monday_report = clinic.day_report(&owner, day("2026-11-23")).unwrap();
     assert!(monday_report.shifts.iter().all(|s| s.closed_at.is_none()));
+    let still_booked = |clinic: &mut Clinic| {
+        clinic
+            .appointments(&owner, day("2026-11-23"))
+            .unwrap()
+            .iter()
+            .filter(|a| a.status == Status::Booked)
+            .count()
+    };
+    assert!(still_booked(&mut clinic) > 10, "Monday afternoon is ahead");
+    let monday_paid = monday_report.totals.net_revenue;
 
     // Run again the same day: nothing to add.
     assert_eq!(clinic.generate_demo(&owner, &options(2)).unwrap().days, 0);
@@ -383,6 +393,15 @@ fn a_demo_clinic_made_on_an_earlier_day_is_brought_up_to_today_without_doubling_
         .closed_at
         .as_deref()
         .is_some_and(|at| at.contains("22:15"))));
+    // Monday's afternoon happened: no booking of that past day is left waiting, and its
+    // visits were paid for before the drawer closed.
+    assert_eq!(still_booked(&mut clinic), 0);
+    assert!(
+        monday_report.totals.net_revenue.minor() > monday_paid.minor(),
+        "{:?} after {:?}",
+        monday_report.totals.net_revenue,
+        monday_paid
+    );
     let wednesday = clinic.day_report(&owner, day("2026-11-25")).unwrap();
     assert!(wednesday.shifts.iter().any(|s| s.closed_at.is_none()));
 }

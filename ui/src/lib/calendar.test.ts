@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addDays, longDate, overlapping, weekOf } from "./calendar";
+import { addDays, dayHeading, longDate, overlapping, weekOf } from "./calendar";
 
 describe("calendar dates", () => {
   it("moves across month and year ends", () => {
@@ -35,7 +35,17 @@ describe("dates as people read them", () => {
     expect(longDate("2026-11-22", "ar")).toMatch(/\b22\b.*\b2026\b/);
     expect(longDate("2026-11-22", "ar")).not.toMatch(/[\u0660-\u0669]/);
   });
+  it("heads a calendar column with the weekday and the day of the month, not an ISO date", () => {
+    expect(dayHeading("2026-11-23", "en")).toMatch(/^Monday,? 23 Nov$/);
+    const ar = dayHeading("2026-11-23", "ar");
+    expect(ar).toContain("الاثنين");
+    expect(ar).toContain("نوفمبر");
+    expect(ar).toMatch(/\b23\b/);
+    expect(ar).not.toContain("2026");
+    expect(ar).not.toMatch(/[\u0660-\u0669]/);
+  });
   it("says nothing for an empty date", () => {
     expect(longDate("", "en")).toBe("");
+    expect(dayHeading("", "ar")).toBe("");
   });
 });

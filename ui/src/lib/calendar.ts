@@ -30,6 +30,15 @@ export function weekdayName(date: string, lang: "en" | "ar", style: "long" | "sh
   return new Date(date + "T12:00:00Z").toLocaleDateString(localeOf(lang), { weekday: style, timeZone: "UTC" });
 }
 
+/** A calendar column's heading: the weekday and the day of the month ("Monday 23 Nov",
+ * "الاثنين، 23 نوفمبر"); the year is in the field above the columns. */
+export function dayHeading(date: string, lang: "en" | "ar"): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return "";
+  return new Date(date + "T12:00:00Z").toLocaleDateString(localeOf(lang), {
+    weekday: "long", day: "numeric", month: "short", timeZone: "UTC",
+  });
+}
+
 /** A date as a person reads it, weekday first ("Sunday 23 November 2026", "الأحد 23 نوفمبر
  * 2026"): shown beside date fields, which give the day, month and year only. Empty for an
  * empty or unreadable date. */

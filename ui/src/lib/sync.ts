@@ -1,7 +1,8 @@
 // The header's one line about sync: online and live, syncing, loading a new clinic, or
 // offline with its reason — and how many of this machine's changes wait to be sent.
 import type { SyncView } from "./api";
-import { localeOf, t, type Lang } from "./i18n";
+import { clinicClock } from "./clock";
+import { t, type Lang } from "./i18n";
 
 export interface SyncLine {
   text: string;
@@ -9,18 +10,11 @@ export interface SyncLine {
   detail: string;
 }
 
-function clock(lang: Lang, unixSeconds: number): string {
-  return new Date(unixSeconds * 1000).toLocaleTimeString(localeOf(lang), {
-    hour: "2-digit",
-    minute: "2-digit",
-  });
-}
-
 /** The sync line for `state`; before the loop's first report, `pending` from the status. */
 export function syncLine(lang: Lang, state: SyncView | null, pending: number): SyncLine {
   const waiting = state?.pending ?? pending;
   const queue = waiting > 0 ? ` · ${waiting} ${t(lang, "pending")}` : "";
-  const last = state?.last_sync ? ` · ${t(lang, "lastSync")} ${clock(lang, state.last_sync)}` : "";
+  const last = state?.last_sync ? ` · ${t(lang, "lastSync")} ${clinicClock(lang, state.last_sync)}` : "";
   const server = state?.server ?? "";
   if (state?.bootstrap) {
     const [done, total] = state.bootstrap;

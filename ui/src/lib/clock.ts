@@ -1,0 +1,37 @@
+// Times are stored in UTC and read in the clinic's time zone: a payment at 01:30 in Cairo
+// belongs to that Cairo day, whatever zone this computer's own clock is set to. The zone
+// comes from the core with the app's status (the clinic's own setting).
+import { localeOf, type Lang } from "./i18n";
+
+let zone = "Africa/Cairo";
+
+/** Takes the clinic's zone from the core's status; an unknown or empty one is ignored. */
+export function setClinicZone(name: string | null | undefined): void {
+  if (!name) return;
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: name });
+    zone = name;
+  } catch {
+    // Keep the last good zone rather than throw on every date drawn.
+  }
+}
+
+/** The clinic's calendar day of a moment, as the core writes days ("2026-11-24"). */
+export function clinicDay(unixSeconds: number): string {
+  // en-CA writes its dates year-month-day.
+  return new Date(unixSeconds * 1000).toLocaleDateString("en-CA", {
+    timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit",
+  });
+}
+
+/** The clinic's clock at a moment ("01:30"). */
+export function clinicClock(lang: Lang, unixSeconds: number): string {
+  return new Date(unixSeconds * 1000).toLocaleTimeString(localeOf(lang), {
+    timeZone: zone, hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+  });
+}
+
+/** A moment as a person reads it, day and time, in the clinic's zone. */
+export function clinicMoment(lang: Lang, unixSeconds: number): string {
+  return `${clinicDay(unixSeconds)} ${clinicClock(lang, unixSeconds)}`;
+}
