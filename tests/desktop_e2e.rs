@@ -721,9 +721,16 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
     // The receptionist takes the payment and closes the shift.
     s.log_in("reception", STAFF_PW);
     s.click("[data-test=nav-cash]");
+    // The desk sees that no drawer is open here, opens one, and then sees since when and
+    // by whom (its money is the owner's to read).
+    s.wait_text("[data-test=shift-state]", "No shift is open");
+    assert!(s.find_all("[data-test=close-shift]").is_empty());
     s.type_into("[data-test=float]", "100");
     s.click("[data-test=open-shift]");
     s.find("[data-test=cash-message]");
+    let open = s.wait_text("[data-test=shift-state]", "Shift open since");
+    assert!(open.contains("منى") && !open.contains("100"), "{open}");
+    assert!(s.find_all("[data-test=open-shift]").is_empty());
     s.type_into("[data-test=pay-amount]", "350");
     s.click("[data-test=pay]");
     s.wait_text("[data-test=cash-message]", "Payment recorded");
@@ -747,6 +754,7 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
     s.type_into("[data-test=counted]", "380");
     s.click("[data-test=close-shift]");
     s.wait_text("[data-test=cash-message]", "Shift closed");
+    s.wait_text("[data-test=shift-state]", "No shift is open");
     s.screenshot("05-cash");
     s.log_out();
 

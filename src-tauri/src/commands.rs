@@ -644,6 +644,12 @@ pub fn open_shift(app: AppHandle, state: State<'_, AppState>, float: String) -> 
     })
 }
 
+/// The shift open on this machine, if any (who opened it and when; no money).
+#[tauri::command]
+pub fn open_shift_here(state: State<'_, AppState>) -> Answer {
+    with_session(&state, |c, s| c.open_shift_here(s))
+}
+
 /// Closes this machine's drawer with the counted cash.
 #[tauri::command]
 pub fn close_shift(

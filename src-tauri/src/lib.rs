@@ -121,6 +121,7 @@ pub fn run() {
             commands::set_status,
             commands::record_visit,
             commands::open_shift,
+            commands::open_shift_here,
             commands::close_shift,
             commands::pay,
             commands::refund,

@@ -849,6 +849,13 @@ impl Clinic {
         self.write(session, |w| shifts::open(w, float))
     }
 
+    /// The shift open on this machine, if any: who opened it and when, for the desk that
+    /// runs it (no money in it).
+    pub fn open_shift_here(&mut self, session: &Session) -> Result<Option<shifts::OpenShift>> {
+        self.allow_read(session, Action::RunShift)?;
+        shifts::open_on(&self.conn, &self.ctx.time, self.ctx.node)
+    }
+
     /// Closes this machine's shift with the counted cash.
     pub fn close_shift(
         &mut self,

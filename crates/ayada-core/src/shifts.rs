@@ -3,7 +3,8 @@
 //! shift per machine: the drawer belongs to the front-desk PC, not to a person.
 
 use automerge::ROOT;
-use rusqlite::{params, OptionalExtension, Transaction};
+use jiff::Timestamp;
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 
 use crate::docs::{get_root_record, put_record, DocId};
@@ -12,6 +13,7 @@ use crate::ids::{NodeId, ShiftId};
 use crate::money::Money;
 use crate::roles::{allowed, Action};
 use crate::store::Writer;
+use crate::time::ClinicTime;
 
 /// A shift as stored in its document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -65,6 +67,49 @@ pub(crate) fn open_on_this_node(tx: &Transaction<'_>, node: NodeId) -> Result<Op
         )
         .optional()?;
     id.map(|i| i.parse()).transpose()
+}
+
+/// The shift open on a machine, as the desk sees it: who opened it and when, not its money
+/// (the float and the cash are the owner's to read).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct OpenShift {
+    /// The shift.
+    pub id: ShiftId,
+    /// Login of who opened it.
+    pub opened_by: String,
+    /// Their name, as the staff list has it.
+    pub opened_by_name: String,
+    /// Clinic-local "YYYY-MM-DD HH:MM".
+    pub opened_at: String,
+}
+
+/// The shift open on machine `node`, if any.
+pub(crate) fn open_on(
+    conn: &Connection,
+    time: &ClinicTime,
+    node: NodeId,
+) -> Result<Option<OpenShift>> {
+    let row: Option<(String, String, Option<String>, i64)> = conn
+        .query_row(
+            "SELECT s.id, s.opened_by, (SELECT name FROM staff WHERE login = s.opened_by LIMIT 1),
+                    s.opened_at
+             FROM shifts s WHERE s.node = ?1 AND s.closed_at IS NULL
+             ORDER BY s.opened_at DESC LIMIT 1",
+            [node.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?;
+    row.map(|(id, login, name, at)| {
+        let at = Timestamp::from_second(at)
+            .map_err(|e| CoreError::invalid("opened_at", e.to_string()))?;
+        Ok(OpenShift {
+            id: id.parse()?,
+            opened_by_name: name.unwrap_or_else(|| login.clone()),
+            opened_by: login,
+            opened_at: time.format(at),
+        })
+    })
+    .transpose()
 }
 
 /// Opens this machine's drawer with a float.

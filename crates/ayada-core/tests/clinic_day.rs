@@ -1089,3 +1089,36 @@ fn a_version_3_database_gains_check_in_times_and_keeps_its_bookings() {
         .unwrap();
     assert_eq!(version, ayada_core::store::SCHEMA_VERSION.to_string());
 }
+
+#[test]
+fn the_desk_sees_whether_its_drawer_is_open_and_since_when_but_not_its_money() {
+    let f = fixture();
+    let (mut clinic, owner, reception, doctor) = staffed(&f);
+    assert_eq!(clinic.open_shift_here(&reception).unwrap(), None);
+    let nine = clinic
+        .time()
+        .instant(
+            parse_date("2026-11-23").unwrap(),
+            parse_time("09:45").unwrap(),
+        )
+        .unwrap();
+    clinic.set_clock(Some(nine));
+    let opened = clinic.open_shift(&reception, Money(50_000)).unwrap();
+    let open = clinic.open_shift_here(&reception).unwrap().unwrap();
+    assert_eq!(open.id, opened.id);
+    assert_eq!(open.opened_by, "reception");
+    assert_eq!(open.opened_by_name, "منى");
+    assert_eq!(open.opened_at, "2026-11-23 09:45", "on the clinic's clock");
+    let shown = serde_json::to_string(&open).unwrap();
+    assert!(
+        !shown.contains("500"),
+        "no float in what the desk reads: {shown}"
+    );
+    assert_eq!(clinic.open_shift_here(&owner).unwrap(), Some(open));
+    assert!(matches!(
+        clinic.open_shift_here(&doctor),
+        Err(CoreError::Forbidden { .. })
+    ));
+    clinic.close_shift(&reception, Money(50_000), "").unwrap();
+    assert_eq!(clinic.open_shift_here(&reception).unwrap(), None);
+}
