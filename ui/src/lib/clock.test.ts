@@ -21,9 +21,15 @@ describe("the clinic's clock", () => {
     expect(clinicClock("en", LATE)).toBe("18:30");
   });
 
-  it("keeps the last good zone when given an unknown one", () => {
+  it("reads an unknown zone as Cairo's rather than failing to draw", () => {
     setClinicZone("Mars/Olympus");
-    setClinicZone("");
     expect(clinicClock("en", LATE)).toBe("01:30");
+    expect(clinicDay(LATE)).toBe("2026-11-24");
+  });
+
+  it("ignores an empty zone (a status before the clinic is open)", () => {
+    setClinicZone("America/New_York");
+    setClinicZone("");
+    expect(clinicClock("en", LATE)).toBe("18:30");
   });
 });

@@ -3,32 +3,37 @@
 // comes from the core with the app's status (the clinic's own setting).
 import { localeOf, type Lang } from "./i18n";
 
-let zone = "Africa/Cairo";
+const DEFAULT_ZONE = "Africa/Cairo";
+let zone = DEFAULT_ZONE;
 
-/** Takes the clinic's zone from the core's status; an unknown or empty one is ignored. */
+/** Takes the clinic's zone from the core's status. Only stored: checking it here would load
+ * ICU's zone data into the window on the login screen, before any time is shown (3 MB). */
 export function setClinicZone(name: string | null | undefined): void {
-  if (!name) return;
+  if (name) zone = name;
+}
+
+/** Formats with the clinic's zone; one the web view does not know falls back to Cairo's. */
+function inZone<T>(format: (timeZone: string) => T): T {
   try {
-    new Intl.DateTimeFormat("en", { timeZone: name });
-    zone = name;
+    return format(zone);
   } catch {
-    // Keep the last good zone rather than throw on every date drawn.
+    return format(DEFAULT_ZONE);
   }
 }
 
 /** The clinic's calendar day of a moment, as the core writes days ("2026-11-24"). */
 export function clinicDay(unixSeconds: number): string {
   // en-CA writes its dates year-month-day.
-  return new Date(unixSeconds * 1000).toLocaleDateString("en-CA", {
-    timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit",
-  });
+  return inZone((timeZone) => new Date(unixSeconds * 1000).toLocaleDateString("en-CA", {
+    timeZone, year: "numeric", month: "2-digit", day: "2-digit",
+  }));
 }
 
 /** The clinic's clock at a moment ("01:30"). */
 export function clinicClock(lang: Lang, unixSeconds: number): string {
-  return new Date(unixSeconds * 1000).toLocaleTimeString(localeOf(lang), {
-    timeZone: zone, hour: "2-digit", minute: "2-digit", hourCycle: "h23",
-  });
+  return inZone((timeZone) => new Date(unixSeconds * 1000).toLocaleTimeString(localeOf(lang), {
+    timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+  }));
 }
 
 /** A moment as a person reads it, day and time, in the clinic's zone. */
