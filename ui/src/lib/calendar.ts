@@ -25,26 +25,26 @@ export function overlapping(conflicts: { kind: string; ids: string[] }[]): Set<s
   return ids;
 }
 
+/** A clinic day ("2026-11-23") written in the person's language with `parts`; empty for an
+ * empty or unreadable date. Noon UTC, formatted in UTC, is that day in every zone. */
+function readDay(date: string, lang: "en" | "ar", parts: Intl.DateTimeFormatOptions): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return "";
+  return new Date(date + "T12:00:00Z").toLocaleDateString(localeOf(lang), { ...parts, timeZone: "UTC" });
+}
+
 /** The weekday of `date` in the person's language ("Saturday", "السبت"). */
 export function weekdayName(date: string, lang: "en" | "ar", style: "long" | "short" = "long"): string {
-  return new Date(date + "T12:00:00Z").toLocaleDateString(localeOf(lang), { weekday: style, timeZone: "UTC" });
+  return readDay(date, lang, { weekday: style });
 }
 
 /** A calendar column's heading: the weekday and the day of the month ("Monday 23 Nov",
  * "الاثنين، 23 نوفمبر"); the year is in the field above the columns. */
 export function dayHeading(date: string, lang: "en" | "ar"): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return "";
-  return new Date(date + "T12:00:00Z").toLocaleDateString(localeOf(lang), {
-    weekday: "long", day: "numeric", month: "short", timeZone: "UTC",
-  });
+  return readDay(date, lang, { weekday: "long", day: "numeric", month: "short" });
 }
 
 /** A date as a person reads it, weekday first ("Sunday 23 November 2026", "الأحد 23 نوفمبر
- * 2026"): shown beside date fields, which give the day, month and year only. Empty for an
- * empty or unreadable date. */
+ * 2026"): shown beside date fields, which give the day, month and year only. */
 export function longDate(date: string, lang: "en" | "ar"): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return "";
-  return new Date(date + "T12:00:00Z").toLocaleDateString(localeOf(lang), {
-    weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: "UTC",
-  });
+  return readDay(date, lang, { weekday: "long", day: "numeric", month: "long", year: "numeric" });
 }
