@@ -4,7 +4,7 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{Machine, Server};
+use common::{base64, token, Machine, Server};
 use serde_json::json;
 
 const OWNER_PW: &str = "owner-pass-1";
@@ -130,18 +130,6 @@ fn a_machine_joins_through_the_server_and_offline_double_bookings_show_as_one_co
         a.open().projection_snapshot().unwrap(),
         b.open().projection_snapshot().unwrap()
     );
-}
-
-fn token(server: &Server, m: &Machine) -> String {
-    let credential = m.open().sync_settings().unwrap().unwrap().device_credential;
-    let v: serde_json::Value = reqwest::blocking::Client::new()
-        .post(format!("{}/v1/token", server.url))
-        .json(&json!({ "device_credential": credential }))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    v["token"].as_str().unwrap().to_string()
 }
 
 fn pull_hashes(
@@ -278,11 +266,6 @@ fn clinics_are_isolated_and_bad_tokens_and_bad_changes_are_refused() {
         said["error"].as_str().unwrap().contains("send it in parts"),
         "{said}"
     );
-}
-
-fn base64(bytes: &[u8]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 #[test]

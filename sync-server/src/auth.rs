@@ -33,6 +33,9 @@ pub struct Claims {
     pub nbf: u64,
     /// Issued at, Unix seconds.
     pub iat: u64,
+    /// Which of the machine's credentials it came from ([`credential_id`]): a token outlives
+    /// nothing its credential does, even when the same node id enrolls again.
+    pub cred: String,
 }
 
 /// The server's signing key.
@@ -79,8 +82,14 @@ impl Tokens {
         }
     }
 
-    /// A fresh access token for a machine of a clinic.
-    pub fn issue(&self, clinic: &str, node: &str) -> Result<String, ApiError> {
+    /// A fresh access token for a machine of a clinic, from the credential whose hash is
+    /// `credential_hash`.
+    pub fn issue(
+        &self,
+        clinic: &str,
+        node: &str,
+        credential_hash: &str,
+    ) -> Result<String, ApiError> {
         let now = now();
         let claims = Claims {
             sub: node.into(),
@@ -89,6 +98,7 @@ impl Tokens {
             exp: now + TOKEN_SECONDS,
             nbf: now,
             iat: now,
+            cred: credential_id(credential_hash).into(),
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|_| ApiError::Internal)
@@ -101,6 +111,7 @@ impl Tokens {
         validation.validate_nbf = true;
         validation.leeway = 5;
         validation.set_required_spec_claims(&["exp", "nbf", "aud", "sub"]);
+        // `cred` is required by the type: a token made before it existed is refused.
         decode::<Claims>(token, &self.decoding, &validation)
             .map(|d| d.claims)
             .map_err(|_| ApiError::Unauthorized)
@@ -110,6 +121,12 @@ impl Tokens {
 /// SHA-256 of a device credential, as stored (the credential itself is never kept).
 pub fn credential_hash(credential: &str) -> String {
     hex::encode(Sha256::digest(credential.as_bytes()))
+}
+
+/// The short name a token carries of the credential it came from: the first 16 hex digits of
+/// the credential's hash (the credential itself never leaves the machine and the database).
+pub fn credential_id(credential_hash: &str) -> &str {
+    credential_hash.get(..16).unwrap_or(credential_hash)
 }
 
 /// A new random device credential.
@@ -148,12 +165,13 @@ where
             .ok_or(ApiError::Unauthorized)?;
         let claims = Arc::<Tokens>::from_ref(state).verify(token)?;
         Arc::<crate::limits::MachineLimits>::from_ref(state).check(&claims.clinic, &claims.sub)?;
-        // A revoked machine is refused at once, not when its token runs out.
+        // A revoked credential is refused at once, not when its token runs out.
         let store = Arc::<dyn crate::store::Store>::from_ref(state);
-        let (clinic, node) = (claims.clinic.clone(), claims.sub.clone());
-        let active = tokio::task::spawn_blocking(move || store.machine_active(&clinic, &node))
-            .await
-            .map_err(|_| ApiError::Internal)??;
+        let (clinic, node, cred) = (claims.clinic.clone(), claims.sub.clone(), claims.cred);
+        let active =
+            tokio::task::spawn_blocking(move || store.credential_active(&clinic, &node, &cred))
+                .await
+                .map_err(|_| ApiError::Internal)??;
         if !active {
             tracing::warn!(clinic = %claims.clinic, node = %claims.sub, "revoked machine refused");
             return Err(ApiError::Unauthorized);

@@ -25,6 +25,18 @@ pub enum ApiError {
     /// The machine is over its rate limit.
     #[error("This machine sends too many requests; it is served again in a moment.")]
     TooManyRequests,
+    /// Too many wrong passwords for this account or from this address.
+    #[error("Too many wrong passwords for this account or from this address. Try again in {} minutes.", retry_after.div_ceil(60))]
+    TooManyGuesses {
+        /// Seconds until a guess is taken again.
+        retry_after: u64,
+    },
+    /// As many password checks as allowed are running.
+    #[error("The server is busy checking other passwords. Try again in a few seconds.")]
+    Busy,
+    /// The clinic's storage quota is used up.
+    #[error("{0}")]
+    Quota(String),
     /// Storage failed; the detail goes to the log, not to the caller.
     #[error("The server could not store this; nothing was acknowledged. Try again.")]
     Internal,
@@ -51,7 +63,11 @@ impl IntoResponse for ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyRequests | ApiError::TooManyGuesses { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Quota(_) => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };
         // `code` is stable, so a client can say the fixed refusals in its person's language;
@@ -63,12 +79,26 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(_) => "bad-request",
             ApiError::NotFound(_) => "not-found",
             ApiError::TooManyRequests => "too-many-requests",
+            ApiError::TooManyGuesses { .. } => "too-many-guesses",
+            ApiError::Busy => "busy",
+            ApiError::Quota(_) => "quota",
             ApiError::Internal => "internal",
         };
-        (
+        let retry_after = match self {
+            ApiError::TooManyGuesses { retry_after } => Some(retry_after),
+            ApiError::Busy | ApiError::TooManyRequests => Some(1),
+            _ => None,
+        };
+        let mut response = (
             status,
             Json(serde_json::json!({ "error": self.to_string(), "code": code })),
         )
-            .into_response()
+            .into_response();
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }

@@ -7,9 +7,12 @@
 pub mod auth;
 pub mod compactor;
 pub mod error;
+pub mod fit;
 pub mod limits;
+pub mod logins;
 pub mod notices;
 pub mod routes;
+pub mod serving;
 pub mod store;
 
 use std::sync::Arc;
@@ -41,6 +44,10 @@ pub struct AppState<S> {
     pub notices: Arc<Notices>,
     /// Keeps the documents compacted behind the pushes, for bootstraps.
     pub compactor: Arc<compactor::Compactor>,
+    /// Limits on password checks.
+    pub logins: Arc<logins::LoginGuard>,
+    /// Bytes of changes and photos each clinic may keep.
+    pub quota_bytes: u64,
 }
 
 impl<S: Store> AppState<S> {
@@ -52,9 +59,28 @@ impl<S: Store> AppState<S> {
             tokens,
             limits: Arc::new(MachineLimits::default()),
             notices: Arc::new(Notices::default()),
+            logins: Arc::new(logins::LoginGuard::default()),
+            quota_bytes: DEFAULT_QUOTA_BYTES,
         }
     }
+
+    /// Refuses to store `incoming` more bytes for `clinic` once its quota would be passed.
+    pub(crate) fn within_quota(&self, clinic: &str, incoming: u64) -> Result<(), error::ApiError> {
+        let used = self.store.usage(clinic)?;
+        if used.saturating_add(incoming) <= self.quota_bytes {
+            return Ok(());
+        }
+        tracing::warn!(%clinic, used, quota = self.quota_bytes, "storage quota reached: refused");
+        Err(error::ApiError::Quota(format!(
+            "This clinic's storage on the server is full ({} of {} MB); nothing of this was stored. Ask the server's operator to raise the quota.",
+            used.div_ceil(1024 * 1024),
+            self.quota_bytes / (1024 * 1024)
+        )))
+    }
 }
+
+/// Storage each clinic may use unless the operator says otherwise: 2 GiB.
+pub const DEFAULT_QUOTA_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 
 impl<S> Clone for AppState<S> {
     fn clone(&self) -> Self {
@@ -64,6 +90,8 @@ impl<S> Clone for AppState<S> {
             limits: self.limits.clone(),
             notices: self.notices.clone(),
             compactor: self.compactor.clone(),
+            logins: self.logins.clone(),
+            quota_bytes: self.quota_bytes,
         }
     }
 }
@@ -207,7 +235,7 @@ mod tests {
             .unwrap();
         assert_eq!(none.status(), StatusCode::UNAUTHORIZED);
         let forged = Tokens::from_secret(b"another secret, not the server's!!")
-            .issue("c", "n")
+            .issue("c", "n", "0123456789abcdef")
             .unwrap();
         let req = Request::get("/v1/changes?since=0")
             .header("authorization", format!("Bearer {forged}"))
@@ -251,16 +279,22 @@ mod tests {
                 .unwrap()
         };
         for node in ["noisy", "quiet"] {
-            state_store.add_device(clinic, node, node).unwrap();
+            state_store
+                .add_device(clinic, node, &auth::credential_hash(node))
+                .unwrap();
         }
-        let noisy = tokens.issue(clinic, "noisy").unwrap();
+        let noisy = tokens
+            .issue(clinic, "noisy", &auth::credential_hash("noisy"))
+            .unwrap();
         for _ in 0..3 {
             let ok = app.clone().oneshot(status(noisy.clone())).await.unwrap();
             assert_eq!(ok.status(), StatusCode::OK);
         }
         let refused = app.clone().oneshot(status(noisy)).await.unwrap();
         assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
-        let quiet = tokens.issue(clinic, "quiet").unwrap();
+        let quiet = tokens
+            .issue(clinic, "quiet", &auth::credential_hash("quiet"))
+            .unwrap();
         let served = app.oneshot(status(quiet)).await.unwrap();
         assert_eq!(served.status(), StatusCode::OK, "the limit is per machine");
     }

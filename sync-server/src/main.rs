@@ -6,7 +6,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
+use std::num::NonZeroU32;
+use std::time::Duration;
+
 use ayada_server::auth::Tokens;
+use ayada_server::limits::MachineLimits;
+use ayada_server::logins::{LoginGuard, LoginLimits};
+use ayada_server::serving::{self, ServeOptions};
 use ayada_server::store::{ClinicRecord, SqliteStore, Store};
 use clap::{Parser, Subcommand};
 
@@ -25,10 +31,57 @@ enum Command {
         data: PathBuf,
         #[arg(long, default_value = "127.0.0.1:8787")]
         listen: SocketAddr,
+        #[command(flatten)]
+        limits: Limits,
     },
     /// Platform administration of clinics.
     #[command(subcommand)]
     Clinic(ClinicCommand),
+    /// Re-read every clinic's log with the rules a push follows now, and quarantine the
+    /// changes an older server accepted against them (a clinic whose bootstrap fails, or
+    /// whose machines' sync stops at one change, recovers). Safe while the server runs.
+    Check {
+        #[arg(long)]
+        data: PathBuf,
+    },
+}
+
+/// Every limit of `serve`, with its default (docs/OPERATIONS.md says why each is what it is).
+#[derive(clap::Args)]
+struct Limits {
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, env = "AYADA_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, env = "AYADA_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Connections open at once.
+    #[arg(long, env = "AYADA_MAX_CONNECTIONS", default_value_t = 1024)]
+    max_connections: usize,
+    /// Seconds a client may take to send a request's headers (and to start its first).
+    #[arg(long, env = "AYADA_HEADER_TIMEOUT", default_value_t = 10)]
+    header_timeout: u64,
+    /// Wrong owner passwords allowed per email within the window.
+    #[arg(long, env = "AYADA_LOGIN_FAILS_PER_EMAIL", default_value_t = 10)]
+    login_fails_per_email: u32,
+    /// Wrong owner passwords allowed per client address within the window.
+    #[arg(long, env = "AYADA_LOGIN_FAILS_PER_ADDRESS", default_value_t = 30)]
+    login_fails_per_address: u32,
+    /// The window wrong passwords are counted over, in minutes.
+    #[arg(long, env = "AYADA_LOGIN_WINDOW_MINUTES", default_value_t = 15)]
+    login_window_minutes: u64,
+    /// Password hashes computed at once (each takes about 19 MB); 0: the number of cores.
+    #[arg(long, env = "AYADA_CONCURRENT_HASHES", default_value_t = 0)]
+    concurrent_hashes: usize,
+    /// Requests a second one machine may make, steady.
+    #[arg(long, env = "AYADA_MACHINE_RATE", default_value_t = 20)]
+    machine_rate: u32,
+    /// Requests one machine may make in a burst.
+    #[arg(long, env = "AYADA_MACHINE_BURST", default_value_t = 100)]
+    machine_burst: u32,
+    /// Storage per clinic (its changes and photos), in megabytes.
+    #[arg(long, env = "AYADA_CLINIC_QUOTA_MB", default_value_t = 2048)]
+    clinic_quota_mb: u64,
 }
 
 #[derive(Subcommand)]
@@ -59,7 +112,11 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     match Cli::parse().command {
-        Command::Serve { data, listen } => {
+        Command::Serve {
+            data,
+            listen,
+            limits,
+        } => {
             let store = Arc::new(
                 SqliteStore::open(&data)
                     .with_context(|| format!("cannot open the data folder {}", data.display()))?,
@@ -67,23 +124,68 @@ async fn main() -> anyhow::Result<()> {
             let tokens = Arc::new(
                 Tokens::load_or_create(&data).context("cannot read or create the token secret")?,
             );
-            let listener = tokio::net::TcpListener::bind(listen)
-                .await
+            let listener = std::net::TcpListener::bind(listen)
                 .with_context(|| format!("cannot listen on {listen}"))?;
             let addr = listener.local_addr()?;
+            let options = ServeOptions {
+                max_connections: limits.max_connections,
+                header_timeout: Duration::from_secs(limits.header_timeout.max(1)),
+                tls: limits.tls_cert.clone().zip(limits.tls_key.clone()),
+            };
+            let scheme = if options.tls.is_some() {
+                "https"
+            } else {
+                "http"
+            };
             // The first stdout line tells scripts and tests which port was chosen (port 0).
-            println!("{}", serde_json::json!({ "listening": addr.to_string() }));
-            tracing::info!(%addr, data = %data.display(), "serving");
-            let state = ayada_server::AppState::new(store, tokens);
+            println!(
+                "{}",
+                serde_json::json!({ "listening": addr.to_string(), "scheme": scheme })
+            );
+            tracing::info!(%addr, scheme, data = %data.display(), "serving");
+            let mut state = ayada_server::AppState::new(store, tokens);
+            state.logins = Arc::new(LoginGuard::new(LoginLimits {
+                fails_per_email: limits.login_fails_per_email,
+                fails_per_address: limits.login_fails_per_address,
+                window: Duration::from_secs(limits.login_window_minutes.max(1) * 60),
+                concurrent_hashes: match limits.concurrent_hashes {
+                    0 => LoginLimits::default().concurrent_hashes,
+                    n => n,
+                },
+            }));
+            state.limits = Arc::new(MachineLimits::new(
+                NonZeroU32::new(limits.machine_rate)
+                    .context("--machine-rate must be at least 1")?,
+                NonZeroU32::new(limits.machine_burst)
+                    .context("--machine-burst must be at least 1")?,
+            ));
+            state.quota_bytes = limits.clinic_quota_mb.saturating_mul(1024 * 1024);
             let notices = state.notices.clone();
-            axum::serve(listener, ayada_server::router(state))
-                .with_graceful_shutdown(async move {
-                    shutdown().await;
-                    // Open WebSockets would hold a graceful shutdown forever.
-                    notices.shutdown();
-                })
-                .await?;
+            serving::serve(listener, ayada_server::router(state), options, async move {
+                shutdown().await;
+                // Open WebSockets would hold a graceful shutdown forever.
+                notices.shutdown();
+            })
+            .await?;
             tracing::info!("stopped");
+            Ok(())
+        }
+        Command::Check { data } => {
+            let store = SqliteStore::open(&data)
+                .with_context(|| format!("cannot open the data folder {}", data.display()))?;
+            let mut clinics = Vec::new();
+            for id in store.clinic_ids()? {
+                let report = store.check_clinic(&id)?;
+                for (doc, hash, reason) in &report.quarantined {
+                    tracing::warn!(clinic = %id, %doc, %hash, %reason, "change quarantined");
+                }
+                clinics.push(serde_json::json!({
+                    "clinic_id": id,
+                    "changes": report.changes,
+                    "quarantined": report.quarantined.len(),
+                }));
+            }
+            println!("{}", serde_json::json!({ "clinics": clinics }));
             Ok(())
         }
         Command::Clinic(ClinicCommand::Create {

@@ -16,9 +16,18 @@ use crate::auth::{Machine, TOKEN_SECONDS};
 use crate::store::Store;
 use crate::AppState;
 
+/// What a clinic's listeners are told.
+#[derive(Debug, Clone)]
+enum Event {
+    /// The log now ends at `head`, after a push of machine `from`.
+    Head { head: u64, from: String },
+    /// Machine `node` was revoked: its sockets close at once.
+    Revoked { node: String },
+}
+
 /// The listeners of every clinic, and the server's "stopping" flag.
 pub struct Notices {
-    clinics: Mutex<HashMap<String, broadcast::Sender<(u64, String)>>>,
+    clinics: Mutex<HashMap<String, broadcast::Sender<Event>>>,
     stop: watch::Sender<bool>,
 }
 
@@ -32,7 +41,7 @@ impl Default for Notices {
 }
 
 impl Notices {
-    fn subscribe(&self, clinic: &str) -> broadcast::Receiver<(u64, String)> {
+    fn subscribe(&self, clinic: &str) -> broadcast::Receiver<Event> {
         let mut map = self.clinics.lock().expect("notices poisoned");
         map.entry(clinic.to_string())
             .or_insert_with(|| broadcast::channel(16).0)
@@ -42,10 +51,30 @@ impl Notices {
     /// Tells the clinic's listening machines, except `from` (whose push it was), that its
     /// log now ends at `head`.
     pub fn notify(&self, clinic: &str, from: &str, head: u64) {
+        self.send(
+            clinic,
+            Event::Head {
+                head,
+                from: from.to_string(),
+            },
+        );
+    }
+
+    /// Closes every socket machine `node` of `clinic` holds open (it was just revoked).
+    pub fn revoked(&self, clinic: &str, node: &str) {
+        self.send(
+            clinic,
+            Event::Revoked {
+                node: node.to_string(),
+            },
+        );
+    }
+
+    fn send(&self, clinic: &str, event: Event) {
         let map = self.clinics.lock().expect("notices poisoned");
         if let Some(tx) = map.get(clinic) {
             // No listener is not an error: machines pull when they come back.
-            let _ = tx.send((head, from.to_string()));
+            let _ = tx.send(event);
         }
     }
 
@@ -76,7 +105,7 @@ pub async fn events<S: Store>(
 async fn listen(
     mut socket: WebSocket,
     node: String,
-    mut notices: broadcast::Receiver<(u64, String)>,
+    mut notices: broadcast::Receiver<Event>,
     mut stop: watch::Receiver<bool>,
 ) {
     let expiry = tokio::time::sleep(Duration::from_secs(TOKEN_SECONDS));
@@ -85,9 +114,12 @@ async fn listen(
     loop {
         let head = tokio::select! {
             n = notices.recv() => match n {
-                Ok((_, from)) if from == node => continue,
-                Ok((head, _)) => head,
-                // Missed some: one notice still says "pull".
+                Ok(Event::Revoked { node: revoked }) if revoked == node => break,
+                Ok(Event::Revoked { .. }) => continue,
+                Ok(Event::Head { from, .. }) if from == node => continue,
+                Ok(Event::Head { head, .. }) => head,
+                // Missed some (a revocation among them, perhaps): "pull" once, and the pull
+                // finds out whether this machine may still sync; a revoked one is refused.
                 Err(broadcast::error::RecvError::Lagged(_)) => 0,
                 Err(broadcast::error::RecvError::Closed) => break,
             },

@@ -11,13 +11,14 @@ use ayada_sync::messages::{
 use ayada_sync::{
     valid_blob_name, valid_doc_id, BootstrapResponse, Cursor, EnrollRequest, EnrollResponse,
     PullResponse, PushRequest, PushResponse, Refusal, RevokeRequest, RevokeResponse,
-    StatusResponse, TokenRequest, TokenResponse, WireChange,
+    StatusResponse, Storage, TokenRequest, TokenResponse, WireChange,
 };
 use serde::Deserialize;
 
 use crate::auth::{credential_hash, new_credential, Machine, TOKEN_SECONDS};
 use crate::error::ApiError;
-use crate::store::Store;
+use crate::logins::ClientAddr;
+use crate::store::{Admission, Decoded, Store};
 use crate::AppState;
 
 async fn blocking<T: Send + 'static>(
@@ -28,45 +29,68 @@ async fn blocking<T: Send + 'static>(
         .map_err(|_| ApiError::Internal)?
 }
 
-/// The clinic whose owner this is; a wrong email or password is `BadLogin` either way, and
-/// takes as long as a right one.
-fn owner_clinic<S: Store>(
-    store: &S,
+/// The clinic whose owner this is, checked within the login limits; a wrong email or
+/// password is `BadLogin` either way, and takes as long as a right one. `door` names the
+/// request in the log.
+async fn owner_clinic<S: Store>(
+    state: &AppState<S>,
+    addr: ClientAddr,
     email: &str,
-    password: &str,
+    password: String,
+    door: &'static str,
 ) -> Result<crate::store::ClinicRecord, ApiError> {
     let email = email.trim().to_lowercase();
-    let clinic = store.clinic_by_email(&email)?;
-    // Verify against a real hash even for an unknown email, so timing does not tell.
-    let hash = clinic
-        .as_ref()
-        .map(|c| c.password_hash.clone())
-        .unwrap_or_else(|| crate::DUMMY_HASH.clone());
-    let ok = crate::verify_password(password, &hash);
-    clinic.filter(|_| ok).ok_or_else(|| {
-        tracing::warn!("owner login refused: wrong email or password");
-        ApiError::BadLogin
+    let permit = state.logins.admit(&email, &addr)?;
+    let store = state.store.clone();
+    let who = email.clone();
+    let (clinic, ok) = blocking(move || {
+        let _permit = permit;
+        let clinic = store.clinic_by_email(&who)?;
+        // Verify against a real hash even for an unknown email, so timing does not tell.
+        let hash = clinic
+            .as_ref()
+            .map(|c| c.password_hash.clone())
+            .unwrap_or_else(|| crate::DUMMY_HASH.clone());
+        let ok = crate::verify_password(&password, &hash);
+        Ok((clinic, ok))
     })
+    .await?;
+    let clinic_id = clinic
+        .as_ref()
+        .map_or_else(|| "none".to_string(), |c| c.id.clone());
+    match clinic.filter(|_| ok) {
+        Some(clinic) => {
+            state.logins.succeeded(&email);
+            tracing::info!(%email, clinic = %clinic.id, %addr, door, outcome = "accepted", "owner login");
+            Ok(clinic)
+        }
+        None => {
+            state.logins.failed(&email, &addr);
+            tracing::warn!(%email, clinic = %clinic_id, %addr, door, outcome = "wrong email or password", "owner login refused");
+            Err(ApiError::BadLogin)
+        }
+    }
 }
 
 /// Revokes one of the owner's machines (owner's email and password again, not a token:
 /// a stolen machine's token must not be enough to lock the others out).
 pub async fn revoke<S: Store>(
     State(state): State<AppState<S>>,
+    addr: ClientAddr,
     Json(req): Json<RevokeRequest>,
 ) -> Result<Json<RevokeResponse>, ApiError> {
+    let clinic = owner_clinic(&state, addr, &req.email, req.password.clone(), "revoke").await?;
     let store = state.store.clone();
-    blocking(move || {
-        let clinic = owner_clinic(&*store, &req.email, &req.password)?;
-        match store.revoke(&clinic.id, &req.node_id)? {
-            Some(revoked) => {
-                tracing::info!(clinic = %clinic.id, node = %req.node_id, revoked, "machine revoked");
-                Ok(Json(RevokeResponse { revoked }))
-            }
-            None => Err(ApiError::Conflict(
-                "This clinic has no machine with that node id.".into(),
-            )),
+    let notices = state.notices.clone();
+    blocking(move || match store.revoke(&clinic.id, &req.node_id)? {
+        Some(revoked) => {
+            notices.revoked(&clinic.id, &req.node_id);
+            tracing::info!(clinic = %clinic.id, node = %req.node_id, revoked, "machine revoked");
+            Ok(Json(RevokeResponse { revoked }))
         }
+        None => Err(ApiError::Conflict(
+            "This clinic has no machine with that node id.".into(),
+        )),
     })
     .await
 }
@@ -74,11 +98,12 @@ pub async fn revoke<S: Store>(
 /// Enrolls a machine with the owner's email and password.
 pub async fn enroll<S: Store>(
     State(state): State<AppState<S>>,
+    addr: ClientAddr,
     Json(req): Json<EnrollRequest>,
 ) -> Result<Json<EnrollResponse>, ApiError> {
+    let clinic = owner_clinic(&state, addr, &req.email, req.password.clone(), "enroll").await?;
     let store = state.store.clone();
     blocking(move || {
-        let clinic = owner_clinic(&*store, &req.email, &req.password)?;
         if uuid::Uuid::parse_str(&req.node_id).is_err() {
             return Err(ApiError::BadRequest(
                 "The machine's node id is not valid.".into(),
@@ -86,8 +111,18 @@ pub async fn enroll<S: Store>(
         }
         let (data_id, seeded) = match (&clinic.data_clinic_id, &req.local_clinic_id) {
             (None, Some(local)) => {
-                store.set_data_clinic(&clinic.id, local)?;
-                (local.clone(), true)
+                if store.set_data_clinic(&clinic.id, local)? {
+                    (local.clone(), true)
+                } else {
+                    // Another machine seeded it between our read and our write.
+                    let now = store.clinic_by_email(&clinic.owner_email)?.and_then(|c| c.data_clinic_id);
+                    if now.as_deref() != Some(local.as_str()) {
+                        return Err(ApiError::Conflict(
+                            "Another machine filled this clinic with a different clinic's data at the same moment; nothing was merged. Use an empty data folder to join it.".into(),
+                        ));
+                    }
+                    (local.clone(), false)
+                }
             }
             (None, None) => return Err(ApiError::Conflict(
                 "This clinic holds no data yet: enroll the machine that holds the clinic first."
@@ -101,7 +136,7 @@ pub async fn enroll<S: Store>(
         };
         let credential = new_credential()?;
         store.add_device(&clinic.id, &req.node_id, &credential_hash(&credential))?;
-        tracing::info!(clinic = %clinic.id, node = %req.node_id, seeded, "machine enrolled");
+        tracing::info!(clinic = %clinic.id, node = %req.node_id, %addr, seeded, "machine enrolled");
         Ok(Json(EnrollResponse {
             device_credential: credential,
             clinic_id: data_id,
@@ -115,22 +150,35 @@ pub async fn enroll<S: Store>(
 /// Exchanges a device credential for a short-lived access token.
 pub async fn token<S: Store>(
     State(state): State<AppState<S>>,
+    addr: ClientAddr,
     Json(req): Json<TokenRequest>,
 ) -> Result<Json<TokenResponse>, ApiError> {
     let store = state.store.clone();
     let device =
         blocking(move || Ok(store.device(&credential_hash(&req.device_credential))?)).await?;
-    let device = device
-        .filter(|d| !d.revoked)
-        .ok_or(ApiError::Unauthorized)?;
-    let token = state.tokens.issue(&device.clinic_id, &device.node_id)?;
+    let device = match device {
+        Some(d) if !d.revoked => d,
+        Some(d) => {
+            tracing::warn!(clinic = %d.clinic_id, node = %d.node_id, %addr, outcome = "revoked credential", "token refused");
+            return Err(ApiError::Unauthorized);
+        }
+        None => {
+            tracing::warn!(%addr, outcome = "unknown credential", "token refused");
+            return Err(ApiError::Unauthorized);
+        }
+    };
+    let token = state
+        .tokens
+        .issue(&device.clinic_id, &device.node_id, &device.credential_hash)?;
     Ok(Json(TokenResponse {
         token,
         expires_in: TOKEN_SECONDS,
     }))
 }
 
-fn check(change: &WireChange) -> Result<(), String> {
+/// What can be told of a change without its document: its size, its document's name, its
+/// decoding and its hash.
+fn check(change: &WireChange) -> Result<Change, String> {
     if change.bytes.len() > MAX_CHANGE_BYTES {
         return Err(format!(
             "the change is {} bytes; the limit is {MAX_CHANGE_BYTES}",
@@ -145,7 +193,7 @@ fn check(change: &WireChange) -> Result<(), String> {
     if hex::encode(decoded.hash().0) != change.hash {
         return Err("its hash does not match its bytes".into());
     }
-    Ok(())
+    Ok(decoded)
 }
 
 /// Stores a batch of changes in the caller's clinic; answers which were kept and which refused.
@@ -159,30 +207,43 @@ pub async fn push<S: Store>(
     let store = state.store.clone();
     let notices = state.notices.clone();
     let compactor = state.compactor.clone();
+    let incoming: u64 = req.changes.iter().map(|c| c.bytes.len() as u64).sum();
+    let quota = state.clone();
+    let clinic = machine.clinic.clone();
+    blocking(move || quota.within_quota(&clinic, incoming)).await?;
     blocking(move || {
         let mut response = PushResponse::default();
-        let mut good = Vec::new();
+        let mut decoded = Vec::new();
         for change in &req.changes {
             match check(change) {
-                Ok(()) => good.push(change),
+                Ok(c) => decoded.push(Decoded { wire: change, change: c }),
                 Err(reason) => response.refused.push(Refusal { hash: change.hash.clone(), reason }),
             }
         }
         // Acknowledged only after the transaction holding them is on disk.
-        let fresh = store.append(&machine.clinic, &machine.node, &good)?;
-        if fresh.iter().any(|f| *f) {
+        let admitted = store.append(&machine.clinic, &machine.node, &decoded)?;
+        let mut fresh = Vec::new();
+        for (c, admission) in decoded.iter().zip(admitted) {
+            match admission {
+                Admission::New => {
+                    fresh.push(c.wire.doc_id.as_str());
+                    response.accepted.push(c.wire.hash.clone());
+                }
+                Admission::Known => response.accepted.push(c.wire.hash.clone()),
+                Admission::Refused(reason) => response.refused.push(Refusal { hash: c.wire.hash.clone(), reason }),
+            }
+        }
+        if !fresh.is_empty() {
             notices.notify(&machine.clinic, &machine.node, store.head(&machine.clinic)?);
-            let touched = good.iter().zip(&fresh).filter(|(_, f)| **f).map(|(c, _)| c.doc_id.as_str());
-            compactor.dirty(&machine.clinic, touched);
+            compactor.dirty(&machine.clinic, fresh.iter().copied());
         }
         // Its queue is known empty only when nothing of this batch was refused either.
-        let pending = req.pending.map(|p| p + response.refused.len() as u64);
+        let pending = req.pending.map(|p| p.saturating_add(response.refused.len() as u64));
         store.seen(&machine.clinic, &machine.node, pending)?;
-        response.accepted = good.iter().map(|c| c.hash.clone()).collect();
         if !response.refused.is_empty() {
-            tracing::warn!(clinic = %machine.clinic, node = %machine.node, refused = response.refused.len(), "changes refused");
+            tracing::warn!(clinic = %machine.clinic, node = %machine.node, refused = response.refused.len(), first = %response.refused[0].reason, "changes refused");
         }
-        tracing::debug!(new = fresh.iter().filter(|f| **f).count(), "push stored");
+        tracing::debug!(new = fresh.len(), "push stored");
         Ok(Json(response))
     })
     .await
@@ -229,11 +290,16 @@ pub async fn status<S: Store>(
     machine: Machine,
 ) -> Result<Json<StatusResponse>, ApiError> {
     let store = state.store.clone();
+    let quota_bytes = state.quota_bytes;
     blocking(move || {
         Ok(Json(StatusResponse {
             version: PROTOCOL_VERSION,
             head: store.head(&machine.clinic)?,
             machines: store.machines(&machine.clinic)?,
+            storage: Some(Storage {
+                used_bytes: store.usage(&machine.clinic)?,
+                quota_bytes,
+            }),
         }))
     })
     .await
@@ -288,11 +354,30 @@ fn blob_name(sha256: &str) -> Result<(), ApiError> {
     }
 }
 
-/// Whether `bytes` start like a JPEG, PNG or WebP file (the only kinds a clinic stores).
-fn looks_like_photo(bytes: &[u8]) -> bool {
-    bytes.starts_with(&[0xFF, 0xD8, 0xFF])
-        || bytes.starts_with(b"\x89PNG\r\n\x1a\n")
-        || (bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP")
+/// The longest side of a photo the server decodes: machines store photos downscaled to 2,000
+/// pixels, so anything much bigger was not made by a clinic's machine.
+const MAX_PHOTO_SIDE: u32 = 4096;
+
+/// Whether `bytes` decode, under limits, as the JPEG, PNG or WebP photo a machine stores
+/// (random bytes behind a JPEG header are refused, not kept).
+fn decodes_as_photo(bytes: &[u8]) -> bool {
+    use image::{ImageFormat, ImageReader, Limits};
+    let Ok(reader) = ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format() else {
+        return false;
+    };
+    if !matches!(
+        reader.format(),
+        Some(ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP)
+    ) {
+        return false;
+    }
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_PHOTO_SIDE);
+    limits.max_image_height = Some(MAX_PHOTO_SIDE);
+    limits.max_alloc = Some(128 * 1024 * 1024);
+    let mut reader = reader;
+    reader.limits(limits);
+    reader.decode().is_ok()
 }
 
 /// `PUT /v1/blobs/{sha256}`: stores a photo of the caller's clinic, checked against its name.
@@ -315,15 +400,18 @@ pub async fn put_blob<S: Store>(
             "The photo's bytes do not match its name (SHA-256); it was damaged on the way.".into(),
         ));
     }
-    if !looks_like_photo(&body) {
-        return Err(ApiError::BadRequest(
-            "Only JPEG, PNG and WebP photos are stored.".into(),
-        ));
-    }
     let store = state.store.clone();
-    let stored =
-        blocking(move || Ok(store.put_blob(&machine.clinic, &sha256, &body, &machine.node)?))
-            .await?;
+    let quota = state.clone();
+    let stored = blocking(move || {
+        if !decodes_as_photo(&body) {
+            return Err(ApiError::BadRequest(
+                "Only whole JPEG, PNG and WebP photos are stored; this one does not decode.".into(),
+            ));
+        }
+        quota.within_quota(&machine.clinic, body.len() as u64)?;
+        Ok(store.put_blob(&machine.clinic, &sha256, &body, &machine.node)?)
+    })
+    .await?;
     Ok(Json(serde_json::json!({ "stored": stored })))
 }
 

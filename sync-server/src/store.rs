@@ -2,12 +2,15 @@
 //! clinic holding its change log. Behind a trait so a PostgreSQL backend can follow; the
 //! SQLite one is embedded and needs no service.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use ayada_sync::{MachineStatus, WireChange, WireDoc};
 use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::fit::DocFit;
 
 /// Something the store could not do.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +55,8 @@ pub struct Device {
     pub clinic_id: String,
     /// Its node id.
     pub node_id: String,
+    /// The hash of its credential.
+    pub credential_hash: String,
     /// Whether the owner revoked it.
     pub revoked: bool,
 }
@@ -62,20 +67,30 @@ pub trait Store: Send + Sync + 'static {
     fn create_clinic(&self, record: &ClinicRecord) -> Result<(), StoreError>;
     /// Finds a clinic by its owner's email.
     fn clinic_by_email(&self, email: &str) -> Result<Option<ClinicRecord>, StoreError>;
-    /// Records the data id of a clinic whose first machine enrolled.
-    fn set_data_clinic(&self, clinic: &str, data_id: &str) -> Result<(), StoreError>;
+    /// Records the data id of a clinic whose first machine enrolled, unless one is recorded
+    /// already (compare-and-set: of two machines seeding at once, one wins); true if this
+    /// call set it.
+    fn set_data_clinic(&self, clinic: &str, data_id: &str) -> Result<bool, StoreError>;
     /// Enrolls a machine with the hash of its credential.
     fn add_device(&self, clinic: &str, node: &str, credential_hash: &str)
         -> Result<(), StoreError>;
     /// Finds a machine by the hash of its credential.
     fn device(&self, credential_hash: &str) -> Result<Option<Device>, StoreError>;
-    /// Appends changes to a clinic's log (durably); true for each change that was new.
+    /// Appends to a clinic's log (durably) each change that fits the document it is filed
+    /// under (see [`crate::fit`]); answers what became of each, in order.
     fn append(
         &self,
         clinic: &str,
         node: &str,
-        changes: &[&WireChange],
-    ) -> Result<Vec<bool>, StoreError>;
+        changes: &[Decoded<'_>],
+    ) -> Result<Vec<Admission>, StoreError>;
+    /// Re-reads a clinic's whole log with the rules a push now follows, and moves every change
+    /// an older server accepted against them into quarantine (kept, never served).
+    fn check_clinic(&self, clinic: &str) -> Result<CheckReport, StoreError>;
+    /// Every clinic's platform id.
+    fn clinic_ids(&self) -> Result<Vec<String>, StoreError>;
+    /// Bytes a clinic's changes and photos take on the server.
+    fn usage(&self, clinic: &str) -> Result<u64, StoreError>;
     /// A page of a clinic's log after `since`, and the last position.
     fn after(
         &self,
@@ -95,8 +110,9 @@ pub trait Store: Send + Sync + 'static {
     /// Revokes every credential of machine `node` of `clinic`; None if the clinic has no
     /// such machine, else how many were still active.
     fn revoke(&self, clinic: &str, node: &str) -> Result<Option<u32>, StoreError>;
-    /// Whether machine `node` of `clinic` holds a credential that is not revoked.
-    fn machine_active(&self, clinic: &str, node: &str) -> Result<bool, StoreError>;
+    /// Whether machine `node` of `clinic` holds the credential named `cred`
+    /// ([`crate::auth::credential_id`]) and it is not revoked.
+    fn credential_active(&self, clinic: &str, node: &str, cred: &str) -> Result<bool, StoreError>;
     /// Stores a blob of a clinic (durably); false if it was already there.
     fn put_blob(
         &self,
@@ -118,6 +134,34 @@ pub trait Store: Send + Sync + 'static {
         after: Option<&str>,
         max_bytes: usize,
     ) -> Result<BootstrapPage, StoreError>;
+}
+
+/// A change of a push, decoded by the route that received it.
+pub struct Decoded<'a> {
+    /// As it came.
+    pub wire: &'a WireChange,
+    /// Its decoding.
+    pub change: automerge::Change,
+}
+
+/// What became of one pushed change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Admission {
+    /// Appended to the log.
+    New,
+    /// The log held it already.
+    Known,
+    /// It does not fit its document; why.
+    Refused(String),
+}
+
+/// What `check_clinic` found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CheckReport {
+    /// Changes read.
+    pub changes: u64,
+    /// Changes moved into quarantine: their document, hash and the reason.
+    pub quarantined: Vec<(String, String, String)>,
 }
 
 /// A page of compacted documents.
@@ -194,7 +238,42 @@ pub struct SqliteStore {
     clinics: Mutex<HashMap<String, Arc<Mutex<Connection>>>>,
 }
 
+/// Makes `dir` (and its parents) readable by the server's user alone; an existing one is
+/// made so too. The server's files hold names, phones and diagnoses.
+fn private_dir(dir: &Path) -> Result<(), StoreError> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        builder.mode(0o700);
+        builder.create(dir)?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    #[cfg(not(unix))]
+    builder.create(dir)?;
+    Ok(())
+}
+
+/// Creates the database file `path` readable by the server's user alone before SQLite opens
+/// it (SQLite gives its -wal and -shm files the database file's mode).
+fn private_file(path: &Path) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    let _ = path;
+    Ok(())
+}
+
 fn open(path: &Path) -> Result<Connection, StoreError> {
+    private_file(path)?;
     let conn = Connection::open(path)?;
     // FULL: a change is acknowledged only once it is on disk.
     conn.execute_batch(
@@ -206,7 +285,8 @@ fn open(path: &Path) -> Result<Connection, StoreError> {
 impl SqliteStore {
     /// Opens (or creates) the store in `dir`; safe while another process uses it.
     pub fn open(dir: &Path) -> Result<SqliteStore, StoreError> {
-        std::fs::create_dir_all(dir.join("clinics"))?;
+        private_dir(dir)?;
+        private_dir(&dir.join("clinics"))?;
         let platform = open(&dir.join("platform.db"))?;
         platform.execute_batch(
             "CREATE TABLE IF NOT EXISTS clinics (
@@ -247,12 +327,79 @@ impl SqliteStore {
                 doc_id TEXT PRIMARY KEY, bytes BLOB NOT NULL, upto INTEGER NOT NULL);
              CREATE TABLE IF NOT EXISTS blobs (
                 sha256 TEXT PRIMARY KEY, bytes BLOB NOT NULL, node TEXT NOT NULL,
-                received_at INTEGER NOT NULL);",
+                received_at INTEGER NOT NULL);
+             -- Changes an older server accepted that do not fit their documents: kept for
+             -- the operator, never served (`ayada-server check`).
+             CREATE TABLE IF NOT EXISTS quarantine (
+                seq INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, hash TEXT NOT NULL,
+                bytes BLOB NOT NULL, node TEXT NOT NULL, received_at INTEGER NOT NULL,
+                reason TEXT NOT NULL, quarantined_at INTEGER NOT NULL);",
         )?;
+        add_actor_columns(&conn)?;
         let conn = Arc::new(Mutex::new(conn));
         map.insert(clinic.to_string(), conn.clone());
         Ok(conn)
     }
+}
+
+/// Each change's actor and sequence number, which a push checks against (added to logs made
+/// before the check existed, read from the changes themselves).
+fn add_actor_columns(conn: &Connection) -> Result<(), StoreError> {
+    let has: bool = conn
+        .prepare("SELECT 1 FROM pragma_table_info('changes') WHERE name = 'actor'")?
+        .exists([])?;
+    if !has {
+        conn.execute_batch(
+            "ALTER TABLE changes ADD COLUMN actor TEXT;
+             ALTER TABLE changes ADD COLUMN actor_seq INTEGER;",
+        )?;
+    }
+    let missing: Vec<(i64, Vec<u8>)> = conn
+        .prepare("SELECT seq, bytes FROM changes WHERE actor IS NULL")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (seq, bytes) in missing {
+        // A change that does not decode is left for `ayada-server check` to quarantine.
+        if let Ok(c) = automerge::Change::from_bytes(bytes) {
+            conn.execute(
+                "UPDATE changes SET actor = ?2, actor_seq = ?3 WHERE seq = ?1",
+                params![seq, c.actor_id().to_hex_string(), c.seq() as i64],
+            )?;
+        }
+    }
+    conn.execute_batch(
+        "CREATE INDEX IF NOT EXISTS changes_actor ON changes (doc_id, actor, actor_seq);",
+    )?;
+    Ok(())
+}
+
+/// A document as the log holds it now, ready to judge the next change.
+fn doc_fit(conn: &Connection, doc_id: &str) -> Result<DocFit, StoreError> {
+    let (saved, upto): (Vec<u8>, i64) = conn
+        .prepare_cached("SELECT bytes, upto FROM docs WHERE doc_id = ?1")?
+        .query_row([doc_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .unwrap_or_default();
+    let tail = conn
+        .prepare_cached("SELECT bytes FROM changes WHERE doc_id = ?1 AND seq > ?2 ORDER BY seq")?
+        .query_map(params![doc_id, upto], |r| r.get::<_, Vec<u8>>(0))?
+        .map(|bytes| {
+            automerge::Change::from_bytes(bytes?).map_err(|e| StoreError::Doc(e.to_string()))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let mut seqs = HashMap::new();
+    let mut stmt = conn.prepare_cached(
+        "SELECT actor, MAX(actor_seq) FROM changes WHERE doc_id = ?1 AND actor IS NOT NULL
+         GROUP BY actor",
+    )?;
+    for row in stmt.query_map([doc_id], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+    })? {
+        let (actor, seq) = row?;
+        let actor = hex::decode(&actor).map_err(|e| StoreError::Doc(e.to_string()))?;
+        seqs.insert(automerge::ActorId::from(actor), seq as u64);
+    }
+    DocFit::load(saved, tail, seqs).map_err(|e| StoreError::Doc(format!("{doc_id}: {e}")))
 }
 
 fn now() -> i64 {
@@ -310,13 +457,13 @@ impl Store for SqliteStore {
             .optional()?)
     }
 
-    fn set_data_clinic(&self, clinic: &str, data_id: &str) -> Result<(), StoreError> {
+    fn set_data_clinic(&self, clinic: &str, data_id: &str) -> Result<bool, StoreError> {
         let conn = self.platform.lock().expect("platform poisoned");
-        conn.execute(
+        let n = conn.execute(
             "UPDATE clinics SET data_clinic_id = ?2 WHERE id = ?1 AND data_clinic_id IS NULL",
             params![clinic, data_id],
         )?;
-        Ok(())
+        Ok(n == 1)
     }
 
     fn add_device(
@@ -339,7 +486,7 @@ impl Store for SqliteStore {
             .query_row(
                 "SELECT clinic_id, node_id, revoked_at IS NOT NULL FROM devices WHERE credential_hash = ?1",
                 [credential_hash],
-                |r| Ok(Device { clinic_id: r.get(0)?, node_id: r.get(1)?, revoked: r.get(2)? }),
+                |r| Ok(Device { clinic_id: r.get(0)?, node_id: r.get(1)?, revoked: r.get(2)?, credential_hash: credential_hash.to_string() }),
             )
             .optional()?)
     }
@@ -348,23 +495,126 @@ impl Store for SqliteStore {
         &self,
         clinic: &str,
         node: &str,
-        changes: &[&WireChange],
-    ) -> Result<Vec<bool>, StoreError> {
+        changes: &[Decoded<'_>],
+    ) -> Result<Vec<Admission>, StoreError> {
         let db = self.clinic_db(clinic)?;
         let mut conn = db.lock().expect("clinic db poisoned");
         let tx = conn.transaction()?;
-        let mut fresh = Vec::with_capacity(changes.len());
+        let mut out = Vec::with_capacity(changes.len());
+        let mut docs: HashMap<&str, DocFit> = HashMap::new();
         {
+            let mut filed = tx.prepare_cached("SELECT doc_id FROM changes WHERE hash = ?1")?;
             let mut insert = tx.prepare_cached(
-                "INSERT OR IGNORE INTO changes (doc_id, hash, bytes, node, received_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO changes (doc_id, hash, bytes, node, received_at, actor, actor_seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?;
             for c in changes {
-                let n = insert.execute(params![c.doc_id, c.hash, c.bytes, node, now()])?;
-                fresh.push(n == 1);
+                let doc_id = c.wire.doc_id.as_str();
+                let known: Option<String> =
+                    filed.query_row([&c.wire.hash], |r| r.get(0)).optional()?;
+                match known {
+                    Some(d) if d == doc_id => {
+                        out.push(Admission::Known);
+                        continue;
+                    }
+                    Some(_) => {
+                        out.push(Admission::Refused(
+                            "it is already filed under another document".into(),
+                        ));
+                        continue;
+                    }
+                    None => {}
+                }
+                let fit = match docs.entry(doc_id) {
+                    Entry::Occupied(e) => e.into_mut(),
+                    Entry::Vacant(e) => e.insert(doc_fit(&tx, doc_id)?),
+                };
+                if let Err(reason) = fit.admit(&c.change) {
+                    out.push(Admission::Refused(reason));
+                    continue;
+                }
+                insert.execute(params![
+                    doc_id,
+                    c.wire.hash,
+                    c.wire.bytes,
+                    node,
+                    now(),
+                    c.change.actor_id().to_hex_string(),
+                    c.change.seq() as i64
+                ])?;
+                out.push(Admission::New);
             }
         }
         tx.commit()?;
-        Ok(fresh)
+        Ok(out)
+    }
+
+    fn check_clinic(&self, clinic: &str) -> Result<CheckReport, StoreError> {
+        let db = self.clinic_db(clinic)?;
+        let mut conn = db.lock().expect("clinic db poisoned");
+        let tx = conn.transaction()?;
+        let mut report = CheckReport::default();
+        let mut bad: Vec<(i64, String)> = Vec::new();
+        {
+            // Document by document, so only one is in memory at a time.
+            let mut current: Option<(String, DocFit)> = None;
+            let mut stmt =
+                tx.prepare("SELECT seq, doc_id, hash, bytes FROM changes ORDER BY doc_id, seq")?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let (seq, doc_id, hash, bytes): (i64, String, String, Vec<u8>) =
+                    (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+                report.changes += 1;
+                if current.as_ref().is_none_or(|(d, _)| *d != doc_id) {
+                    current = Some((doc_id.clone(), DocFit::empty()));
+                }
+                let fit = &mut current.as_mut().expect("set above").1;
+                let verdict = match automerge::Change::from_bytes(bytes) {
+                    Err(_) => Err("it does not decode as an Automerge change".to_string()),
+                    Ok(change) => fit.admit(&change),
+                };
+                if let Err(reason) = verdict {
+                    report.quarantined.push((doc_id, hash, reason.clone()));
+                    bad.push((seq, reason));
+                }
+            }
+        }
+        for (seq, reason) in &bad {
+            tx.execute(
+                "INSERT INTO quarantine (seq, doc_id, hash, bytes, node, received_at, reason, quarantined_at)
+                 SELECT seq, doc_id, hash, bytes, node, received_at, ?2, ?3 FROM changes WHERE seq = ?1",
+                params![seq, reason, now()],
+            )?;
+            tx.execute("DELETE FROM changes WHERE seq = ?1", [seq])?;
+        }
+        // Their compactions may hold what was quarantined: made again from the log.
+        for (doc_id, _, _) in &report.quarantined {
+            tx.execute("DELETE FROM docs WHERE doc_id = ?1", [doc_id])?;
+        }
+        tx.commit()?;
+        Ok(report)
+    }
+
+    fn usage(&self, clinic: &str) -> Result<u64, StoreError> {
+        let db = self.clinic_db(clinic)?;
+        let conn = db.lock().expect("clinic db poisoned");
+        // The file's pages in use: cheap to read, and what the disk holds.
+        let bytes: i64 = conn.query_row(
+            "SELECT (page_count - freelist_count) * page_size
+             FROM pragma_page_count(), pragma_freelist_count(), pragma_page_size()",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(bytes.max(0) as u64)
+    }
+
+    fn clinic_ids(&self) -> Result<Vec<String>, StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        let ids = conn
+            .prepare("SELECT id FROM clinics ORDER BY created_at, id")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(ids)
     }
 
     fn after(
@@ -418,7 +668,7 @@ impl Store for SqliteStore {
              ON CONFLICT (clinic_id, node_id) DO UPDATE SET last_seen_at = excluded.last_seen_at,
                  pending = COALESCE(excluded.pending, device_status.pending)",
         )?
-        .execute(params![clinic, node, now(), pending.map(|p| p as i64)])?;
+        .execute(params![clinic, node, now(), pending.map(|p| p.min(i64::MAX as u64) as i64)])?;
         Ok(())
     }
 
@@ -439,15 +689,17 @@ impl Store for SqliteStore {
         Ok(Some(n as u32))
     }
 
-    fn machine_active(&self, clinic: &str, node: &str) -> Result<bool, StoreError> {
+    fn credential_active(&self, clinic: &str, node: &str, cred: &str) -> Result<bool, StoreError> {
         let conn = self.platform.lock().expect("platform poisoned");
+        // The primary key's index serves the prefix range; `cred` is 16 hex digits.
         let found = conn
             .prepare_cached(
-                "SELECT 1 FROM devices WHERE clinic_id = ?1 AND node_id = ?2 AND revoked_at IS NULL LIMIT 1",
+                "SELECT 1 FROM devices WHERE credential_hash >= ?3 AND credential_hash < ?3 || 'g'
+                 AND clinic_id = ?1 AND node_id = ?2 AND revoked_at IS NULL LIMIT 1",
             )?
-            .query_row(params![clinic, node], |_| Ok(()))
+            .query_row(params![clinic, node, cred], |_| Ok(()))
             .optional()?;
-        Ok(found.is_some())
+        Ok(found.is_some() && cred.len() == 16)
     }
 
     fn put_blob(

@@ -225,3 +225,22 @@ pub fn enrolled_machine(
     assert_eq!(enrolled["seeded"], true);
     m
 }
+
+/// A fresh access token for machine `m`, from its device credential.
+pub fn token(server: &Server, m: &Machine) -> String {
+    let credential = m.open().sync_settings().unwrap().unwrap().device_credential;
+    let v: serde_json::Value = reqwest::blocking::Client::new()
+        .post(format!("{}/v1/token", server.url))
+        .json(&serde_json::json!({ "device_credential": credential }))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    v["token"].as_str().unwrap().to_string()
+}
+
+/// Bytes as the wire carries them in JSON.
+pub fn base64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}

@@ -69,7 +69,8 @@ pub fn sync(env: &Env, batch: usize) -> Result<Answer, Failure> {
     let round = round?;
     let (pushed, pulled, new, boot) = (round.pushed, round.pulled, round.new, round.bootstrapped);
     let (sent, received) = (round.photos_sent, round.photos_received);
-    let note = match env.lang {
+    let held = round.held;
+    let mut note = match env.lang {
         ayada_core::Lang::Ar => format!(
             "أُرسل {pushed} وجُلب {pulled} ({new} جديد)؛ {boot} مستند حُمّل كاملًا؛ صور: أُرسلت {sent} وجُلبت {received}."
         ),
@@ -77,6 +78,16 @@ pub fn sync(env: &Env, batch: usize) -> Result<Answer, Failure> {
             "Sent {pushed}, received {pulled} ({new} new); {boot} documents loaded whole; photos: {sent} sent, {received} received."
         ),
     };
+    if held > 0 {
+        note.push_str(&match env.lang {
+            ayada_core::Lang::Ar => {
+                format!(" {held} تغييرًا مستلمًا محجوز جانبًا لم يُطبق بعد (انظر conflicts).")
+            }
+            ayada_core::Lang::En => {
+                format!(" {held} received changes are held aside, not applied yet (see conflicts).")
+            }
+        });
+    }
     let refused: Vec<_> = round
         .refused
         .iter()
@@ -84,7 +95,8 @@ pub fn sync(env: &Env, batch: usize) -> Result<Answer, Failure> {
         .collect();
     Ok(Answer::new(
         json!({ "pushed": pushed, "pulled": pulled, "new": new, "bootstrapped": boot,
-                "photos_sent": sent, "photos_received": received, "refused": refused }),
+                "photos_sent": sent, "photos_received": received, "refused": refused,
+                "held": held }),
         note,
     ))
 }
@@ -120,8 +132,16 @@ pub fn machines(env: &Env, cmd: crate::args::MachinesCommand) -> Result<Answer, 
                 })
                 .collect::<Vec<_>>()
                 .join("\n");
+            let text = match status.storage {
+                Some(s) => format!(
+                    "{text}\nstorage on the server: {} of {} MB",
+                    s.used_bytes.div_ceil(1024 * 1024),
+                    s.quota_bytes / (1024 * 1024)
+                ),
+                None => text,
+            };
             Ok(Answer::new(
-                json!({ "head": status.head, "machines": status.machines }),
+                json!({ "head": status.head, "machines": status.machines, "storage": status.storage }),
                 text,
             ))
         }

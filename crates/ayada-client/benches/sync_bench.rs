@@ -331,7 +331,10 @@ fn machines(root: &std::path::Path) -> Value {
             fleet.push((
                 id.clone(),
                 node.clone(),
-                server.tokens.issue(&id, &node).unwrap(),
+                server
+                    .tokens
+                    .issue(&id, &node, &credential_hash(&node))
+                    .unwrap(),
             ));
         }
     }

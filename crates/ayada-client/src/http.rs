@@ -43,6 +43,17 @@ pub(crate) fn refused(status: reqwest::StatusCode, body: &str) -> Failure {
         Some("too-many-requests") => {
             "يرسل هذا الجهاز طلبات كثيرة؛ سيُخدم مرة أخرى بعد قليل.".to_string()
         }
+        Some("too-many-guesses") => {
+            let minutes = answer["error"]
+                .as_str()
+                .and_then(|e| e.split_whitespace().find_map(|w| w.parse::<u64>().ok()))
+                .unwrap_or(15);
+            format!("محاولات كثيرة بكلمة مرور خاطئة لهذا الحساب أو من هذا العنوان. حاول مرة أخرى بعد {minutes} دقيقة.")
+        }
+        Some("busy") => "الخادم مشغول بفحص كلمات مرور أخرى. حاول مرة أخرى بعد ثوانٍ.".to_string(),
+        Some("quota") => {
+            format!("امتلأت المساحة المخصصة لهذه العيادة على الخادم؛ لم يُحفظ هذا. ({said})")
+        }
         Some("internal") => "تعذر على الخادم حفظ هذا؛ لم يُعتمد شيء. حاول مرة أخرى.".to_string(),
         _ => said.clone(),
     };

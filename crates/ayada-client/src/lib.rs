@@ -103,6 +103,31 @@ pub fn server_address(typed: &str) -> String {
     }
 }
 
+/// Refuses to send the owner's password to `server` in clear: over plain `http://` only to
+/// this machine itself (loopback), or where the person said so with
+/// `AYADA_ALLOW_PLAIN_HTTP=1` (a network that is theirs alone).
+pub fn check_password_transport(server: &str) -> Result<(), Failure> {
+    let url = reqwest::Url::parse(server).map_err(|_| {
+        Failure::said(
+            format!("\"{server}\" is not a server address."),
+            format!("\"{server}\" ليس عنوان خادم."),
+        )
+    })?;
+    let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']);
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    let allowed = std::env::var("AYADA_ALLOW_PLAIN_HTTP").is_ok_and(|v| v == "1");
+    if url.scheme() == "https" || loopback || allowed {
+        return Ok(());
+    }
+    Err(Failure::said(
+        format!("The address {server} is plain http://, so the owner's password would cross the network unencrypted. Use the server's https:// address; on a network that is yours alone, set AYADA_ALLOW_PLAIN_HTTP=1 to allow it."),
+        format!("العنوان {server} يبدأ بـ http:// بلا تشفير، فستعبر كلمة مرور المالك الشبكة مكشوفة. استخدم عنوان الخادم الذي يبدأ بـ https://؛ وعلى شبكة خاصة بك وحدك اضبط AYADA_ALLOW_PLAIN_HTTP=1 للسماح بذلك."),
+    ))
+}
+
 /// What enrolling did.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Enrolled {
@@ -125,6 +150,7 @@ pub fn enroll(
     password: &str,
 ) -> Result<Enrolled, Failure> {
     let server = server_address(server);
+    check_password_transport(&server)?;
     let existing = match Clinic::open(data, key) {
         Ok(c) => Some(c),
         Err(ayada_core::CoreError::NoClinic { .. }) => None,
@@ -189,6 +215,7 @@ pub fn machines(clinic: &Clinic) -> Result<StatusResponse, Failure> {
 /// of its credentials were still active.
 pub fn revoke(clinic: &Clinic, email: &str, password: &str, node: &str) -> Result<u32, Failure> {
     let settings = clinic.sync_settings()?.ok_or_else(not_enrolled)?;
+    check_password_transport(&settings.server)?;
     let http = client()?;
     let request = RevokeRequest {
         email: email.to_string(),
@@ -292,7 +319,22 @@ fn judge(clinic: &Clinic, settings: &SyncSettings, status: &StatusResponse) -> S
 
 #[cfg(test)]
 mod tests {
-    use super::server_address;
+    use super::{check_password_transport, server_address};
+
+    #[test]
+    fn the_owners_password_goes_in_clear_only_to_this_machine_itself() {
+        for ok in [
+            "https://sync.example",
+            "http://127.0.0.1:8787",
+            "http://localhost:8787",
+            "http://[::1]:8787",
+        ] {
+            assert!(check_password_transport(ok).is_ok(), "{ok}");
+        }
+        // AYADA_ALLOW_PLAIN_HTTP is not set in the test run.
+        let refused = check_password_transport("http://192.168.1.10:8787").unwrap_err();
+        assert!(refused.to_string().contains("https://"), "{refused}");
+    }
 
     #[test]
     fn a_typed_server_address_gets_a_scheme_and_loses_its_trailing_slash() {

@@ -27,6 +27,8 @@ pub struct Round {
     pub photos_received: usize,
     /// Changes the server refused, with its reasons.
     pub refused: Vec<ayada_sync::Refusal>,
+    /// Changes received that this machine holds aside, not applied (after the last page).
+    pub held: u64,
 }
 
 impl Round {
@@ -185,15 +187,9 @@ fn pull<A: ClinicAccess + ?Sized>(
         done.pulled += incoming.len();
         let report = access.with(&mut |c| Ok(c.apply_server_changes(&incoming)?))?;
         done.new += report.new;
-        if !report.deferred.is_empty() {
-            // The server's log is in causal order, so this means a change it holds was never
-            // complete; stop here rather than skip past it.
-            let at = link.settings.pulled;
-            return Err(Failure::said(
-                format!("{} changes from the server wait for changes it does not have; sync stopped at position {at}.", report.deferred.len()),
-                format!("{} تغييرًا من الخادم تنتظر تغييرات غير موجودة لديه؛ توقفت المزامنة عند الموضع {at}.", report.deferred.len()),
-            ));
-        }
+        // A change that cannot be applied yet is held aside on this machine (and listed among
+        // the conflicts) rather than stopping every later change behind it.
+        done.held = report.held;
         link.settings.pulled = page.next.0;
         let settings = link.settings.clone();
         access.with(&mut |c| Ok(c.set_sync_settings(&settings)?))?;

@@ -984,6 +984,7 @@ impl Clinic {
             all.extend(crate::conflicts::late_payments(&self.conn, &self.ctx.time)?);
         }
         all.extend(crate::conflicts::field_values(&self.conn, session)?);
+        all.extend(crate::conflicts::held_changes(&self.conn, &self.ctx.time)?);
         Ok(all)
     }
 

@@ -37,6 +37,26 @@ pub struct Conflict {
     pub values: Vec<String>,
 }
 
+/// Changes received from a peer that this machine holds aside, not applied: their
+/// predecessors have not arrived, or they do not fit their document. The sync goes on
+/// without them; a person (or the operator) should know they are there.
+pub(crate) fn held_changes(conn: &Connection, time: &ClinicTime) -> Result<Vec<Conflict>> {
+    let mut stmt = conn
+        .prepare("SELECT hash, doc_id, reason, held_at FROM held_changes ORDER BY held_at, hash")?;
+    let rows = stmt.query_map([], |r| {
+        Ok(Conflict {
+            kind: "held-change".into(),
+            ids: vec![hex::encode(r.get::<_, Vec<u8>>(0)?)],
+            at: time.format(jiff::Timestamp::from_second(r.get(3)?).unwrap_or_default()),
+            about: r.get(1)?,
+            field: String::new(),
+            doc_id: r.get(1)?,
+            values: vec![r.get(2)?],
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// Two bookings of one doctor that overlap and both still hold their slot.
 pub(crate) fn overlapping_bookings(conn: &Connection, time: &ClinicTime) -> Result<Vec<Conflict>> {
     let mut stmt = conn.prepare(

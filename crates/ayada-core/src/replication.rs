@@ -86,6 +86,85 @@ pub struct ApplyReport {
     pub deferred: Vec<String>,
     /// How many accepted changes were new to this machine.
     pub new: usize,
+    /// How many changes this machine now holds aside (received, not applied yet).
+    pub held: u64,
+}
+
+/// The changes held aside, oldest first.
+fn held_changes(conn: &rusqlite::Connection) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT doc_id, bytes FROM held_changes ORDER BY held_at")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Keeps a change aside, with why, until a later apply finds it fits.
+fn hold(
+    conn: &rusqlite::Connection,
+    doc_id: &DocId,
+    change: &Change,
+    peer: Option<&str>,
+    why: &str,
+    now: i64,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO held_changes (hash, doc_id, bytes, peer, reason, held_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (hash) DO UPDATE SET reason = excluded.reason",
+    )?
+    .execute(params![
+        change.hash().0.as_slice(),
+        doc_id.as_str(),
+        change.raw_bytes(),
+        peer,
+        why,
+        now
+    ])?;
+    Ok(())
+}
+
+/// Applies `changes` to their document (`cached`, else as stored): all at once when they
+/// fit, else one by one, so one change that does not fit keeps none of the others out.
+/// Answers the document, the changes applied, and why each unfit one did not fit.
+#[allow(clippy::type_complexity)]
+fn apply_fitting<'c>(
+    tx: &rusqlite::Connection,
+    doc_id: &DocId,
+    cached: Option<AutoCommit>,
+    changes: &'c [Change],
+) -> Result<(
+    AutoCommit,
+    Vec<&'c Change>,
+    Vec<(automerge::ChangeHash, String)>,
+)> {
+    let stored = |tx: &rusqlite::Connection| -> Result<AutoCommit> {
+        Ok(load_doc(tx, doc_id)?.unwrap_or_else(AutoCommit::new))
+    };
+    let mut doc = match cached {
+        Some(doc) => doc,
+        None => stored(tx)?,
+    };
+    let mut unfit = Vec::new();
+    if doc.apply_changes(changes.to_vec()).is_err() {
+        doc = stored(tx)?;
+        let mut fitting: Vec<Change> = Vec::new();
+        for c in changes {
+            match doc.apply_changes([c.clone()]) {
+                Ok(()) => fitting.push(c.clone()),
+                Err(e) => {
+                    unfit.push((c.hash(), format!("it does not fit its document: {e}")));
+                    // What a failed apply left half-done is dropped with it.
+                    doc = stored(tx)?;
+                    doc.apply_changes(fitting.clone())?;
+                }
+            }
+        }
+    }
+    let applied = changes
+        .iter()
+        .filter(|c| doc.get_change_by_hash(&c.hash()).is_some())
+        .collect();
+    Ok((doc, applied, unfit))
 }
 
 /// Changes of the log after position `seq`, oldest first, at most `limit`; with `own_only`,
@@ -261,32 +340,66 @@ pub(crate) fn apply(
         }
         by_doc.entry(doc_id).or_default().push(decoded);
     }
+    // Changes held aside by an earlier apply are tried again with these: their
+    // predecessors may be among them.
+    for (id, bytes) in held_changes(&tx)? {
+        let (Ok(doc_id), Ok(decoded)) = (DocId::parse(&id), Change::from_bytes(bytes)) else {
+            continue;
+        };
+        if seen.insert(hex::encode(decoded.hash().0)) {
+            by_doc.entry(doc_id).or_default().push(decoded);
+        }
+    }
+    let now = ctx.now().as_second();
     let mut back_to_cache = Vec::new();
     for (doc_id, changes) in by_doc {
-        let mut doc = match cache.take(&doc_id) {
-            Some(doc) => doc,
-            None => load_doc(&tx, &doc_id)?.unwrap_or_else(AutoCommit::new),
-        };
-        if let Err(e) = doc.apply_changes(changes.clone()) {
-            for c in &changes {
-                report.refused.push((
-                    hex::encode(c.hash().0),
-                    format!("it does not fit its document: {e}"),
-                ));
-            }
-            continue;
-        }
-        let (applied, waiting): (Vec<&Change>, Vec<&Change>) = changes
+        let cached = cache.take(&doc_id);
+        let (mut doc, applied, unfit) = apply_fitting(&tx, &doc_id, cached, &changes)?;
+        let waiting: Vec<(&Change, String)> = changes
             .iter()
-            .partition(|c| doc.get_change_by_hash(&c.hash()).is_some());
+            .filter(|c| doc.get_change_by_hash(&c.hash()).is_none())
+            .map(|c| {
+                let why = unfit.iter().find(|(h, _)| *h == c.hash()).map_or_else(
+                    || "it waits for changes that have not arrived".to_string(),
+                    |(_, why)| why.clone(),
+                );
+                (c, why)
+            })
+            .collect();
         report
             .deferred
-            .extend(waiting.iter().map(|c| hex::encode(c.hash().0)));
+            .extend(waiting.iter().map(|(c, _)| hex::encode(c.hash().0)));
+        for (c, why) in &waiting {
+            hold(&tx, &doc_id, c, peer, why, now)?;
+        }
         if applied.is_empty() {
             continue;
         }
-        store_changes(&tx, &doc_id, &mut doc, &applied, peer)?;
-        projections::project(&tx, &ctx.time, &doc_id, &doc, None)?;
+        // A change can fit its document and still hold what this version cannot read: then
+        // the document's new changes are held aside, and the rest of the batch goes on.
+        tx.execute_batch("SAVEPOINT apply_doc")?;
+        let stored = store_changes(&tx, &doc_id, &mut doc, &applied, peer)
+            .and_then(|()| projections::project(&tx, &ctx.time, &doc_id, &doc, None));
+        if let Err(e) = stored {
+            tx.execute_batch("ROLLBACK TO apply_doc; RELEASE apply_doc")?;
+            for c in &applied {
+                hold(
+                    &tx,
+                    &doc_id,
+                    c,
+                    peer,
+                    &format!("its document cannot be read with it: {e}"),
+                    now,
+                )?;
+                report.deferred.push(hex::encode(c.hash().0));
+            }
+            continue;
+        }
+        tx.execute_batch("RELEASE apply_doc")?;
+        for c in &applied {
+            tx.prepare_cached("DELETE FROM held_changes WHERE hash = ?1")?
+                .execute([c.hash().0.as_slice()])?;
+        }
         report.new += applied.len();
         report
             .accepted
@@ -297,6 +410,9 @@ pub(crate) fn apply(
             back_to_cache.push((doc_id, doc.with_actor(ctx.actor())));
         }
     }
+    report.held = tx.query_row("SELECT COUNT(*) FROM held_changes", [], |r| {
+        r.get::<_, i64>(0)
+    })? as u64;
     tx.commit()?;
     for (id, doc) in back_to_cache {
         cache.put(id, doc);

@@ -448,3 +448,76 @@ fn new_patients_share_bucket_documents_and_a_file_from_before_buckets_stays_in_i
         machines[1].clinic.projection_snapshot().unwrap()
     );
 }
+
+#[test]
+fn a_change_that_cannot_be_applied_is_held_aside_and_listed_and_the_rest_goes_on() {
+    use automerge::transaction::Transactable;
+    let mut machines = vec![first_machine()];
+    machines.push(joining_machine(&machines[0]));
+    let desk = login(&mut machines[0], "desk");
+    for i in 0..5 {
+        machines[0]
+            .clinic
+            .add_patient(
+                &desk,
+                &NewPatient {
+                    name: format!("Patient {i}"),
+                    phone: format!("0102000{i:04}"),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+    }
+    let all: Vec<IncomingChange> = machines[0]
+        .clinic
+        .changes_after(0, 10_000)
+        .unwrap()
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    // Everything but the first change: what leans on it waits, the rest applies.
+    let report = machines[1].clinic.apply_changes(&all[1..]).unwrap();
+    assert!(report.held > 0 && !report.deferred.is_empty(), "{report:?}");
+    assert!(
+        report.new > 0,
+        "the changes that fit were applied: {report:?}"
+    );
+    let desk_b = login(&mut machines[1], "desk");
+    let listed = machines[1].clinic.conflicts(&desk_b).unwrap();
+    let held: Vec<_> = listed.iter().filter(|c| c.kind == "held-change").collect();
+    assert_eq!(held.len() as u64, report.held);
+    assert!(held[0].values[0].contains("waits"), "{:?}", held[0]);
+
+    // Two changes in one actor's place of one document, from a hostile or broken peer:
+    // one is applied or held, the other held; nothing else is stopped.
+    let twin = |key: &str| {
+        let mut doc = automerge::AutoCommit::new()
+            .with_actor(automerge::ActorId::from(b"hostile".as_slice()));
+        doc.put(automerge::ROOT, key, "x").unwrap();
+        let c = doc.get_last_local_change().unwrap();
+        IncomingChange {
+            doc_id: "cashbook/2001-01-01".into(),
+            hash: c.hash().to_string(),
+            bytes: c.raw_bytes().to_vec(),
+        }
+    };
+    let mut batch = vec![twin("a"), twin("b")];
+    batch.push(all[0].clone());
+    let report = machines[1].clinic.apply_changes(&batch).unwrap();
+    assert!(report.refused.is_empty(), "{report:?}");
+    // The missing first change arrived: everything that waited for it is applied.
+    let heads = |m: &Machine| {
+        let mut h = m.clinic.document_heads().unwrap();
+        h.retain(|id, _| !id.starts_with("cashbook/2001"));
+        h
+    };
+    assert_eq!(heads(&machines[0]), heads(&machines[1]));
+    let listed = machines[1].clinic.conflicts(&desk_b).unwrap();
+    let held: Vec<_> = listed.iter().filter(|c| c.kind == "held-change").collect();
+    assert!(!held.is_empty() && held.len() <= 2, "{held:?}");
+    assert!(held.iter().all(|c| c.doc_id == "cashbook/2001-01-01"));
+    assert!(
+        held.iter().any(|c| c.values[0].contains("does not fit")),
+        "{held:?}"
+    );
+}

@@ -11,6 +11,6 @@ pub mod messages;
 pub use messages::{
     valid_blob_name, valid_doc_id, BootstrapResponse, Cursor, EnrollRequest, EnrollResponse,
     MachineStatus, Notice, PullRequest, PullResponse, PushRequest, PushResponse, Refusal,
-    RevokeRequest, RevokeResponse, StatusResponse, SyncError, TokenRequest, TokenResponse,
+    RevokeRequest, RevokeResponse, StatusResponse, Storage, SyncError, TokenRequest, TokenResponse,
     WireChange, WireDoc,
 };

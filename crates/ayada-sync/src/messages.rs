@@ -165,6 +165,18 @@ pub struct StatusResponse {
     pub head: u64,
     /// Every machine enrolled into the clinic.
     pub machines: Vec<MachineStatus>,
+    /// The clinic's storage on the server and its quota (older servers say nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<Storage>,
+}
+
+/// How much of its quota a clinic uses on the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Storage {
+    /// Bytes used (changes and photos).
+    pub used_bytes: u64,
+    /// Bytes allowed.
+    pub quota_bytes: u64,
 }
 
 /// Why one change of a batch was refused.

@@ -1,0 +1,245 @@
+//! Limits on the doors that check a password (enrolling a machine, revoking one): wrong
+//! guesses counted per email and per address over a sliding window, and a bounded number of
+//! Argon2 hashes at once. A refused guess costs the server nothing: it is answered before any
+//! hash is computed, and an excess of concurrent hashes is refused at once instead of
+//! queueing on threads (each hash takes ~19 MB; 200 queued ones took 3.6 GB).
+
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::error::ApiError;
+
+/// The limits, each configurable on `ayada-server serve` (docs/OPERATIONS.md).
+#[derive(Debug, Clone)]
+pub struct LoginLimits {
+    /// Wrong passwords allowed per email within `window`.
+    pub fails_per_email: u32,
+    /// Wrong passwords allowed per client address within `window`.
+    pub fails_per_address: u32,
+    /// The sliding window the wrong guesses are counted over.
+    pub window: Duration,
+    /// Password hashes computed at once; more are refused with 503.
+    pub concurrent_hashes: usize,
+}
+
+impl Default for LoginLimits {
+    fn default() -> LoginLimits {
+        LoginLimits {
+            fails_per_email: 10,
+            fails_per_address: 30,
+            window: Duration::from_secs(15 * 60),
+            concurrent_hashes: std::thread::available_parallelism().map_or(2, |n| n.get().max(2)),
+        }
+    }
+}
+
+/// How many keys each table may hold before old ones are swept: an attacker cycling
+/// through addresses or emails cannot grow the server's memory without bound.
+const MAX_KEYS: usize = 100_000;
+
+/// Wrong guesses by key, oldest first.
+#[derive(Default)]
+struct Failures(HashMap<String, VecDeque<Instant>>);
+
+impl Failures {
+    /// How long until `key` may guess again, if it has used up `limit`.
+    fn wait(&mut self, key: &str, limit: u32, window: Duration, now: Instant) -> Option<Duration> {
+        let times = self.0.get_mut(key)?;
+        while times
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= window)
+        {
+            times.pop_front();
+        }
+        if times.len() < limit as usize {
+            return None;
+        }
+        times
+            .front()
+            .map(|oldest| window.saturating_sub(now.duration_since(*oldest)))
+    }
+
+    fn record(&mut self, key: &str, window: Duration, now: Instant) {
+        if self.0.len() >= MAX_KEYS {
+            self.0.retain(|_, times| {
+                times
+                    .back()
+                    .is_some_and(|t| now.duration_since(*t) < window)
+            });
+        }
+        self.0.entry(key.to_string()).or_default().push_back(now);
+    }
+}
+
+/// The counters and the hashing permits.
+pub struct LoginGuard {
+    limits: LoginLimits,
+    by_email: Mutex<Failures>,
+    by_address: Mutex<Failures>,
+    hashing: Arc<Semaphore>,
+}
+
+impl LoginGuard {
+    /// A guard with `limits`.
+    pub fn new(limits: LoginLimits) -> LoginGuard {
+        LoginGuard {
+            hashing: Arc::new(Semaphore::new(limits.concurrent_hashes.max(1))),
+            limits,
+            by_email: Mutex::default(),
+            by_address: Mutex::default(),
+        }
+    }
+
+    /// May a password for `email` from `addr` be checked now? Refused (429, with when to try
+    /// again) once either has used up its wrong guesses; else a hashing permit, refused (503)
+    /// when as many hashes as allowed are running.
+    pub fn admit(&self, email: &str, addr: &ClientAddr) -> Result<OwnedSemaphorePermit, ApiError> {
+        let now = Instant::now();
+        let window = self.limits.window;
+        let email_wait = self.by_email.lock().expect("logins poisoned").wait(
+            email,
+            self.limits.fails_per_email,
+            window,
+            now,
+        );
+        let address_wait = self.by_address.lock().expect("logins poisoned").wait(
+            &addr.key(),
+            self.limits.fails_per_address,
+            window,
+            now,
+        );
+        if let Some(wait) = email_wait.max(address_wait) {
+            tracing::warn!(%email, addr = %addr, outcome = "locked out", "owner login refused before checking");
+            return Err(ApiError::TooManyGuesses {
+                retry_after: wait.as_secs().max(1),
+            });
+        }
+        self.hashing.clone().try_acquire_owned().map_err(|_| {
+            tracing::warn!(%email, addr = %addr, outcome = "busy", "owner login refused: too many password checks at once");
+            ApiError::Busy
+        })
+    }
+
+    /// Counts a wrong password for `email` from `addr`.
+    pub fn failed(&self, email: &str, addr: &ClientAddr) {
+        let now = Instant::now();
+        let window = self.limits.window;
+        self.by_email
+            .lock()
+            .expect("logins poisoned")
+            .record(email, window, now);
+        self.by_address
+            .lock()
+            .expect("logins poisoned")
+            .record(&addr.key(), window, now);
+    }
+
+    /// A right password: the account's count starts again (the address's does not).
+    pub fn succeeded(&self, email: &str) {
+        self.by_email
+            .lock()
+            .expect("logins poisoned")
+            .0
+            .remove(email);
+    }
+}
+
+impl Default for LoginGuard {
+    fn default() -> LoginGuard {
+        LoginGuard::new(LoginLimits::default())
+    }
+}
+
+/// The address a request came from (the TCP peer; None when the server was not started with
+/// connection info, as in `oneshot` tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub Option<IpAddr>);
+
+impl ClientAddr {
+    fn key(&self) -> String {
+        self.0
+            .map_or_else(|| "unknown".to_string(), |ip| ip.to_string())
+    }
+}
+
+impl std::fmt::Display for ClientAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.key())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn guard(per_email: u32, per_address: u32) -> LoginGuard {
+        LoginGuard::new(LoginLimits {
+            fails_per_email: per_email,
+            fails_per_address: per_address,
+            window: Duration::from_secs(900),
+            concurrent_hashes: 1,
+        })
+    }
+
+    #[test]
+    fn an_email_is_locked_after_its_wrong_guesses_and_says_when_to_come_back() {
+        let g = guard(3, 100);
+        let here = ClientAddr("10.0.0.1".parse().ok());
+        for _ in 0..3 {
+            drop(g.admit("a@x", &here).unwrap());
+            g.failed("a@x", &here);
+        }
+        match g.admit("a@x", &here) {
+            Err(ApiError::TooManyGuesses { retry_after }) => {
+                assert!((890..=900).contains(&retry_after), "{retry_after}")
+            }
+            other => panic!("{:?}", other.map(drop)),
+        }
+        // Another account from another address is not held up by it.
+        let there = ClientAddr("10.0.0.2".parse().ok());
+        assert!(g.admit("b@x", &there).is_ok());
+    }
+
+    #[test]
+    fn an_address_spraying_many_emails_is_locked_too() {
+        let g = guard(100, 5);
+        let here = ClientAddr("10.0.0.1".parse().ok());
+        for i in 0..5 {
+            drop(g.admit(&format!("{i}@x"), &here).unwrap());
+            g.failed(&format!("{i}@x"), &here);
+        }
+        assert!(matches!(
+            g.admit("new@x", &here),
+            Err(ApiError::TooManyGuesses { .. })
+        ));
+    }
+
+    #[test]
+    fn hashes_beyond_the_bound_are_refused_at_once_not_queued() {
+        let g = guard(10, 10);
+        let here = ClientAddr(None);
+        let held = g.admit("a@x", &here).unwrap();
+        assert!(matches!(g.admit("b@x", &here), Err(ApiError::Busy)));
+        drop(held);
+        assert!(g.admit("b@x", &here).is_ok());
+    }
+}

@@ -1,0 +1,195 @@
+//! The server trusts no enrolled machine: a change that does not fit the document it is filed
+//! under is refused on its own, with its reason, and the clinic keeps bootstrapping and
+//! syncing; a clinic an older server let wedge recovers with `ayada-server check`.
+
+mod common;
+
+use std::process::Command;
+
+use automerge::transaction::Transactable;
+use automerge::{ActorId, AutoCommit, Change, ROOT};
+use common::{base64, bin, token, Machine, Server};
+use serde_json::{json, Value};
+
+const OWNER_PW: &str = "owner-pass-1";
+const EMAIL: &str = "owner@nour.example";
+
+/// A change by `actor` made after `after`, setting `key`.
+fn change_by(actor: &[u8], key: &str, after: &[Change]) -> Change {
+    let mut doc = AutoCommit::new().with_actor(ActorId::from(actor));
+    doc.apply_changes(after.iter().cloned()).unwrap();
+    doc.put(ROOT, key, "x").unwrap();
+    doc.commit();
+    doc.get_last_local_change().unwrap()
+}
+
+fn wire(doc_id: &str, c: &Change) -> Value {
+    json!({ "doc_id": doc_id, "hash": c.hash().to_string(), "bytes": base64(c.raw_bytes()) })
+}
+
+fn push(server: &Server, token: &str, changes: Vec<Value>) -> Value {
+    let resp = reqwest::blocking::Client::new()
+        .post(format!("{}/v1/changes", server.url))
+        .bearer_auth(token)
+        .json(&json!({ "version": 1, "changes": changes }))
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    resp.json().unwrap()
+}
+
+fn bootstrap_status(server: &Server, token: &str) -> u16 {
+    reqwest::blocking::Client::new()
+        .get(format!("{}/v1/bootstrap", server.url))
+        .bearer_auth(token)
+        .send()
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// A patient added on `m` and synced.
+fn add_patient(m: &Machine, name: &str, phone: &str) {
+    m.ok(
+        Some(("owner", OWNER_PW)),
+        &["patient", "add", "--name", name, "--phone", phone],
+    );
+    m.ok(None, &["sync"]);
+}
+
+#[test]
+fn changes_that_do_not_fit_their_documents_are_refused_one_by_one_and_the_clinic_keeps_syncing() {
+    let root = tempfile::tempdir().unwrap();
+    let server = Server::start(&root.path().join("server"));
+    server.create_clinic("nour", EMAIL, OWNER_PW);
+    let a = common::enrolled_machine(root.path(), "desk", &server, EMAIL, OWNER_PW, 2);
+    a.ok(None, &["sync"]);
+    let t = token(&server, &a);
+
+    let doc = "cashbook/2001-01-01";
+    let first = change_by(b"\x01\x02\x03\x04", "a", &[]);
+    // The same actor's first change again, with other contents: two changes in one place.
+    let same_place = change_by(b"\x01\x02\x03\x04", "b", &[]);
+    // A change that leans on one the server never received.
+    let never_sent = change_by(b"\x05\x06", "z", &[]);
+    let leaning = change_by(b"\x07\x08", "c", std::slice::from_ref(&never_sent));
+    // An actor's second change without its first.
+    let second = {
+        let one = change_by(b"\x09\x0a", "d", &[]);
+        change_by(b"\x09\x0a", "e", &[one])
+    };
+    // A change the clinic holds, filed again under another document.
+    let held = a.open().changes_after(0, 1).unwrap().remove(0);
+    let resp = push(
+        &server,
+        &t,
+        vec![
+            wire(doc, &first),
+            wire(doc, &same_place),
+            wire(doc, &leaning),
+            wire(doc, &second),
+            json!({ "doc_id": "cashbook/2001-01-02", "hash": held.hash, "bytes": base64(&held.bytes) }),
+        ],
+    );
+    assert_eq!(
+        resp["accepted"],
+        json!([first.hash().to_string()]),
+        "{resp}"
+    );
+    let reasons: Vec<&str> = resp["refused"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["reason"].as_str().unwrap())
+        .collect();
+    for said in [
+        "already holds its place",
+        "depends on change",
+        "skips changes",
+        "already filed under another document",
+    ] {
+        assert!(
+            reasons.iter().any(|r| r.contains(said)),
+            "{said}: {reasons:?}"
+        );
+    }
+
+    // The clinic still bootstraps, and machines keep exchanging new work.
+    assert_eq!(bootstrap_status(&server, &t), 200);
+    let b = Machine::new(root.path(), "exam");
+    b.enroll(&server, EMAIL, OWNER_PW);
+    b.ok(None, &["sync"]);
+    add_patient(&a, "مريم بعد الهجوم", "01012345678");
+    b.ok(None, &["sync"]);
+    a.ok(None, &["sync"]);
+    assert_eq!(
+        a.open().document_heads().unwrap(),
+        b.open().document_heads().unwrap()
+    );
+}
+
+#[test]
+fn a_clinic_an_older_server_let_wedge_recovers_with_ayada_server_check() {
+    let root = tempfile::tempdir().unwrap();
+    let server = Server::start(&root.path().join("server"));
+    let clinic = server.create_clinic("nour", EMAIL, OWNER_PW);
+    let a = common::enrolled_machine(root.path(), "desk", &server, EMAIL, OWNER_PW, 2);
+    a.ok(None, &["sync"]);
+    let t = token(&server, &a);
+
+    // What an older server stored without looking: two changes in one actor's first place
+    // of one document, and a change whose predecessor it never had.
+    let doc = "cashbook/2001-01-01";
+    let never_sent = change_by(b"\x05\x06", "z", &[]);
+    let wedging = [
+        change_by(b"\x01\x02\x03\x04", "a", &[]),
+        change_by(b"\x01\x02\x03\x04", "b", &[]),
+        change_by(b"\x07\x08", "c", &[never_sent]),
+    ];
+    {
+        let db =
+            rusqlite::Connection::open(server.data.join("clinics").join(format!("{clinic}.db")))
+                .unwrap();
+        for c in &wedging {
+            db.execute(
+                "INSERT INTO changes (doc_id, hash, bytes, node, received_at) VALUES (?1, ?2, ?3, 'old', 0)",
+                rusqlite::params![doc, c.hash().to_string(), c.raw_bytes()],
+            )
+            .unwrap();
+        }
+    }
+    assert_eq!(bootstrap_status(&server, &t), 500, "the wedge is real");
+
+    let out = Command::new(bin("ayada-server"))
+        .args(["check", "--data"])
+        .arg(&server.data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["clinics"][0]["quarantined"], 2, "{report}");
+    // Run again: nothing more to do.
+    let again = Command::new(bin("ayada-server"))
+        .args(["check", "--data"])
+        .arg(&server.data)
+        .output()
+        .unwrap();
+    let again: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(again["clinics"][0]["quarantined"], 0);
+
+    assert_eq!(bootstrap_status(&server, &t), 200);
+    let b = Machine::new(root.path(), "exam");
+    b.enroll(&server, EMAIL, OWNER_PW);
+    b.ok(None, &["sync"]);
+    add_patient(&a, "سلمى", "01098765432");
+    b.ok(None, &["sync"]);
+    a.ok(None, &["sync"]);
+    assert_eq!(
+        a.open().document_heads().unwrap(),
+        b.open().document_heads().unwrap()
+    );
+}
