@@ -455,19 +455,34 @@ fn a_change_that_cannot_be_applied_is_held_aside_and_listed_and_the_rest_goes_on
     let mut machines = vec![first_machine()];
     machines.push(joining_machine(&machines[0]));
     let desk = login(&mut machines[0], "desk");
+    let mut made = Vec::new();
     for i in 0..5 {
-        machines[0]
-            .clinic
-            .add_patient(
-                &desk,
-                &NewPatient {
-                    name: format!("Patient {i}"),
-                    phone: format!("0102000{i:04}"),
-                    ..Default::default()
-                },
-            )
-            .unwrap();
+        made.push(
+            machines[0]
+                .clinic
+                .add_patient(
+                    &desk,
+                    &NewPatient {
+                        name: format!("Patient {i}"),
+                        phone: format!("0102000{i:04}"),
+                        ..Default::default()
+                    },
+                )
+                .unwrap(),
+        );
     }
+    // A second change of the first patient's document, which leans on the first.
+    machines[0]
+        .clinic
+        .update_patient(
+            &desk,
+            made[0].id,
+            &PatientEdit {
+                allergies: Some("Penicillin".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
     let all: Vec<IncomingChange> = machines[0]
         .clinic
         .changes_after(0, 10_000)
@@ -475,8 +490,13 @@ fn a_change_that_cannot_be_applied_is_held_aside_and_listed_and_the_rest_goes_on
         .into_iter()
         .map(Into::into)
         .collect();
-    // Everything but the first change: what leans on it waits, the rest applies.
-    let report = machines[1].clinic.apply_changes(&all[1..]).unwrap();
+    // Everything but the first change of a patient document: what leans on it waits, the
+    // rest (the clinic's staff among it) applies.
+    let edited = &all.last().unwrap().doc_id;
+    let withheld = all.iter().position(|c| &c.doc_id == edited).unwrap();
+    let mut rest = all.clone();
+    let missing = rest.remove(withheld);
+    let report = machines[1].clinic.apply_changes(&rest).unwrap();
     assert!(report.held > 0 && !report.deferred.is_empty(), "{report:?}");
     assert!(
         report.new > 0,
@@ -502,7 +522,7 @@ fn a_change_that_cannot_be_applied_is_held_aside_and_listed_and_the_rest_goes_on
         }
     };
     let mut batch = vec![twin("a"), twin("b")];
-    batch.push(all[0].clone());
+    batch.push(missing);
     let report = machines[1].clinic.apply_changes(&batch).unwrap();
     assert!(report.refused.is_empty(), "{report:?}");
     // The missing first change arrived: everything that waited for it is applied.
