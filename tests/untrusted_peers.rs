@@ -48,13 +48,42 @@ fn bootstrap_status(server: &Server, token: &str) -> u16 {
         .as_u16()
 }
 
-/// A patient added on `m` and synced.
-fn add_patient(m: &Machine, name: &str, phone: &str) {
-    m.ok(
+/// A new machine joins the clinic of `a` (so its bootstrap works), a patient added on `a`
+/// reaches it, and both end with the same documents.
+fn a_new_machine_joins_and_new_work_reaches_it(
+    root: &std::path::Path,
+    server: &Server,
+    a: &Machine,
+) {
+    let b = Machine::new(root, "exam");
+    b.enroll(server, EMAIL, OWNER_PW);
+    b.ok(None, &["sync"]);
+    a.ok(
         Some(("owner", OWNER_PW)),
-        &["patient", "add", "--name", name, "--phone", phone],
+        &["patient", "add", "--name", "سلمى", "--phone", "01098765432"],
     );
-    m.ok(None, &["sync"]);
+    a.ok(None, &["sync"]);
+    b.ok(None, &["sync"]);
+    a.ok(None, &["sync"]);
+    assert_eq!(
+        a.open().document_heads().unwrap(),
+        b.open().document_heads().unwrap()
+    );
+}
+
+/// `ayada-server check` on the server's folder; what it printed.
+fn check(server: &Server) -> Value {
+    let out = Command::new(bin("ayada-server"))
+        .args(["check", "--data"])
+        .arg(&server.data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 #[test]
@@ -116,16 +145,7 @@ fn changes_that_do_not_fit_their_documents_are_refused_one_by_one_and_the_clinic
 
     // The clinic still bootstraps, and machines keep exchanging new work.
     assert_eq!(bootstrap_status(&server, &t), 200);
-    let b = Machine::new(root.path(), "exam");
-    b.enroll(&server, EMAIL, OWNER_PW);
-    b.ok(None, &["sync"]);
-    add_patient(&a, "مريم بعد الهجوم", "01012345678");
-    b.ok(None, &["sync"]);
-    a.ok(None, &["sync"]);
-    assert_eq!(
-        a.open().document_heads().unwrap(),
-        b.open().document_heads().unwrap()
-    );
+    a_new_machine_joins_and_new_work_reaches_it(root.path(), &server, &a);
 }
 
 #[test]
@@ -160,36 +180,111 @@ fn a_clinic_an_older_server_let_wedge_recovers_with_ayada_server_check() {
     }
     assert_eq!(bootstrap_status(&server, &t), 500, "the wedge is real");
 
-    let out = Command::new(bin("ayada-server"))
-        .args(["check", "--data"])
-        .arg(&server.data)
-        .output()
+    let report = check(&server);
+    assert_eq!(report["clinics"][0]["quarantined"], 2, "{report}");
+    // Run again: nothing more to do.
+    assert_eq!(check(&server)["clinics"][0]["quarantined"], 0);
+
+    assert_eq!(bootstrap_status(&server, &t), 200);
+    a_new_machine_joins_and_new_work_reaches_it(root.path(), &server, &a);
+}
+
+/// The clinic's SQLCipher file of machine `m`, opened with its key as someone holding the key
+/// file could.
+fn raw_clinic_db(m: &Machine) -> rusqlite::Connection {
+    let key = std::fs::read_to_string(&m.key).unwrap();
+    let db = rusqlite::Connection::open(m.data.join("clinic.db")).unwrap();
+    db.execute_batch(&format!("PRAGMA key = \"x'{}'\";", key.trim()))
         .unwrap();
+    db
+}
+
+/// The audit chain's row hash, as ayada-core computes it (length-prefixed fields).
+fn row_hash(prev: &str, fields: &[String]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in std::iter::once(prev).chain(fields.iter().map(String::as_str)) {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+#[test]
+fn a_rewritten_audit_past_is_caught_by_the_heads_the_server_kept() {
+    let root = tempfile::tempdir().unwrap();
+    let server = Server::start(&root.path().join("server"));
+    server.create_clinic("nour", EMAIL, OWNER_PW);
+    let a = common::enrolled_machine(root.path(), "desk", &server, EMAIL, OWNER_PW, 2);
+    a.ok(None, &["sync"]);
+    let owner = Some(("owner", OWNER_PW));
+    let fine = a.ok(owner, &["audit", "verify"]);
+    assert_eq!(fine["server_asked"], true, "{fine}");
+    assert!(fine["server_heads"].as_u64().unwrap() >= 1, "{fine}");
+
+    // Someone with the key removes the append-only triggers: verify says so.
+    let db = raw_clinic_db(&a);
+    db.execute_batch("DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;")
+        .unwrap();
+    let out = a.run(owner, &["audit", "verify"]);
+    assert!(!out.status.success());
     assert!(
-        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).contains("protection has been removed"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["clinics"][0]["quarantined"], 2, "{report}");
-    // Run again: nothing more to do.
-    let again = Command::new(bin("ayada-server"))
-        .args(["check", "--data"])
-        .arg(&server.data)
-        .output()
-        .unwrap();
-    let again: Value = serde_json::from_slice(&again.stdout).unwrap();
-    assert_eq!(again["clinics"][0]["quarantined"], 0);
 
-    assert_eq!(bootstrap_status(&server, &t), 200);
-    let b = Machine::new(root.path(), "exam");
-    b.enroll(&server, EMAIL, OWNER_PW);
-    b.ok(None, &["sync"]);
-    add_patient(&a, "سلمى", "01098765432");
-    b.ok(None, &["sync"]);
-    a.ok(None, &["sync"]);
-    assert_eq!(
-        a.open().document_heads().unwrap(),
-        b.open().document_heads().unwrap()
-    );
+    // ...then rewrites the first entry and recomputes the whole chain, triggers put back: the
+    // chain alone holds, the heads the server kept do not.
+    db.execute(
+        "UPDATE audit SET subject = 'nothing happened' WHERE seq = (SELECT MIN(seq) FROM audit)",
+        [],
+    )
+    .unwrap();
+    let rows: Vec<(i64, Vec<String>)> = db
+        .prepare("SELECT seq, at, node, actor, action, subject, outcome FROM audit ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                vec![
+                    r.get::<_, i64>(1)?.to_string(),
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ],
+            ))
+        })
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    let mut prev = "genesis".to_string();
+    for (seq, fields) in rows {
+        let hash = row_hash(&prev, &fields);
+        db.execute(
+            "UPDATE audit SET prev_hash = ?2, hash = ?3 WHERE seq = ?1",
+            rusqlite::params![seq, prev, hash],
+        )
+        .unwrap();
+        prev = hash;
+    }
+    db.execute(
+        "UPDATE meta SET value = ?1 WHERE key = 'audit_head'",
+        [&prev],
+    )
+    .unwrap();
+    db.execute_batch(
+        "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+         CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+    )
+    .unwrap();
+    drop(db);
+    let out = a.run(owner, &["audit", "verify"]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the rewrite went unnoticed");
+    assert!(said.contains("altered at entry"), "{said}");
 }

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod compactor;
 pub mod error;
 pub mod fit;
+pub mod fuzzing;
 pub mod limits;
 pub mod logins;
 pub mod notices;
@@ -145,6 +146,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
             post(routes::push::<S>).get(routes::pull::<S>),
         )
         .route("/v1/status", get(routes::status::<S>))
+        .route("/v1/audit", get(routes::audit::<S>))
         .route("/v1/bootstrap", get(routes::bootstrap::<S>))
         .route(
             "/v1/blobs/{sha256}",

@@ -1,17 +1,14 @@
 //! The sync API: enroll, token, push, pull, bootstrap, blobs.
 
-use automerge::Change;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::response::IntoResponse;
 use axum::Json;
-use ayada_sync::messages::{
-    MAX_BLOB_BYTES, MAX_BOOTSTRAP_PAGE_BYTES, MAX_CHANGE_BYTES, PROTOCOL_VERSION,
-};
+use ayada_sync::messages::{MAX_BLOB_BYTES, MAX_BOOTSTRAP_PAGE_BYTES, PROTOCOL_VERSION};
 use ayada_sync::{
-    valid_blob_name, valid_doc_id, BootstrapResponse, Cursor, EnrollRequest, EnrollResponse,
-    PullResponse, PushRequest, PushResponse, Refusal, RevokeRequest, RevokeResponse,
-    StatusResponse, Storage, TokenRequest, TokenResponse, WireChange,
+    valid_blob_name, valid_doc_id, AuditAnchors, BootstrapResponse, Cursor, EnrollRequest,
+    EnrollResponse, PullResponse, PushRequest, PushResponse, Refusal, RevokeRequest,
+    RevokeResponse, StatusResponse, Storage, TokenRequest, TokenResponse,
 };
 use serde::Deserialize;
 
@@ -43,18 +40,19 @@ async fn owner_clinic<S: Store>(
     let permit = state.logins.admit(&email, &addr)?;
     let store = state.store.clone();
     let who = email.clone();
-    let (clinic, ok) = blocking(move || {
-        let _permit = permit;
-        let clinic = store.clinic_by_email(&who)?;
-        // Verify against a real hash even for an unknown email, so timing does not tell.
-        let hash = clinic
-            .as_ref()
-            .map(|c| c.password_hash.clone())
-            .unwrap_or_else(|| crate::DUMMY_HASH.clone());
-        let ok = crate::verify_password(&password, &hash);
-        Ok((clinic, ok))
-    })
-    .await?;
+    let (clinic, ok) = state
+        .logins
+        .run(permit, move || -> Result<_, ApiError> {
+            let clinic = store.clinic_by_email(&who)?;
+            // Verify against a real hash even for an unknown email, so timing does not tell.
+            let hash = clinic
+                .as_ref()
+                .map(|c| c.password_hash.clone())
+                .unwrap_or_else(|| crate::DUMMY_HASH.clone());
+            let ok = crate::verify_password(&password, &hash);
+            Ok((clinic, ok))
+        })
+        .await??;
     let clinic_id = clinic
         .as_ref()
         .map_or_else(|| "none".to_string(), |c| c.id.clone());
@@ -176,26 +174,6 @@ pub async fn token<S: Store>(
     }))
 }
 
-/// What can be told of a change without its document: its size, its document's name, its
-/// decoding and its hash.
-fn check(change: &WireChange) -> Result<Change, String> {
-    if change.bytes.len() > MAX_CHANGE_BYTES {
-        return Err(format!(
-            "the change is {} bytes; the limit is {MAX_CHANGE_BYTES}",
-            change.bytes.len()
-        ));
-    }
-    if !valid_doc_id(&change.doc_id) {
-        return Err("it names no document a clinic can hold".into());
-    }
-    let decoded = Change::from_bytes(change.bytes.clone())
-        .map_err(|_| "it does not decode as an Automerge change".to_string())?;
-    if hex::encode(decoded.hash().0) != change.hash {
-        return Err("its hash does not match its bytes".into());
-    }
-    Ok(decoded)
-}
-
 /// Stores a batch of changes in the caller's clinic; answers which were kept and which refused.
 pub async fn push<S: Store>(
     State(state): State<AppState<S>>,
@@ -215,7 +193,7 @@ pub async fn push<S: Store>(
         let mut response = PushResponse::default();
         let mut decoded = Vec::new();
         for change in &req.changes {
-            match check(change) {
+            match crate::fit::decode(change) {
                 Ok(c) => decoded.push(Decoded { wire: change, change: c }),
                 Err(reason) => response.refused.push(Refusal { hash: change.hash.clone(), reason }),
             }
@@ -237,6 +215,11 @@ pub async fn push<S: Store>(
             notices.notify(&machine.clinic, &machine.node, store.head(&machine.clinic)?);
             compactor.dirty(&machine.clinic, fresh.iter().copied());
         }
+        if let Some(head) = &req.audit {
+            if !store.record_audit_head(&machine.clinic, &machine.node, head)? {
+                tracing::warn!(clinic = %machine.clinic, node = %machine.node, count = head.count, "audit head differs from the one this machine sent before: its audit log was rewritten");
+            }
+        }
         // Its queue is known empty only when nothing of this batch was refused either.
         let pending = req.pending.map(|p| p.saturating_add(response.refused.len() as u64));
         store.seen(&machine.clinic, &machine.node, pending)?;
@@ -247,6 +230,21 @@ pub async fn push<S: Store>(
         Ok(Json(response))
     })
     .await
+}
+
+/// `GET /v1/audit`: every audit head the calling machine has sent, so that its `audit verify`
+/// can tell a past rewritten on the machine.
+pub async fn audit<S: Store>(
+    State(state): State<AppState<S>>,
+    machine: Machine,
+) -> Result<Json<AuditAnchors>, ApiError> {
+    let store = state.store.clone();
+    let anchors =
+        blocking(move || Ok(store.audit_anchors(&machine.clinic, &machine.node)?)).await?;
+    Ok(Json(AuditAnchors {
+        version: PROTOCOL_VERSION,
+        anchors,
+    }))
 }
 
 /// Query of a pull.

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use ayada_sync::{MachineStatus, WireChange, WireDoc};
+use ayada_sync::{AuditAnchor, AuditHead, MachineStatus, WireChange, WireDoc};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::fit::DocFit;
@@ -91,6 +91,16 @@ pub trait Store: Send + Sync + 'static {
     fn clinic_ids(&self) -> Result<Vec<String>, StoreError>;
     /// Bytes a clinic's changes and photos take on the server.
     fn usage(&self, clinic: &str) -> Result<u64, StoreError>;
+    /// Keeps an audit head a machine sent (append-only: the first hash for a row count
+    /// stays); false if the machine once sent another hash for that count.
+    fn record_audit_head(
+        &self,
+        clinic: &str,
+        node: &str,
+        head: &AuditHead,
+    ) -> Result<bool, StoreError>;
+    /// Every audit head a machine sent, oldest first.
+    fn audit_anchors(&self, clinic: &str, node: &str) -> Result<Vec<AuditAnchor>, StoreError>;
     /// A page of a clinic's log after `since`, and the last position.
     fn after(
         &self,
@@ -298,7 +308,13 @@ impl SqliteStore {
                 created_at INTEGER NOT NULL, revoked_at INTEGER);
              CREATE TABLE IF NOT EXISTS device_status (
                 clinic_id TEXT NOT NULL, node_id TEXT NOT NULL, last_seen_at INTEGER NOT NULL,
-                pending INTEGER, PRIMARY KEY (clinic_id, node_id));",
+                pending INTEGER, PRIMARY KEY (clinic_id, node_id));
+             -- Where each machine's audit chain ended at its pushes: outside the machine, so
+             -- a past rewritten there with its chain recomputed is still caught.
+             CREATE TABLE IF NOT EXISTS audit_anchors (
+                clinic_id TEXT NOT NULL, node_id TEXT NOT NULL, count INTEGER NOT NULL,
+                hash TEXT NOT NULL, received_at INTEGER NOT NULL,
+                PRIMARY KEY (clinic_id, node_id, count));",
         )?;
         let status = open(&dir.join("platform.db"))?;
         status.execute_batch("PRAGMA synchronous = NORMAL;")?;
@@ -593,6 +609,44 @@ impl Store for SqliteStore {
         }
         tx.commit()?;
         Ok(report)
+    }
+
+    fn record_audit_head(
+        &self,
+        clinic: &str,
+        node: &str,
+        head: &AuditHead,
+    ) -> Result<bool, StoreError> {
+        let conn = self.status.lock().expect("status poisoned");
+        conn.prepare_cached(
+            "INSERT OR IGNORE INTO audit_anchors (clinic_id, node_id, count, hash, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![clinic, node, head.count as i64, head.hash, now()])?;
+        let kept: String = conn
+            .prepare_cached(
+                "SELECT hash FROM audit_anchors WHERE clinic_id = ?1 AND node_id = ?2 AND count = ?3",
+            )?
+            .query_row(params![clinic, node, head.count as i64], |r| r.get(0))?;
+        Ok(kept == head.hash)
+    }
+
+    fn audit_anchors(&self, clinic: &str, node: &str) -> Result<Vec<AuditAnchor>, StoreError> {
+        let conn = self.status.lock().expect("status poisoned");
+        let mut stmt = conn.prepare_cached(
+            "SELECT count, hash, received_at FROM audit_anchors
+             WHERE clinic_id = ?1 AND node_id = ?2 ORDER BY count",
+        )?;
+        let rows = stmt.query_map(params![clinic, node], |r| {
+            Ok(AuditAnchor {
+                head: AuditHead {
+                    count: r.get::<_, i64>(0)? as u64,
+                    hash: r.get(1)?,
+                },
+                received_at: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn usage(&self, clinic: &str) -> Result<u64, StoreError> {

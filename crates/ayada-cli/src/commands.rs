@@ -413,10 +413,28 @@ pub fn run(env: &Env, command: Command) -> Out {
         }
         Command::Audit(AuditCommand::Verify) => {
             let (mut clinic, s) = logged_in(env)?;
-            let rows = clinic.verify_audit(&s)?;
+            clinic.verify_audit(&s)?;
+            // The chain alone cannot show a past rewritten with its hashes recomputed; the
+            // heads this machine sent the server can.
+            let (anchors, asked) = match clinic.sync_settings()? {
+                None => (
+                    Vec::new(),
+                    "this machine is not enrolled with a sync server".to_string(),
+                ),
+                Some(_) => match ayada_client::audit_anchors(&clinic) {
+                    Ok(anchors) => (anchors, String::new()),
+                    Err(e) => (Vec::new(), e.to_string()),
+                },
+            };
+            let (rows, compared) = clinic.verify_audit_anchored(&s, &anchors)?;
+            let text = if asked.is_empty() {
+                format!("The audit log is intact ({rows} entries) and matches the {compared} heads the sync server kept.")
+            } else {
+                format!("The audit log is intact ({rows} entries); not compared with the sync server: {asked}.")
+            };
             Ok(Answer::new(
-                json!({ "ok": true, "rows": rows }),
-                format!("The audit log is intact ({rows} entries)."),
+                json!({ "ok": true, "rows": rows, "server_heads": compared, "server_asked": asked.is_empty() }),
+                text,
             ))
         }
         Command::Audit(AuditCommand::Log { limit }) => {

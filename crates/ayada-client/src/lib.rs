@@ -211,6 +211,18 @@ pub fn machines(clinic: &Clinic) -> Result<StatusResponse, Failure> {
     Link::connect(settings)?.get("/v1/status")
 }
 
+/// Every audit head this machine has sent the server (rows, hash), for `audit verify` to
+/// compare the local chain with.
+pub fn audit_anchors(clinic: &Clinic) -> Result<Vec<(u64, String)>, Failure> {
+    let settings = clinic.sync_settings()?.ok_or_else(not_enrolled)?;
+    let answer: ayada_sync::AuditAnchors = Link::connect(settings)?.get("/v1/audit")?;
+    Ok(answer
+        .anchors
+        .into_iter()
+        .map(|a| (a.head.count, a.head.hash))
+        .collect())
+}
+
 /// Revokes a machine of this clinic with the owner's email and password; answers how many
 /// of its credentials were still active.
 pub fn revoke(clinic: &Clinic, email: &str, password: &str, node: &str) -> Result<u32, Failure> {

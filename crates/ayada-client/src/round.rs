@@ -102,10 +102,10 @@ fn push<A: ClinicAccess + ?Sized>(
     let mut first = true;
     loop {
         let pushed = link.settings.pushed;
-        let (changes, pending) = access.with(&mut |c| {
+        let (changes, pending, (count, hash)) = access.with(&mut |c| {
             let changes = c.own_changes_after(pushed, batch)?;
             let last = changes.last().map_or(pushed, |c| c.seq);
-            Ok((changes, c.own_changes_count(last)?))
+            Ok((changes, c.own_changes_count(last)?, c.audit_head()?))
         })?;
         // An empty queue is still worth one (empty) push: it tells the server this machine
         // has sent everything, which is what a day close asks.
@@ -127,6 +127,7 @@ fn push<A: ClinicAccess + ?Sized>(
                 })
                 .collect(),
             pending: Some(pending),
+            audit: Some(ayada_sync::AuditHead { count, hash }),
         };
         let response: PushResponse = link.post("/v1/changes", &request)?;
         done.pushed += response.accepted.len();

@@ -22,6 +22,7 @@ bad-image = This file cannot be used as a photo: { $reason }. Nothing was saved.
 image-too-large = This photo is too large (the limit is { $limit }). Nothing was saved.
 import-rejected = { $bad_lines } line(s) of the file have errors, so nothing was imported. Fix them, or accept skipping them.
 audit-tampered = The audit log has been altered at entry { $seq }.
+audit-unprotected = The audit log's protection has been removed (its append-only triggers are missing): someone changed the database by hand.
 storage = The clinic's database could not be read or written: { $detail }. Nothing was changed.
 document = A stored record could not be read: { $detail }.
 

@@ -110,9 +110,54 @@ pub(crate) fn append(tx: &Transaction<'_>, node: &str, at: i64, entry: &AuditEnt
     Ok(())
 }
 
+/// Where this machine's chain ends: how many rows it holds and the newest row's hash. It
+/// travels with each push, and the sync server keeps the sequence it saw, so a past rewritten
+/// with its whole chain recomputed (which `verify` alone cannot tell) is still caught.
+pub(crate) fn head(conn: &rusqlite::Connection) -> Result<(u64, String)> {
+    let count: i64 = conn.query_row("SELECT COUNT(*) FROM audit", [], |r| r.get(0))?;
+    let hash: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'audit_head'", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    Ok((count as u64, hash.unwrap_or_else(|| GENESIS.to_string())))
+}
+
+/// Checks the chain against heads seen outside this machine (`count` rows ending in
+/// `hash`): the row at each such position must still carry that hash. Returns how many
+/// heads were compared.
+pub(crate) fn verify_anchors(
+    conn: &rusqlite::Connection,
+    anchors: &[(u64, String)],
+) -> Result<usize> {
+    let mut stmt =
+        conn.prepare_cached("SELECT seq, hash FROM audit ORDER BY seq LIMIT 1 OFFSET ?1")?;
+    for (count, hash) in anchors.iter().filter(|(count, _)| *count > 0) {
+        let row: Option<(i64, String)> = stmt
+            .query_row([*count as i64 - 1], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        match row {
+            Some((_, stored)) if stored == *hash => {}
+            Some((seq, _)) => return Err(CoreError::AuditTampered { seq }),
+            None => return Err(CoreError::AuditTampered { seq: *count as i64 }),
+        }
+    }
+    Ok(anchors.len())
+}
+
 /// Walks the whole log; returns how many rows it checked, or the first row that does not
-/// chain (an edited, inserted or deleted row, or a cut-off end).
+/// chain (an edited, inserted or deleted row, or a cut-off end). The triggers that keep it
+/// append-only must be there too.
 pub(crate) fn verify(conn: &rusqlite::Connection) -> Result<i64> {
+    let guards: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'
+         AND name IN ('audit_no_update', 'audit_no_delete') AND tbl_name = 'audit'",
+        [],
+        |r| r.get(0),
+    )?;
+    if guards != 2 {
+        return Err(CoreError::AuditUnprotected);
+    }
     let mut stmt = conn.prepare(
         "SELECT seq, at, node, actor, action, subject, outcome, prev_hash, hash FROM audit ORDER BY seq",
     )?;

@@ -1149,6 +1149,22 @@ impl Clinic {
         audit::verify(&self.conn)
     }
 
+    /// Like [`Clinic::verify_audit`], and also against audit heads this machine sent the sync
+    /// server earlier (`count`, `hash`), which a rewritten past no longer matches.
+    pub fn verify_audit_anchored(
+        &mut self,
+        session: &Session,
+        anchors: &[(u64, String)],
+    ) -> Result<(i64, usize)> {
+        let rows = self.verify_audit(session)?;
+        Ok((rows, audit::verify_anchors(&self.conn, anchors)?))
+    }
+
+    /// Where this machine's audit chain ends (rows, newest hash): sent with each push.
+    pub fn audit_head(&self) -> Result<(u64, String)> {
+        audit::head(&self.conn)
+    }
+
     /// The newest audit rows (owner).
     pub fn audit_log(&mut self, session: &Session, limit: i64) -> Result<Vec<AuditRow>> {
         self.allow_read(session, Action::ReadAudit)?;

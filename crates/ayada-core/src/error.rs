@@ -67,6 +67,8 @@ pub enum CoreError {
     ImportRejected { bad_lines: usize },
     /// The audit log has been edited or cut.
     AuditTampered { seq: i64 },
+    /// The triggers that keep the audit log append-only are gone.
+    AuditUnprotected,
     /// The database or the disk failed; the detail is technical.
     Storage { detail: String },
     /// A stored document could not be decoded.
@@ -105,6 +107,7 @@ impl CoreError {
             CoreError::ImageTooLarge { .. } => "image-too-large",
             CoreError::ImportRejected { .. } => "import-rejected",
             CoreError::AuditTampered { .. } => "audit-tampered",
+            CoreError::AuditUnprotected => "audit-unprotected",
             CoreError::Storage { .. } => "storage",
             CoreError::Document { .. } => "document",
         }

@@ -14,6 +14,7 @@ pub mod conflicts;
 pub mod demo;
 pub mod docs;
 pub mod error;
+pub mod fuzzing;
 pub mod i18n;
 pub mod ids;
 pub mod import;

@@ -9,8 +9,8 @@
 pub mod messages;
 
 pub use messages::{
-    valid_blob_name, valid_doc_id, BootstrapResponse, Cursor, EnrollRequest, EnrollResponse,
-    MachineStatus, Notice, PullRequest, PullResponse, PushRequest, PushResponse, Refusal,
-    RevokeRequest, RevokeResponse, StatusResponse, Storage, SyncError, TokenRequest, TokenResponse,
-    WireChange, WireDoc,
+    valid_blob_name, valid_doc_id, AuditAnchor, AuditAnchors, AuditHead, BootstrapResponse, Cursor,
+    EnrollRequest, EnrollResponse, MachineStatus, Notice, PullRequest, PullResponse, PushRequest,
+    PushResponse, Refusal, RevokeRequest, RevokeResponse, StatusResponse, Storage, SyncError,
+    TokenRequest, TokenResponse, WireChange, WireDoc,
 };

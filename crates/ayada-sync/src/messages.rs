@@ -139,6 +139,37 @@ pub struct PushRequest {
     /// empties its queue). Lets the server say whether every machine is caught up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending: Option<u64>,
+    /// Where the sender's audit chain ends now; the server keeps the sequence it saw.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<AuditHead>,
+}
+
+/// The end of a machine's audit chain: how many rows, and the newest row's hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditHead {
+    /// Rows in the chain.
+    pub count: u64,
+    /// The newest row's hash (hex), or "genesis" for an empty chain.
+    pub hash: String,
+}
+
+/// An audit head the server received from the calling machine, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditAnchor {
+    /// What the machine said.
+    #[serde(flatten)]
+    pub head: AuditHead,
+    /// When (Unix seconds).
+    pub received_at: i64,
+}
+
+/// `GET /v1/audit`: every audit head the calling machine has sent, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditAnchors {
+    /// Protocol version of the server.
+    pub version: u16,
+    /// The heads.
+    pub anchors: Vec<AuditAnchor>,
 }
 
 /// One enrolled machine as the server last saw it.
@@ -279,6 +310,9 @@ pub enum SyncError {
         "a batch may hold at most {MAX_BATCH_BYTES} bytes, this one holds {0}; send it in parts"
     )]
     BatchTooLarge(usize),
+    /// The audit head is not a row count and a SHA-256.
+    #[error("the audit head must be a row count and a SHA-256 in hex")]
+    BadAuditHead,
 }
 
 impl PushRequest {
@@ -294,6 +328,12 @@ impl PushRequest {
         let bytes: usize = self.changes.iter().map(|c| c.bytes.len()).sum();
         if bytes > MAX_BATCH_BYTES {
             return Err(SyncError::BatchTooLarge(bytes));
+        }
+        if let Some(head) = &self.audit {
+            let sha256 = head.hash.len() == 64 && head.hash.bytes().all(|b| b.is_ascii_hexdigit());
+            if !(sha256 || (head.hash == "genesis" && head.count == 0)) {
+                return Err(SyncError::BadAuditHead);
+            }
         }
         Ok(())
     }
@@ -332,6 +372,7 @@ mod tests {
             version: PROTOCOL_VERSION,
             changes: vec![change(10)],
             pending: None,
+            audit: None,
         };
         assert_eq!(ok.check(), Ok(()));
         let old = PushRequest {
@@ -343,14 +384,24 @@ mod tests {
             version: PROTOCOL_VERSION,
             changes: (0..=MAX_BATCH_CHANGES).map(|_| change(1)).collect(),
             pending: None,
+            audit: None,
         };
         assert!(matches!(many.check(), Err(SyncError::TooManyChanges(_))));
         let big = PushRequest {
             version: PROTOCOL_VERSION,
             changes: (0..9).map(|_| change(MAX_CHANGE_BYTES)).collect(),
             pending: None,
+            audit: None,
         };
         assert!(matches!(big.check(), Err(SyncError::BatchTooLarge(_))));
+        let forged_head = PushRequest {
+            audit: Some(AuditHead {
+                count: 3,
+                hash: "<script>".into(),
+            }),
+            ..ok.clone()
+        };
+        assert_eq!(forged_head.check(), Err(SyncError::BadAuditHead));
         assert!(big
             .check()
             .unwrap_err()
@@ -364,6 +415,7 @@ mod tests {
             version: PROTOCOL_VERSION,
             changes: vec![change(5), change(MAX_CHANGE_BYTES + 1)],
             pending: Some(0),
+            audit: None,
         };
         assert_eq!(push.check(), Ok(()));
         let refused = push.oversized();

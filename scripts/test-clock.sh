@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The tests that read "today" or "yesterday", run again with the clock fixed on the days a
+# clinic's calendar makes hard: a Friday (the demo clinic's day off), a Saturday (its
+# yesterday is that Friday), Cairo's spring daylight-saving day (midnight does not exist), its
+# autumn one (an hour happens twice) and one minute before Cairo's midnight.
+#
+# The clock is faked from outside with libfaketime (LD_PRELOAD), for the test processes and
+# every process they start (ayada-cli, ayada-server); no binary of ours has a way to fake it.
+# Expects the test binaries built (scripts/test.sh builds them first) and Debian's faketime.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+lib=$(dpkg -L libfaketime 2>/dev/null | grep -m1 'libfaketimeMT.so.1$' || true)
+[ -n "$lib" ] || { echo "libfaketime is not installed (apt-get install faketime)" >&2; exit 1; }
+
+# The test binaries of the date-sensitive tests, with the folder each runs in.
+binaries=$(cargo test --no-run --message-format=json -q \
+    -p ayada-core -p ayada-pdf -p ayada-cli --test owner_desk_e2e 2>/dev/null |
+  python3 -c '
+import json, os, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["profile"]["test"]:
+        print(os.path.dirname(m["manifest_path"]) + "\t" + m["executable"])
+')
+
+# UTC instants: Fri 27 Nov 2026 12:00 Cairo; Sat 28 Nov 2026 12:00; Fri 30 Apr 2027 12:00
+# (Cairo skips 00:00-01:00 that day); Thu 28 Oct 2027 23:30 (after 23:00-24:00 happened twice);
+# Tue 1 Dec 2026 23:59.
+moments=(
+  "2026-11-27 10:00:00"
+  "2026-11-28 10:00:00"
+  "2027-04-30 09:00:00"
+  "2027-10-28 21:30:00"
+  "2026-12-01 21:59:00"
+)
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+for moment in "${moments[@]}"; do
+  echo "== the clock at $moment UTC ($(TZ=Africa/Cairo date -d "$moment UTC" '+%A %d %b %Y %H:%M') in Cairo)"
+  while IFS=$'\t' read -r dir exe; do
+    if ! (cd "$dir" && TZ=UTC FAKETIME="@$moment" FAKETIME_DONT_FAKE_MONOTONIC=1 \
+      LD_PRELOAD="$lib" "$exe" -q >"$out" 2>&1); then
+      cat "$out"
+      echo "FAILED with the clock at $moment UTC: $exe" >&2
+      exit 1
+    fi
+    grep -E '^test result' "$out" | sed "s|^|  $(basename "$exe"): |"
+  done <<< "$binaries"
+done
