@@ -18,9 +18,7 @@ pub mod store;
 
 use std::sync::Arc;
 
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, SaltString};
 use argon2::Argon2;
 use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::routing::{get, post};
@@ -173,14 +171,52 @@ pub fn hash_password(password: &str) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
+thread_local! {
+    /// Argon2's working memory (19 MiB with the default parameters), kept by each thread that
+    /// checks passwords and reused. Allocated anew for every check, a long-lived thread kept
+    /// another 19 MiB after each one (glibc's arena; measured +19 MB a check, never given
+    /// back: a flood of wrong passwords grew the server without bound).
+    static ARGON2_MEMORY: std::cell::RefCell<Vec<argon2::Block>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Whether `password` is the one `hash` (a PHC string) was made from, in constant time.
 pub(crate) fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
-        .unwrap_or(false)
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(params)) = (
+        argon2::Algorithm::try_from(parsed.algorithm),
+        argon2::Params::try_from(&parsed),
+    ) else {
+        return false;
+    };
+    let Ok(version) = parsed
+        .version
+        .map_or(Ok(argon2::Version::default()), argon2::Version::try_from)
+    else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return false;
+    };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let mut out = vec![0u8; expected.len()];
+    let blocks = params.block_count();
+    let argon2 = Argon2::new(algorithm, version, params);
+    let computed = ARGON2_MEMORY.with_borrow_mut(|memory| {
+        if memory.len() < blocks {
+            memory.resize(blocks, argon2::Block::default());
+        }
+        argon2
+            .hash_password_into_with_memory(password.as_bytes(), salt, &mut out, &mut memory[..])
+            .is_ok()
+    });
+    // `Output`'s equality is constant-time.
+    computed && argon2::password_hash::Output::new(&out).is_ok_and(|out| out == expected)
 }
 
 /// A real Argon2id hash of a random password, so that an unknown email costs the same time
@@ -206,6 +242,16 @@ mod tests {
             )),
             dir,
         )
+    }
+
+    #[test]
+    fn a_password_is_checked_against_its_hash_and_nothing_else() {
+        let hash = hash_password("owner-pass-1").unwrap();
+        assert!(verify_password("owner-pass-1", &hash));
+        assert!(!verify_password("owner-pass-2", &hash));
+        assert!(!verify_password("owner-pass-1", "not a hash"));
+        // The same memory serves the next check, whatever the last one was.
+        assert!(verify_password("owner-pass-1", &hash));
     }
 
     #[tokio::test]

@@ -4,10 +4,10 @@
 //! hash is computed, and an excess of concurrent hashes is refused at once instead of
 //! queueing on threads (each hash takes ~19 MB; 200 queued ones took 3.6 GB).
 //!
-//! The hashes run on a few threads of their own, never on tokio's blocking pool: glibc keeps
-//! an arena per thread and does not give a freed 19 MB block back to the system, so hashes
-//! spread over the pool's many threads left one such block behind on each (measured: +363 MB
-//! after 500 concurrent wrong enrolments with only two hashes at a time; see BENCHMARKS.md).
+//! The hashes run on a few threads of their own, each reusing one block of Argon2 memory
+//! (`verify_password`), never on tokio's blocking pool: a fresh 19 MB for every check was
+//! kept by glibc after it (measured: +362 MB after 500 concurrent wrong enrolments with two
+//! checks at a time; +40 MB now; docs/BENCHMARKS.md).
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
@@ -39,7 +39,9 @@ impl Default for LoginLimits {
             fails_per_email: 10,
             fails_per_address: 30,
             window: Duration::from_secs(15 * 60),
-            concurrent_hashes: std::thread::available_parallelism().map_or(2, |n| n.get().max(2)),
+            // Each running check holds 19 MB: four at most keep a flood under 80 MB.
+            concurrent_hashes: std::thread::available_parallelism()
+                .map_or(2, |n| n.get().clamp(2, 4)),
         }
     }
 }

@@ -70,7 +70,8 @@ struct Limits {
     /// The window wrong passwords are counted over, in minutes.
     #[arg(long, env = "AYADA_LOGIN_WINDOW_MINUTES", default_value_t = 15)]
     login_window_minutes: u64,
-    /// Password hashes computed at once (each takes about 19 MB); 0: the number of cores.
+    /// Password hashes computed at once (each takes about 19 MB); 0: the number of cores,
+    /// from 2 to 4.
     #[arg(long, env = "AYADA_CONCURRENT_HASHES", default_value_t = 0)]
     concurrent_hashes: usize,
     /// Requests a second one machine may make, steady.
