@@ -14,15 +14,18 @@ lib=$(dpkg -L libfaketime 2>/dev/null | grep -m1 'libfaketimeMT.so.1$' || true)
 [ -n "$lib" ] || { echo "libfaketime is not installed (apt-get install faketime)" >&2; exit 1; }
 
 # The test binaries of the date-sensitive tests, with the folder each runs in.
-binaries=$(cargo test --no-run --message-format=json -q \
-    -p ayada-core -p ayada-pdf -p ayada-cli --test owner_desk_e2e 2>/dev/null |
-  python3 -c '
+list() {
+  cargo test --no-run --message-format=json -q "$@" |
+    python3 -c '
 import json, os, sys
 for line in sys.stdin:
     m = json.loads(line)
     if m.get("reason") == "compiler-artifact" and m.get("executable") and m["profile"]["test"]:
         print(os.path.dirname(m["manifest_path"]) + "\t" + m["executable"])
-')
+'
+}
+binaries=$(list -p ayada-core -p ayada-pdf -p ayada-cli; list -p ayada --test owner_desk_e2e)
+[ -n "$binaries" ] || { echo "no test binaries found" >&2; exit 1; }
 
 # UTC instants: Fri 27 Nov 2026 12:00 Cairo; Sat 28 Nov 2026 12:00; Fri 30 Apr 2027 12:00
 # (Cairo skips 00:00-01:00 that day); Thu 28 Oct 2027 23:30 (after 23:00-24:00 happened twice);

@@ -14,6 +14,8 @@ packages=(
   dbus gnome-keyring
   # Looking at what we render: the real window under Xvfb through WebDriver, PDFs as PNG
   xvfb xauth webkit2gtk-driver poppler-utils
+  # The date-sensitive tests again with the clock fixed from outside (scripts/test-clock.sh)
+  faketime
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -67,6 +69,9 @@ dbus-run-session -- bash -c '
   AYADA_REAL_KEYRING=1 cargo test --workspace
 '
 rm -rf "$HOME_FOR_KEYRING"
+
+echo "== the date-sensitive tests on a Friday, a Saturday, both of Cairo's DST days and at 23:59"
+bash scripts/test-clock.sh
 
 # The Debian package as a clinic PC gets it, from a debug build (a release build from
 # scratch would take CI ≈ 15 more minutes; the packaging, the menu entry, the dependencies and

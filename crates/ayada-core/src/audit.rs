@@ -149,15 +149,6 @@ pub(crate) fn verify_anchors(
 /// chain (an edited, inserted or deleted row, or a cut-off end). The triggers that keep it
 /// append-only must be there too.
 pub(crate) fn verify(conn: &rusqlite::Connection) -> Result<i64> {
-    let guards: i64 = conn.query_row(
-        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'
-         AND name IN ('audit_no_update', 'audit_no_delete') AND tbl_name = 'audit'",
-        [],
-        |r| r.get(0),
-    )?;
-    if guards != 2 {
-        return Err(CoreError::AuditUnprotected);
-    }
     let mut stmt = conn.prepare(
         "SELECT seq, at, node, actor, action, subject, outcome, prev_hash, hash FROM audit ORDER BY seq",
     )?;
@@ -187,6 +178,17 @@ pub(crate) fn verify(conn: &rusqlite::Connection) -> Result<i64> {
         .optional()?;
     if head.unwrap_or_else(|| GENESIS.to_string()) != prev {
         return Err(CoreError::AuditTampered { seq: last_seq + 1 });
+    }
+    // A whole chain whose guards were dropped may still have been rewritten, hashes and
+    // all: say so (the heads the server kept tell the rest).
+    let guards: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'
+         AND name IN ('audit_no_update', 'audit_no_delete') AND tbl_name = 'audit'",
+        [],
+        |r| r.get(0),
+    )?;
+    if guards != 2 {
+        return Err(CoreError::AuditUnprotected);
     }
     Ok(count)
 }

@@ -145,11 +145,14 @@ fn apply_fitting<'c>(
         None => stored(tx)?,
     };
     let mut unfit = Vec::new();
-    if doc.apply_changes(changes.to_vec()).is_err() {
+    let all_at_once = untrusted("a change received", || {
+        Ok(doc.apply_changes(changes.to_vec())?)
+    });
+    if all_at_once.is_err() {
         doc = stored(tx)?;
         let mut fitting: Vec<Change> = Vec::new();
         for c in changes {
-            match doc.apply_changes([c.clone()]) {
+            match untrusted("a change received", || Ok(doc.apply_changes([c.clone()])?)) {
                 Ok(()) => fitting.push(c.clone()),
                 Err(e) => {
                     unfit.push((c.hash(), format!("it does not fit its document: {e}")));
@@ -267,11 +270,25 @@ pub(crate) fn load_docs(
 }
 
 /// A received document decoded, with the records its projection reads.
-fn decode(id: &str, bytes: &[u8]) -> Result<(DocId, AutoCommit, Records)> {
+pub(crate) fn decode(id: &str, bytes: &[u8]) -> Result<(DocId, AutoCommit, Records)> {
     let doc_id = DocId::parse(id)?;
-    let doc = AutoCommit::load(bytes)?;
-    let records = projections::whole_records(&doc_id, &doc)?;
-    Ok((doc_id, doc, records))
+    untrusted("a document received", || {
+        let doc = AutoCommit::load(bytes)?;
+        let records = projections::whole_records(&doc_id, &doc)?;
+        Ok((doc_id.clone(), doc, records))
+    })
+}
+
+/// Runs Automerge on bytes from a peer. Automerge 0.12 panics on some malformed input (an
+/// `unwrap` on an unknown actor while importing a change's operations, found by the
+/// `load_doc` and `apply_change` fuzz targets) instead of answering an error; such input is
+/// refused like any other that does not fit, and what it half-did is dropped by the caller.
+fn untrusted<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        Err(CoreError::Document {
+            detail: format!("{what} is malformed"),
+        })
+    })
 }
 
 /// Photos this machine made that the sync server has not acknowledged, at most `limit`.
