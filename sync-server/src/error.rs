@@ -37,6 +37,9 @@ pub enum ApiError {
     /// The clinic's storage quota is used up.
     #[error("{0}")]
     Quota(String),
+    /// The server's disk is full.
+    #[error("The server's disk is full; nothing of this was stored. Your work is kept on this machine and is sent once the server's operator frees space.")]
+    DiskFull,
     /// Storage failed; the detail goes to the log, not to the caller.
     #[error("The server could not store this; nothing was acknowledged. Try again.")]
     Internal,
@@ -47,6 +50,10 @@ impl From<crate::store::StoreError> for ApiError {
         match err {
             crate::store::StoreError::Taken(what) => {
                 ApiError::Conflict(format!("A clinic with this {what} already exists."))
+            }
+            full if full.is_disk_full() => {
+                tracing::error!(error = %full, "the disk is full: write refused");
+                ApiError::DiskFull
             }
             other => {
                 tracing::error!(error = %other, "storage failed");
@@ -67,7 +74,7 @@ impl IntoResponse for ApiError {
                 StatusCode::TOO_MANY_REQUESTS
             }
             ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Quota(_) => StatusCode::INSUFFICIENT_STORAGE,
+            ApiError::Quota(_) | ApiError::DiskFull => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };
         // `code` is stable, so a client can say the fixed refusals in its person's language;
@@ -82,11 +89,13 @@ impl IntoResponse for ApiError {
             ApiError::TooManyGuesses { .. } => "too-many-guesses",
             ApiError::Busy => "busy",
             ApiError::Quota(_) => "quota",
+            ApiError::DiskFull => "disk-full",
             ApiError::Internal => "internal",
         };
         let retry_after = match self {
             ApiError::TooManyGuesses { retry_after } => Some(retry_after),
             ApiError::Busy | ApiError::TooManyRequests => Some(1),
+            ApiError::DiskFull => Some(60),
             _ => None,
         };
         let mut response = (

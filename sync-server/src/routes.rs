@@ -216,13 +216,17 @@ pub async fn push<S: Store>(
             compactor.dirty(&machine.clinic, fresh.iter().copied());
         }
         if let Some(head) = &req.audit {
-            if !store.record_audit_head(&machine.clinic, &machine.node, head)? {
-                tracing::warn!(clinic = %machine.clinic, node = %machine.node, count = head.count, "audit head differs from the one this machine sent before: its audit log was rewritten");
+            // After the changes are durable: a head that cannot be kept (a full disk) is
+            // logged, not a reason to make the push look refused.
+            match store.record_audit_head(&machine.clinic, &machine.node, head) {
+                Ok(true) => {}
+                Ok(false) => tracing::warn!(clinic = %machine.clinic, node = %machine.node, count = head.count, "audit head differs from the one this machine sent before: its audit log was rewritten"),
+                Err(e) => tracing::warn!(clinic = %machine.clinic, node = %machine.node, error = %e, "audit head not kept"),
             }
         }
         // Its queue is known empty only when nothing of this batch was refused either.
         let pending = req.pending.map(|p| p.saturating_add(response.refused.len() as u64));
-        store.seen(&machine.clinic, &machine.node, pending)?;
+        note_seen(&*store, &machine, pending);
         if !response.refused.is_empty() {
             tracing::warn!(clinic = %machine.clinic, node = %machine.node, refused = response.refused.len(), first = %response.refused[0].reason, "changes refused");
         }
@@ -247,6 +251,14 @@ pub async fn audit<S: Store>(
     }))
 }
 
+/// Notes the machine's contact. Best effort: a note that cannot be written (a full disk) must
+/// not fail a pull, nor make a push that is already durable look refused.
+fn note_seen<S: Store>(store: &S, machine: &Machine, pending: Option<u64>) {
+    if let Err(e) = store.seen(&machine.clinic, &machine.node, pending) {
+        tracing::warn!(clinic = %machine.clinic, node = %machine.node, error = %e, "last contact not noted");
+    }
+}
+
 /// Query of a pull.
 #[derive(Debug, Deserialize)]
 pub struct PullQuery {
@@ -268,7 +280,7 @@ pub async fn pull<S: Store>(
     let store = state.store.clone();
     let limit = q.limit.clamp(1, 1000);
     let (rows, last) = blocking(move || {
-        store.seen(&machine.clinic, &machine.node, None)?;
+        note_seen(&*store, &machine, None);
         Ok(store.after(&machine.clinic, q.since, limit)?)
     })
     .await?;
@@ -325,7 +337,7 @@ pub async fn bootstrap<S: Store>(
     }
     let store = state.store.clone();
     let page = blocking(move || {
-        store.seen(&machine.clinic, &machine.node, None)?;
+        note_seen(&*store, &machine, None);
         Ok(store.bootstrap(
             &machine.clinic,
             q.after.as_deref(),

@@ -29,6 +29,19 @@ pub enum StoreError {
     Taken(&'static str),
 }
 
+impl StoreError {
+    /// Whether the disk (or the filesystem holding the data folder) is full.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            StoreError::Db(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.code == rusqlite::ErrorCode::DiskFull
+            }
+            StoreError::Io(e) => e.kind() == std::io::ErrorKind::StorageFull,
+            _ => false,
+        }
+    }
+}
+
 /// A clinic on the platform.
 #[derive(Debug, Clone)]
 pub struct ClinicRecord {
