@@ -288,3 +288,49 @@ fn a_rewritten_audit_past_is_caught_by_the_heads_the_server_kept() {
     assert!(!out.status.success(), "the rewrite went unnoticed");
     assert!(said.contains("altered at entry"), "{said}");
 }
+
+#[test]
+fn refused_logins_and_tokens_are_logged_with_who_and_where_and_never_the_secret() {
+    let root = tempfile::tempdir().unwrap();
+    let log = root.path().join("server.log");
+    let server = Server::start_logged(&root.path().join("server"), &log);
+    server.create_clinic("nour", EMAIL, OWNER_PW);
+    let guess = "a-guessed-password-77";
+    let refused = reqwest::blocking::Client::new()
+        .post(format!("{}/v1/enroll", server.url))
+        .json(&json!({ "email": EMAIL, "password": guess, "node_id": "0190a1b2-0000-7000-8000-000000000001", "local_clinic_id": "x" }))
+        .send()
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    let credential = "f".repeat(64);
+    let token = reqwest::blocking::Client::new()
+        .post(format!("{}/v1/token", server.url))
+        .json(&json!({ "device_credential": credential }))
+        .send()
+        .unwrap();
+    assert_eq!(token.status(), 401);
+    drop(server);
+    let lines: Vec<Value> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let login = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "owner login refused")
+        .expect("the refused login is logged");
+    assert_eq!(login["fields"]["email"], EMAIL);
+    assert_eq!(login["fields"]["addr"], "127.0.0.1");
+    assert_eq!(login["fields"]["door"], "enroll");
+    assert!(
+        login["fields"]["clinic"].as_str().unwrap().len() > 8,
+        "{login}"
+    );
+    let refresh = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "token refused")
+        .expect("the refused token is logged");
+    assert_eq!(refresh["fields"]["addr"], "127.0.0.1");
+    let everything = std::fs::read_to_string(&log).unwrap();
+    assert!(!everything.contains(guess) && !everything.contains(&credential));
+}

@@ -5,10 +5,10 @@
 //! machine's pull of that clinic. The same rules serve a push and `ayada-server check`,
 //! which re-reads a log an older server accepted without them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use automerge::{ActorId, Automerge, Change, ReadDoc};
+use automerge::{ActorId, Automerge, Change, ChangeHash, ReadDoc};
 use ayada_sync::messages::MAX_CHANGE_BYTES;
 use ayada_sync::{valid_doc_id, WireChange};
 
@@ -84,9 +84,15 @@ impl DocFit {
         Ok(())
     }
 
-    /// Applies `change` if it fits; otherwise says why and leaves the document as it was.
-    pub fn admit(&mut self, change: &Change) -> Result<(), String> {
-        let last = self.seqs.get(change.actor_id()).copied().unwrap_or(0);
+    /// What can be told of `change` from the document's history alone: its place in its
+    /// actor's sequence (`seqs`) and its dependencies (in the document, or in `before`).
+    fn precheck(
+        &self,
+        change: &Change,
+        seqs: &HashMap<ActorId, u64>,
+        before: &HashSet<ChangeHash>,
+    ) -> Result<(), String> {
+        let last = seqs.get(change.actor_id()).copied().unwrap_or(0);
         if change.seq() <= last {
             return Err(
                 "another change of the same machine already holds its place in this document"
@@ -99,13 +105,71 @@ impl DocFit {
         if let Some(dep) = change
             .deps()
             .iter()
-            .find(|d| self.doc.get_change_by_hash(d).is_none())
+            .find(|d| !before.contains(d) && self.doc.get_change_by_hash(d).is_none())
         {
             return Err(format!(
                 "it depends on change {} that this document does not hold",
                 &hex::encode(dep.0)[..12]
             ));
         }
+        Ok(())
+    }
+
+    /// Judges a batch of changes filed under this document, in order, and applies those that
+    /// fit: all in one apply when they all do (one apply per change doubled a push's time),
+    /// else one by one to tell which does not.
+    pub fn admit_all(&mut self, changes: &[&Change]) -> Vec<Result<(), String>> {
+        let mut seqs = self.seqs.clone();
+        let mut before = HashSet::new();
+        let mut pending = Vec::new();
+        let mut verdicts: Vec<Result<(), String>> = Vec::with_capacity(changes.len());
+        for change in changes {
+            let verdict = self.precheck(change, &seqs, &before);
+            if verdict.is_ok() {
+                seqs.insert(change.actor_id().clone(), change.seq());
+                before.insert(change.hash());
+                pending.push((*change).clone());
+            }
+            verdicts.push(verdict);
+        }
+        if pending.is_empty() {
+            return verdicts;
+        }
+        let doc = &mut self.doc;
+        let applied = catch_unwind(AssertUnwindSafe(|| doc.apply_changes(pending.clone())));
+        let all_in = matches!(applied, Ok(Ok(())))
+            && pending
+                .iter()
+                .all(|c| self.doc.get_change_by_hash(&c.hash()).is_some());
+        if all_in {
+            self.applied.extend(pending);
+            self.seqs = seqs;
+            self.rebase_now_and_then();
+            return verdicts;
+        }
+        if let Err(e) = self.rebuild() {
+            return verdicts.into_iter().map(|_| Err(e.clone())).collect();
+        }
+        for (verdict, change) in verdicts.iter_mut().zip(changes) {
+            if verdict.is_ok() {
+                *verdict = self.admit(change);
+            }
+        }
+        verdicts
+    }
+
+    /// A document kept in memory for many pushes starts the list of changes to replay from a
+    /// fresh save now and then, so it does not hold every change twice.
+    fn rebase_now_and_then(&mut self) {
+        if self.applied.len() >= 512 {
+            self.base = self.doc.save();
+            self.applied.clear();
+        }
+    }
+
+    /// Applies `change` if it fits; otherwise says why and leaves the document as it was.
+    pub fn admit(&mut self, change: &Change) -> Result<(), String> {
+        self.precheck(change, &self.seqs, &HashSet::new())?;
         // A change is the bytes a stranger sent: an apply that fails or panics half-way must
         // not leave its half in the document the next change is judged against.
         let doc = &mut self.doc;
@@ -121,6 +185,7 @@ impl DocFit {
         }
         self.applied.push(change.clone());
         self.seqs.insert(change.actor_id().clone(), change.seq());
+        self.rebase_now_and_then();
         Ok(())
     }
 }

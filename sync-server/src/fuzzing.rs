@@ -17,13 +17,15 @@ pub fn push_body(data: &[u8]) {
     if request.check().is_err() {
         return;
     }
-    let mut docs: HashMap<&str, DocFit> = HashMap::new();
+    // Grouped by document and judged together, as a push is.
+    let mut docs: HashMap<&str, Vec<automerge::Change>> = HashMap::new();
     for wire in &request.changes {
         if let Ok(change) = decode(wire) {
-            let _ = docs
-                .entry(wire.doc_id.as_str())
-                .or_insert_with(DocFit::empty)
-                .admit(&change);
+            docs.entry(wire.doc_id.as_str()).or_default().push(change);
         }
+    }
+    for changes in docs.values() {
+        let batch: Vec<&automerge::Change> = changes.iter().collect();
+        let _ = DocFit::empty().admit_all(&batch);
     }
 }

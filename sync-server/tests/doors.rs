@@ -208,8 +208,15 @@ fn slow_headers_idle_connections_and_one_connection_too_many_are_closed() {
         .unwrap();
     // A connection that says nothing at all.
     let idle = TcpStream::connect(server.addr).unwrap();
-    // A third, then a fourth over the cap of three: the fourth is closed at once.
-    let third = TcpStream::connect(server.addr).unwrap();
+    // A third sends one whole request, reads its answer and then idles, kept alive.
+    let mut third = TcpStream::connect(server.addr).unwrap();
+    third
+        .write_all(b"GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut answer = [0u8; 512];
+    let n = third.read(&mut answer).unwrap();
+    assert!(String::from_utf8_lossy(&answer[..n]).starts_with("HTTP/1.1 200"));
+    // A fourth over the cap of three is closed at once.
     std::thread::sleep(Duration::from_millis(200));
     let fourth = TcpStream::connect(server.addr).unwrap();
     assert!(closed_within(fourth, Duration::from_millis(900)) < Duration::from_millis(900));
@@ -324,5 +331,100 @@ fn the_server_speaks_https_when_given_a_certificate() {
         reqwest::blocking::get(format!("http://{}/v1/health", server.addr))
             .map(|r| !r.status().is_success())
             .unwrap_or(true)
+    );
+}
+
+/// Enrolls a machine into the test clinic (seeding it) and gives its access token.
+fn enrolled_token(server: &Live) -> String {
+    let enrolled: Value = post(&server.url, "/v1/enroll", &enroll_body(PASSWORD, Some("c")))
+        .json()
+        .unwrap();
+    let token: Value = post(
+        &server.url,
+        "/v1/token",
+        &json!({ "device_credential": enrolled["device_credential"] }),
+    )
+    .json()
+    .unwrap();
+    token["token"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn a_clinic_over_its_quota_is_refused_with_the_figure_and_random_bytes_are_no_photo() {
+    let server = live(ServeOptions::default(), |s| s.quota_bytes = 64 * 1024);
+    let token = enrolled_token(&server);
+    let http = reqwest::blocking::Client::new();
+    // Random bytes behind a JPEG header are not stored as a photo.
+    let mut fake = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    fake.extend((0..20_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
+    let name = {
+        use sha2::{Digest, Sha256};
+        hex::encode(Sha256::digest(&fake))
+    };
+    let refused = http
+        .put(format!("{}/v1/blobs/{name}", server.url))
+        .bearer_auth(&token)
+        .body(fake)
+        .send()
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    assert!(refused.text().unwrap().contains("does not decode"));
+    // A batch that would pass the clinic's 64 KiB is refused whole, with the figure.
+    let big: Vec<Value> = (0..4)
+        .map(|i| json!({ "doc_id": format!("cashbook/2001-01-0{}", i + 1), "hash": "00".repeat(32), "bytes": base64_of(&vec![i as u8; 30_000]) }))
+        .collect();
+    let full = http
+        .post(format!("{}/v1/changes", server.url))
+        .bearer_auth(&token)
+        .json(&json!({ "version": 1, "changes": big }))
+        .send()
+        .unwrap();
+    assert_eq!(full.status(), 507);
+    let said: Value = full.json().unwrap();
+    assert_eq!(said["code"], "quota", "{said}");
+    assert!(said["error"]
+        .as_str()
+        .unwrap()
+        .contains("storage on the server is full"));
+    // The machines list shows how much of its quota the clinic uses.
+    let status: Value = http
+        .get(format!("{}/v1/status", server.url))
+        .bearer_auth(&token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(status["storage"]["quota_bytes"], 64 * 1024);
+    assert!(status["storage"]["used_bytes"].as_u64().unwrap() > 0);
+}
+
+fn base64_of(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+#[cfg(unix)]
+#[test]
+fn the_server_s_folders_and_files_are_its_user_s_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = live(ServeOptions::default(), |_| {});
+    enrolled_token(&server);
+    let root = server._dir.path();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(root), 0o700);
+    assert_eq!(mode(&root.join("clinics")), 0o700);
+    let mut files = 0;
+    for dir in [root.to_path_buf(), root.join("clinics")] {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                assert_eq!(mode(&path), 0o600, "{}", path.display());
+                files += 1;
+            }
+        }
+    }
+    assert!(
+        files >= 3,
+        "platform.db, its -wal and a clinic's database at least"
     );
 }

@@ -38,11 +38,21 @@ impl Server {
 
     /// Starts a server on `listen`; None if it could not (the address is still taken).
     pub fn start_on(data: &Path, listen: &str) -> Option<Server> {
+        Server::spawn(data, listen, Stdio::null())
+    }
+
+    /// Starts a server on a port chosen by the OS, its log (JSON lines) written to `log`.
+    pub fn start_logged(data: &Path, log: &Path) -> Server {
+        let file = std::fs::File::create(log).unwrap();
+        Server::spawn(data, "127.0.0.1:0", file.into()).expect("the server did not start")
+    }
+
+    fn spawn(data: &Path, listen: &str, log: Stdio) -> Option<Server> {
         let mut child = Command::new(bin("ayada-server"))
             .args(["serve", "--listen", listen, "--data"])
             .arg(data)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .unwrap();
         let mut first = String::new();
