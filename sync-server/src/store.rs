@@ -261,8 +261,11 @@ pub struct SqliteStore {
     /// Documents as the last pushes left them, ready to judge the next change without
     /// loading the document again (that doubled a push's time). Each is stamped with its
     /// log's count and last position, and used only while the log still says the same.
-    fits: Mutex<HashMap<(String, String), (DocFit, (i64, i64))>>,
+    fits: Mutex<HashMap<(String, String), (DocFit, Stamp)>>,
 }
+
+/// How many changes the log holds for a document, and the last one's position.
+type Stamp = (i64, i64);
 
 /// How many judged documents are kept in memory (a few tens of KB each).
 const KEPT_FITS: usize = 1024;
@@ -409,8 +412,8 @@ fn add_actor_columns(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// How many changes the log holds for a document, and the last one's position.
-fn doc_stamp(conn: &Connection, doc_id: &str) -> Result<(i64, i64), StoreError> {
+/// A document's [`Stamp`] in the log now.
+fn doc_stamp(conn: &Connection, doc_id: &str) -> Result<Stamp, StoreError> {
     Ok(conn
         .prepare_cached("SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM changes WHERE doc_id = ?1")?
         .query_row([doc_id], |r| Ok((r.get(0)?, r.get(1)?)))?)
