@@ -1,0 +1,199 @@
+//! Server storage: one platform database (clinics, enrolled machines) and one database per
+//! clinic holding its change log. Behind a trait so a PostgreSQL backend can follow; the
+//! SQLite one is embedded and needs no service.
+
+mod files;
+mod log;
+mod sqlite;
+
+pub use sqlite::SqliteStore;
+
+use ayada_sync::{AuditAnchor, AuditHead, MachineStatus, WireChange, WireDoc};
+
+/// Something the store could not do.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed.
+    #[error("storage failed: {0}")]
+    Db(#[from] rusqlite::Error),
+    /// A file could not be created.
+    #[error("storage failed: {0}")]
+    Io(#[from] std::io::Error),
+    /// A stored document could not be compacted.
+    #[error("a stored document is damaged: {0}")]
+    Doc(String),
+    /// The slug or email is taken.
+    #[error("a clinic with this {0} already exists")]
+    Taken(&'static str),
+}
+
+impl StoreError {
+    /// Whether the disk (or the filesystem holding the data folder) is full.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            StoreError::Db(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.code == rusqlite::ErrorCode::DiskFull
+            }
+            StoreError::Io(e) => e.kind() == std::io::ErrorKind::StorageFull,
+            _ => false,
+        }
+    }
+}
+
+/// A clinic on the platform.
+#[derive(Debug, Clone)]
+pub struct ClinicRecord {
+    /// Platform id of the clinic (its database's name).
+    pub id: String,
+    /// Short unique name.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// The owner's login email.
+    pub owner_email: String,
+    /// Argon2id hash of the owner's password.
+    pub password_hash: String,
+    /// The clinic data id its machines share, once the first machine has enrolled.
+    pub data_clinic_id: Option<String>,
+    /// The clinic's time zone.
+    pub time_zone: String,
+}
+
+/// An enrolled machine.
+#[derive(Debug, Clone)]
+pub struct Device {
+    /// The platform clinic it belongs to.
+    pub clinic_id: String,
+    /// Its node id.
+    pub node_id: String,
+    /// The hash of its credential.
+    pub credential_hash: String,
+    /// Whether the owner revoked it.
+    pub revoked: bool,
+}
+
+/// What the server keeps.
+pub trait Store: Send + Sync + 'static {
+    /// Adds a clinic.
+    fn create_clinic(&self, record: &ClinicRecord) -> Result<(), StoreError>;
+    /// Finds a clinic by its owner's email.
+    fn clinic_by_email(&self, email: &str) -> Result<Option<ClinicRecord>, StoreError>;
+    /// Records the data id of a clinic whose first machine enrolled, unless one is recorded
+    /// already (compare-and-set: of two machines seeding at once, one wins); true if this
+    /// call set it.
+    fn set_data_clinic(&self, clinic: &str, data_id: &str) -> Result<bool, StoreError>;
+    /// Enrolls a machine with the hash of its credential.
+    fn add_device(&self, clinic: &str, node: &str, credential_hash: &str)
+        -> Result<(), StoreError>;
+    /// Finds a machine by the hash of its credential.
+    fn device(&self, credential_hash: &str) -> Result<Option<Device>, StoreError>;
+    /// Appends to a clinic's log (durably) each change that fits the document it is filed
+    /// under (see [`crate::fit`]); answers what became of each, in order.
+    fn append(
+        &self,
+        clinic: &str,
+        node: &str,
+        changes: &[Decoded<'_>],
+    ) -> Result<Vec<Admission>, StoreError>;
+    /// Re-reads a clinic's whole log with the rules a push now follows, and moves every change
+    /// an older server accepted against them into quarantine (kept, never served).
+    fn check_clinic(&self, clinic: &str) -> Result<CheckReport, StoreError>;
+    /// Every clinic's platform id.
+    fn clinic_ids(&self) -> Result<Vec<String>, StoreError>;
+    /// Bytes a clinic's changes and photos take on the server.
+    fn usage(&self, clinic: &str) -> Result<u64, StoreError>;
+    /// Keeps an audit head a machine sent (append-only: the first hash for a row count
+    /// stays); false if the machine once sent another hash for that count.
+    fn record_audit_head(
+        &self,
+        clinic: &str,
+        node: &str,
+        head: &AuditHead,
+    ) -> Result<bool, StoreError>;
+    /// Every audit head a machine sent, oldest first.
+    fn audit_anchors(&self, clinic: &str, node: &str) -> Result<Vec<AuditAnchor>, StoreError>;
+    /// A page of a clinic's log after `since`, and the last position.
+    fn after(
+        &self,
+        clinic: &str,
+        since: u64,
+        limit: u32,
+    ) -> Result<(Vec<(u64, WireChange)>, u64), StoreError>;
+    /// How many changes a clinic's log holds.
+    fn log_len(&self, clinic: &str) -> Result<u64, StoreError>;
+    /// The last position of a clinic's log (0 when empty).
+    fn head(&self, clinic: &str) -> Result<u64, StoreError>;
+    /// Notes that a machine synced now; `pending` is what it said it still holds unsent
+    /// (given on a push, None on a pull).
+    fn seen(&self, clinic: &str, node: &str, pending: Option<u64>) -> Result<(), StoreError>;
+    /// Every machine enrolled into a clinic, with where it stood when last seen.
+    fn machines(&self, clinic: &str) -> Result<Vec<MachineStatus>, StoreError>;
+    /// Revokes every credential of machine `node` of `clinic`; None if the clinic has no
+    /// such machine, else how many were still active.
+    fn revoke(&self, clinic: &str, node: &str) -> Result<Option<u32>, StoreError>;
+    /// Whether machine `node` of `clinic` holds the credential named `cred`
+    /// ([`crate::auth::credential_id`]) and it is not revoked.
+    fn credential_active(&self, clinic: &str, node: &str, cred: &str) -> Result<bool, StoreError>;
+    /// Stores a blob of a clinic (durably); false if it was already there.
+    fn put_blob(
+        &self,
+        clinic: &str,
+        sha256: &str,
+        bytes: &[u8],
+        node: &str,
+    ) -> Result<bool, StoreError>;
+    /// A blob of a clinic, if that clinic holds it.
+    fn blob(&self, clinic: &str, sha256: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Brings the stored compaction of one document of a clinic up to the log's end, so the
+    /// next bootstrap finds it ready.
+    fn compact(&self, clinic: &str, doc_id: &str) -> Result<(), StoreError>;
+    /// A page of the clinic's documents compacted from its log, in id order after `after`,
+    /// up to about `max_bytes`.
+    fn bootstrap(
+        &self,
+        clinic: &str,
+        after: Option<&str>,
+        max_bytes: usize,
+    ) -> Result<BootstrapPage, StoreError>;
+}
+
+/// A change of a push, decoded by the route that received it.
+pub struct Decoded<'a> {
+    /// As it came.
+    pub wire: &'a WireChange,
+    /// Its decoding.
+    pub change: automerge::Change,
+}
+
+/// What became of one pushed change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Admission {
+    /// Appended to the log.
+    New,
+    /// The log held it already.
+    Known,
+    /// It does not fit its document; why.
+    Refused(String),
+}
+
+/// What `check_clinic` found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CheckReport {
+    /// Changes read.
+    pub changes: u64,
+    /// Changes moved into quarantine: their document, hash and the reason.
+    pub quarantined: Vec<(String, String, String)>,
+}
+
+/// A page of compacted documents.
+#[derive(Debug, Clone, Default)]
+pub struct BootstrapPage {
+    /// The documents.
+    pub docs: Vec<WireDoc>,
+    /// Every change up to this log position is inside the page's documents.
+    pub as_of: u64,
+    /// How many documents the clinic holds.
+    pub total: u64,
+    /// The id after which the next page starts, if there is one.
+    pub next: Option<String>,
+}
