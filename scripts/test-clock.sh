@@ -13,18 +13,21 @@ cd "$(dirname "$0")/.."
 lib=$(dpkg -L libfaketime 2>/dev/null | grep -m1 'libfaketimeMT.so.1$' || true)
 [ -n "$lib" ] || { echo "libfaketime is not installed (apt-get install faketime)" >&2; exit 1; }
 
-# The test binaries of the date-sensitive tests, with the folder each runs in.
-list() {
-  cargo test --no-run --message-format=json -q "$@" |
-    python3 -c '
+# The test binaries of the date-sensitive tests, with the folder each runs in. Listed from
+# the whole workspace, as `cargo test --workspace` built them: asking for some packages only
+# would resolve their features anew and rebuild half the workspace.
+binaries=$(cargo test --workspace --no-run --message-format=json -q |
+  python3 -c '
 import json, os, sys
+wanted = {"ayada-core", "ayada-pdf", "ayada-cli"}
 for line in sys.stdin:
     m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["profile"]["test"]:
+    if m.get("reason") != "compiler-artifact" or not m.get("executable") or not m["profile"]["test"]:
+        continue
+    package = os.path.basename(os.path.dirname(m["manifest_path"]))
+    if package in wanted or m["target"]["name"] == "owner_desk_e2e":
         print(os.path.dirname(m["manifest_path"]) + "\t" + m["executable"])
-'
-}
-binaries=$(list -p ayada-core -p ayada-pdf -p ayada-cli; list -p ayada --test owner_desk_e2e)
+')
 [ -n "$binaries" ] || { echo "no test binaries found" >&2; exit 1; }
 
 # UTC instants: Fri 27 Nov 2026 12:00 Cairo; Sat 28 Nov 2026 12:00; Fri 30 Apr 2027 12:00
