@@ -159,13 +159,7 @@ fn servers_and_machines_killed_mid_write_fifty_times_lose_nothing_acknowledged_a
         "only {interrupted} of {rounds} kills landed while a sync was running"
     );
     // Left alone, they converge.
-    a.ok(None, &["sync"]);
-    b.ok(None, &["sync"]);
-    a.ok(None, &["sync"]);
-    assert_eq!(
-        a.open().document_heads().unwrap(),
-        b.open().document_heads().unwrap()
-    );
+    common::converged(&a, &b);
     assert_eq!(
         a.open().projection_snapshot().unwrap(),
         b.open().projection_snapshot().unwrap()

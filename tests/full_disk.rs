@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use common::{token, Machine, Server};
@@ -56,7 +55,7 @@ fn a_full_disk_refuses_writes_clearly_keeps_serving_and_recovers_when_space_is_f
     if !running_as_root() {
         unshare.arg("--map-root-user");
     }
-    let mut child = unshare
+    let child = unshare
         .args(["sh", "-c", script, "sh"])
         .arg(&dir)
         .arg(common::bin("ayada-server"))
@@ -65,20 +64,11 @@ fn a_full_disk_refuses_writes_clearly_keeps_serving_and_recovers_when_space_is_f
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let listening: serde_json::Value = serde_json::from_str(&first).unwrap_or_else(|_| {
-        panic!("the server did not start on its own tmpfs (unshare and mount): {first:?}")
-    });
-    let server = Server {
-        url: format!("http://{}", listening["listening"].as_str().unwrap()),
-        // The folder as the server sees it, through its mount namespace.
-        data: std::path::PathBuf::from(format!("/proc/{}/root", child.id()))
-            .join(dir.strip_prefix("/").unwrap()),
-        child,
-    };
+    // The folder as the server sees it, through its mount namespace.
+    let seen = std::path::PathBuf::from(format!("/proc/{}/root", child.id()))
+        .join(dir.strip_prefix("/").unwrap());
+    let server = Server::attach(child, &seen)
+        .expect("the server did not start on its own tmpfs (unshare and mount)");
     assert!(
         server.data.join("ballast").exists(),
         "the tmpfs is not visible through /proc"

@@ -62,13 +62,7 @@ fn a_new_machine_joins_and_new_work_reaches_it(
         Some(("owner", OWNER_PW)),
         &["patient", "add", "--name", "سلمى", "--phone", "01098765432"],
     );
-    a.ok(None, &["sync"]);
-    b.ok(None, &["sync"]);
-    a.ok(None, &["sync"]);
-    assert_eq!(
-        a.open().document_heads().unwrap(),
-        b.open().document_heads().unwrap()
-    );
+    common::converged(a, &b);
 }
 
 /// `ayada-server check` on the server's folder; what it printed.

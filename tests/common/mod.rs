@@ -48,13 +48,19 @@ impl Server {
     }
 
     fn spawn(data: &Path, listen: &str, log: Stdio) -> Option<Server> {
-        let mut child = Command::new(bin("ayada-server"))
+        let child = Command::new(bin("ayada-server"))
             .args(["serve", "--listen", listen, "--data"])
             .arg(data)
             .stdout(Stdio::piped())
             .stderr(log)
             .spawn()
             .unwrap();
+        Server::attach(child, data)
+    }
+
+    /// A started `ayada-server serve` process, once its first line says where it listens;
+    /// None if it stopped instead. `data` is its folder as this process sees it.
+    pub fn attach(mut child: Child, data: &Path) -> Option<Server> {
         let mut first = String::new();
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut first)
@@ -247,6 +253,17 @@ pub fn token(server: &Server, m: &Machine) -> String {
         .json()
         .unwrap();
     v["token"].as_str().unwrap().to_string()
+}
+
+/// Syncs `a`, `b`, then `a` again, and checks they end with the same documents.
+pub fn converged(a: &Machine, b: &Machine) {
+    a.ok(None, &["sync"]);
+    b.ok(None, &["sync"]);
+    a.ok(None, &["sync"]);
+    assert_eq!(
+        a.open().document_heads().unwrap(),
+        b.open().document_heads().unwrap()
+    );
 }
 
 /// Bytes as the wire carries them in JSON.
