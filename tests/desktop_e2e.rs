@@ -116,13 +116,18 @@ fn start_driver(home: &Path, envs: &[(&str, &Path)]) -> Driver {
         .spawn()
         .expect("xvfb-run and tauri-driver must be installed");
     let url = format!("http://127.0.0.1:{port}");
+    // Both ends must listen: tauri-driver opens its own port while WebKitWebDriver (which it
+    // spawned just before) may still be starting, and a session request forwarded then is cut
+    // mid-answer (seen once in CI, on a cold machine's first window).
     let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "tauri-driver did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
+    for (what, p) in [("tauri-driver", port), ("WebKitWebDriver", native)] {
+        while std::net::TcpStream::connect(("127.0.0.1", p)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "{what} did not start"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
     Driver {
         child,
