@@ -46,6 +46,14 @@ if ! command -v tauri-driver >/dev/null && [ ! -x "${CARGO_HOME:-$HOME/.cargo}/b
   cargo install tauri-driver --locked
 fi
 
+# schemathesis tests the live server against its own OpenAPI description (tests/api_schema.rs);
+# a venv of its own under target/, its version pinned.
+if [ ! -x target/tools/schemathesis/bin/schemathesis ]; then
+  echo "== installing schemathesis (PyPI) into target/tools/schemathesis"
+  python3 -m venv target/tools/schemathesis
+  target/tools/schemathesis/bin/pip install -q --disable-pip-version-check schemathesis==4.32.5
+fi
+
 echo "== cargo fmt, clippy"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --features ayada-core/bench-plain -- -D warnings

@@ -4,6 +4,19 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
+/// Every refusal's body.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// An English sentence saying what went wrong (a client shows its own translation of
+    /// `code` where it has one).
+    pub error: String,
+    /// A stable name for the refusal: `unauthorized`, `bad-login`, `conflict`,
+    /// `bad-request`, `too-large`, `unsupported-media-type`, `not-found`,
+    /// `method-not-allowed`, `too-many-requests`, `too-many-guesses`, `busy`, `quota`,
+    /// `disk-full`, `timeout` or `internal`.
+    pub code: String,
+}
+
 /// What a request can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -19,6 +32,21 @@ pub enum ApiError {
     /// The request is malformed or over a limit.
     #[error("{0}")]
     BadRequest(String),
+    /// The body, query or path could not be read as the request needs; the status is
+    /// axum's (400, 413, 415 or 422).
+    #[error("{sentence}")]
+    Unreadable {
+        /// The HTTP status.
+        status: StatusCode,
+        /// What was wrong, without any value the caller sent.
+        sentence: String,
+    },
+    /// The request took longer than the server allows and was dropped.
+    #[error("The request took too long and was dropped; nothing that was not acknowledged was stored. Try again.")]
+    TimedOut,
+    /// The address is served, but not with this method.
+    #[error("This address does not take this method.")]
+    MethodNotAllowed,
     /// The caller's clinic holds no such thing.
     #[error("{0}")]
     NotFound(String),
@@ -65,10 +93,13 @@ impl From<crate::store::StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = match self {
+        let status = match &self {
             ApiError::Unauthorized | ApiError::BadLogin => StatusCode::UNAUTHORIZED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unreadable { status, .. } => *status,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::TimedOut => StatusCode::REQUEST_TIMEOUT,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::TooManyRequests | ApiError::TooManyGuesses { .. } => {
                 StatusCode::TOO_MANY_REQUESTS
@@ -79,11 +110,18 @@ impl IntoResponse for ApiError {
         };
         // `code` is stable, so a client can say the fixed refusals in its person's language;
         // `error` is the English sentence (with the detail for the free-text ones).
-        let code = match self {
+        let code = match &self {
             ApiError::Unauthorized => "unauthorized",
             ApiError::BadLogin => "bad-login",
             ApiError::Conflict(_) => "conflict",
             ApiError::BadRequest(_) => "bad-request",
+            ApiError::Unreadable { status, .. } => match *status {
+                StatusCode::PAYLOAD_TOO_LARGE => "too-large",
+                StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported-media-type",
+                _ => "bad-request",
+            },
+            ApiError::MethodNotAllowed => "method-not-allowed",
+            ApiError::TimedOut => "timeout",
             ApiError::NotFound(_) => "not-found",
             ApiError::TooManyRequests => "too-many-requests",
             ApiError::TooManyGuesses { .. } => "too-many-guesses",
@@ -92,15 +130,18 @@ impl IntoResponse for ApiError {
             ApiError::DiskFull => "disk-full",
             ApiError::Internal => "internal",
         };
-        let retry_after = match self {
-            ApiError::TooManyGuesses { retry_after } => Some(retry_after),
+        let retry_after = match &self {
+            ApiError::TooManyGuesses { retry_after } => Some(*retry_after),
             ApiError::Busy | ApiError::TooManyRequests => Some(1),
             ApiError::DiskFull => Some(60),
             _ => None,
         };
         let mut response = (
             status,
-            Json(serde_json::json!({ "error": self.to_string(), "code": code })),
+            Json(ErrorBody {
+                error: self.to_string(),
+                code: code.to_string(),
+            }),
         )
             .into_response();
         if let Some(seconds) = retry_after {

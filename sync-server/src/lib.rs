@@ -7,11 +7,13 @@
 pub mod auth;
 pub mod compactor;
 pub mod error;
+pub mod extract;
 pub mod fit;
 pub mod fuzzing;
 pub mod limits;
 pub mod logins;
 pub mod notices;
+pub mod openapi;
 pub mod routes;
 pub mod serving;
 pub mod store;
@@ -113,13 +115,19 @@ impl<S> FromRef<AppState<S>> for Arc<Tokens> {
     }
 }
 
-#[derive(Serialize)]
+/// The server is up, and what it speaks.
+#[derive(Serialize, utoipa::ToSchema)]
 struct Health {
+    /// Always "ok".
     status: &'static str,
+    /// The server's version.
     version: &'static str,
+    /// The sync protocol's version.
     protocol: u16,
 }
 
+#[utoipa::path(get, path = "/v1/health", tag = "server",
+    responses((status = 200, description = "The server is up.", body = Health)))]
 async fn health() -> Json<Health> {
     Json(Health {
         status: "ok",
@@ -137,6 +145,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
     let body_limit = ayada_sync::messages::MAX_BATCH_BYTES * 4 / 3 + 1024 * 1024;
     Router::new()
         .route("/v1/health", get(health))
+        .route("/v1/openapi.json", get(openapi::spec))
         .route("/v1/enroll", post(routes::enroll::<S>))
         .route("/v1/token", post(routes::token::<S>))
         .route(
@@ -152,6 +161,10 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         )
         .route("/v1/events", get(notices::events::<S>))
         .route("/v1/machines/revoke", post(routes::revoke::<S>))
+        .fallback(|| async {
+            error::ApiError::NotFound("The server has nothing at this address.".into())
+        })
+        .method_not_allowed_fallback(|| async { error::ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(body_limit))
         // A request that takes longer (a stalled client, a stuck disk) is answered 408 and
         // its work dropped; a push is acknowledged only after it is durable, so nothing
@@ -160,7 +173,21 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
+        // The timeout's own answer has no body: it is given the JSON every refusal has.
+        .layer(axum::middleware::map_response(timed_out_as_json))
         .with_state(state)
+}
+
+async fn timed_out_as_json(response: axum::response::Response) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let bare = !response
+        .headers()
+        .contains_key(axum::http::header::CONTENT_TYPE);
+    if response.status() == axum::http::StatusCode::REQUEST_TIMEOUT && bare {
+        error::ApiError::TimedOut.into_response()
+    } else {
+        response
+    }
 }
 
 /// Hashes an owner's password with Argon2id.

@@ -1,7 +1,8 @@
 //! The sync API: enroll, token, push, pull, bootstrap, blobs.
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::Json;
 use ayada_sync::messages::{MAX_BLOB_BYTES, MAX_BOOTSTRAP_PAGE_BYTES, PROTOCOL_VERSION};
@@ -10,10 +11,11 @@ use ayada_sync::{
     EnrollResponse, PullResponse, PushRequest, PushResponse, Refusal, RevokeRequest,
     RevokeResponse, StatusResponse, Storage, TokenRequest, TokenResponse,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::auth::{credential_hash, new_credential, Machine, TOKEN_SECONDS};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{Body, Params, Segments};
 use crate::logins::ClientAddr;
 use crate::store::{Admission, Decoded, Store};
 use crate::AppState;
@@ -72,10 +74,20 @@ async fn owner_clinic<S: Store>(
 
 /// Revokes one of the owner's machines (owner's email and password again, not a token:
 /// a stolen machine's token must not be enough to lock the others out).
+#[utoipa::path(post, path = "/v1/machines/revoke", tag = "machines",
+    request_body = RevokeRequest,
+    responses(
+        (status = 200, description = "The machine's credentials are revoked and its sockets closed.", body = RevokeResponse),
+        (status = 401, description = "Wrong email or password.", body = ErrorBody),
+        (status = 409, description = "The clinic has no machine with that node id.", body = ErrorBody),
+        (status = 429, description = "Too many wrong passwords for this email or address.", body = ErrorBody),
+        (status = 503, description = "Too many password checks at once.", body = ErrorBody),
+        (status = 507, description = "The server's disk is full.", body = ErrorBody),
+    ))]
 pub async fn revoke<S: Store>(
     State(state): State<AppState<S>>,
     addr: ClientAddr,
-    Json(req): Json<RevokeRequest>,
+    Body(req): Body<RevokeRequest>,
 ) -> Result<Json<RevokeResponse>, ApiError> {
     let clinic = owner_clinic(&state, addr, &req.email, req.password.clone(), "revoke").await?;
     let store = state.store.clone();
@@ -94,10 +106,21 @@ pub async fn revoke<S: Store>(
 }
 
 /// Enrolls a machine with the owner's email and password.
+#[utoipa::path(post, path = "/v1/enroll", tag = "machines",
+    request_body = EnrollRequest,
+    responses(
+        (status = 200, description = "The machine's device credential, and the clinic it joins.", body = EnrollResponse),
+        (status = 400, description = "The node id is not a UUID.", body = ErrorBody),
+        (status = 401, description = "Wrong email or password.", body = ErrorBody),
+        (status = 409, description = "The machine holds another clinic, or the clinic holds no data yet.", body = ErrorBody),
+        (status = 429, description = "Too many wrong passwords for this email or address.", body = ErrorBody),
+        (status = 503, description = "Too many password checks at once.", body = ErrorBody),
+        (status = 507, description = "The server's disk is full.", body = ErrorBody),
+    ))]
 pub async fn enroll<S: Store>(
     State(state): State<AppState<S>>,
     addr: ClientAddr,
-    Json(req): Json<EnrollRequest>,
+    Body(req): Body<EnrollRequest>,
 ) -> Result<Json<EnrollResponse>, ApiError> {
     let clinic = owner_clinic(&state, addr, &req.email, req.password.clone(), "enroll").await?;
     let store = state.store.clone();
@@ -146,10 +169,16 @@ pub async fn enroll<S: Store>(
 }
 
 /// Exchanges a device credential for a short-lived access token.
+#[utoipa::path(post, path = "/v1/token", tag = "machines",
+    request_body = TokenRequest,
+    responses(
+        (status = 200, description = "A token for the machine's clinic.", body = TokenResponse),
+        (status = 401, description = "Unknown or revoked credential.", body = ErrorBody),
+    ))]
 pub async fn token<S: Store>(
     State(state): State<AppState<S>>,
     addr: ClientAddr,
-    Json(req): Json<TokenRequest>,
+    Body(req): Body<TokenRequest>,
 ) -> Result<Json<TokenResponse>, ApiError> {
     let store = state.store.clone();
     let device =
@@ -175,10 +204,17 @@ pub async fn token<S: Store>(
 }
 
 /// Stores a batch of changes in the caller's clinic; answers which were kept and which refused.
+#[utoipa::path(post, path = "/v1/changes", tag = "sync", security(("token" = [])),
+    request_body = PushRequest,
+    responses(
+        (status = 200, description = "Which changes are durable and which were refused, and why.", body = PushResponse),
+        (status = 400, description = "The batch is over a limit or speaks another protocol version.", body = ErrorBody),
+        (status = 507, description = "The clinic's quota is used up, or the server's disk is full.", body = ErrorBody),
+    ))]
 pub async fn push<S: Store>(
     State(state): State<AppState<S>>,
     machine: Machine,
-    Json(req): Json<PushRequest>,
+    Body(req): Body<PushRequest>,
 ) -> Result<Json<PushResponse>, ApiError> {
     req.check()
         .map_err(|e| ApiError::BadRequest(format!("The batch was refused: {e}.")))?;
@@ -238,6 +274,8 @@ pub async fn push<S: Store>(
 
 /// `GET /v1/audit`: every audit head the calling machine has sent, so that its `audit verify`
 /// can tell a past rewritten on the machine.
+#[utoipa::path(get, path = "/v1/audit", tag = "sync", security(("token" = [])),
+    responses((status = 200, description = "The audit heads this machine sent, oldest first.", body = AuditAnchors)))]
 pub async fn audit<S: Store>(
     State(state): State<AppState<S>>,
     machine: Machine,
@@ -260,10 +298,14 @@ fn note_seen<S: Store>(store: &S, machine: &Machine, pending: Option<u64>) {
 }
 
 /// Query of a pull.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PullQuery {
+    /// The last position of the clinic's log already received (0 for the start).
     since: u64,
+    /// At most this many changes (1 to 1000; 500 when not given).
     #[serde(default = "default_limit")]
+    #[param(default = 500)]
     limit: u32,
 }
 
@@ -272,10 +314,13 @@ fn default_limit() -> u32 {
 }
 
 /// A page of the caller's clinic's changes after a cursor.
+#[utoipa::path(get, path = "/v1/changes", tag = "sync", security(("token" = [])),
+    params(PullQuery),
+    responses((status = 200, description = "The changes after `since`, oldest first.", body = PullResponse)))]
 pub async fn pull<S: Store>(
     State(state): State<AppState<S>>,
     machine: Machine,
-    Query(q): Query<PullQuery>,
+    Params(q): Params<PullQuery>,
 ) -> Result<Json<PullResponse>, ApiError> {
     let store = state.store.clone();
     let limit = q.limit.clamp(1, 1000);
@@ -295,6 +340,8 @@ pub async fn pull<S: Store>(
 
 /// The caller's clinic as the server sees it: the log's head and every machine's standing,
 /// so a machine about to close a day can tell whether the server has everyone's changes.
+#[utoipa::path(get, path = "/v1/status", tag = "sync", security(("token" = [])),
+    responses((status = 200, description = "The log's head, every machine's standing and the clinic's storage.", body = StatusResponse)))]
 pub async fn status<S: Store>(
     State(state): State<AppState<S>>,
     machine: Machine,
@@ -316,17 +363,26 @@ pub async fn status<S: Store>(
 }
 
 /// Query of a bootstrap page.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BootstrapQuery {
+    /// The previous page's `next`; none for the first page.
+    #[param(
+        pattern = "^(clinic|patient|appointments|visits|cashbook|shift|dayclose)(/[A-Za-z0-9-]+)*$",
+        max_length = 128
+    )]
     after: Option<String>,
 }
 
 /// A page of the caller's clinic's documents, compacted from its log: a new machine loads
 /// these instead of replaying every change since the clinic began.
+#[utoipa::path(get, path = "/v1/bootstrap", tag = "sync", security(("token" = [])),
+    params(BootstrapQuery),
+    responses((status = 200, description = "A page of the clinic's documents.", body = BootstrapResponse)))]
 pub async fn bootstrap<S: Store>(
     State(state): State<AppState<S>>,
     machine: Machine,
-    Query(q): Query<BootstrapQuery>,
+    Params(q): Params<BootstrapQuery>,
 ) -> Result<Json<BootstrapResponse>, ApiError> {
     if let Some(after) = &q.after {
         if !valid_doc_id(after) {
@@ -390,15 +446,32 @@ fn decodes_as_photo(bytes: &[u8]) -> bool {
     reader.decode().is_ok()
 }
 
+/// The answer to a stored photo.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BlobStored {
+    /// False when the clinic held it already.
+    pub stored: bool,
+}
+
 /// `PUT /v1/blobs/{sha256}`: stores a photo of the caller's clinic, checked against its name.
+#[utoipa::path(put, path = "/v1/blobs/{sha256}", tag = "sync", security(("token" = [])),
+    params(("sha256" = String, Path, pattern = "^[0-9a-f]{64}$", description = "The SHA-256 of the photo's bytes, 64 lowercase hex digits.")),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "A JPEG, PNG or WebP photo of at most 4096 px a side."),
+    responses(
+        (status = 200, description = "The photo is stored.", body = BlobStored),
+        (status = 400, description = "A bad name, bytes that do not match it, or not a photo.", body = ErrorBody),
+        (status = 413, description = "Over 10 MB.", body = ErrorBody),
+        (status = 507, description = "The clinic's quota is used up, or the server's disk is full.", body = ErrorBody),
+    ))]
 pub async fn put_blob<S: Store>(
     State(state): State<AppState<S>>,
     machine: Machine,
-    Path(sha256): Path<String>,
-    body: Bytes,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    Segments(sha256): Segments<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<BlobStored>, ApiError> {
     use sha2::{Digest, Sha256};
     blob_name(&sha256)?;
+    let body = body?;
     if body.len() > MAX_BLOB_BYTES {
         return Err(ApiError::BadRequest(format!(
             "The photo is {} bytes; the limit is {MAX_BLOB_BYTES}.",
@@ -422,14 +495,21 @@ pub async fn put_blob<S: Store>(
         Ok(store.put_blob(&machine.clinic, &sha256, &body, &machine.node)?)
     })
     .await?;
-    Ok(Json(serde_json::json!({ "stored": stored })))
+    Ok(Json(BlobStored { stored }))
 }
 
 /// `GET /v1/blobs/{sha256}`: a photo of the caller's clinic; any other clinic's is not found.
+#[utoipa::path(get, path = "/v1/blobs/{sha256}", tag = "sync", security(("token" = [])),
+    params(("sha256" = String, Path, pattern = "^[0-9a-f]{64}$", description = "The SHA-256 of the photo's bytes, 64 lowercase hex digits.")),
+    responses(
+        (status = 200, description = "The photo's bytes.", body = Vec<u8>, content_type = "application/octet-stream"),
+        (status = 400, description = "Not a blob name.", body = ErrorBody),
+        (status = 404, description = "This clinic holds no photo by that name.", body = ErrorBody),
+    ))]
 pub async fn get_blob<S: Store>(
     State(state): State<AppState<S>>,
     machine: Machine,
-    Path(sha256): Path<String>,
+    Segments(sha256): Segments<String>,
 ) -> Result<axum::response::Response, ApiError> {
     blob_name(&sha256)?;
     let store = state.store.clone();

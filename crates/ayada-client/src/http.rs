@@ -55,6 +55,8 @@ pub(crate) fn refused(status: reqwest::StatusCode, body: &str) -> Failure {
         Some("quota") => {
             format!("امتلأت المساحة المخصصة لهذه العيادة على الخادم؛ لم يُحفظ هذا. ({said})")
         }
+        Some("timeout") => "استغرق الطلب وقتًا أطول مما يسمح به الخادم فأُسقط؛ لم يُحفظ منه إلا ما اعتُمد. حاول مرة أخرى.".to_string(),
+        Some("too-large") => "الطلب أكبر مما يقبله الخادم في مرة واحدة.".to_string(),
         Some("internal") => "تعذر على الخادم حفظ هذا؛ لم يُعتمد شيء. حاول مرة أخرى.".to_string(),
         _ => said.clone(),
     };

@@ -15,6 +15,7 @@ pub const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
 )]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct Cursor(pub u64);
 
@@ -42,6 +43,7 @@ pub fn valid_doc_id(doc_id: &str) -> bool {
 
 /// One Automerge change as it travels.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WireChange {
     /// The document it belongs to ("patient/…", "cashbook/2026-11-22"…).
     pub doc_id: String,
@@ -49,6 +51,7 @@ pub struct WireChange {
     pub hash: String,
     /// The raw change bytes (base64 in JSON).
     #[serde(with = "base64_bytes")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Byte))]
     pub bytes: Vec<u8>,
 }
 
@@ -69,6 +72,7 @@ mod base64_bytes {
 
 /// The owner's account enrolls a machine into their clinic.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrollRequest {
     /// The clinic owner's email on the server.
     pub email: String,
@@ -83,6 +87,7 @@ pub struct EnrollRequest {
 /// The owner revokes one of the clinic's machines (a lost or stolen laptop); its device
 /// credential stops working at once, its current access token when it expires.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RevokeRequest {
     /// The clinic owner's email on the server.
     pub email: String,
@@ -94,6 +99,7 @@ pub struct RevokeRequest {
 
 /// How many credentials of that machine were revoked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RevokeResponse {
     /// Credentials revoked now (0 if it was revoked already).
     pub revoked: u32,
@@ -101,6 +107,7 @@ pub struct RevokeResponse {
 
 /// A machine's long-lived credential and what it joins.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrollResponse {
     /// Secret; exchanged for short-lived tokens. Stored encrypted on the machine.
     pub device_credential: String,
@@ -114,6 +121,7 @@ pub struct EnrollResponse {
 
 /// A machine asks for a short-lived access token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenRequest {
     /// The device credential from enrollment.
     pub device_credential: String,
@@ -121,6 +129,7 @@ pub struct TokenRequest {
 
 /// A short-lived access token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenResponse {
     /// The JWT to send as `Authorization: Bearer …`.
     pub token: String,
@@ -130,6 +139,7 @@ pub struct TokenResponse {
 
 /// "Here are my changes."
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushRequest {
     /// Protocol version of the sender.
     pub version: u16,
@@ -146,6 +156,7 @@ pub struct PushRequest {
 
 /// The end of a machine's audit chain: how many rows, and the newest row's hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditHead {
     /// Rows in the chain.
     pub count: u64,
@@ -155,6 +166,7 @@ pub struct AuditHead {
 
 /// An audit head the server received from the calling machine, and when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditAnchor {
     /// What the machine said.
     #[serde(flatten)]
@@ -165,6 +177,7 @@ pub struct AuditAnchor {
 
 /// `GET /v1/audit`: every audit head the calling machine has sent, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditAnchors {
     /// Protocol version of the server.
     pub version: u16,
@@ -174,6 +187,7 @@ pub struct AuditAnchors {
 
 /// One enrolled machine as the server last saw it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MachineStatus {
     /// Its node id.
     pub node_id: String,
@@ -189,6 +203,7 @@ pub struct MachineStatus {
 
 /// The server's view of a clinic: how long its log is and where each machine stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatusResponse {
     /// Protocol version of the server.
     pub version: u16,
@@ -203,6 +218,7 @@ pub struct StatusResponse {
 
 /// How much of its quota a clinic uses on the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Storage {
     /// Bytes used (changes and photos).
     pub used_bytes: u64,
@@ -212,6 +228,7 @@ pub struct Storage {
 
 /// Why one change of a batch was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Refusal {
     /// The change's hash as sent.
     pub hash: String,
@@ -221,6 +238,7 @@ pub struct Refusal {
 
 /// Which changes of a push were made durable and which were refused.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushResponse {
     /// Hashes stored (or already known).
     pub accepted: Vec<String>,
@@ -239,6 +257,7 @@ pub struct PullRequest {
 
 /// One page of a pull.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PullResponse {
     /// Protocol version of the sender.
     pub version: u16,
@@ -265,16 +284,19 @@ pub fn valid_blob_name(sha256: &str) -> bool {
 
 /// One compacted document of a bootstrap: every change of it the server held, saved whole.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WireDoc {
     /// The document id.
     pub doc_id: String,
     /// `Automerge::save` of the document (base64 in JSON).
     #[serde(with = "base64_bytes")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Byte))]
     pub bytes: Vec<u8>,
 }
 
 /// One page of a bootstrap: documents in id order after `after`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BootstrapResponse {
     /// Protocol version of the sender.
     pub version: u16,
