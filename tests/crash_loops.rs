@@ -65,10 +65,7 @@ fn server_db_sound(path: &std::path::Path) {
 
 /// SQLite's and SQLCipher's integrity checks on a machine's encrypted clinic.
 fn machine_db_sound(m: &Machine) {
-    let key = std::fs::read_to_string(&m.key).unwrap();
-    let db = rusqlite::Connection::open(m.data.join("clinic.db")).unwrap();
-    db.execute_batch(&format!("PRAGMA key = \"x'{}'\";", key.trim()))
-        .unwrap();
+    let db = m.raw_db();
     let verdict: String = db
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();

@@ -206,6 +206,16 @@ impl Machine {
         )
     }
 
+    /// The machine's encrypted database opened beside the app, with its key: for checks that
+    /// read what the app's own calls would read one row at a time.
+    pub fn raw_db(&self) -> rusqlite::Connection {
+        let key = std::fs::read_to_string(&self.key).unwrap();
+        let db = rusqlite::Connection::open(self.data.join("clinic.db")).unwrap();
+        db.execute_batch(&format!("PRAGMA key = \"x'{}'\";", key.trim()))
+            .unwrap();
+        db
+    }
+
     pub fn open(&self) -> ayada_core::Clinic {
         ayada_core::Clinic::open(
             &self.data,

@@ -722,11 +722,20 @@ impl Clinic {
             ))?
             .query_map([value], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
+        // A day's entries share one cash book document: it is loaded once, not once an
+        // entry (the soak's 3,000 expenses of one day took minutes to list that way).
+        let mut docs: std::collections::HashMap<String, automerge::AutoCommit> =
+            std::collections::HashMap::new();
         let mut out = Vec::new();
-        for (doc, id) in rows {
-            let doc =
-                store::load_doc(&self.conn, &crate::docs::DocId::parse(&doc)?)?.unwrap_or_default();
-            if let Some(e) = crate::docs::get_root_record(&doc, &id)? {
+        for (doc_id, id) in rows {
+            let doc = match docs.entry(doc_id) {
+                std::collections::hash_map::Entry::Occupied(d) => d.into_mut(),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    let parsed = crate::docs::DocId::parse(v.key())?;
+                    v.insert(store::load_doc(&self.conn, &parsed)?.unwrap_or_default())
+                }
+            };
+            if let Some(e) = crate::docs::get_root_record(doc, &id)? {
                 out.push(e);
             }
         }
