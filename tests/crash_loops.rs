@@ -83,10 +83,7 @@ fn machine_db_sound(m: &Machine) {
 
 #[test]
 fn servers_and_machines_killed_mid_write_fifty_times_lose_nothing_acknowledged_and_stay_sound() {
-    let rounds: u32 = std::env::var("AYADA_CRASH_ROUNDS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(50);
+    let rounds: u32 = common::env_number("AYADA_CRASH_ROUNDS", 50);
     let root = tempfile::tempdir().unwrap();
     let data = root.path().join("server");
     let mut server = Server::start(&data);

@@ -297,19 +297,9 @@ fn work(i: usize, clinic: &mut Clinic, ops: u64, seed: u64) -> Written {
 
 #[test]
 fn five_machines_through_a_faulty_network_lose_nothing_and_converge() {
-    let total_ops: u64 = std::env::var("AYADA_SOAK_OPS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000);
-    let seed: u64 = std::env::var("AYADA_SOAK_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-        });
+    let total_ops: u64 = common::env_number("AYADA_SOAK_OPS", 10_000);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    let seed: u64 = common::env_number("AYADA_SOAK_SEED", now.unwrap().as_nanos() as u64);
     eprintln!(
         "soak: {total_ops} operations over {MACHINES} machines, seed {seed} (AYADA_SOAK_SEED)"
     );

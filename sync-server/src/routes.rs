@@ -72,17 +72,34 @@ async fn owner_clinic<S: Store>(
     }
 }
 
+/// What a request checked against the owner's password can be refused with, besides its
+/// own refusals (described for the API's description; the refusals are `ApiError`s).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+enum OwnerLoginRefusals {
+    /// Wrong email or password.
+    #[response(status = 401)]
+    BadLogin(ErrorBody),
+    /// Too many wrong passwords for this email or from this address; `Retry-After` says when
+    /// a guess is taken again.
+    #[response(status = 429)]
+    TooManyGuesses(ErrorBody),
+    /// As many password checks as allowed are running.
+    #[response(status = 503)]
+    Busy(ErrorBody),
+    /// The server's disk is full.
+    #[response(status = 507)]
+    DiskFull(ErrorBody),
+}
+
 /// Revokes one of the owner's machines (owner's email and password again, not a token:
 /// a stolen machine's token must not be enough to lock the others out).
 #[utoipa::path(post, path = "/v1/machines/revoke", tag = "machines",
     request_body = RevokeRequest,
     responses(
         (status = 200, description = "The machine's credentials are revoked and its sockets closed.", body = RevokeResponse),
-        (status = 401, description = "Wrong email or password.", body = ErrorBody),
         (status = 409, description = "The clinic has no machine with that node id.", body = ErrorBody),
-        (status = 429, description = "Too many wrong passwords for this email or address.", body = ErrorBody),
-        (status = 503, description = "Too many password checks at once.", body = ErrorBody),
-        (status = 507, description = "The server's disk is full.", body = ErrorBody),
+        OwnerLoginRefusals,
     ))]
 pub async fn revoke<S: Store>(
     State(state): State<AppState<S>>,
@@ -110,12 +127,9 @@ pub async fn revoke<S: Store>(
     request_body = EnrollRequest,
     responses(
         (status = 200, description = "The machine's device credential, and the clinic it joins.", body = EnrollResponse),
-        (status = 400, description = "The node id is not a UUID.", body = ErrorBody),
-        (status = 401, description = "Wrong email or password.", body = ErrorBody),
+        (status = 400, description = "The body is not JSON, or the node id is not a UUID.", body = ErrorBody),
         (status = 409, description = "The machine holds another clinic, or the clinic holds no data yet.", body = ErrorBody),
-        (status = 429, description = "Too many wrong passwords for this email or address.", body = ErrorBody),
-        (status = 503, description = "Too many password checks at once.", body = ErrorBody),
-        (status = 507, description = "The server's disk is full.", body = ErrorBody),
+        OwnerLoginRefusals,
     ))]
 pub async fn enroll<S: Store>(
     State(state): State<AppState<S>>,

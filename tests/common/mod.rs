@@ -24,6 +24,14 @@ pub fn bin(name: &str) -> PathBuf {
     path
 }
 
+/// A number from the environment (a long run's size, a seed to replay), or `default`.
+pub fn env_number<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// A running `ayada-server`, killed when dropped.
 pub struct Server {
     pub child: Child,
