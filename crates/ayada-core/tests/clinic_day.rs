@@ -6,10 +6,11 @@ use ayada_core::appointments::{Booking, Status};
 use ayada_core::cashbook::Method;
 use ayada_core::demo::DemoOptions;
 use ayada_core::import::ImportOptions;
-use ayada_core::patients::NewPatient;
 use ayada_core::time::{parse_date, parse_time};
 use ayada_core::visits::{VisitInput, VitalsInput};
 use ayada_core::{Clinic, CoreError, InitOptions, KeySource, Lang, Money, Role, Session};
+
+mod support;
 
 const PASSWORD: &str = "owner-pass-1";
 const STAFF_PASSWORD: &str = "staff-pass-1";
@@ -61,18 +62,7 @@ fn init(f: &Fixture) -> (Clinic, Session) {
 /// Owner, receptionist and a doctor with a schedule and priced visit types.
 fn staffed(f: &Fixture) -> (Clinic, Session, Session, Session) {
     let (mut clinic, owner) = init(f);
-    clinic
-        .add_staff(
-            &owner,
-            "منى",
-            "reception",
-            Role::Receptionist,
-            STAFF_PASSWORD,
-        )
-        .unwrap();
-    clinic
-        .add_staff(&owner, "د. سارة", "dr.sara", Role::Doctor, STAFF_PASSWORD)
-        .unwrap();
+    support::add_desk_and_doctor(&mut clinic, &owner, "reception", STAFF_PASSWORD);
     clinic
         .set_visit_type(
             &owner,
@@ -82,37 +72,19 @@ fn staffed(f: &Fixture) -> (Clinic, Session, Session, Session) {
         )
         .unwrap();
     clinic.add_insurer(&owner, "AXA Egypt").unwrap();
-    let days = ayada_core::schedules::parse_days("sat,sun,mon,tue,wed,thu").unwrap();
-    let hours = vec![ayada_core::schedules::Hours {
-        from: "10:00".into(),
-        to: "14:00".into(),
-    }];
-    clinic
-        .set_schedule(&owner, "dr.sara", days, hours, 20)
-        .unwrap();
+    support::sara_works(
+        &mut clinic,
+        &owner,
+        "sat,sun,mon,tue,wed,thu",
+        "10:00",
+        "14:00",
+    );
     let reception = clinic.login("reception", STAFF_PASSWORD).unwrap();
     let doctor = clinic.login("dr.sara", STAFF_PASSWORD).unwrap();
     (clinic, owner, reception, doctor)
 }
 
-fn patient(
-    clinic: &mut Clinic,
-    s: &Session,
-    name: &str,
-    phone: &str,
-) -> ayada_core::ids::PatientId {
-    clinic
-        .add_patient(
-            s,
-            &NewPatient {
-                name: name.into(),
-                phone: phone.into(),
-                ..Default::default()
-            },
-        )
-        .unwrap()
-        .id
-}
+use support::patient;
 
 fn book(
     clinic: &mut Clinic,

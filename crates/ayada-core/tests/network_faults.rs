@@ -7,8 +7,10 @@ use ayada_core::appointments::{Booking, Status};
 use ayada_core::patients::{NewPatient, PatientEdit};
 use ayada_core::replication::IncomingChange;
 use ayada_core::time::{parse_date, parse_time};
-use ayada_core::{Clinic, InitOptions, KeySource, Role, Session};
+use ayada_core::{Clinic, InitOptions, KeySource, Session};
 use proptest::prelude::*;
+
+mod support;
 
 const PW: &str = "owner-pass-1";
 
@@ -92,12 +94,7 @@ impl Net {
             currency: "EGP".into(),
         };
         let (mut first, owner) = Clinic::init(&dir(0), &key(0), &options).unwrap();
-        first
-            .add_staff(&owner, "Desk", "desk", Role::Receptionist, PW)
-            .unwrap();
-        first
-            .add_staff(&owner, "Sara", "dr.sara", Role::Doctor, PW)
-            .unwrap();
+        support::add_desk_and_doctor(&mut first, &owner, "desk", PW);
         let seed: Vec<IncomingChange> = first
             .changes_after(0, 10_000)
             .unwrap()

@@ -5,12 +5,11 @@ use ayada_core::appointments::{Booking, Status};
 use ayada_core::cashbook::Method;
 use ayada_core::demo::DemoOptions;
 use ayada_core::ids::{AppointmentId, PatientId};
-use ayada_core::patients::NewPatient;
 use ayada_core::replication::IncomingChange;
 use ayada_core::reports::{Period, ServerCheck};
 use ayada_core::time::{parse_date, parse_time};
 use ayada_core::visits::{VisitInput, VitalsInput};
-use ayada_core::{Clinic, CoreError, KeySource, Money, Role, Session};
+use ayada_core::{Clinic, CoreError, KeySource, Money, Session};
 use jiff::civil::Date;
 
 mod support;
@@ -27,24 +26,18 @@ struct Machine {
 fn first_machine() -> Machine {
     let tmp = tempfile::tempdir().unwrap();
     let (mut clinic, owner) = support::new_clinic(tmp.path(), "عيادة النور", PW);
-    clinic
-        .add_staff(&owner, "منى", "desk", Role::Receptionist, PW)
-        .unwrap();
-    clinic
-        .add_staff(&owner, "د. سارة", "dr.sara", Role::Doctor, PW)
-        .unwrap();
+    support::add_desk_and_doctor(&mut clinic, &owner, "desk", PW);
     clinic
         .set_visit_type(&owner, "examination", Money(30_000), Some(20))
         .unwrap();
     clinic.add_insurer(&owner, "AXA Egypt").unwrap();
-    let days = ayada_core::schedules::parse_days("sat,sun,mon,tue,wed,thu,fri").unwrap();
-    let hours = vec![ayada_core::schedules::Hours {
-        from: "09:00".into(),
-        to: "21:00".into(),
-    }];
-    clinic
-        .set_schedule(&owner, "dr.sara", days, hours, 20)
-        .unwrap();
+    support::sara_works(
+        &mut clinic,
+        &owner,
+        "sat,sun,mon,tue,wed,thu,fri",
+        "09:00",
+        "21:00",
+    );
     let desk = clinic.login("desk", PW).unwrap();
     Machine {
         clinic,
@@ -93,17 +86,7 @@ fn day(text: &str) -> Date {
 
 fn patient(m: &mut Machine, name: &str, phone: &str) -> PatientId {
     let desk = m.desk.clone().unwrap();
-    m.clinic
-        .add_patient(
-            &desk,
-            &NewPatient {
-                name: name.into(),
-                phone: phone.into(),
-                ..Default::default()
-            },
-        )
-        .unwrap()
-        .id
+    support::patient(&mut m.clinic, &desk, name, phone)
 }
 
 fn booked(m: &mut Machine, p: PatientId, date: &str, time: &str) -> AppointmentId {

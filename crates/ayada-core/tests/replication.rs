@@ -5,7 +5,7 @@ use ayada_core::appointments::Booking;
 use ayada_core::patients::{NewPatient, PatientEdit};
 use ayada_core::replication::IncomingChange;
 use ayada_core::time::{parse_date, parse_time};
-use ayada_core::{Clinic, CoreError, KeySource, Money, Role, Session};
+use ayada_core::{Clinic, CoreError, KeySource, Money, Session};
 
 mod support;
 
@@ -21,12 +21,7 @@ struct Machine {
 fn first_machine() -> Machine {
     let tmp = tempfile::tempdir().unwrap();
     let (mut clinic, owner) = support::new_clinic(tmp.path(), "عيادة", PW);
-    clinic
-        .add_staff(&owner, "Desk", "desk", Role::Receptionist, PW)
-        .unwrap();
-    clinic
-        .add_staff(&owner, "Sara", "dr.sara", Role::Doctor, PW)
-        .unwrap();
+    support::add_desk_and_doctor(&mut clinic, &owner, "desk", PW);
     Machine {
         clinic,
         cursors: vec![0; 4],

@@ -3,8 +3,9 @@
 
 use std::path::Path;
 
-use ayada_core::ids::NodeId;
-use ayada_core::{Clinic, InitOptions, KeySource, Session};
+use ayada_core::ids::{NodeId, PatientId};
+use ayada_core::patients::NewPatient;
+use ayada_core::{Clinic, InitOptions, KeySource, Role, Session};
 
 /// A new clinic in `dir` (key file beside it), owner "owner" with `password`, Cairo time.
 pub fn new_clinic(dir: &Path, name: &str, password: &str) -> (Clinic, Session) {
@@ -33,4 +34,42 @@ pub fn joining(dir: &Path, from: &Clinic) -> Clinic {
         "Africa/Cairo",
     )
     .unwrap()
+}
+
+/// The front desk ("منى", `desk_login`) and a doctor ("د. سارة", "dr.sara"), both with
+/// `password`.
+pub fn add_desk_and_doctor(clinic: &mut Clinic, owner: &Session, desk_login: &str, password: &str) {
+    clinic
+        .add_staff(owner, "منى", desk_login, Role::Receptionist, password)
+        .unwrap();
+    clinic
+        .add_staff(owner, "د. سارة", "dr.sara", Role::Doctor, password)
+        .unwrap();
+}
+
+/// Dr. Sara's weekly hours: `days` ("sat,sun,…") from `from` to `to`, 20-minute slots.
+pub fn sara_works(clinic: &mut Clinic, owner: &Session, days: &str, from: &str, to: &str) {
+    let days = ayada_core::schedules::parse_days(days).unwrap();
+    let hours = vec![ayada_core::schedules::Hours {
+        from: from.into(),
+        to: to.into(),
+    }];
+    clinic
+        .set_schedule(owner, "dr.sara", days, hours, 20)
+        .unwrap();
+}
+
+/// Registers a patient with just a name and a phone; its id.
+pub fn patient(clinic: &mut Clinic, s: &Session, name: &str, phone: &str) -> PatientId {
+    clinic
+        .add_patient(
+            s,
+            &NewPatient {
+                name: name.into(),
+                phone: phone.into(),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .id
 }
