@@ -1,4 +1,4 @@
-//! The server's data folder on a filesystem of 8 MB made by the test (tmpfs, in a mount
+//! The server's data folder on a filesystem of 12 MB made by the test (tmpfs, in a mount
 //! namespace of its own): while it is full, writes are refused with a clear "disk full" and
 //! the server stays up and keeps serving reads; once space is freed everything works again,
 //! and nothing acknowledged was lost.
@@ -45,9 +45,11 @@ fn a_full_disk_refuses_writes_clearly_keeps_serving_and_recovers_when_space_is_f
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("server");
     std::fs::create_dir_all(&dir).unwrap();
-    // A tmpfs of 8 MB holds the data folder, with 2.5 MB of ballast to free later.
-    let script = r#"mount -t tmpfs -o size=8m tmpfs "$1" &&
-        head -c 2500000 /dev/zero > "$1/ballast" &&
+    // A tmpfs of 12 MB holds the data folder, with 5 MB of ballast to free later: once space
+    // is freed, the compactor's documents that the full disk refused take their share of it
+    // before the test's writes (under load, 2.5 MB freed was not enough for both).
+    let script = r#"mount -t tmpfs -o size=12m tmpfs "$1" &&
+        head -c 5000000 /dev/zero > "$1/ballast" &&
         AYADA_PASSWORD="$3" "$2" clinic create --data "$1" --name full --slug full --owner-email "$4" >/dev/null &&
         exec "$2" serve --data "$1" --listen 127.0.0.1:0"#;
     let mut unshare = Command::new("unshare");
@@ -61,7 +63,7 @@ fn a_full_disk_refuses_writes_clearly_keeps_serving_and_recovers_when_space_is_f
         .arg(common::bin("ayada-server"))
         .args([OWNER_PW, EMAIL])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(root.path().join("server.log")).unwrap())
         .spawn()
         .unwrap();
     // The folder as the server sees it, through its mount namespace.
@@ -99,7 +101,7 @@ fn a_full_disk_refuses_writes_clearly_keeps_serving_and_recovers_when_space_is_f
                 Some(answer)
             }
         })
-        .expect("8 MB never filled");
+        .expect("12 MB never filled");
     assert_eq!(refusal.status(), 507);
     let said: serde_json::Value = refusal.json().unwrap();
     assert_eq!(said["code"], "disk-full", "{said}");
@@ -142,7 +144,14 @@ fn a_full_disk_refuses_writes_clearly_keeps_serving_and_recovers_when_space_is_f
     a.ok(None, &["sync"]);
     // (A photo of a size the freed space holds: the database keeps a copy in its log until
     // the next checkpoint.)
-    assert_eq!(put(&photo(100, 300)).status(), 200);
+    let after = put(&photo(100, 300));
+    assert_eq!(
+        after.status(),
+        200,
+        "{}\n{}",
+        after.text().unwrap(),
+        std::fs::read_to_string(root.path().join("server.log")).unwrap()
+    );
     let b = Machine::new(root.path(), "exam");
     b.enroll(&server, EMAIL, OWNER_PW);
     b.ok(None, &["sync"]);
