@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dictionaries, dir, t, termOf } from "./i18n";
+import { counted, dictionaries, dir, t, termOf } from "./i18n";
 import { bars, formatMoney } from "./money";
 
 describe("labels", () => {
@@ -30,6 +30,44 @@ describe("labels", () => {
     expect(termOf("ar", "visit", "follow-up")).toBe("استشارة");
     expect(termOf("en", "visit", "follow-up")).toBe("Follow-up");
     expect(termOf("ar", "visit", "جلسة علاج طبيعي")).toBe("جلسة علاج طبيعي");
+  });
+});
+
+describe("counted phrases", () => {
+  it("take each of Arabic's six plural forms: 0, 1, 2, 3–10, 11–99 and 100+", () => {
+    const said = [0, 1, 2, 3, 10, 11, 99, 100, 101, 102, 103, 111].map((n) => counted("ar", "patientsWaiting", n));
+    expect(said).toEqual([
+      "لا أحد في الانتظار",
+      "مريض واحد في الانتظار",
+      "مريضان في الانتظار",
+      "3 مرضى في الانتظار",
+      "10 مرضى في الانتظار",
+      "11 مريضًا في الانتظار",
+      "99 مريضًا في الانتظار",
+      "100 مريض في الانتظار",
+      "101 مريض في الانتظار",
+      "102 مريض في الانتظار",
+      // Past a hundred the forms come round again: 103 as 3, 111 as 11.
+      "103 مرضى في الانتظار",
+      "111 مريضًا في الانتظار",
+    ]);
+    expect(counted("ar", "minutes", 2)).toBe("دقيقتان");
+    expect(counted("ar", "changesToSend", 5)).toBe("5 تغييرات لم تُرسل");
+  });
+
+  it("take English's two", () => {
+    expect(counted("en", "changesToSend", 1)).toBe("1 change to send");
+    expect(counted("en", "changesToSend", 2)).toBe("2 changes to send");
+    expect(counted("en", "minutes", 20)).toBe("20 min");
+  });
+
+  it("exist in both languages for every count, each with its `other` form", () => {
+    for (const key of ["changesToSend", "minutes", "patientsWaiting"] as const) {
+      for (const lang of ["en", "ar"] as const) {
+        expect(counted(lang, key, 7).length, `${lang} ${key}`).toBeGreaterThan(0);
+      }
+      expect(counted("ar", key, 7)).toMatch(/[\u0600-\u06FF]/);
+    }
   });
 });
 

@@ -80,7 +80,6 @@ const en = {
   syncing: "Syncing…",
   loadingClinic: "Loading the clinic",
   lastSync: "last sync",
-  pending: "changes to send",
   syncNow: "Sync now",
   printReceipt: "Print receipt",
   byDoctor: "By doctor",
@@ -144,7 +143,6 @@ const en = {
   visitsTitle: "Visits",
   noResults: "No patient matches.",
   walkIn: "Walk-in",
-  minutes: "min",
   workingHours: "Working hours",
   hoursFrom: "From",
   hoursTo: "To",
@@ -163,7 +161,6 @@ const en = {
   dropPhotos: "Drop prescription photos here, or choose them:",
   notAPicture: "Not a picture (JPEG, PNG or WebP), left out",
   allDoctors: "All doctors",
-  waitingCount: "waiting",
   confirm: "Confirm",
   bookingRequests: "Booking requests",
   fromPortal: "Booked online",
@@ -264,7 +261,6 @@ const ar: Record<Key, string> = {
   syncing: "جارٍ المزامنة…",
   loadingClinic: "تحميل العيادة",
   lastSync: "آخر مزامنة",
-  pending: "تغييرات لم تُرسل",
   syncNow: "زامن الآن",
   printReceipt: "طباعة الإيصال",
   byDoctor: "حسب الطبيب",
@@ -328,7 +324,6 @@ const ar: Record<Key, string> = {
   visitsTitle: "الكشوفات",
   noResults: "لا يوجد مريض مطابق.",
   walkIn: "بدون موعد",
-  minutes: "دقيقة",
   workingHours: "مواعيد العمل",
   hoursFrom: "من",
   hoursTo: "إلى",
@@ -347,7 +342,6 @@ const ar: Record<Key, string> = {
   dropPhotos: "اسحب صور الروشتة وأفلتها هنا، أو اخترها:",
   notAPicture: "ليست صورة (JPEG أو PNG أو WebP)، لم تُضف",
   allDoctors: "كل الأطباء",
-  waitingCount: "في الانتظار",
   confirm: "تأكيد",
   bookingRequests: "طلبات الحجز",
   fromPortal: "حجز عبر الإنترنت",
@@ -382,6 +376,54 @@ export function t(lang: Lang, key: Key): string {
  * date fields (src-tauri/src/locale.rs). */
 export function localeOf(lang: Lang): "en-GB" | "ar-EG-u-nu-latn" {
   return lang === "ar" ? "ar-EG-u-nu-latn" : "en-GB";
+}
+
+/** A phrase that counts something, in each plural form its language has: English has
+ * two, Arabic six (zero; one; two; 3–10; 11–99; and 100, 101, 102…), each with its own noun
+ * and agreement, so a count is never glued to a fixed word. `{n}` is the number. */
+type Forms = Partial<Record<Intl.LDMLPluralRule, string>> & { other: string };
+
+const counts = {
+  en: {
+    changesToSend: { one: "{n} change to send", other: "{n} changes to send" },
+    minutes: { one: "{n} min", other: "{n} min" },
+    patientsWaiting: { one: "{n} waiting", other: "{n} waiting" },
+  },
+  ar: {
+    changesToSend: {
+      zero: "لا تغييرات تنتظر الإرسال",
+      one: "تغيير واحد لم يُرسل",
+      two: "تغييران لم يُرسلا",
+      few: "{n} تغييرات لم تُرسل",
+      many: "{n} تغييرًا لم يُرسل",
+      other: "{n} تغيير لم يُرسل",
+    },
+    minutes: {
+      zero: "أقل من دقيقة",
+      one: "دقيقة واحدة",
+      two: "دقيقتان",
+      few: "{n} دقائق",
+      many: "{n} دقيقة",
+      other: "{n} دقيقة",
+    },
+    patientsWaiting: {
+      zero: "لا أحد في الانتظار",
+      one: "مريض واحد في الانتظار",
+      two: "مريضان في الانتظار",
+      few: "{n} مرضى في الانتظار",
+      many: "{n} مريضًا في الانتظار",
+      other: "{n} مريض في الانتظار",
+    },
+  },
+} satisfies Record<Lang, Record<string, Forms>>;
+
+export type CountKey = keyof (typeof counts)["en"];
+
+/** `n` of the thing `key` counts, in `lang`'s plural form for `n`. */
+export function counted(lang: Lang, key: CountKey, n: number): string {
+  const forms: Forms = counts[lang][key];
+  const form = new Intl.PluralRules(localeOf(lang)).select(n);
+  return (forms[form] ?? forms.other).replace("{n}", String(n));
 }
 
 /** Writing direction of a language: the whole layout mirrors with it. */

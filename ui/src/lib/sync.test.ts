@@ -26,7 +26,8 @@ describe("the header's sync line", () => {
     const line = syncLine("ar", { ...base, error: "تعذر الوصول إلى خادم المزامنة", pending: 2 }, 0);
     expect(line.tone).toBe("warn");
     expect(line.text).toContain("غير متصل");
-    expect(line.text).toContain("2");
+    // Two changes, said as Arabic says two: the dual, no digit.
+    expect(line.text).toContain("تغييران لم يُرسلا");
     expect(line.detail).toContain("تعذر");
   });
 

@@ -2,7 +2,7 @@
 // offline with its reason — and how many of this machine's changes wait to be sent.
 import type { SyncView } from "./api";
 import { clinicClock } from "./clock";
-import { t, type Lang } from "./i18n";
+import { counted, t, type Lang } from "./i18n";
 
 export interface SyncLine {
   text: string;
@@ -13,7 +13,7 @@ export interface SyncLine {
 /** The sync line for `state`; before the loop's first report, `pending` from the status. */
 export function syncLine(lang: Lang, state: SyncView | null, pending: number): SyncLine {
   const waiting = state?.pending ?? pending;
-  const queue = waiting > 0 ? ` · ${waiting} ${t(lang, "pending")}` : "";
+  const queue = waiting > 0 ? ` · ${counted(lang, "changesToSend", waiting)}` : "";
   const last = state?.last_sync ? ` · ${t(lang, "lastSync")} ${clinicClock(lang, state.last_sync)}` : "";
   const server = state?.server ?? "";
   if (state?.bootstrap) {
