@@ -9,8 +9,10 @@
 use std::path::{Path, PathBuf};
 
 use ayada_core::demo::DemoOptions;
-use ayada_core::{Clinic, InitOptions, KeySource, Session};
+use ayada_core::{Clinic, KeySource, Session};
 use serde_json::{json, Value};
+
+mod support;
 
 const OWNER_PW: &str = "fixture-owner-1";
 const STAFF_PW: &str = "fixture-staff-1";
@@ -108,19 +110,7 @@ fn copy_dir(from: &Path, to: &Path) {
 /// Makes the fixture: a clinic with two days of the demo's work, closed, read back.
 fn write_fixture(dir: &Path) {
     let _ = std::fs::remove_dir_all(dir);
-    let (mut c, owner) = Clinic::init(
-        &dir.join("data"),
-        &KeySource::KeyFile(dir.join("clinic.key")),
-        &InitOptions {
-            clinic_name: "عيادة الفحص".into(),
-            owner_login: "owner".into(),
-            owner_name: "Dr. Hala".into(),
-            owner_password: OWNER_PW.into(),
-            time_zone: "Africa/Cairo".into(),
-            currency: "EGP".into(),
-        },
-    )
-    .unwrap();
+    let (mut c, owner) = support::new_clinic(dir, "عيادة الفحص", OWNER_PW);
     c.generate_demo(
         &owner,
         &DemoOptions {
@@ -178,7 +168,8 @@ fn a_clinic_saved_by_schema_v5_opens_migrates_and_reads_the_same() {
     copy_dir(&saved, tmp.path());
     let mut c = Clinic::open(
         &tmp.path().join("data"),
-        &KeySource::KeyFile(tmp.path().join("clinic.key")),
+        // support::new_clinic's key file.
+        &KeySource::KeyFile(tmp.path().join("k")),
     )
     .unwrap();
     let owner = c.login("owner", OWNER_PW).unwrap();
