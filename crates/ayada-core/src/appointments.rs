@@ -17,6 +17,7 @@ use crate::store::Writer;
 
 /// Where an appointment is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     /// Asked for online, waiting for the desk to confirm.
@@ -83,6 +84,7 @@ impl FromStr for Status {
 
 /// A booking as stored in its doctor-day document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Appointment {
     /// The id.
     pub id: AppointmentId,
@@ -322,6 +324,7 @@ pub(crate) fn set_status(
 
 /// A line of the day's list.
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AppointmentRow {
     /// The id.
     pub id: AppointmentId,

@@ -12,6 +12,7 @@ const GENESIS: &str = "genesis";
 
 /// How an audited attempt ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     /// It was done.
@@ -47,6 +48,7 @@ pub struct AuditEntry {
 
 /// A row as read back for display.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AuditRow {
     /// Position in the log.
     pub seq: i64,

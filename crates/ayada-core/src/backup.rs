@@ -28,6 +28,7 @@ const MIN_PASSPHRASE: usize = 8;
 
 /// What a backup held.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct BackupReport {
     /// The file written.
     pub file: String,
@@ -168,6 +169,7 @@ pub(crate) fn restore(
 
 /// What an export wrote.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ExportReport {
     /// The folder written.
     pub folder: String,

@@ -22,6 +22,7 @@ use crate::store::Writer;
 
 /// How money moved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "lowercase")]
 pub enum Method {
     /// Notes and coins through the drawer.
@@ -63,6 +64,7 @@ impl FromStr for Method {
 
 /// What an entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "lowercase")]
 pub enum EntryKind {
     /// Money in for a visit.
@@ -86,6 +88,7 @@ impl EntryKind {
 
 /// One cashbook line, in the day's cashbook document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Entry {
     /// The id.
     pub id: EntryId,
@@ -277,6 +280,7 @@ pub(crate) fn expense(
 
 /// A day's money, for the owner.
 #[derive(Debug, Clone, Serialize, PartialEq, Default)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CashSummary {
     /// Clinic-local date.
     pub date: String,

@@ -51,6 +51,7 @@ pub struct InitOptions {
 /// A patient's file as a screen shows it: details, bookings, and what the role may see of
 /// visits and payments.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PatientFile {
     /// The patient's details.
     pub patient: Patient,

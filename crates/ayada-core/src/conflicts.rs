@@ -17,6 +17,7 @@ use crate::time::ClinicTime;
 
 /// One thing for a person to resolve.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Conflict {
     /// "overlapping-bookings" or "late-payment".
     pub kind: String,

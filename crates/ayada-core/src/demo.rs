@@ -39,6 +39,7 @@ pub struct DemoOptions {
 
 /// What was generated.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct DemoReport {
     /// Clinic days generated (Fridays are closed).
     pub days: u32,

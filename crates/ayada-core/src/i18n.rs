@@ -13,6 +13,7 @@ const AR: &str = include_str!("../locales/ar.ftl");
 
 /// A language a person can read Ayada in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     /// English, left to right.

@@ -17,6 +17,7 @@ pub(crate) const TEXT_FIELDS: &[&str] = &["medical_history", "allergies"];
 
 /// A patient's gender as recorded at the desk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "lowercase")]
 pub enum Gender {
     /// Female.
@@ -38,6 +39,7 @@ impl std::str::FromStr for Gender {
 
 /// A patient's file as stored in their document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Patient {
     /// The patient's id.
     pub id: PatientId,
@@ -63,6 +65,7 @@ pub struct Patient {
 
 /// What the desk types to register a patient.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct NewPatient {
     /// Full name.
     pub name: String,
@@ -193,6 +196,7 @@ pub(crate) fn update(w: &mut Writer<'_>, id: PatientId, edit: &PatientEdit) -> R
 
 /// The fields of a patient that can be edited; None leaves a field alone.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PatientEdit {
     /// New name.
     pub name: Option<String>,
@@ -208,6 +212,7 @@ pub struct PatientEdit {
 
 /// A line of a search result.
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PatientHit {
     /// The patient's id.
     pub id: PatientId,

@@ -7,6 +7,7 @@ use crate::text::ascii_digits;
 
 /// A phone number in E.164 form ("+201012345678").
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(transparent)]
 pub struct Phone(String);
 

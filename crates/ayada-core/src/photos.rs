@@ -25,6 +25,7 @@ const MAX_DECODE_BYTES: u64 = 512 * 1024 * 1024;
 
 /// A photo ready to store.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Photo {
     /// SHA-256 of `bytes`, hex.
     pub sha256: String,

@@ -19,6 +19,7 @@ pub const SERVER_PEER: &str = "server";
 
 /// One change of this machine's log, as it is sent to a peer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct LoggedChange {
     /// Position in this machine's log.
     pub seq: i64,
@@ -32,6 +33,7 @@ pub struct LoggedChange {
 
 /// A change offered by a peer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct IncomingChange {
     /// The document it claims to belong to.
     pub doc_id: String,
@@ -53,6 +55,7 @@ impl From<LoggedChange> for IncomingChange {
 
 /// Where this machine syncs, and how far it got.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SyncSettings {
     /// The sync server's base URL.
     pub server: String,
@@ -77,6 +80,7 @@ impl std::fmt::Debug for SyncSettings {
 
 /// What became of a batch of incoming changes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ApplyReport {
     /// Hashes now held (new, or already known).
     pub accepted: Vec<String>,

@@ -26,6 +26,7 @@ use crate::time::ClinicTime;
 
 /// The clinic as a report's header shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Header {
     /// The clinic's name.
     pub name: String,
@@ -41,6 +42,7 @@ pub struct Header {
 
 /// One row of a breakdown: what, how many entries, how much.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Line {
     /// A method, insurer, doctor's name, visit type or expense category.
     pub key: String,
@@ -54,6 +56,7 @@ pub struct Line {
 
 /// Money in and out, broken down the ways the owner reads it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Totals {
     /// Payments per method.
     pub payments: Vec<Line>,
@@ -81,6 +84,7 @@ pub struct Totals {
 
 /// A cash-drawer shift as the day's report lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ShiftLine {
     /// The shift's id.
     pub id: String,
@@ -108,6 +112,7 @@ pub struct ShiftLine {
 
 /// A cashbook entry carried into a report because it arrived after its own day was closed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct LateEntry {
     /// The entry's id.
     pub id: String,
@@ -125,6 +130,7 @@ pub struct LateEntry {
 
 /// What the sync server said, just before the close, about having every machine's changes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ServerCheck {
     /// Whether the server could be asked at all.
     pub asked: bool,
@@ -136,6 +142,7 @@ pub struct ServerCheck {
 
 /// A day's Z-report. Closed, it is stored as it was and never computed again.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct DayReport {
     /// Its number in the clinic's sequence; None for a preview of a day not closed yet.
     pub number: Option<i64>,
@@ -169,6 +176,7 @@ pub struct DayReport {
 
 /// A closed day as stored in its `dayclose/<date>` document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub(crate) struct DayClose {
     pub id: EntryId,
     pub number: i64,
@@ -497,6 +505,7 @@ pub(crate) fn project_close(
 
 /// A closed day in the list of closes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CloseSummary {
     /// Z-number.
     pub number: i64,
@@ -538,6 +547,7 @@ pub(crate) fn closes(conn: &Connection) -> Result<Vec<CloseSummary>> {
 
 /// One day's line in the month summary.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct MonthDay {
     /// Clinic-local date.
     pub date: String,
@@ -558,6 +568,7 @@ pub struct MonthDay {
 /// A month's summary: one line a day and the month's breakdowns. Entries count on the day
 /// they were made (a late entry on its own date, not on the report it was carried into).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct MonthReport {
     /// "2026-11".
     pub month: String,
@@ -631,6 +642,7 @@ pub(crate) fn month_report(conn: &Connection, first: Date) -> Result<MonthReport
 
 /// How revenue is grouped over time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "lowercase")]
 pub enum Period {
     /// Per clinic-local day.
@@ -669,6 +681,7 @@ impl Period {
 
 /// Revenue and visits of one period.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Bucket {
     /// First clinic-local day of the period.
     pub start: String,
@@ -746,6 +759,7 @@ pub(crate) fn revenue(
 
 /// What an 80 mm receipt shows for one payment or refund.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Receipt {
     /// The clinic.
     pub header: Header,

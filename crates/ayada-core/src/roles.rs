@@ -11,6 +11,7 @@ use crate::ids::StaffId;
 
 /// A staff member's role in the clinic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Runs the clinic: staff, prices, money.

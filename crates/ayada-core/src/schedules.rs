@@ -22,6 +22,7 @@ pub(crate) const SCHEDULES: &str = "schedules";
 
 /// One working range of a day, "09:00" to "13:00" (clinic-local).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Hours {
     /// Start, "HH:MM".
     pub from: String,
@@ -31,6 +32,7 @@ pub struct Hours {
 
 /// A doctor's weekly schedule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Schedule {
     /// Whose schedule.
     pub doctor_id: StaffId,

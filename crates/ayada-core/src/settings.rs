@@ -15,6 +15,7 @@ use crate::store::Writer;
 
 /// The clinic's details.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ClinicSettings {
     /// The clinic's id, shared by all its machines and the server.
     pub clinic_id: ClinicId,
@@ -41,6 +42,7 @@ pub struct ClinicSettings {
 
 /// A kind of visit with its price.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct VisitType {
     /// The id.
     pub id: VisitTypeId,
@@ -56,6 +58,7 @@ pub struct VisitType {
 
 /// An insurance provider the clinic accepts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Insurer {
     /// The id.
     pub id: InsurerId,

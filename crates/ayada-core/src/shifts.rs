@@ -17,6 +17,7 @@ use crate::time::ClinicTime;
 
 /// A shift as stored in its document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Shift {
     /// The id.
     pub id: ShiftId,
@@ -46,6 +47,7 @@ pub struct Shift {
 /// What closing tells the person who closed. The expected cash and the difference are the
 /// owner's to read: a receptionist counts blind.
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ShiftClosed {
     /// The shift.
     pub id: ShiftId,
@@ -72,6 +74,7 @@ pub(crate) fn open_on_this_node(tx: &Transaction<'_>, node: NodeId) -> Result<Op
 /// The shift open on a machine, as the desk sees it: who opened it and when, not its money
 /// (the float and the cash are the owner's to read).
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct OpenShift {
     /// The shift.
     pub id: ShiftId,

@@ -18,6 +18,7 @@ const MIN_PASSWORD_CHARS: usize = 8;
 
 /// A staff member's account as stored in the clinic document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Staff {
     /// The id.
     pub id: StaffId,
@@ -35,6 +36,7 @@ pub struct Staff {
 
 /// What the owner sees of an account (no hash).
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct StaffMember {
     /// The id.
     pub id: StaffId,

@@ -20,6 +20,7 @@ const TEXT_FIELDS: &[&str] = &["notes"];
 
 /// Vital signs, each optional.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Vitals {
     /// Temperature in tenths of a degree Celsius (375 = 37.5 °C).
     pub temperature_dc: Option<i64>,
@@ -39,6 +40,7 @@ pub struct Vitals {
 
 /// Vitals as typed ("37.5", "120/80", "72.5"); each is range-checked.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct VitalsInput {
     /// °C, e.g. "37.5".
     pub temperature: Option<String>,
@@ -110,6 +112,7 @@ impl VitalsInput {
 
 /// A recorded visit, in its doctor-day document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Visit {
     /// The id.
     pub id: VisitId,

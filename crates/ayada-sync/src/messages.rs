@@ -188,6 +188,7 @@ pub struct AuditAnchors {
 /// One enrolled machine as the server last saw it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct MachineStatus {
     /// Its node id.
     pub node_id: String,

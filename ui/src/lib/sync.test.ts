@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { SyncView } from "./api";
+import type { SyncView } from "./bindings";
 import { syncLine } from "./sync";
 
 const base: SyncView = {

@@ -1,6 +1,6 @@
 // The header's one line about sync: online and live, syncing, loading a new clinic, or
 // offline with its reason — and how many of this machine's changes wait to be sent.
-import type { SyncView } from "./api";
+import type { SyncView } from "./bindings";
 import { clinicClock } from "./clock";
 import { counted, t, type Lang } from "./i18n";
 
