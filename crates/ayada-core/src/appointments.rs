@@ -449,6 +449,27 @@ fn rows(
     Ok(out)
 }
 
+/// The latest clinic-local day up to `until` that has appointments.
+pub(crate) fn last_day(conn: &Connection, until: Date) -> Result<Option<Date>> {
+    let day: Option<String> = conn.query_row(
+        "SELECT MAX(local_date) FROM appointments WHERE local_date <= ?1",
+        [until.to_string()],
+        |r| r.get(0),
+    )?;
+    day.map(|d| crate::time::parse_date(&d)).transpose()
+}
+
+/// The clinic-local days a patient has bookings on, newest first.
+pub(crate) fn days_of_patient(conn: &Connection, patient: PatientId) -> Result<Vec<Date>> {
+    let days: Vec<String> = conn
+        .prepare(
+            "SELECT DISTINCT local_date FROM appointments WHERE patient_id = ?1 ORDER BY local_date DESC",
+        )?
+        .query_map([patient.to_string()], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    days.iter().map(|d| crate::time::parse_date(d)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

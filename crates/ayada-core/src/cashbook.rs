@@ -345,3 +345,31 @@ pub(crate) fn summary(conn: &Connection, date: Date) -> Result<CashSummary> {
     }
     Ok(s)
 }
+/// The entries whose row matches `filter` (an SQL condition on `cash_entries` with one
+/// parameter, `value`), newest first.
+pub(crate) fn entries_where(conn: &Connection, filter: &str, value: &str) -> Result<Vec<Entry>> {
+    let rows: Vec<(String, String)> = conn
+        .prepare(&format!(
+            "SELECT doc_id, id FROM cash_entries WHERE {filter} ORDER BY at DESC"
+        ))?
+        .query_map([value], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    // A day's entries share one cash book document: it is loaded once, not once an
+    // entry (the soak's 3,000 expenses of one day took minutes to list that way).
+    let mut docs: std::collections::HashMap<String, automerge::AutoCommit> =
+        std::collections::HashMap::new();
+    let mut out = Vec::new();
+    for (doc_id, id) in rows {
+        let doc = match docs.entry(doc_id) {
+            std::collections::hash_map::Entry::Occupied(d) => d.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                let parsed = crate::docs::DocId::parse(v.key())?;
+                v.insert(crate::store::load_doc(conn, &parsed)?.unwrap_or_default())
+            }
+        };
+        if let Some(e) = crate::docs::get_root_record(doc, &id)? {
+            out.push(e);
+        }
+    }
+    Ok(out)
+}

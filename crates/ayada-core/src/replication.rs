@@ -464,3 +464,28 @@ pub(crate) fn document_heads(conn: &rusqlite::Connection) -> Result<BTreeMap<Str
 pub(crate) fn has_clinic(dir: &Path) -> bool {
     dir.join(store::DB_FILE).exists()
 }
+
+/// How many documents this machine holds.
+pub(crate) fn document_count(conn: &rusqlite::Connection) -> Result<u64> {
+    Ok(conn.query_row("SELECT COUNT(*) FROM docs", [], |r| r.get::<_, i64>(0))? as u64)
+}
+
+/// The newest position of this machine's change log (0 when empty).
+pub(crate) fn log_head(conn: &rusqlite::Connection) -> Result<i64> {
+    Ok(
+        conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
+            r.get(0)
+        })?,
+    )
+}
+
+/// How many changes this machine's log holds.
+pub(crate) fn change_count(conn: &rusqlite::Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT count(*) FROM changes", [], |r| r.get(0))?)
+}
+
+/// Records that the sync server holds photo `sha256`.
+pub(crate) fn blob_uploaded(conn: &rusqlite::Connection, sha256: &str) -> Result<()> {
+    conn.execute("UPDATE blobs SET uploaded = 1 WHERE sha256 = ?1", [sha256])?;
+    Ok(())
+}

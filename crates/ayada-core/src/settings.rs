@@ -223,3 +223,30 @@ pub(crate) fn insurer_named(w: &mut Writer<'_>, name: &str) -> Result<Insurer> {
         .find(|i| i.active && i.name.eq_ignore_ascii_case(name.trim()))
         .ok_or_else(|| CoreError::not_found("insurer", name))
 }
+
+/// The active visit types by name, from their table.
+pub(crate) fn active_visit_types(conn: &rusqlite::Connection) -> Result<Vec<VisitType>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, name, price, minutes, active FROM visit_types WHERE active = 1 ORDER BY name",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+        ))
+    })?;
+    rows.map(|row| {
+        let (id, name, price, minutes, active) = row?;
+        Ok(VisitType {
+            id: id.parse()?,
+            name,
+            price: Money(price),
+            minutes,
+            active,
+        })
+    })
+    .collect()
+}

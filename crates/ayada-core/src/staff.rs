@@ -5,6 +5,7 @@ use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
 use argon2::Argon2;
+use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{CoreError, Result};
@@ -193,6 +194,80 @@ pub(crate) fn doctor(w: &mut Writer<'_>, login: &str) -> Result<Staff> {
         return Err(CoreError::not_found("doctor", login));
     }
     Ok(staff)
+}
+
+// ---- the staff table (the projection of the staff document) ----
+
+/// An account as login checks it: the projection's row, hash included.
+pub(crate) struct Account {
+    pub id: StaffId,
+    pub name: String,
+    pub role: Role,
+    pub active: bool,
+    pub password_hash: String,
+}
+
+/// The account with this (normalised) login, if any.
+pub(crate) fn account(conn: &Connection, login: &str) -> Result<Option<Account>> {
+    let row: Option<(String, String, String, bool, String)> = conn
+        .query_row(
+            "SELECT id, name, role, active, password_hash FROM staff WHERE login = ?1",
+            [login],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .optional()?;
+    row.map(|(id, name, role, active, password_hash)| {
+        Ok(Account {
+            id: id.parse()?,
+            name,
+            role: role.parse()?,
+            active,
+            password_hash,
+        })
+    })
+    .transpose()
+}
+
+/// Every account by name (no hashes); only the active ones when `active_only`.
+pub(crate) fn rows(conn: &Connection, active_only: bool) -> Result<Vec<StaffMember>> {
+    let filter = if active_only { "WHERE active = 1" } else { "" };
+    let mut stmt = conn.prepare(&format!(
+        "SELECT id, name, login, role, active FROM staff {filter} ORDER BY name"
+    ))?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get::<_, String>(3)?,
+            r.get(4)?,
+        ))
+    })?;
+    rows.map(|row| {
+        let (id, name, login, role, active) = row?;
+        Ok(StaffMember {
+            id: id.parse()?,
+            name,
+            login,
+            role: role.parse()?,
+            active,
+        })
+    })
+    .collect()
+}
+
+/// The id of the active doctor with this login.
+pub(crate) fn doctor_id(conn: &Connection, login: &str) -> Result<StaffId> {
+    let login = normalise_login(login)?;
+    let id: Option<String> = conn
+        .query_row(
+            "SELECT id FROM staff WHERE login = ?1 AND role = 'doctor' AND active = 1",
+            [&login],
+            |r| r.get(0),
+        )
+        .optional()?;
+    id.ok_or_else(|| CoreError::not_found("doctor", &login))?
+        .parse()
 }
 
 #[cfg(test)]

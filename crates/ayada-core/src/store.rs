@@ -342,3 +342,24 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 }
+
+/// Records a value in the meta table, replacing the one it had.
+pub(crate) fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )?;
+    Ok(())
+}
+
+/// Records who a new machine's store belongs to: its clinic, its node and the clinic's zone.
+pub(crate) fn set_identity(
+    conn: &Connection,
+    clinic: &crate::ids::ClinicId,
+    node: &crate::ids::NodeId,
+    time_zone: &str,
+) -> Result<()> {
+    set_meta(conn, "clinic_id", &clinic.to_string())?;
+    set_meta(conn, "node_id", &node.to_string())?;
+    set_meta(conn, "time_zone", time_zone)
+}

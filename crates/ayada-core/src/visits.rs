@@ -257,6 +257,17 @@ fn merge_vitals(into: &mut Vitals, new: Vitals) {
     pick(&mut into.spo2, new.spo2);
 }
 
+/// Where a patient's visits are (document, record id), newest first.
+pub(crate) fn of_patient(
+    conn: &rusqlite::Connection,
+    patient: PatientId,
+) -> Result<Vec<(String, String)>> {
+    Ok(conn
+        .prepare("SELECT doc_id, id FROM visits WHERE patient_id = ?1 ORDER BY recorded_at DESC")?
+        .query_map([patient.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

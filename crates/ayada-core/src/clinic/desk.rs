@@ -1,0 +1,179 @@
+//! The front desk and the exam room: patients and their files, bookings and the queue,
+//! visits and their photos, and patients brought in from a file.
+
+use jiff::civil::Date;
+
+use crate::appointments::{self, Appointment, AppointmentRow, Booking, BookingKind, Status};
+use crate::error::Result;
+use crate::ids::{AppointmentId, PatientId};
+use crate::patients::{self, NewPatient, Patient, PatientEdit, PatientHit};
+use crate::photos;
+use crate::roles::{Action, Session};
+use crate::visits::{self, Visit, VisitInput};
+
+use super::{Clinic, PatientFile};
+
+impl Clinic {
+    /// Registers a patient.
+    pub fn add_patient(&mut self, session: &Session, new: &NewPatient) -> Result<Patient> {
+        self.write(session, |w| patients::add(w, new))
+    }
+
+    /// Edits a patient's details.
+    pub fn update_patient(
+        &mut self,
+        session: &Session,
+        id: PatientId,
+        edit: &PatientEdit,
+    ) -> Result<Patient> {
+        self.write(session, |w| patients::update(w, id, edit))
+    }
+
+    /// As-you-type search over names (Arabic variants folded) and phone numbers.
+    pub fn search_patients(
+        &mut self,
+        session: &Session,
+        query: &str,
+        limit: usize,
+    ) -> Result<Vec<PatientHit>> {
+        self.allow_read(session, Action::ReadFrontDesk)?;
+        patients::search(&self.conn, query, limit)
+    }
+
+    /// A patient's file, with what the role may see.
+    pub fn patient_file(&mut self, session: &Session, id: PatientId) -> Result<PatientFile> {
+        self.allow_read(session, Action::ReadFrontDesk)?;
+        let patient = self.write(session, |w| patients::get(w, id))?;
+        let mut appointments = Vec::new();
+        for date in appointments::days_of_patient(&self.conn, id)? {
+            appointments.extend(
+                appointments::list(&self.conn, &self.ctx.time, date)?
+                    .into_iter()
+                    .filter(|a| a.patient_id == id),
+            );
+        }
+        let visits = if session.allow(Action::ReadClinical).is_ok() {
+            Some(self.visits_of(session, id)?)
+        } else {
+            None
+        };
+        let payments = if session.allow(Action::TakePayment).is_ok()
+            || session.allow(Action::ReadMoney).is_ok()
+        {
+            Some(crate::cashbook::entries_where(
+                &self.conn,
+                "patient_id = ?1",
+                &id.to_string(),
+            )?)
+        } else {
+            None
+        };
+        Ok(PatientFile {
+            patient,
+            appointments,
+            visits,
+            payments,
+        })
+    }
+
+    pub(super) fn visits_of(
+        &mut self,
+        session: &Session,
+        patient: PatientId,
+    ) -> Result<Vec<Visit>> {
+        let rows = visits::of_patient(&self.conn, patient)?;
+        self.write(session, |w| {
+            rows.iter()
+                .filter_map(|(doc, id)| {
+                    crate::docs::DocId::parse(doc)
+                        .and_then(|d| crate::docs::get_root_record(w.doc(&d)?, id))
+                        .transpose()
+                })
+                .collect()
+        })
+    }
+
+    /// Books a slot.
+    pub fn book(&mut self, session: &Session, booking: &Booking) -> Result<Appointment> {
+        self.write(session, |w| {
+            appointments::book(w, booking, BookingKind::Confirmed)
+        })
+    }
+
+    /// Records a booking request (status `requested`) that holds its slot until the desk
+    /// confirms or declines it; see `BookingKind::Request`.
+    pub fn request_booking(&mut self, session: &Session, booking: &Booking) -> Result<Appointment> {
+        self.write(session, |w| {
+            appointments::book(w, booking, BookingKind::Request)
+        })
+    }
+
+    /// Queues a patient who came without a booking for a doctor now, already arrived; see
+    /// `appointments::walk_in`.
+    pub fn walk_in(
+        &mut self,
+        session: &Session,
+        patient: PatientId,
+        doctor_login: &str,
+        visit_type: &str,
+    ) -> Result<Appointment> {
+        self.write(session, |w| {
+            appointments::walk_in(w, patient, doctor_login, visit_type)
+        })
+    }
+
+    /// Moves an appointment along its statuses.
+    pub fn set_appointment_status(
+        &mut self,
+        session: &Session,
+        id: AppointmentId,
+        status: Status,
+        reason: Option<&str>,
+    ) -> Result<Appointment> {
+        self.write(session, |w| appointments::set_status(w, id, status, reason))
+    }
+
+    /// A clinic-local day's appointments.
+    pub fn appointments(&mut self, session: &Session, date: Date) -> Result<Vec<AppointmentRow>> {
+        self.allow_read(session, Action::ReadFrontDesk)?;
+        appointments::list(&self.conn, &self.ctx.time, date)
+    }
+
+    /// Booking requests waiting for the desk, from today on.
+    pub fn booking_requests(&mut self, session: &Session) -> Result<Vec<AppointmentRow>> {
+        self.allow_read(session, Action::ReadFrontDesk)?;
+        let today = self.ctx.time.local_date(self.ctx.now());
+        appointments::open_requests(&self.conn, &self.ctx.time, today)
+    }
+
+    // ---- visits ----
+
+    /// Records the visit of an appointment (doctors).
+    pub fn record_visit(
+        &mut self,
+        session: &Session,
+        appointment: AppointmentId,
+        input: &VisitInput,
+    ) -> Result<Visit> {
+        self.write(session, |w| visits::record(w, appointment, input))
+    }
+
+    /// A stored photo, full size or thumbnail (doctors).
+    pub fn photo(&mut self, session: &Session, sha256: &str, thumbnail: bool) -> Result<Vec<u8>> {
+        self.allow_read(session, Action::ReadClinical)?;
+        photos::load(&self.conn, sha256, thumbnail)
+    }
+
+    // ---- money ----
+
+    /// Imports patients from CSV (see `import`).
+    pub fn import_patients(
+        &mut self,
+        session: &Session,
+        csv: &[u8],
+        options: crate::import::ImportOptions,
+    ) -> Result<crate::import::ImportReport> {
+        self.allow_read(session, Action::ImportPatients)?;
+        crate::import::run(self, session, csv, options)
+    }
+}

@@ -1,0 +1,199 @@
+//! The clinic's people and settings: staff accounts, the clinic's details, visit types and
+//! prices, insurers, doctors' schedules and the free slots they give.
+
+use jiff::civil::Date;
+
+use crate::appointments;
+use crate::error::Result;
+use crate::ids::StaffId;
+use crate::money::Money;
+use crate::roles::{Action, Role, Session};
+use crate::schedules::{self, Hours, Schedule};
+use crate::settings::{self, ClinicSettings, Insurer, VisitType, INSURERS};
+use crate::staff::{self, StaffMember};
+
+use super::Clinic;
+
+impl Clinic {
+    /// The names on the login screen: active accounts, no hashes.
+    pub fn login_names(&self) -> Result<Vec<StaffMember>> {
+        staff::rows(&self.conn, true)
+    }
+
+    /// Every account (owner).
+    pub fn staff(&mut self, session: &Session) -> Result<Vec<StaffMember>> {
+        self.allow_read(session, Action::ManageStaff)?;
+        staff::rows(&self.conn, false)
+    }
+
+    /// Adds a staff account (owner).
+    pub fn add_staff(
+        &mut self,
+        session: &Session,
+        name: &str,
+        login: &str,
+        role: Role,
+        password: &str,
+    ) -> Result<StaffMember> {
+        self.write(session, |w| {
+            staff::add(w, StaffId::new(), name, login, role, password, true)
+        })
+        .map(|s| StaffMember::from(&s))
+    }
+
+    /// Deactivates or re-activates an account (owner).
+    pub fn set_staff_active(
+        &mut self,
+        session: &Session,
+        login: &str,
+        active: bool,
+    ) -> Result<StaffMember> {
+        self.write(session, |w| staff::set_active(w, login, active))
+            .map(|s| StaffMember::from(&s))
+    }
+
+    /// Changes a password (the owner's for anyone; anyone's for themselves).
+    pub fn set_password(&mut self, session: &Session, login: &str, password: &str) -> Result<()> {
+        self.write(session, |w| staff::set_password(w, login, password))
+    }
+
+    // ---- settings ----
+
+    /// The clinic's details.
+    pub fn settings(&mut self, session: &Session) -> Result<ClinicSettings> {
+        self.write(session, settings::settings)
+    }
+
+    /// Changes the clinic's details (owner). The time zone is fixed at creation.
+    pub fn update_settings(
+        &mut self,
+        session: &Session,
+        new: &ClinicSettings,
+    ) -> Result<ClinicSettings> {
+        self.write(session, |w| {
+            w.allow(Action::ManageSettings)?;
+            let old = settings::settings(w)?;
+            let mut new = new.clone();
+            new.clinic_id = old.clinic_id;
+            new.time_zone = old.time_zone;
+            new.phones = new
+                .phones
+                .iter()
+                .map(|p| crate::phones::Phone::parse(p).map(|p| p.to_string()))
+                .collect::<Result<_>>()?;
+            settings::put_settings(w, &new)?;
+            w.audit("settings-update", "");
+            Ok(new)
+        })
+    }
+
+    /// Creates or re-prices a visit type (owner).
+    pub fn set_visit_type(
+        &mut self,
+        session: &Session,
+        name: &str,
+        price: Money,
+        minutes: Option<i64>,
+    ) -> Result<VisitType> {
+        self.write(session, |w| {
+            settings::set_visit_type(w, name, price, minutes)
+        })
+    }
+
+    /// The active visit types with prices.
+    pub fn visit_types(&mut self, session: &Session) -> Result<Vec<VisitType>> {
+        self.allow_read(session, Action::ReadFrontDesk)?;
+        settings::active_visit_types(&self.conn)
+    }
+
+    /// Adds an insurance provider (owner).
+    pub fn add_insurer(&mut self, session: &Session, name: &str) -> Result<Insurer> {
+        self.write(session, |w| settings::add_insurer(w, name))
+    }
+
+    /// The active insurers, by name.
+    pub fn insurers(&mut self, session: &Session) -> Result<Vec<Insurer>> {
+        self.allow_read(session, Action::ReadFrontDesk)?;
+        let mut all: Vec<Insurer> = self.write(session, |w| settings::list(w, INSURERS))?;
+        all.retain(|i| i.active);
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(all)
+    }
+
+    // ---- schedules ----
+
+    /// Sets a doctor's weekly schedule (owner).
+    pub fn set_schedule(
+        &mut self,
+        session: &Session,
+        doctor: &str,
+        days: Vec<String>,
+        hours: Vec<Hours>,
+        slot_minutes: i64,
+    ) -> Result<Schedule> {
+        self.allow_read(session, Action::ManageSettings)?;
+        let doctor = staff::doctor_id(&self.conn, doctor)?;
+        self.write(session, |w| {
+            schedules::set(w, doctor, days, hours, slot_minutes)
+        })
+    }
+
+    /// A doctor's weekly schedule and its exceptions, if one was set (everyone who books or
+    /// sees the calendar may read it).
+    pub fn schedule(&mut self, session: &Session, doctor: &str) -> Result<Option<Schedule>> {
+        self.allow_read(session, Action::ReadFrontDesk)?;
+        let doctor = staff::doctor_id(&self.conn, doctor)?;
+        schedules::load(&self.conn, doctor)
+    }
+
+    /// Gives a doctor other hours on a date; no hours is a day off (owner).
+    pub fn set_schedule_exception(
+        &mut self,
+        session: &Session,
+        doctor: &str,
+        date: Date,
+        hours: Vec<Hours>,
+    ) -> Result<Schedule> {
+        self.allow_read(session, Action::ManageSettings)?;
+        let doctor = staff::doctor_id(&self.conn, doctor)?;
+        self.write(session, |w| {
+            schedules::set_exception(w, doctor, date, hours)
+        })
+    }
+
+    /// A doctor's free slots on a date, clinic-local "HH:MM".
+    pub fn free_slots(
+        &mut self,
+        session: &Session,
+        doctor: &str,
+        date: Date,
+    ) -> Result<Vec<String>> {
+        self.allow_read(session, Action::ReadFrontDesk)?;
+        let doctor = staff::doctor_id(&self.conn, doctor)?;
+        let Some(schedule) = schedules::load(&self.conn, doctor)? else {
+            return Ok(Vec::new());
+        };
+        let (start, end) = self.ctx.time.day_bounds(date)?;
+        let busy = appointments::busy(&self.conn, doctor, start, end)?
+            .into_iter()
+            .map(|(a, b)| {
+                (
+                    jiff::Timestamp::from_second(a).unwrap_or_default(),
+                    jiff::Timestamp::from_second(b).unwrap_or_default(),
+                )
+            })
+            .collect::<Vec<_>>();
+        let slots = schedules::free_slots(&schedule, &self.ctx.time, date, &busy)?;
+        // A slot that is over cannot be booked any more; the one under way still can (the
+        // patient is at the desk now).
+        let now = self.ctx.now();
+        let length = jiff::SignedDuration::from_mins(schedule.slot_minutes);
+        Ok(slots
+            .into_iter()
+            .filter(|t| *t + length > now)
+            .map(|t| self.ctx.time.local(t).strftime("%H:%M").to_string())
+            .collect())
+    }
+
+    // ---- patients ----
+}

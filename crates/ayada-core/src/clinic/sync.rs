@@ -1,0 +1,148 @@
+//! Replication: what needs a person after two machines wrote at once, and the change log,
+//! documents and photos a sync round exchanges with the server.
+
+use crate::error::{CoreError, Result};
+use crate::photos;
+use crate::roles::{Action, Session};
+use crate::store;
+
+use super::Clinic;
+
+impl Clinic {
+    /// What needs a person's decision: overlapping bookings for anyone at the desk, late
+    /// payments for the owner.
+    pub fn conflicts(&mut self, session: &Session) -> Result<Vec<crate::conflicts::Conflict>> {
+        self.allow_read(session, Action::ReadFrontDesk)?;
+        let mut all = crate::conflicts::overlapping_bookings(&self.conn, &self.ctx.time)?;
+        if session.allow(Action::ReadMoney).is_ok() {
+            all.extend(crate::conflicts::late_payments(&self.conn, &self.ctx.time)?);
+        }
+        all.extend(crate::conflicts::field_values(&self.conn, session)?);
+        all.extend(crate::conflicts::held_changes(&self.conn, &self.ctx.time)?);
+        Ok(all)
+    }
+
+    /// Settles a concurrent edit by choosing one of the values the machines wrote; the choice
+    /// is a new change that syncs like any other.
+    pub fn settle_conflict(
+        &mut self,
+        session: &Session,
+        doc_id: &str,
+        record: &str,
+        field: &str,
+        value: &str,
+    ) -> Result<()> {
+        self.write(session, |w| {
+            crate::conflicts::settle(w, doc_id, record, field, value)
+        })
+    }
+
+    // ---- replication ----
+
+    /// This machine's changes after log position `seq`, oldest first (for a peer's pull).
+    pub fn changes_after(
+        &self,
+        seq: i64,
+        limit: usize,
+    ) -> Result<Vec<crate::replication::LoggedChange>> {
+        crate::replication::changes_after(&self.conn, seq, limit, false)
+    }
+
+    /// How many documents this machine holds.
+    pub fn document_count(&self) -> Result<u64> {
+        crate::replication::document_count(&self.conn)
+    }
+
+    /// The newest position of this machine's change log.
+    pub fn log_head(&self) -> Result<i64> {
+        crate::replication::log_head(&self.conn)
+    }
+
+    /// Every document's heads, read from storage (not the cache): equal on two machines
+    /// exactly when they hold identical documents.
+    pub fn document_heads(&self) -> Result<std::collections::BTreeMap<String, Vec<String>>> {
+        crate::replication::document_heads(&self.conn)
+    }
+
+    /// Where and how this machine syncs, once enrolled.
+    pub fn sync_settings(&self) -> Result<Option<crate::replication::SyncSettings>> {
+        store::meta(&self.conn, "sync")?
+            .map(|json| serde_json::from_str(&json).map_err(CoreError::from))
+            .transpose()
+    }
+
+    /// Records where and how this machine syncs (the credential is kept in the encrypted store).
+    pub fn set_sync_settings(&mut self, settings: &crate::replication::SyncSettings) -> Result<()> {
+        store::set_meta(&self.conn, "sync", &serde_json::to_string(settings)?)
+    }
+
+    /// Checks and applies changes from a peer (see `replication::apply`).
+    pub fn apply_changes(
+        &mut self,
+        incoming: &[crate::replication::IncomingChange],
+    ) -> Result<crate::replication::ApplyReport> {
+        crate::replication::apply(&mut self.conn, &mut self.cache, &self.ctx, incoming, None)
+    }
+
+    /// Like [`Clinic::apply_changes`], for changes received from the sync server: they are
+    /// logged as the server's, so they are never pushed back to it.
+    pub fn apply_server_changes(
+        &mut self,
+        incoming: &[crate::replication::IncomingChange],
+    ) -> Result<crate::replication::ApplyReport> {
+        crate::replication::apply(
+            &mut self.conn,
+            &mut self.cache,
+            &self.ctx,
+            incoming,
+            Some(crate::replication::SERVER_PEER),
+        )
+    }
+
+    /// This machine's own changes after log position `seq` (not those it received), oldest
+    /// first: what a push to the sync server sends.
+    pub fn own_changes_after(
+        &self,
+        seq: i64,
+        limit: usize,
+    ) -> Result<Vec<crate::replication::LoggedChange>> {
+        crate::replication::changes_after(&self.conn, seq, limit, true)
+    }
+
+    /// How many of this machine's own changes lie after log position `seq`.
+    pub fn own_changes_count(&self, seq: i64) -> Result<u64> {
+        crate::replication::own_changes_count(&self.conn, seq)
+    }
+
+    /// Loads a page of documents compacted by the sync server (a new machine's bootstrap).
+    pub fn load_server_docs(&mut self, docs: &[(String, Vec<u8>)]) -> Result<usize> {
+        crate::replication::load_docs(&mut self.conn, &mut self.cache, &self.ctx, docs)
+    }
+
+    /// Photos made here that the sync server has not acknowledged yet (name, bytes).
+    pub fn blobs_to_upload(&self, limit: usize) -> Result<Vec<(String, Vec<u8>)>> {
+        crate::replication::blobs_to_upload(&self.conn, limit)
+    }
+
+    /// Records that the sync server holds photo `sha256`.
+    pub fn blob_uploaded(&self, sha256: &str) -> Result<()> {
+        crate::replication::blob_uploaded(&self.conn, sha256)
+    }
+
+    /// Photos that visits name and this machine does not hold yet.
+    pub fn wanted_blobs(&self, limit: usize) -> Result<Vec<String>> {
+        crate::replication::wanted_blobs(&self.conn, limit)
+    }
+
+    /// Stores a photo received from the sync server, after checking it against its name and
+    /// decoding it under the usual limits; a bad one is refused and nothing is stored.
+    pub fn receive_blob(&mut self, sha256: &str, bytes: Vec<u8>) -> Result<()> {
+        let photo = photos::adopt(sha256, bytes)?;
+        let tx = self.conn.transaction()?;
+        photos::store(&tx, &photo, true)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    // ---- bulk, audit, projections ----
+}
