@@ -2,21 +2,20 @@
 
 use std::fmt::Write as _;
 
-use ayada_core::appointments::{Booking, Status};
+use ayada_core::appointments::Booking;
 use ayada_core::cashbook::Method;
 use ayada_core::demo::DemoOptions;
 use ayada_core::import::ImportOptions;
-use ayada_core::patients::{Gender, NewPatient};
-use ayada_core::schedules::{parse_days, Hours};
+use ayada_core::schedules::Hours;
 use ayada_core::time::{parse_date, parse_local_datetime};
 use ayada_core::visits::{VisitInput, VitalsInput};
-use ayada_core::{Clinic, InitOptions, Lang, Money, Role, Session};
+use ayada_core::{Clinic, InitOptions, Lang, Money, Session};
 use serde_json::json;
 
 use crate::args::*;
 use crate::{Answer, Env, Failure};
 
-type Out = Result<Answer, Failure>;
+pub(crate) type Out = Result<Answer, Failure>;
 
 pub(crate) fn secret(var: &str) -> Result<String, Failure> {
     match std::env::var(var) {
@@ -65,7 +64,7 @@ pub(crate) fn date_or_today(
     })
 }
 
-fn hours(from: &[String], to: &[String]) -> Result<Vec<Hours>, Failure> {
+pub(crate) fn hours(from: &[String], to: &[String]) -> Result<Vec<Hours>, Failure> {
     if from.len() != to.len() {
         return Err(Failure::usage(
             "Give as many --to as --from.",
@@ -110,8 +109,8 @@ pub fn run(env: &Env, command: Command) -> Out {
                 ),
             ))
         }
-        Command::Staff(cmd) => staff(env, cmd),
-        Command::Patient(cmd) => patient(env, cmd),
+        Command::Staff(cmd) => crate::setup::staff(env, cmd),
+        Command::Patient(cmd) => crate::desk::patient(env, cmd),
         Command::Book {
             patient,
             doctor,
@@ -151,7 +150,7 @@ pub fn run(env: &Env, command: Command) -> Out {
                 format!("{} is waiting for {doctor} (walk-in).", a.id),
             ))
         }
-        Command::Appointment(cmd) => appointment(env, cmd),
+        Command::Appointment(cmd) => crate::desk::appointment(env, cmd),
         Command::Visit(VisitCommand::Record {
             appointment,
             temp,
@@ -294,7 +293,7 @@ pub fn run(env: &Env, command: Command) -> Out {
                 text,
             ))
         }
-        Command::Schedule(cmd) => schedule(env, cmd),
+        Command::Schedule(cmd) => crate::setup::schedule(env, cmd),
         Command::VisitType(VisitTypeCommand::Set {
             name,
             price,
@@ -494,181 +493,6 @@ pub fn run(env: &Env, command: Command) -> Out {
             Ok(Answer::new(
                 json!({ "documents": docs }),
                 format!("Projections rebuilt from {docs} documents."),
-            ))
-        }
-    }
-}
-
-fn staff(env: &Env, cmd: StaffCommand) -> Out {
-    let (mut clinic, s) = logged_in(env)?;
-    match cmd {
-        StaffCommand::Add { name, login, role } => {
-            let role: Role = role.parse()?;
-            let member =
-                clinic.add_staff(&s, &name, &login, role, &secret("AYADA_NEW_PASSWORD")?)?;
-            Ok(Answer::new(
-                json!({ "staff_id": member.id, "staff": member }),
-                format!(
-                    "{} ({}) can now log in as {}.",
-                    member.name, member.role, member.login
-                ),
-            ))
-        }
-        StaffCommand::List => {
-            let staff = clinic.staff(&s)?;
-            let text = staff
-                .iter()
-                .map(|m| {
-                    format!(
-                        "{:<14} {:<13} {}{}",
-                        m.login,
-                        m.role.as_str(),
-                        m.name,
-                        if m.active { "" } else { " (inactive)" }
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("\n");
-            Ok(Answer::new(json!({ "staff": staff }), text))
-        }
-        StaffCommand::Deactivate { login } => {
-            let member = clinic.set_staff_active(&s, &login, false)?;
-            Ok(Answer::new(
-                json!({ "staff": member }),
-                format!("{} can no longer log in.", member.login),
-            ))
-        }
-    }
-}
-
-fn patient(env: &Env, cmd: PatientCommand) -> Out {
-    let (mut clinic, s) = logged_in(env)?;
-    match cmd {
-        PatientCommand::Add {
-            name,
-            phone,
-            gender,
-            dob,
-        } => {
-            let gender = gender.map(|g| g.parse::<Gender>()).transpose()?;
-            let p = clinic.add_patient(
-                &s,
-                &NewPatient {
-                    name,
-                    phone,
-                    gender,
-                    dob,
-                    ..Default::default()
-                },
-            )?;
-            Ok(Answer::new(
-                json!({ "patient_id": p.id, "patient": p }),
-                format!("Patient {} registered: {} {}.", p.id, p.name, p.phone),
-            ))
-        }
-        PatientCommand::Search { query } => {
-            let hits = clinic.search_patients(&s, &query, 20)?;
-            let text = hits
-                .iter()
-                .map(|h| format!("{}  {:<30} {}", h.id, h.name, h.phone))
-                .collect::<Vec<_>>()
-                .join("\n");
-            Ok(Answer::new(json!({ "patients": hits }), text))
-        }
-        PatientCommand::Show { id } => {
-            let file = clinic.patient_file(&s, id.parse()?)?;
-            let p = &file.patient;
-            let mut text = format!("{}\n{}\n", p.name, p.phone);
-            if let Some(dob) = &p.dob {
-                let _ = writeln!(text, "born {dob}");
-            }
-            for a in &file.appointments {
-                let _ = writeln!(
-                    text,
-                    "  {} {} {} {}",
-                    a.at, a.doctor, a.visit_type, a.status
-                );
-            }
-            Ok(Answer::new(
-                serde_json::to_value(&file).unwrap_or_default(),
-                text.trim_end().to_string(),
-            ))
-        }
-    }
-}
-
-fn appointment(env: &Env, cmd: AppointmentCommand) -> Out {
-    let (mut clinic, s) = logged_in(env)?;
-    match cmd {
-        AppointmentCommand::SetStatus { id, status, reason } => {
-            let status: Status = status.parse()?;
-            let a = clinic.set_appointment_status(&s, id.parse()?, status, reason.as_deref())?;
-            Ok(Answer::new(
-                json!({ "appointment_id": a.id, "status": a.status }),
-                format!("Appointment {} is now {}.", a.id, a.status),
-            ))
-        }
-        AppointmentCommand::List { date } => {
-            let date = date_or_today(&clinic, date)?;
-            let rows = clinic.appointments(&s, date)?;
-            let text = rows
-                .iter()
-                .map(|a| {
-                    format!(
-                        "{} {}  {:<10} {:<28} {:<12} {}",
-                        a.at, a.id, a.doctor, a.patient, a.visit_type, a.status
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("\n");
-            Ok(Answer::new(
-                json!({ "date": date.to_string(), "appointments": rows }),
-                text,
-            ))
-        }
-    }
-}
-
-fn schedule(env: &Env, cmd: ScheduleCommand) -> Out {
-    let (mut clinic, s) = logged_in(env)?;
-    match cmd {
-        ScheduleCommand::Set {
-            doctor,
-            days,
-            from,
-            to,
-            slot,
-        } => {
-            let sched =
-                clinic.set_schedule(&s, &doctor, parse_days(&days)?, hours(&from, &to)?, slot)?;
-            Ok(Answer::new(
-                json!({ "schedule": sched }),
-                format!(
-                    "{doctor} works {} ({} min slots).",
-                    sched.days.join(","),
-                    sched.slot_minutes
-                ),
-            ))
-        }
-        ScheduleCommand::Free { doctor, date } => {
-            let date = parse_date(&date)?;
-            let slots = clinic.free_slots(&s, &doctor, date)?;
-            Ok(Answer::new(
-                json!({ "doctor": doctor, "date": date.to_string(), "free": slots }),
-                slots.join(" "),
-            ))
-        }
-        ScheduleCommand::Off {
-            doctor,
-            date,
-            from,
-            to,
-        } => {
-            let date = parse_date(&date)?;
-            let sched = clinic.set_schedule_exception(&s, &doctor, date, hours(&from, &to)?)?;
-            Ok(Answer::new(
-                json!({ "schedule": sched }),
-                format!("{doctor}: {date} set."),
             ))
         }
     }

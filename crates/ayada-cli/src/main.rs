@@ -5,7 +5,9 @@
 
 mod args;
 mod commands;
+mod desk;
 mod reports;
+mod setup;
 mod sync;
 
 use std::path::PathBuf;

@@ -10,10 +10,8 @@ use ayada_core::Clinic;
 use serde_json::json;
 
 use crate::args::ReportCommand;
-use crate::commands::{date_or_today, logged_in, secret};
+use crate::commands::{date_or_today, logged_in, secret, Out};
 use crate::{Answer, Env, Failure};
-
-type Out = Result<Answer, Failure>;
 
 /// Writes a PDF next to its final name first, so a full disk never leaves half a file.
 fn write_pdf(path: &Path, bytes: Result<Vec<u8>, ayada_pdf::PdfError>) -> Result<(), Failure> {

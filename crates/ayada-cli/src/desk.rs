@@ -1,0 +1,99 @@
+//! `ayada patient …` and `ayada appointment …`: the front desk's records.
+
+use std::fmt::Write as _;
+
+use ayada_core::appointments::Status;
+use ayada_core::patients::{Gender, NewPatient};
+use serde_json::json;
+
+use crate::args::*;
+use crate::commands::{date_or_today, logged_in, Out};
+use crate::{Answer, Env};
+
+pub(crate) fn patient(env: &Env, cmd: PatientCommand) -> Out {
+    let (mut clinic, s) = logged_in(env)?;
+    match cmd {
+        PatientCommand::Add {
+            name,
+            phone,
+            gender,
+            dob,
+        } => {
+            let gender = gender.map(|g| g.parse::<Gender>()).transpose()?;
+            let p = clinic.add_patient(
+                &s,
+                &NewPatient {
+                    name,
+                    phone,
+                    gender,
+                    dob,
+                    ..Default::default()
+                },
+            )?;
+            Ok(Answer::new(
+                json!({ "patient_id": p.id, "patient": p }),
+                format!("Patient {} registered: {} {}.", p.id, p.name, p.phone),
+            ))
+        }
+        PatientCommand::Search { query } => {
+            let hits = clinic.search_patients(&s, &query, 20)?;
+            let text = hits
+                .iter()
+                .map(|h| format!("{}  {:<30} {}", h.id, h.name, h.phone))
+                .collect::<Vec<_>>()
+                .join("\n");
+            Ok(Answer::new(json!({ "patients": hits }), text))
+        }
+        PatientCommand::Show { id } => {
+            let file = clinic.patient_file(&s, id.parse()?)?;
+            let p = &file.patient;
+            let mut text = format!("{}\n{}\n", p.name, p.phone);
+            if let Some(dob) = &p.dob {
+                let _ = writeln!(text, "born {dob}");
+            }
+            for a in &file.appointments {
+                let _ = writeln!(
+                    text,
+                    "  {} {} {} {}",
+                    a.at, a.doctor, a.visit_type, a.status
+                );
+            }
+            Ok(Answer::new(
+                serde_json::to_value(&file).unwrap_or_default(),
+                text.trim_end().to_string(),
+            ))
+        }
+    }
+}
+
+pub(crate) fn appointment(env: &Env, cmd: AppointmentCommand) -> Out {
+    let (mut clinic, s) = logged_in(env)?;
+    match cmd {
+        AppointmentCommand::SetStatus { id, status, reason } => {
+            let status: Status = status.parse()?;
+            let a = clinic.set_appointment_status(&s, id.parse()?, status, reason.as_deref())?;
+            Ok(Answer::new(
+                json!({ "appointment_id": a.id, "status": a.status }),
+                format!("Appointment {} is now {}.", a.id, a.status),
+            ))
+        }
+        AppointmentCommand::List { date } => {
+            let date = date_or_today(&clinic, date)?;
+            let rows = clinic.appointments(&s, date)?;
+            let text = rows
+                .iter()
+                .map(|a| {
+                    format!(
+                        "{} {}  {:<10} {:<28} {:<12} {}",
+                        a.at, a.id, a.doctor, a.patient, a.visit_type, a.status
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            Ok(Answer::new(
+                json!({ "date": date.to_string(), "appointments": rows }),
+                text,
+            ))
+        }
+    }
+}
