@@ -54,8 +54,7 @@ fn last_paid_day(m: &Machine) -> (String, ayada_core::cashbook::Entry) {
 #[test]
 fn closing_a_day_asks_the_server_whether_every_machine_is_caught_up_and_says_so() {
     let root = tempfile::tempdir().unwrap();
-    let server = Server::start(&root.path().join("server"));
-    server.create_clinic("nour", "owner@nour.example", OWNER_PW);
+    let server = Server::with_clinics(root.path(), &[("nour", "owner@nour.example")], OWNER_PW);
     let a = common::enrolled_machine(
         root.path(),
         "front-desk",

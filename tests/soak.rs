@@ -304,8 +304,7 @@ fn five_machines_through_a_faulty_network_lose_nothing_and_converge() {
         "soak: {total_ops} operations over {MACHINES} machines, seed {seed} (AYADA_SOAK_SEED)"
     );
     let root = tempfile::tempdir().unwrap();
-    let server = Server::start(&root.path().join("server"));
-    server.create_clinic("soak", EMAIL, PASSWORD);
+    let server = Server::with_clinics(root.path(), &[("soak", EMAIL)], PASSWORD);
     let upstream: SocketAddr = server.url.trim_start_matches("http://").parse().unwrap();
     let epoch = Instant::now();
     let tally = Arc::new(Tally::default());

@@ -72,19 +72,13 @@ fn check(server: &Server) -> Value {
         .arg(&server.data)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    common::json_of(&out, "check")
 }
 
 #[test]
 fn changes_that_do_not_fit_their_documents_are_refused_one_by_one_and_the_clinic_keeps_syncing() {
     let root = tempfile::tempdir().unwrap();
-    let server = Server::start(&root.path().join("server"));
-    server.create_clinic("nour", EMAIL, OWNER_PW);
+    let server = Server::with_clinics(root.path(), &[("nour", EMAIL)], OWNER_PW);
     let a = common::enrolled_machine(root.path(), "desk", &server, EMAIL, OWNER_PW, 2);
     a.ok(None, &["sync"]);
     let t = token(&server, &a);
@@ -119,12 +113,7 @@ fn changes_that_do_not_fit_their_documents_are_refused_one_by_one_and_the_clinic
         json!([first.hash().to_string()]),
         "{resp}"
     );
-    let reasons: Vec<&str> = resp["refused"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["reason"].as_str().unwrap())
-        .collect();
+    let reasons = common::refused_reasons(&resp);
     for said in [
         "already holds its place",
         "depends on change",
@@ -207,8 +196,7 @@ fn row_hash(prev: &str, fields: &[String]) -> String {
 #[test]
 fn a_rewritten_audit_past_is_caught_by_the_heads_the_server_kept() {
     let root = tempfile::tempdir().unwrap();
-    let server = Server::start(&root.path().join("server"));
-    server.create_clinic("nour", EMAIL, OWNER_PW);
+    let server = Server::with_clinics(root.path(), &[("nour", EMAIL)], OWNER_PW);
     let a = common::enrolled_machine(root.path(), "desk", &server, EMAIL, OWNER_PW, 2);
     a.ok(None, &["sync"]);
     let owner = Some(("owner", OWNER_PW));

@@ -117,13 +117,20 @@ impl Server {
             .env("AYADA_PASSWORD", password)
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        v["clinic_id"].as_str().unwrap().to_string()
+        json_of(&out, "clinic create")["clinic_id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// A server in `root/server` with these clinics (slug, owner's email), all with the owner
+    /// password `password`.
+    pub fn with_clinics(root: &Path, clinics: &[(&str, &str)], password: &str) -> Server {
+        let server = Server::start(&root.join("server"));
+        for (slug, email) in clinics {
+            server.create_clinic(slug, email, password);
+        }
+        server
     }
 }
 
@@ -176,34 +183,15 @@ impl Machine {
     }
 
     pub fn ok(&self, user: Option<(&str, &str)>, args: &[&str]) -> serde_json::Value {
-        let out = self.run(user, args);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+        json_of(&self.run(user, args), args)
     }
 
+    /// `ok` for the commands that take the owner's password without a login (init, enroll).
     pub fn ok_with_password(&self, password: &str, args: &[&str]) -> serde_json::Value {
-        let mut cmd = Command::new(bin("ayada-cli"));
-        cmd.arg("--data")
-            .arg(&self.data)
-            .arg("--key-file")
-            .arg(&self.key)
-            .arg("--json")
-            .env("LANG", "C");
-        let out = cmd
-            .env("AYADA_PASSWORD", password)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+        json_of(
+            &self.run_with(None, &[("AYADA_PASSWORD", password)], args),
+            args,
+        )
     }
 
     /// `ayada-cli enroll` into the server's clinic of `email` (an empty machine joins it).
@@ -288,4 +276,62 @@ pub fn converged(a: &Machine, b: &Machine) {
 pub fn base64(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// What a command printed as JSON, after checking that it succeeded (its error output
+/// shown, with `what` it was asked, when it did not).
+pub fn json_of(out: &Output, what: impl std::fmt::Debug) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{what:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The reasons the server gave for each change of a push it refused.
+pub fn refused_reasons(resp: &serde_json::Value) -> Vec<String> {
+    resp["refused"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["reason"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The password of the demo's staff accounts ("reception", "dr.sara").
+pub const STAFF_PW: &str = "staff-pass-1";
+/// The demo's receptionist, as `Machine::ok` takes a login.
+pub const DESK: Option<(&str, &str)> = Some(("reception", STAFF_PW));
+
+/// `enrolled_machine` with two days of demo data, synced once: the server holds its clinic.
+pub fn seeded_machine(
+    root: &Path,
+    name: &str,
+    server: &Server,
+    email: &str,
+    password: &str,
+) -> Machine {
+    let m = enrolled_machine(root, name, server, email, password, 2);
+    m.ok(None, &["sync"]);
+    m
+}
+
+/// Books the demo's Dr. Sara for `patient` at clinic-local `at`, as the receptionist.
+pub fn book(m: &Machine, patient: &str, at: &str) -> String {
+    m.ok(
+        DESK,
+        &[
+            "book",
+            "--patient",
+            patient,
+            "--doctor",
+            "dr.sara",
+            "--at",
+            at,
+        ],
+    )["appointment_id"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
