@@ -9,7 +9,7 @@ use ayada_core::import::ImportOptions;
 use ayada_core::schedules::Hours;
 use ayada_core::time::{parse_date, parse_local_datetime};
 use ayada_core::visits::{VisitInput, VitalsInput};
-use ayada_core::{Clinic, InitOptions, Lang, Money, Session};
+use ayada_core::{Clinic, InitOptions, Money, Said, Session};
 use serde_json::json;
 
 use crate::args::*;
@@ -21,16 +21,16 @@ pub(crate) fn secret(var: &str) -> Result<String, Failure> {
     match std::env::var(var) {
         Ok(v) if !v.is_empty() => Ok(v),
         _ => Err(Failure::usage(
-            format!("Set the password in the environment variable {var} (it is never taken from the command line)."),
-            format!("ضع كلمة المرور في متغير البيئة {var} (لا تُؤخذ من سطر الأوامر أبدًا)."),
+            Said::new("cli-password-env").with("var", var),
         )),
     }
 }
 
 fn unreadable(path: &std::path::Path, e: std::io::Error) -> Failure {
     Failure::usage(
-        format!("Cannot read {}: {e}.", path.display()),
-        format!("تعذرت قراءة {}: {e}.", path.display()),
+        Said::new("cli-unreadable")
+            .with("path", path.display())
+            .with("detail", e),
     )
 }
 
@@ -39,12 +39,10 @@ fn open(env: &Env) -> Result<Clinic, Failure> {
 }
 
 fn session(env: &Env, clinic: &mut Clinic) -> Result<Session, Failure> {
-    let user = env.user.as_deref().ok_or_else(|| {
-        Failure::usage(
-            "This command needs --user LOGIN (and the password in AYADA_PASSWORD).",
-            "هذا الأمر يحتاج --user اسم_الدخول (وكلمة المرور في AYADA_PASSWORD).",
-        )
-    })?;
+    let user = env
+        .user
+        .as_deref()
+        .ok_or_else(|| Failure::usage(Said::new("cli-needs-user")))?;
     Ok(clinic.login(user, &secret("AYADA_PASSWORD")?)?)
 }
 
@@ -66,10 +64,7 @@ pub(crate) fn date_or_today(
 
 pub(crate) fn hours(from: &[String], to: &[String]) -> Result<Vec<Hours>, Failure> {
     if from.len() != to.len() {
-        return Err(Failure::usage(
-            "Give as many --to as --from.",
-            "أعطِ عدد --to مساويًا لعدد --from.",
-        ));
+        return Err(Failure::usage(Said::new("cli-hours-pairs")));
     }
     Ok(from
         .iter()
@@ -400,13 +395,9 @@ pub fn run(env: &Env, command: Command) -> Out {
                 } else {
                     println!("{text}");
                 }
-                let err = ayada_core::CoreError::ImportRejected {
-                    bad_lines: report.bad.len(),
-                };
-                return Err(Failure::Reported {
-                    en: err.message(Lang::En) + " (--skip-bad-lines)",
-                    ar: err.message(Lang::Ar) + " (--skip-bad-lines)",
-                });
+                return Err(Failure::Reported(
+                    Said::new("cli-import-rejected").with("bad_lines", report.bad.len()),
+                ));
             }
             Ok(Answer::new(answer, text))
         }

@@ -13,7 +13,7 @@ mod sync;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use ayada_core::{CoreError, KeySource, Lang};
+use ayada_core::{CoreError, KeySource, Lang, Said};
 use clap::Parser;
 
 use crate::args::Cli;
@@ -36,16 +36,11 @@ impl Answer {
 /// A failure: either the core's typed error (localised) or a usage problem of the CLI's own.
 pub enum Failure {
     Core(CoreError),
-    Usage {
-        en: String,
-        ar: String,
-    },
+    /// A usage problem: a sentence of the core's catalogue.
+    Usage(Said),
     /// Already reported on stdout (e.g. an import's bad lines); exit non-zero quietly after
     /// the sentence.
-    Reported {
-        en: String,
-        ar: String,
-    },
+    Reported(Said),
 }
 
 impl From<CoreError> for Failure {
@@ -55,20 +50,14 @@ impl From<CoreError> for Failure {
 }
 
 impl Failure {
-    pub fn usage(en: impl Into<String>, ar: impl Into<String>) -> Failure {
-        Failure::Usage {
-            en: en.into(),
-            ar: ar.into(),
-        }
+    pub fn usage(said: Said) -> Failure {
+        Failure::Usage(said)
     }
 
     pub(crate) fn sentence(&self, lang: Lang) -> String {
         match self {
             Failure::Core(err) => err.message(lang),
-            Failure::Usage { en, ar } | Failure::Reported { en, ar } => match lang {
-                Lang::En => en.clone(),
-                Lang::Ar => ar.clone(),
-            },
+            Failure::Usage(said) | Failure::Reported(said) => said.text(lang),
         }
     }
 
@@ -131,7 +120,7 @@ fn main() -> ExitCode {
                 let body = serde_json::json!({ "error": { "code": failure.code(), "message": failure.sentence(lang) } });
                 eprintln!("{body}");
             } else {
-                let prefix = if lang == Lang::Ar { "خطأ" } else { "error" };
+                let prefix = Said::new("cli-error").text(lang);
                 eprintln!("{prefix}: {}", failure.sentence(lang));
             }
             ExitCode::FAILURE

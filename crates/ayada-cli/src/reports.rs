@@ -6,7 +6,7 @@ use std::path::Path;
 
 use ayada_core::reports::{DayReport, Period, Totals};
 use ayada_core::time::parse_date;
-use ayada_core::Clinic;
+use ayada_core::{Clinic, Said};
 use serde_json::json;
 
 use crate::args::ReportCommand;
@@ -15,16 +15,16 @@ use crate::{Answer, Env, Failure};
 
 /// Writes a PDF next to its final name first, so a full disk never leaves half a file.
 fn write_pdf(path: &Path, bytes: Result<Vec<u8>, ayada_pdf::PdfError>) -> Result<(), Failure> {
-    let bytes =
-        bytes.map_err(|e| Failure::usage(e.to_string(), format!("تعذر إنشاء ملف PDF: {e}")))?;
+    let bytes = bytes.map_err(|e| Failure::usage(Said::new("cli-pdf-failed").with("detail", e)))?;
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".partial");
     let written = std::fs::write(&tmp, &bytes).and_then(|()| std::fs::rename(&tmp, path));
     written.map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         Failure::usage(
-            format!("Cannot write {}: {e}.", path.display()),
-            format!("تعذرت كتابة {}: {e}.", path.display()),
+            Said::new("cli-unwritable")
+                .with("path", path.display())
+                .with("detail", e),
         )
     })
 }

@@ -1,6 +1,7 @@
 //! `enroll` and `sync` from the command line, over ayada-client.
 
 use ayada_client::ClientError;
+use ayada_core::Said;
 use serde_json::json;
 
 use crate::{Answer, Env, Failure};
@@ -9,7 +10,7 @@ impl From<ClientError> for Failure {
     fn from(err: ClientError) -> Self {
         match err {
             ClientError::Core(e) => Failure::Core(e),
-            ClientError::Said { en, ar } => Failure::Usage { en, ar },
+            ClientError::Said(said) => Failure::Usage(said),
         }
     }
 }
@@ -41,10 +42,7 @@ pub fn enroll(env: &Env, server: &str, email: &str) -> Result<Answer, Failure> {
 pub fn sync(env: &Env, batch: usize) -> Result<Answer, Failure> {
     let mut clinic = ayada_core::Clinic::open(&env.data, &env.key)?;
     let mut bar: Option<indicatif::ProgressBar> = None;
-    let label = match env.lang {
-        ayada_core::Lang::Ar => "تحميل العيادة",
-        ayada_core::Lang::En => "Loading the clinic",
-    };
+    let label = Said::new("cli-loading-clinic").text(env.lang);
     let mut progress = |done: u64, total: u64| {
         let bar = bar.get_or_insert_with(|| {
             // Drawn on stderr only when it is a terminal; stdout keeps the answer alone.
@@ -56,7 +54,7 @@ pub fn sync(env: &Env, batch: usize) -> Result<Answer, Failure> {
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
                 .progress_chars("=> "),
             );
-            bar.set_message(label);
+            bar.set_message(label.clone());
             bar
         });
         bar.set_length(total);
@@ -70,23 +68,17 @@ pub fn sync(env: &Env, batch: usize) -> Result<Answer, Failure> {
     let (pushed, pulled, new, boot) = (round.pushed, round.pulled, round.new, round.bootstrapped);
     let (sent, received) = (round.photos_sent, round.photos_received);
     let held = round.held;
-    let mut note = match env.lang {
-        ayada_core::Lang::Ar => format!(
-            "أُرسل {pushed} وجُلب {pulled} ({new} جديد)؛ {boot} مستند حُمّل كاملًا؛ صور: أُرسلت {sent} وجُلبت {received}."
-        ),
-        ayada_core::Lang::En => format!(
-            "Sent {pushed}, received {pulled} ({new} new); {boot} documents loaded whole; photos: {sent} sent, {received} received."
-        ),
-    };
+    let mut note = Said::new("cli-synced")
+        .with("pushed", pushed)
+        .with("pulled", pulled)
+        .with("new", new)
+        .with("boot", boot)
+        .with("sent", sent)
+        .with("received", received)
+        .text(env.lang);
     if held > 0 {
-        note.push_str(&match env.lang {
-            ayada_core::Lang::Ar => {
-                format!(" {held} تغييرًا مستلمًا محجوز جانبًا لم يُطبق بعد (انظر conflicts).")
-            }
-            ayada_core::Lang::En => {
-                format!(" {held} received changes are held aside, not applied yet (see conflicts).")
-            }
-        });
+        note.push(' ');
+        note.push_str(&Said::new("cli-held").with("held", held).text(env.lang));
     }
     let refused: Vec<_> = round
         .refused

@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 use ayada_core::replication::SyncSettings;
 use ayada_sync::{TokenRequest, TokenResponse};
 
+use ayada_core::Said;
+
 use crate::ClientError as Failure;
 
 pub(crate) fn client() -> Result<reqwest::blocking::Client, Failure> {
@@ -13,20 +15,16 @@ pub(crate) fn client() -> Result<reqwest::blocking::Client, Failure> {
         .timeout(Duration::from_secs(60))
         .connect_timeout(Duration::from_secs(10))
         .build()
-        .map_err(|e| {
-            Failure::said(
-                format!("Cannot start the HTTP client: {e}."),
-                format!("تعذر تشغيل عميل HTTP: {e}."),
-            )
-        })
+        .map_err(|e| Failure::said(Said::new("client-no-http").with("detail", e)))
 }
 
 pub(crate) fn unreachable(server: &str, err: reqwest::Error) -> Failure {
     // The error text names the address and the cause, never a credential or a token.
     let cause = err.without_url().to_string();
     Failure::said(
-        format!("The sync server at {server} cannot be reached ({cause}). Your work is kept on this machine; sync again later."),
-        format!("تعذر الوصول إلى خادم المزامنة {server} ({cause}). عملك محفوظ على هذا الجهاز؛ زامن لاحقًا."),
+        Said::new("client-unreachable")
+            .with("server", server)
+            .with("cause", cause),
     )
 }
 
@@ -35,42 +33,31 @@ pub(crate) fn refused(status: reqwest::StatusCode, body: &str) -> Failure {
     let said = answer["error"]
         .as_str()
         .map_or_else(|| status.to_string(), str::to_string);
-    // The server's fixed refusals, said in Arabic here; a refusal with a detail (a bad
-    // change, a clinic that exists) keeps the server's sentence inside the Arabic one.
-    let arabic = match answer["code"].as_str() {
-        Some("bad-login") => "البريد الإلكتروني أو كلمة المرور غير صحيحة.".to_string(),
-        Some("unauthorized") => "يحتاج هذا الطلب إلى رمز دخول صالح لم تنته مدته.".to_string(),
-        Some("too-many-requests") => {
-            "يرسل هذا الجهاز طلبات كثيرة؛ سيُخدم مرة أخرى بعد قليل.".to_string()
-        }
-        Some("too-many-guesses") => {
-            let minutes = answer["error"]
-                .as_str()
-                .and_then(|e| e.split_whitespace().find_map(|w| w.parse::<u64>().ok()))
-                .unwrap_or(15);
-            format!("محاولات كثيرة بكلمة مرور خاطئة لهذا الحساب أو من هذا العنوان. حاول مرة أخرى بعد {minutes} دقيقة.")
-        }
-        Some("busy") => "الخادم مشغول بفحص كلمات مرور أخرى. حاول مرة أخرى بعد ثوانٍ.".to_string(),
-        Some("disk-full") => "قرص الخادم ممتلئ؛ لم يُحفظ شيء من هذا. عملك محفوظ على هذا الجهاز ويُرسل حين يفرغ مشغّل الخادم مساحة.".to_string(),
-        Some("quota") => {
-            format!("امتلأت المساحة المخصصة لهذه العيادة على الخادم؛ لم يُحفظ هذا. ({said})")
-        }
-        Some("timeout") => "استغرق الطلب وقتًا أطول مما يسمح به الخادم فأُسقط؛ لم يُحفظ منه إلا ما اعتُمد. حاول مرة أخرى.".to_string(),
-        Some("too-large") => "الطلب أكبر مما يقبله الخادم في مرة واحدة.".to_string(),
-        Some("internal") => "تعذر على الخادم حفظ هذا؛ لم يُعتمد شيء. حاول مرة أخرى.".to_string(),
-        _ => said.clone(),
+    // The server's fixed refusals are said in the person's language from the catalogue (in
+    // English as the server said them); any other keeps the server's sentence.
+    let id = match answer["code"].as_str() {
+        Some("bad-login") => "client-refused-bad-login",
+        Some("unauthorized") => "client-refused-unauthorized",
+        Some("too-many-requests") => "client-refused-too-many-requests",
+        Some("too-many-guesses") => "client-refused-too-many-guesses",
+        Some("busy") => "client-refused-busy",
+        Some("disk-full") => "client-refused-disk-full",
+        Some("quota") => "client-refused-quota",
+        Some("timeout") => "client-refused-timeout",
+        Some("too-large") => "client-refused-too-large",
+        Some("internal") => "client-refused-internal",
+        _ => "client-refused",
     };
-    Failure::said(
-        format!("The sync server refused: {said}"),
-        format!("رفض خادم المزامنة: {arabic}"),
-    )
+    // How long the server asks a guesser to wait, from its sentence ("… in 15 minutes").
+    let minutes = said
+        .split_whitespace()
+        .find_map(|w| w.parse::<u64>().ok())
+        .unwrap_or(15);
+    Failure::said(Said::new(id).with("said", said).with("minutes", minutes))
 }
 
 pub(crate) fn unexpected(e: serde_json::Error) -> Failure {
-    Failure::said(
-        format!("The sync server answered something unexpected: {e}."),
-        format!("أجاب خادم المزامنة بما لم يُتوقع: {e}."),
-    )
+    Failure::said(Said::new("client-unexpected").with("detail", e))
 }
 
 /// Sends a request and reads its answer's bytes; anything but success is a `Failure`.
@@ -99,10 +86,7 @@ pub(crate) fn post<T: serde::Serialize, R: serde::de::DeserializeOwned>(
 }
 
 pub(crate) fn not_enrolled() -> Failure {
-    Failure::said(
-        "This machine is not enrolled yet: run enroll first.",
-        "هذا الجهاز غير مسجل بعد: شغّل enroll أولًا.",
-    )
+    Failure::said(Said::new("client-not-enrolled"))
 }
 
 /// A connection to the clinic's server: where, how far this machine got, and a token.

@@ -16,7 +16,7 @@ use std::cell::RefCell;
 use ayada_core::ids::{ClinicId, NodeId};
 use ayada_core::replication::SyncSettings;
 use ayada_core::reports::ServerCheck;
-use ayada_core::{Clinic, Lang};
+use ayada_core::{Clinic, Lang, Said};
 use ayada_sync::{
     EnrollRequest, EnrollResponse, MachineStatus, RevokeRequest, RevokeResponse, StatusResponse,
 };
@@ -31,30 +31,22 @@ pub enum ClientError {
     /// The clinic refused or failed (its own, localised message).
     #[error("{0}")]
     Core(#[from] ayada_core::CoreError),
-    /// The server could not be reached, refused, or answered oddly.
-    #[error("{en}")]
-    Said {
-        /// The sentence in English.
-        en: String,
-        /// The sentence in Arabic.
-        ar: String,
-    },
+    /// The server could not be reached, refused, or answered oddly (a sentence of the core's
+    /// catalogue).
+    #[error("{0}")]
+    Said(Said),
 }
 
 impl ClientError {
-    pub(crate) fn said(en: impl Into<String>, ar: impl Into<String>) -> ClientError {
-        ClientError::Said {
-            en: en.into(),
-            ar: ar.into(),
-        }
+    pub(crate) fn said(said: Said) -> ClientError {
+        ClientError::Said(said)
     }
 
     /// The sentence a person reads, in their language.
     pub fn sentence(&self, lang: Lang) -> String {
         match (self, lang) {
             (ClientError::Core(e), _) => e.message(lang),
-            (ClientError::Said { en, .. }, Lang::En) => en.clone(),
-            (ClientError::Said { ar, .. }, Lang::Ar) => ar.clone(),
+            (ClientError::Said(said), _) => said.text(lang),
         }
     }
 }
@@ -107,12 +99,8 @@ pub fn server_address(typed: &str) -> String {
 /// this machine itself (loopback), or where the person said so with
 /// `AYADA_ALLOW_PLAIN_HTTP=1` (a network that is theirs alone).
 pub fn check_password_transport(server: &str) -> Result<(), Failure> {
-    let url = reqwest::Url::parse(server).map_err(|_| {
-        Failure::said(
-            format!("\"{server}\" is not a server address."),
-            format!("\"{server}\" ليس عنوان خادم."),
-        )
-    })?;
+    let url = reqwest::Url::parse(server)
+        .map_err(|_| Failure::said(Said::new("client-bad-address").with("server", server)))?;
     let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']);
     let loopback = host.eq_ignore_ascii_case("localhost")
         || host
@@ -123,8 +111,7 @@ pub fn check_password_transport(server: &str) -> Result<(), Failure> {
         return Ok(());
     }
     Err(Failure::said(
-        format!("The address {server} is plain http://, so the owner's password would cross the network unencrypted. Use the server's https:// address; on a network that is yours alone, set AYADA_ALLOW_PLAIN_HTTP=1 to allow it."),
-        format!("العنوان {server} يبدأ بـ http:// بلا تشفير، فستعبر كلمة مرور المالك الشبكة مكشوفة. استخدم عنوان الخادم الذي يبدأ بـ https://؛ وعلى شبكة خاصة بك وحدك اضبط AYADA_ALLOW_PLAIN_HTTP=1 للسماح بذلك."),
+        Said::new("client-plain-http").with("server", server),
     ))
 }
 
@@ -158,10 +145,7 @@ pub fn enroll(
     };
     if let Some(c) = &existing {
         if c.sync_settings()?.is_some() {
-            return Err(Failure::said(
-                "This machine is already enrolled; run sync.",
-                "هذا الجهاز مسجل بالفعل؛ شغّل المزامنة.",
-            ));
+            return Err(Failure::said(Said::new("client-already-enrolled")));
         }
     }
     let node = existing.as_ref().map_or_else(NodeId::new, Clinic::node);

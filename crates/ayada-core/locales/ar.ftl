@@ -186,3 +186,41 @@ reason-not-offered = اختر إحدى القيمتين اللتين كتبهم�
 what-conflict = التعارض
 what-record = السجل
 what-field = الحقل
+
+# The sync client, the command line and the desktop shell. Values that a server or the
+# system wrote ($cause, $said, $detail) are passed through as they came.
+client-no-http = تعذر تشغيل عميل HTTP: { $detail }.
+client-unreachable = تعذر الوصول إلى خادم المزامنة { $server } ({ $cause }). عملك محفوظ على هذا الجهاز؛ زامن لاحقًا.
+client-unexpected = أجاب خادم المزامنة بما لم يُتوقع: { $detail }.
+client-not-enrolled = هذا الجهاز غير مسجل بعد: شغّل enroll أولًا.
+client-already-enrolled = هذا الجهاز مسجل بالفعل؛ شغّل المزامنة.
+client-bad-address = "{ $server }" ليس عنوان خادم.
+client-plain-http = العنوان { $server } يبدأ بـ http:// بلا تشفير، فستعبر كلمة مرور المالك الشبكة مكشوفة. استخدم عنوان الخادم الذي يبدأ بـ https://؛ وعلى شبكة خاصة بك وحدك اضبط AYADA_ALLOW_PLAIN_HTTP=1 للسماح بذلك.
+client-refused = رفض خادم المزامنة: { $said }
+client-refused-bad-login = رفض خادم المزامنة: البريد الإلكتروني أو كلمة المرور غير صحيحة.
+client-refused-unauthorized = رفض خادم المزامنة: يحتاج هذا الطلب إلى رمز دخول صالح لم تنته مدته.
+client-refused-too-many-requests = رفض خادم المزامنة: يرسل هذا الجهاز طلبات كثيرة؛ سيُخدم مرة أخرى بعد قليل.
+client-refused-too-many-guesses = رفض خادم المزامنة: محاولات كثيرة بكلمة مرور خاطئة لهذا الحساب أو من هذا العنوان. حاول مرة أخرى بعد { $minutes } دقيقة.
+client-refused-busy = رفض خادم المزامنة: الخادم مشغول بفحص كلمات مرور أخرى. حاول مرة أخرى بعد ثوانٍ.
+client-refused-disk-full = رفض خادم المزامنة: قرص الخادم ممتلئ؛ لم يُحفظ شيء من هذا. عملك محفوظ على هذا الجهاز ويُرسل حين يفرغ مشغّل الخادم مساحة.
+client-refused-quota = رفض خادم المزامنة: امتلأت المساحة المخصصة لهذه العيادة على الخادم؛ لم يُحفظ هذا. ({ $said })
+client-refused-timeout = رفض خادم المزامنة: استغرق الطلب وقتًا أطول مما يسمح به الخادم فأُسقط؛ لم يُحفظ منه إلا ما اعتُمد. حاول مرة أخرى.
+client-refused-too-large = رفض خادم المزامنة: الطلب أكبر مما يقبله الخادم في مرة واحدة.
+client-refused-internal = رفض خادم المزامنة: تعذر على الخادم حفظ هذا؛ لم يُعتمد شيء. حاول مرة أخرى.
+cli-error = خطأ
+cli-password-env = ضع كلمة المرور في متغير البيئة { $var } (لا تُؤخذ من سطر الأوامر أبدًا).
+cli-unreadable = تعذرت قراءة { $path }: { $detail }.
+cli-needs-user = هذا الأمر يحتاج --user اسم_الدخول (وكلمة المرور في AYADA_PASSWORD).
+cli-hours-pairs = أعطِ عدد --to مساويًا لعدد --from.
+cli-import-rejected = { import-rejected } (--skip-bad-lines)
+cli-pdf-failed = تعذر إنشاء ملف PDF: { $detail }
+cli-unwritable = تعذرت كتابة { $path }: { $detail }.
+cli-loading-clinic = تحميل العيادة
+cli-synced = أُرسل { $pushed } وجُلب { $pulled } ({ $new } جديد)؛ { $boot } مستند حُمّل كاملًا؛ صور: أُرسلت { $sent } وجُلبت { $received }.
+cli-held = { $held } تغييرًا مستلمًا محجوز جانبًا لم يُطبق بعد (انظر conflicts).
+app-log-in-first = سجّل الدخول أولًا.
+app-no-clinic = لا توجد عيادة بعد.
+app-not-enrolled = هذا الجهاز غير متصل بخادم مزامنة.
+app-pdf-failed = تعذر إنشاء ملف PDF: { $detail }
+app-pdf-unwritable = تعذرت كتابة ملف PDF: { $detail }
+app-internal = واجه التطبيق خطأً داخليًا؛ أعد تشغيله.

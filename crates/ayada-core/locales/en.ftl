@@ -187,3 +187,41 @@ reason-not-offered = choose one of the values the two machines wrote
 what-conflict = conflict
 what-record = record
 what-field = field
+
+# The sync client, the command line and the desktop shell. Values that a server or the
+# system wrote ($cause, $said, $detail) are passed through as they came.
+client-no-http = Cannot start the HTTP client: { $detail }.
+client-unreachable = The sync server at { $server } cannot be reached ({ $cause }). Your work is kept on this machine; sync again later.
+client-unexpected = The sync server answered something unexpected: { $detail }.
+client-not-enrolled = This machine is not enrolled yet: run enroll first.
+client-already-enrolled = This machine is already enrolled; run sync.
+client-bad-address = "{ $server }" is not a server address.
+client-plain-http = The address { $server } is plain http://, so the owner's password would cross the network unencrypted. Use the server's https:// address; on a network that is yours alone, set AYADA_ALLOW_PLAIN_HTTP=1 to allow it.
+client-refused = The sync server refused: { $said }
+client-refused-bad-login = The sync server refused: { $said }
+client-refused-unauthorized = The sync server refused: { $said }
+client-refused-too-many-requests = The sync server refused: { $said }
+client-refused-too-many-guesses = The sync server refused: { $said }
+client-refused-busy = The sync server refused: { $said }
+client-refused-disk-full = The sync server refused: { $said }
+client-refused-quota = The sync server refused: { $said }
+client-refused-timeout = The sync server refused: { $said }
+client-refused-too-large = The sync server refused: { $said }
+client-refused-internal = The sync server refused: { $said }
+cli-error = error
+cli-password-env = Set the password in the environment variable { $var } (it is never taken from the command line).
+cli-unreadable = Cannot read { $path }: { $detail }.
+cli-needs-user = This command needs --user LOGIN (and the password in AYADA_PASSWORD).
+cli-hours-pairs = Give as many --to as --from.
+cli-import-rejected = { import-rejected } (--skip-bad-lines)
+cli-pdf-failed = Cannot make the PDF: { $detail }
+cli-unwritable = Cannot write { $path }: { $detail }.
+cli-loading-clinic = Loading the clinic
+cli-synced = Sent { $pushed }, received { $pulled } ({ $new } new); { $boot } documents loaded whole; photos: { $sent } sent, { $received } received.
+cli-held = { $held } received changes are held aside, not applied yet (see conflicts).
+app-log-in-first = Log in first.
+app-no-clinic = There is no clinic yet.
+app-not-enrolled = This machine is not connected to a sync server.
+app-pdf-failed = The PDF could not be made: { $detail }
+app-pdf-unwritable = The PDF could not be written: { $detail }
+app-internal = The app hit an internal error; restart it.

@@ -77,7 +77,7 @@ pub mod visits;
 
 pub use clinic::{Clinic, InitOptions, PatientFile};
 pub use error::{CoreError, Result};
-pub use i18n::Lang;
+pub use i18n::{Lang, Said};
 pub use keys::KeySource;
 pub use money::Money;
 pub use roles::{Role, Session};

@@ -21,7 +21,7 @@ pub mod session;
 pub mod setup;
 pub mod sync;
 
-use ayada_core::{Clinic, CoreError, Lang, Session};
+use ayada_core::{Clinic, CoreError, Lang, Said, Session};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, State};
 
@@ -51,10 +51,11 @@ fn fail(lang: Lang, err: CoreError) -> UiError {
     }
 }
 
-fn said(code: &str, en: &str, ar: &str, lang: Lang) -> UiError {
+/// An error of the shell's own, its sentence from the core's catalogue.
+fn said(code: &str, said: Said, lang: Lang) -> UiError {
     UiError {
         code: code.into(),
-        message: if lang == Lang::Ar { ar } else { en }.into(),
+        message: said.text(lang),
     }
 }
 
@@ -69,12 +70,7 @@ fn with_session<T>(
         clinic, session, ..
     } = &mut *inner;
     let (Some(clinic), Some(session)) = (clinic.as_mut(), session.as_ref()) else {
-        return Err(said(
-            "not-logged-in",
-            "Log in first.",
-            "سجّل الدخول أولًا.",
-            lang,
-        ));
+        return Err(said("not-logged-in", Said::new("app-log-in-first"), lang));
     };
     f(clinic, session).map_err(|e| fail(lang, e))
 }
@@ -117,10 +113,13 @@ fn lang_of(state: &AppState) -> Answer<Lang> {
     Ok(state.inner.lock().map_err(|_| poisoned())?.lang)
 }
 
+/// A lock held by a command that panicked. The person's language is behind that lock, so
+/// the sentence is in both.
 fn poisoned() -> UiError {
+    let internal = Said::new("app-internal");
     UiError {
         code: "internal".into(),
-        message: "The app hit an internal error; restart it.".into(),
+        message: format!("{} / {}", internal.text(Lang::En), internal.text(Lang::Ar)),
     }
 }
 

@@ -7,7 +7,7 @@ use ayada_core::cashbook::{Entry, Method};
 use ayada_core::reports::{Bucket, DayReport, Period, ServerCheck};
 use ayada_core::shifts::{OpenShift, Shift, ShiftClosed};
 use ayada_core::time::parse_date;
-use ayada_core::Money;
+use ayada_core::{Money, Said};
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
 
@@ -221,7 +221,8 @@ fn save_pdf(
     bytes: Result<Vec<u8>, ayada_pdf::PdfError>,
 ) -> Answer<SavedFile> {
     let lang = lang_of(state)?;
-    let bytes = bytes.map_err(|e| said("pdf", &e.to_string(), &e.to_string(), lang))?;
+    let bytes =
+        bytes.map_err(|e| said("pdf", Said::new("app-pdf-failed").with("detail", e), lang))?;
     let folder = state.data.join("reports");
     let path = folder.join(name);
     std::fs::create_dir_all(&folder)
@@ -229,8 +230,7 @@ fn save_pdf(
         .map_err(|e| {
             said(
                 "io",
-                &format!("The PDF could not be written: {e}"),
-                &format!("تعذرت كتابة ملف PDF: {e}"),
+                Said::new("app-pdf-unwritable").with("detail", e),
                 lang,
             )
         })?;

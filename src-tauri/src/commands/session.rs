@@ -1,7 +1,7 @@
 //! First run, login and language: where the app stands before and around a session.
 
 use ayada_core::staff::StaffMember;
-use ayada_core::{Clinic, InitOptions, Lang, Role, Session};
+use ayada_core::{Clinic, InitOptions, Lang, Role, Said, Session};
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Manager, State, WebviewWindow};
 
@@ -217,12 +217,7 @@ pub fn login(state: State<'_, AppState>, login: String, password: String) -> Ans
     let mut inner = state.inner.lock().map_err(|_| poisoned())?;
     let lang = inner.lang;
     if !ensure_open(&state, &mut inner)? {
-        return Err(said(
-            "no-clinic",
-            "There is no clinic yet.",
-            "لا توجد عيادة بعد.",
-            lang,
-        ));
+        return Err(said("no-clinic", Said::new("app-no-clinic"), lang));
     }
     let clinic = inner.clinic.as_mut().expect("opened above");
     let session = clinic.login(&login, &password).map_err(|e| fail(lang, e))?;

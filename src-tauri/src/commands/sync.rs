@@ -2,7 +2,7 @@
 //! machines wrote at once, and the machines enrolled with the server.
 
 use ayada_core::conflicts::Conflict;
-use ayada_core::{Clinic, CoreError, Lang};
+use ayada_core::{Clinic, CoreError, Lang, Said};
 use ayada_sync::messages::MachineStatus;
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Emitter, Manager, State};
@@ -160,12 +160,7 @@ pub async fn machines(app: AppHandle) -> Answer<Machines> {
             Ok((status, c.node().to_string()))
         })?;
         let Some(status) = status else {
-            return Err(said(
-                "not-enrolled",
-                "This machine is not connected to a sync server.",
-                "هذا الجهاز غير متصل بخادم مزامنة.",
-                lang,
-            ));
+            return Err(said("not-enrolled", Said::new("app-not-enrolled"), lang));
         };
         let status = status.map_err(|e| UiError {
             code: "sync".into(),
