@@ -96,12 +96,11 @@ pub fn run(env: &Env, command: Command) -> Out {
             let (clinic, owner) = Clinic::init(&env.data, &env.key, &options)?;
             Ok(Answer::new(
                 json!({ "clinic_id": clinic.id(), "node_id": clinic.node(), "owner": owner.login(), "data": env.data }),
-                format!(
-                    "Clinic {} created in {} (owner: {}).",
-                    clinic.id(),
-                    env.data.display(),
-                    owner.login()
-                ),
+                Said::new("cli-clinic-created")
+                    .with("clinic", clinic.id())
+                    .with("dir", env.data.display())
+                    .with("owner", owner.login())
+                    .text(env.lang),
             ))
         }
         Command::Staff(cmd) => crate::setup::staff(env, cmd),
@@ -127,10 +126,17 @@ pub fn run(env: &Env, command: Command) -> Out {
             } else {
                 clinic.book(&s, &booking)?
             };
-            let done = if request { "Requested" } else { "Booked" };
+            let done = if request {
+                "cli-requested"
+            } else {
+                "cli-booked"
+            };
             Ok(Answer::new(
                 json!({ "appointment_id": a.id, "appointment": a }),
-                format!("{done} {} at {}.", a.id, at),
+                Said::new(done)
+                    .with("id", a.id)
+                    .with("at", &at)
+                    .text(env.lang),
             ))
         }
         Command::WalkIn {
@@ -142,7 +148,10 @@ pub fn run(env: &Env, command: Command) -> Out {
             let a = clinic.walk_in(&s, patient.parse()?, &doctor, &visit_type)?;
             Ok(Answer::new(
                 json!({ "appointment_id": a.id, "appointment": a }),
-                format!("{} is waiting for {doctor} (walk-in).", a.id),
+                Said::new("cli-walked-in")
+                    .with("id", a.id)
+                    .with("doctor", &doctor)
+                    .text(env.lang),
             ))
         }
         Command::Appointment(cmd) => crate::desk::appointment(env, cmd),
@@ -188,7 +197,9 @@ pub fn run(env: &Env, command: Command) -> Out {
             let visit = clinic.record_visit(&s, appointment.parse()?, &input)?;
             Ok(Answer::new(
                 json!({ "visit_id": visit.id, "visit": visit }),
-                format!("Visit {} recorded.", visit.id),
+                Said::new("cli-visit-recorded")
+                    .with("id", visit.id)
+                    .text(env.lang),
             ))
         }
         Command::Pay {
@@ -208,10 +219,11 @@ pub fn run(env: &Env, command: Command) -> Out {
             )?;
             Ok(Answer::new(
                 json!({ "payment_id": entry.id, "payment": entry }),
-                format!(
-                    "Payment {} of {} ({}) recorded.",
-                    entry.id, entry.amount, entry.method
-                ),
+                Said::new("cli-paid")
+                    .with("id", entry.id)
+                    .with("amount", entry.amount)
+                    .with("method", entry.method)
+                    .text(env.lang),
             ))
         }
         Command::Refund {
@@ -223,7 +235,10 @@ pub fn run(env: &Env, command: Command) -> Out {
             let entry = clinic.refund(&s, payment.parse()?, Money::parse(&amount)?, &reason)?;
             Ok(Answer::new(
                 json!({ "refund_id": entry.id, "refund": entry }),
-                format!("Refund {} of {} recorded.", entry.id, entry.amount),
+                Said::new("cli-refunded")
+                    .with("id", entry.id)
+                    .with("amount", entry.amount)
+                    .text(env.lang),
             ))
         }
         Command::Expense(ExpenseCommand::Add {
@@ -235,7 +250,10 @@ pub fn run(env: &Env, command: Command) -> Out {
             let entry = clinic.add_expense(&s, Money::parse(&amount)?, &category, &note)?;
             Ok(Answer::new(
                 json!({ "expense_id": entry.id, "expense": entry }),
-                format!("Expense {} of {} recorded.", entry.id, entry.amount),
+                Said::new("cli-expense")
+                    .with("id", entry.id)
+                    .with("amount", entry.amount)
+                    .text(env.lang),
             ))
         }
         Command::Shift(ShiftCommand::Open { float }) => {
@@ -243,18 +261,27 @@ pub fn run(env: &Env, command: Command) -> Out {
             let shift = clinic.open_shift(&s, Money::parse(&float)?)?;
             Ok(Answer::new(
                 json!({ "shift_id": shift.id, "float": shift.float }),
-                format!("Shift {} opened with {}.", shift.id, shift.float),
+                Said::new("cli-shift-opened")
+                    .with("id", shift.id)
+                    .with("float", shift.float)
+                    .text(env.lang),
             ))
         }
         Command::Shift(ShiftCommand::Close { counted, note }) => {
             let (mut clinic, s) = logged_in(env)?;
             let closed = clinic.close_shift(&s, Money::parse(&counted)?, &note)?;
-            let mut text = format!(
-                "Shift {} closed with {} counted.",
-                closed.id, closed.counted
-            );
+            let mut text = Said::new("cli-shift-closed")
+                .with("id", closed.id)
+                .with("counted", closed.counted)
+                .text(env.lang);
             if let (Some(e), Some(d)) = (closed.expected, closed.difference) {
-                let _ = write!(text, " Expected {e}, difference {d}.");
+                text.push(' ');
+                text.push_str(
+                    &Said::new("cli-shift-difference")
+                        .with("expected", e)
+                        .with("difference", d)
+                        .text(env.lang),
+                );
             }
             Ok(Answer::new(
                 json!({ "shift_id": closed.id, "counted": closed.counted, "expected": closed.expected, "difference": closed.difference }),
@@ -265,23 +292,32 @@ pub fn run(env: &Env, command: Command) -> Out {
             let (mut clinic, s) = logged_in(env)?;
             let date = date_or_today(&clinic, date)?;
             let summary = clinic.cash_summary(&s, date)?;
-            let mut text = format!("Cash summary for {}\n", summary.date);
-            for (method, amount) in &summary.payments {
-                let _ = writeln!(text, "  payments {method:<10} {amount:>12}");
-            }
-            for (insurer, amount) in &summary.by_insurer {
-                let _ = writeln!(text, "    insurer {insurer:<20} {amount:>12}");
-            }
-            for (method, amount) in &summary.refunds {
-                let _ = writeln!(text, "  refunds  {method:<10} {amount:>12}");
-            }
-            for (category, amount) in &summary.expenses {
-                let _ = writeln!(text, "  expense  {category:<20} {amount:>12}");
+            let word = |id: &str| ayada_core::i18n::message(env.lang, &format!("pdf-{id}"), &[]);
+            let mut text = format!("{} {}\n", word("date"), summary.date);
+            for (title, lines) in [
+                ("payments", &summary.payments),
+                ("by-insurer", &summary.by_insurer),
+                ("refunds", &summary.refunds),
+                ("expenses", &summary.expenses),
+            ] {
+                if lines.is_empty() {
+                    continue;
+                }
+                let _ = writeln!(text, "  {}", word(title));
+                for (key, amount) in lines {
+                    let _ = writeln!(text, "    {key:<20} {amount:>12}");
+                }
             }
             let _ = write!(
                 text,
-                "  payments: {}   net revenue: {}   net cash: {}",
-                summary.payment_count, summary.net_revenue, summary.net_cash
+                "  {}   {} {}   {} {}",
+                Said::new("cli-payment-count")
+                    .with("count", summary.payment_count)
+                    .text(env.lang),
+                word("net-revenue"),
+                summary.net_revenue,
+                word("net-cash"),
+                summary.net_cash
             );
             Ok(Answer::new(
                 serde_json::to_value(&summary).unwrap_or_default(),
@@ -298,7 +334,11 @@ pub fn run(env: &Env, command: Command) -> Out {
             let t = clinic.set_visit_type(&s, &name, Money::parse(&price)?, minutes)?;
             Ok(Answer::new(
                 json!({ "visit_type_id": t.id, "visit_type": t }),
-                format!("{}: {} ({} min).", t.name, t.price, t.minutes),
+                Said::new("cli-visit-type")
+                    .with("name", &t.name)
+                    .with("price", t.price)
+                    .with("minutes", t.minutes)
+                    .text(env.lang),
             ))
         }
         Command::VisitType(VisitTypeCommand::List) => {
@@ -316,7 +356,9 @@ pub fn run(env: &Env, command: Command) -> Out {
             let i = clinic.add_insurer(&s, &name)?;
             Ok(Answer::new(
                 json!({ "insurer_id": i.id, "insurer": i }),
-                format!("Insurer {} accepted.", i.name),
+                Said::new("cli-insurer-added")
+                    .with("name", &i.name)
+                    .text(env.lang),
             ))
         }
         Command::Conflicts {
@@ -332,14 +374,18 @@ pub fn run(env: &Env, command: Command) -> Out {
             clinic.settle_conflict(&s, &doc, &record, &field, &value)?;
             Ok(Answer::new(
                 json!({ "settled": { "doc_id": doc, "record": record, "field": field, "value": value } }),
-                format!("{field} of {record} is now \"{value}\"."),
+                Said::new("cli-settled")
+                    .with("field", &field)
+                    .with("record", &record)
+                    .with("value", &value)
+                    .text(env.lang),
             ))
         }
         Command::Conflicts { action: None } => {
             let (mut clinic, s) = logged_in(env)?;
             let conflicts = clinic.conflicts(&s)?;
             let text = if conflicts.is_empty() {
-                "Nothing needs a decision.".to_string()
+                Said::new("cli-no-conflicts").text(env.lang)
             } else {
                 conflicts
                     .iter()
@@ -380,12 +426,20 @@ pub fn run(env: &Env, command: Command) -> Out {
             let bad: Vec<_> = report.bad.iter().map(|b| json!({ "line": b.line, "code": b.error.code(), "message": b.error.message(env.lang) })).collect();
             let mut text = String::new();
             for b in &report.bad {
-                let _ = writeln!(text, "line {}: {}", b.line, b.error.message(env.lang));
+                let line = Said::new("cli-import-line").with("line", b.line);
+                let _ = writeln!(
+                    text,
+                    "{}: {}",
+                    line.text(env.lang),
+                    b.error.message(env.lang)
+                );
             }
-            let _ = write!(
-                text,
-                "{} lines read, {} valid, {} imported.",
-                report.lines, report.valid, report.imported
+            text.push_str(
+                &Said::new("cli-imported")
+                    .with("lines", report.lines)
+                    .with("valid", report.valid)
+                    .with("imported", report.imported)
+                    .text(env.lang),
             );
             let answer = json!({ "lines": report.lines, "valid": report.valid, "imported": report.imported, "bad_lines": bad, "dry_run": dry_run });
             if !dry_run && !report.bad.is_empty() && !skip_bad_lines {
@@ -407,21 +461,23 @@ pub fn run(env: &Env, command: Command) -> Out {
             // The chain alone cannot show a past rewritten with its hashes recomputed; the
             // heads this machine sent the server can.
             let (anchors, asked) = match clinic.sync_settings()? {
-                None => (
-                    Vec::new(),
-                    "this machine is not enrolled with a sync server".to_string(),
-                ),
+                None => (Vec::new(), Said::new("app-not-enrolled").text(env.lang)),
                 Some(_) => match ayada_client::audit_anchors(&clinic) {
                     Ok(anchors) => (anchors, String::new()),
-                    Err(e) => (Vec::new(), e.to_string()),
+                    Err(e) => (Vec::new(), e.sentence(env.lang)),
                 },
             };
             let (rows, compared) = clinic.verify_audit_anchored(&s, &anchors)?;
             let text = if asked.is_empty() {
-                format!("The audit log is intact ({rows} entries) and matches the {compared} heads the sync server kept.")
+                Said::new("cli-audit-anchored")
+                    .with("rows", rows)
+                    .with("compared", compared)
             } else {
-                format!("The audit log is intact ({rows} entries); not compared with the sync server: {asked}.")
-            };
+                Said::new("cli-audit-alone")
+                    .with("rows", rows)
+                    .with("why", &asked)
+            }
+            .text(env.lang);
             Ok(Answer::new(
                 json!({ "ok": true, "rows": rows, "server_heads": compared, "server_asked": asked.is_empty() }),
                 text,
@@ -464,10 +520,16 @@ pub fn run(env: &Env, command: Command) -> Out {
             let seconds = started.elapsed().as_secs_f64();
             Ok(Answer::new(
                 json!({ "report": report, "seconds": seconds, "staff": ["reception", "dr.sara", "dr.karim"] }),
-                format!(
-                    "{} clinic days: {} patients, {} appointments, {} visits, {} payments, {} expenses, {} shifts ({seconds:.1} s).\nStaff logins: reception, dr.sara, dr.karim.",
-                    report.days, report.patients, report.appointments, report.visits, report.payments, report.expenses, report.shifts
-                ),
+                Said::new("cli-demo")
+                    .with("days", report.days)
+                    .with("patients", report.patients)
+                    .with("appointments", report.appointments)
+                    .with("visits", report.visits)
+                    .with("payments", report.payments)
+                    .with("expenses", report.expenses)
+                    .with("shifts", report.shifts)
+                    .with("seconds", format!("{seconds:.1}"))
+                    .text(env.lang),
             ))
         }
         Command::Enroll { server, email } => crate::sync::enroll(env, &server, &email),
@@ -483,7 +545,7 @@ pub fn run(env: &Env, command: Command) -> Out {
             let docs = clinic.rebuild_projections()?;
             Ok(Answer::new(
                 json!({ "documents": docs }),
-                format!("Projections rebuilt from {docs} documents."),
+                Said::new("cli-rebuilt").with("docs", docs).text(env.lang),
             ))
         }
     }

@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use ayada_core::appointments::Status;
 use ayada_core::patients::{Gender, NewPatient};
+use ayada_core::Said;
 use serde_json::json;
 
 use crate::args::*;
@@ -32,7 +33,11 @@ pub(crate) fn patient(env: &Env, cmd: PatientCommand) -> Out {
             )?;
             Ok(Answer::new(
                 json!({ "patient_id": p.id, "patient": p }),
-                format!("Patient {} registered: {} {}.", p.id, p.name, p.phone),
+                Said::new("cli-patient-added")
+                    .with("id", p.id)
+                    .with("name", &p.name)
+                    .with("phone", &p.phone)
+                    .text(env.lang),
             ))
         }
         PatientCommand::Search { query } => {
@@ -49,7 +54,11 @@ pub(crate) fn patient(env: &Env, cmd: PatientCommand) -> Out {
             let p = &file.patient;
             let mut text = format!("{}\n{}\n", p.name, p.phone);
             if let Some(dob) = &p.dob {
-                let _ = writeln!(text, "born {dob}");
+                let _ = writeln!(
+                    text,
+                    "{}",
+                    Said::new("cli-born").with("dob", dob).text(env.lang)
+                );
             }
             for a in &file.appointments {
                 let _ = writeln!(
@@ -74,7 +83,13 @@ pub(crate) fn appointment(env: &Env, cmd: AppointmentCommand) -> Out {
             let a = clinic.set_appointment_status(&s, id.parse()?, status, reason.as_deref())?;
             Ok(Answer::new(
                 json!({ "appointment_id": a.id, "status": a.status }),
-                format!("Appointment {} is now {}.", a.id, a.status),
+                Said::new("cli-status")
+                    .with("id", a.id)
+                    .with(
+                        "status",
+                        ayada_core::i18n::term(env.lang, "status", a.status.as_str()),
+                    )
+                    .text(env.lang),
             ))
         }
         AppointmentCommand::List { date } => {

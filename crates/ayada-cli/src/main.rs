@@ -108,12 +108,21 @@ fn main() -> ExitCode {
     let json = cli.json;
     match commands::run(&env, cli.command) {
         Ok(answer) => {
-            if json {
-                println!("{}", answer.json);
-            } else if !answer.text.is_empty() {
-                println!("{}", answer.text);
+            let out = if json {
+                answer.json.to_string()
+            } else {
+                answer.text
+            };
+            // A reader that stopped early (`| head`) is not a failure of the command: what
+            // it did is done. Anything else that stops the answer is.
+            use std::io::Write as _;
+            if out.is_empty() {
+                return ExitCode::SUCCESS;
             }
-            ExitCode::SUCCESS
+            match writeln!(std::io::stdout(), "{out}") {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => ExitCode::FAILURE,
+                _ => ExitCode::SUCCESS,
+            }
         }
         Err(failure) => {
             if json {

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use ayada_core::reports::{DayReport, Period, Totals};
 use ayada_core::time::parse_date;
-use ayada_core::{Clinic, Said};
+use ayada_core::{Clinic, Lang, Said};
 use serde_json::json;
 
 use crate::args::ReportCommand;
@@ -29,73 +29,105 @@ fn write_pdf(path: &Path, bytes: Result<Vec<u8>, ayada_pdf::PdfError>) -> Result
     })
 }
 
-fn totals_text(text: &mut String, t: &Totals) {
+/// A label of the printed reports, in `lang`: the CLI's tables say what the paper says.
+fn word(lang: Lang, id: &str) -> String {
+    ayada_core::i18n::message(lang, &format!("pdf-{id}"), &[])
+}
+
+fn totals_text(text: &mut String, t: &Totals, lang: Lang) {
     for (title, lines) in [
         ("payments", &t.payments),
         ("refunds", &t.refunds),
-        ("insurer", &t.by_insurer),
-        ("doctor", &t.by_doctor),
-        ("visit type", &t.by_visit_type),
+        ("by-insurer", &t.by_insurer),
+        ("by-doctor", &t.by_doctor),
+        ("by-visit-type", &t.by_visit_type),
         ("expenses", &t.expenses),
     ] {
+        if lines.is_empty() {
+            continue;
+        }
+        let _ = writeln!(text, "  {}", word(lang, title));
         for l in lines {
-            let _ = writeln!(
-                text,
-                "  {title:<10} {:<24} x{:<4} {:>12}",
-                l.key, l.count, l.amount
-            );
+            let _ = writeln!(text, "    {:<24} x{:<4} {:>12}", l.key, l.count, l.amount);
         }
     }
     let _ = writeln!(
         text,
-        "  net revenue {}   net cash {}   expenses {}",
-        t.net_revenue, t.net_cash, t.total_expenses
+        "  {} {}   {} {}   {} {}",
+        word(lang, "net-revenue"),
+        t.net_revenue,
+        word(lang, "net-cash"),
+        t.net_cash,
+        word(lang, "total-expenses"),
+        t.total_expenses
     );
 }
 
-fn day_text(r: &DayReport) -> String {
+fn day_text(r: &DayReport, lang: Lang) -> String {
     let mut text = match r.number {
         Some(n) => format!(
-            "Z-{n} for {} (closed {} by {})\n",
+            "{} Z-{n} {} ({} {}, {} {})\n",
+            word(lang, "z-report"),
             r.date,
+            word(lang, "closed-at"),
             r.closed_at.clone().unwrap_or_default(),
+            word(lang, "closed-by"),
             r.closed_by.clone().unwrap_or_default()
         ),
-        None => format!("Preview for {} (not closed)\n", r.date),
+        None => format!("{} {}\n", word(lang, "preview"), r.date),
     };
     if let Some(check) = &r.server_check {
-        let said = if check.caught_up {
-            "server: caught up"
+        if check.caught_up {
+            let _ = writeln!(text, "  {}", word(lang, "server-ok"));
         } else {
-            "server: NOT confirmed"
-        };
-        let _ = writeln!(text, "  {said} ({})", check.detail);
+            let _ = writeln!(text, "  {} {}", word(lang, "server-not"), check.detail);
+        }
     }
-    totals_text(&mut text, &r.totals);
+    totals_text(&mut text, &r.totals, lang);
+    if !r.shifts.is_empty() {
+        let _ = writeln!(text, "  {}", word(lang, "shifts"));
+    }
     for s in &r.shifts {
         let _ = writeln!(
             text,
-            "  shift {} by {} float {} expected {} counted {} difference {}",
+            "    {} {}  {} {}  {} {}  {} {}  {} {}",
             s.opened_at,
             s.opened_by,
+            word(lang, "float"),
             s.float,
+            word(lang, "expected"),
             s.expected,
+            word(lang, "counted"),
             s.counted
                 .map(|m| m.to_string())
-                .unwrap_or_else(|| "open".into()),
+                .unwrap_or_else(|| word(lang, "shift-open")),
+            word(lang, "difference"),
             s.difference.map(|m| m.to_string()).unwrap_or_default()
         );
     }
     let _ = writeln!(
         text,
-        "  bookings {}  visits {}  cancelled {}  no-shows {}",
-        r.bookings, r.visits, r.cancelled, r.no_shows
+        "  {} {}  {} {}  {} {}  {} {}",
+        word(lang, "bookings"),
+        r.bookings,
+        word(lang, "visits"),
+        r.visits,
+        word(lang, "cancelled"),
+        r.cancelled,
+        word(lang, "no-shows"),
+        r.no_shows
     );
+    if !r.late.is_empty() {
+        let _ = writeln!(text, "  {}", word(lang, "late"));
+    }
     for l in &r.late {
         let _ = writeln!(
             text,
-            "  LATE from {}: {} {} {}",
-            l.date, l.kind, l.method, l.amount
+            "    {}: {} {} {}",
+            l.date,
+            ayada_core::i18n::term(lang, "kind", &l.kind),
+            l.method,
+            l.amount
         );
     }
     text.trim_end().to_string()
@@ -115,7 +147,7 @@ pub fn report(env: &Env, cmd: ReportCommand) -> Out {
             if let Some(path) = &pdf {
                 write_pdf(path, ayada_pdf::day_report(&r))?;
             }
-            Ok(Answer::new(json_of(&r), day_text(&r)))
+            Ok(Answer::new(json_of(&r), day_text(&r, env.lang)))
         }
         ReportCommand::Close { date, pdf } => {
             let date = date_or_today(&clinic, date)?;
@@ -126,7 +158,7 @@ pub fn report(env: &Env, cmd: ReportCommand) -> Out {
             if let Some(path) = &pdf {
                 write_pdf(path, ayada_pdf::day_report(&r))?;
             }
-            Ok(Answer::new(json_of(&r), day_text(&r)))
+            Ok(Answer::new(json_of(&r), day_text(&r, env.lang)))
         }
         ReportCommand::Closes => {
             let closes = clinic.day_closes(&s)?;
@@ -134,8 +166,13 @@ pub fn report(env: &Env, cmd: ReportCommand) -> Out {
                 .iter()
                 .map(|c| {
                     format!(
-                        "Z-{:<5} {}  net {:>12}  by {}",
-                        c.number, c.date, c.net_revenue, c.closed_by
+                        "Z-{:<5} {}  {} {:>12}  {} {}",
+                        c.number,
+                        c.date,
+                        word(env.lang, "net"),
+                        c.net_revenue,
+                        word(env.lang, "closed-by"),
+                        c.closed_by
                     )
                 })
                 .collect::<Vec<_>>()
@@ -151,7 +188,7 @@ pub fn report(env: &Env, cmd: ReportCommand) -> Out {
             if let Some(path) = &pdf {
                 write_pdf(path, ayada_pdf::month_report(&r))?;
             }
-            let mut text = format!("Month {}\n", r.month);
+            let mut text = format!("{} {}\n", word(env.lang, "month"), r.month);
             for d in &r.days {
                 let z = d.z_number.map(|n| format!("Z-{n}")).unwrap_or_default();
                 let _ = writeln!(
@@ -160,7 +197,7 @@ pub fn report(env: &Env, cmd: ReportCommand) -> Out {
                     d.date, d.payments, d.refunds, d.expenses, d.visits
                 );
             }
-            totals_text(&mut text, &r.totals);
+            totals_text(&mut text, &r.totals, env.lang);
             Ok(Answer::new(json_of(&r), text.trim_end().to_string()))
         }
         ReportCommand::Revenue { from, to, by } => {
@@ -168,7 +205,15 @@ pub fn report(env: &Env, cmd: ReportCommand) -> Out {
             let buckets = clinic.revenue(&s, parse_date(&from)?, parse_date(&to)?, period)?;
             let text = buckets
                 .iter()
-                .map(|b| format!("{}  {:>12}  visits {}", b.start, b.revenue, b.visits))
+                .map(|b| {
+                    format!(
+                        "{}  {:>12}  {} {}",
+                        b.start,
+                        b.revenue,
+                        word(env.lang, "visits"),
+                        b.visits
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join("\n");
             Ok(Answer::new(json!({ "by": by, "buckets": buckets }), text))
@@ -183,12 +228,11 @@ pub fn receipt(env: &Env, payment: &str, pdf: &Path) -> Out {
     write_pdf(pdf, ayada_pdf::receipt(&r))?;
     Ok(Answer::new(
         json!({ "receipt": r, "pdf": pdf.display().to_string() }),
-        format!(
-            "Receipt for {} {} written to {}",
-            r.amount,
-            r.header.currency,
-            pdf.display()
-        ),
+        Said::new("cli-receipt")
+            .with("amount", r.amount)
+            .with("currency", &r.header.currency)
+            .with("path", pdf.display())
+            .text(env.lang),
     ))
 }
 
@@ -199,7 +243,11 @@ pub fn backup(env: &Env, out: &Path) -> Out {
     let r = clinic.backup(&s, out, &passphrase)?;
     Ok(Answer::new(
         json!({ "file": r.file, "bytes": r.bytes, "documents": r.documents, "changes": r.changes }),
-        format!("Backup written to {} ({} bytes, {} documents). Keep the passphrase safe: without it the backup cannot be opened.", r.file, r.bytes, r.documents),
+        Said::new("cli-backup")
+            .with("file", &r.file)
+            .with("bytes", r.bytes)
+            .with("documents", r.documents)
+            .text(env.lang),
     ))
 }
 
@@ -209,11 +257,10 @@ pub fn restore(env: &Env, from: &Path) -> Out {
     let clinic = Clinic::restore(&env.data, &env.key, from, &passphrase)?;
     Ok(Answer::new(
         json!({ "clinic_id": clinic.id(), "node_id": clinic.node(), "data": env.data.display().to_string() }),
-        format!(
-            "Clinic {} restored into {} as a new machine. Enroll it to sync.",
-            clinic.id(),
-            env.data.display()
-        ),
+        Said::new("cli-restored")
+            .with("clinic", clinic.id())
+            .with("dir", env.data.display())
+            .text(env.lang),
     ))
 }
 
@@ -223,11 +270,10 @@ pub fn export(env: &Env, out: &Path) -> Out {
     let r = clinic.export(&s, out)?;
     Ok(Answer::new(
         json!({ "folder": r.folder, "tables": r.tables, "photos": r.photos }),
-        format!(
-            "Exported {} tables and {} photos to {}",
-            r.tables.len(),
-            r.photos,
-            r.folder
-        ),
+        Said::new("cli-exported")
+            .with("tables", r.tables.len())
+            .with("photos", r.photos)
+            .with("folder", &r.folder)
+            .text(env.lang),
     ))
 }

@@ -2,7 +2,7 @@
 
 use ayada_core::schedules::parse_days;
 use ayada_core::time::parse_date;
-use ayada_core::Role;
+use ayada_core::{Role, Said};
 use serde_json::json;
 
 use crate::args::*;
@@ -18,10 +18,14 @@ pub(crate) fn staff(env: &Env, cmd: StaffCommand) -> Out {
                 clinic.add_staff(&s, &name, &login, role, &secret("AYADA_NEW_PASSWORD")?)?;
             Ok(Answer::new(
                 json!({ "staff_id": member.id, "staff": member }),
-                format!(
-                    "{} ({}) can now log in as {}.",
-                    member.name, member.role, member.login
-                ),
+                Said::new("cli-staff-added")
+                    .with("name", &member.name)
+                    .with(
+                        "role",
+                        ayada_core::i18n::term(env.lang, "role", member.role.as_str()),
+                    )
+                    .with("login", &member.login)
+                    .text(env.lang),
             ))
         }
         StaffCommand::List => {
@@ -34,7 +38,11 @@ pub(crate) fn staff(env: &Env, cmd: StaffCommand) -> Out {
                         m.login,
                         m.role.as_str(),
                         m.name,
-                        if m.active { "" } else { " (inactive)" }
+                        if m.active {
+                            String::new()
+                        } else {
+                            format!(" ({})", Said::new("cli-inactive").text(env.lang))
+                        }
                     )
                 })
                 .collect::<Vec<_>>()
@@ -45,7 +53,9 @@ pub(crate) fn staff(env: &Env, cmd: StaffCommand) -> Out {
             let member = clinic.set_staff_active(&s, &login, false)?;
             Ok(Answer::new(
                 json!({ "staff": member }),
-                format!("{} can no longer log in.", member.login),
+                Said::new("cli-staff-off")
+                    .with("login", &member.login)
+                    .text(env.lang),
             ))
         }
     }
@@ -65,11 +75,11 @@ pub(crate) fn schedule(env: &Env, cmd: ScheduleCommand) -> Out {
                 clinic.set_schedule(&s, &doctor, parse_days(&days)?, hours(&from, &to)?, slot)?;
             Ok(Answer::new(
                 json!({ "schedule": sched }),
-                format!(
-                    "{doctor} works {} ({} min slots).",
-                    sched.days.join(","),
-                    sched.slot_minutes
-                ),
+                Said::new("cli-schedule")
+                    .with("doctor", &doctor)
+                    .with("days", sched.days.join(","))
+                    .with("minutes", sched.slot_minutes)
+                    .text(env.lang),
             ))
         }
         ScheduleCommand::Free { doctor, date } => {
@@ -90,7 +100,10 @@ pub(crate) fn schedule(env: &Env, cmd: ScheduleCommand) -> Out {
             let sched = clinic.set_schedule_exception(&s, &doctor, date, hours(&from, &to)?)?;
             Ok(Answer::new(
                 json!({ "schedule": sched }),
-                format!("{doctor}: {date} set."),
+                Said::new("cli-day-set")
+                    .with("doctor", &doctor)
+                    .with("date", date)
+                    .text(env.lang),
             ))
         }
     }

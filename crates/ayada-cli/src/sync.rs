@@ -21,16 +21,12 @@ pub fn enroll(env: &Env, server: &str, email: &str) -> Result<Answer, Failure> {
     let password = crate::commands::secret("AYADA_PASSWORD")?;
     let done = ayada_client::enroll(&env.data, &env.key, server, email, &password)?;
     let text = if done.seeded {
-        format!(
-            "This machine is enrolled and its clinic {} now lives on {server}. Run sync.",
-            done.clinic_id
-        )
+        Said::new("cli-enrolled-seeded").with("server", server)
     } else {
-        format!(
-            "This machine is enrolled into clinic {}. Run sync to bring the clinic here.",
-            done.clinic_id
-        )
-    };
+        Said::new("cli-enrolled-joined")
+    }
+    .with("clinic", done.clinic_id)
+    .text(env.lang);
     Ok(Answer::new(
         json!({ "clinic_id": done.clinic_id, "node_id": done.node_id, "seeded": done.seeded }),
         text,
@@ -103,32 +99,37 @@ pub fn machines(env: &Env, cmd: crate::args::MachinesCommand) -> Result<Answer, 
             let when = |s: Option<i64>| {
                 s.and_then(|s| jiff::Timestamp::from_second(s).ok())
                     .map(|t| time.format(t))
-                    .unwrap_or_else(|| "never".into())
+                    .unwrap_or_else(|| Said::new("cli-never").text(env.lang))
             };
             let text = status
                 .machines
                 .iter()
                 .map(|m| {
                     let this = if m.node_id == clinic.node().to_string() {
-                        " (this machine)"
+                        format!(" ({})", Said::new("cli-this-machine").text(env.lang))
                     } else {
-                        ""
+                        String::new()
                     };
-                    let state = if m.revoked { "revoked" } else { "active" };
+                    let state = if m.revoked {
+                        "cli-machine-revoked"
+                    } else {
+                        "cli-machine-active"
+                    };
                     let pending = m.pending.map_or("?".to_string(), |p| p.to_string());
-                    format!(
-                        "{}{this}  {state}  last sync {}  unsent {pending}",
-                        m.node_id,
-                        when(m.last_seen_at)
-                    )
+                    let line = Said::new(state)
+                        .with("last", when(m.last_seen_at))
+                        .with("pending", pending);
+                    format!("{}{this}  {}", m.node_id, line.text(env.lang))
                 })
                 .collect::<Vec<_>>()
                 .join("\n");
             let text = match status.storage {
                 Some(s) => format!(
-                    "{text}\nstorage on the server: {} of {} MB",
-                    s.used_bytes.div_ceil(1024 * 1024),
-                    s.quota_bytes / (1024 * 1024)
+                    "{text}\n{}",
+                    Said::new("cli-storage")
+                        .with("used", s.used_bytes.div_ceil(1024 * 1024))
+                        .with("quota", s.quota_bytes / (1024 * 1024))
+                        .text(env.lang)
                 ),
                 None => text,
             };
@@ -142,7 +143,10 @@ pub fn machines(env: &Env, cmd: crate::args::MachinesCommand) -> Result<Answer, 
             let revoked = ayada_client::revoke(&clinic, &email, &password, &node)?;
             Ok(Answer::new(
                 json!({ "node_id": node, "revoked": revoked }),
-                format!("Machine {node} can no longer sync ({revoked} credential(s) revoked)."),
+                Said::new("cli-revoked")
+                    .with("node", &node)
+                    .with("revoked", revoked)
+                    .text(env.lang),
             ))
         }
     }

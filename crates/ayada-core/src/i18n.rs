@@ -241,7 +241,37 @@ mod tests {
     #[test]
     #[should_panic(expected = "no message no-such-message")]
     fn a_sentence_missing_from_the_catalogue_fails_the_tests() {
-        Said::new("no-such-message").text(Lang::En);
+        let id = "no-such-message";
+        Said::new(id).text(Lang::En);
+    }
+
+    #[test]
+    fn every_kind_of_record_a_refusal_names_has_its_word_in_both_languages() {
+        // The `what` of CoreError::NotFound / Duplicate, from ids.rs and the modules.
+        for what in [
+            "clinic",
+            "machine",
+            "staff-member",
+            "patient",
+            "appointment",
+            "visit",
+            "cashbook-entry",
+            "shift",
+            "visit-type",
+            "insurer",
+            "doctor",
+            "schedule",
+            "photo",
+            "payment",
+            "record",
+            "field",
+            "login",
+        ] {
+            for lang in [Lang::En, Lang::Ar] {
+                let id = format!("what-{what}");
+                assert_ne!(message(lang, &id, &[]), id, "{lang:?} lacks {id}");
+            }
+        }
     }
 
     #[test]

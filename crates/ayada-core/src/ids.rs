@@ -52,7 +52,7 @@ id_type! {
     /// A machine (node) of a clinic; also its Automerge actor.
     NodeId => "machine",
     /// A staff member's account.
-    StaffId => "staff member",
+    StaffId => "staff-member",
     /// A patient.
     PatientId => "patient",
     /// A booking.
@@ -60,11 +60,11 @@ id_type! {
     /// A recorded visit.
     VisitId => "visit",
     /// A cashbook entry: payment, refund or expense.
-    EntryId => "cashbook entry",
+    EntryId => "cashbook-entry",
     /// A cash-drawer shift.
     ShiftId => "shift",
     /// A visit type (examination, follow-up...).
-    VisitTypeId => "visit type",
+    VisitTypeId => "visit-type",
     /// An insurance provider.
     InsurerId => "insurer",
 }

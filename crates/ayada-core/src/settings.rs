@@ -185,7 +185,7 @@ pub(crate) fn visit_type_named(w: &mut Writer<'_>, name: &str) -> Result<VisitTy
     visit_types(w)?
         .into_iter()
         .find(|t| t.active && t.name.eq_ignore_ascii_case(name.trim()))
-        .ok_or_else(|| CoreError::not_found("visit type", name))
+        .ok_or_else(|| CoreError::not_found("visit-type", name))
 }
 
 /// Adds an insurance provider (or re-activates one of the same name).

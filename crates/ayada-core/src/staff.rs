@@ -184,7 +184,7 @@ pub(crate) fn by_login(w: &mut Writer<'_>, login: &str) -> Result<Staff> {
     all(w)?
         .into_iter()
         .find(|s| s.login == login)
-        .ok_or_else(|| CoreError::not_found("staff member", login))
+        .ok_or_else(|| CoreError::not_found("staff-member", login))
 }
 
 /// Finds an active doctor by login.

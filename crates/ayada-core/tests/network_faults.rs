@@ -289,8 +289,26 @@ fn scenario() -> impl Strategy<Value = (usize, Vec<Step>)> {
     (3..=5usize).prop_flat_map(|n| (Just(n), prop::collection::vec(step(n), 10..60)))
 }
 
+/// Twelve scenarios in the test command; `AYADA_PROPTEST_CASES` asks for more (a long search,
+/// docs/BENCHMARKS.md). A failure is shrunk and its seed written to
+/// `network_faults.regressions` beside this file, which is committed: every later run
+/// replays it first.
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        cases: std::env::var("AYADA_PROPTEST_CASES")
+            .ok()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(12),
+        max_shrink_iters: 200,
+        failure_persistence: Some(Box::new(
+            prop::test_runner::FileFailurePersistence::WithSource("regressions"),
+        )),
+        ..ProptestConfig::default()
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 12, max_shrink_iters: 200, failure_persistence: Some(Box::new(prop::test_runner::FileFailurePersistence::WithSource("regressions"))), ..ProptestConfig::default() })]
+    #![proptest_config(config())]
 
     #[test]
     fn machines_converge_whatever_the_network_did((n, steps) in scenario()) {
