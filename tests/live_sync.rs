@@ -86,18 +86,9 @@ impl Live {
 #[test]
 fn a_write_reaches_the_other_machine_live_and_the_loops_outlive_a_server_restart() {
     let root = tempfile::tempdir().unwrap();
-    let data = root.path().join("server");
-    let server = Server::start(&data);
+    let (server, a) = common::front_desk_on_server(root.path(), 2, false);
+    let data = server.data.clone();
     let addr = server.url.trim_start_matches("http://").to_string();
-    server.create_clinic("nour", "owner@nour.example", OWNER_PW);
-    let a = common::enrolled_machine(
-        root.path(),
-        "front-desk",
-        &server,
-        "owner@nour.example",
-        OWNER_PW,
-        2,
-    );
     let b = Machine::new(root.path(), "exam-room");
     b.enroll(&server, "owner@nour.example", OWNER_PW);
 

@@ -6,7 +6,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{Machine, Server};
+use common::Machine;
 
 const OWNER_PW: &str = "owner-pass-1";
 const STAFF_PW: &str = "staff-pass-1";
@@ -54,15 +54,7 @@ fn last_paid_day(m: &Machine) -> (String, ayada_core::cashbook::Entry) {
 #[test]
 fn closing_a_day_asks_the_server_whether_every_machine_is_caught_up_and_says_so() {
     let root = tempfile::tempdir().unwrap();
-    let server = Server::with_clinics(root.path(), &[("nour", "owner@nour.example")], OWNER_PW);
-    let a = common::enrolled_machine(
-        root.path(),
-        "front-desk",
-        &server,
-        "owner@nour.example",
-        OWNER_PW,
-        4,
-    );
+    let (server, a) = common::front_desk_on_server(root.path(), 4, false);
     a.ok(None, &["sync"]);
     let b = Machine::new(root.path(), "exam-room");
     b.enroll(&server, "owner@nour.example", OWNER_PW);

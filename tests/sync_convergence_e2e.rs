@@ -84,14 +84,7 @@ fn offline_day(m: &Machine, tag: usize) {
 #[test]
 fn an_offline_day_on_three_machines_then_sync_gives_identical_documents_and_projections() {
     let root = tempfile::tempdir().unwrap();
-    let server = Server::with_clinics(root.path(), &[("nour", "owner@nour.example")], OWNER_PW);
-    let a = common::seeded_machine(
-        root.path(),
-        "front-desk",
-        &server,
-        "owner@nour.example",
-        OWNER_PW,
-    );
+    let (server, a) = common::front_desk_on_server(root.path(), 2, true);
     let mut machines = vec![a];
     for name in ["exam-room", "owner-laptop"] {
         let m = Machine::new(root.path(), name);

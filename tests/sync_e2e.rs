@@ -13,14 +13,7 @@ const OWNER: Option<(&str, &str)> = Some(("owner", OWNER_PW));
 #[test]
 fn a_machine_joins_through_the_server_and_offline_double_bookings_show_as_one_conflict_on_both() {
     let root = tempfile::tempdir().unwrap();
-    let server = Server::with_clinics(root.path(), &[("nour", "owner@nour.example")], OWNER_PW);
-    let a = common::seeded_machine(
-        root.path(),
-        "front-desk",
-        &server,
-        "owner@nour.example",
-        OWNER_PW,
-    );
+    let (server, a) = common::front_desk_on_server(root.path(), 2, true);
 
     let b = Machine::new(root.path(), "exam-room");
     let wrong = b.run(
@@ -333,14 +326,7 @@ fn a_server_killed_in_the_middle_of_a_push_loses_nothing_it_acknowledged() {
 #[test]
 fn the_owner_lists_the_machines_and_a_revoked_one_can_no_longer_sync() {
     let root = tempfile::tempdir().unwrap();
-    let server = Server::with_clinics(root.path(), &[("nour", "owner@nour.example")], OWNER_PW);
-    let a = common::seeded_machine(
-        root.path(),
-        "front-desk",
-        &server,
-        "owner@nour.example",
-        OWNER_PW,
-    );
+    let (server, a) = common::front_desk_on_server(root.path(), 2, true);
     let b = Machine::new(root.path(), "stolen-laptop");
     b.enroll(&server, "owner@nour.example", OWNER_PW);
     b.ok(None, &["sync"]);

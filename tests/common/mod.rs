@@ -299,6 +299,22 @@ pub fn refused_reasons(resp: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
+/// The owner's password in the tests' clinics (on the machine and on the server).
+pub const OWNER_PW: &str = "owner-pass-1";
+/// The owner's account of clinic "nour" on the server.
+pub const NOUR: &str = "owner@nour.example";
+
+/// A server holding clinic "nour", and its "front-desk" machine with `days` of demo data,
+/// enrolled (it seeded the clinic) and, when `synced`, synced once.
+pub fn front_desk_on_server(root: &Path, days: u32, synced: bool) -> (Server, Machine) {
+    let server = Server::with_clinics(root, &[("nour", NOUR)], OWNER_PW);
+    let m = enrolled_machine(root, "front-desk", &server, NOUR, OWNER_PW, days);
+    if synced {
+        m.ok(None, &["sync"]);
+    }
+    (server, m)
+}
+
 /// The password of the demo's staff accounts ("reception", "dr.sara").
 pub const STAFF_PW: &str = "staff-pass-1";
 /// The demo's receptionist, as `Machine::ok` takes a login.

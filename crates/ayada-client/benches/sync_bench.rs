@@ -79,14 +79,7 @@ fn new_clinic(dir: &std::path::Path, days: u32) -> (Clinic, Session) {
     let (mut clinic, owner) = Clinic::init(
         &dir.join("data"),
         &KeySource::KeyFile(dir.join("k")),
-        &InitOptions {
-            clinic_name: "عيادة الشفاء".into(),
-            owner_login: "owner".into(),
-            owner_name: "Dr. Hala".into(),
-            owner_password: PW.into(),
-            time_zone: "Africa/Cairo".into(),
-            currency: "EGP".into(),
-        },
+        &InitOptions::in_egypt("عيادة الشفاء", "owner", "Dr. Hala", PW),
     )
     .unwrap();
     if days > 0 {

@@ -38,14 +38,7 @@ fn stats(mut ms: Vec<f64>) -> serde_json::Value {
 }
 
 fn reference_clinic(dir: &std::path::Path, key: &KeySource, days: u32) -> (Clinic, Session, f64) {
-    let options = InitOptions {
-        clinic_name: "Reference clinic".into(),
-        owner_login: "owner".into(),
-        owner_name: "Owner".into(),
-        owner_password: PASSWORD.into(),
-        time_zone: "Africa/Cairo".into(),
-        currency: "EGP".into(),
-    };
+    let options = InitOptions::in_egypt("Reference clinic", "owner", "Owner", PASSWORD);
     let (mut clinic, owner) = Clinic::init(dir, key, &options).unwrap();
     let started = Instant::now();
     clinic

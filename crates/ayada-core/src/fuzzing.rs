@@ -34,14 +34,7 @@ fn clinic() -> &'static Mutex<(Clinic, Session)> {
         let made = Clinic::init(
             &dir.join("data"),
             &KeySource::KeyFile(dir.join("k")),
-            &InitOptions {
-                clinic_name: "fuzz".into(),
-                owner_login: "owner".into(),
-                owner_name: "Owner".into(),
-                owner_password: "fuzz-pass-1".into(),
-                time_zone: "Africa/Cairo".into(),
-                currency: "EGP".into(),
-            },
+            &InitOptions::in_egypt("fuzz", "owner", "Owner", "fuzz-pass-1"),
         )
         .expect("a clinic in the temporary folder");
         Mutex::new(made)

@@ -7,7 +7,9 @@
 //!
 //! **What lives where.**
 //! - [`Clinic`] is the door: every operation a window, the CLI or a test can do, each
-//!   checking the session's role first ([`roles`]); a refused one is audited.
+//!   checking the session's role first ([`roles`]); a refused one is audited. Its methods
+//!   live in [`clinic`]'s files by area (people and settings, the desk, the money, sync,
+//!   records as a whole); the SQL they read is in the module that owns each table.
 //! - The domain, a module a concept: [`patients`], [`appointments`] and [`schedules`] (the
 //!   front desk); [`visits`] and [`photos`] (the doctor); [`cashbook`], [`shifts`] and
 //!   [`reports`] (the money, the owner's to read); [`staff`] and [`settings`] (people and
@@ -22,7 +24,8 @@
 //!   person's decision. [`backup`]: backups and exports.
 //! - Plumbing: [`ids`], [`money`] (piastres, never floats), [`time`] (UTC stored, days cut in
 //!   the clinic's zone), [`phones`], [`text`] (Arabic folding for search), [`i18n`] (Fluent,
-//!   Arabic and English), [`error`].
+//!   Arabic and English: the catalogue of every sentence the Rust side says, the sync
+//!   client's, the CLI's and the desktop shell's too, through [`Said`]), [`error`].
 //!
 //! **How a write flows**, for example [`Clinic::add_patient`]:
 //! 1. a `Writer` opens one SQL transaction for the whole operation;

@@ -85,14 +85,7 @@ impl Net {
         let tmp = tempfile::tempdir().unwrap();
         let key = |i: usize| KeySource::KeyFile(tmp.path().join(format!("k{i}")));
         let dir = |i: usize| tmp.path().join(format!("m{i}"));
-        let options = InitOptions {
-            clinic_name: "Net".into(),
-            owner_login: "owner".into(),
-            owner_name: "Owner".into(),
-            owner_password: PW.into(),
-            time_zone: "Africa/Cairo".into(),
-            currency: "EGP".into(),
-        };
+        let options = InitOptions::in_egypt("Net", "owner", "Owner", PW);
         let (mut first, owner) = Clinic::init(&dir(0), &key(0), &options).unwrap();
         support::add_desk_and_doctor(&mut first, &owner, "desk", PW);
         let seed: Vec<IncomingChange> = first

@@ -48,13 +48,12 @@ fn first_machine() -> Machine {
 }
 
 fn joining_machine(from: &Machine) -> Machine {
-    let tmp = tempfile::tempdir().unwrap();
-    let clinic = support::joining(tmp.path(), &from.clinic);
+    let (clinic, _tmp) = support::joining_in_temp(&from.clinic);
     Machine {
         clinic,
         owner: None,
         desk: None,
-        _tmp: tmp,
+        _tmp,
     }
 }
 

@@ -142,14 +142,12 @@ pub fn create_clinic(
     let (clinic, owner) = Clinic::init(
         &state.data,
         &state.key,
-        &InitOptions {
-            clinic_name: input.clinic_name,
-            owner_login: input.owner_login,
-            owner_name: input.owner_name,
-            owner_password: input.owner_password,
-            time_zone: ayada_core::time::DEFAULT_TZ.into(),
-            currency: "EGP".into(),
-        },
+        &InitOptions::in_egypt(
+            input.clinic_name,
+            input.owner_login,
+            input.owner_name,
+            input.owner_password,
+        ),
     )
     .map_err(|e| fail(lang, e))?;
     let answer = SessionView::from(&owner);

@@ -47,6 +47,25 @@ pub struct InitOptions {
     pub currency: String,
 }
 
+impl InitOptions {
+    /// A clinic in Egypt, where Ayada starts: Cairo's time zone and Egyptian pounds.
+    pub fn in_egypt(
+        clinic_name: impl Into<String>,
+        owner_login: impl Into<String>,
+        owner_name: impl Into<String>,
+        owner_password: impl Into<String>,
+    ) -> InitOptions {
+        InitOptions {
+            clinic_name: clinic_name.into(),
+            owner_login: owner_login.into(),
+            owner_name: owner_name.into(),
+            owner_password: owner_password.into(),
+            time_zone: crate::time::DEFAULT_TZ.into(),
+            currency: "EGP".into(),
+        }
+    }
+}
+
 /// A patient's file as a screen shows it: details, bookings, and what the role may see of
 /// visits and payments.
 #[derive(Debug, Clone, Serialize)]

@@ -27,28 +27,14 @@ pub fn fixture() -> Fixture {
 }
 
 pub fn small_clinic() -> InitOptions {
-    InitOptions {
-        clinic_name: "C".into(),
-        owner_login: "owner".into(),
-        owner_name: String::new(),
-        owner_password: PASSWORD.into(),
-        time_zone: "Africa/Cairo".into(),
-        currency: "EGP".into(),
-    }
+    InitOptions::in_egypt("C", "owner", "", PASSWORD)
 }
 
 pub fn init(f: &Fixture) -> (Clinic, Session) {
     Clinic::init(
         &f.dir,
         &f.key,
-        &InitOptions {
-            clinic_name: "عيادة الشفاء".into(),
-            owner_login: "owner".into(),
-            owner_name: "Dr. Hala".into(),
-            owner_password: PASSWORD.into(),
-            time_zone: "Africa/Cairo".into(),
-            currency: "EGP".into(),
-        },
+        &InitOptions::in_egypt("عيادة الشفاء", "owner", "Dr. Hala", PASSWORD),
     )
     .unwrap()
 }

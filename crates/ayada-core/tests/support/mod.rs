@@ -12,14 +12,7 @@ pub fn new_clinic(dir: &Path, name: &str, password: &str) -> (Clinic, Session) {
     Clinic::init(
         &dir.join("data"),
         &KeySource::KeyFile(dir.join("k")),
-        &InitOptions {
-            clinic_name: name.into(),
-            owner_login: "owner".into(),
-            owner_name: "Dr. Hala".into(),
-            owner_password: password.into(),
-            time_zone: "Africa/Cairo".into(),
-            currency: "EGP".into(),
-        },
+        &InitOptions::in_egypt(name, "owner", "Dr. Hala", password),
     )
     .unwrap()
 }
@@ -34,6 +27,12 @@ pub fn joining(dir: &Path, from: &Clinic) -> Clinic {
         "Africa/Cairo",
     )
     .unwrap()
+}
+
+/// A machine joining `from`'s clinic in a temporary folder of its own (kept while it lives).
+pub fn joining_in_temp(from: &Clinic) -> (Clinic, tempfile::TempDir) {
+    let tmp = tempfile::tempdir().unwrap();
+    (joining(tmp.path(), from), tmp)
 }
 
 /// The front desk ("منى", `desk_login`) and a doctor ("د. سارة", "dr.sara"), both with
