@@ -252,6 +252,9 @@ fn a_machine_joins_from_the_window_shows_sync_live_and_sees_other_work_arrive_by
     s.type_into("[data-test=revoke-password]", OWNER_PW);
     s.click("[data-test=revoke]");
     s.wait_text_for("[data-test=machines]", "Revoked", Duration::from_secs(20));
+    // Their last contact is written as the core writes days (year first), not in the web
+    // view's idea of a Canadian date (WebKitGTK's ICU wrote en-CA month first).
+    s.wait_text("[data-test=machines]", &clinic_today().to_string());
     s.screenshot("11b-machines");
     let refused = desk.run(None, &["sync"]);
     assert!(!refused.status.success(), "a revoked machine still synced");

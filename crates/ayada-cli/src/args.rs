@@ -452,16 +452,27 @@ pub enum InsurerCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
-    /// Import patients: columns name, phone, [gender, dob, medical_history, allergies].
+    /// Import patients from an .xlsx workbook or a CSV (any encoding and separator Excel
+    /// writes); columns by their Arabic or English headings: name, phone, [gender, dob,
+    /// medical history, allergies].
     Patients {
-        #[arg(long)]
-        csv: PathBuf,
+        /// The workbook or CSV file.
+        #[arg(long, alias = "csv")]
+        file: PathBuf,
         /// Check and report only.
         #[arg(long)]
         dry_run: bool,
         /// Import the good lines even if some are bad.
         #[arg(long)]
         skip_bad_lines: bool,
+        /// A row that is a known patient fills in what their file lacks, instead of being
+        /// skipped.
+        #[arg(long)]
+        merge_duplicates: bool,
+        /// What a column holds, where its heading is not known: NUMBER=FIELD (columns from
+        /// 1; name, phone, gender, dob, medical-history, allergies, ignore). Repeatable.
+        #[arg(long = "column", value_name = "NUMBER=FIELD")]
+        columns: Vec<String>,
     },
 }
 

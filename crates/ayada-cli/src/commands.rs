@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use ayada_core::appointments::Booking;
 use ayada_core::cashbook::Method;
 use ayada_core::demo::DemoOptions;
-use ayada_core::import::ImportOptions;
+use ayada_core::import::{Field, ImportOptions, Repeats};
 use ayada_core::schedules::Hours;
 use ayada_core::time::{parse_date, parse_local_datetime};
 use ayada_core::visits::{VisitInput, VitalsInput};
@@ -409,18 +409,26 @@ pub fn run(env: &Env, command: Command) -> Out {
             Ok(Answer::new(json!({ "conflicts": conflicts }), text))
         }
         Command::Import(ImportCommand::Patients {
-            csv,
+            file,
             dry_run,
             skip_bad_lines,
+            merge_duplicates,
+            columns,
         }) => {
             let (mut clinic, s) = logged_in(env)?;
-            let bytes = std::fs::read(&csv).map_err(|e| unreadable(&csv, e))?;
+            let bytes = std::fs::read(&file).map_err(|e| unreadable(&file, e))?;
+            let columns = columns
+                .iter()
+                .map(|c| column_correction(c))
+                .collect::<Result<Vec<_>, _>>()?;
             let report = clinic.import_patients(
                 &s,
                 &bytes,
-                ImportOptions {
+                &ImportOptions {
                     dry_run,
                     skip_bad_lines,
+                    merge_duplicates,
+                    columns,
                 },
             )?;
             let bad: Vec<_> = report.bad.iter().map(|b| json!({ "line": b.line, "code": b.error.code(), "message": b.error.message(env.lang) })).collect();
@@ -434,6 +442,22 @@ pub fn run(env: &Env, command: Command) -> Out {
                     b.error.message(env.lang)
                 );
             }
+            for d in &report.duplicates {
+                let line = Said::new("cli-import-line").with("line", d.line);
+                let said = match &d.repeats {
+                    Repeats::Patient { id } => Said::new("cli-duplicate-known").with("id", id),
+                    Repeats::Line { line } => Said::new("cli-duplicate-line").with("line", line),
+                };
+                let _ = writeln!(
+                    text,
+                    "{}: {} {} {}",
+                    line.text(env.lang),
+                    d.name,
+                    d.phone,
+                    said.with("merge", merge_duplicates.to_string())
+                        .text(env.lang)
+                );
+            }
             text.push_str(
                 &Said::new("cli-imported")
                     .with("lines", report.lines)
@@ -441,7 +465,17 @@ pub fn run(env: &Env, command: Command) -> Out {
                     .with("imported", report.imported)
                     .text(env.lang),
             );
-            let answer = json!({ "lines": report.lines, "valid": report.valid, "imported": report.imported, "bad_lines": bad, "dry_run": dry_run });
+            let answer = json!({
+                "source": report.source,
+                "columns": report.headings.iter().zip(&report.columns).map(|(h, f)| json!({ "heading": h, "field": f })).collect::<Vec<_>>(),
+                "lines": report.lines,
+                "valid": report.valid,
+                "imported": report.imported,
+                "merged": report.merged,
+                "bad_lines": bad,
+                "duplicates": report.duplicates,
+                "dry_run": dry_run,
+            });
             if !dry_run && !report.bad.is_empty() && !skip_bad_lines {
                 // Show what is wrong, then fail: nothing was imported.
                 if env.json {
@@ -549,4 +583,13 @@ pub fn run(env: &Env, command: Command) -> Out {
             ))
         }
     }
+}
+
+/// A person's "3=phone": column 3 (counted from 1, as a spreadsheet's) holds phones.
+fn column_correction(text: &str) -> Result<(usize, Field), Failure> {
+    let refuse = || Failure::usage(Said::new("cli-bad-column").with("given", text));
+    let (number, field) = text.split_once('=').ok_or_else(refuse)?;
+    let number: usize = number.trim().parse().map_err(|_| refuse())?;
+    let field: Field = serde_json::from_value(json!(field.trim())).map_err(|_| refuse())?;
+    Ok((number.checked_sub(1).ok_or_else(refuse)?, field))
 }

@@ -217,7 +217,7 @@ fn main() {
     owner = clinic.login("owner", PASSWORD).unwrap();
     let t = Instant::now();
     let report = clinic
-        .import_patients(&owner, csv.as_bytes(), ImportOptions::default())
+        .import_patients(&owner, csv.as_bytes(), &ImportOptions::default())
         .unwrap();
     let import_s = t.elapsed().as_secs_f64();
     let patients_200k = patients_30k + report.imported;

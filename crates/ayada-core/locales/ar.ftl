@@ -50,6 +50,10 @@ field-role = الدور
 reason-required = مطلوبة
 reason-too-long = أطول من المسموح
 reason-not-plausible = غير منطقية
+reason-day-first = يجب أن يكون يومًا مثل 23/11/1985 أو 1985-11-23
+reason-not-a-workbook = ليس مصنف Excel ‏(.xlsx) ولا ملف CSV يمكن قراءته
+reason-empty-workbook = الورقة الأولى فارغة
+reason-empty-file = الملف فارغ
 reason-unknown-gender = يجب أن يكون ذكر أو أنثى
 field-name = الاسم
 field-gender = النوع
@@ -107,7 +111,7 @@ what-shift = الوردية
 what-clinic = العيادة
 what-machine = الجهاز
 what-cashbook-entry = قيد الخزينة
-reason-csv-columns = يجب أن يحمل السطر الأول أسماء الأعمدة، وفيها name وphone على الأقل (ويمكن gender وdob وmedical_history وallergies)
+reason-csv-columns = يجب أن يحمل الصف الأول أسماء الأعمدة، وفيها الاسم والموبايل على الأقل (مثل الاسم والموبايل، أو name و phone)؛ ويمكن تحديد ما يحمله عمود عنوانه غير معروف
 status-requested = مطلوب
 status-booked = محجوز
 status-arrived = حاضر
@@ -271,3 +275,9 @@ cli-machine-revoked = أُلغي  آخر مزامنة { $last }  لم يُرسل
 cli-storage = المساحة على الخادم: { $used } من { $quota } ميجابايت
 cli-revoked = لم يعد بإمكان الجهاز { $node } المزامنة (أُلغي { $revoked } من بيانات الاعتماد).
 cli-payment-count = { $count } دفعة
+cli-duplicate-known = هو المريض { $id } من قبل ({ $merge ->
+        [true] استُكمل ما كان ناقصًا في ملفه
+       *[other] تُخطّي
+    })
+cli-duplicate-line = يكرر السطر { $line } (تُخطّي)
+cli-bad-column = "{ $given }" ليس بالشكل رقم=حقل (مثل 3=phone؛ والحقول: name و phone و gender و dob و medical-history و allergies و ignore).

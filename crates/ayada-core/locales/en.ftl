@@ -51,6 +51,10 @@ field-role = role
 reason-required = it is required
 reason-too-long = it is too long
 reason-not-plausible = it is not plausible
+reason-day-first = it must be a day like 23/11/1985 or 1985-11-23
+reason-not-a-workbook = it is neither an Excel workbook (.xlsx) nor a CSV file this program can read
+reason-empty-workbook = its first sheet is empty
+reason-empty-file = it is empty
 reason-unknown-gender = it must be female or male
 field-name = name
 field-gender = gender
@@ -108,7 +112,7 @@ what-shift = shift
 what-clinic = clinic
 what-machine = machine
 what-cashbook-entry = cashbook entry
-reason-csv-columns = the first line must name the columns, with at least name and phone (also gender, dob, medical_history, allergies)
+reason-csv-columns = the first row must name the columns, with at least the name and the phone (for example الاسم and الموبايل, or name and phone); a column whose heading is not known can be told what it holds
 status-requested = requested
 status-booked = booked
 status-arrived = arrived
@@ -272,3 +276,9 @@ cli-machine-revoked = revoked  last sync { $last }  unsent { $pending }
 cli-storage = storage on the server: { $used } of { $quota } MB
 cli-revoked = Machine { $node } can no longer sync ({ $revoked } credential(s) revoked).
 cli-payment-count = { $count } payments
+cli-duplicate-known = is patient { $id } already ({ $merge ->
+        [true] what their file lacked is filled in
+       *[other] skipped
+    })
+cli-duplicate-line = repeats line { $line } (skipped)
+cli-bad-column = "{ $given }" is not NUMBER=FIELD (for example 3=phone; fields: name, phone, gender, dob, medical-history, allergies, ignore).

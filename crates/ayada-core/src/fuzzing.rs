@@ -70,9 +70,10 @@ pub fn csv_import(data: &[u8]) {
     let _ = clinic.import_patients(
         owner,
         data,
-        crate::import::ImportOptions {
+        &crate::import::ImportOptions {
             dry_run: true,
             skip_bad_lines: true,
+            ..Default::default()
         },
     );
 }

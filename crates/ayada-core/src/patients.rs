@@ -194,6 +194,44 @@ pub(crate) fn update(w: &mut Writer<'_>, id: PatientId, edit: &PatientEdit) -> R
     Ok(patient)
 }
 
+/// Fills in what a known patient's file lacks (birth date, gender, history, allergies) from
+/// `row`, the same patient read from an imported file; what the file already holds stays.
+/// Whether anything was filled in.
+pub(crate) fn fill_in(w: &mut Writer<'_>, id: PatientId, row: &Patient) -> Result<bool> {
+    w.allow(Action::WritePatients)?;
+    let mut patient = get(w, id)?;
+    let before = patient.clone();
+    if patient.dob.is_none() {
+        patient.dob.clone_from(&row.dob);
+    }
+    if patient.gender.is_none() {
+        patient.gender = row.gender;
+    }
+    if patient.medical_history.is_empty() {
+        patient.medical_history.clone_from(&row.medical_history);
+    }
+    if patient.allergies.is_empty() {
+        patient.allergies.clone_from(&row.allergies);
+    }
+    if patient == before {
+        return Ok(false);
+    }
+    store(w, &patient)?;
+    Ok(true)
+}
+
+/// Every patient's id, phone (E.164) and folded name: what tells a known patient from a new
+/// one in an import.
+pub(crate) fn keys(conn: &Connection) -> Result<Vec<(PatientId, String, String)>> {
+    let mut stmt = conn.prepare("SELECT id, phone, name_folded FROM patients")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))?;
+    rows.map(|row| {
+        let (id, phone, name) = row?;
+        Ok((id.parse()?, phone, name))
+    })
+    .collect()
+}
+
 /// The fields of a patient that can be edited; None leaves a field alone.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]

@@ -208,9 +208,10 @@ fn a_bad_csv_line_is_reported_by_number_and_nothing_is_imported_unless_accepted(
         .import_patients(
             &reception,
             csv.as_bytes(),
-            ImportOptions {
+            &ImportOptions {
                 dry_run: true,
                 skip_bad_lines: false,
+                ..Default::default()
             },
         )
         .unwrap();
@@ -222,7 +223,7 @@ fn a_bad_csv_line_is_reported_by_number_and_nothing_is_imported_unless_accepted(
     assert!(matches!(dry.bad[0].error, CoreError::InvalidPhone { .. }));
     assert_eq!(dry.imported, 0);
     let refused = clinic
-        .import_patients(&reception, csv.as_bytes(), ImportOptions::default())
+        .import_patients(&reception, csv.as_bytes(), &ImportOptions::default())
         .unwrap();
     assert_eq!(refused.imported, 0);
     assert!(
@@ -236,9 +237,10 @@ fn a_bad_csv_line_is_reported_by_number_and_nothing_is_imported_unless_accepted(
         .import_patients(
             &reception,
             csv.as_bytes(),
-            ImportOptions {
+            &ImportOptions {
                 dry_run: false,
                 skip_bad_lines: true,
+                ..Default::default()
             },
         )
         .unwrap();
@@ -254,7 +256,7 @@ fn a_bad_csv_line_is_reported_by_number_and_nothing_is_imported_unless_accepted(
             .name,
         "Ali, Jr"
     );
-    let no_header = clinic.import_patients(&reception, b"x,y\n1,2\n", ImportOptions::default());
+    let no_header = clinic.import_patients(&reception, b"x,y\n1,2\n", &ImportOptions::default());
     assert!(no_header.is_err());
 }
 

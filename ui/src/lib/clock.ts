@@ -23,10 +23,15 @@ function inZone<T>(format: (timeZone: string) => T): T {
 
 /** The clinic's calendar day of a moment, as the core writes days ("2026-11-24"). */
 export function clinicDay(unixSeconds: number): string {
-  // en-CA writes its dates year-month-day.
-  return inZone((timeZone) => new Date(unixSeconds * 1000).toLocaleDateString("en-CA", {
-    timeZone, year: "numeric", month: "2-digit", day: "2-digit",
-  }));
+  // Put together from the parts, not from a locale's order: WebKitGTK's ICU writes en-CA
+  // month first ("11/28/2026"), where Node's writes it year first.
+  return inZone((timeZone) => {
+    const parts = new Intl.DateTimeFormat("en", {
+      timeZone, year: "numeric", month: "2-digit", day: "2-digit",
+    }).formatToParts(new Date(unixSeconds * 1000));
+    const part = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
+    return `${part("year")}-${part("month")}-${part("day")}`;
+  });
 }
 
 /** The clinic's clock at a moment ("01:30"). */

@@ -146,8 +146,6 @@ impl Clinic {
         appointments::open_requests(&self.conn, &self.ctx.time, today)
     }
 
-    // ---- visits ----
-
     /// Records the visit of an appointment (doctors).
     pub fn record_visit(
         &mut self,
@@ -164,16 +162,19 @@ impl Clinic {
         photos::load(&self.conn, sha256, thumbnail)
     }
 
-    // ---- money ----
-
     /// Imports patients from CSV (see `import`).
     pub fn import_patients(
         &mut self,
         session: &Session,
-        csv: &[u8],
-        options: crate::import::ImportOptions,
+        file: &[u8],
+        options: &crate::import::ImportOptions,
     ) -> Result<crate::import::ImportReport> {
         self.allow_read(session, Action::ImportPatients)?;
-        crate::import::run(self, session, csv, options)
+        crate::import::run(self, session, file, options)
+    }
+
+    /// Every patient's id, phone and folded name (for an import's duplicates).
+    pub(crate) fn patient_keys(&self) -> Result<Vec<(PatientId, String, String)>> {
+        patients::keys(&self.conn)
     }
 }

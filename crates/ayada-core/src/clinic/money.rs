@@ -16,8 +16,6 @@ use crate::shifts::{self, Shift, ShiftClosed};
 use super::Clinic;
 
 impl Clinic {
-    // ---- appointments ----
-
     /// Takes a payment for an appointment.
     pub fn pay(
         &mut self,
@@ -88,8 +86,6 @@ impl Clinic {
         cashbook::entries_where(&self.conn, "local_date = ?1", &date.to_string())
     }
 
-    // ---- reports ----
-
     /// A day's Z-report (owner): as closed if the day is closed, else a preview.
     pub fn day_report(&mut self, session: &Session, date: Date) -> Result<DayReport> {
         self.allow_read(session, Action::ReadMoney)?;
@@ -136,6 +132,4 @@ impl Clinic {
         self.allow_read(session, Action::PrintReceipt)?;
         reports::receipt(&self.conn, &self.ctx.time, entry)
     }
-
-    // ---- backup and export ----
 }

@@ -57,8 +57,6 @@ impl Clinic {
         self.write(session, |w| staff::set_password(w, login, password))
     }
 
-    // ---- settings ----
-
     /// The clinic's details.
     pub fn settings(&mut self, session: &Session) -> Result<ClinicSettings> {
         self.write(session, settings::settings)
@@ -119,8 +117,6 @@ impl Clinic {
         all.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(all)
     }
-
-    // ---- schedules ----
 
     /// Sets a doctor's weekly schedule (owner).
     pub fn set_schedule(
@@ -194,6 +190,4 @@ impl Clinic {
             .map(|t| self.ctx.time.local(t).strftime("%H:%M").to_string())
             .collect())
     }
-
-    // ---- patients ----
 }

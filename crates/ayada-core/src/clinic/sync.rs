@@ -37,8 +37,6 @@ impl Clinic {
         })
     }
 
-    // ---- replication ----
-
     /// This machine's changes after log position `seq`, oldest first (for a peer's pull).
     pub fn changes_after(
         &self,
@@ -143,6 +141,4 @@ impl Clinic {
         tx.commit()?;
         Ok(())
     }
-
-    // ---- bulk, audit, projections ----
 }
