@@ -336,6 +336,25 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
     assert!(export.join("photos").read_dir().unwrap().count() >= 1);
     s.screenshot("06b-settings");
 
+    // The clinic's old list comes in: a CSV that Excel saved on an Arabic Windows PC
+    // (Windows-1256, semicolons), with a file-number column nobody names, Fatma again (she
+    // is registered already), and a birth date that cannot be.
+    let old_list = "رقم الملف;الاسم;رقم الموبايل;تاريخ الميلاد\r\n\
+                    101;سلمى حسن;01099999999;03/02/1990\r\n\
+                    102;فاطمة الزهراء;01012345678;23/11/1985\r\n\
+                    103;هدى سمير;01022222222;31/02/1990\r\n";
+    let (cp1256, _, _) = encoding_rs::WINDOWS_1256.encode(old_list);
+    s.choose_file("[data-test=import-file]", "patients.csv", &cp1256);
+    s.wait_text("[data-test=import-source]", "windows-1256");
+    s.wait_text("[data-test=import-preview]", "سلمى حسن");
+    s.wait_text("[data-test=import-bad]", "line 4");
+    s.wait_text("[data-test=import-duplicates]", "already a patient");
+    s.screenshot("06c-import-preview");
+    s.click("[data-test=import-skip-bad]");
+    s.click("[data-test=import-accept]");
+    s.wait_text("[data-test=import-done]", "1 patient brought in");
+    s.wait_text("[data-test=import-done]", "1 file filled in");
+
     // Arabic: the whole layout mirrors.
     s.click("[data-test=language]");
     s.wait_text("[data-test=nav-cash]", "الخزينة");

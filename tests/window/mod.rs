@@ -296,6 +296,27 @@ impl Session {
         self.post(&format!("/element/{el}/value"), json!({ "text": text }));
     }
 
+    /// Gives a file input a file, as choosing it in the file dialog would (the page gets
+    /// its `change` event with the bytes): through a DataTransfer, which needs no support
+    /// for uploads in the driver.
+    pub fn choose_file(&self, css: &str, name: &str, bytes: &[u8]) {
+        use base64::Engine as _;
+        self.find(css);
+        self.script(
+            "const i = document.querySelector(arguments[0]);
+             const bytes = Uint8Array.from(atob(arguments[2]), (c) => c.charCodeAt(0));
+             const dt = new DataTransfer();
+             dt.items.add(new File([bytes], arguments[1]));
+             i.files = dt.files;
+             i.dispatchEvent(new Event('change', { bubbles: true }));",
+            json!([
+                css,
+                name,
+                base64::engine::general_purpose::STANDARD.encode(bytes)
+            ]),
+        );
+    }
+
     /// Sets an input's value the way the page sees typing (an `input` event): for an empty
     /// value, and for date inputs, whose typing WebKit's driver does not do in every locale.
     pub fn set_value(&self, css: &str, value: &str) {

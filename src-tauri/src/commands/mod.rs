@@ -12,10 +12,12 @@
 //! The commands live by screen area: [`session`] (first run, login, language), [`desk`]
 //! (patients, bookings, the queue, visits), [`money`] (the drawer, payments, reports and
 //! their PDFs), [`setup`] (staff, schedules, prices, the clinic's details), [`sync`] (the
-//! sync loop, conflicts, machines) and [`files`] (backups and exports).
+//! sync loop, conflicts, machines), [`files`] (backups and exports) and [`import`] (the
+//! patients a clinic brings from before).
 
 pub mod desk;
 pub mod files;
+pub mod import;
 pub mod money;
 pub mod session;
 pub mod setup;
@@ -197,6 +199,7 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             files::default_folder,
             files::backup_to,
             files::export_to,
+            import::import_patients,
         ])
         // The `sync-state` event's payload; the window listens for it.
         .typ::<sync::SyncView>()

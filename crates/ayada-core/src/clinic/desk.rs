@@ -162,15 +162,26 @@ impl Clinic {
         photos::load(&self.conn, sha256, thumbnail)
     }
 
-    /// Imports patients from CSV (see `import`).
+    /// Imports patients from a workbook or a CSV (see `import`).
     pub fn import_patients(
         &mut self,
         session: &Session,
         file: &[u8],
         options: &crate::import::ImportOptions,
     ) -> Result<crate::import::ImportReport> {
+        self.import_patients_with_progress(session, file, options, &mut |_, _| {})
+    }
+
+    /// `import_patients`, telling `progress` how far the writing has come.
+    pub fn import_patients_with_progress(
+        &mut self,
+        session: &Session,
+        file: &[u8],
+        options: &crate::import::ImportOptions,
+        progress: crate::import::Progress<'_>,
+    ) -> Result<crate::import::ImportReport> {
         self.allow_read(session, Action::ImportPatients)?;
-        crate::import::run(self, session, file, options)
+        crate::import::run(self, session, file, options, progress)
     }
 
     /// Every patient's id, phone and folded name (for an import's duplicates).

@@ -114,11 +114,16 @@ enum Plan {
     Merge(PatientId, Patient),
 }
 
+/// How far the writing has come: rows written, of how many (every hundred rows, and at the
+/// end), for a progress bar.
+pub type Progress<'a> = &'a mut dyn FnMut(usize, usize);
+
 pub(crate) fn run(
     clinic: &mut Clinic,
     session: &Session,
     bytes: &[u8],
     options: &ImportOptions,
+    progress: Progress<'_>,
 ) -> Result<ImportReport> {
     let table = table::read(bytes)?;
     let fields = columns::map(&table.headings, &options.columns);
@@ -217,7 +222,11 @@ pub(crate) fn run(
             if i % 500 == 499 {
                 w.flush()?;
             }
+            if i % 100 == 99 {
+                progress(i + 1, plans.len());
+            }
         }
+        progress(plans.len(), plans.len());
         w.audit(
             "import-patients",
             format!("{imported} patients, {merged} filled in"),
