@@ -474,6 +474,24 @@ pub enum ImportCommand {
         #[arg(long = "column", value_name = "NUMBER=FIELD")]
         columns: Vec<String>,
     },
+    /// Import future appointments from an .xlsx workbook or a CSV: the patient's name and
+    /// phone (a patient the clinic does not know is registered), day, time, doctor (name or
+    /// login) and visit type (examination when empty).
+    Appointments {
+        /// The workbook or CSV file.
+        #[arg(long)]
+        file: PathBuf,
+        /// Check and report only.
+        #[arg(long)]
+        dry_run: bool,
+        /// Import the good lines even if some are bad.
+        #[arg(long)]
+        skip_bad_lines: bool,
+        /// What a column holds, where its heading is not known: NUMBER=FIELD (columns from
+        /// 1; name, phone, date, time, doctor, visit-type, ignore). Repeatable.
+        #[arg(long = "column", value_name = "NUMBER=FIELD")]
+        columns: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,7 +5,6 @@ use std::fmt::Write as _;
 use ayada_core::appointments::Booking;
 use ayada_core::cashbook::Method;
 use ayada_core::demo::DemoOptions;
-use ayada_core::import::{Field, ImportOptions, Repeats};
 use ayada_core::schedules::Hours;
 use ayada_core::time::{parse_date, parse_local_datetime};
 use ayada_core::visits::{VisitInput, VitalsInput};
@@ -26,7 +25,7 @@ pub(crate) fn secret(var: &str) -> Result<String, Failure> {
     }
 }
 
-fn unreadable(path: &std::path::Path, e: std::io::Error) -> Failure {
+pub(crate) fn unreadable(path: &std::path::Path, e: std::io::Error) -> Failure {
     Failure::usage(
         Said::new("cli-unreadable")
             .with("path", path.display())
@@ -408,87 +407,7 @@ pub fn run(env: &Env, command: Command) -> Out {
             };
             Ok(Answer::new(json!({ "conflicts": conflicts }), text))
         }
-        Command::Import(ImportCommand::Patients {
-            file,
-            dry_run,
-            skip_bad_lines,
-            merge_duplicates,
-            columns,
-        }) => {
-            let (mut clinic, s) = logged_in(env)?;
-            let bytes = std::fs::read(&file).map_err(|e| unreadable(&file, e))?;
-            let columns = columns
-                .iter()
-                .map(|c| column_correction(c))
-                .collect::<Result<Vec<_>, _>>()?;
-            let report = clinic.import_patients(
-                &s,
-                &bytes,
-                &ImportOptions {
-                    dry_run,
-                    skip_bad_lines,
-                    merge_duplicates,
-                    columns,
-                },
-            )?;
-            let bad: Vec<_> = report.bad.iter().map(|b| json!({ "line": b.line, "code": b.error.code(), "message": b.error.message(env.lang) })).collect();
-            let mut text = String::new();
-            for b in &report.bad {
-                let line = Said::new("cli-import-line").with("line", b.line);
-                let _ = writeln!(
-                    text,
-                    "{}: {}",
-                    line.text(env.lang),
-                    b.error.message(env.lang)
-                );
-            }
-            for d in &report.duplicates {
-                let line = Said::new("cli-import-line").with("line", d.line);
-                let said = match &d.repeats {
-                    Repeats::Patient { id } => Said::new("cli-duplicate-known").with("id", id),
-                    Repeats::Line { line } => Said::new("cli-duplicate-line").with("line", line),
-                };
-                let _ = writeln!(
-                    text,
-                    "{}: {} {} {}",
-                    line.text(env.lang),
-                    d.name,
-                    d.phone,
-                    said.with("merge", merge_duplicates.to_string())
-                        .text(env.lang)
-                );
-            }
-            text.push_str(
-                &Said::new("cli-imported")
-                    .with("lines", report.lines)
-                    .with("valid", report.valid)
-                    .with("imported", report.imported)
-                    .text(env.lang),
-            );
-            let answer = json!({
-                "source": report.source,
-                "columns": report.headings.iter().zip(&report.columns).map(|(h, f)| json!({ "heading": h, "field": f })).collect::<Vec<_>>(),
-                "lines": report.lines,
-                "valid": report.valid,
-                "imported": report.imported,
-                "merged": report.merged,
-                "bad_lines": bad,
-                "duplicates": report.duplicates,
-                "dry_run": dry_run,
-            });
-            if !dry_run && !report.bad.is_empty() && !skip_bad_lines {
-                // Show what is wrong, then fail: nothing was imported.
-                if env.json {
-                    println!("{answer}");
-                } else {
-                    println!("{text}");
-                }
-                return Err(Failure::Reported(
-                    Said::new("cli-import-rejected").with("bad_lines", report.bad.len()),
-                ));
-            }
-            Ok(Answer::new(answer, text))
-        }
+        Command::Import(cmd) => crate::import::import(env, cmd),
         Command::Audit(AuditCommand::Verify) => {
             let (mut clinic, s) = logged_in(env)?;
             clinic.verify_audit(&s)?;
@@ -583,13 +502,4 @@ pub fn run(env: &Env, command: Command) -> Out {
             ))
         }
     }
-}
-
-/// A person's "3=phone": column 3 (counted from 1, as a spreadsheet's) holds phones.
-fn column_correction(text: &str) -> Result<(usize, Field), Failure> {
-    let refuse = || Failure::usage(Said::new("cli-bad-column").with("given", text));
-    let (number, field) = text.split_once('=').ok_or_else(refuse)?;
-    let number: usize = number.trim().parse().map_err(|_| refuse())?;
-    let field: Field = serde_json::from_value(json!(field.trim())).map_err(|_| refuse())?;
-    Ok((number.checked_sub(1).ok_or_else(refuse)?, field))
 }

@@ -6,6 +6,7 @@
 mod args;
 mod commands;
 mod desk;
+mod import;
 mod reports;
 mod setup;
 mod sync;

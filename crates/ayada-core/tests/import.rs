@@ -283,3 +283,72 @@ fn what_is_not_a_table_is_refused_clearly_and_writes_nothing() {
     );
     assert_eq!(clinic.search_patients(&owner, "ليلى", 10).unwrap().len(), 1);
 }
+
+#[test]
+fn the_desks_next_weeks_come_along_and_a_clash_a_past_day_or_an_unknown_doctor_is_a_bad_line() {
+    let (_tmp, mut clinic, owner) = clinic();
+    support::add_desk_and_doctor(&mut clinic, &owner, "desk", PW);
+    // Days the clinic's calendar holds in the future, whatever today is.
+    let today = clinic.time().today();
+    let day = |n: i64| {
+        today
+            .checked_add(jiff::Span::new().days(n))
+            .unwrap()
+            .strftime("%d/%m/%Y")
+            .to_string()
+    };
+    let csv = [
+        "الاسم,الموبايل,التاريخ,الساعة,الطبيب,نوع الزيارة".to_string(),
+        format!("ليلى حسن,01055555555,{},10:00,د. سارة,", day(7)),
+        format!("كريم عادل,01077777777,{},10:00,dr.sara,", day(7)),
+        format!("كريم عادل,01077777777,{},٢:٣٠ م,سارة,examination", day(8)),
+        format!("كريم عادل,01077777777,{},10:00,سارة,", day(-1)),
+        format!("كريم عادل,01077777777,{},2:30 PM,سارة,", day(8)),
+        format!("نور,01088888888,{},11:00,د. منى,", day(9)),
+    ]
+    .join("\n");
+    let dry = clinic
+        .import_appointments(
+            &owner,
+            csv.as_bytes(),
+            &ImportOptions {
+                dry_run: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!((dry.lines, dry.valid), (6, 2));
+    let bad: Vec<(u64, &str)> = dry.bad.iter().map(|b| (b.line, b.error.code())).collect();
+    assert_eq!(bad, [(3, "slot-taken"), (5, "invalid"), (7, "not-found")]);
+    assert!(dry.bad[1].error.message(Lang::Ar).contains("من اليوم"));
+    assert_eq!(dry.duplicates.len(), 1);
+    assert_eq!(dry.duplicates[0].repeats, Repeats::Line { line: 4 });
+
+    let done = clinic
+        .import_appointments(
+            &owner,
+            csv.as_bytes(),
+            &ImportOptions {
+                skip_bad_lines: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(done.imported, 2);
+    let in_a_week = today.checked_add(jiff::Span::new().days(7)).unwrap();
+    let rows = clinic.appointments(&owner, in_a_week).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (rows[0].patient.as_str(), rows[0].doctor.as_str()),
+        ("ليلى حسن", "dr.sara")
+    );
+    let later = clinic
+        .appointments(
+            &owner,
+            in_a_week.checked_add(jiff::Span::new().days(1)).unwrap(),
+        )
+        .unwrap();
+    assert_eq!(later[0].at.split(' ').nth(1), Some("14:30"));
+    // Karim, new to the clinic, came in once with his booking.
+    assert_eq!(clinic.search_patients(&owner, "كريم", 10).unwrap().len(), 1);
+}

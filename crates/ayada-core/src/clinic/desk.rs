@@ -184,6 +184,19 @@ impl Clinic {
         crate::import::run(self, session, file, options, progress)
     }
 
+    /// Imports future appointments (and the patients they introduce) from a workbook or a
+    /// CSV: day, time, doctor by name or login, visit type (see `import`).
+    pub fn import_appointments(
+        &mut self,
+        session: &Session,
+        file: &[u8],
+        options: &crate::import::ImportOptions,
+    ) -> Result<crate::import::ImportReport> {
+        self.allow_read(session, Action::ImportPatients)?;
+        self.allow_read(session, Action::Book)?;
+        crate::import::appointments::run(self, session, file, options)
+    }
+
     /// Every patient's id, phone and folded name (for an import's duplicates).
     pub(crate) fn patient_keys(&self) -> Result<Vec<(PatientId, String, String)>> {
         patients::keys(&self.conn)

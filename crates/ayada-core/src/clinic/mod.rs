@@ -302,6 +302,12 @@ impl Clinic {
         crate::appointments::last_day(&self.conn, until)
     }
 
+    /// The store, for the modules that read their tables beside an operation (an import's
+    /// checks before its one write).
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
     /// The data folder.
     pub fn dir(&self) -> &Path {
         &self.dir

@@ -7,6 +7,7 @@
 //! accepted skipping them, and the import itself is one transaction, so a failure half-way
 //! leaves no half of the file behind.
 
+pub(crate) mod appointments;
 pub mod columns;
 pub mod table;
 mod values;
@@ -108,6 +109,43 @@ pub struct ImportReport {
 /// How many rows a preview shows.
 const PREVIEW_ROWS: usize = 5;
 
+/// Reads a file and finds its columns: the table, each column's field, and a report that
+/// already holds what a preview shows. A file without every `required` field is refused.
+fn open(
+    bytes: &[u8],
+    corrections: &[(usize, Field)],
+    required: &[Field],
+) -> Result<(table::Table, Vec<Option<Field>>, ImportReport)> {
+    let table = table::read(bytes)?;
+    let fields = columns::map(&table.headings, corrections);
+    let report = ImportReport {
+        source: Some(table.source.clone()),
+        headings: table.headings.clone(),
+        columns: fields.clone(),
+        preview: table
+            .rows
+            .iter()
+            .take(PREVIEW_ROWS)
+            .map(|r| r.cells.clone())
+            .collect(),
+        ..ImportReport::default()
+    };
+    if required.iter().any(|f| !fields.contains(&Some(*f))) {
+        return Err(CoreError::invalid("file", "csv-columns"));
+    }
+    Ok((table, fields, report))
+}
+
+/// The text of `field`'s column in `row` ("" when the file has no such column).
+fn cell<'a>(fields: &[Option<Field>], row: &'a table::Row, field: Field) -> &'a str {
+    fields
+        .iter()
+        .position(|f| *f == Some(field))
+        .and_then(|i| row.cells.get(i))
+        .map(String::as_str)
+        .unwrap_or("")
+}
+
 /// Where a row's new patient goes: a new file, or filling in a known one.
 enum Plan {
     New(Patient),
@@ -125,24 +163,7 @@ pub(crate) fn run(
     options: &ImportOptions,
     progress: Progress<'_>,
 ) -> Result<ImportReport> {
-    let table = table::read(bytes)?;
-    let fields = columns::map(&table.headings, &options.columns);
-    let mut report = ImportReport {
-        source: Some(table.source.clone()),
-        headings: table.headings.clone(),
-        columns: fields.clone(),
-        preview: table
-            .rows
-            .iter()
-            .take(PREVIEW_ROWS)
-            .map(|r| r.cells.clone())
-            .collect(),
-        ..ImportReport::default()
-    };
-    let col = |field: Field| fields.iter().position(|f| *f == Some(field));
-    if col(Field::Name).is_none() || col(Field::Phone).is_none() {
-        return Err(CoreError::invalid("file", "csv-columns"));
-    }
+    let (table, fields, mut report) = open(bytes, &options.columns, &[Field::Name, Field::Phone])?;
     let today = clinic.time().today();
     let now = jiff::Timestamp::now().as_second();
     // Who the clinic already has, by phone and folded name.
@@ -154,12 +175,7 @@ pub(crate) fn run(
     let mut plans = Vec::new();
     for row in &table.rows {
         report.lines += 1;
-        let cell = |field: Field| {
-            col(field)
-                .and_then(|i| row.cells.get(i))
-                .map(String::as_str)
-                .unwrap_or("")
-        };
+        let cell = |field: Field| cell(&fields, row, field);
         let parsed = (|| {
             let new = NewPatient {
                 name: cell(Field::Name).to_string(),

@@ -1,7 +1,7 @@
 //! Cell values as clinics write them: days first or ISO, in either digit set; genders in
 //! Arabic or English, however spelled.
 
-use jiff::civil::Date;
+use jiff::civil::{Date, Time};
 
 use crate::error::{CoreError, Result};
 use crate::patients::Gender;
@@ -45,6 +45,31 @@ pub fn day(input: &str) -> Result<Option<Date>> {
     Date::new(year, month, day).map(Some).map_err(|_| refuse())
 }
 
+/// A time written "14:30", "9:05", "2:30 PM", "2:30 م" (Arabic for after noon, ص before),
+/// with Arabic digits too.
+pub fn time(input: &str) -> Result<Time> {
+    let refuse = || CoreError::invalid("time", "clock-time");
+    let text = ascii_digits(input.trim()).to_lowercase();
+    let (clock, half) = match text.split_once(' ') {
+        Some((clock, half)) => (clock.trim(), Some(half.trim())),
+        None => (text.as_str(), None),
+    };
+    let (h, m) = clock.split_once(':').ok_or_else(refuse)?;
+    let mut hour: i8 = h.parse().map_err(|_| refuse())?;
+    let minute: i8 = m.get(..2).unwrap_or(m).parse().map_err(|_| refuse())?;
+    match half {
+        None => {}
+        Some("pm" | "p.m." | "م" | "مساء" | "مساءً") if (1..12).contains(&hour) => {
+            hour += 12
+        }
+        Some("am" | "a.m." | "ص" | "صباحا" | "صباحًا") if hour == 12 => hour = 0,
+        Some("pm" | "p.m." | "م" | "مساء" | "مساءً" | "am" | "a.m." | "ص" | "صباحا" | "صباحًا") =>
+            {}
+        Some(_) => return Err(refuse()),
+    }
+    Time::new(hour, minute, 0, 0).map_err(|_| refuse())
+}
+
 /// A gender as clinics write it ("ذكر", "أنثى", "انثي", "M", "female"...). Empty is None.
 pub fn gender(input: &str) -> Result<Option<Gender>> {
     let folded = fold(input.trim());
@@ -74,6 +99,20 @@ mod tests {
         assert_eq!(d("").as_deref(), None);
         for bad in ["31/02/1990", "11/1990", "yesterday", "23/11/985"] {
             assert!(day(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn times_are_read_on_either_clock_in_either_language() {
+        let t = |s: &str| time(s).unwrap().strftime("%H:%M").to_string();
+        assert_eq!(t("14:30"), "14:30");
+        assert_eq!(t("9:05"), "09:05");
+        assert_eq!(t("2:30 PM"), "14:30");
+        assert_eq!(t("٢:٣٠ م"), "14:30");
+        assert_eq!(t("12:15 ص"), "00:15");
+        assert_eq!(t("12:15 pm"), "12:15");
+        for bad in ["25:00", "2:30 xm", "noon"] {
+            assert!(time(bad).is_err(), "{bad}");
         }
     }
 
