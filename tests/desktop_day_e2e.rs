@@ -354,6 +354,28 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
     s.click("[data-test=import-accept]");
     s.wait_text("[data-test=import-done]", "1 patient brought in");
     s.wait_text("[data-test=import-done]", "1 file filled in");
+    // And the desk's next weeks: Salma, just brought in, with Dr. Sara a week from today.
+    let next_week = clinic_today()
+        .checked_add(jiff::Span::new().days(7))
+        .unwrap()
+        .strftime("%d/%m/%Y")
+        .to_string();
+    let bookings = format!(
+        "الاسم,الموبايل,التاريخ,الوقت,الطبيب\nسلمى حسن,01099999999,{next_week},11:30,د. سارة\n"
+    );
+    s.set_value("[data-test=import-kind]", "appointments");
+    s.script(
+        "document.querySelector('[data-test=import-kind]').dispatchEvent(new Event('change', {bubbles: true}))",
+        json!([]),
+    );
+    s.choose_file(
+        "[data-test=import-file]",
+        "next-weeks.csv",
+        bookings.as_bytes(),
+    );
+    s.wait_text("[data-test=import-source]", "1 appointment to book");
+    s.click("[data-test=import-accept]");
+    s.wait_text("[data-test=import-done]", "1 appointment booked");
 
     // Arabic: the whole layout mirrors.
     s.click("[data-test=language]");

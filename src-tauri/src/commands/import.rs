@@ -29,6 +29,9 @@ pub struct ImportInput {
     pub dry_run: bool,
     pub skip_bad_lines: bool,
     pub merge_duplicates: bool,
+    /// The file holds future appointments (and the patients they introduce), not a list of
+    /// patients.
+    pub appointments: bool,
 }
 
 /// A row refused, with why in the person's language.
@@ -62,8 +65,9 @@ pub struct ImportProgress {
     pub total: u32,
 }
 
-/// Reads a file (a preview with `dry_run`) or imports it in one transaction, reporting its
-/// progress on `progress` (owner). Off the UI thread: a big workbook takes seconds.
+/// Reads a file of patients or of appointments (a preview with `dry_run`) or imports it in
+/// one transaction, reporting a patient import's progress on `progress` (owner). Off the UI
+/// thread: a big workbook takes seconds.
 #[tauri::command]
 #[specta::specta]
 pub async fn import_patients(
@@ -91,7 +95,11 @@ pub async fn import_patients(
             });
         };
         let run = |c: &mut Clinic, s: &Session| {
-            c.import_patients_with_progress(s, &input.file, &options, &mut tell)
+            if input.appointments {
+                c.import_appointments(s, &input.file, &options)
+            } else {
+                c.import_patients_with_progress(s, &input.file, &options, &mut tell)
+            }
         };
         // A preview writes nothing: the screens have nothing to reload.
         let report = if input.dry_run {

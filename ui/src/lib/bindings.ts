@@ -138,8 +138,9 @@ export const commands = {
 	 */
 	exportTo: (folder: string) => __TAURI_INVOKE<ExportReport>("export_to", { folder }),
 	/**
-	 *  Reads a file (a preview with `dry_run`) or imports it in one transaction, reporting its
-	 *  progress on `progress` (owner). Off the UI thread: a big workbook takes seconds.
+	 *  Reads a file of patients or of appointments (a preview with `dry_run`) or imports it in
+	 *  one transaction, reporting a patient import's progress on `progress` (owner). Off the UI
+	 *  thread: a big workbook takes seconds.
 	 */
 	importPatients: (input: ImportInput, progress: Channel<ImportProgress>) => __TAURI_INVOKE<ImportView>("import_patients", { input, progress }),
 };
@@ -478,6 +479,11 @@ export type ImportInput = {
 	dry_run: boolean,
 	skip_bad_lines: boolean,
 	merge_duplicates: boolean,
+	/**
+	 *  The file holds future appointments (and the patients they introduce), not a list of
+	 *  patients.
+	 */
+	appointments: boolean,
 };
 
 /**  How far the writing has come. */
