@@ -326,6 +326,17 @@ impl<'a> Writer<'a> {
         self.save_docs().map(drop)
     }
 
+    /// `flush` once more than `limit` documents are checked out. A bulk write calls it after
+    /// each record: memory stays bounded by documents, not rows, and a document many rows
+    /// touch (a patient bucket) is loaded once rather than again after every flush (50,000
+    /// patients flushed every 500 rows reloaded their 256 buckets 100 times: 471 patients/s).
+    pub(crate) fn flush_beyond(&mut self, limit: usize) -> Result<()> {
+        if self.docs.len() > limit {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
     /// Commits every checked-out document's change, logs it, saves the documents, writes the
     /// audit rows, and commits the SQL transaction: all of it or nothing.
     pub(crate) fn finish(mut self) -> Result<()> {

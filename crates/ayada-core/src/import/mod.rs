@@ -235,9 +235,7 @@ pub(crate) fn run(
                     }
                 }
             }
-            if i % 500 == 499 {
-                w.flush()?;
-            }
+            w.flush_beyond(1024)?;
             if i % 100 == 99 {
                 progress(i + 1, plans.len());
             }
