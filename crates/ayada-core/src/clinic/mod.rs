@@ -126,6 +126,31 @@ impl Clinic {
         result
     }
 
+    /// A new, empty store in `dir` for machine `node` of clinic `clinic_id` (a new clinic's
+    /// first machine, or one joining).
+    fn new_store(
+        dir: &Path,
+        key: Option<&keys::Key>,
+        clinic_id: ClinicId,
+        node: NodeId,
+        time: ClinicTime,
+    ) -> Result<Clinic> {
+        let conn = store::open_encrypted(&dir.join(DB_FILE), key, true)?;
+        store::create_schema(&conn)?;
+        store::set_identity(&conn, &clinic_id, &node, time.name())?;
+        Ok(Clinic {
+            conn,
+            cache: DocCache::default(),
+            ctx: Context {
+                node,
+                time,
+                fixed_now: None,
+            },
+            dir: dir.to_path_buf(),
+            clinic_id,
+        })
+    }
+
     fn create(
         dir: &Path,
         key_source: &KeySource,
@@ -143,20 +168,7 @@ impl Clinic {
                 &format!("{clinic_id}/{node}"),
             )?),
         };
-        let conn = store::open_encrypted(&dir.join(DB_FILE), key.as_ref(), true)?;
-        store::create_schema(&conn)?;
-        store::set_identity(&conn, &clinic_id, &node, time.name())?;
-        let mut clinic = Clinic {
-            conn,
-            cache: DocCache::default(),
-            ctx: Context {
-                node,
-                time,
-                fixed_now: None,
-            },
-            dir: dir.to_path_buf(),
-            clinic_id,
-        };
+        let mut clinic = Clinic::new_store(dir, key.as_ref(), clinic_id, node, time)?;
         let owner = Session {
             staff_id: StaffId::new(),
             login: staff::normalise_login(&options.owner_login)?,
@@ -219,20 +231,7 @@ impl Clinic {
         fs::create_dir_all(dir)?;
         let result = (|| {
             let key = keys::create_key(dir, key_source, &format!("{clinic_id}/{node}"))?;
-            let conn = store::open_encrypted(&dir.join(DB_FILE), Some(&key), true)?;
-            store::create_schema(&conn)?;
-            store::set_identity(&conn, &clinic_id, &node, time.name())?;
-            Ok(Clinic {
-                conn,
-                cache: DocCache::default(),
-                ctx: Context {
-                    node,
-                    time,
-                    fixed_now: None,
-                },
-                dir: dir.to_path_buf(),
-                clinic_id,
-            })
+            Clinic::new_store(dir, Some(&key), clinic_id, node, time)
         })();
         if result.is_err() {
             for file in [DB_FILE, "clinic.db-wal", "clinic.db-shm", "key.json"] {
