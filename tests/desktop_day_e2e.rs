@@ -337,15 +337,24 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
     s.screenshot("06b-settings");
 
     // The clinic's old list comes in: a CSV that Excel saved on an Arabic Windows PC
-    // (Windows-1256, semicolons), with a file-number column nobody names, Fatma again (she
-    // is registered already), and a birth date that cannot be.
-    let old_list = "رقم الملف;الاسم;رقم الموبايل;تاريخ الميلاد\r\n\
+    // (Windows-1256, semicolons), with a file-number column, the names under "the client"
+    // (a heading the import does not know), Fatma again (she is registered already), and a
+    // birth date that cannot be.
+    let old_list = "رقم الملف;العميل;رقم الموبايل;تاريخ الميلاد\r\n\
                     101;سلمى حسن;01099999999;03/02/1990\r\n\
                     102;فاطمة الزهراء;01012345678;23/11/1985\r\n\
                     103;هدى سمير;01022222222;31/02/1990\r\n";
     let (cp1256, _, _) = encoding_rs::WINDOWS_1256.encode(old_list);
     s.choose_file("[data-test=import-file]", "patients.csv", &cp1256);
     s.wait_text("[data-test=import-source]", "windows-1256");
+    // No column holds the names yet: the owner tells the second column what it holds.
+    s.wait_text("[data-test=import-missing]", "name");
+    s.script(
+        "const c = document.querySelectorAll('[data-test=import-column]')[1];
+         c.value = 'name'; c.dispatchEvent(new Event('change', { bubbles: true }));",
+        json!([]),
+    );
+    s.wait_text("[data-test=import-source]", "1 new patient");
     s.wait_text("[data-test=import-preview]", "سلمى حسن");
     s.wait_text("[data-test=import-bad]", "line 4");
     s.wait_text("[data-test=import-duplicates]", "already a patient");

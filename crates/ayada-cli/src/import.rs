@@ -59,6 +59,14 @@ fn corrections(columns: &[String]) -> Result<Vec<(usize, Field)>, Failure> {
 
 /// The report, line by line, then the count; a refused file fails after showing it.
 fn answer(env: &Env, report: &ImportReport, options: &ImportOptions) -> Out {
+    if !report.missing.is_empty() {
+        // A preview of a file without the columns it needs says what a refusal says.
+        return Err(ayada_core::CoreError::Invalid {
+            field: "file".into(),
+            reason: "csv-columns".into(),
+        }
+        .into());
+    }
     let bad: Vec<_> = report.bad.iter().map(|b| json!({ "line": b.line, "code": b.error.code(), "message": b.error.message(env.lang) })).collect();
     let mut text = String::new();
     for b in &report.bad {

@@ -224,6 +224,23 @@ fn a_bad_line_is_named_in_the_persons_language_and_an_unknown_heading_can_be_tol
         "{}",
         refused.message(Lang::Ar)
     );
+    // A preview of it shows the file and what no column holds yet, for the person to tell.
+    let preview = clinic
+        .import_patients(
+            &owner,
+            csv.as_bytes(),
+            &ImportOptions {
+                dry_run: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(preview.missing, [Field::Name]);
+    assert_eq!(preview.headings[1], "العميل");
+    assert_eq!(
+        preview.lines, 0,
+        "no row is checked before the columns are known"
+    );
     // Told that the second column holds the name, it reads the file; the impossible date
     // is line 2, in Arabic, and nothing is written until the person accepts skipping it.
     let told = ImportOptions {

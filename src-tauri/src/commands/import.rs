@@ -56,6 +56,8 @@ pub struct ImportView {
     pub duplicates: Vec<Duplicate>,
     pub imported: u32,
     pub merged: u32,
+    /// Fields no column holds yet (the person tells a column, or the file cannot come in).
+    pub missing: Vec<Field>,
 }
 
 /// How far the writing has come.
@@ -125,6 +127,7 @@ pub async fn import_patients(
             duplicates: report.duplicates,
             imported: report.imported as u32,
             merged: report.merged as u32,
+            missing: report.missing,
         })
     })
     .await

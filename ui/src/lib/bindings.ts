@@ -506,6 +506,8 @@ export type ImportView = {
 	duplicates: Duplicate[],
 	imported: number,
 	merged: number,
+	/**  Fields no column holds yet (the person tells a column, or the file cannot come in). */
+	missing: Field[],
 };
 
 /**  An insurance provider the clinic accepts. */

@@ -7,7 +7,9 @@ use std::collections::HashMap;
 
 use jiff::SignedDuration;
 
-use super::{cell, open, values, BadLine, Duplicate, Field, ImportOptions, ImportReport, Repeats};
+use super::{
+    cell, lacking, open, values, BadLine, Duplicate, Field, ImportOptions, ImportReport, Repeats,
+};
 use crate::appointments::{self, Booking, BookingKind};
 use crate::clinic::Clinic;
 use crate::error::{CoreError, Result};
@@ -55,6 +57,9 @@ pub(crate) fn run(
         Field::Doctor,
     ];
     let (table, fields, mut report) = open(bytes, &options.columns, &required)?;
+    if !report.missing.is_empty() {
+        return lacking(report, options);
+    }
     let today = clinic.time().today();
     let now = jiff::Timestamp::now().as_second();
     let mut known: HashMap<(String, String), PatientId> = clinic

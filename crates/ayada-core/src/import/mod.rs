@@ -104,13 +104,16 @@ pub struct ImportReport {
     pub imported: usize,
     /// Known patients whose files the import filled in.
     pub merged: usize,
+    /// Fields the import needs that no column holds: a preview says so and shows the file,
+    /// so the person can tell a column what it holds; an import is refused.
+    pub missing: Vec<Field>,
 }
 
 /// How many rows a preview shows.
 const PREVIEW_ROWS: usize = 5;
 
 /// Reads a file and finds its columns: the table, each column's field, and a report that
-/// already holds what a preview shows. A file without every `required` field is refused.
+/// already holds what a preview shows, and the `required` fields no column holds.
 fn open(
     bytes: &[u8],
     corrections: &[(usize, Field)],
@@ -128,12 +131,23 @@ fn open(
             .take(PREVIEW_ROWS)
             .map(|r| r.cells.clone())
             .collect(),
+        missing: required
+            .iter()
+            .filter(|f| !fields.contains(&Some(**f)))
+            .copied()
+            .collect(),
         ..ImportReport::default()
     };
-    if required.iter().any(|f| !fields.contains(&Some(*f))) {
-        return Err(CoreError::invalid("file", "csv-columns"));
-    }
     Ok((table, fields, report))
+}
+
+/// A file that lacks a needed column: the preview as it stands, or the refusal.
+fn lacking(report: ImportReport, options: &ImportOptions) -> Result<ImportReport> {
+    if options.dry_run {
+        Ok(report)
+    } else {
+        Err(CoreError::invalid("file", "csv-columns"))
+    }
 }
 
 /// The text of `field`'s column in `row` ("" when the file has no such column).
@@ -164,6 +178,9 @@ pub(crate) fn run(
     progress: Progress<'_>,
 ) -> Result<ImportReport> {
     let (table, fields, mut report) = open(bytes, &options.columns, &[Field::Name, Field::Phone])?;
+    if !report.missing.is_empty() {
+        return lacking(report, options);
+    }
     let today = clinic.time().today();
     let now = jiff::Timestamp::now().as_second();
     // Who the clinic already has, by phone and folded name.
