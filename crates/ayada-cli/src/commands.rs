@@ -291,7 +291,7 @@ pub fn run(env: &Env, command: Command) -> Out {
             let (mut clinic, s) = logged_in(env)?;
             let date = date_or_today(&clinic, date)?;
             let summary = clinic.cash_summary(&s, date)?;
-            let word = |id: &str| ayada_core::i18n::message(env.lang, &format!("pdf-{id}"), &[]);
+            let word = |id: &str| crate::reports::word(env.lang, id);
             let mut text = format!("{} {}\n", word("date"), summary.date);
             for (title, lines) in [
                 ("payments", &summary.payments),

@@ -30,7 +30,7 @@ fn write_pdf(path: &Path, bytes: Result<Vec<u8>, ayada_pdf::PdfError>) -> Result
 }
 
 /// A label of the printed reports, in `lang`: the CLI's tables say what the paper says.
-fn word(lang: Lang, id: &str) -> String {
+pub(crate) fn word(lang: Lang, id: &str) -> String {
     ayada_core::i18n::message(lang, &format!("pdf-{id}"), &[])
 }
 

@@ -107,7 +107,12 @@ pub async fn import_patients(
         let report = if input.dry_run {
             with_session(&state, run)?
         } else {
-            changing(&app, &state, "patients", run)?
+            let what = if input.appointments {
+                "appointments"
+            } else {
+                "patients"
+            };
+            changing(&app, &state, what, run)?
         };
         Ok(ImportView {
             source: report.source,

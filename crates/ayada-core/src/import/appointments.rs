@@ -74,7 +74,7 @@ pub(crate) fn run(
         .collect();
     let visit_types = crate::settings::active_visit_types(clinic.conn())?;
     // Who is busy when: the clinic's bookings, and the file's own rows as they are read.
-    let mut taken: Vec<(StaffId, i64, i64, u64)> = Vec::new();
+    let mut taken: Vec<(StaffId, i64, i64)> = Vec::new();
     let mut planned = Vec::new();
     let mut seen: HashMap<(PatientIdKey, String, i64), u64> = HashMap::new();
     for row in &table.rows {
@@ -130,13 +130,13 @@ pub(crate) fn run(
                 at: at.clone(),
             };
             if !appointments::busy(clinic.conn(), *doctor, starts, ends)?.is_empty()
-                || taken.iter().any(|(d, s, e, _)| {
+                || taken.iter().any(|(d, s, e)| {
                     d == doctor && *s < ends.as_second() && *e > starts.as_second()
                 })
             {
                 return Err(clash(named));
             }
-            taken.push((*doctor, starts.as_second(), ends.as_second(), row.line));
+            taken.push((*doctor, starts.as_second(), ends.as_second()));
             Ok(Checked::Plan(
                 Box::new(Planned {
                     patient: patient_id,

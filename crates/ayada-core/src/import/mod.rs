@@ -94,7 +94,7 @@ pub struct ImportReport {
     pub preview: Vec<Vec<String>>,
     /// Data rows read.
     pub lines: usize,
-    /// Rows that would import as new patients.
+    /// Rows that would import: new patients, or bookings for an appointments file.
     pub valid: usize,
     /// Rows refused, by number.
     pub bad: Vec<BadLine>,
