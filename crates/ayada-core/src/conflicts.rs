@@ -143,6 +143,14 @@ fn scan(
             format!("{path}.{key}")
         };
         let all = doc.get_all(obj, key.as_str())?;
+        // Lists only grow (a booking's moves); two machines starting one at once keep one
+        // list, and a person cannot choose between histories: not a conflict to settle.
+        if all
+            .iter()
+            .any(|(v, _)| matches!(v, Value::Object(ObjType::List)))
+        {
+            continue;
+        }
         if all.len() < 2 {
             if let Some((Value::Object(ObjType::Map), child)) = all.last() {
                 scan(doc, child, &field, out)?;

@@ -490,6 +490,9 @@ fn play(
         }),
         photos: Vec::new(),
         visit_type: None,
+        // Some examinations ask to see the patient again in two weeks; chosen by the slot,
+        // not the generator, so every other figure of a demo stays what it was.
+        follow_up_days: (!follow_up && (start.as_second() / 900) % 3 == 0).then_some(14),
     };
     visits::record(w, booked_id, &input)?;
     report.visits += 1;

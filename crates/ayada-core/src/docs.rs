@@ -251,13 +251,13 @@ fn write_map(
                         if items.len() > old_items.len() && items.starts_with(&old_items) =>
                     {
                         for (i, item) in items.iter().enumerate().skip(old_items.len()) {
-                            doc.insert(&list, i, scalar(item)?)?;
+                            insert_item(doc, &list, i, item, text_keys)?;
                         }
                     }
                     _ => {
                         let list = doc.put_object(obj, key.as_str(), ObjType::List)?;
                         for (i, item) in items.iter().enumerate() {
-                            doc.insert(&list, i, scalar(item)?)?;
+                            insert_item(doc, &list, i, item, text_keys)?;
                         }
                     }
                 }
@@ -280,6 +280,26 @@ fn write_map(
         }
     }
     Ok(())
+}
+
+/// Inserts one item of a list: a scalar, or a map written field by field (a booking's moves).
+fn insert_item(
+    doc: &mut AutoCommit,
+    list: &ObjId,
+    index: usize,
+    item: &Json,
+    text_keys: &[&str],
+) -> Result<()> {
+    match item {
+        Json::Object(fields) => {
+            let map = doc.insert_object(list, index, ObjType::Map)?;
+            write_map(doc, &map, fields, text_keys)
+        }
+        _ => {
+            doc.insert(list, index, scalar(item)?)?;
+            Ok(())
+        }
+    }
 }
 
 pub(crate) fn scalar(value: &Json) -> Result<ScalarValue> {

@@ -49,6 +49,8 @@ pub enum CoreError {
     InvalidTransition { from: String, to: String },
     /// The doctor already has a booking that overlaps this time.
     SlotTaken { doctor: String, at: String },
+    /// The doctor is away or off on that day.
+    DoctorAbsent { doctor: String, date: String },
     /// Two values that must be unique collide (a login, a visit type name).
     Duplicate { what: String, value: String },
     /// A cash operation needs an open shift on this machine.
@@ -98,6 +100,7 @@ impl CoreError {
             CoreError::VitalOutOfRange { .. } => "vital-out-of-range",
             CoreError::InvalidTransition { .. } => "invalid-transition",
             CoreError::SlotTaken { .. } => "slot-taken",
+            CoreError::DoctorAbsent { .. } => "doctor-absent",
             CoreError::Duplicate { .. } => "duplicate",
             CoreError::NoOpenShift => "no-open-shift",
             CoreError::ShiftAlreadyOpen => "shift-already-open",

@@ -169,6 +169,7 @@ pub fn error_message(lang: Lang, err: &CoreError) -> String {
             ("to", term(lang, "status", to)),
         ],
         SlotTaken { doctor, at } => vec![("doctor", doctor.clone()), ("at", at.clone())],
+        DoctorAbsent { doctor, date } => vec![("doctor", doctor.clone()), ("date", date.clone())],
         Duplicate { what, value } => {
             vec![("what", term(lang, "what", what)), ("value", value.clone())]
         }

@@ -10,8 +10,9 @@
 //!   checking the session's role first ([`roles`]); a refused one is audited. Its methods
 //!   live in [`clinic`]'s files by area (people and settings, the desk, the money, sync,
 //!   records as a whole); the SQL they read is in the module that owns each table.
-//! - The domain, a module a concept: [`patients`], [`appointments`] and [`schedules`] (the
-//!   front desk); [`visits`] and [`photos`] (the doctor); [`cashbook`], [`shifts`] and
+//! - The domain, a module a concept: [`patients`], [`appointments`] (moved bookings keep
+//!   their document), [`schedules`] (hours, days off, absences), [`follow_ups`] and
+//!   [`glance`] (the front desk); [`visits`] and [`photos`] (the doctor); [`cashbook`], [`shifts`] and
 //!   [`reports`] (the money, the owner's to read); [`staff`] and [`settings`] (people and
 //!   the clinic); [`import`] and [`demo`] (data in bulk).
 //! - The truth is Automerge documents ([`docs`]): patients in 256 bucket documents
@@ -56,7 +57,9 @@ pub mod conflicts;
 pub mod demo;
 pub mod docs;
 pub mod error;
+pub mod follow_ups;
 pub mod fuzzing;
+pub mod glance;
 pub mod i18n;
 pub mod ids;
 pub mod import;

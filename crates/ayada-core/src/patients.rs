@@ -260,6 +260,8 @@ pub struct PatientHit {
     pub phone: String,
     /// Date of birth, if known.
     pub dob: Option<String>,
+    /// Their history at a glance (filled by `Clinic::search_patients`).
+    pub glance: Option<crate::glance::Glance>,
 }
 
 /// What goes into the trigram index for a patient: folded name and every typed phone form.
@@ -327,6 +329,7 @@ pub(crate) fn search(conn: &Connection, query: &str, limit: usize) -> Result<Vec
                 name,
                 phone,
                 dob,
+                glance: None,
             })
         })
         .collect::<Result<Vec<_>>>()?;

@@ -142,7 +142,7 @@ pub(crate) fn project_read(
             }
             DocKind::Visits => {
                 if let Some(v) = at.read::<Visit>()? {
-                    visit_row(tx, id, &v)?;
+                    visit_row(tx, time, id, &v)?;
                 }
             }
             DocKind::Cashbook => {
@@ -272,8 +272,8 @@ fn appointment_row(
         detail: e.to_string(),
     })?;
     tx.prepare_cached("INSERT OR REPLACE INTO appointments
-         (id, doc_id, patient_id, doctor_id, starts_at, ends_at, local_date, visit_type, status, reason, source, created_at, arrived_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")?.execute(params![
+         (id, doc_id, patient_id, doctor_id, starts_at, ends_at, local_date, visit_type, status, reason, source, created_at, arrived_at, moves, follow_up_of)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)")?.execute(params![
             a.id.to_string(),
             doc_id.as_str(),
             a.patient_id.to_string(),
@@ -286,15 +286,17 @@ fn appointment_row(
             a.reason,
             a.source,
             a.created_at,
-            a.arrived_at
+            a.arrived_at,
+            a.moves.len() as i64,
+            a.follow_up_of.map(|v| v.to_string())
         ],)?;
     Ok(())
 }
 
-fn visit_row(tx: &Transaction<'_>, doc_id: &DocId, v: &Visit) -> Result<()> {
+fn visit_row(tx: &Transaction<'_>, time: &ClinicTime, doc_id: &DocId, v: &Visit) -> Result<()> {
     tx.prepare_cached("INSERT OR REPLACE INTO visits
-         (id, doc_id, appointment_id, patient_id, doctor_id, visit_type, vitals, diagnoses, notes, photos, recorded_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")?.execute(params![
+         (id, doc_id, appointment_id, patient_id, doctor_id, visit_type, vitals, diagnoses, notes, photos, recorded_at, follow_up_due)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")?.execute(params![
             v.id.to_string(),
             doc_id.as_str(),
             v.appointment_id.to_string(),
@@ -305,7 +307,8 @@ fn visit_row(tx: &Transaction<'_>, doc_id: &DocId, v: &Visit) -> Result<()> {
             serde_json::to_string(&v.diagnoses)?,
             v.notes,
             serde_json::to_string(&v.photos)?,
-            v.recorded_at
+            v.recorded_at,
+            v.follow_up_due(time).map(|d| d.to_string())
         ],)?;
     // A visit from a peer can arrive before its photos: note the ones still to fetch.
     for sha256 in &v.photos {

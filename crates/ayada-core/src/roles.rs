@@ -88,6 +88,8 @@ pub enum Action {
     PrintReceipt,
     /// Make an encrypted backup, or export the clinic's data (clinical records included).
     BackupExport,
+    /// Mark a doctor away for a day or a range (and take it back).
+    MarkAbsence,
 }
 
 impl Action {
@@ -111,6 +113,7 @@ impl Action {
             Action::CloseDay => "close-day",
             Action::PrintReceipt => "print-receipt",
             Action::BackupExport => "backup-export",
+            Action::MarkAbsence => "mark-absence",
         }
     }
 }
@@ -135,6 +138,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
                 | RunShift
                 | ImportPatients
                 | PrintReceipt
+                | MarkAbsence
         ),
     }
 }

@@ -45,6 +45,10 @@ pub struct Schedule {
     /// Dates ("YYYY-MM-DD") with other hours; an empty list is a day off.
     #[serde(default)]
     pub exceptions: BTreeMap<String, Vec<Hours>>,
+    /// Days the doctor is away ("YYYY-MM-DD" → the reason given), each also an exception
+    /// with no hours: nobody is booked or moved onto them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub absences: BTreeMap<String, String>,
 }
 
 const DAY_NAMES: [(&str, Weekday); 7] = [
@@ -161,8 +165,8 @@ pub(crate) fn set(
     if !(5..=240).contains(&slot_minutes) {
         return Err(CoreError::invalid("minutes", "minutes-range"));
     }
-    let exceptions = load(&w.tx, doctor)?
-        .map(|s| s.exceptions)
+    let (exceptions, absences) = load(&w.tx, doctor)?
+        .map(|s| (s.exceptions, s.absences))
         .unwrap_or_default();
     let schedule = Schedule {
         doctor_id: doctor,
@@ -170,6 +174,7 @@ pub(crate) fn set(
         hours,
         slot_minutes,
         exceptions,
+        absences,
     };
     put(w, &schedule)?;
     w.audit("schedule-set", doctor.to_string());
@@ -195,6 +200,81 @@ pub(crate) fn set_exception(
 
 // A schedule is replaced whole: the last owner to save it wins, which is what a person
 // editing a timetable expects (a field-by-field merge could mix two timetables).
+/// The longest absence marked at once.
+pub const MAX_ABSENCE_DAYS: i64 = 92;
+
+/// Marks a doctor away from `from` to `to` (inclusive) for `reason`: those days get no
+/// hours, so they offer no free slot and take no booking. The owner or the desk may do it.
+pub(crate) fn mark_absent(
+    w: &mut Writer<'_>,
+    doctor: StaffId,
+    from: Date,
+    to: Date,
+    reason: &str,
+) -> Result<Schedule> {
+    w.allow(Action::MarkAbsence)?;
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(CoreError::invalid("reason", "required"));
+    }
+    let days = absence_days(from, to)?;
+    let mut schedule =
+        load(&w.tx, doctor)?.ok_or_else(|| CoreError::not_found("schedule", doctor))?;
+    for day in &days {
+        schedule.exceptions.insert(day.to_string(), Vec::new());
+        schedule
+            .absences
+            .insert(day.to_string(), reason.to_string());
+    }
+    put(w, &schedule)?;
+    w.audit("absence", format!("{doctor} {from} {to}"));
+    Ok(schedule)
+}
+
+/// Takes back an absence from `from` to `to`: those days follow the weekly hours again.
+pub(crate) fn end_absence(
+    w: &mut Writer<'_>,
+    doctor: StaffId,
+    from: Date,
+    to: Date,
+) -> Result<Schedule> {
+    w.allow(Action::MarkAbsence)?;
+    let days = absence_days(from, to)?;
+    let mut schedule =
+        load(&w.tx, doctor)?.ok_or_else(|| CoreError::not_found("schedule", doctor))?;
+    for day in &days {
+        if schedule.absences.remove(&day.to_string()).is_some() {
+            schedule.exceptions.remove(&day.to_string());
+        }
+    }
+    put(w, &schedule)?;
+    w.audit("absence-end", format!("{doctor} {from} {to}"));
+    Ok(schedule)
+}
+
+/// The days from `from` to `to`, refused when backwards or longer than `MAX_ABSENCE_DAYS`.
+fn absence_days(from: Date, to: Date) -> Result<Vec<Date>> {
+    if to < from {
+        return Err(CoreError::invalid("date", "end-before-start"));
+    }
+    if (to - from).get_days() >= MAX_ABSENCE_DAYS as i32 {
+        return Err(CoreError::invalid("date", "absence-too-long"));
+    }
+    Ok(from
+        .series(jiff::Span::new().days(1))
+        .take_while(|d| *d <= to)
+        .collect())
+}
+
+/// Whether `doctor` is away or has the day off on `date` (an exception with no hours).
+pub(crate) fn off_on(conn: &Connection, doctor: StaffId, date: Date) -> Result<bool> {
+    Ok(load(conn, doctor)?.is_some_and(|s| {
+        s.exceptions
+            .get(&date.to_string())
+            .is_some_and(|hours| hours.is_empty())
+    }))
+}
+
 fn put(w: &mut Writer<'_>, schedule: &Schedule) -> Result<()> {
     let id = DocId::clinic();
     let doc = w.doc(&id)?;
@@ -242,6 +322,7 @@ mod tests {
             ],
             slot_minutes: 30,
             exceptions: BTreeMap::new(),
+            absences: BTreeMap::new(),
         }
     }
 

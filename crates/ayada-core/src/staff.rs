@@ -190,8 +190,21 @@ pub(crate) fn by_login(w: &mut Writer<'_>, login: &str) -> Result<Staff> {
 /// Finds an active doctor by login.
 pub(crate) fn doctor(w: &mut Writer<'_>, login: &str) -> Result<Staff> {
     let staff = by_login(w, login)?;
+    active_doctor(staff, login)
+}
+
+/// Finds an active doctor by id (the doctor a booking already has).
+pub(crate) fn doctor_by_id(w: &mut Writer<'_>, id: StaffId) -> Result<Staff> {
+    let staff = all(w)?
+        .into_iter()
+        .find(|s| s.id == id)
+        .ok_or_else(|| CoreError::not_found("doctor", id))?;
+    active_doctor(staff, &id.to_string())
+}
+
+fn active_doctor(staff: Staff, named: &str) -> Result<Staff> {
     if staff.role != Role::Doctor || !staff.active {
-        return Err(CoreError::not_found("doctor", login));
+        return Err(CoreError::not_found("doctor", named));
     }
     Ok(staff)
 }

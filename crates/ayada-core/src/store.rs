@@ -22,7 +22,7 @@ use crate::time::ClinicTime;
 /// The database file inside a clinic's data folder.
 pub const DB_FILE: &str = "clinic.db";
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 const CACHE_LIMIT: usize = 512;
 
 /// Facts about this clinic and machine that every write needs.
@@ -80,11 +80,12 @@ pub(crate) fn open_encrypted(path: &Path, key: Option<&Key>, create: bool) -> Re
 }
 
 /// The tables each schema version added, in order; index 0 brings version 1 to 2.
-const UPGRADES: [&str; 4] = [
+const UPGRADES: [&str; 5] = [
     include_str!("schema_v2.sql"),
     include_str!("schema_v3.sql"),
     include_str!("schema_v4.sql"),
     include_str!("schema_v5.sql"),
+    include_str!("schema_v6.sql"),
 ];
 
 /// Creates every table of a new clinic database.

@@ -139,7 +139,23 @@ pub struct Visit {
     pub recorded_at: i64,
     /// Login of the doctor who recorded it.
     pub recorded_by: String,
+    /// "Come back in N days": the desk sees it among the follow-ups to book until one is.
+    /// Written even when none, so that taking a follow-up back clears it in the document.
+    #[serde(default)]
+    pub follow_up_days: Option<i64>,
 }
+
+impl Visit {
+    /// The clinic-local day the doctor asked to see the patient again.
+    pub fn follow_up_due(&self, time: &crate::time::ClinicTime) -> Option<jiff::civil::Date> {
+        let days = self.follow_up_days?;
+        let seen = time.local_date(Timestamp::from_second(self.recorded_at).ok()?);
+        seen.checked_add(jiff::Span::new().days(days)).ok()
+    }
+}
+
+/// The longest follow-up a visit may ask for, in days.
+pub const MAX_FOLLOW_UP_DAYS: i64 = 365;
 
 /// What the doctor enters; given vitals replace the old ones, diagnoses, notes and photos
 /// are added.
@@ -156,6 +172,8 @@ pub struct VisitInput {
     /// The visit type the doctor says it was (a follow-up booked as an examination, say);
     /// none keeps the booking's.
     pub visit_type: Option<String>,
+    /// "Follow-up in N days" (weeks are 7·N); 0 takes a follow-up back, none keeps it.
+    pub follow_up_days: Option<i64>,
 }
 
 /// Records (or adds to) the visit of an appointment whose patient has arrived.
@@ -166,6 +184,11 @@ pub(crate) fn record(
 ) -> Result<Visit> {
     w.allow(Action::WriteClinical)?;
     let vitals = input.vitals.parse()?;
+    if let Some(days) = input.follow_up_days {
+        if !(0..=MAX_FOLLOW_UP_DAYS).contains(&days) {
+            return Err(CoreError::invalid("follow-up", "follow-up-days"));
+        }
+    }
     let processed = input
         .photos
         .iter()
@@ -205,8 +228,12 @@ pub(crate) fn record(
             photos: Vec::new(),
             recorded_at: w.now.as_second(),
             recorded_by: w.session.login.clone(),
+            follow_up_days: None,
         },
     };
+    if let Some(days) = input.follow_up_days {
+        visit.follow_up_days = (days > 0).then_some(days);
+    }
     if let Some(name) = input.visit_type.as_deref().filter(|n| !n.trim().is_empty()) {
         visit.visit_type = crate::settings::visit_type_named(w, name)?.name;
     }

@@ -247,6 +247,7 @@ fn a_visit_with_a_corrupt_photo_writes_nothing_and_a_good_one_is_stored_clean() 
                 note: Some("Fluids, rest.".into()),
                 photos: vec![tiny_jpeg()],
                 visit_type: Some("follow-up".into()),
+                follow_up_days: None,
             },
         )
         .unwrap();
@@ -292,6 +293,10 @@ fn a_version_3_database_gains_check_in_times_and_keeps_its_bookings() {
         .execute_batch(
             "ALTER TABLE appointments DROP COLUMN arrived_at;
              DROP TABLE held_changes;
+             DROP INDEX appointments_follow_up; DROP INDEX visits_follow_up; DROP INDEX cash_patient;
+             ALTER TABLE appointments DROP COLUMN moves;
+             ALTER TABLE appointments DROP COLUMN follow_up_of;
+             ALTER TABLE visits DROP COLUMN follow_up_due;
              UPDATE meta SET value = '3' WHERE key = 'schema_version';",
         )
         .unwrap();

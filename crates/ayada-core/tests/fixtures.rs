@@ -64,19 +64,17 @@ fn reading(c: &mut Clinic, owner: &Session, doctor: &Session, days: &[String]) -
     })
 }
 
-/// Where two readings first differ: a path and both values, short enough to read.
+/// Where two readings first differ: a path and both values, short enough to read. A field
+/// the saved reading does not have is something a later version adds, not a difference.
 fn first_difference(now: &Value, saved: &Value, path: &str) -> Option<String> {
     match (now, saved) {
-        (Value::Object(a), Value::Object(b)) => {
-            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
-            keys.into_iter().find_map(|k| {
-                first_difference(
-                    a.get(k).unwrap_or(&Value::Null),
-                    b.get(k).unwrap_or(&Value::Null),
-                    &format!("{path}.{k}"),
-                )
-            })
-        }
+        (Value::Object(a), Value::Object(b)) => b.keys().find_map(|k| {
+            first_difference(
+                a.get(k).unwrap_or(&Value::Null),
+                b.get(k).unwrap_or(&Value::Null),
+                &format!("{path}.{k}"),
+            )
+        }),
         (Value::Array(a), Value::Array(b)) if a.len() == b.len() => a
             .iter()
             .zip(b)

@@ -376,7 +376,7 @@ fn backup_and_restore_give_the_same_documents_under_a_new_key_and_machine() {
                 diagnoses: vec!["J06.9".into()],
                 note: Some("ملاحظة".into()),
                 photos: vec![png],
-                visit_type: None,
+                ..Default::default()
             },
         )
         .unwrap();

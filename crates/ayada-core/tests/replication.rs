@@ -9,56 +9,7 @@ use ayada_core::{Clinic, CoreError, KeySource, Money, Session};
 
 mod support;
 
-const PW: &str = "owner-pass-1";
-
-struct Machine {
-    clinic: Clinic,
-    /// How far this machine has read each other machine's log.
-    cursors: Vec<i64>,
-    _tmp: tempfile::TempDir,
-}
-
-fn first_machine() -> Machine {
-    let tmp = tempfile::tempdir().unwrap();
-    let (mut clinic, owner) = support::new_clinic(tmp.path(), "عيادة", PW);
-    support::add_desk_and_doctor(&mut clinic, &owner, "desk", PW);
-    Machine {
-        clinic,
-        cursors: vec![0; 4],
-        _tmp: tmp,
-    }
-}
-
-fn joining_machine(from: &Machine) -> Machine {
-    let (clinic, _tmp) = support::joining_in_temp(&from.clinic);
-    Machine {
-        clinic,
-        cursors: vec![0; 4],
-        _tmp,
-    }
-}
-
-/// Pulls everything `from` has that `to` has not read yet, in pages.
-fn pull(machines: &mut [Machine], to: usize, from: usize) {
-    loop {
-        let since = machines[to].cursors[from];
-        let page = machines[from].clinic.changes_after(since, 50).unwrap();
-        let Some(last) = page.last().map(|c| c.seq) else {
-            break;
-        };
-        let incoming: Vec<IncomingChange> = page.into_iter().map(Into::into).collect();
-        let report = machines[to].clinic.apply_changes(&incoming).unwrap();
-        assert!(
-            report.refused.is_empty() && report.deferred.is_empty(),
-            "{report:?}"
-        );
-        machines[to].cursors[from] = last;
-    }
-}
-
-fn login(m: &mut Machine, who: &str) -> Session {
-    m.clinic.login(who, PW).unwrap()
-}
+use support::machines::{first_machine, joining_machine, login, pull, Machine, PW};
 
 fn book(
     m: &mut Machine,

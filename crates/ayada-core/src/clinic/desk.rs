@@ -3,15 +3,24 @@
 
 use jiff::civil::Date;
 
-use crate::appointments::{self, Appointment, AppointmentRow, Booking, BookingKind, Status};
-use crate::error::Result;
-use crate::ids::{AppointmentId, PatientId};
+use jiff::civil::Time;
+
+use crate::appointments::{self, Appointment, AppointmentRow, Booking, BookingKind, Move, Status};
+use crate::error::{CoreError, Result};
+use crate::follow_ups::{self, FollowUp};
+use crate::glance;
+use crate::ids::{AppointmentId, PatientId, VisitId};
 use crate::patients::{self, NewPatient, Patient, PatientEdit, PatientHit};
 use crate::photos;
 use crate::roles::{Action, Session};
 use crate::visits::{self, Visit, VisitInput};
 
 use super::{Clinic, PatientFile};
+
+/// Whether `session` sees what a patient owes: whoever takes payments, and the owner.
+fn sees_balances(session: &Session) -> bool {
+    session.allow(Action::TakePayment).is_ok() || session.allow(Action::ReadMoney).is_ok()
+}
 
 impl Clinic {
     /// Registers a patient.
@@ -37,7 +46,12 @@ impl Clinic {
         limit: usize,
     ) -> Result<Vec<PatientHit>> {
         self.allow_read(session, Action::ReadFrontDesk)?;
-        patients::search(&self.conn, query, limit)
+        let mut hits = patients::search(&self.conn, query, limit)?;
+        let money = sees_balances(session);
+        for hit in &mut hits {
+            hit.glance = Some(glance::of(&self.conn, hit.id, money)?);
+        }
+        Ok(hits)
     }
 
     /// A patient's file, with what the role may see.
@@ -57,9 +71,7 @@ impl Clinic {
         } else {
             None
         };
-        let payments = if session.allow(Action::TakePayment).is_ok()
-            || session.allow(Action::ReadMoney).is_ok()
-        {
+        let payments = if sees_balances(session) {
             Some(crate::cashbook::entries_where(
                 &self.conn,
                 "patient_id = ?1",
@@ -133,10 +145,86 @@ impl Clinic {
         self.write(session, |w| appointments::set_status(w, id, status, reason))
     }
 
-    /// A clinic-local day's appointments.
+    /// A clinic-local day's appointments, each with its patient's history at a glance.
     pub fn appointments(&mut self, session: &Session, date: Date) -> Result<Vec<AppointmentRow>> {
         self.allow_read(session, Action::ReadFrontDesk)?;
-        appointments::list(&self.conn, &self.ctx.time, date)
+        let mut rows = appointments::list(&self.conn, &self.ctx.time, date)?;
+        let money = sees_balances(session);
+        for row in &mut rows {
+            row.glance = Some(glance::of(&self.conn, row.patient_id, money)?);
+        }
+        Ok(rows)
+    }
+
+    /// Moves a booking to another time, day or doctor (see `appointments::move_to`).
+    pub fn move_appointment(
+        &mut self,
+        session: &Session,
+        id: AppointmentId,
+        to: &Move,
+    ) -> Result<Appointment> {
+        self.write(session, |w| appointments::move_to(w, id, to))
+    }
+
+    /// Moves bookings to another doctor at the same times, all or none.
+    pub fn move_appointments(
+        &mut self,
+        session: &Session,
+        ids: &[AppointmentId],
+        doctor_login: &str,
+    ) -> Result<Vec<Appointment>> {
+        self.write(session, |w| appointments::move_many(w, ids, doctor_login))
+    }
+
+    /// Cancels bookings with one reason, all or none.
+    pub fn cancel_appointments(
+        &mut self,
+        session: &Session,
+        ids: &[AppointmentId],
+        reason: &str,
+    ) -> Result<Vec<Appointment>> {
+        self.write(session, |w| appointments::cancel_many(w, ids, reason))
+    }
+
+    /// The follow-ups doctors asked for that no booking answers yet (overdue ones for
+    /// `follow_ups::OVERDUE_DAYS`), each with the first free slot from its day on.
+    pub fn follow_ups(&mut self, session: &Session) -> Result<Vec<FollowUp>> {
+        self.allow_read(session, Action::ReadFrontDesk)?;
+        let today = self.ctx.time.local_date(self.ctx.now());
+        let since = today
+            .checked_sub(jiff::Span::new().days(follow_ups::OVERDUE_DAYS))
+            .unwrap_or(today);
+        let mut pending = follow_ups::pending(&self.conn, since)?;
+        for f in &mut pending {
+            let due = crate::time::parse_date(&f.due)?.max(today);
+            f.proposed = self.first_free_slot(session, &f.doctor, due, 14)?;
+        }
+        Ok(pending)
+    }
+
+    /// Books the follow-up `visit` asked for, at `at` or (none) at the slot `follow_ups`
+    /// proposes.
+    pub fn book_follow_up(
+        &mut self,
+        session: &Session,
+        visit: VisitId,
+        at: Option<(Date, Time)>,
+    ) -> Result<Appointment> {
+        self.allow_read(session, Action::Book)?;
+        let (date, time) = match at {
+            Some(at) => at,
+            None => {
+                let proposed = self
+                    .follow_ups(session)?
+                    .into_iter()
+                    .find(|f| f.visit_id == visit)
+                    .ok_or_else(|| CoreError::invalid("follow-up", "no-follow-up"))?
+                    .proposed
+                    .ok_or_else(|| CoreError::not_found("free-slot", visit))?;
+                crate::time::parse_local_datetime(&proposed)?
+            }
+        };
+        self.write(session, |w| follow_ups::book(w, visit, date, time))
     }
 
     /// Booking requests waiting for the desk, from today on.

@@ -3,7 +3,7 @@
 
 use jiff::civil::Date;
 
-use crate::appointments;
+use crate::appointments::{self, AppointmentRow, Status};
 use crate::error::Result;
 use crate::ids::StaffId;
 use crate::money::Money;
@@ -155,6 +155,79 @@ impl Clinic {
         self.write(session, |w| {
             schedules::set_exception(w, doctor, date, hours)
         })
+    }
+
+    /// The first free slot of `doctor` from `from` on, looking `days` days ahead:
+    /// clinic-local "YYYY-MM-DD HH:MM".
+    pub fn first_free_slot(
+        &mut self,
+        session: &Session,
+        doctor: &str,
+        from: Date,
+        days: i64,
+    ) -> Result<Option<String>> {
+        for date in from.series(jiff::Span::new().days(1)).take(days as usize) {
+            if let Some(slot) = self.free_slots(session, doctor, date)?.into_iter().next() {
+                return Ok(Some(format!("{date} {slot}")));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Marks `doctor` away from `from` to `to` for `reason` (the owner or the desk), and
+    /// returns the bookings on those days still to move or cancel.
+    pub fn mark_absent(
+        &mut self,
+        session: &Session,
+        doctor: &str,
+        from: Date,
+        to: Date,
+        reason: &str,
+    ) -> Result<Vec<AppointmentRow>> {
+        self.allow_read(session, Action::MarkAbsence)?;
+        let id = staff::doctor_id(&self.conn, doctor)?;
+        self.write(session, |w| schedules::mark_absent(w, id, from, to, reason))?;
+        self.bookings_between(session, doctor, from, to)
+    }
+
+    /// Takes back `doctor`'s absence from `from` to `to`.
+    pub fn end_absence(
+        &mut self,
+        session: &Session,
+        doctor: &str,
+        from: Date,
+        to: Date,
+    ) -> Result<Schedule> {
+        self.allow_read(session, Action::MarkAbsence)?;
+        let id = staff::doctor_id(&self.conn, doctor)?;
+        self.write(session, |w| schedules::end_absence(w, id, from, to))
+    }
+
+    /// `doctor`'s bookings and requests from `from` to `to` that still wait for the day (an
+    /// absence's list to move or cancel).
+    pub fn bookings_between(
+        &mut self,
+        session: &Session,
+        doctor: &str,
+        from: Date,
+        to: Date,
+    ) -> Result<Vec<AppointmentRow>> {
+        self.allow_read(session, Action::ReadFrontDesk)?;
+        let login = staff::normalise_login(doctor)?;
+        let mut out = Vec::new();
+        for date in from
+            .series(jiff::Span::new().days(1))
+            .take_while(|d| *d <= to)
+        {
+            out.extend(
+                appointments::list(&self.conn, &self.ctx.time, date)?
+                    .into_iter()
+                    .filter(|a| {
+                        a.doctor == login && matches!(a.status, Status::Booked | Status::Requested)
+                    }),
+            );
+        }
+        Ok(out)
     }
 
     /// A doctor's free slots on a date, clinic-local "HH:MM".

@@ -73,3 +73,4 @@ pub fn patient(clinic: &mut Clinic, s: &Session, name: &str, phone: &str) -> Pat
         .id
 }
 pub mod fixture;
+pub mod machines;

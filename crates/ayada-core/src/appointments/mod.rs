@@ -1,4 +1,14 @@
 //! Appointments: booking, the status machine, and the day's list.
+//!
+//! An appointment's record lives in the document of the doctor and day it was first booked
+//! for, and stays there when it is moved (`moves`): a move changes its fields, never its
+//! document, so two machines moving one booking apart are two edits of one record, which
+//! Automerge settles the same way everywhere and the conflicts list shows.
+
+mod moves;
+
+pub(crate) use moves::{cancel_many, move_many, move_to};
+pub use moves::{Move, Moved};
 
 use std::fmt;
 use std::str::FromStr;
@@ -11,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::docs::{get_root_record, put_record, DocId};
 use crate::error::{CoreError, Result};
-use crate::ids::{AppointmentId, PatientId, StaffId};
+use crate::ids::{AppointmentId, PatientId, StaffId, VisitId};
 use crate::roles::Action;
 use crate::store::Writer;
 
@@ -112,10 +122,18 @@ pub struct Appointment {
     /// time counts from here. Absent in bookings made before it was recorded.
     #[serde(default)]
     pub arrived_at: Option<i64>,
+    /// Where it was before each move, oldest first. Written (empty) with a new booking, so
+    /// that moves made on two machines apart append to one list and both are kept.
+    #[serde(default)]
+    pub moves: Vec<Moved>,
+    /// The visit that asked for this follow-up, when booked from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_up_of: Option<VisitId>,
 }
 
 impl Appointment {
-    /// The document holding it.
+    /// The document a new booking is stored in: its doctor's day. A moved booking stays in
+    /// the document it was first stored in (see the module's docs).
     pub fn doc_id(&self, time: &crate::time::ClinicTime) -> DocId {
         DocId::appointments(
             self.doctor_id,
@@ -181,30 +199,69 @@ pub(crate) fn busy(
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// Books a slot; refuses a time the doctor already has taken (by a booking or a request).
-pub(crate) fn book(
-    w: &mut Writer<'_>,
-    booking: &Booking,
-    kind: BookingKind,
-) -> Result<Appointment> {
-    w.allow(Action::Book)?;
-    let doctor = crate::staff::doctor(w, &booking.doctor_login)?;
-    crate::patients::get(w, booking.patient)?;
-    let visit_type = crate::settings::visit_type_named(w, &booking.visit_type)?;
-    let starts = w.ctx.time.instant(booking.date, booking.time)?;
-    let ends = starts + SignedDuration::from_mins(visit_type.minutes);
+/// Refuses a time `doctor` cannot take a booking of `minutes` at: a day they are absent or
+/// off, or a time another booking or request holds (`except` is the booking being moved,
+/// which may overlap where it was). A new booking and a moved one are checked alike.
+pub(crate) fn check_slot(
+    w: &Writer<'_>,
+    doctor: &crate::staff::Staff,
+    starts: Timestamp,
+    minutes: i64,
+    except: Option<&Appointment>,
+) -> Result<()> {
+    let date = w.ctx.time.local_date(starts);
+    if crate::schedules::off_on(&w.tx, doctor.id, date)? {
+        return Err(CoreError::DoctorAbsent {
+            doctor: doctor.name.clone(),
+            date: date.to_string(),
+        });
+    }
+    let ends = starts + SignedDuration::from_mins(minutes);
     let clash = busy(&w.tx, doctor.id, starts, ends)?
-        .first()
-        .map(|(at, _)| *at);
-    if let Some(at) = clash {
+        .into_iter()
+        .find(|(at, end)| match except {
+            // Its own old place is not a clash (a booking moved by ten minutes).
+            Some(a) => {
+                !(a.doctor_id == doctor.id
+                    && *at == a.starts_at
+                    && *end == a.starts_at + a.minutes * 60)
+            }
+            None => true,
+        });
+    if let Some((at, _)) = clash {
         return Err(CoreError::SlotTaken {
-            doctor: doctor.name,
+            doctor: doctor.name.clone(),
             at: w
                 .ctx
                 .time
                 .format(Timestamp::from_second(at).unwrap_or_default()),
         });
     }
+    Ok(())
+}
+
+/// Books a slot; refuses a time the doctor already has taken (by a booking or a request).
+pub(crate) fn book(
+    w: &mut Writer<'_>,
+    booking: &Booking,
+    kind: BookingKind,
+) -> Result<Appointment> {
+    book_following(w, booking, kind, None)
+}
+
+/// `book`, as the follow-up a visit asked for when `follow_up_of` names it.
+pub(crate) fn book_following(
+    w: &mut Writer<'_>,
+    booking: &Booking,
+    kind: BookingKind,
+    follow_up_of: Option<VisitId>,
+) -> Result<Appointment> {
+    w.allow(Action::Book)?;
+    let doctor = crate::staff::doctor(w, &booking.doctor_login)?;
+    crate::patients::get(w, booking.patient)?;
+    let visit_type = crate::settings::visit_type_named(w, &booking.visit_type)?;
+    let starts = w.ctx.time.instant(booking.date, booking.time)?;
+    check_slot(w, &doctor, starts, visit_type.minutes, None)?;
     let (status, action) = match kind {
         BookingKind::Confirmed => (Status::Booked, "book"),
         BookingKind::Request => (Status::Requested, "book-request"),
@@ -212,6 +269,7 @@ pub(crate) fn book(
     let appointment = Appointment {
         status,
         source: "desk".into(),
+        follow_up_of,
         ..new_appointment(w, booking.patient, doctor.id, starts, visit_type)
     };
     store(w, &appointment)?;
@@ -266,29 +324,52 @@ fn new_appointment(
         created_at: w.now.as_second(),
         created_by: w.session.login.clone(),
         arrived_at: None,
+        moves: Vec::new(),
+        follow_up_of: None,
     }
 }
 
+/// Stores a new appointment in its doctor's day.
 pub(crate) fn store(w: &mut Writer<'_>, appointment: &Appointment) -> Result<()> {
     let doc_id = appointment.doc_id(&w.ctx.time);
+    store_in(w, &doc_id, appointment)
+}
+
+/// Writes an appointment's changed fields into the document that holds it.
+pub(crate) fn store_in(
+    w: &mut Writer<'_>,
+    doc_id: &DocId,
+    appointment: &Appointment,
+) -> Result<()> {
     let key = appointment.id.to_string();
-    put_record(w.doc(&doc_id)?, &ROOT, &key, appointment, &[])?;
-    w.touch(&doc_id, &key)?;
+    put_record(w.doc(doc_id)?, &ROOT, &key, appointment, &[])?;
+    w.touch(doc_id, &key)?;
     Ok(())
 }
 
-/// Loads an appointment through the projection's pointer to its document.
-pub(crate) fn get(w: &mut Writer<'_>, id: AppointmentId) -> Result<Appointment> {
-    let doc_id: Option<String> =
-        w.tx.query_row(
+/// The document holding an appointment, through the projection's pointer.
+pub(crate) fn home(conn: &Connection, id: AppointmentId) -> Result<DocId> {
+    let doc_id: Option<String> = conn
+        .query_row(
             "SELECT doc_id FROM appointments WHERE id = ?1",
             [id.to_string()],
             |r| r.get(0),
         )
         .optional()?;
-    let doc_id = DocId::parse(&doc_id.ok_or_else(|| CoreError::not_found("appointment", id))?)?;
-    get_root_record(w.doc(&doc_id)?, &id.to_string())?
-        .ok_or_else(|| CoreError::not_found("appointment", id))
+    DocId::parse(&doc_id.ok_or_else(|| CoreError::not_found("appointment", id))?)
+}
+
+/// Loads an appointment and the document that holds it.
+pub(crate) fn get_at(w: &mut Writer<'_>, id: AppointmentId) -> Result<(DocId, Appointment)> {
+    let doc_id = home(&w.tx, id)?;
+    let appointment = get_root_record(w.doc(&doc_id)?, &id.to_string())?
+        .ok_or_else(|| CoreError::not_found("appointment", id))?;
+    Ok((doc_id, appointment))
+}
+
+/// Loads an appointment through the projection's pointer to its document.
+pub(crate) fn get(w: &mut Writer<'_>, id: AppointmentId) -> Result<Appointment> {
+    get_at(w, id).map(|(_, a)| a)
 }
 
 /// Moves an appointment along; cancellations need a reason.
@@ -299,7 +380,7 @@ pub(crate) fn set_status(
     reason: Option<&str>,
 ) -> Result<Appointment> {
     w.allow(Action::Book)?;
-    let mut appointment = get(w, id)?;
+    let (doc_id, mut appointment) = get_at(w, id)?;
     if !appointment.status.can_become(next) {
         return Err(CoreError::InvalidTransition {
             from: appointment.status.to_string(),
@@ -317,7 +398,7 @@ pub(crate) fn set_status(
     if let Some(r) = reason {
         appointment.reason = Some(r.to_string());
     }
-    store(w, &appointment)?;
+    store_in(w, &doc_id, &appointment)?;
     w.audit(&format!("appointment-{next}"), id.to_string());
     Ok(appointment)
 }
@@ -354,6 +435,12 @@ pub struct AppointmentRow {
     pub arrived_at: Option<i64>,
     /// "desk", "portal" or "walk-in".
     pub source: String,
+    /// How many times it was moved.
+    pub moves: i64,
+    /// The visit it follows up, when booked from one.
+    pub follow_up_of: Option<VisitId>,
+    /// The patient's history at a glance (the desk's lists fill it).
+    pub glance: Option<crate::glance::Glance>,
 }
 
 /// The appointments of a clinic-local day, by time.
@@ -389,7 +476,8 @@ fn rows(
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT a.id, a.starts_at, a.ends_at, a.patient_id, COALESCE(p.name, '?'), COALESCE(p.phone, ''),
                 COALESCE(s.login, a.doctor_id), a.visit_type, a.status, a.reason,
-                COALESCE(NULLIF(s.name, ''), s.login, a.doctor_id), a.source, a.arrived_at
+                COALESCE(NULLIF(s.name, ''), s.login, a.doctor_id), a.source, a.arrived_at,
+                a.moves, a.follow_up_of
          FROM appointments a
          LEFT JOIN patients p ON p.id = a.patient_id
          LEFT JOIN staff s ON s.id = a.doctor_id
@@ -410,6 +498,8 @@ fn rows(
             r.get::<_, String>(10)?,
             r.get::<_, String>(11)?,
             r.get::<_, Option<i64>>(12)?,
+            r.get::<_, i64>(13)?,
+            r.get::<_, Option<String>>(14)?,
         ))
     })?;
     let mut out = Vec::new();
@@ -428,6 +518,8 @@ fn rows(
             doctor_name,
             source,
             arrived_at,
+            moves,
+            follow_up_of,
         ) = row?;
         out.push(AppointmentRow {
             id: id.parse()?,
@@ -444,6 +536,9 @@ fn rows(
             starts_at: starts,
             source,
             arrived_at,
+            moves,
+            follow_up_of: follow_up_of.map(|v| v.parse()).transpose()?,
+            glance: None,
         });
     }
     Ok(out)
