@@ -77,6 +77,9 @@ pub enum Command {
     /// Appointments.
     #[command(subcommand)]
     Appointment(AppointmentCommand),
+    /// Follow-ups asked for at visits.
+    #[command(subcommand)]
+    FollowUp(FollowUpCommand),
     /// Visits (doctors).
     #[command(subcommand)]
     Visit(VisitCommand),
@@ -317,6 +320,43 @@ pub enum AppointmentCommand {
         #[arg(long)]
         date: Option<String>,
     },
+    /// Move a booking to another time or day, or another doctor; it keeps its id.
+    Move {
+        id: String,
+        /// "YYYY-MM-DD HH:MM", clinic time.
+        #[arg(long)]
+        at: String,
+        /// Another doctor's login.
+        #[arg(long)]
+        doctor: Option<String>,
+    },
+    /// Cancel several bookings with one reason, all or none.
+    CancelMany {
+        #[arg(required = true)]
+        ids: Vec<String>,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Move several bookings to another doctor at the same times, all or none.
+    MoveMany {
+        #[arg(required = true)]
+        ids: Vec<String>,
+        #[arg(long)]
+        doctor: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FollowUpCommand {
+    /// The follow-ups doctors asked for that are not booked yet, with a proposed slot.
+    List,
+    /// Book the follow-up a visit asked for (at the proposed slot unless --at is given).
+    Book {
+        visit: String,
+        /// "YYYY-MM-DD HH:MM", clinic time.
+        #[arg(long)]
+        at: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -350,6 +390,9 @@ pub enum VisitCommand {
         /// What the visit was, if not the booking's visit type.
         #[arg(long = "type")]
         visit_type: Option<String>,
+        /// Ask to see the patient again: "14" or "14d" days, "2w" weeks; 0 takes it back.
+        #[arg(long = "follow-up")]
+        follow_up: Option<String>,
     },
 }
 
@@ -412,6 +455,28 @@ pub enum ScheduleCommand {
         doctor: String,
         #[arg(long)]
         date: String,
+    },
+    /// Mark a doctor away from --from to --to (dates) with a reason; lists the bookings on
+    /// those days to move or cancel.
+    Absent {
+        #[arg(long)]
+        doctor: String,
+        #[arg(long)]
+        from: String,
+        /// The last day away (default: --from).
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Take back an absence from --from to --to.
+    Back {
+        #[arg(long)]
+        doctor: String,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: Option<String>,
     },
     /// Mark a date as a day off (or give it other hours with --from/--to).
     Off {

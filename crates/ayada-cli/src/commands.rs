@@ -154,6 +154,7 @@ pub fn run(env: &Env, command: Command) -> Out {
             ))
         }
         Command::Appointment(cmd) => crate::desk::appointment(env, cmd),
+        Command::FollowUp(cmd) => crate::desk::follow_up(env, cmd),
         Command::Visit(VisitCommand::Record {
             appointment,
             temp,
@@ -166,6 +167,7 @@ pub fn run(env: &Env, command: Command) -> Out {
             note,
             photo,
             visit_type,
+            follow_up,
         }) => {
             let (mut clinic, s) = logged_in(env)?;
             let mut photos = Vec::new();
@@ -192,6 +194,10 @@ pub fn run(env: &Env, command: Command) -> Out {
                 note,
                 photos,
                 visit_type,
+                follow_up_days: follow_up
+                    .as_deref()
+                    .map(ayada_core::visits::parse_follow_up)
+                    .transpose()?,
             };
             let visit = clinic.record_visit(&s, appointment.parse()?, &input)?;
             Ok(Answer::new(

@@ -90,6 +90,42 @@ pub(crate) fn schedule(env: &Env, cmd: ScheduleCommand) -> Out {
                 slots.join(" "),
             ))
         }
+        ScheduleCommand::Absent {
+            doctor,
+            from,
+            to,
+            reason,
+        } => {
+            let from = parse_date(&from)?;
+            let to = to.as_deref().map(parse_date).transpose()?.unwrap_or(from);
+            let rows = clinic.mark_absent(&s, &doctor, from, to, &reason)?;
+            let mut text = Said::new("cli-absent")
+                .with("doctor", &doctor)
+                .with("from", from)
+                .with("to", to)
+                .with("count", rows.len())
+                .text(env.lang);
+            if !rows.is_empty() {
+                text = format!("{text}\n{}", crate::desk::booking_lines(&rows));
+            }
+            Ok(Answer::new(
+                json!({ "doctor": doctor, "from": from.to_string(), "to": to.to_string(), "appointments": rows }),
+                text,
+            ))
+        }
+        ScheduleCommand::Back { doctor, from, to } => {
+            let from = parse_date(&from)?;
+            let to = to.as_deref().map(parse_date).transpose()?.unwrap_or(from);
+            let sched = clinic.end_absence(&s, &doctor, from, to)?;
+            Ok(Answer::new(
+                json!({ "schedule": sched }),
+                Said::new("cli-back")
+                    .with("doctor", &doctor)
+                    .with("from", from)
+                    .with("to", to)
+                    .text(env.lang),
+            ))
+        }
         ScheduleCommand::Off {
             doctor,
             date,

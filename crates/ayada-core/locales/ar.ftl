@@ -268,6 +268,29 @@ cli-rebuilt = أُعيد بناء الجداول من { $docs } مستندًا.
 cli-patient-added = سُجل المريض { $id }: { $name } { $phone }.
 cli-born = تاريخ الميلاد { $dob }
 cli-status = الحجز { $id } الآن: { $status }.
+cli-moved = نُقل { $id } إلى { $at } مع { $doctor }.
+cli-cancelled-many = { $count ->
+        [one] أُلغي حجز واحد.
+        [two] أُلغي حجزان.
+        [few] أُلغيت { $count } حجوزات.
+       *[other] أُلغي { $count } حجزًا.
+    }
+cli-moved-many = { $count ->
+        [one] نُقل حجز واحد إلى { $doctor }.
+        [two] نُقل حجزان إلى { $doctor }.
+        [few] نُقلت { $count } حجوزات إلى { $doctor }.
+       *[other] نُقل { $count } حجزًا إلى { $doctor }.
+    }
+cli-follow-up-due = موعدها { $due }، وأول موعد متاح { $proposed }
+cli-no-follow-ups = لا متابعة تنتظر الحجز.
+cli-absent = { $doctor } غائب من { $from } إلى { $to }. { $count ->
+        [0] لا حجوزات في هذه الأيام.
+        [one] حجز واحد يحتاج نقلًا أو إلغاءً:
+        [two] حجزان يحتاجان نقلًا أو إلغاءً:
+        [few] { $count } حجوزات تحتاج نقلًا أو إلغاءً:
+       *[other] { $count } حجزًا يحتاج نقلًا أو إلغاءً:
+    }
+cli-back = يعمل { $doctor } من جديد من { $from } إلى { $to }.
 cli-staff-added = يمكن لـ{ $name } ({ $role }) الدخول الآن باسم { $login }.
 cli-inactive = موقوف
 cli-staff-off = لم يعد بإمكان { $login } الدخول.

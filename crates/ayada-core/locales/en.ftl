@@ -269,6 +269,23 @@ cli-rebuilt = Projections rebuilt from { $docs } documents.
 cli-patient-added = Patient { $id } registered: { $name } { $phone }.
 cli-born = born { $dob }
 cli-status = Appointment { $id } is now { $status }.
+cli-moved = { $id } moved to { $at } with { $doctor }.
+cli-cancelled-many = { $count ->
+        [one] One booking cancelled.
+       *[other] { $count } bookings cancelled.
+    }
+cli-moved-many = { $count ->
+        [one] One booking moved to { $doctor }.
+       *[other] { $count } bookings moved to { $doctor }.
+    }
+cli-follow-up-due = due { $due }, first free { $proposed }
+cli-no-follow-ups = No follow-up waits to be booked.
+cli-absent = { $doctor } is away from { $from } to { $to }. { $count ->
+        [0] No booking on those days.
+        [one] One booking to move or cancel:
+       *[other] { $count } bookings to move or cancel:
+    }
+cli-back = { $doctor } works again from { $from } to { $to }.
 cli-staff-added = { $name } ({ $role }) can now log in as { $login }.
 cli-inactive = inactive
 cli-staff-off = { $login } can no longer log in.

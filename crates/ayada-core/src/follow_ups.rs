@@ -51,7 +51,7 @@ pub(crate) fn pending(conn: &Connection, since: Date) -> Result<Vec<FollowUp>> {
          WHERE v.follow_up_due >= ?1
            AND NOT EXISTS (
                SELECT 1 FROM appointments a
-               WHERE a.status NOT IN ('cancelled', 'no-show')
+               WHERE a.status NOT IN ('cancelled', 'no-show') AND a.id != v.appointment_id
                  AND (a.follow_up_of = v.id
                       OR (a.patient_id = v.patient_id AND a.doctor_id = v.doctor_id
                           AND a.starts_at > v.recorded_at)))

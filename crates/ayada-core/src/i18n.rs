@@ -62,7 +62,14 @@ fn lookup(lang: Lang, id: &str, args: &[(&str, String)]) -> Option<String> {
     let pattern = bundle.get_message(id).and_then(|m| m.value())?;
     let mut fluent_args = FluentArgs::new();
     for (name, value) in args {
-        fluent_args.set(*name, value.clone());
+        // A whole number goes in as a number, so that a message can choose its plural form
+        // (Arabic has six); anything else, a phone's leading zero included, stays text.
+        match value.parse::<i64>() {
+            Ok(n) if n.to_string() == *value && n.abs() < 1_000_000_000_000 => {
+                fluent_args.set(*name, n)
+            }
+            _ => fluent_args.set(*name, value.clone()),
+        }
     }
     let mut errors = Vec::new();
     Some(

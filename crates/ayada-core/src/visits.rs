@@ -157,6 +157,28 @@ impl Visit {
 /// The longest follow-up a visit may ask for, in days.
 pub const MAX_FOLLOW_UP_DAYS: i64 = 365;
 
+/// A follow-up as typed: "14" or "14d" days, "2w" weeks (Arabic-Indic digits too, and
+/// "يوم"/"أسبوع"); 0 takes one back.
+pub fn parse_follow_up(text: &str) -> Result<i64> {
+    let text = crate::text::ascii_digits(text.trim()).to_lowercase();
+    let digits: String = text.chars().take_while(|c| c.is_ascii_digit()).collect();
+    let unit = text[digits.len()..].trim();
+    let n: i64 = digits
+        .parse()
+        .map_err(|_| CoreError::invalid("follow-up", "follow-up-days"))?;
+    let days = match unit {
+        "" | "d" | "day" | "days" | "يوم" | "أيام" | "ايام" => n,
+        "w" | "week" | "weeks" | "أسبوع" | "اسبوع" | "أسابيع" | "اسابيع" => {
+            n * 7
+        }
+        _ => return Err(CoreError::invalid("follow-up", "follow-up-days")),
+    };
+    if !(0..=MAX_FOLLOW_UP_DAYS).contains(&days) {
+        return Err(CoreError::invalid("follow-up", "follow-up-days"));
+    }
+    Ok(days)
+}
+
 /// What the doctor enters; given vitals replace the old ones, diagnoses, notes and photos
 /// are added.
 #[derive(Debug, Clone, Default)]
@@ -298,6 +320,18 @@ pub(crate) fn of_patient(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_follow_up_is_read_in_days_or_weeks_in_either_digits() {
+        assert_eq!(parse_follow_up("14").unwrap(), 14);
+        assert_eq!(parse_follow_up("10d").unwrap(), 10);
+        assert_eq!(parse_follow_up("2w").unwrap(), 14);
+        assert_eq!(parse_follow_up("٣ أسابيع").unwrap(), 21);
+        assert_eq!(parse_follow_up("0").unwrap(), 0);
+        for bad in ["", "soon", "-3", "2 months", "400", "60w"] {
+            assert!(parse_follow_up(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn vitals_outside_living_ranges_are_refused() {
