@@ -183,6 +183,7 @@ pub fn record_visit(
     diagnoses: Vec<String>,
     note: Option<String>,
     photos: Vec<Vec<u8>>,
+    follow_up_days: Option<i64>,
 ) -> Answer<Visit> {
     let blank = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
     changing(&app, &state, "visits", |c, s| {
@@ -195,6 +196,7 @@ pub fn record_visit(
                 note: blank(note),
                 photos,
                 visit_type: blank(visit_type),
+                follow_up_days,
             },
         )
     })

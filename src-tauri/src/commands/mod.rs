@@ -15,6 +15,7 @@
 //! sync loop, conflicts, machines), [`files`] (backups and exports) and [`import`] (the
 //! patients a clinic brings from before).
 
+pub mod calendar;
 pub mod desk;
 pub mod files;
 pub mod import;
@@ -178,6 +179,14 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             desk::booking_requests,
             desk::set_status,
             desk::record_visit,
+            calendar::move_appointment,
+            calendar::move_appointments,
+            calendar::cancel_appointments,
+            calendar::mark_absent,
+            calendar::bookings_between,
+            calendar::end_absence,
+            calendar::follow_ups,
+            calendar::book_follow_up,
             money::open_shift,
             money::open_shift_here,
             money::close_shift,

@@ -81,7 +81,23 @@ export const commands = {
 	/**  Moves an appointment along (check-in, into the exam room, done, cancelled…). */
 	setStatus: (id: string, status: string, reason: string | null) => __TAURI_INVOKE<Appointment>("set_status", { id, status, reason }),
 	/**  Records a visit (doctors): vitals, a diagnosis, a note and photos as file bytes. */
-	recordVisit: (appointment: string, visitType: string | null, vitals: VitalsInput, diagnoses: string[], note: string | null, photos: number[][]) => __TAURI_INVOKE<Visit>("record_visit", { appointment, visitType, vitals, diagnoses, note, photos }),
+	recordVisit: (appointment: string, visitType: string | null, vitals: VitalsInput, diagnoses: string[], note: string | null, photos: number[][], followUpDays: number | null) => __TAURI_INVOKE<Visit>("record_visit", { appointment, visitType, vitals, diagnoses, note, photos, followUpDays }),
+	/**  Moves a booking to another time, day or doctor (none keeps the doctor). */
+	moveAppointment: (id: string, date: string, time: string, doctor: string | null) => __TAURI_INVOKE<Appointment>("move_appointment", { id, date, time, doctor }),
+	/**  Moves bookings to another doctor at the same times, all or none. */
+	moveAppointments: (ids: string[], doctor: string) => __TAURI_INVOKE<Appointment[]>("move_appointments", { ids, doctor }),
+	/**  Cancels bookings with one reason, all or none. */
+	cancelAppointments: (ids: string[], reason: string) => __TAURI_INVOKE<Appointment[]>("cancel_appointments", { ids, reason }),
+	/**  Marks a doctor away from `from` to `to`; the bookings on those days to move or cancel. */
+	markAbsent: (doctor: string, from: string, to: string, reason: string) => __TAURI_INVOKE<AppointmentRow[]>("mark_absent", { doctor, from, to, reason }),
+	/**  A doctor's bookings still waiting from `from` to `to` (an absence's list). */
+	bookingsBetween: (doctor: string, from: string, to: string) => __TAURI_INVOKE<AppointmentRow[]>("bookings_between", { doctor, from, to }),
+	/**  Takes back a doctor's absence from `from` to `to`. */
+	endAbsence: (doctor: string, from: string, to: string) => __TAURI_INVOKE<null>("end_absence", { doctor, from, to }),
+	/**  The follow-ups doctors asked for that no booking answers yet. */
+	followUps: () => __TAURI_INVOKE<FollowUp[]>("follow_ups"),
+	/**  Books a follow-up at `date` `time`, or at the proposed slot when none is given. */
+	bookFollowUp: (visit: string, date: string | null, time: string | null) => __TAURI_INVOKE<Appointment>("book_follow_up", { visit, date, time }),
 	/**  Opens this machine's drawer. */
 	openShift: (float: string) => __TAURI_INVOKE<Shift>("open_shift", { float }),
 	/**  The shift open on this machine, if any (who opened it and when; no money). */
@@ -191,6 +207,13 @@ export type Appointment = {
 	 *  time counts from here. Absent in bookings made before it was recorded.
 	 */
 	arrived_at?: number | null,
+	/**
+	 *  Where it was before each move, oldest first. Written (empty) with a new booking, so
+	 *  that moves made on two machines apart append to one list and both are kept.
+	 */
+	moves?: Moved[],
+	/**  The visit that asked for this follow-up, when booked from it. */
+	follow_up_of?: VisitId | null,
 };
 
 /**  A booking. */
@@ -226,6 +249,12 @@ export type AppointmentRow = {
 	arrived_at: number | null,
 	/**  "desk", "portal" or "walk-in". */
 	source: string,
+	/**  How many times it was moved. */
+	moves: number,
+	/**  The visit it follows up, when booked from one. */
+	follow_up_of: VisitId | null,
+	/**  The patient's history at a glance (the desk's lists fill it). */
+	glance: Glance | null,
 };
 
 /**  What a backup held. */
@@ -441,12 +470,48 @@ export type Field =
 /**  Not brought in. */
 "ignore";
 
+/**  A follow-up still to book. */
+export type FollowUp = {
+	/**  The visit that asked for it. */
+	visit_id: VisitId,
+	/**  The patient. */
+	patient_id: PatientId,
+	/**  Their name. */
+	patient: string,
+	/**  Their phone. */
+	phone: string,
+	/**  The doctor's login. */
+	doctor: string,
+	/**  The doctor's name. */
+	doctor_name: string,
+	/**  The clinic-local day the doctor asked for. */
+	due: string,
+	/**
+	 *  The first free slot with that doctor from that day (or today) on, clinic-local
+	 *  "YYYY-MM-DD HH:MM"; none when the next two weeks are full.
+	 */
+	proposed: string | null,
+};
+
 /**  A patient's gender as recorded at the desk. */
 export type Gender = 
 /**  Female. */
 "female" | 
 /**  Male. */
 "male";
+
+/**  A patient's history in three figures. */
+export type Glance = {
+	/**  The clinic-local day of their last visit that was seen through, if any. */
+	last_visit: string | null,
+	/**  Bookings they did not come to. */
+	no_shows: number,
+	/**
+	 *  What their visits cost (at the visit type's price) less what they paid net of
+	 *  refunds, never below zero. `None` for a role that does not take payments.
+	 */
+	balance_due: Money | null,
+};
 
 /**  The clinic as a report's header shows it. */
 export type Header = {
@@ -615,6 +680,18 @@ export type Method =
 /**  An amount in minor units (1 EGP = 100 piastres). Negative only as the result of arithmetic. */
 export type Money = number;
 
+/**  Where a booking was before one move, and who moved it when. */
+export type Moved = {
+	/**  Its start before the move, Unix seconds. */
+	from_at: number,
+	/**  Its doctor before the move. */
+	from_doctor: StaffId,
+	/**  When it was moved, Unix seconds. */
+	at: number,
+	/**  Who moved it (login). */
+	by: string,
+};
+
 /**  Input of the first-run screen. */
 export type NewClinic = {
 	clinic_name: string,
@@ -699,6 +776,8 @@ export type PatientHit = {
 	phone: string,
 	/**  Date of birth, if known. */
 	dob: string | null,
+	/**  Their history at a glance (filled by `Clinic::search_patients`). */
+	glance: Glance | null,
 };
 
 /**  A patient. */
@@ -756,6 +835,11 @@ export type Schedule = {
 	slot_minutes: number,
 	/**  Dates ("YYYY-MM-DD") with other hours; an empty list is a day off. */
 	exceptions?: { [key in string]: Hours[] },
+	/**
+	 *  Days the doctor is away ("YYYY-MM-DD" → the reason given), each also an exception
+	 *  with no hours: nobody is booked or moved onto them.
+	 */
+	absences?: { [key in string]: string },
 };
 
 /**  What the sync server said, just before the close, about having every machine's changes. */
@@ -972,6 +1056,11 @@ export type Visit = {
 	recorded_at: number,
 	/**  Login of the doctor who recorded it. */
 	recorded_by: string,
+	/**
+	 *  "Come back in N days": the desk sees it among the follow-ups to book until one is.
+	 *  Written even when none, so that taking a follow-up back clears it in the document.
+	 */
+	follow_up_days?: number | null,
 };
 
 /**  A recorded visit. */

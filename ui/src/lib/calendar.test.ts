@@ -49,3 +49,18 @@ describe("dates as people read them", () => {
     expect(dayHeading("", "ar")).toBe("");
   });
 });
+
+import { blockOf, gridRows } from "./calendar";
+
+describe("the time grid", () => {
+  it("spans the earliest start to the latest end in steps of a slot", () => {
+    expect(gridRows(["10:00", "10:40"], [11 * 60], 20)).toEqual(["10:00", "10:20", "10:40"]);
+    expect(gridRows(["17:00", "09:30"], [9 * 60 + 50], 20)[0]).toBe("09:30");
+    expect(gridRows([], [], 20)).toEqual([]);
+  });
+  it("places a booking on its row, as tall as its length", () => {
+    const rows = gridRows(["10:00"], [12 * 60], 20);
+    expect(blockOf("10:40", 20, rows, 20)).toEqual({ row: 2, span: 1 });
+    expect(blockOf("10:50", 45, rows, 20)).toEqual({ row: 2, span: 3 });
+  });
+});

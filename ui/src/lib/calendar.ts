@@ -48,3 +48,33 @@ export function dayHeading(date: string, lang: "en" | "ar"): string {
 export function longDate(date: string, lang: "en" | "ar"): string {
   return readDay(date, lang, { weekday: "long", day: "numeric", month: "long", year: "numeric" });
 }
+
+/** Minutes since midnight of "HH:MM". */
+export function minutesOf(time: string): number {
+  const [h, m] = time.split(":").map(Number);
+  return h * 60 + m;
+}
+
+/** "HH:MM" of minutes since midnight. */
+export function timeOf(minutes: number): string {
+  return `${String(Math.floor(minutes / 60)).padStart(2, "0")}:${String(minutes % 60).padStart(2, "0")}`;
+}
+
+/** The time grid's rows: every `step` minutes from the earliest free slot or booking to the
+ * end of the latest, over all the shown days (`starts` are "HH:MM", `ends` minutes). */
+export function gridRows(starts: string[], ends: number[], step: number): string[] {
+  if (starts.length === 0 || step <= 0) return [];
+  const first = Math.min(...starts.map(minutesOf));
+  const last = Math.max(...ends, first + step);
+  const rows: string[] = [];
+  for (let m = first; m < last; m += step) rows.push(timeOf(m));
+  return rows;
+}
+
+/** Where a booking sits in the grid: its first row (0-based, rounded down to a row) and
+ * how many rows it covers (at least one). */
+export function blockOf(start: string, minutes: number, rows: string[], step: number): { row: number; span: number } {
+  const first = rows.length ? minutesOf(rows[0]) : 0;
+  const row = Math.max(0, Math.floor((minutesOf(start) - first) / step));
+  return { row, span: Math.max(1, Math.ceil(minutes / step)) };
+}
