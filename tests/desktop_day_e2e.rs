@@ -524,7 +524,19 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
     );
     s.wait_text("[data-test=calendar-note]", "فاطمة");
     s.screenshot("08e-calendar-moved-arabic");
-    let moved_to = to_day.as_str().unwrap().to_string();
+    // The slot is "day time doctor".
+    let slot: Vec<&str> = to_day.as_str().unwrap().split(' ').collect();
+    let moved_to = format!("{} {}", slot[0], slot[1]);
+    // Then the doctor is away that day: the desk sees the booking listed and cancels it
+    // with the reason, in one action.
+    s.set_value("[data-test=away-from]", slot[0]);
+    s.type_into("[data-test=away-reason]", "مؤتمر طبي");
+    s.click("[data-test=mark-away]");
+    s.wait_count("[data-test=away-booking]", 1);
+    assert!(s.text("[data-test=away-booking]").contains("فاطمة"));
+    s.screenshot("08f-doctor-away-arabic");
+    s.click("[data-test=away-cancel-all]");
+    s.wait_count("[data-test=away-booking]", 0);
     s.click("[data-test=nav-conflicts]");
     s.find("[data-test=no-conflicts]");
 
@@ -592,6 +604,14 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
         .unwrap_or_else(|| panic!("the follow-up on {day}: {rows:?}"));
     assert_eq!(follow_up.at, moved_to, "at {time}");
     assert_eq!(follow_up.moves, 1);
+    assert_eq!(
+        (follow_up.status, follow_up.reason.as_deref()),
+        (
+            ayada_core::appointments::Status::Cancelled,
+            Some("مؤتمر طبي")
+        ),
+        "cancelled for the doctor's absence"
+    );
     assert_eq!(visits[0].vitals.weight_g, Some(64_500));
     assert!(!clinic
         .photo(&doctor, &visits[0].photos[0], true)

@@ -233,6 +233,7 @@ const en = {
   noShows: "No-shows",
   owes: "Owes",
   refundThis: "Refund",
+  doctorsSideBySide: "Doctors side by side",
 };
 
 export type Key = keyof typeof en;
@@ -467,6 +468,7 @@ const ar: Record<Key, string> = {
   noShows: "لم يحضر",
   owes: "عليه",
   refundThis: "استرداد",
+  doctorsSideBySide: "الأطباء جنبًا إلى جنب",
 };
 
 export const dictionaries: Record<Lang, Record<Key, string>> = { en, ar };

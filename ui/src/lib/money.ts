@@ -8,6 +8,11 @@ export function formatMoney(minor: number): string {
   return `${sign}${whole}.${(abs % 100).toString().padStart(2, "0")}`;
 }
 
+/** Piastres as a person types an amount: "1234.50", no grouping (a field's first value). */
+export function plainMoney(minor: number): string {
+  return formatMoney(minor).replaceAll(",", "");
+}
+
 /** One bar of the revenue chart. */
 export interface Bar {
   label: string;
