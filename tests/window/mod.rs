@@ -454,6 +454,18 @@ impl Session {
     }
 }
 
+/// A run that starts in the clinic's last 25 minutes (Cairo) waits for the next day: its
+/// day would end under it (the slots of today that are over are not offered, a follow-up's
+/// day is counted from the visit's).
+pub fn wait_if_the_clinic_day_is_ending() {
+    let cairo = jiff::Timestamp::now().in_tz("Africa/Cairo").unwrap();
+    if cairo.hour() == 23 && cairo.minute() >= 35 {
+        let wait = 60 * (60 - i64::from(cairo.minute())) + 10;
+        eprintln!("waiting {wait} s for the clinic's next day");
+        std::thread::sleep(Duration::from_secs(wait as u64));
+    }
+}
+
 /// A front-desk machine under `root` with a new clinic made by ayada-cli (the owner's login
 /// "owner").
 pub fn front_desk(root: &Path) -> common::Machine {
