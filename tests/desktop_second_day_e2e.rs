@@ -206,6 +206,24 @@ fn the_desk_books_follow_ups_drags_a_booking_in_the_arabic_week_and_deals_with_a
     );
     s.wait_text("[data-test=calendar-note]", "فاطمة");
     s.screenshot("17-calendar-dragged-arabic");
+    // From the keyboard: Enter on Omar's booking, then Enter on 11:00 the same day.
+    let enter = json!({"actions": [{"type": "key", "id": "keyboard", "actions": [
+        {"type": "keyDown", "value": "\u{E007}"}, {"type": "keyUp", "value": "\u{E007}"}
+    ]}]});
+    s.script(
+        "[...document.querySelectorAll('[data-test=calendar-booking]')].find(b => b.textContent.includes('عمر')).focus()",
+        json!([]),
+    );
+    s.post("/actions", enter.clone());
+    s.wait_text("[data-test=calendar-moving]", "عمر");
+    s.script(
+        "document.querySelector(arguments[0]).focus()",
+        json!([format!(
+            "[data-test=calendar-free][data-day='{due}'][data-time='11:00']"
+        )]),
+    );
+    s.post("/actions", enter);
+    s.wait_text("[data-test=calendar-note]", "عمر");
 
     // The doctor is away that day: the desk lists its bookings and cancels them with the reason.
     s.click("[data-test=away-open]");
@@ -236,7 +254,7 @@ fn the_desk_books_follow_ups_drags_a_booking_in_the_arabic_week_and_deals_with_a
     let omar = clinic.appointments(&doctor, due).unwrap();
     assert!(omar
         .iter()
-        .any(|r| r.patient == "عمر فاروق" && r.at == format!("{due} 09:20")));
+        .any(|r| r.patient == "عمر فاروق" && r.at == format!("{due} 11:00") && r.moves == 1));
     let owner = clinic.login("owner", OWNER_PW).unwrap();
     let entries = clinic.cash_entries(&owner, clinic_today()).unwrap();
     assert!(

@@ -88,6 +88,7 @@ reason-cancel-needs-reason = اذكر سبب إلغاء الموعد
 reason-move-not-waiting = لا يُنقل إلا حجز أو طلب لم يبدأ بعد
 reason-move-into-past = لا يُنقل حجز إلى وقت مضى
 reason-move-same-slot = الحجز في هذا الوقت مع هذا الطبيب بالفعل
+reason-outside-hours = خارج ساعات عمل الطبيب في هذا اليوم
 reason-absence-too-long = يُسجَّل الغياب لمدة 92 يومًا على الأكثر في كل مرة
 reason-follow-up-days = يجب أن تكون بين يوم و365 يومًا
 reason-no-follow-up = لم تطلب هذه الزيارة متابعة

@@ -89,6 +89,7 @@ reason-cancel-needs-reason = say why the appointment is cancelled
 reason-move-not-waiting = only a booking or a request that has not begun can be moved
 reason-move-into-past = a booking cannot be moved to a time that has passed
 reason-move-same-slot = the booking is already at that time with that doctor
+reason-outside-hours = it is outside the doctor's working hours that day
 reason-absence-too-long = an absence is marked for at most 92 days at once
 reason-follow-up-days = it must be between 1 and 365 days
 reason-no-follow-up = this visit asked for no follow-up

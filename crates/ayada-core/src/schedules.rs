@@ -275,6 +275,30 @@ pub(crate) fn off_on(conn: &Connection, doctor: StaffId, date: Date) -> Result<b
     }))
 }
 
+/// Whether `[starts, ends)` lies within one of `doctor`'s working ranges that day; a doctor
+/// without a schedule works whenever the desk says.
+pub(crate) fn works_through(
+    conn: &Connection,
+    time: &ClinicTime,
+    doctor: StaffId,
+    starts: Timestamp,
+    ends: Timestamp,
+) -> Result<bool> {
+    let Some(schedule) = load(conn, doctor)? else {
+        return Ok(true);
+    };
+    let date = time.local_date(starts);
+    for (from, to) in schedule.ranges_on(date)? {
+        let (Ok(from), Ok(to)) = (time.instant(date, from), time.instant(date, to)) else {
+            continue;
+        };
+        if from <= starts && ends <= to {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 fn put(w: &mut Writer<'_>, schedule: &Schedule) -> Result<()> {
     let id = DocId::clinic();
     let doc = w.doc(&id)?;

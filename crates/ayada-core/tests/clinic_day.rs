@@ -326,7 +326,22 @@ fn the_owner_edits_the_clinic_details_with_normalised_phones() {
 #[test]
 fn a_walk_in_joins_todays_queue_arrived_without_taking_a_slot_or_making_a_conflict() {
     let f = fixture();
-    let (mut clinic, _, reception, _) = staffed(&f);
+    let (mut clinic, owner, reception, _) = staffed(&f);
+    // Noon today, and Dr. Sara works today whatever weekday it is: a booking must fall in
+    // her hours.
+    let today = clinic.time().today();
+    let noon = clinic
+        .time()
+        .instant(today, ayada_core::time::parse_time("12:00").unwrap())
+        .unwrap();
+    clinic.set_clock(Some(noon));
+    let hours = vec![ayada_core::schedules::Hours {
+        from: "08:00".into(),
+        to: "20:00".into(),
+    }];
+    clinic
+        .set_schedule_exception(&owner, "dr.sara", today, hours)
+        .unwrap();
     let p = patient(&mut clinic, &reception, "Karim", "01033333333");
     let q = patient(&mut clinic, &reception, "Nour", "01044444444");
     let walked = clinic
@@ -334,7 +349,6 @@ fn a_walk_in_joins_todays_queue_arrived_without_taking_a_slot_or_making_a_confli
         .unwrap();
     assert_eq!(walked.status, Status::Arrived);
     assert_eq!(walked.source, ayada_core::appointments::WALK_IN);
-    let today = clinic.time().today();
     let queue = clinic.appointments(&reception, today).unwrap();
     let row = queue.iter().find(|r| r.id == walked.id).unwrap();
     assert_eq!(row.status, Status::Arrived);
@@ -342,7 +356,7 @@ fn a_walk_in_joins_todays_queue_arrived_without_taking_a_slot_or_making_a_confli
     assert_eq!(row.source, "walk-in");
 
     // A booking at the very minute the walk-in came is not refused and is no conflict.
-    let now = clinic.time().local(jiff::Timestamp::now());
+    let now = clinic.time().local(noon);
     let at = format!("{} {}", now.date(), now.strftime("%H:%M"));
     book(&mut clinic, &reception, q, &at).unwrap();
     assert!(clinic.conflicts(&reception).unwrap().is_empty());

@@ -157,6 +157,16 @@ fn a_move_is_checked_like_a_new_booking() {
         matches!(&same, Err(CoreError::Invalid { reason, .. }) if reason == "move-same-slot"),
         "{same:?}"
     );
+    // Outside her hours (10:00-14:00), or running past their end, like a new booking.
+    for late in ["15:00", "13:50", "09:40"] {
+        let refused = c.move_appointment(&desk, first.id, &to(d1, late, None));
+        assert!(
+            matches!(&refused, Err(CoreError::Invalid { reason, .. }) if reason == "outside-hours"),
+            "{late}: {refused:?}"
+        );
+    }
+    let new_late = book_at(&mut c, &desk, b, "dr.sara", d1, "14:00");
+    assert!(new_late.is_err(), "{new_late:?}");
     let nobody = c.move_appointment(&desk, first.id, &to(d1, "12:00", Some("reception")));
     assert!(
         matches!(nobody, Err(CoreError::NotFound { .. })),

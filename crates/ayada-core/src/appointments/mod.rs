@@ -200,7 +200,8 @@ pub(crate) fn busy(
 }
 
 /// Refuses a time `doctor` cannot take a booking of `minutes` at: a day they are absent or
-/// off, or a time another booking or request holds (`except` is the booking being moved,
+/// off, a time outside their hours (when they have a schedule), or a time another booking or
+/// request holds (`except` is the booking being moved,
 /// which may overlap where it was). A new booking and a moved one are checked alike.
 pub(crate) fn check_slot(
     w: &Writer<'_>,
@@ -217,6 +218,9 @@ pub(crate) fn check_slot(
         });
     }
     let ends = starts + SignedDuration::from_mins(minutes);
+    if !crate::schedules::works_through(&w.tx, &w.ctx.time, doctor.id, starts, ends)? {
+        return Err(CoreError::invalid("time", "outside-hours"));
+    }
     let clash = busy(&w.tx, doctor.id, starts, ends)?
         .into_iter()
         .find(|(at, end)| match except {
