@@ -34,7 +34,7 @@ export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 # Said at the start and before the tests, so a run that dies of a full disk shows it.
 df -h . | tail -n 1 | awk '{print "== disk: " $4 " free of " $2}'
 
-echo "== ui: npm install (from the lock file) && build"
+echo "== $(date -u +%T) ui: npm install (from the lock file) && build"
 # `npm install --no-save` installs the versions in package-lock.json without rewriting it.
 # (`npm ci` refuses this lock file: the machines' npm config omits registry addresses from
 # lock files, and npm then also leaves out the other platforms' optional rollup binaries.)
@@ -54,18 +54,18 @@ if [ ! -x target/tools/schemathesis/bin/schemathesis ]; then
   target/tools/schemathesis/bin/pip install -q --disable-pip-version-check schemathesis==4.32.5
 fi
 
-echo "== cargo fmt, clippy"
+echo "== $(date -u +%T) cargo fmt, clippy"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --features ayada-core/bench-plain -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -q -p ayada-core -p ayada-sync -p ayada-pdf -p ayada-client
 
-echo "== cargo build (the cross-process tests run the binaries)"
+echo "== $(date -u +%T) cargo build (the cross-process tests run the binaries)"
 cargo build --workspace
 
 df -h . | tail -n 1 | awk '{print "== disk: " $4 " free of " $2 ", target/ " }' | tr -d '\n'
 du -sh target | cut -f1
 
-echo "== cargo test (inside a D-Bus session with an unlocked gnome-keyring)"
+echo "== $(date -u +%T) cargo test (inside a D-Bus session with an unlocked gnome-keyring)"
 export HOME_FOR_KEYRING
 HOME_FOR_KEYRING=$(mktemp -d)
 dbus-run-session -- bash -c '
@@ -78,12 +78,13 @@ dbus-run-session -- bash -c '
 '
 rm -rf "$HOME_FOR_KEYRING"
 
-echo "== the date-sensitive tests on a Friday, a Saturday, both of Cairo's DST days and at 23:59"
+echo "== $(date -u +%T) the date-sensitive tests on a Friday, a Saturday, both of Cairo's DST days and at 23:59"
 bash scripts/test-clock.sh
 
 # The Debian package as a clinic PC gets it, from a debug build (a release build from
 # scratch would take CI ≈ 15 more minutes; the packaging, the menu entry, the dependencies and
 # the packaged binary's start are the same).
-echo "== the .deb: built with the Tauri CLI, installed, started, removed"
+echo "== $(date -u +%T) the .deb: built with the Tauri CLI, installed, started, removed"
 bash scripts/package-deb.sh --debug >/dev/null
 bash scripts/check-deb.sh target/debug/bundle/deb/Ayada_*_amd64.deb
+echo "== $(date -u +%T) done"

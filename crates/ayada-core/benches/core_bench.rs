@@ -81,7 +81,10 @@ fn write_workload(clinic: &mut Clinic, desk: &Session) -> (Vec<f64>, Vec<f64>) {
             for doctor in ["dr.sara", "dr.karim"] {
                 for h in 10..14 {
                     for m in [0, 15, 30, 45] {
-                        slots.push((date, Time::constant(h, m, 0, 0), doctor));
+                        // A booking must end within the doctor's hours (10:00-14:00).
+                        if h * 60 + m + 30 <= 14 * 60 {
+                            slots.push((date, Time::constant(h, m, 0, 0), doctor));
+                        }
                     }
                 }
             }
