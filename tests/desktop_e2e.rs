@@ -188,7 +188,7 @@ fn a_machine_joins_from_the_window_shows_sync_live_and_sees_other_work_arrive_by
     // The demo's doctors work Saturday to Thursday: a Friday next week becomes Saturday.
     let mut day = clinic_today() + jiff::Span::new().days(7);
     if day.weekday() == jiff::civil::Weekday::Friday {
-        day = day + jiff::Span::new().days(1);
+        day += jiff::Span::new().days(1);
     }
     let day = day.to_string();
     let (first, second) = (format!("{day} 10:00"), format!("{day} 10:20"));

@@ -22,6 +22,7 @@ fn the_desk_books_follow_ups_drags_a_booking_in_the_arabic_week_and_deals_with_a
     for (name, login, role) in [
         ("منى", "reception", "receptionist"),
         ("د. سارة", "dr.sara", "doctor"),
+        ("د. كريم", "dr.karim", "doctor"),
     ] {
         desk.ok(
             owner,
@@ -31,23 +32,25 @@ fn the_desk_books_follow_ups_drags_a_booking_in_the_arabic_week_and_deals_with_a
         );
     }
     // Every day, so that the test holds on any weekday; the follow-ups fall in her hours.
-    desk.ok(
-        owner,
-        &[
-            "schedule",
-            "set",
-            "--doctor",
-            "dr.sara",
-            "--days",
-            "sat,sun,mon,tue,wed,thu,fri",
-            "--from",
-            "09:00",
-            "--to",
-            "21:00",
-            "--slot",
-            "20",
-        ],
-    );
+    for doctor in ["dr.sara", "dr.karim"] {
+        desk.ok(
+            owner,
+            &[
+                "schedule",
+                "set",
+                "--doctor",
+                doctor,
+                "--days",
+                "sat,sun,mon,tue,wed,thu,fri",
+                "--from",
+                "09:00",
+                "--to",
+                "21:00",
+                "--slot",
+                "20",
+            ],
+        );
+    }
     desk.ok(
         owner,
         &[
@@ -167,6 +170,7 @@ fn the_desk_books_follow_ups_drags_a_booking_in_the_arabic_week_and_deals_with_a
     };
     let weeks = (week_start(due) - week_start(clinic_today())).get_days() / 7;
     s.wait_count("[data-test=calendar-column]", 7);
+    s.choose("[data-test=calendar-doctor]", "dr.sara");
     for _ in 0..weeks {
         s.click("[data-test=calendar-next]");
     }
@@ -236,6 +240,21 @@ fn the_desk_books_follow_ups_drags_a_booking_in_the_arabic_week_and_deals_with_a
     s.click("[data-test=away-cancel-all]");
     s.wait_count("[data-test=away-booking]", 0);
 
+    // The day's doctors side by side; a free slot of Dr. Karim's clicked books Omar there.
+    let shown_day = clinic_today() + jiff::Span::new().days(7 * i64::from(weeks));
+    s.click("[data-test=calendar-doctors]");
+    s.wait_count("[data-test=calendar-column]", 2);
+    let headings = s.text("[data-test=calendar]");
+    assert!(
+        headings.contains("د. سارة") && headings.contains("د. كريم"),
+        "{headings}"
+    );
+    s.click("[data-test=calendar-free][data-doctor='dr.karim'][data-time='12:00']");
+    s.type_into("[data-test=calendar-search]", "عمر");
+    s.click("[data-test=calendar-hit]");
+    s.wait_text("[data-test=calendar-note]", "عمر");
+    s.screenshot("19-doctors-side-by-side-arabic");
+
     // What the window did is in the encrypted clinic on disk.
     drop(s);
     drop(driver);
@@ -255,6 +274,13 @@ fn the_desk_books_follow_ups_drags_a_booking_in_the_arabic_week_and_deals_with_a
     assert!(omar
         .iter()
         .any(|r| r.patient == "عمر فاروق" && r.at == format!("{due} 11:00") && r.moves == 1));
+    let karim = clinic.appointments(&doctor, shown_day).unwrap();
+    assert!(
+        karim
+            .iter()
+            .any(|r| r.doctor == "dr.karim" && r.patient == "عمر فاروق" && r.at.ends_with("12:00")),
+        "booked from Dr. Karim's free slot: {karim:?}"
+    );
     let owner = clinic.login("owner", OWNER_PW).unwrap();
     let entries = clinic.cash_entries(&owner, clinic_today()).unwrap();
     assert!(
