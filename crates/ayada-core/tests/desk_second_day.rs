@@ -3,7 +3,7 @@
 //! a glance. Days are counted from the clinic's today and both doctors work every day, so
 //! the tests hold on any weekday and at any hour.
 
-use ayada_core::appointments::{Booking, Move, Status};
+use ayada_core::appointments::{Appointment, AppointmentRow, Booking, Move, Status};
 use ayada_core::cashbook::Method;
 use ayada_core::ids::PatientId;
 use ayada_core::time::parse_time;
@@ -14,7 +14,7 @@ use jiff::civil::Date;
 mod support;
 
 use support::fixture::{fixture, staffed, STAFF_PASSWORD};
-use support::machines::{first_machine, joining_machine, login, pull};
+use support::machines::{first_machine, joining_machine, login, pull, Machine};
 
 /// The clinic's day `n` days from today.
 fn day(clinic: &Clinic, n: i64) -> Date {
@@ -194,8 +194,9 @@ fn a_move_is_checked_like_a_new_booking() {
     assert_eq!(rows.iter().map(|r| r.moves).sum::<i64>(), 0);
 }
 
-#[test]
-fn two_machines_moving_one_booking_apart_end_the_same_and_list_it_to_settle() {
+/// Two machines of one clinic that both hold Laila's booking at 10:00 two days from now,
+/// and a desk logged in on each.
+fn a_booking_on_two_machines() -> (Vec<Machine>, [Session; 2], Appointment, Date) {
     let mut machines = vec![first_machine()];
     machines.push(joining_machine(&machines[0]));
     let desk_a = login(&mut machines[0], "desk");
@@ -204,6 +205,27 @@ fn two_machines_moving_one_booking_apart_end_the_same_and_list_it_to_settle() {
     let booked = book_at(&mut machines[0].clinic, &desk_a, p, "dr.sara", d1, "10:00").unwrap();
     pull(&mut machines, 1, 0);
     let desk_b = login(&mut machines[1], "desk");
+    (machines, [desk_a, desk_b], booked, d1)
+}
+
+/// After the last exchange: on both machines the day's one booking passes `check` and no
+/// conflict is left.
+fn both_agree(
+    machines: &mut [Machine],
+    desks: [&Session; 2],
+    d1: Date,
+    check: impl Fn(&AppointmentRow),
+) {
+    for (m, s) in machines.iter_mut().zip(desks) {
+        let rows = m.clinic.appointments(s, d1).unwrap();
+        check(&rows[0]);
+        assert!(m.clinic.conflicts(s).unwrap().is_empty());
+    }
+}
+
+#[test]
+fn two_machines_moving_one_booking_apart_end_the_same_and_list_it_to_settle() {
+    let (mut machines, [desk_a, desk_b], booked, d1) = a_booking_on_two_machines();
 
     // Apart: one desk moves it to 11:00, the other to 12:00.
     machines[0]
@@ -244,23 +266,14 @@ fn two_machines_moving_one_booking_apart_end_the_same_and_list_it_to_settle() {
         .settle_conflict(&desk_b, &start.doc_id, &start.ids[0], "starts_at", &eleven)
         .unwrap();
     pull(&mut machines, 0, 1);
-    for (m, s) in [(0, &desk_a), (1, &desk_b)] {
-        let rows = machines[m].clinic.appointments(s, d1).unwrap();
-        assert!(rows[0].at.ends_with("11:00"), "{}", rows[0].at);
-        assert!(machines[m].clinic.conflicts(s).unwrap().is_empty());
-    }
+    both_agree(&mut machines, [&desk_a, &desk_b], d1, |row| {
+        assert!(row.at.ends_with("11:00"), "{}", row.at)
+    });
 }
 
 #[test]
 fn a_move_and_a_cancellation_made_apart_meet_as_a_conflict_not_a_quiet_cancel() {
-    let mut machines = vec![first_machine()];
-    machines.push(joining_machine(&machines[0]));
-    let desk_a = login(&mut machines[0], "desk");
-    let d1 = day(&machines[0].clinic, 2);
-    let p = support::patient(&mut machines[0].clinic, &desk_a, "ليلى", "01012345678");
-    let booked = book_at(&mut machines[0].clinic, &desk_a, p, "dr.sara", d1, "10:00").unwrap();
-    pull(&mut machines, 1, 0);
-    let desk_b = login(&mut machines[1], "desk");
+    let (mut machines, [desk_a, desk_b], booked, d1) = a_booking_on_two_machines();
 
     machines[0]
         .clinic
@@ -293,12 +306,10 @@ fn a_move_and_a_cancellation_made_apart_meet_as_a_conflict_not_a_quiet_cancel() 
         .settle_conflict(&desk_a, &status.doc_id, &status.ids[0], "status", "booked")
         .unwrap();
     pull(&mut machines, 1, 0);
-    for (m, s) in [(0, &desk_a), (1, &desk_b)] {
-        let rows = machines[m].clinic.appointments(s, d1).unwrap();
-        assert_eq!(rows[0].status, Status::Booked);
-        assert!(rows[0].at.ends_with("13:00"), "{}", rows[0].at);
-        assert!(machines[m].clinic.conflicts(s).unwrap().is_empty());
-    }
+    both_agree(&mut machines, [&desk_a, &desk_b], d1, |row| {
+        assert_eq!(row.status, Status::Booked);
+        assert!(row.at.ends_with("13:00"), "{}", row.at);
+    });
 }
 
 #[test]
