@@ -253,7 +253,7 @@ pub(crate) fn end_absence(
 }
 
 /// The days from `from` to `to`, refused when backwards or longer than `MAX_ABSENCE_DAYS`.
-fn absence_days(from: Date, to: Date) -> Result<Vec<Date>> {
+pub(crate) fn absence_days(from: Date, to: Date) -> Result<Vec<Date>> {
     if to < from {
         return Err(CoreError::invalid("date", "end-before-start"));
     }

@@ -178,7 +178,7 @@ export type AppStatus = {
 	time_zone: string | null,
 };
 
-/**  A booking as stored in its doctor-day document. */
+/**  A booking as stored in the document of the doctor and day it was first booked for. */
 export type Appointment = {
 	/**  The id. */
 	id: AppointmentId,

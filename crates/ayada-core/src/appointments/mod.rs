@@ -92,7 +92,7 @@ impl FromStr for Status {
     }
 }
 
-/// A booking as stored in its doctor-day document.
+/// A booking as stored in the document of the doctor and day it was first booked for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Appointment {

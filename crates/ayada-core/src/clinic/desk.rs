@@ -1,9 +1,7 @@
 //! The front desk and the exam room: patients and their files, bookings and the queue,
 //! visits and their photos, and patients brought in from a file.
 
-use jiff::civil::Date;
-
-use jiff::civil::Time;
+use jiff::civil::{Date, Time};
 
 use crate::appointments::{self, Appointment, AppointmentRow, Booking, BookingKind, Move, Status};
 use crate::error::{CoreError, Result};

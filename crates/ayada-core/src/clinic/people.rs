@@ -215,10 +215,7 @@ impl Clinic {
         self.allow_read(session, Action::ReadFrontDesk)?;
         let login = staff::normalise_login(doctor)?;
         let mut out = Vec::new();
-        for date in from
-            .series(jiff::Span::new().days(1))
-            .take_while(|d| *d <= to)
-        {
+        for date in schedules::absence_days(from, to)? {
             out.extend(
                 appointments::list(&self.conn, &self.ctx.time, date)?
                     .into_iter()
