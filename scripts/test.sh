@@ -57,7 +57,7 @@ fi
 echo "== $(date -u +%T) cargo fmt, clippy"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --features ayada-core/bench-plain -- -D warnings
-RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -q -p ayada-core -p ayada-sync -p ayada-pdf -p ayada-client
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -q -p ayada-model -p ayada-core -p ayada-sync -p ayada-pdf -p ayada-client
 
 echo "== $(date -u +%T) cargo build (the cross-process tests run the binaries)"
 cargo build --workspace

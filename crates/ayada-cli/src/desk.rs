@@ -153,7 +153,9 @@ pub(crate) fn appointment(env: &Env, cmd: AppointmentCommand) -> Out {
 }
 
 fn parse_ids(ids: &[String]) -> Result<Vec<AppointmentId>, ayada_core::CoreError> {
-    ids.iter().map(|id| id.parse()).collect()
+    ids.iter()
+        .map(|id| id.parse().map_err(ayada_core::CoreError::from))
+        .collect()
 }
 
 /// One line per booking: when, id, doctor, patient, type, status.

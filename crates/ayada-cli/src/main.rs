@@ -44,6 +44,13 @@ pub enum Failure {
     Reported(Said),
 }
 
+// The document model's refusals (an id or a date that does not read) are the core's.
+impl From<ayada_core::ModelError> for Failure {
+    fn from(err: ayada_core::ModelError) -> Self {
+        Failure::Core(err.into())
+    }
+}
+
 impl From<CoreError> for Failure {
     fn from(err: CoreError) -> Self {
         Failure::Core(err)

@@ -160,7 +160,10 @@ pub fn enroll(
     let mut clinic = match existing {
         Some(c) => c,
         None => {
-            let id: ClinicId = response.clinic_id.parse()?;
+            let id: ClinicId = response
+                .clinic_id
+                .parse()
+                .map_err(ayada_core::CoreError::from)?;
             Clinic::join(data, key, id, node, &response.time_zone)?
         }
     };

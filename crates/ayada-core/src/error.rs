@@ -181,3 +181,16 @@ impl From<serde_json::Error> for CoreError {
         }
     }
 }
+
+impl From<ayada_model::ModelError> for CoreError {
+    fn from(err: ayada_model::ModelError) -> Self {
+        use ayada_model::ModelError as M;
+        match err {
+            M::Invalid { field, reason } => CoreError::Invalid { field, reason },
+            M::NotFound { what, id } => CoreError::NotFound { what, id },
+            M::InvalidMoney { input } => CoreError::InvalidMoney { input },
+            M::InvalidPhone { input } => CoreError::InvalidPhone { input },
+            M::Document { detail } => CoreError::Document { detail },
+        }
+    }
+}

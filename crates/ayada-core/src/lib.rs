@@ -18,7 +18,10 @@
 //! - The truth is Automerge documents ([`docs`]): patients in 256 bucket documents
 //!   (`patient/<xx>`), appointments and cash by day, the clinic's settings and staff in
 //!   `clinic`. Screens read SQL tables projected from them ([`projections`]), never the
-//!   documents directly.
+//!   documents directly. The documents' ids, their records (settings, staff, schedules,
+//!   bookings, patients' files) and free slots are the `ayada-model` crate's, re-exported
+//!   here as [`docs`], [`ids`], [`money`], [`time`] and [`phones`]: the sync server's
+//!   booking portal reads and writes the same documents with the same code.
 //! - [`store`]: the SQLCipher connection (its key from [`keys`]), the document cache and
 //!   the one-transaction `Writer`. [`audit`]: the hash-chained log. [`replication`]: the
 //!   change log machines exchange, and applying a peer's changes. [`conflicts`]: what needs a
@@ -55,18 +58,14 @@ pub mod cashbook;
 pub mod clinic;
 pub mod conflicts;
 pub mod demo;
-pub mod docs;
 pub mod error;
 pub mod follow_ups;
 pub mod fuzzing;
 pub mod glance;
 pub mod i18n;
-pub mod ids;
 pub mod import;
 pub mod keys;
-pub mod money;
 pub mod patients;
-pub mod phones;
 pub mod photos;
 pub mod projections;
 pub mod replication;
@@ -78,9 +77,9 @@ pub mod shifts;
 pub mod staff;
 pub mod store;
 pub mod text;
-pub mod time;
 pub mod visits;
 
+pub use ayada_model::{docs, ids, money, phones, time, ModelError};
 pub use clinic::{Clinic, InitOptions, PatientFile};
 pub use error::{CoreError, Result};
 pub use i18n::{Lang, Said};

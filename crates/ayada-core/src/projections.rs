@@ -70,7 +70,7 @@ pub(crate) fn whole_records(id: &DocId, doc: &AutoCommit) -> Result<Records> {
     if id.kind()? == DocKind::Clinic {
         Ok(Vec::new())
     } else {
-        read_records(doc)
+        Ok(read_records(doc)?)
     }
 }
 
@@ -187,8 +187,8 @@ struct Record<'a> {
 impl Record<'_> {
     fn read<T: serde::de::DeserializeOwned>(self) -> Result<Option<T>> {
         match from_json(self.json, self.key) {
-            Err(CoreError::Document { .. }) if self.lenient => Ok(None),
-            other => other.map(Some),
+            Err(ayada_model::ModelError::Document { .. }) if self.lenient => Ok(None),
+            other => Ok(other.map(Some)?),
         }
     }
 }

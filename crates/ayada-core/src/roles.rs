@@ -1,55 +1,10 @@
 //! Who may do what. Every ayada-core operation asks `Session::allow` before it touches
 //! anything, so no interface (desktop, CLI, server) can forget a check.
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde::{Deserialize, Serialize};
-
 use crate::error::{CoreError, Result};
 use crate::ids::StaffId;
 
-/// A staff member's role in the clinic.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// Runs the clinic: staff, prices, money.
-    Owner,
-    /// Examines patients and writes clinical records.
-    Doctor,
-    /// Front desk: patients, bookings, payments, expenses, shifts.
-    Receptionist,
-}
-
-impl Role {
-    /// The lower-case name used in files and on the command line.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Owner => "owner",
-            Role::Doctor => "doctor",
-            Role::Receptionist => "receptionist",
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Role {
-    type Err = CoreError;
-    fn from_str(s: &str) -> Result<Role> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "owner" => Ok(Role::Owner),
-            "doctor" => Ok(Role::Doctor),
-            "receptionist" => Ok(Role::Receptionist),
-            _ => Err(CoreError::invalid("role", "unknown-role")),
-        }
-    }
-}
+pub use ayada_model::clinic::Role;
 
 /// Something a person may or may not be allowed to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

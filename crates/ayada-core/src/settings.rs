@@ -2,89 +2,30 @@
 //! live in the clinic document; changing them is the owner's.
 
 use automerge::ROOT;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::docs::{
-    existing_map, get_record, get_root_record, map_at, put_record, record_keys, DocId,
-};
+use ayada_model::clinic::settings_in;
+
+use crate::docs::{map_at, put_record, DocId};
 use crate::error::{CoreError, Result};
-use crate::ids::{ClinicId, InsurerId, VisitTypeId};
+use crate::ids::{InsurerId, VisitTypeId};
 use crate::money::Money;
 use crate::roles::Action;
 use crate::store::Writer;
 
-/// The clinic's details.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct ClinicSettings {
-    /// The clinic's id, shared by all its machines and the server.
-    pub clinic_id: ClinicId,
-    /// The clinic's name.
-    pub name: String,
-    /// Street address.
-    #[serde(default)]
-    pub address: String,
-    /// Latitude in millionths of a degree (integers: a CRDT never merges floats).
-    pub latitude_e6: Option<i64>,
-    /// Longitude in millionths of a degree.
-    pub longitude_e6: Option<i64>,
-    /// Phone numbers, E.164.
-    #[serde(default)]
-    pub phones: Vec<String>,
-    /// Contact email.
-    #[serde(default)]
-    pub email: String,
-    /// IANA time zone.
-    pub time_zone: String,
-    /// ISO 4217 currency code.
-    pub currency: String,
-}
-
-/// A kind of visit with its price.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct VisitType {
-    /// The id.
-    pub id: VisitTypeId,
-    /// "examination", "follow-up", …
-    pub name: String,
-    /// Price in minor units.
-    pub price: Money,
-    /// How long it takes.
-    pub minutes: i64,
-    /// Offered for booking.
-    pub active: bool,
-}
-
-/// An insurance provider the clinic accepts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct Insurer {
-    /// The id.
-    pub id: InsurerId,
-    /// Its name.
-    pub name: String,
-    /// Accepted now.
-    pub active: bool,
-}
-
-pub(crate) const SETTINGS: &str = "settings";
-pub(crate) const VISIT_TYPES: &str = "visit_types";
-pub(crate) const INSURERS: &str = "insurers";
+pub use ayada_model::clinic::{
+    ClinicSettings, Insurer, VisitType, INSURERS, SETTINGS, VISIT_TYPES,
+};
 
 /// Reads the clinic's details.
 pub(crate) fn settings(w: &mut Writer<'_>) -> Result<ClinicSettings> {
-    get_root_record(w.doc(&DocId::clinic())?, SETTINGS)?.ok_or_else(|| CoreError::Document {
-        detail: "the clinic document has no settings".into(),
-    })
+    Ok(settings_in(w.doc(&DocId::clinic())?)?)
 }
 
 /// Reads the clinic's details outside a write (reports, receipts).
 pub(crate) fn read_settings(conn: &rusqlite::Connection) -> Result<ClinicSettings> {
     let doc = crate::store::load_doc(conn, &DocId::clinic())?.unwrap_or_default();
-    get_root_record(&doc, SETTINGS)?.ok_or_else(|| CoreError::Document {
-        detail: "the clinic document has no settings".into(),
-    })
+    Ok(settings_in(&doc)?)
 }
 
 /// Writes the clinic's details (at init, and when the owner edits them).
@@ -111,14 +52,10 @@ pub(crate) fn list<T: serde::de::DeserializeOwned>(
     w: &mut Writer<'_>,
     collection: &str,
 ) -> Result<Vec<T>> {
-    let doc = w.doc(&DocId::clinic())?;
-    let Some(parent) = existing_map(doc, &ROOT, collection)? else {
-        return Ok(Vec::new());
-    };
-    record_keys(doc, &parent)
-        .iter()
-        .filter_map(|k| get_record(doc, &parent, k).transpose())
-        .collect()
+    Ok(ayada_model::clinic::list_in(
+        w.doc(&DocId::clinic())?,
+        collection,
+    )?)
 }
 
 pub(crate) fn put_in<T: Serialize>(

@@ -68,7 +68,7 @@ pub(crate) fn open_on_this_node(tx: &Transaction<'_>, node: NodeId) -> Result<Op
             |r| r.get(0),
         )
         .optional()?;
-    id.map(|i| i.parse()).transpose()
+    Ok(id.map(|i| i.parse()).transpose()?)
 }
 
 /// The shift open on a machine, as the desk sees it: who opened it and when, not its money

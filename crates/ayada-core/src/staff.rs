@@ -6,7 +6,7 @@ use argon2::password_hash::{
 };
 use argon2::Argon2;
 use rusqlite::{Connection, OptionalExtension};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::error::{CoreError, Result};
 use crate::ids::StaffId;
@@ -14,26 +14,9 @@ use crate::roles::{Action, Role};
 use crate::settings::{list, put_in};
 use crate::store::Writer;
 
-pub(crate) const STAFF: &str = "staff";
 const MIN_PASSWORD_CHARS: usize = 8;
 
-/// A staff member's account as stored in the clinic document.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct Staff {
-    /// The id.
-    pub id: StaffId,
-    /// Display name.
-    pub name: String,
-    /// What they type to log in (lower case).
-    pub login: String,
-    /// Their role.
-    pub role: Role,
-    /// Argon2id PHC string; never the password.
-    pub password_hash: String,
-    /// False once deactivated: history keeps their name, login is refused.
-    pub active: bool,
-}
+pub use ayada_model::clinic::{Staff, STAFF};
 
 /// What the owner sees of an account (no hash).
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -279,8 +262,9 @@ pub(crate) fn doctor_id(conn: &Connection, login: &str) -> Result<StaffId> {
             |r| r.get(0),
         )
         .optional()?;
-    id.ok_or_else(|| CoreError::not_found("doctor", &login))?
-        .parse()
+    Ok(id
+        .ok_or_else(|| CoreError::not_found("doctor", &login))?
+        .parse()?)
 }
 
 #[cfg(test)]

@@ -1,16 +1,6 @@
 //! Text normalisation for search: Arabic spelling variants, diacritics, digits.
 
-/// Replaces Arabic-Indic (٠-٩) and Eastern Arabic-Indic (۰-۹) digits with ASCII digits.
-pub fn ascii_digits(input: &str) -> String {
-    input
-        .chars()
-        .map(|c| match c {
-            '\u{0660}'..='\u{0669}' => char::from(b'0' + (c as u32 - 0x0660) as u8),
-            '\u{06F0}'..='\u{06F9}' => char::from(b'0' + (c as u32 - 0x06F0) as u8),
-            _ => c,
-        })
-        .collect()
-}
+pub use ayada_model::text::ascii_digits;
 
 /// Folds a name (or a query) so that the ways people spell the same Arabic name meet:
 /// hamza forms of alef (أ إ آ ٱ) → ا, alef maqsura ى → ي, taa marbuta ة → ه, hamza on
@@ -57,11 +47,5 @@ mod tests {
         assert_eq!(fold("مُحَمَّد"), fold("محمد"));
         assert_eq!(fold("محـــمد"), fold("محمد"));
         assert_eq!(fold("  Sara   ALI "), "sara ali");
-    }
-
-    #[test]
-    fn arabic_indic_digits_become_ascii() {
-        assert_eq!(ascii_digits("٠١٠١٢٣٤٥٦٧٨"), "01012345678");
-        assert_eq!(ascii_digits("۰۱۲"), "012");
     }
 }

@@ -11,7 +11,9 @@ use super::{changing, with_session, Answer};
 use crate::state::AppState;
 
 fn ids(ids: &[String]) -> Result<Vec<AppointmentId>, CoreError> {
-    ids.iter().map(|id| id.parse()).collect()
+    ids.iter()
+        .map(|id| id.parse().map_err(CoreError::from))
+        .collect()
 }
 
 /// Moves a booking to another time, day or doctor (none keeps the doctor).

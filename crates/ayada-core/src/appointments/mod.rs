@@ -7,140 +7,22 @@
 
 mod moves;
 
+pub use ayada_model::appointment::{Appointment, Moved, Status};
+use ayada_model::schedule::SlotRefusal;
+pub use moves::Move;
 pub(crate) use moves::{cancel_many, move_many, move_to};
-pub use moves::{Move, Moved};
-
-use std::fmt;
-use std::str::FromStr;
 
 use automerge::ROOT;
 use jiff::civil::{Date, Time};
 use jiff::{SignedDuration, Timestamp};
 use rusqlite::{params, Connection, OptionalExtension};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::docs::{get_root_record, put_record, DocId};
 use crate::error::{CoreError, Result};
 use crate::ids::{AppointmentId, PatientId, StaffId, VisitId};
 use crate::roles::Action;
 use crate::store::Writer;
-
-/// Where an appointment is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(rename_all = "kebab-case")]
-pub enum Status {
-    /// Asked for online, waiting for the desk to confirm.
-    Requested,
-    /// Confirmed.
-    Booked,
-    /// The patient is in the waiting room.
-    Arrived,
-    /// With the doctor.
-    InExam,
-    /// Seen.
-    Done,
-    /// Called off (with a reason).
-    Cancelled,
-    /// Did not come.
-    NoShow,
-}
-
-impl Status {
-    /// The kebab-case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Requested => "requested",
-            Status::Booked => "booked",
-            Status::Arrived => "arrived",
-            Status::InExam => "in-exam",
-            Status::Done => "done",
-            Status::Cancelled => "cancelled",
-            Status::NoShow => "no-show",
-        }
-    }
-
-    /// Whether `self → next` makes sense at a clinic desk.
-    pub fn can_become(self, next: Status) -> bool {
-        use Status::*;
-        matches!(
-            (self, next),
-            (Requested, Booked | Cancelled)
-                | (Booked, Arrived | Cancelled | NoShow)
-                | (Arrived, InExam | Cancelled)
-                | (InExam, Done)
-        )
-    }
-
-    /// Whether the appointment still holds its slot.
-    pub fn holds_slot(self) -> bool {
-        !matches!(self, Status::Cancelled | Status::NoShow)
-    }
-}
-
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Status {
-    type Err = CoreError;
-    fn from_str(s: &str) -> Result<Status> {
-        serde_json::from_value(serde_json::Value::String(s.trim().to_ascii_lowercase()))
-            .map_err(|_| CoreError::invalid("status", "unknown-status"))
-    }
-}
-
-/// A booking as stored in the document of the doctor and day it was first booked for.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct Appointment {
-    /// The id.
-    pub id: AppointmentId,
-    /// Who is coming.
-    pub patient_id: PatientId,
-    /// Whom they see.
-    pub doctor_id: StaffId,
-    /// Start, Unix seconds UTC.
-    pub starts_at: i64,
-    /// Length in minutes.
-    pub minutes: i64,
-    /// Visit type name ("examination", "follow-up"…).
-    pub visit_type: String,
-    /// Where it is now.
-    pub status: Status,
-    /// Why it was cancelled or missed.
-    pub reason: Option<String>,
-    /// "desk", "portal" or "walk-in" (`WALK_IN`).
-    pub source: String,
-    /// Unix seconds it was made.
-    pub created_at: i64,
-    /// Who made it (the server's id for portal requests).
-    pub created_by: String,
-    /// Unix seconds the patient checked in (or, for a walk-in, came): the queue's waiting
-    /// time counts from here. Absent in bookings made before it was recorded.
-    #[serde(default)]
-    pub arrived_at: Option<i64>,
-    /// Where it was before each move, oldest first. Written (empty) with a new booking, so
-    /// that moves made on two machines apart append to one list and both are kept.
-    #[serde(default)]
-    pub moves: Vec<Moved>,
-    /// The visit that asked for this follow-up, when booked from it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub follow_up_of: Option<VisitId>,
-}
-
-impl Appointment {
-    /// The document a new booking is stored in: its doctor's day. A moved booking stays in
-    /// the document it was first stored in (see the module's docs).
-    pub fn doc_id(&self, time: &crate::time::ClinicTime) -> DocId {
-        DocId::appointments(
-            self.doctor_id,
-            time.local_date(Timestamp::from_second(self.starts_at).unwrap_or_default()),
-        )
-    }
-}
 
 /// What the desk gives to book.
 #[derive(Debug, Clone)]
@@ -210,38 +92,32 @@ pub(crate) fn check_slot(
     minutes: i64,
     except: Option<&Appointment>,
 ) -> Result<()> {
-    let date = w.ctx.time.local_date(starts);
-    if crate::schedules::off_on(&w.tx, doctor.id, date)? {
-        return Err(CoreError::DoctorAbsent {
-            doctor: doctor.name.clone(),
-            date: date.to_string(),
-        });
-    }
+    let time = &w.ctx.time;
     let ends = starts + SignedDuration::from_mins(minutes);
-    if !crate::schedules::works_through(&w.tx, &w.ctx.time, doctor.id, starts, ends)? {
-        return Err(CoreError::invalid("time", "outside-hours"));
-    }
-    let clash = busy(&w.tx, doctor.id, starts, ends)?
+    let busy: Vec<(i64, i64)> = busy(&w.tx, doctor.id, starts, ends)?
         .into_iter()
-        .find(|(at, end)| match except {
-            // Its own old place is not a clash (a booking moved by ten minutes).
-            Some(a) => {
-                !(a.doctor_id == doctor.id
+        // Its own old place is not a clash (a booking moved by ten minutes).
+        .filter(|(at, end)| {
+            !except.is_some_and(|a| {
+                a.doctor_id == doctor.id
                     && *at == a.starts_at
-                    && *end == a.starts_at + a.minutes * 60)
-            }
-            None => true,
-        });
-    if let Some((at, _)) = clash {
-        return Err(CoreError::SlotTaken {
+                    && *end == a.starts_at + a.minutes * 60
+            })
+        })
+        .collect();
+    let schedule = crate::schedules::load(&w.tx, doctor.id)?;
+    match ayada_model::schedule::check_slot(schedule.as_ref(), time, starts, minutes, &busy)? {
+        None => Ok(()),
+        Some(SlotRefusal::Off) => Err(CoreError::DoctorAbsent {
             doctor: doctor.name.clone(),
-            at: w
-                .ctx
-                .time
-                .format(Timestamp::from_second(at).unwrap_or_default()),
-        });
+            date: time.local_date(starts).to_string(),
+        }),
+        Some(SlotRefusal::OutsideHours) => Err(CoreError::invalid("time", "outside-hours")),
+        Some(SlotRefusal::Taken(at)) => Err(CoreError::SlotTaken {
+            doctor: doctor.name.clone(),
+            at: time.format(at),
+        }),
     }
-    Ok(())
 }
 
 /// Books a slot; refuses a time the doctor already has taken (by a booking or a request).
@@ -360,7 +236,9 @@ pub(crate) fn home(conn: &Connection, id: AppointmentId) -> Result<DocId> {
             |r| r.get(0),
         )
         .optional()?;
-    DocId::parse(&doc_id.ok_or_else(|| CoreError::not_found("appointment", id))?)
+    Ok(DocId::parse(
+        &doc_id.ok_or_else(|| CoreError::not_found("appointment", id))?,
+    )?)
 }
 
 /// Loads an appointment and the document that holds it.
@@ -555,7 +433,7 @@ pub(crate) fn last_day(conn: &Connection, until: Date) -> Result<Option<Date>> {
         [until.to_string()],
         |r| r.get(0),
     )?;
-    day.map(|d| crate::time::parse_date(&d)).transpose()
+    Ok(day.map(|d| crate::time::parse_date(&d)).transpose()?)
 }
 
 /// The clinic-local days a patient has bookings on, newest first.
@@ -566,7 +444,10 @@ pub(crate) fn days_of_patient(conn: &Connection, patient: PatientId) -> Result<V
         )?
         .query_map([patient.to_string()], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
-    days.iter().map(|d| crate::time::parse_date(d)).collect()
+    Ok(days
+        .iter()
+        .map(|d| crate::time::parse_date(d))
+        .collect::<ayada_model::Result<_>>()?)
 }
 
 #[cfg(test)]

@@ -5,27 +5,12 @@ use automerge::transaction::Transactable;
 use automerge::{ObjType, ReadDoc, Value, ROOT};
 use jiff::civil::{Date, Time};
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
 
-use super::{check_slot, get_at, store_in, Appointment, Status};
+use super::{check_slot, get_at, store_in, Appointment, Moved, Status};
 use crate::error::{CoreError, Result};
-use crate::ids::{AppointmentId, StaffId};
+use crate::ids::AppointmentId;
 use crate::roles::Action;
 use crate::store::Writer;
-
-/// Where a booking was before one move, and who moved it when.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct Moved {
-    /// Its start before the move, Unix seconds.
-    pub from_at: i64,
-    /// Its doctor before the move.
-    pub from_doctor: StaffId,
-    /// When it was moved, Unix seconds.
-    pub at: i64,
-    /// Who moved it (login).
-    pub by: String,
-}
 
 /// Where to move a booking.
 #[derive(Debug, Clone)]

@@ -95,9 +95,11 @@ impl Clinic {
         self.write(session, |w| {
             rows.iter()
                 .filter_map(|(doc, id)| {
-                    crate::docs::DocId::parse(doc)
-                        .and_then(|d| crate::docs::get_root_record(w.doc(&d)?, id))
-                        .transpose()
+                    let mut read = || -> Result<Option<_>> {
+                        let d = crate::docs::DocId::parse(doc)?;
+                        Ok(crate::docs::get_root_record(w.doc(&d)?, id)?)
+                    };
+                    read().transpose()
                 })
                 .collect()
         })

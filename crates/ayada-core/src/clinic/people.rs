@@ -78,7 +78,7 @@ impl Clinic {
                 .phones
                 .iter()
                 .map(|p| crate::phones::Phone::parse(p).map(|p| p.to_string()))
-                .collect::<Result<_>>()?;
+                .collect::<ayada_model::Result<_>>()?;
             settings::put_settings(w, &new)?;
             w.audit("settings-update", "");
             Ok(new)

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::error::CoreError;
+use crate::error::ModelError;
 
 macro_rules! id_type {
     ($(#[$doc:meta] $name:ident => $what:literal),* $(,)?) => {$(
@@ -36,11 +36,11 @@ macro_rules! id_type {
         }
 
         impl FromStr for $name {
-            type Err = CoreError;
-            fn from_str(s: &str) -> Result<Self, CoreError> {
+            type Err = ModelError;
+            fn from_str(s: &str) -> Result<Self, ModelError> {
                 Uuid::parse_str(s.trim())
                     .map(Self)
-                    .map_err(|_| CoreError::not_found($what, s))
+                    .map_err(|_| ModelError::not_found($what, s))
             }
         }
     )*};

@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
 
-use crate::error::{CoreError, Result};
+use crate::error::{ModelError, Result};
 use crate::ids::{PatientId, ShiftId, StaffId};
 
 /// What a document holds; decides how it is projected into SQL.
@@ -108,7 +108,7 @@ impl DocId {
     /// from a peer); the rule is the one the sync server applies, from ayada-sync.
     pub fn parse(text: &str) -> Result<DocId> {
         if !ayada_sync::valid_doc_id(text) {
-            return Err(CoreError::Document {
+            return Err(ModelError::Document {
                 detail: format!("unknown document id {text}"),
             });
         }
@@ -123,7 +123,7 @@ impl DocId {
         DocKind::ALL
             .into_iter()
             .find(|k| k.prefix() == prefix)
-            .ok_or_else(|| CoreError::Document {
+            .ok_or_else(|| ModelError::Document {
                 detail: format!("unknown document id {}", self.0),
             })
     }
@@ -172,7 +172,7 @@ pub fn put_record<T: Serialize>(
     text_keys: &[&str],
 ) -> Result<()> {
     let Json::Object(fields) = serde_json::to_value(record)? else {
-        return Err(CoreError::Document {
+        return Err(ModelError::Document {
             detail: "a record must serialise to a map".into(),
         });
     };
@@ -193,7 +193,7 @@ pub fn get_record<T: DeserializeOwned>(
 }
 
 /// The record `key` directly under the root as JSON, if it exists.
-pub(crate) fn get_root_json(doc: &AutoCommit, key: &str) -> Result<Option<Json>> {
+pub fn get_root_json(doc: &AutoCommit, key: &str) -> Result<Option<Json>> {
     match existing_map(doc, &ROOT, key)? {
         Some(obj) => read_value(doc, &obj).map(Some),
         None => Ok(None),
@@ -201,18 +201,18 @@ pub(crate) fn get_root_json(doc: &AutoCommit, key: &str) -> Result<Option<Json>>
 }
 
 /// A record read as JSON into its struct (named `key`, for the error).
-pub(crate) fn from_json<T: DeserializeOwned>(json: Json, key: &str) -> Result<T> {
-    serde_json::from_value(json).map_err(|e| CoreError::Document {
+pub fn from_json<T: DeserializeOwned>(json: Json, key: &str) -> Result<T> {
+    serde_json::from_value(json).map_err(|e| ModelError::Document {
         detail: format!("record {key}: {e}"),
     })
 }
 
 /// A document's records as JSON, by key.
-pub(crate) type Records = Vec<(String, Json)>;
+pub type Records = Vec<(String, Json)>;
 
 /// Every record (map) directly under the root as JSON, in key order, read in one pass over
 /// the root: looking each key up again would seek through the document per key.
-pub(crate) fn read_records(doc: &AutoCommit) -> Result<Records> {
+pub fn read_records(doc: &AutoCommit) -> Result<Records> {
     doc.map_range(&ROOT, ..)
         .filter(|item| matches!(item.value, ValueRef::Object(ObjType::Map)))
         .map(|item| Ok((item.key.to_string(), read_value(doc, &item.id())?)))
@@ -302,7 +302,8 @@ fn insert_item(
     }
 }
 
-pub(crate) fn scalar(value: &Json) -> Result<ScalarValue> {
+/// A JSON scalar as an Automerge scalar; lists and maps are refused.
+pub fn scalar(value: &Json) -> Result<ScalarValue> {
     Ok(match value {
         Json::Null => ScalarValue::Null,
         Json::Bool(b) => ScalarValue::Boolean(*b),
@@ -312,7 +313,7 @@ pub(crate) fn scalar(value: &Json) -> Result<ScalarValue> {
             None => ScalarValue::F64(n.as_f64().unwrap_or_default()),
         },
         Json::Array(_) | Json::Object(_) => {
-            return Err(CoreError::Document {
+            return Err(ModelError::Document {
                 detail: "nested lists are not supported in records".into(),
             })
         }
@@ -348,7 +349,8 @@ fn read_value(doc: &AutoCommit, obj: &ObjId) -> Result<Json> {
     }
 }
 
-pub(crate) fn to_json(doc: &AutoCommit, value: Value<'_>, id: &ObjId) -> Result<Json> {
+/// A value read from a document (scalar or object) as JSON.
+pub fn to_json(doc: &AutoCommit, value: Value<'_>, id: &ObjId) -> Result<Json> {
     Ok(match value {
         Value::Object(_) => read_value(doc, id)?,
         Value::Scalar(s) => scalar_json(&s),

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{CoreError, Result};
+use crate::error::{ModelError, Result};
 use crate::text::ascii_digits;
 
 /// A phone number in E.164 form ("+201012345678").
@@ -16,7 +16,7 @@ impl Phone {
     /// "+20 10 1234 5678", "0020101234567 8", "٠١٠١٢٣٤٥٦٧٨", "(02) 2345 6789"; numbers of
     /// other countries only with their + or 00 prefix.
     pub fn parse(input: &str) -> Result<Phone> {
-        let bad = || CoreError::InvalidPhone {
+        let bad = || ModelError::InvalidPhone {
             input: input.to_string(),
         };
         let ascii = ascii_digits(input.trim());

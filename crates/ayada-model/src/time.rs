@@ -4,7 +4,7 @@ use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, Zoned};
 
-use crate::error::{CoreError, Result};
+use crate::error::{ModelError, Result};
 use crate::text::ascii_digits;
 
 /// The zone a clinic lives in when nobody says otherwise.
@@ -21,7 +21,7 @@ impl ClinicTime {
     /// Looks a zone up by its IANA name ("Africa/Cairo").
     pub fn new(name: &str) -> Result<ClinicTime> {
         let tz = TimeZone::get(name)
-            .map_err(|_| CoreError::invalid("time zone", format!("unknown zone {name}")))?;
+            .map_err(|_| ModelError::invalid("time zone", format!("unknown zone {name}")))?;
         Ok(ClinicTime {
             name: name.to_string(),
             tz,
@@ -50,14 +50,14 @@ impl ClinicTime {
         let start = self.start_of(date)?;
         let next = date
             .tomorrow()
-            .map_err(|_| CoreError::invalid("date", "out of range"))?;
+            .map_err(|_| ModelError::invalid("date", "out of range"))?;
         Ok((start, self.start_of(next)?))
     }
 
     fn start_of(&self, date: Date) -> Result<Timestamp> {
         date.to_zoned(self.tz.clone())
             .map(|z| z.timestamp())
-            .map_err(|_| CoreError::invalid("date", "out of range"))
+            .map_err(|_| ModelError::invalid("date", "out of range"))
     }
 
     /// The instant of a clinic-local wall time. A time that does not exist that day (the
@@ -66,7 +66,7 @@ impl ClinicTime {
         let dt = DateTime::from_parts(date, time);
         let ambiguous = self.tz.to_ambiguous_zoned(dt);
         if matches!(ambiguous.offset(), jiff::tz::AmbiguousOffset::Gap { .. }) {
-            return Err(CoreError::invalid(
+            return Err(ModelError::invalid(
                 "time",
                 format!("{dt} does not exist in {} (daylight saving)", self.name),
             ));
@@ -74,7 +74,7 @@ impl ClinicTime {
         ambiguous
             .compatible()
             .map(|z| z.timestamp())
-            .map_err(|_| CoreError::invalid("time", "out of range"))
+            .map_err(|_| ModelError::invalid("time", "out of range"))
     }
 
     /// "YYYY-MM-DD HH:MM" as the clinic's clock shows it.
@@ -91,14 +91,14 @@ impl ClinicTime {
 /// Reads "YYYY-MM-DD" (ASCII or Arabic digits).
 pub fn parse_date(input: &str) -> Result<Date> {
     ascii_digits(input.trim()).parse::<Date>().map_err(|_| {
-        CoreError::invalid("date", format!("\"{input}\" is not a date like 2026-11-22"))
+        ModelError::invalid("date", format!("\"{input}\" is not a date like 2026-11-22"))
     })
 }
 
 /// Reads "HH:MM" (ASCII or Arabic digits).
 pub fn parse_time(input: &str) -> Result<Time> {
     let text = ascii_digits(input.trim());
-    let bad = || CoreError::invalid("time", format!("\"{input}\" is not a time like 09:30"));
+    let bad = || ModelError::invalid("time", format!("\"{input}\" is not a time like 09:30"));
     let (h, m) = text.split_once(':').ok_or_else(bad)?;
     let h: i8 = h.parse().map_err(|_| bad())?;
     let m: i8 = m.parse().map_err(|_| bad())?;
@@ -109,7 +109,7 @@ pub fn parse_time(input: &str) -> Result<Time> {
 pub fn parse_local_datetime(input: &str) -> Result<(Date, Time)> {
     let text = input.trim();
     let (d, t) = text.split_once([' ', 'T']).ok_or_else(|| {
-        CoreError::invalid("time", format!("\"{input}\" is not like 2026-11-22 09:30"))
+        ModelError::invalid("time", format!("\"{input}\" is not like 2026-11-22 09:30"))
     })?;
     Ok((parse_date(d)?, parse_time(t)?))
 }

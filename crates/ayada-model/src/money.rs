@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{CoreError, Result};
+use crate::error::{ModelError, Result};
 use crate::text::ascii_digits;
 
 /// An amount in minor units (1 EGP = 100 piastres). Negative only as the result of arithmetic.
@@ -23,7 +23,7 @@ impl Money {
     /// and the Arabic decimal separator ("٣٥٠٫٥٠"). Refuses more than two decimals,
     /// negatives and anything else.
     pub fn parse(input: &str) -> Result<Money> {
-        let bad = || CoreError::InvalidMoney {
+        let bad = || ModelError::InvalidMoney {
             input: input.to_string(),
         };
         let cleaned: String = ascii_digits(input.trim())
@@ -126,7 +126,7 @@ mod tests {
     fn amounts_with_three_decimals_or_signs_are_refused() {
         for bad in ["350.555", "-3", "abc", "", ".", "3.", "1e3", "12.3.4", "+5"] {
             assert!(
-                matches!(Money::parse(bad), Err(CoreError::InvalidMoney { .. })),
+                matches!(Money::parse(bad), Err(ModelError::InvalidMoney { .. })),
                 "{bad} accepted"
             );
         }
