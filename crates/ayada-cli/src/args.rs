@@ -121,6 +121,9 @@ pub enum Command {
     /// Insurance providers (owner).
     #[command(subcommand)]
     Insurer(InsurerCommand),
+    /// Online booking: what patients may book on the clinic's page (owner).
+    #[command(subcommand)]
+    Portal(PortalCommand),
     /// What needs a person's decision: overlapping bookings, late payments, fields two
     /// machines set to different values at once (`conflicts settle` chooses one).
     Conflicts {
@@ -488,6 +491,30 @@ pub enum ScheduleCommand {
         from: Vec<String>,
         #[arg(long)]
         to: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PortalCommand {
+    /// What patients may book online now.
+    Show,
+    /// Turn online booking on or off and choose what may be booked; options left out keep
+    /// their value. Lists are comma-separated (doctors' logins, visit type names, hours).
+    Set {
+        #[arg(long)]
+        enabled: Option<bool>,
+        #[arg(long)]
+        doctors: Option<String>,
+        #[arg(long)]
+        visit_types: Option<String>,
+        #[arg(long)]
+        days_ahead: Option<i64>,
+        #[arg(long)]
+        cutoff_hours: Option<i64>,
+        #[arg(long)]
+        reminders: Option<String>,
+        #[arg(long)]
+        review_link: Option<String>,
     },
 }
 

@@ -330,6 +330,7 @@ pub fn run(env: &Env, command: Command) -> Out {
             ))
         }
         Command::Schedule(cmd) => crate::setup::schedule(env, cmd),
+        Command::Portal(cmd) => crate::setup::portal(env, cmd),
         Command::VisitType(VisitTypeCommand::Set {
             name,
             price,

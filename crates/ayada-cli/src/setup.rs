@@ -1,8 +1,9 @@
 //! `ayada staff …` and `ayada schedule …`: the owner's accounts and doctors' hours.
 
 use ayada_core::schedules::parse_days;
+use ayada_core::text::ascii_digits;
 use ayada_core::time::parse_date;
-use ayada_core::{Role, Said};
+use ayada_core::{CoreError, Role, Said};
 use serde_json::json;
 
 use crate::args::*;
@@ -143,4 +144,74 @@ pub(crate) fn schedule(env: &Env, cmd: ScheduleCommand) -> Out {
             ))
         }
     }
+}
+
+/// Splits a comma-separated option, dropping empty items.
+fn items(list: &str) -> impl Iterator<Item = &str> {
+    list.split([',', '،'])
+        .map(str::trim)
+        .filter(|i| !i.is_empty())
+}
+
+pub(crate) fn portal(env: &Env, cmd: PortalCommand) -> Out {
+    let (mut clinic, s) = logged_in(env)?;
+    let mut settings = clinic.portal_settings(&s)?;
+    if let PortalCommand::Set {
+        enabled,
+        doctors,
+        visit_types,
+        days_ahead,
+        cutoff_hours,
+        reminders,
+        review_link,
+    } = cmd
+    {
+        if let Some(logins) = doctors {
+            let staff = clinic.staff(&s)?;
+            settings.doctors = items(&logins)
+                .map(|login| {
+                    staff
+                        .iter()
+                        .find(|m| m.login.eq_ignore_ascii_case(login))
+                        .map(|m| m.id)
+                        .ok_or_else(|| CoreError::not_found("doctor", login))
+                })
+                .collect::<Result<_, _>>()?;
+        }
+        if let Some(names) = visit_types {
+            let types = clinic.visit_types(&s)?;
+            settings.visit_types = items(&names)
+                .map(|name| {
+                    types
+                        .iter()
+                        .find(|t| t.name.eq_ignore_ascii_case(name))
+                        .map(|t| t.id)
+                        .ok_or_else(|| CoreError::not_found("visit-type", name))
+                })
+                .collect::<Result<_, _>>()?;
+        }
+        if let Some(hours) = reminders {
+            settings.reminder_hours = items(&ascii_digits(&hours))
+                .map(|h| {
+                    h.parse().map_err(|_| CoreError::Invalid {
+                        field: "reminders".into(),
+                        reason: "portal-reminders".into(),
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+        }
+        settings.enabled = enabled.unwrap_or(settings.enabled);
+        settings.days_ahead = days_ahead.unwrap_or(settings.days_ahead);
+        settings.cutoff_hours = cutoff_hours.unwrap_or(settings.cutoff_hours);
+        settings.review_link = review_link.unwrap_or(settings.review_link);
+        settings = clinic.set_portal_settings(&s, &settings)?;
+    }
+    let text = Said::new("cli-portal")
+        .with("enabled", if settings.enabled { "on" } else { "off" })
+        .with("doctors", settings.doctors.len())
+        .with("types", settings.visit_types.len())
+        .with("days", settings.days_ahead)
+        .with("cutoff", settings.cutoff_hours)
+        .text(env.lang);
+    Ok(Answer::new(json!({ "portal": settings }), text))
 }

@@ -316,3 +316,19 @@ cli-duplicate-known = هو المريض { $id } من قبل ({ $merge ->
     })
 cli-duplicate-line = يكرر السطر { $line } (تُخطّي)
 cli-bad-column = "{ $given }" ليس بالشكل رقم=حقل (مثل 3=phone؛ والحقول: name و phone و gender و dob و medical-history و allergies و ignore).
+# إعدادات الحجز عبر الإنترنت (للمالك)
+field-days-ahead = أيام الحجز المسبق
+field-cutoff = مهلة الإلغاء
+field-reminders = التذكيرات
+field-review-link = رابط التقييم
+field-online-doctors = الأطباء المتاحون للحجز عبر الإنترنت
+field-online-visit-types = أنواع الزيارات المتاحة للحجز عبر الإنترنت
+reason-portal-days-ahead = يمكن للمرضى الحجز قبل الموعد بيوم واحد إلى ٩٠ يومًا
+reason-portal-cutoff = مهلة الإلغاء بين ٠ و١٦٨ ساعة قبل الزيارة
+reason-portal-reminders = ثلاثة تذكيرات على الأكثر، كل منها قبل الزيارة بساعة إلى ١٦٨ ساعة
+reason-portal-review-link = يجب أن يبدأ بـ https:// وألا يحتوي على مسافات
+reason-not-a-doctor = لا يمكن الحجز إلا مع طبيب
+cli-portal = الحجز عبر الإنترنت { $enabled ->
+        [on] مفعّل
+       *[off] متوقف
+    }: عدد الأطباء { $doctors }، عدد أنواع الزيارات { $types }، حتى { $days } يومًا مقدمًا، والإلغاء حتى { $cutoff } ساعة قبل الموعد.

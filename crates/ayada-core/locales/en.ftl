@@ -311,3 +311,25 @@ cli-duplicate-known = is patient { $id } already ({ $merge ->
     })
 cli-duplicate-line = repeats line { $line } (skipped)
 cli-bad-column = "{ $given }" is not NUMBER=FIELD (for example 3=phone; fields: name, phone, gender, dob, medical-history, allergies, ignore).
+# The online booking portal's settings (the owner's)
+field-days-ahead = days ahead
+field-cutoff = cancellation cut-off
+field-reminders = reminders
+field-review-link = review link
+field-online-doctors = doctors bookable online
+field-online-visit-types = visit types bookable online
+reason-portal-days-ahead = patients can book from 1 to 90 days ahead
+reason-portal-cutoff = the cut-off is between 0 and 168 hours before the visit
+reason-portal-reminders = at most 3 reminders, each 1 to 168 hours before the visit
+reason-portal-review-link = it must be an https:// address without spaces
+reason-not-a-doctor = only doctors can be booked
+cli-portal = Online booking is { $enabled ->
+        [on] on
+       *[off] off
+    }: { $doctors } { $doctors ->
+        [one] doctor
+       *[other] doctors
+    }, { $types } visit { $types ->
+        [one] type
+       *[other] types
+    }, up to { $days } days ahead, cancellation until { $cutoff } hours before.

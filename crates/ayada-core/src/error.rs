@@ -121,14 +121,16 @@ impl CoreError {
         i18n::error_message(lang, self)
     }
 
-    pub(crate) fn invalid(field: &str, reason: impl Into<String>) -> Self {
+    /// An unacceptable value of `field`, for `reason` (a catalogue key or a sentence).
+    pub fn invalid(field: &str, reason: impl Into<String>) -> Self {
         CoreError::Invalid {
             field: field.to_string(),
             reason: reason.into(),
         }
     }
 
-    pub(crate) fn not_found(what: &str, id: impl fmt::Display) -> Self {
+    /// Nothing named `id` of kind `what`.
+    pub fn not_found(what: &str, id: impl fmt::Display) -> Self {
         CoreError::NotFound {
             what: what.to_string(),
             id: id.to_string(),

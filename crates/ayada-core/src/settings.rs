@@ -4,7 +4,7 @@
 use automerge::ROOT;
 use serde::Serialize;
 
-use ayada_model::clinic::settings_in;
+use ayada_model::clinic::{portal_in, settings_in, Role, Staff, PORTAL, STAFF};
 
 use crate::docs::{map_at, put_record, DocId};
 use crate::error::{CoreError, Result};
@@ -14,7 +14,7 @@ use crate::roles::Action;
 use crate::store::Writer;
 
 pub use ayada_model::clinic::{
-    ClinicSettings, Insurer, VisitType, INSURERS, SETTINGS, VISIT_TYPES,
+    ClinicSettings, Insurer, PortalSettings, VisitType, INSURERS, SETTINGS, VISIT_TYPES,
 };
 
 /// Reads the clinic's details.
@@ -186,4 +186,43 @@ pub(crate) fn active_visit_types(conn: &rusqlite::Connection) -> Result<Vec<Visi
         })
     })
     .collect()
+}
+
+/// The online booking portal's settings (the defaults, not bookable, until the owner saves
+/// them).
+pub(crate) fn portal(w: &mut Writer<'_>) -> Result<PortalSettings> {
+    Ok(portal_in(w.doc(&DocId::clinic())?)?)
+}
+
+/// Saves what patients may book online (owner): only the clinic's active doctors and active
+/// visit types, within the limits of [`PortalSettings::check`].
+pub(crate) fn set_portal(w: &mut Writer<'_>, new: &PortalSettings) -> Result<PortalSettings> {
+    w.allow(Action::ManageSettings)?;
+    new.check()?;
+    let staff: Vec<Staff> = list(w, STAFF)?;
+    for id in &new.doctors {
+        if !staff
+            .iter()
+            .any(|s| s.id == *id && s.active && s.role == Role::Doctor)
+        {
+            return Err(CoreError::invalid("online-doctors", "not-a-doctor"));
+        }
+    }
+    let types: Vec<VisitType> = list(w, VISIT_TYPES)?;
+    for id in &new.visit_types {
+        if !types.iter().any(|t| t.id == *id && t.active) {
+            return Err(CoreError::not_found("visit-type", id));
+        }
+    }
+    let mut clean = new.clone();
+    clean.doctors.dedup();
+    clean.visit_types.dedup();
+    clean.reminder_hours.sort_unstable_by(|a, b| b.cmp(a));
+    clean.reminder_hours.dedup();
+    clean.review_link = clean.review_link.trim().to_string();
+    let id = DocId::clinic();
+    put_record(w.doc(&id)?, &ROOT, PORTAL, &clean, &[])?;
+    w.touch(&id, PORTAL)?;
+    w.audit("portal-settings", if clean.enabled { "on" } else { "off" });
+    Ok(clean)
 }

@@ -183,10 +183,10 @@ impl PortalSettings {
     /// Refuses settings a patient's booking could not follow.
     pub fn check(&self) -> Result<()> {
         if !(1..=90).contains(&self.days_ahead) {
-            return Err(ModelError::invalid("days ahead", "portal-days-ahead"));
+            return Err(ModelError::invalid("days-ahead", "portal-days-ahead"));
         }
         if !(0..=168).contains(&self.cutoff_hours) {
-            return Err(ModelError::invalid("cut-off", "portal-cutoff"));
+            return Err(ModelError::invalid("cutoff", "portal-cutoff"));
         }
         if self.reminder_hours.len() > 3
             || self.reminder_hours.iter().any(|h| !(1..=168).contains(h))
@@ -198,7 +198,7 @@ impl PortalSettings {
             && link.len() <= 500
             && !link.contains(char::is_whitespace);
         if !link.is_empty() && !https {
-            return Err(ModelError::invalid("review link", "portal-review-link"));
+            return Err(ModelError::invalid("review-link", "portal-review-link"));
         }
         Ok(())
     }

@@ -9,7 +9,7 @@ use crate::ids::StaffId;
 use crate::money::Money;
 use crate::roles::{Action, Role, Session};
 use crate::schedules::{self, Hours, Schedule};
-use crate::settings::{self, ClinicSettings, Insurer, VisitType, INSURERS};
+use crate::settings::{self, ClinicSettings, Insurer, PortalSettings, VisitType, INSURERS};
 use crate::staff::{self, StaffMember};
 
 use super::Clinic;
@@ -102,6 +102,21 @@ impl Clinic {
     pub fn visit_types(&mut self, session: &Session) -> Result<Vec<VisitType>> {
         self.allow_read(session, Action::ReadFrontDesk)?;
         settings::active_visit_types(&self.conn)
+    }
+
+    /// What patients may book online, and how (anyone at the clinic may read it).
+    pub fn portal_settings(&mut self, session: &Session) -> Result<PortalSettings> {
+        self.allow_read(session, Action::ReadFrontDesk)?;
+        self.write(session, settings::portal)
+    }
+
+    /// Saves what patients may book online (owner); it syncs to the server like any setting.
+    pub fn set_portal_settings(
+        &mut self,
+        session: &Session,
+        new: &PortalSettings,
+    ) -> Result<PortalSettings> {
+        self.write(session, |w| settings::set_portal(w, new))
     }
 
     /// Adds an insurance provider (owner).
