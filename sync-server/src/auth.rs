@@ -54,24 +54,7 @@ fn now() -> u64 {
 impl Tokens {
     /// Reads the signing secret from `dir/jwt.secret`, making a random one on first start.
     pub fn load_or_create(dir: &Path) -> std::io::Result<Tokens> {
-        let path = dir.join("jwt.secret");
-        let secret = match std::fs::read(&path) {
-            Ok(bytes) if bytes.len() >= 32 => bytes,
-            _ => {
-                let mut bytes = vec![0u8; 32];
-                getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
-                let mut options = std::fs::OpenOptions::new();
-                options.write(true).create(true).truncate(true);
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::OpenOptionsExt;
-                    options.mode(0o600);
-                }
-                std::io::Write::write_all(&mut options.open(&path)?, &bytes)?;
-                bytes
-            }
-        };
-        Ok(Tokens::from_secret(&secret))
+        Ok(Tokens::from_secret(&secret_file(dir, "jwt.secret")?))
     }
 
     /// Keys from a raw secret.
@@ -180,5 +163,27 @@ where
             clinic: claims.clinic,
             node: claims.sub,
         })
+    }
+}
+
+/// The 32 random bytes kept in `dir/name` (made, readable by the server's user alone, the
+/// first time): a key that survives restarts and is the same for every process on the folder.
+pub fn secret_file(dir: &Path, name: &str) -> std::io::Result<Vec<u8>> {
+    let path = dir.join(name);
+    match std::fs::read(&path) {
+        Ok(bytes) if bytes.len() >= 32 => Ok(bytes),
+        _ => {
+            let mut bytes = vec![0u8; 32];
+            getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                options.mode(0o600);
+            }
+            std::io::Write::write_all(&mut options.open(&path)?, &bytes)?;
+            Ok(bytes)
+        }
     }
 }

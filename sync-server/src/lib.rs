@@ -14,6 +14,7 @@ pub mod limits;
 pub mod logins;
 pub mod notices;
 pub mod openapi;
+pub mod portal;
 pub mod routes;
 pub mod serving;
 pub mod store;
@@ -49,6 +50,8 @@ pub struct AppState<S> {
     pub logins: Arc<logins::LoginGuard>,
     /// Bytes of changes and photos each clinic may keep.
     pub quota_bytes: u64,
+    /// The booking portal.
+    pub portal: Arc<portal::Portal>,
 }
 
 impl<S: Store> AppState<S> {
@@ -62,7 +65,18 @@ impl<S: Store> AppState<S> {
             notices: Arc::new(Notices::default()),
             logins: Arc::new(logins::LoginGuard::default()),
             quota_bytes: DEFAULT_QUOTA_BYTES,
+            portal: Arc::new(portal::Portal::new(
+                portal::PortalConfig::default(),
+                auth::new_credential().unwrap_or_default().into_bytes(),
+            )),
         }
+    }
+
+    /// Starts the portal's background work: the outbox's sender and the relay to patients.
+    /// Needs a Tokio runtime.
+    pub fn start_portal(&self) {
+        tokio::spawn(portal::outbox::run(self.clone()));
+        tokio::spawn(portal::relay::run(self.clone()));
     }
 
     /// Refuses to store `incoming` more bytes for `clinic` once its quota would be passed.
@@ -93,6 +107,7 @@ impl<S> Clone for AppState<S> {
             compactor: self.compactor.clone(),
             logins: self.logins.clone(),
             quota_bytes: self.quota_bytes,
+            portal: self.portal.clone(),
         }
     }
 }
@@ -161,6 +176,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         )
         .route("/v1/events", get(notices::events::<S>))
         .route("/v1/machines/revoke", post(routes::revoke::<S>))
+        .merge(portal::routes::<S>())
         .fallback(|| async {
             error::ApiError::NotFound("The server has nothing at this address.".into())
         })

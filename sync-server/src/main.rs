@@ -9,9 +9,11 @@ use anyhow::Context;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use ayada_server::auth::Tokens;
+use ayada_server::auth::{secret_file, Tokens};
 use ayada_server::limits::MachineLimits;
 use ayada_server::logins::{LoginGuard, LoginLimits};
+use ayada_server::portal::waha::WahaConfig;
+use ayada_server::portal::{Portal, PortalConfig};
 use ayada_server::serving::{self, ServeOptions};
 use ayada_server::store::{ClinicRecord, SqliteStore, Store};
 use clap::{Parser, Subcommand};
@@ -33,6 +35,8 @@ enum Command {
         listen: SocketAddr,
         #[command(flatten)]
         limits: Limits,
+        #[command(flatten)]
+        portal: PortalArgs,
     },
     /// Platform administration of clinics.
     #[command(subcommand)]
@@ -85,6 +89,83 @@ struct Limits {
     clinic_quota_mb: u64,
 }
 
+/// The booking portal's settings (docs/OPERATIONS.md). WAHA's API key and the webhook's HMAC
+/// key are read from the environment only (AYADA_WAHA_KEY, AYADA_WAHA_WEBHOOK_KEY), never
+/// from the command line, where other users of the machine could read them.
+#[derive(clap::Args)]
+struct PortalArgs {
+    /// The address patients reach this server at, for links in messages (default: http://
+    /// and the listening address).
+    #[arg(long, env = "AYADA_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// The platform's WAHA (WhatsApp HTTP API) base URL; without it no message is sent and
+    /// online booking waits.
+    #[arg(long, env = "AYADA_WAHA_URL")]
+    waha_url: Option<String>,
+    /// The WAHA session that sends (the linked number).
+    #[arg(long, env = "AYADA_WAHA_SESSION", default_value = "default")]
+    waha_session: String,
+    /// Seconds a code works (at most 600).
+    #[arg(long, env = "AYADA_CODE_TTL_SECONDS", default_value_t = 600)]
+    code_ttl_seconds: u64,
+    /// Seconds before another code may be asked for.
+    #[arg(long, env = "AYADA_CODE_RESEND_SECONDS", default_value_t = 60)]
+    code_resend_seconds: u64,
+    /// Least milliseconds between two messages on the WAHA session (randomness is added).
+    #[arg(long, env = "AYADA_MESSAGE_PACE_MS", default_value_t = 3000)]
+    message_pace_ms: u64,
+    /// Seconds to wait after a message's first failed try (doubling, up to an hour).
+    #[arg(long, env = "AYADA_MESSAGE_RETRY_SECONDS", default_value_t = 30)]
+    message_retry_seconds: u64,
+    /// Seconds between the relay's sweeps for reminders and review requests.
+    #[arg(long, env = "AYADA_PORTAL_SWEEP_SECONDS", default_value_t = 60)]
+    portal_sweep_seconds: u64,
+    /// Online booking requests per phone per clinic per day.
+    #[arg(long, env = "AYADA_REQUESTS_PER_PHONE", default_value_t = 5)]
+    requests_per_phone: u32,
+    /// Online booking requests per client address per hour.
+    #[arg(long, env = "AYADA_REQUESTS_PER_ADDRESS", default_value_t = 20)]
+    requests_per_address: u32,
+    /// Online booking requests per clinic per hour.
+    #[arg(long, env = "AYADA_REQUESTS_PER_CLINIC", default_value_t = 200)]
+    requests_per_clinic: u32,
+}
+
+impl PortalArgs {
+    fn config(&self, listening: &str, scheme: &str) -> anyhow::Result<PortalConfig> {
+        let waha = match &self.waha_url {
+            Some(base) => Some(WahaConfig {
+                base: base.clone(),
+                key: std::env::var("AYADA_WAHA_KEY")
+                    .context("AYADA_WAHA_URL is set: set WAHA's API key in AYADA_WAHA_KEY")?,
+                session: self.waha_session.clone(),
+            }),
+            None => None,
+        };
+        Ok(PortalConfig {
+            public_url: self
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("{scheme}://{listening}"))
+                .trim_end_matches('/')
+                .to_string(),
+            waha,
+            webhook_hmac_key: std::env::var("AYADA_WAHA_WEBHOOK_KEY")
+                .ok()
+                .filter(|k| !k.is_empty()),
+            code_ttl: Duration::from_secs(self.code_ttl_seconds.clamp(1, 600)),
+            resend_after: Duration::from_secs(self.code_resend_seconds),
+            pace: Duration::from_millis(self.message_pace_ms),
+            retry_base: Duration::from_secs(self.message_retry_seconds.max(1)),
+            sweep_every: Duration::from_secs(self.portal_sweep_seconds.max(1)),
+            per_phone_per_day: self.requests_per_phone,
+            per_address_per_hour: self.requests_per_address,
+            per_clinic_per_hour: self.requests_per_clinic,
+            ..PortalConfig::default()
+        })
+    }
+}
+
 #[derive(Subcommand)]
 enum ClinicCommand {
     /// Create a clinic; the owner's password comes from AYADA_PASSWORD. Works whether or not
@@ -117,6 +198,7 @@ async fn main() -> anyhow::Result<()> {
             data,
             listen,
             limits,
+            portal,
         } => {
             let store = Arc::new(
                 SqliteStore::open(&data)
@@ -161,6 +243,12 @@ async fn main() -> anyhow::Result<()> {
                     .context("--machine-burst must be at least 1")?,
             ));
             state.quota_bytes = limits.clinic_quota_mb.saturating_mul(1024 * 1024);
+            state.portal = Arc::new(Portal::new(
+                portal.config(&addr.to_string(), scheme)?,
+                secret_file(&data, "portal.secret")
+                    .context("cannot read or create the portal's key")?,
+            ));
+            state.start_portal();
             let notices = state.notices.clone();
             serving::serve(listener, ayada_server::router(state), options, async move {
                 shutdown().await;

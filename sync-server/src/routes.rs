@@ -235,6 +235,7 @@ pub async fn push<S: Store>(
     let store = state.store.clone();
     let notices = state.notices.clone();
     let compactor = state.compactor.clone();
+    let portal = state.portal.clone();
     let incoming: u64 = req.changes.iter().map(|c| c.bytes.len() as u64).sum();
     let quota = state.clone();
     let clinic = machine.clinic.clone();
@@ -263,6 +264,7 @@ pub async fn push<S: Store>(
         }
         if !fresh.is_empty() {
             notices.notify(&machine.clinic, &machine.node, store.head(&machine.clinic)?);
+            portal.relay.poke(&machine.clinic);
             compactor.dirty(&machine.clinic, fresh.iter().copied());
         }
         if let Some(head) = &req.audit {

@@ -55,10 +55,21 @@ impl Server {
         Server::spawn(data, "127.0.0.1:0", file.into()).expect("the server did not start")
     }
 
+    /// Starts a server on a port chosen by the OS with these environment variables (the
+    /// portal's WAHA, its limits).
+    pub fn start_with_env(data: &Path, env: &[(&str, &str)]) -> Server {
+        Server::spawn_with(data, "127.0.0.1:0", Stdio::null(), env).expect("the server did not start")
+    }
+
     fn spawn(data: &Path, listen: &str, log: Stdio) -> Option<Server> {
+        Server::spawn_with(data, listen, log, &[])
+    }
+
+    fn spawn_with(data: &Path, listen: &str, log: Stdio, env: &[(&str, &str)]) -> Option<Server> {
         let child = Command::new(bin("ayada-server"))
             .args(["serve", "--listen", listen, "--data"])
             .arg(data)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(log)
             .spawn()

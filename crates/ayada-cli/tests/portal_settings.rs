@@ -10,7 +10,10 @@ fn the_owner_chooses_what_patients_may_book_online_and_the_desk_may_not() {
     let sh = Shell::new();
     set_up(&sh);
     let off = sh.ok(OWNER, &["portal", "show"]);
-    assert_eq!(off["portal"]["enabled"], false, "not bookable until the owner says");
+    assert_eq!(
+        off["portal"]["enabled"], false,
+        "not bookable until the owner says"
+    );
 
     let on = sh.ok(
         OWNER,
@@ -52,5 +55,8 @@ fn the_owner_chooses_what_patients_may_book_online_and_the_desk_may_not() {
     assert!(!refused.is_empty());
     let seen = sh.ok(DESK, &["portal", "show"]);
     assert_eq!(seen["portal"]["enabled"], true);
-    assert_eq!(seen["portal"]["days_ahead"], 21, "the refused changes left nothing");
+    assert_eq!(
+        seen["portal"]["days_ahead"], 21,
+        "the refused changes left nothing"
+    );
 }

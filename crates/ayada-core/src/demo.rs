@@ -284,6 +284,18 @@ pub(crate) fn generate(
                     15,
                 )?;
             }
+            // The demo clinic takes bookings on the server's portal, as a real one would
+            // once its owner says so.
+            let types = settings::visit_types(w)?;
+            settings::set_portal(
+                w,
+                &settings::PortalSettings {
+                    enabled: true,
+                    doctors: doctors.iter().map(|(d, _)| d.staff_id).collect(),
+                    visit_types: types.iter().map(|t| t.id).collect(),
+                    ..Default::default()
+                },
+            )?;
             Ok(())
         })?;
     }

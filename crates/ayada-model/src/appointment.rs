@@ -8,7 +8,10 @@ use std::str::FromStr;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::docs::DocId;
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ObjType, ReadDoc, Value, ROOT};
+
+use crate::docs::{put_record, DocId};
 use crate::error::{ModelError, Result};
 use crate::ids::{AppointmentId, PatientId, StaffId, VisitId};
 
@@ -118,7 +121,23 @@ pub struct Appointment {
     pub follow_up_of: Option<VisitId>,
 }
 
+/// The `source` of a patient seen without a booking: they wait for a gap and hold no slot.
+pub const WALK_IN: &str = "walk-in";
+
+/// The `source` of a request a patient made on the booking portal.
+pub const PORTAL: &str = "portal";
+
 impl Appointment {
+    /// Whether it holds its doctor's time: not cancelled or missed, and not a walk-in.
+    pub fn blocks_time(&self) -> bool {
+        self.status.holds_slot() && self.source != WALK_IN
+    }
+
+    /// Its end, Unix seconds.
+    pub fn ends_at(&self) -> i64 {
+        self.starts_at + self.minutes * 60
+    }
+
     /// The document a new booking is stored in: its doctor's day. A moved booking stays in
     /// the document it was first stored in (see the module's docs).
     pub fn doc_id(&self, time: &crate::time::ClinicTime) -> DocId {
@@ -141,4 +160,22 @@ pub struct Moved {
     pub at: i64,
     /// Who moved it (login).
     pub by: String,
+}
+
+/// Writes a booking's record into its document, touching only the fields that changed.
+pub fn put(doc: &mut AutoCommit, appointment: &Appointment) -> Result<()> {
+    put_record(doc, &ROOT, &appointment.id.to_string(), appointment, &[])
+}
+
+/// Writes a moved booking's status again although it did not change: a cancellation made
+/// elsewhere while it was moved then sets the same field, so the two meet as a conflict a
+/// person settles instead of a cancelled booking that quietly moved. Automerge skips a put
+/// of the value already there, hence delete, then put.
+pub fn restate_status(doc: &mut AutoCommit, appointment: &Appointment) -> Result<()> {
+    let key = appointment.id.to_string();
+    if let Some((Value::Object(ObjType::Map), record)) = doc.get(&ROOT, key.as_str())? {
+        doc.delete(&record, "status")?;
+        doc.put(&record, "status", appointment.status.as_str())?;
+    }
+    Ok(())
 }

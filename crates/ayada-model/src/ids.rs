@@ -68,3 +68,9 @@ id_type! {
     /// An insurance provider.
     InsurerId => "insurer",
 }
+
+impl StaffId {
+    /// The author of what patients make themselves on the booking portal (no staff account
+    /// has it): the patient files it registers.
+    pub const PORTAL: StaffId = StaffId(Uuid::nil());
+}

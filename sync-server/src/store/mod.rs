@@ -4,9 +4,16 @@
 
 mod files;
 mod log;
+mod portal;
 mod sqlite;
 
+pub use portal::{OutMessage, PortalBooking, PortalRequest, PortalStore};
 pub use sqlite::SqliteStore;
+
+/// The time now, Unix seconds.
+pub fn unix_now() -> i64 {
+    sqlite::now()
+}
 
 use ayada_sync::{AuditAnchor, AuditHead, MachineStatus, WireChange, WireDoc};
 
@@ -73,7 +80,7 @@ pub struct Device {
 }
 
 /// What the server keeps.
-pub trait Store: Send + Sync + 'static {
+pub trait Store: PortalStore + Send + Sync + 'static {
     /// Adds a clinic.
     fn create_clinic(&self, record: &ClinicRecord) -> Result<(), StoreError>;
     /// Finds a clinic by its owner's email.

@@ -9,6 +9,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::files::{open, private_dir};
 use super::log::{add_actor_columns, compact, doc_fit, doc_stamp, Stamp};
+use super::portal::PORTAL_TABLES;
 use super::{
     Admission, BootstrapPage, CheckReport, ClinicRecord, Decoded, Device, Store, StoreError,
 };
@@ -17,7 +18,7 @@ use crate::fit::DocFit;
 /// The embedded SQLite store: `platform.db` and `clinics/<id>.db` under one folder.
 pub struct SqliteStore {
     dir: PathBuf,
-    platform: Mutex<Connection>,
+    pub(super) platform: Mutex<Connection>,
     /// A second connection to the platform database for the machines' last-contact notes:
     /// written on every push and pull, so without an fsync each (losing the last few to a
     /// power cut only makes a machine look a little less recently seen).
@@ -56,6 +57,7 @@ impl SqliteStore {
                 hash TEXT NOT NULL, received_at INTEGER NOT NULL,
                 PRIMARY KEY (clinic_id, node_id, count));",
         )?;
+        platform.execute_batch(PORTAL_TABLES)?;
         let status = open(&dir.join("platform.db"))?;
         status.execute_batch("PRAGMA synchronous = NORMAL;")?;
         Ok(SqliteStore {
@@ -67,7 +69,7 @@ impl SqliteStore {
         })
     }
 
-    fn clinic_db(&self, clinic: &str) -> Result<Arc<Mutex<Connection>>, StoreError> {
+    pub(super) fn clinic_db(&self, clinic: &str) -> Result<Arc<Mutex<Connection>>, StoreError> {
         let mut map = self.clinics.lock().expect("clinic map poisoned");
         if let Some(conn) = map.get(clinic) {
             return Ok(conn.clone());
@@ -99,14 +101,14 @@ impl SqliteStore {
     }
 }
 
-fn now() -> i64 {
+pub(super) fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
 }
 
-fn record(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClinicRecord> {
+pub(super) fn record(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClinicRecord> {
     Ok(ClinicRecord {
         id: r.get(0)?,
         slug: r.get(1)?,

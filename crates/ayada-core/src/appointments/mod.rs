@@ -7,18 +7,17 @@
 
 mod moves;
 
-pub use ayada_model::appointment::{Appointment, Moved, Status};
+pub use ayada_model::appointment::{Appointment, Moved, Status, WALK_IN};
 use ayada_model::schedule::SlotRefusal;
 pub use moves::Move;
 pub(crate) use moves::{cancel_many, move_many, move_to};
 
-use automerge::ROOT;
 use jiff::civil::{Date, Time};
 use jiff::{SignedDuration, Timestamp};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
-use crate::docs::{get_root_record, put_record, DocId};
+use crate::docs::{get_root_record, DocId};
 use crate::error::{CoreError, Result};
 use crate::ids::{AppointmentId, PatientId, StaffId, VisitId};
 use crate::roles::Action;
@@ -181,9 +180,6 @@ pub(crate) fn walk_in(
     Ok(appointment)
 }
 
-/// The `source` of a walk-in.
-pub const WALK_IN: &str = "walk-in";
-
 fn new_appointment(
     w: &Writer<'_>,
     patient: PatientId,
@@ -221,9 +217,8 @@ pub(crate) fn store_in(
     doc_id: &DocId,
     appointment: &Appointment,
 ) -> Result<()> {
-    let key = appointment.id.to_string();
-    put_record(w.doc(doc_id)?, &ROOT, &key, appointment, &[])?;
-    w.touch(doc_id, &key)?;
+    ayada_model::appointment::put(w.doc(doc_id)?, appointment)?;
+    w.touch(doc_id, &appointment.id.to_string())?;
     Ok(())
 }
 

@@ -1,8 +1,6 @@
 //! Moving a booking to another time, day or doctor, and dealing with a day's bookings at
 //! once (a doctor's absence): the booking keeps its id, its document and its history.
 
-use automerge::transaction::Transactable;
-use automerge::{ObjType, ReadDoc, Value, ROOT};
 use jiff::civil::{Date, Time};
 use jiff::Timestamp;
 
@@ -57,16 +55,7 @@ pub(crate) fn move_to(w: &mut Writer<'_>, id: AppointmentId, to: &Move) -> Resul
     appointment.starts_at = starts.as_second();
     appointment.doctor_id = doctor.id;
     store_in(w, &doc_id, &appointment)?;
-    // The status is written again although it did not change: a cancellation made on
-    // another machine while this one moved the booking then sets the same field, so the
-    // two meet as a conflict a person settles instead of a cancelled booking that quietly
-    // moved. Automerge skips a put of the value already there, hence delete, then put.
-    let key = id.to_string();
-    let doc = w.doc(&doc_id)?;
-    if let Some((Value::Object(ObjType::Map), record)) = doc.get(&ROOT, key.as_str())? {
-        doc.delete(&record, "status")?;
-        doc.put(&record, "status", appointment.status.as_str())?;
-    }
+    ayada_model::appointment::restate_status(w.doc(&doc_id)?, &appointment)?;
     w.audit(
         "appointment-move",
         format!("{id} {from} -> {}", w.ctx.time.format(starts)),

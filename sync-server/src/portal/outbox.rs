@@ -1,0 +1,148 @@
+//! The durable outbox: every message to a patient is stored before it is sent, sent at most
+//! once per event (its idempotency key is unique), paced on the WhatsApp session (WAHA's own
+//! advice against bans: spacing with randomness, never bursts), and retried with backoff
+//! while WAHA is down or its session is not WORKING. Codes go before reminders.
+
+use std::time::Duration;
+
+use crate::store::{OutMessage, Store, StoreError};
+use crate::AppState;
+
+use super::waha::{self, Sent};
+
+/// Tries before a message is given up (with the backoff below, about a day).
+pub const MAX_ATTEMPTS: u32 = 12;
+
+/// Seconds to wait after the `attempts`-th failed try: `base`, then double each time (30 s,
+/// 1, 2, 4 … minutes by default), at most an hour.
+pub fn backoff(base: Duration, attempts: u32) -> i64 {
+    ((base.as_secs().max(1) as i64) << attempts.saturating_sub(1).min(7)).min(3600)
+}
+
+/// Queues a message for `phone` (E.164); false when its event made one already.
+pub fn queue<S: Store>(
+    state: &AppState<S>,
+    clinic: &str,
+    phone: &str,
+    kind: &str,
+    idem_key: &str,
+    text: String,
+) -> Result<bool, StoreError> {
+    let queued = state.store.enqueue(&OutMessage {
+        id: 0,
+        clinic: clinic.to_string(),
+        chat_id: waha::chat_id(phone),
+        text,
+        idem_key: idem_key.to_string(),
+        kind: kind.to_string(),
+        state: "queued".into(),
+        attempts: 0,
+        next_at: crate::store::unix_now(),
+        last_error: None,
+        wa_id: None,
+        created_at: 0,
+    })?;
+    if queued {
+        state.portal.outbox_wake.notify_one();
+    }
+    Ok(queued)
+}
+
+fn jitter(max_ms: u64) -> Duration {
+    let mut b = [0u8; 2];
+    let _ = getrandom::fill(&mut b);
+    Duration::from_millis(u64::from(u16::from_le_bytes(b)) % max_ms.max(1))
+}
+
+/// Sends what is due, for as long as the server runs. A message a killed process left
+/// "sending" is not sent again (it may have arrived: at most once), and says so.
+pub async fn run<S: Store>(state: AppState<S>) {
+    let store = state.store.clone();
+    match tokio::task::spawn_blocking(move || store.interrupted_sends()).await {
+        Ok(Ok(n)) if n > 0 => tracing::warn!(
+            messages = n,
+            "messages interrupted while sending were not sent again"
+        ),
+        _ => {}
+    }
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(15))
+        .build()
+        .unwrap_or_default();
+    loop {
+        let store = state.store.clone();
+        let due = tokio::task::spawn_blocking(move || store.due(crate::store::unix_now(), 20))
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or_default();
+        if due.is_empty() {
+            tokio::select! {
+                _ = state.portal.outbox_wake.notified() => {}
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+            continue;
+        }
+        for message in due {
+            try_one(&state, &http, message).await;
+            let pace = state.portal.config.pace;
+            tokio::time::sleep(pace + jitter(pace.as_millis() as u64 / 2 + 1)).await;
+        }
+    }
+}
+
+async fn try_one<S: Store>(state: &AppState<S>, http: &reqwest::Client, mut m: OutMessage) {
+    m.attempts += 1;
+    let Some(config) = state.portal.config.waha.clone() else {
+        m.next_at = crate::store::unix_now() + 60;
+        m.last_error = Some("no WAHA is configured on this server".into());
+        m.attempts -= 1;
+        save(state, m).await;
+        return;
+    };
+    // Marked before the request: if the process dies during it, the message is not sent twice.
+    m.state = "sending".into();
+    save(state, m.clone()).await;
+    match waha::send(http, &config, &m.chat_id, &m.text).await {
+        Sent::Yes(id) => {
+            m.state = "sent".into();
+            m.wa_id = Some(id);
+            m.last_error = None;
+            tracing::info!(message = m.id, kind = %m.kind, "message sent");
+        }
+        Sent::Later(why) => {
+            tracing::warn!(message = m.id, kind = %m.kind, attempts = m.attempts, reason = %why, "message not sent");
+            m.last_error = Some(why);
+            if m.attempts >= MAX_ATTEMPTS {
+                m.state = "failed".into();
+            } else {
+                m.state = "queued".into();
+                m.next_at = crate::store::unix_now()
+                    + backoff(state.portal.config.retry_base, m.attempts);
+            }
+        }
+    }
+    save(state, m).await;
+}
+
+async fn save<S: Store>(state: &AppState<S>, m: OutMessage) {
+    let store = state.store.clone();
+    let id = m.id;
+    if let Ok(Err(e)) = tokio::task::spawn_blocking(move || store.message_tried(&m)).await {
+        tracing::error!(message = id, error = %e, "the outbox could not record a try");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_to_an_hour() {
+        let base = Duration::from_secs(30);
+        assert_eq!(backoff(base, 1), 30);
+        assert_eq!(backoff(base, 2), 60);
+        assert_eq!(backoff(base, 5), 480);
+        assert_eq!(backoff(base, 11), 3600);
+    }
+}
