@@ -36,9 +36,15 @@ fn a_patient_books_in_arabic_the_desk_confirms_and_the_patient_cancels() {
     assert_eq!(page.status, 200);
     assert!(page.body.contains("dir=\"rtl\"") && page.body.contains("احجز زيارتك أونلاين"));
     let csp = page.headers["content-security-policy"].to_str().unwrap();
-    assert!(csp.contains("default-src 'none'") && !csp.contains("script-src"), "{csp}");
+    assert!(
+        csp.contains("default-src 'none'") && !csp.contains("script-src"),
+        "{csp}"
+    );
     assert_eq!(page.headers["referrer-policy"], "no-referrer");
-    assert!(page.body.contains("٤٠٠٫٠٠") || page.body.contains("٤٠٠.٠٠"), "the examination's price, Arabic digits");
+    assert!(
+        page.body.contains("٤٠٠٫٠٠") || page.body.contains("٤٠٠.٠٠"),
+        "the examination's price, Arabic digits"
+    );
 
     // A time two or more days ahead, a name, a phone typed in Arabic-Indic digits.
     let slot = slots_ahead(&phone, "ar")[0].clone();
@@ -46,7 +52,10 @@ fn a_patient_books_in_arabic_the_desk_confirms_and_the_patient_cancels() {
     assert_eq!(asked.status, 303, "{}", asked.body);
     let verify = asked.location.unwrap();
     assert!(verify.starts_with("/c/nour/verify/"), "{verify}");
-    assert!(!verify.contains("0101") && !verify.contains("ليلى"), "no patient data in a URL");
+    assert!(
+        !verify.contains("0101") && !verify.contains("ليلى"),
+        "no patient data in a URL"
+    );
 
     // The code comes by WhatsApp; a wrong one is refused with the tries left.
     let code = code_in(&waha.wait_for(LAILA, "كود الحجز", 10).text);
@@ -59,9 +68,17 @@ fn a_patient_books_in_arabic_the_desk_confirms_and_the_patient_cancels() {
     let status_link = verified.location.unwrap();
     assert!(status_link.starts_with("/b/"), "{status_link}");
     let status = phone.get(&status_link);
-    assert!(status.body.contains("data-status=\"status-requested\""), "{}", status.body);
+    assert!(
+        status.body.contains("data-status=\"status-requested\""),
+        "{}",
+        status.body
+    );
     let told = waha.wait_for(LAILA, "استلمنا طلبك", 10);
-    assert!(told.text.contains(status_link.split('?').next().unwrap()), "the message carries the status link: {}", told.text);
+    assert!(
+        told.text.contains(status_link.split('?').next().unwrap()),
+        "the message carries the status link: {}",
+        told.text
+    );
     // The same code never works twice.
     assert_eq!(type_code_again(&phone, &verify, &code), 404);
 
@@ -77,8 +94,20 @@ fn a_patient_books_in_arabic_the_desk_confirms_and_the_patient_cancels() {
     m.ok(None, &["sync"]);
     waha.wait_for(LAILA, "تم تأكيد زيارتك", 15);
     let status = phone.get(&status_link);
-    assert!(status.body.contains("data-status=\"status-booked\""), "{}", status.body);
-    assert_eq!(phone.get(&format!("{}/calendar.ics", status_link.split('?').next().unwrap())).status, 200);
+    assert!(
+        status.body.contains("data-status=\"status-booked\""),
+        "{}",
+        status.body
+    );
+    assert_eq!(
+        phone
+            .get(&format!(
+                "{}/calendar.ics",
+                status_link.split('?').next().unwrap()
+            ))
+            .status,
+        200
+    );
 
     // The patient cancels from the status link; the desk's machine sees it after its sync.
     let csrf = field(&status.body, "csrf");
@@ -103,7 +132,10 @@ fn a_patient_books_in_arabic_the_desk_confirms_and_the_patient_cancels() {
     let code = code_in(&waha.wait_for("201112223344@c.us", "booking code", 10).text);
     let verified = type_code(&phone, &asked.location.unwrap(), &code, "en");
     let page = phone.get(&verified.location.unwrap());
-    assert!(page.body.contains("dir=\"ltr\"") && page.body.contains("Requested: the clinic will confirm it"));
+    assert!(
+        page.body.contains("dir=\"ltr\"")
+            && page.body.contains("Requested: the clinic will confirm it")
+    );
 }
 
 /// Posts `code` again on a verification page that has been used: its answer's status.

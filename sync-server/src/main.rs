@@ -15,7 +15,7 @@ use ayada_server::logins::{LoginGuard, LoginLimits};
 use ayada_server::portal::waha::WahaConfig;
 use ayada_server::portal::{Portal, PortalConfig};
 use ayada_server::serving::{self, ServeOptions};
-use ayada_server::store::{ClinicRecord, SqliteStore, Store};
+use ayada_server::store::{ClinicRecord, PortalStore, SqliteStore, Store};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -41,6 +41,17 @@ enum Command {
     /// Platform administration of clinics.
     #[command(subcommand)]
     Clinic(ClinicCommand),
+    /// The portal's outbox: each message's clinic, kind, state, tries and last error (never
+    /// its text or its number), newest first.
+    Messages {
+        #[arg(long)]
+        data: PathBuf,
+        /// Only this clinic's.
+        #[arg(long)]
+        slug: Option<String>,
+        #[arg(long, default_value_t = 200)]
+        limit: u32,
+    },
     /// Re-read every clinic's log with the rules a push follows now, and quarantine the
     /// changes an older server accepted against them (a clinic whose bootstrap fails, or
     /// whose machines' sync stops at one change, recovers). Safe while the server runs.
@@ -257,6 +268,30 @@ async fn main() -> anyhow::Result<()> {
             })
             .await?;
             tracing::info!("stopped");
+            Ok(())
+        }
+        Command::Messages { data, slug, limit } => {
+            let store = SqliteStore::open(&data)
+                .with_context(|| format!("cannot open the data folder {}", data.display()))?;
+            let clinics = match slug {
+                Some(slug) => vec![
+                    store
+                        .clinic_by_slug(&slug)?
+                        .with_context(|| format!("no clinic has the slug {slug}"))?
+                        .id,
+                ],
+                None => store.clinic_ids()?,
+            };
+            let mut messages = Vec::new();
+            for clinic in clinics {
+                for m in store.messages(&clinic, limit)? {
+                    messages.push(serde_json::json!({
+                        "id": m.id, "clinic_id": m.clinic, "kind": m.kind, "state": m.state,
+                        "attempts": m.attempts, "last_error": m.last_error, "created_at": m.created_at,
+                    }));
+                }
+            }
+            println!("{}", serde_json::json!({ "messages": messages }));
             Ok(())
         }
         Command::Check { data } => {

@@ -58,7 +58,8 @@ impl Server {
     /// Starts a server on a port chosen by the OS with these environment variables (the
     /// portal's WAHA, its limits).
     pub fn start_with_env(data: &Path, env: &[(&str, &str)]) -> Server {
-        Server::spawn_with(data, "127.0.0.1:0", Stdio::null(), env).expect("the server did not start")
+        Server::spawn_with(data, "127.0.0.1:0", Stdio::null(), env)
+            .expect("the server did not start")
     }
 
     fn spawn(data: &Path, listen: &str, log: Stdio) -> Option<Server> {

@@ -41,26 +41,42 @@ pub struct FakeWaha {
     inner: Arc<Inner>,
 }
 
-async fn send_text(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: String) -> (StatusCode, Json<Value>) {
+async fn send_text(
+    State(inner): State<Arc<Inner>>,
+    headers: HeaderMap,
+    body: String,
+) -> (StatusCode, Json<Value>) {
     let refuse = |status: StatusCode, body: Value| {
         inner.refused.lock().unwrap().push(status.as_u16());
         (status, Json(body))
     };
     if headers.get("x-api-key").and_then(|v| v.to_str().ok()) != Some(KEY) {
-        return refuse(StatusCode::UNAUTHORIZED, json!({"message": "Unauthorized", "statusCode": 401}));
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            json!({"message": "Unauthorized", "statusCode": 401}),
+        );
     }
     let is_json = headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
     let Ok(request) = serde_json::from_str::<Value>(&body) else {
-        return refuse(StatusCode::BAD_REQUEST, json!({"message": "Bad JSON", "statusCode": 400}));
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            json!({"message": "Bad JSON", "statusCode": 400}),
+        );
     };
     if !is_json {
-        return refuse(StatusCode::BAD_REQUEST, json!({"message": "Bad content type", "statusCode": 400}));
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            json!({"message": "Bad content type", "statusCode": 400}),
+        );
     }
     if request["session"] != SESSION {
-        return refuse(StatusCode::NOT_FOUND, json!({"message": "Session not found", "statusCode": 404}));
+        return refuse(
+            StatusCode::NOT_FOUND,
+            json!({"message": "Session not found", "statusCode": 404}),
+        );
     }
     let failing = inner.failing.load(Ordering::SeqCst);
     if failing == 422 {
@@ -70,20 +86,35 @@ async fn send_text(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: St
         );
     }
     if failing != 0 {
-        return refuse(StatusCode::INTERNAL_SERVER_ERROR, json!({"message": "Internal", "statusCode": failing}));
+        return refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            json!({"message": "Internal", "statusCode": failing}),
+        );
     }
     let chat = request["chatId"].as_str().unwrap_or_default();
     let digits = chat.strip_suffix("@c.us").unwrap_or_default();
     let text = request["text"].as_str().unwrap_or_default();
-    if !(8..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) || text.is_empty() {
-        return refuse(StatusCode::BAD_REQUEST, json!({"message": "chatId and text are required", "statusCode": 400}));
+    if !(8..=15).contains(&digits.len())
+        || !digits.bytes().all(|b| b.is_ascii_digit())
+        || text.is_empty()
+    {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            json!({"message": "chatId and text are required", "statusCode": 400}),
+        );
     }
     let mut sent = inner.sent.lock().unwrap();
     let id = format!("true_{chat}_{:016X}", sent.len() + 1);
-    sent.push(Sent { id: id.clone(), chat_id: chat.to_string(), text: text.to_string() });
+    sent.push(Sent {
+        id: id.clone(),
+        chat_id: chat.to_string(),
+        text: text.to_string(),
+    });
     (
         StatusCode::CREATED,
-        Json(json!({"id": id, "timestamp": 1764300000, "ack": 1, "ackName": "SERVER", "body": text})),
+        Json(
+            json!({"id": id, "timestamp": 1764300000, "ack": 1, "ackName": "SERVER", "body": text}),
+        ),
     )
 }
 
@@ -94,16 +125,24 @@ impl FakeWaha {
         let state = inner.clone();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                 tx.send(listener.local_addr().unwrap()).unwrap();
-                let app = Router::new().route("/api/sendText", post(send_text)).with_state(state);
+                let app = Router::new()
+                    .route("/api/sendText", post(send_text))
+                    .with_state(state);
                 axum::serve(listener, app).await.unwrap();
             });
         });
         let addr = rx.recv().unwrap();
-        FakeWaha { url: format!("http://{addr}"), inner }
+        FakeWaha {
+            url: format!("http://{addr}"),
+            inner,
+        }
     }
 
     /// Every send from now on is answered with `status` (422: the session is not WORKING;
@@ -124,14 +163,22 @@ impl FakeWaha {
 
     /// The messages sent to `chat` ("201012345678@c.us").
     pub fn to(&self, chat: &str) -> Vec<Sent> {
-        self.sent().into_iter().filter(|m| m.chat_id == chat).collect()
+        self.sent()
+            .into_iter()
+            .filter(|m| m.chat_id == chat)
+            .collect()
     }
 
     /// Waits (up to `secs`) for a message to `chat` whose text has `needle`, and returns it.
     pub fn wait_for(&self, chat: &str, needle: &str, secs: u64) -> Sent {
         let start = Instant::now();
         loop {
-            if let Some(m) = self.to(chat).into_iter().rev().find(|m| m.text.contains(needle)) {
+            if let Some(m) = self
+                .to(chat)
+                .into_iter()
+                .rev()
+                .find(|m| m.text.contains(needle))
+            {
                 return m;
             }
             assert!(

@@ -3,8 +3,8 @@
 //! followed; and a clinic on a real server with a fake WAHA.
 #![allow(dead_code)]
 
-use std::cell::RefCell;
 use std::path::Path;
+use std::sync::Mutex;
 
 use reqwest::blocking::Client;
 use reqwest::redirect::Policy;
@@ -16,7 +16,7 @@ use crate::fake_waha::{self, FakeWaha};
 pub struct Phone {
     http: Client,
     base: String,
-    cookie: RefCell<Option<String>>,
+    cookie: Mutex<Option<String>>,
 }
 
 /// An answer: status, where it redirects to, and the page.
@@ -29,10 +29,19 @@ pub struct Answer {
 
 impl Phone {
     pub fn new(server: &Server) -> Phone {
+        Phone::from_address(server, "127.0.0.1")
+    }
+
+    /// A phone on another connection: its requests come from `address` (any of 127.0.0.0/8).
+    pub fn from_address(server: &Server, address: &str) -> Phone {
         Phone {
-            http: Client::builder().redirect(Policy::none()).build().unwrap(),
+            http: Client::builder()
+                .redirect(Policy::none())
+                .local_address(address.parse::<std::net::IpAddr>().unwrap())
+                .build()
+                .unwrap(),
             base: server.url.clone(),
-            cookie: RefCell::new(None),
+            cookie: Mutex::new(None),
         }
     }
 
@@ -40,7 +49,7 @@ impl Phone {
         for value in response.headers().get_all("set-cookie") {
             let text = value.to_str().unwrap();
             if let Some(pair) = text.split(';').next() {
-                *self.cookie.borrow_mut() = Some(pair.to_string());
+                *self.cookie.lock().unwrap() = Some(pair.to_string());
             }
         }
     }
@@ -60,7 +69,7 @@ impl Phone {
 
     pub fn get(&self, path: &str) -> Answer {
         let mut request = self.http.get(format!("{}{path}", self.base));
-        if let Some(c) = self.cookie.borrow().as_ref() {
+        if let Some(c) = self.cookie.lock().unwrap().clone() {
             request = request.header("cookie", c);
         }
         self.answer(request.send().unwrap())
@@ -77,7 +86,7 @@ impl Phone {
             .post(format!("{}{path}", self.base))
             .header("content-type", "application/x-www-form-urlencoded")
             .body(body);
-        if let Some(c) = self.cookie.borrow().as_ref() {
+        if let Some(c) = self.cookie.lock().unwrap().clone() {
             request = request.header("cookie", c);
         }
         self.answer(request.send().unwrap())
@@ -85,7 +94,7 @@ impl Phone {
 
     /// Forgets its cookies (another device, or an attacker's page).
     pub fn forget(&self) {
-        *self.cookie.borrow_mut() = None;
+        *self.cookie.lock().unwrap() = None;
     }
 }
 
@@ -93,7 +102,9 @@ impl Phone {
 pub fn encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
+                (b as char).to_string()
+            }
             b' ' => "+".to_string(),
             _ => format!("%{b:02X}"),
         })
@@ -176,7 +187,9 @@ pub fn slots_ahead(phone: &Phone, lang: &str) -> Vec<String> {
         .date();
     for days in 2..10 {
         let date = today.checked_add(jiff::Span::new().days(days)).unwrap();
-        let day = phone.get(&format!("/c/nour/book?doctor={doctor}&date={date}&lang={lang}"));
+        let day = phone.get(&format!(
+            "/c/nour/book?doctor={doctor}&date={date}&lang={lang}"
+        ));
         let slots: Vec<String> = links(&day.body, "/c/nour/book?doctor=")
             .into_iter()
             .filter(|l| l.contains("&at="))

@@ -117,8 +117,8 @@ async fn try_one<S: Store>(state: &AppState<S>, http: &reqwest::Client, mut m: O
                 m.state = "failed".into();
             } else {
                 m.state = "queued".into();
-                m.next_at = crate::store::unix_now()
-                    + backoff(state.portal.config.retry_base, m.attempts);
+                m.next_at =
+                    crate::store::unix_now() + backoff(state.portal.config.retry_base, m.attempts);
             }
         }
     }
