@@ -70,12 +70,11 @@ fn codes_cannot_be_guessed_reused_or_used_late() {
     assert!(late.body.contains("لم يعد صالحًا"));
     let page = phone.get(&verify);
     let resent = phone.post(
-        &verify
+        verify
             .replace("/verify/", "/resend/")
             .split('?')
             .next()
-            .unwrap()
-            .to_string(),
+            .unwrap(),
         &[("csrf", &field(&page.body, "csrf")), ("lang", "ar")],
     );
     assert_eq!(resent.status, 303, "{}", resent.body);
