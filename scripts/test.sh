@@ -16,6 +16,8 @@ packages=(
   xvfb xauth webkit2gtk-driver poppler-utils
   # The date-sensitive tests again with the clock fixed from outside (scripts/test-clock.sh)
   faketime
+  # The booking portal as a phone shows it: headless Chromium through chromedriver
+  chromium chromium-driver
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -3,6 +3,8 @@
 //! followed; and a clinic on a real server with a fake WAHA.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::path::Path;
 use std::sync::Mutex;
 

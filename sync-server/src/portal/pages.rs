@@ -105,12 +105,14 @@ fn coord(e6: i64) -> String {
     )
 }
 
-/// A price as the clinic's currency writes it ("350.00 EGP").
+/// A price as the clinic's currency writes it: "350.00 EGP", "٣٥٠٫٠٠ ج.م".
 fn price(lang: Lang, piastres: i64, currency: &str) -> String {
-    digits(
-        lang,
-        &format!("{}.{:02} {currency}", piastres / 100, piastres % 100),
-    )
+    let amount = format!("{}.{:02}", piastres / 100, piastres % 100);
+    match (lang, currency) {
+        (Lang::Ar, "EGP") => format!("{} ج.م", digits(lang, &amount).replace('.', "٫")),
+        (Lang::Ar, _) => format!("{} {currency}", digits(lang, &amount).replace('.', "٫")),
+        (Lang::En, _) => format!("{amount} {currency}"),
+    }
 }
 
 /// `/c/{slug}`: the clinic, its doctors and visit types, and the next free times.
@@ -123,14 +125,16 @@ pub fn clinic_page(view: &ClinicView, lang: Lang, next: &[(Staff, Vec<Timestamp>
         Some(&t(lang, "book-online")),
         &format!("/c/{slug}?lang={}", lang.other().code()),
         html! {
-            section { (contact(view, lang)) }
+            @if !view.settings.address.is_empty() || !view.settings.phones.is_empty() {
+                section { (contact(view, lang)) }
+            }
             @if !view.open() {
                 section { p.error { (t(lang, "paused")) } }
             } @else {
                 section {
                     h2 { (t(lang, "visits-prices")) }
                     ul { @for vt in &view.visit_types {
-                        li.row { span { (vt.name) " · " (say(lang, "minutes", &[("minutes", vt.minutes.into())])) } strong { (price(lang, vt.price.0, &view.settings.currency)) } }
+                        li.row { span { (vt.name) " · " (digits(lang, &say(lang, "minutes", &[("minutes", vt.minutes.into())]))) } strong { (price(lang, vt.price.0, &view.settings.currency)) } }
                     } }
                 }
                 @for (doctor, slots) in next {
