@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Runs Ayada on this machine: the sync server on its embedded database, a demo clinic with a
-# month of generated days, and the desktop app (when there is a display). Data lives in
+# Runs Ayada on this machine: the sync server on its embedded database with the patients'
+# booking portal, a demo clinic with a month of generated days, and the desktop app (when
+# there is a display). Booking codes go by WhatsApp through the WAHA named in AYADA_WAHA_URL
+# and AYADA_WAHA_KEY, if set (docs/OPERATIONS.md); without one the portal shows the clinic and
+# its free times, and says that online booking waits. Data lives in
 # ./demo-data (delete it to start over). Demo logins: owner, reception, dr.sara, dr.karim;
 # every password is "demo-pass-1".
 set -euo pipefail
@@ -30,6 +33,9 @@ fi
 # A month of generated days; on a demo made on an earlier day, the days since, so the desk
 # never opens on an empty day.
 "${cli[@]}" --user owner demo --days 30
+# Patients book both doctors online on the server's portal (a demo made before it too).
+"${cli[@]}" --user owner portal set --enabled true --doctors dr.sara,dr.karim \
+  --visit-types examination,follow-up >/dev/null
 
 server_url=http://127.0.0.1:8787
 target/release/ayada-server serve --data "$data/server" --listen 127.0.0.1:8787 > "$data/server.log" 2>&1 &
@@ -53,6 +59,7 @@ echo "== today's cash (owner)"
 "${cli[@]}" --user owner cash summary
 echo
 echo "Sync server: $server_url/v1/health"
+echo "Booking portal (patients, Arabic; ?lang=en for English): $server_url/c/alshifa"
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
   AYADA_DATA="$data/clinic" AYADA_KEY_FILE="$data/clinic.key" target/release/ayada
 else
