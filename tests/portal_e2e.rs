@@ -142,3 +142,158 @@ fn a_patient_books_in_arabic_the_desk_confirms_and_the_patient_cancels() {
 fn type_code_again(phone: &Phone, verify: &str, _code: &str) -> u16 {
     phone.get(verify).status
 }
+
+/// Clinic-local "YYYY-MM-DD HH:MM" of a slot link's time.
+fn local(slot: &str) -> String {
+    jiff::Timestamp::from_second(param(slot, "at").parse().unwrap())
+        .unwrap()
+        .to_zoned(jiff::tz::TimeZone::get("Africa/Cairo").unwrap())
+        .strftime("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// Books `slot` for `number` through the portal, code and all; the status link.
+fn book_online(phone: &Phone, waha: &FakeWaha, slot: &str, number: &str, chat: &str) -> String {
+    let asked = ask(phone, slot, "هدى سامي", number, "ar");
+    assert_eq!(asked.status, 303, "{}", asked.body);
+    let before = waha.to(chat).len();
+    let code = loop {
+        let sent = waha.to(chat);
+        if sent.len() > before || sent.iter().any(|m| m.text.contains("كود")) {
+            break code_in(
+                &sent
+                    .iter()
+                    .rev()
+                    .find(|m| m.text.contains("كود"))
+                    .unwrap()
+                    .text,
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let verified = type_code(phone, &asked.location.unwrap(), &code, "ar");
+    assert_eq!(verified.status, 303, "{}", verified.body);
+    verified
+        .location
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn the_patient_moves_the_visit_hears_reminders_and_reviews_and_an_offline_clash_is_a_conflict() {
+    let root = tempfile::tempdir().unwrap();
+    let waha = FakeWaha::start();
+    let (server, m) = clinic_online(root.path(), &waha, &[]);
+    let owner = Some(("owner", OWNER_PW));
+    m.ok(
+        owner,
+        &[
+            "portal",
+            "set",
+            "--reminders",
+            "168",
+            "--review-link",
+            "https://g.page/r/nour-review",
+        ],
+    );
+    m.ok(None, &["sync"]);
+    let phone = Phone::new(&server);
+    let chat = "201099887766@c.us";
+    let slots = slots_ahead(&phone, "ar");
+    let link = book_online(&phone, &waha, &slots[0], "01099887766", chat);
+
+    // Confirmed at the desk: the confirmation, then the reminder (a week before, so due now).
+    m.ok(None, &["sync"]);
+    let id = desk_day(&m, &param(&slots[0], "at"))
+        .into_iter()
+        .find(|a| a["status"] == "requested")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    m.ok(DESK, &["appointment", "set-status", &id, "booked"]);
+    m.ok(None, &["sync"]);
+    waha.wait_for(chat, "تم تأكيد زيارتك", 15);
+    waha.wait_for(chat, "تذكير", 15);
+
+    // The patient moves it to another free time of the day; the desk's machine sees it moved.
+    let page = phone.get(&format!("{link}/move?lang=ar"));
+    assert_eq!(page.status, 200, "{}", page.body);
+    let to = {
+        let at = page.body.find("name=\"at\" value=\"").unwrap();
+        let rest = &page.body[at + 17..];
+        rest[..rest.find('"').unwrap()].to_string()
+    };
+    let moved = phone.post(
+        &format!("{link}/move"),
+        &[
+            ("csrf", &field(&page.body, "csrf")),
+            ("lang", "ar"),
+            ("at", &to),
+        ],
+    );
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    waha.wait_for(chat, "أصبح موعد زيارتك", 10);
+    m.ok(None, &["sync"]);
+    let row = desk_day(&m, &to)
+        .into_iter()
+        .find(|a| a["id"] == id.as_str())
+        .expect("moved on the desk's day");
+    assert_eq!(row["status"], "booked");
+    // A time already taken is refused, and the booking stays where it is.
+    let taken = phone.post(
+        &format!("{link}/move"),
+        &[
+            ("csrf", &field(&page.body, "csrf")),
+            ("lang", "ar"),
+            ("at", &to),
+        ],
+    );
+    assert_eq!(taken.status, 409);
+
+    // Seen: the review request goes out once the visit is done.
+    for status in ["arrived", "in-exam", "done"] {
+        m.ok(DESK, &["appointment", "set-status", &id, status]);
+    }
+    m.ok(None, &["sync"]);
+    let review = waha.wait_for(chat, "يسعدنا تقييمك", 15);
+    assert!(review.text.contains("https://g.page/r/nour-review"));
+
+    // The desk books a time while its machine is offline; a patient takes the same time on
+    // the portal (the server could not know): after the sync both stand, listed as a clash.
+    let patient = m.ok(
+        DESK,
+        &["patient", "add", "--name", "كريم", "--phone", "01234567890"],
+    )["patient_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let clash = slots[5].clone();
+    // The portal lists the demo's doctors in the owner's order: Dr. Sara first.
+    m.ok(
+        DESK,
+        &[
+            "book",
+            "--patient",
+            &patient,
+            "--doctor",
+            "dr.sara",
+            "--at",
+            &local(&clash),
+        ],
+    );
+    book_online(
+        &Phone::new(&server),
+        &waha,
+        &clash,
+        "01055544433",
+        "201055544433@c.us",
+    );
+    m.ok(None, &["sync"]);
+    let conflicts = m.ok(DESK, &["conflicts"]);
+    let listed = conflicts.to_string();
+    assert!(listed.contains("overlap"), "the clash is listed: {listed}");
+}
