@@ -309,6 +309,21 @@ fn a_clinic_day_in_the_real_window_in_english_then_arabic() {
         json!([]),
     );
     assert_eq!(phones, "+20233334444, +201012345678");
+    // Online booking: the owner puts a doctor and a visit type online, with WhatsApp
+    // reminders the day before and (typed in Arabic digits) two hours before.
+    s.click("[data-test=online-enabled]");
+    s.click("[data-test=online-doctor]");
+    s.click("[data-test=online-type]");
+    s.type_into("[data-test=online-reminders]", "24، ٢");
+    s.click("[data-test=save-online]");
+    s.wait_text("[data-test=online-saved]", "Saved");
+    let online = s.invoke("portal_settings", json!({})).unwrap();
+    assert_eq!(online["enabled"], true, "{online}");
+    assert_eq!(online["reminder_hours"], json!([24, 2]));
+    assert_eq!(online["doctors"].as_array().unwrap().len(), 1);
+    s.type_into("[data-test=online-review]", "javascript:alert(1)");
+    s.click("[data-test=save-online]");
+    s.wait_text("[data-test=online-error]", "https://");
     s.type_into("[data-test=backup-folder]", usb.to_str().unwrap());
     s.type_into("[data-test=backup-passphrase]", "short");
     s.click("[data-test=backup]");

@@ -164,6 +164,8 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             setup::set_schedule_exception,
             setup::clinic_details,
             setup::update_clinic_details,
+            setup::portal_settings,
+            setup::set_portal_settings,
             setup::visit_types,
             setup::set_visit_type,
             setup::insurers,

@@ -2,7 +2,7 @@
 //! clinic's details.
 
 use ayada_core::schedules::{Hours, Schedule};
-use ayada_core::settings::{ClinicSettings, Insurer, VisitType};
+use ayada_core::settings::{ClinicSettings, Insurer, PortalSettings, VisitType};
 use ayada_core::staff::StaffMember;
 use ayada_core::time::parse_date;
 use ayada_core::{Money, Role};
@@ -91,6 +91,26 @@ pub fn update_clinic_details(
 ) -> Answer<ClinicSettings> {
     changing(&app, &state, "clinic", |c, s| {
         c.update_settings(s, &details)
+    })
+}
+
+/// What patients may book online on the server's portal.
+#[tauri::command]
+#[specta::specta]
+pub fn portal_settings(state: State<'_, AppState>) -> Answer<PortalSettings> {
+    with_session(&state, |c, s| c.portal_settings(s))
+}
+
+/// Saves what patients may book online (owner); it syncs to the server like any setting.
+#[tauri::command]
+#[specta::specta]
+pub fn set_portal_settings(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    settings: PortalSettings,
+) -> Answer<PortalSettings> {
+    changing(&app, &state, "clinic", |c, s| {
+        c.set_portal_settings(s, &settings)
     })
 }
 

@@ -52,6 +52,10 @@ export const commands = {
 	clinicDetails: () => __TAURI_INVOKE<ClinicSettings>("clinic_details"),
 	/**  Changes the clinic's details (owner). */
 	updateClinicDetails: (details: ClinicSettings) => __TAURI_INVOKE<ClinicSettings>("update_clinic_details", { details }),
+	/**  What patients may book online on the server's portal. */
+	portalSettings: () => __TAURI_INVOKE<PortalSettings>("portal_settings"),
+	/**  Saves what patients may book online (owner); it syncs to the server like any setting. */
+	setPortalSettings: (settings: PortalSettings) => __TAURI_INVOKE<PortalSettings>("set_portal_settings", { settings }),
 	/**  The visit types with their prices. */
 	visitTypes: () => __TAURI_INVOKE<VisitType[]>("visit_types"),
 	/**  Sets a visit type's price (and length), creating it if new (owner). */
@@ -785,6 +789,27 @@ export type PatientId = string;
 
 /**  A phone number in E.164 form ("+201012345678"). */
 export type Phone = string;
+
+/**
+ *  What the owner lets patients book online, and how. Absent until the owner first saves it:
+ *  a clinic is not bookable online until then.
+ */
+export type PortalSettings = {
+	/**  Whether the clinic's page takes bookings at all. */
+	enabled: boolean,
+	/**  The doctors patients may book online (ids). */
+	doctors?: StaffId[],
+	/**  The visit types patients may book online (ids). */
+	visit_types?: VisitTypeId[],
+	/**  How many days ahead a slot may be booked (1-90). */
+	days_ahead: number,
+	/**  Until how many hours before the visit a patient may cancel or reschedule online. */
+	cutoff_hours: number,
+	/**  When reminders go out, in hours before the visit (the day before by default). */
+	reminder_hours?: number[],
+	/**  Where a patient is asked to leave a review after a visit ("" for none). */
+	review_link?: string,
+};
 
 /**  Whom a duplicate row repeats. */
 export type Repeats = 
