@@ -90,7 +90,7 @@ async fn clinic<S: Store>(
     }
     let st = state.clone();
     let found = blocking(lang, move || {
-        let Some(record) = st.store.clinic_by_slug(&slug)? else {
+        let Some(record) = st.portal.views.record(&*st.store, &slug)? else {
             return Ok(None);
         };
         Ok(st
@@ -129,21 +129,39 @@ pub async fn clinic_page<S: Store>(
     Query(q): Query<LangQuery>,
 ) -> Page {
     let lang = Lang::from_code(q.lang.as_deref());
-    let (record, view) = match clinic(&state, slug, lang).await {
-        Ok(found) => found,
-        Err(page) => return page,
-    };
-    let held = match held(&state, &record.id, lang).await {
-        Ok(h) => h,
-        Err(page) => return page,
-    };
-    let now = Timestamp::now();
-    let next: Vec<_> = view
-        .doctors
-        .iter()
-        .map(|d| (d.clone(), view.next_free(d.id, &held, now, 6)))
-        .collect();
-    html(StatusCode::OK, pages::clinic_page(&view, lang, &next), None)
+    if slug.len() > 64 {
+        return problem(lang, StatusCode::NOT_FOUND, "err-gone");
+    }
+    let st = state.clone();
+    let body = blocking(lang, move || {
+        let now = Timestamp::now();
+        let views = &st.portal.views;
+        let Some(record) = views.record(&*st.store, &slug)? else {
+            return Ok(None);
+        };
+        let Some(view) = views.get(&*st.store, &record, now)? else {
+            return Ok(None);
+        };
+        let held = st.store.held(&record.id, now.as_second())?;
+        Ok(Some(views.page(&view, lang, &held, now, || {
+            let next: Vec<_> = view
+                .doctors
+                .iter()
+                .map(|d| (d.clone(), view.next_free(d.id, &held, now, 6)))
+                .collect();
+            pages::clinic_page(&view, lang, &next).into_string()
+        })))
+    })
+    .await;
+    match body {
+        Ok(Some(body)) => html(
+            StatusCode::OK,
+            maud::PreEscaped(body.as_str().to_string()),
+            None,
+        ),
+        Ok(None) => problem(lang, StatusCode::NOT_FOUND, "err-gone"),
+        Err(page) => page,
+    }
 }
 
 /// `GET /c/{slug}/book?doctor=…&(at=…|date=…)`.

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use automerge::AutoCommit;
 use ayada_model::appointment::Appointment;
@@ -19,6 +20,7 @@ use ayada_model::time::ClinicTime;
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
 
+use super::words::Lang;
 use crate::store::{ClinicRecord, Store, StoreError};
 
 /// How far back the bookings' documents are read: a booking stays in the document of the
@@ -275,13 +277,84 @@ pub fn appointments_in<S: Store>(
 }
 
 /// The clinic views, each kept while its clinic's log stays where it was read and the day
-/// has not turned.
+/// has not turned; the clinics by slug for a few seconds; and each clinic's rendered page
+/// while its view, the held slots and the minute stay the same (a page is read far more
+/// often than a clinic changes: 200 visitors at once cost a lookup each).
 #[derive(Default)]
 pub struct Views {
     kept: Mutex<HashMap<String, Arc<ClinicView>>>,
+    slugs: Mutex<HashMap<String, (ClinicRecord, Instant)>>,
+    pages: Mutex<HashMap<(String, Lang), CachedPage>>,
 }
 
+/// A rendered clinic page and what it was rendered from.
+struct CachedPage {
+    head: u64,
+    held: Vec<(String, i64, i64)>,
+    minute: i64,
+    body: Arc<String>,
+}
+
+/// How long a clinic found by its slug is kept before it is read again.
+const SLUG_SECONDS: u64 = 5;
+
 impl Views {
+    /// The clinic with this slug (kept a few seconds).
+    pub fn record<S: Store>(
+        &self,
+        store: &S,
+        slug: &str,
+    ) -> Result<Option<ClinicRecord>, StoreError> {
+        if let Some((record, at)) = self.slugs.lock().expect("views poisoned").get(slug) {
+            if at.elapsed().as_secs() < SLUG_SECONDS {
+                return Ok(Some(record.clone()));
+            }
+        }
+        let found = store.clinic_by_slug(slug)?;
+        let mut slugs = self.slugs.lock().expect("views poisoned");
+        if slugs.len() > 10_000 {
+            slugs.clear();
+        }
+        if let Some(record) = &found {
+            slugs.insert(slug.to_string(), (record.clone(), Instant::now()));
+        }
+        Ok(found)
+    }
+
+    /// The clinic's page in `lang` for `view` and `held` at `now`, rendered by `render` only
+    /// when one of them changed (the free times move with the minute).
+    pub fn page(
+        &self,
+        view: &ClinicView,
+        lang: Lang,
+        held: &[(String, i64, i64)],
+        now: Timestamp,
+        render: impl FnOnce() -> String,
+    ) -> Arc<String> {
+        let key = (view.record.id.clone(), lang);
+        let minute = now.as_second() / 60;
+        if let Some(page) = self.pages.lock().expect("views poisoned").get(&key) {
+            if page.head == view.head && page.minute == minute && page.held == held {
+                return page.body.clone();
+            }
+        }
+        let body = Arc::new(render());
+        let mut pages = self.pages.lock().expect("views poisoned");
+        if pages.len() > 10_000 {
+            pages.clear();
+        }
+        pages.insert(
+            key,
+            CachedPage {
+                head: view.head,
+                held: held.to_vec(),
+                minute,
+                body: body.clone(),
+            },
+        );
+        body
+    }
+
     /// The clinic's view now; None while no machine has brought its documents.
     pub fn get<S: Store>(
         &self,

@@ -11,7 +11,7 @@ const EN: &str = include_str!("../../locales/portal-en.ftl");
 const AR: &str = include_str!("../../locales/portal-ar.ftl");
 
 /// A language of the portal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Lang {
     /// Arabic, right to left: what a patient in Egypt sees first.
     #[default]
