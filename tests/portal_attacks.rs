@@ -140,6 +140,15 @@ fn floods_races_scripts_and_forgeries_are_refused() {
     );
     assert!(!script.body.contains("<script>"));
 
+    // A number without WhatsApp is told so before any message is queued for it.
+    let no_whatsapp = ask(&phone, &slots[0], "سها", "01010000000", "ar");
+    assert_eq!(no_whatsapp.status, 422);
+    assert!(
+        no_whatsapp.body.contains("لا يستخدم واتساب"),
+        "{}",
+        no_whatsapp.body
+    );
+
     // Two patients racing for one slot: one holds it, the other hears it was just taken.
     let (a, b) = (Phone::new(&server), Phone::new(&server));
     let slot = slots[2].clone();

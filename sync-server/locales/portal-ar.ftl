@@ -79,3 +79,4 @@ msg-cancelled-by-you = أهلًا { $name }، تم إلغاء زيارتك في 
 msg-rescheduled = أهلًا { $name }، أصبح موعد زيارتك في { $clinic } يوم { $when } مع { $doctor }. حجزك: { $link }
 msg-reminder = تذكير يا { $name }: زيارتك في { $clinic } يوم { $when } مع { $doctor }. العنوان: { $address }. حجزك: { $link }
 msg-review = شكرًا لزيارتك { $clinic } يا { $name }. يسعدنا تقييمك: { $review }
+err-not-whatsapp = هذا الرقم لا يستخدم واتساب، فلن يصله الكود. برجاء كتابة رقم عليه واتساب، أو الاتصال بالعيادة.

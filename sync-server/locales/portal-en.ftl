@@ -76,3 +76,4 @@ msg-cancelled-by-you = Hello { $name }, your visit at { $clinic } on { $when } i
 msg-rescheduled = Hello { $name }, your visit at { $clinic } is now on { $when } with { $doctor }. Your booking: { $link }
 msg-reminder = Reminder, { $name }: your visit at { $clinic } is on { $when } with { $doctor }. Address: { $address }. Your booking: { $link }
 msg-review = Thank you for visiting { $clinic }, { $name }. We would be glad of your review: { $review }
+err-not-whatsapp = This number does not use WhatsApp, so the code cannot reach it. Please give a number on WhatsApp, or call the clinic.

@@ -118,6 +118,34 @@ async fn send_text(
     )
 }
 
+/// `GET /api/contacts/check-exists?phone=…&session=…`: every number uses WhatsApp except
+/// those ending in 0000 (a landline-like number the tests use).
+async fn check_exists(
+    State(inner): State<Arc<Inner>>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> (StatusCode, Json<Value>) {
+    if headers.get("x-api-key").and_then(|v| v.to_str().ok()) != Some(KEY) {
+        inner.refused.lock().unwrap().push(401);
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"message": "Unauthorized", "statusCode": 401})),
+        );
+    }
+    if q.get("session").map(String::as_str) != Some(SESSION) {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({"message": "Session not found", "statusCode": 404})),
+        );
+    }
+    let phone = q.get("phone").cloned().unwrap_or_default();
+    let exists = !phone.ends_with("0000");
+    (
+        StatusCode::OK,
+        Json(json!({"numberExists": exists, "chatId": format!("{phone}@c.us")})),
+    )
+}
+
 impl FakeWaha {
     /// Starts it on a loopback port chosen by the OS.
     pub fn start() -> FakeWaha {
@@ -134,6 +162,10 @@ impl FakeWaha {
                 tx.send(listener.local_addr().unwrap()).unwrap();
                 let app = Router::new()
                     .route("/api/sendText", post(send_text))
+                    .route(
+                        "/api/contacts/check-exists",
+                        axum::routing::get(check_exists),
+                    )
                     .with_state(state);
                 axum::serve(listener, app).await.unwrap();
             });

@@ -207,7 +207,14 @@ fn main() {
             let (http, page_url, barrier) = (http.clone(), page_url.clone(), barrier.clone());
             tasks.push(tokio::spawn(async move {
                 let t = Instant::now();
-                let _ = http.get(&page_url).send().await.unwrap().text().await.unwrap();
+                let _ = http
+                    .get(&page_url)
+                    .send()
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap();
                 let first = ms(t.elapsed());
                 barrier.wait().await;
                 let mut times = Vec::new();

@@ -384,6 +384,12 @@ pub async fn book<S: Store>(
         }
         Err(page) => return page,
     }
+    if let Some(waha) = &config.waha {
+        let number = checked.phone.to_string();
+        if super::waha::number_exists(&state.portal.http, waha, &number).await == Some(false) {
+            return again(StatusCode::UNPROCESSABLE_ENTITY, "err-not-whatsapp");
+        }
+    }
     let held = match held(&state, &record.id, lang).await {
         Ok(h) => h,
         Err(page) => return page,

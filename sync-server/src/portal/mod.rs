@@ -102,6 +102,8 @@ pub struct Portal {
     pub outbox_wake: tokio::sync::Notify,
     /// Clinics whose log moved since the relay last looked.
     pub relay: relay::Pokes,
+    /// The HTTP client that speaks to WAHA.
+    pub http: reqwest::Client,
 }
 
 impl Portal {
@@ -114,6 +116,10 @@ impl Portal {
             locks: Mutex::new(HashMap::new()),
             outbox_wake: tokio::sync::Notify::new(),
             relay: relay::Pokes::default(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(15))
+                .build()
+                .unwrap_or_default(),
         }
     }
 

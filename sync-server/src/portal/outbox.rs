@@ -65,10 +65,7 @@ pub async fn run<S: Store>(state: AppState<S>) {
         ),
         _ => {}
     }
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(15))
-        .build()
-        .unwrap_or_default();
+    let http = state.portal.http.clone();
     loop {
         let store = state.store.clone();
         let due = tokio::task::spawn_blocking(move || store.due(crate::store::unix_now(), 20))

@@ -86,6 +86,38 @@ pub async fn send(http: &reqwest::Client, waha: &WahaConfig, chat: &str, text: &
     })
 }
 
+/// Whether `e164` uses WhatsApp (`GET {base}/api/contacts/check-exists`), asked before the
+/// first message to a number (WAHA's advice: messages to numbers without WhatsApp get a
+/// sender banned); None when WAHA could not say (down, not WORKING): the outbox then tries.
+pub async fn number_exists(http: &reqwest::Client, waha: &WahaConfig, e164: &str) -> Option<bool> {
+    let digits: String = e164.chars().filter(char::is_ascii_digit).collect();
+    // A session name is the operator's ([A-Za-z0-9_-] in WAHA); anything else is encoded.
+    let session: String = waha
+        .session
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    let url = format!(
+        "{}/api/contacts/check-exists?phone={digits}&session={session}",
+        waha.base.trim_end_matches('/')
+    );
+    let response = http
+        .get(&url)
+        .header("X-Api-Key", &waha.key)
+        .timeout(std::time::Duration::from_secs(5))
+        .send()
+        .await
+        .ok()?;
+    if !response.status().is_success() {
+        return None;
+    }
+    let json: serde_json::Value = response.json().await.ok()?;
+    json["numberExists"].as_bool()
+}
+
 /// The delivery state a `message.ack` reports.
 pub fn ack_state(ack: i64) -> Option<&'static str> {
     match ack {
