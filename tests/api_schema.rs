@@ -83,6 +83,7 @@ fn the_served_description_names_every_route_and_the_refusals_each_can_give() {
             "GET /v1/bootstrap",
             "GET /v1/changes",
             "GET /v1/health",
+            "GET /v1/messages",
             "GET /v1/openapi.json",
             "GET /v1/status",
             "POST /v1/changes",

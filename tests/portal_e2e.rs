@@ -125,6 +125,33 @@ fn a_patient_books_in_arabic_the_desk_confirms_and_the_patient_cancels() {
         .unwrap();
     assert_eq!(after["status"], "cancelled", "{after}");
 
+    // The owner sees what WhatsApp was asked to say, and what became of it; never the text.
+    let owner = Some(("owner", OWNER_PW));
+    let listed = m.ok(owner, &["portal", "messages"]);
+    let kinds: Vec<&str> = listed["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["kind"].as_str().unwrap())
+        .collect();
+    for kind in ["code", "requested", "confirmed", "cancelled-by-you"] {
+        assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
+    }
+    assert!(
+        listed["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|x| x["to"] == "…678" && x["state"] == "sent"),
+        "{listed}"
+    );
+    assert!(
+        !listed.to_string().contains("كود الحجز في"),
+        "no text reaches the clinic's list"
+    );
+    let refused = m.run(DESK, &["portal", "messages"]);
+    assert!(!refused.status.success(), "the owner's alone");
+
     // The same in English, for a patient who chose it.
     let slot = slots_ahead(&phone, "en")[1].clone();
     let asked = ask(&phone, &slot, "Sara Adel", "+20 111 222 3344", "en");
@@ -296,4 +323,43 @@ fn the_patient_moves_the_visit_hears_reminders_and_reviews_and_an_offline_clash_
     let conflicts = m.ok(DESK, &["conflicts"]);
     let listed = conflicts.to_string();
     assert!(listed.contains("overlap"), "the clash is listed: {listed}");
+}
+
+#[test]
+fn a_clinic_with_its_own_whatsapp_number_sends_through_it() {
+    let root = tempfile::tempdir().unwrap();
+    let platform = FakeWaha::start();
+    let own = FakeWaha::start();
+    let (server, _m) = clinic_online(root.path(), &platform, &[]);
+    let set = |args: &[&str]| {
+        let out = std::process::Command::new(bin("ayada-server"))
+            .args(["clinic", "waha", "--data"])
+            .arg(&server.data)
+            .args(["--slug", "nour"])
+            .args(args)
+            .env("AYADA_WAHA_KEY", fake_waha::KEY)
+            .output()
+            .unwrap();
+        json_of(&out, args)
+    };
+    set(&["--url", &own.url, "--session", "default"]);
+    let phone = Phone::new(&server);
+    let slots = slots_ahead(&phone, "ar");
+    assert_eq!(
+        ask(&phone, &slots[0], "منة", "01011122233", "ar").status,
+        303
+    );
+    own.wait_for("201011122233@c.us", "كود", 10);
+    assert!(
+        platform.sent().is_empty(),
+        "the clinic's own number sent it"
+    );
+
+    // Back to the platform's number.
+    set(&["--platform"]);
+    assert_eq!(
+        ask(&phone, &slots[1], "منة", "01044455566", "ar").status,
+        303
+    );
+    platform.wait_for("201044455566@c.us", "كود", 10);
 }

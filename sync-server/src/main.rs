@@ -179,6 +179,21 @@ impl PortalArgs {
 
 #[derive(Subcommand)]
 enum ClinicCommand {
+    /// Give a clinic its own WAHA session (its own WhatsApp number; the key from
+    /// AYADA_WAHA_KEY), or with --platform send its messages through the platform's again.
+    /// Takes effect at the next message, on a running server too.
+    Waha {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        slug: String,
+        #[arg(long, required_unless_present = "platform")]
+        url: Option<String>,
+        #[arg(long, default_value = "default")]
+        session: String,
+        #[arg(long)]
+        platform: bool,
+    },
     /// Create a clinic; the owner's password comes from AYADA_PASSWORD. Works whether or not
     /// a server is running on the folder.
     Create {
@@ -310,6 +325,32 @@ async fn main() -> anyhow::Result<()> {
                 }));
             }
             println!("{}", serde_json::json!({ "clinics": clinics }));
+            Ok(())
+        }
+        Command::Clinic(ClinicCommand::Waha {
+            data,
+            slug,
+            url,
+            session,
+            platform,
+        }) => {
+            let store = SqliteStore::open(&data)
+                .with_context(|| format!("cannot open the data folder {}", data.display()))?;
+            let clinic = store
+                .clinic_by_slug(&slug)?
+                .with_context(|| format!("no clinic has the slug {slug}"))?;
+            match url.filter(|_| !platform) {
+                Some(url) => {
+                    let key = std::env::var("AYADA_WAHA_KEY")
+                        .context("set the clinic's WAHA API key in AYADA_WAHA_KEY")?;
+                    store.set_clinic_waha(&clinic.id, Some((&url, &key, &session)))?;
+                }
+                None => store.set_clinic_waha(&clinic.id, None)?,
+            }
+            println!(
+                "{}",
+                serde_json::json!({ "clinic_id": clinic.id, "own_waha": !platform })
+            );
             Ok(())
         }
         Command::Clinic(ClinicCommand::Create {

@@ -33,6 +33,7 @@ use crate::routes;
         routes::bootstrap,
         routes::put_blob,
         routes::get_blob,
+        crate::portal::outbox::messages,
     ),
     components(schemas(ErrorBody)),
     modifiers(&Refusals),
@@ -40,6 +41,7 @@ use crate::routes;
         (name = "server", description = "The server itself."),
         (name = "machines", description = "A clinic's machines: enrolment, tokens, revocation."),
         (name = "sync", description = "A clinic's changes and photos, with a machine's token."),
+        (name = "portal", description = "What the booking portal tells the clinic's patients, with a machine's token."),
     )
 )]
 struct ApiDoc;

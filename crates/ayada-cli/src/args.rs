@@ -498,6 +498,8 @@ pub enum ScheduleCommand {
 pub enum PortalCommand {
     /// What patients may book online now.
     Show,
+    /// The server's latest WhatsApp messages to patients: kind and state (owner).
+    Messages,
     /// Turn online booking on or off and choose what may be booked; options left out keep
     /// their value. Lists are comma-separated (doctors' logins, visit type names, hours).
     Set {

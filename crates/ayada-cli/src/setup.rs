@@ -155,6 +155,16 @@ fn items(list: &str) -> impl Iterator<Item = &str> {
 
 pub(crate) fn portal(env: &Env, cmd: PortalCommand) -> Out {
     let (mut clinic, s) = logged_in(env)?;
+    if let PortalCommand::Messages = cmd {
+        let list = ayada_client::portal_messages(&mut clinic, &s)?;
+        let text = list
+            .messages
+            .iter()
+            .map(|m| format!("{:<16} {:<10} {:>2} {}", m.kind, m.state, m.attempts, m.to))
+            .collect::<Vec<_>>()
+            .join("\n");
+        return Ok(Answer::new(json!({ "messages": list.messages }), text));
+    }
     let mut settings = clinic.portal_settings(&s)?;
     if let PortalCommand::Set {
         enabled,

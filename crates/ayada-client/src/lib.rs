@@ -198,6 +198,17 @@ pub fn machines(clinic: &Clinic) -> Result<StatusResponse, Failure> {
     Link::connect(settings)?.get("/v1/status")
 }
 
+/// The server's latest messages to this clinic's patients (kind and state, never the text),
+/// for the owner: the role is checked here, before the request.
+pub fn portal_messages(
+    clinic: &mut Clinic,
+    session: &ayada_core::Session,
+) -> Result<ayada_sync::OutboxList, Failure> {
+    clinic.may(session, ayada_core::roles::Action::ManageSettings)?;
+    let settings = clinic.sync_settings()?.ok_or_else(not_enrolled)?;
+    Link::connect(settings)?.get("/v1/messages")
+}
+
 /// Every audit head this machine has sent the server (rows, hash), for `audit verify` to
 /// compare the local chain with.
 pub fn audit_anchors(clinic: &Clinic) -> Result<Vec<(u64, String)>, Failure> {

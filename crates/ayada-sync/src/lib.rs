@@ -10,7 +10,7 @@ pub mod messages;
 
 pub use messages::{
     valid_blob_name, valid_doc_id, AuditAnchor, AuditAnchors, AuditHead, BootstrapResponse, Cursor,
-    EnrollRequest, EnrollResponse, MachineStatus, Notice, PullRequest, PullResponse, PushRequest,
-    PushResponse, Refusal, RevokeRequest, RevokeResponse, StatusResponse, Storage, SyncError,
-    TokenRequest, TokenResponse, WireChange, WireDoc,
+    EnrollRequest, EnrollResponse, MachineStatus, Notice, OutboxEntry, OutboxList, PullRequest,
+    PullResponse, PushRequest, PushResponse, Refusal, RevokeRequest, RevokeResponse,
+    StatusResponse, Storage, SyncError, TokenRequest, TokenResponse, WireChange, WireDoc,
 };

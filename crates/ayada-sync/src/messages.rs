@@ -217,6 +217,38 @@ pub struct StatusResponse {
     pub storage: Option<Storage>,
 }
 
+/// A message the server's portal sent (or is sending) to one of the clinic's patients, as
+/// the clinic's owner sees it: what it was about and what became of it, never its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct OutboxEntry {
+    /// "code", "requested", "confirmed", "declined", "cancelled", "cancelled-by-you",
+    /// "rescheduled", "reminder" or "review".
+    pub kind: String,
+    /// "queued", "sending", "sent", "delivered", "read" or "failed".
+    pub state: String,
+    /// Tries so far.
+    pub attempts: u32,
+    /// Why the last try failed, if it did.
+    pub last_error: Option<String>,
+    /// Unix seconds it was queued.
+    pub queued_at: i64,
+    /// The number's last three digits ("…678").
+    pub to: String,
+}
+
+/// The clinic's latest messages to patients, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct OutboxList {
+    /// Protocol version of the server.
+    pub version: u16,
+    /// The messages.
+    pub messages: Vec<OutboxEntry>,
+}
+
 /// How much of its quota a clinic uses on the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

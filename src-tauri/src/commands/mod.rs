@@ -206,6 +206,7 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             sync::conflicts,
             sync::settle_conflict,
             sync::machines,
+            sync::portal_messages,
             sync::revoke_machine,
             files::default_folder,
             files::backup_to,

@@ -174,6 +174,29 @@ pub async fn machines(app: AppHandle) -> Answer<Machines> {
     .await
 }
 
+/// The sync server's latest WhatsApp messages to the clinic's patients: kind and state,
+/// never the text (owner; the client checks the role before it asks).
+#[tauri::command]
+#[specta::specta]
+pub async fn portal_messages(app: AppHandle) -> Answer<Vec<ayada_sync::OutboxEntry>> {
+    off_the_ui(app, |app| {
+        let state = app.state::<AppState>();
+        let lang = lang_of(&state)?;
+        let answer = with_session(&state, |c, s| {
+            Ok(c.sync_settings()?
+                .map(|_| ayada_client::portal_messages(c, s)))
+        })?;
+        let Some(answer) = answer else {
+            return Err(said("not-enrolled", Said::new("app-not-enrolled"), lang));
+        };
+        answer.map(|list| list.messages).map_err(|e| UiError {
+            code: "sync".into(),
+            message: e.sentence(lang),
+        })
+    })
+    .await
+}
+
 /// Input of a machine's revocation: the owner's server account, and which machine.
 #[derive(Debug, Deserialize, specta::Type)]
 pub struct Revoke {

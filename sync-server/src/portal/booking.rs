@@ -341,9 +341,13 @@ pub async fn book<S: Store>(
         Err(id) => return again(StatusCode::UNPROCESSABLE_ENTITY, id),
     };
     let config = &state.portal.config;
-    if config.waha.is_none() {
-        return again(StatusCode::SERVICE_UNAVAILABLE, "err-messages");
-    }
+    let st = state.clone();
+    let clinic_id = record.id.clone();
+    let waha = match blocking(lang, move || st.portal.waha_for(&*st.store, &clinic_id)).await {
+        Ok(Some(waha)) => waha,
+        Ok(None) => return again(StatusCode::SERVICE_UNAVAILABLE, "err-messages"),
+        Err(page) => return page,
+    };
     let now = crate::store::unix_now();
     let (st, clinic_id, phone, address) = (
         state.clone(),
@@ -384,11 +388,9 @@ pub async fn book<S: Store>(
         }
         Err(page) => return page,
     }
-    if let Some(waha) = &config.waha {
-        let number = checked.phone.to_string();
-        if super::waha::number_exists(&state.portal.http, waha, &number).await == Some(false) {
-            return again(StatusCode::UNPROCESSABLE_ENTITY, "err-not-whatsapp");
-        }
+    let number = checked.phone.to_string();
+    if super::waha::number_exists(&state.portal.http, &waha, &number).await == Some(false) {
+        return again(StatusCode::UNPROCESSABLE_ENTITY, "err-not-whatsapp");
     }
     let held = match held(&state, &record.id, lang).await {
         Ok(h) => h,

@@ -123,6 +123,19 @@ impl Portal {
         }
     }
 
+    /// The WAHA that sends a clinic's messages: its own, if the operator gave it one
+    /// (`ayada-server clinic waha`), else the platform's.
+    pub fn waha_for<S: Store>(
+        &self,
+        store: &S,
+        clinic: &str,
+    ) -> Result<Option<waha::WahaConfig>, crate::store::StoreError> {
+        Ok(match store.clinic_waha(clinic)? {
+            Some((base, key, session)) => Some(waha::WahaConfig { base, key, session }),
+            None => self.config.waha.clone(),
+        })
+    }
+
     /// The clinic's portal write lock.
     pub fn lock(&self, clinic: &str) -> Arc<Mutex<()>> {
         self.locks
@@ -155,4 +168,5 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         )
         .route("/b/{token}/calendar.ics", get(booking::calendar::<S>))
         .route("/v1/waha/webhook", post(waha::webhook::<S>))
+        .route("/v1/messages", get(outbox::messages::<S>))
 }

@@ -90,7 +90,14 @@ pub async fn run<S: Store>(state: AppState<S>) {
 
 async fn try_one<S: Store>(state: &AppState<S>, http: &reqwest::Client, mut m: OutMessage) {
     m.attempts += 1;
-    let Some(config) = state.portal.config.waha.clone() else {
+    let (store, clinic) = (state.store.clone(), m.clinic.clone());
+    let portal = state.portal.clone();
+    let config = tokio::task::spawn_blocking(move || portal.waha_for(&*store, &clinic))
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .flatten();
+    let Some(config) = config else {
         m.next_at = crate::store::unix_now() + 60;
         m.last_error = Some("no WAHA is configured on this server".into());
         m.attempts -= 1;
@@ -128,6 +135,37 @@ async fn save<S: Store>(state: &AppState<S>, m: OutMessage) {
     if let Ok(Err(e)) = tokio::task::spawn_blocking(move || store.message_tried(&m)).await {
         tracing::error!(message = id, error = %e, "the outbox could not record a try");
     }
+}
+
+/// `GET /v1/messages`: the clinic's latest messages to its patients as the owner sees them
+/// (kind, state, tries, the number's last digits; never the text, which may hold a code).
+#[utoipa::path(get, path = "/v1/messages", tag = "portal", security(("token" = [])),
+    responses((status = 200, description = "The clinic's latest 200 messages to patients, newest first.", body = ayada_sync::OutboxList)))]
+pub async fn messages<S: Store>(
+    axum::extract::State(state): axum::extract::State<AppState<S>>,
+    machine: crate::auth::Machine,
+) -> Result<axum::Json<ayada_sync::OutboxList>, crate::error::ApiError> {
+    let store = state.store.clone();
+    let listed = tokio::task::spawn_blocking(move || store.messages(&machine.clinic, 200))
+        .await
+        .map_err(|_| crate::error::ApiError::Internal)??;
+    Ok(axum::Json(ayada_sync::OutboxList {
+        version: ayada_sync::messages::PROTOCOL_VERSION,
+        messages: listed
+            .into_iter()
+            .map(|m| {
+                let digits = m.chat_id.trim_end_matches("@c.us");
+                ayada_sync::OutboxEntry {
+                    kind: m.kind,
+                    state: m.state,
+                    attempts: m.attempts,
+                    last_error: m.last_error,
+                    queued_at: m.created_at,
+                    to: format!("…{}", &digits[digits.len().saturating_sub(3)..]),
+                }
+            })
+            .collect(),
+    }))
 }
 
 #[cfg(test)]

@@ -33,6 +33,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     wa_id TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_at);
 CREATE INDEX IF NOT EXISTS outbox_wa ON outbox (wa_id);
+CREATE TABLE IF NOT EXISTS clinic_waha (
+    clinic_id TEXT PRIMARY KEY, base TEXT NOT NULL, api_key TEXT NOT NULL, session TEXT NOT NULL);
 ";
 
 /// A patient's booking on the portal while they verify their phone; it holds its slot until
@@ -193,6 +195,14 @@ pub trait PortalStore {
     fn interrupted_sends(&self) -> Result<u32, StoreError>;
     /// A clinic's messages, newest first.
     fn messages(&self, clinic: &str, limit: u32) -> Result<Vec<OutMessage>, StoreError>;
+    /// The clinic's own WAHA (base URL, API key, session), if the operator gave it one.
+    fn clinic_waha(&self, clinic: &str) -> Result<Option<(String, String, String)>, StoreError>;
+    /// Gives a clinic its own WAHA, or (None) sends its messages through the platform's again.
+    fn set_clinic_waha(
+        &self,
+        clinic: &str,
+        waha: Option<(&str, &str, &str)>,
+    ) -> Result<(), StoreError>;
 }
 
 const REQUEST_COLUMNS: &str = "id, clinic_id, doctor_id, visit_type_id, starts_at, minutes, name, phone, gender, dob, lang, code_hash, attempts, sends, created_at, expires_at, last_sent_at, address, state";
@@ -563,5 +573,32 @@ impl PortalStore for SqliteStore {
             .query_map(params![clinic, limit], message_row)?
             .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
+    }
+
+    fn clinic_waha(&self, clinic: &str) -> Result<Option<(String, String, String)>, StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        let found = conn
+            .prepare_cached("SELECT base, api_key, session FROM clinic_waha WHERE clinic_id = ?1")?
+            .query_row([clinic], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        Ok(found)
+    }
+
+    fn set_clinic_waha(
+        &self,
+        clinic: &str,
+        waha: Option<(&str, &str, &str)>,
+    ) -> Result<(), StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        match waha {
+            Some((base, key, session)) => conn.execute(
+                "INSERT INTO clinic_waha (clinic_id, base, api_key, session) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (clinic_id) DO UPDATE SET base = excluded.base,
+                    api_key = excluded.api_key, session = excluded.session",
+                params![clinic, base, key, session],
+            )?,
+            None => conn.execute("DELETE FROM clinic_waha WHERE clinic_id = ?1", [clinic])?,
+        };
+        Ok(())
     }
 }

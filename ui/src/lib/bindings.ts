@@ -143,6 +143,11 @@ export const commands = {
 	settleConflict: (docId: string, record: string, field: string, value: string) => __TAURI_INVOKE<null>("settle_conflict", { docId, record, field, value }),
 	/**  Every machine enrolled into the clinic, as the sync server last saw it (owner). */
 	machines: () => __TAURI_INVOKE<Machines>("machines"),
+	/**
+	 *  The sync server's latest WhatsApp messages to the clinic's patients: kind and state,
+	 *  never the text (owner; the client checks the role before it asks).
+	 */
+	portalMessages: () => __TAURI_INVOKE<OutboxEntry[]>("portal_messages"),
 	/**  Revokes a lost or stolen machine with the owner's server account (owner). */
 	revokeMachine: (input: Revoke) => __TAURI_INVOKE<Revoked>("revoke_machine", { input }),
 	/**
@@ -717,6 +722,28 @@ export type OpenShift = {
 	opened_by_name: string,
 	/**  Clinic-local "YYYY-MM-DD HH:MM". */
 	opened_at: string,
+};
+
+/**
+ *  A message the server's portal sent (or is sending) to one of the clinic's patients, as
+ *  the clinic's owner sees it: what it was about and what became of it, never its text.
+ */
+export type OutboxEntry = {
+	/**
+	 *  "code", "requested", "confirmed", "declined", "cancelled", "cancelled-by-you",
+	 *  "rescheduled", "reminder" or "review".
+	 */
+	kind: string,
+	/**  "queued", "sending", "sent", "delivered", "read" or "failed". */
+	state: string,
+	/**  Tries so far. */
+	attempts: number,
+	/**  Why the last try failed, if it did. */
+	last_error: string | null,
+	/**  Unix seconds it was queued. */
+	queued_at: number,
+	/**  The number's last three digits ("…678"). */
+	to: string,
 };
 
 /**  A patient's file as stored in their document. */

@@ -205,6 +205,23 @@ const en = {
   cutoffHours: "Cancel or change online until (hours before)",
   reminderHours: "WhatsApp reminders (hours before, comma between them)",
   reviewLink: "Review link after a visit (https://…)",
+  portalMessages: "WhatsApp messages to patients",
+  noPortalMessages: "No message yet.",
+  messageCode: "Booking code",
+  messageRequested: "Request received",
+  messageConfirmed: "Confirmed",
+  messageDeclined: "Declined",
+  messageCancelled: "Cancelled by the clinic",
+  messageCancelledByYou: "Cancelled by the patient",
+  messageRescheduled: "New time",
+  messageReminder: "Reminder",
+  messageReview: "Review request",
+  sentQueued: "Waiting to be sent",
+  sentSending: "Sending",
+  sentSent: "Sent",
+  sentDelivered: "Delivered",
+  sentRead: "Read",
+  sentFailed: "Not sent",
   address: "Address",
   phones: "Phones (comma between them)",
   email: "Email",
@@ -449,6 +466,23 @@ const ar: Record<Key, string> = {
   cutoffHours: "الإلغاء أو التعديل أونلاين حتى (ساعات قبل الموعد)",
   reminderHours: "تذكيرات واتساب (ساعات قبل الموعد، بينها فاصلة)",
   reviewLink: "رابط التقييم بعد الزيارة (https://…)",
+  portalMessages: "رسائل واتساب إلى المرضى",
+  noPortalMessages: "لا رسائل بعد.",
+  messageCode: "كود الحجز",
+  messageRequested: "استلام الطلب",
+  messageConfirmed: "تأكيد",
+  messageDeclined: "اعتذار",
+  messageCancelled: "إلغاء من العيادة",
+  messageCancelledByYou: "إلغاء من المريض",
+  messageRescheduled: "موعد جديد",
+  messageReminder: "تذكير",
+  messageReview: "طلب تقييم",
+  sentQueued: "في انتظار الإرسال",
+  sentSending: "جارٍ الإرسال",
+  sentSent: "أُرسلت",
+  sentDelivered: "وصلت",
+  sentRead: "قُرئت",
+  sentFailed: "لم تُرسل",
   address: "العنوان",
   phones: "أرقام الهاتف (بينها فاصلة)",
   email: "البريد الإلكتروني",
@@ -598,7 +632,7 @@ export function dir(lang: Lang): "ltr" | "rtl" {
 
 /** A stored value in the person's language: a role, a payment method, a status, or one of the
  * visit types every clinic starts with; what the clinic named itself stays as it was typed. */
-export function termOf(lang: Lang, family: "role" | "method" | "status" | "visit", value: string): string {
+export function termOf(lang: Lang, family: "role" | "method" | "status" | "visit" | "message" | "sent", value: string): string {
   const key = (family + value.split("-").map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join("")) as Key;
   return key in dictionaries[lang] ? dictionaries[lang][key] : value;
 }

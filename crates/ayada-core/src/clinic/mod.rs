@@ -339,6 +339,12 @@ impl Clinic {
         result
     }
 
+    /// Refuses `action` to this session's role (audited), for what a caller does outside the
+    /// core with the answer (reading the server's outbox of messages to patients).
+    pub fn may(&mut self, session: &Session, action: Action) -> Result<()> {
+        self.allow_read(session, action)
+    }
+
     /// Checks a read; a refusal is audited.
     fn allow_read(&mut self, session: &Session, action: Action) -> Result<()> {
         if let Err(err) = session.allow(action) {
