@@ -3,8 +3,9 @@
 //!
 //! - [`view`]: the clinic as its documents say (through `ayada-model`), with free slots;
 //! - [`pages`] and [`words`]: server-rendered pages (no script), Arabic by default, English;
-//! - [`booking`]: a booking from slot to verified code to a request the server authors
-//!   ([`author`]) into the clinic's log; the status link, cancel, reschedule, calendar file;
+//! - [`booking`], [`verify`] and [`status`]: a booking from slot to verified code to a
+//!   request the server authors ([`author`]) into the clinic's log; the status link, cancel,
+//!   reschedule, calendar file; [`respond`]: what their answers share;
 //! - [`guard`]: what limits a stranger (codes, counts per phone, address and clinic, CSRF,
 //!   security headers);
 //! - [`outbox`] and [`waha`]: messages stored before they are sent, paced and retried;
@@ -18,6 +19,9 @@ pub mod guard;
 pub mod outbox;
 pub mod pages;
 pub mod relay;
+pub mod respond;
+pub mod status;
+pub mod verify;
 pub mod view;
 pub mod waha;
 pub mod words;
@@ -157,16 +161,16 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         )
         .route(
             "/c/{slug}/verify/{request}",
-            get(booking::verify_form::<S>).post(booking::verify::<S>),
+            get(verify::verify_form::<S>).post(verify::verify::<S>),
         )
-        .route("/c/{slug}/resend/{request}", post(booking::resend::<S>))
-        .route("/b/{token}", get(booking::status_page::<S>))
-        .route("/b/{token}/cancel", post(booking::cancel::<S>))
+        .route("/c/{slug}/resend/{request}", post(verify::resend::<S>))
+        .route("/b/{token}", get(status::status_page::<S>))
+        .route("/b/{token}/cancel", post(status::cancel::<S>))
         .route(
             "/b/{token}/move",
-            get(booking::move_form::<S>).post(booking::move_to::<S>),
+            get(status::move_form::<S>).post(status::move_to::<S>),
         )
-        .route("/b/{token}/calendar.ics", get(booking::calendar::<S>))
+        .route("/b/{token}/calendar.ics", get(status::calendar::<S>))
         .route("/v1/waha/webhook", post(waha::webhook::<S>))
         .route("/v1/messages", get(outbox::messages::<S>))
 }

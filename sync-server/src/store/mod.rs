@@ -5,6 +5,7 @@
 mod files;
 mod log;
 mod portal;
+mod portal_sqlite;
 mod sqlite;
 
 pub use portal::{OutMessage, PortalBooking, PortalRequest, PortalStore};

@@ -1,0 +1,120 @@
+//! What every portal handler answers with: a page with the portal's security headers, a
+//! redirect, or a page that only says what went wrong; and the lookups they all start with
+//! (the clinic of a slug, the slots held by patients typing their code).
+
+use std::sync::Arc;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use jiff::Timestamp;
+use maud::Markup;
+use serde::Deserialize;
+
+use super::author::AuthorError;
+use super::guard::secure_headers;
+use super::pages::{self, STYLE_HASH};
+use super::view::ClinicView;
+use super::words::{t, Lang};
+use crate::store::{ClinicRecord, Store, StoreError};
+use crate::AppState;
+/// The portal's answer: a page with its headers, or a redirect.
+pub struct Page(Response);
+
+impl IntoResponse for Page {
+    fn into_response(self) -> Response {
+        self.0
+    }
+}
+
+pub(super) fn html(status: StatusCode, markup: Markup, cookie: Option<HeaderValue>) -> Page {
+    let mut response = (status, markup).into_response();
+    if let Some(cookie) = cookie {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Page(secure_headers(response, &STYLE_HASH))
+}
+
+pub(super) fn see_other(to: &str) -> Page {
+    Page(secure_headers(
+        Redirect::to(to).into_response(),
+        &STYLE_HASH,
+    ))
+}
+
+pub(super) fn problem(lang: Lang, status: StatusCode, id: &str) -> Page {
+    html(
+        status,
+        pages::notice(lang, &t(lang, "book-online"), &t(lang, id)),
+        None,
+    )
+}
+
+/// Runs store work off the async threads; a failure is a page saying to call the clinic.
+pub(super) async fn blocking<T: Send + 'static>(
+    lang: Lang,
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, Page> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "portal storage failed");
+            Err(problem(lang, StatusCode::SERVICE_UNAVAILABLE, "err-busy"))
+        }
+        Err(_) => Err(problem(lang, StatusCode::INTERNAL_SERVER_ERROR, "err-busy")),
+    }
+}
+
+/// The clinic of a slug with its view; a page saying the link is not valid otherwise.
+pub(super) async fn clinic<S: Store>(
+    state: &AppState<S>,
+    slug: String,
+    lang: Lang,
+) -> Result<(ClinicRecord, Arc<ClinicView>), Page> {
+    if slug.len() > 64 {
+        return Err(problem(lang, StatusCode::NOT_FOUND, "err-gone"));
+    }
+    let st = state.clone();
+    let found = blocking(lang, move || {
+        let Some(record) = st.portal.views.record(&*st.store, &slug)? else {
+            return Ok(None);
+        };
+        Ok(st
+            .portal
+            .views
+            .get(&*st.store, &record, Timestamp::now())?
+            .map(|v| (record, v)))
+    })
+    .await?;
+    found.ok_or_else(|| problem(lang, StatusCode::NOT_FOUND, "err-gone"))
+}
+
+pub(super) async fn held<S: Store>(
+    state: &AppState<S>,
+    clinic: &str,
+    lang: Lang,
+) -> Result<Vec<(String, i64, i64)>, Page> {
+    let st = state.clone();
+    let clinic = clinic.to_string();
+    blocking(lang, move || {
+        st.store.held(&clinic, crate::store::unix_now())
+    })
+    .await
+}
+
+/// `?lang=` on every page.
+#[derive(Debug, Deserialize)]
+pub struct LangQuery {
+    pub(super) lang: Option<String>,
+}
+
+pub(super) fn secure<S>(state: &AppState<S>) -> bool {
+    state.portal.config.public_url.starts_with("https://")
+}
+
+/// A failed portal write as a storage failure (the page then says to call the clinic).
+pub(super) fn stored(e: AuthorError) -> StoreError {
+    match e {
+        AuthorError::Store(e) => e,
+        other => StoreError::Doc(other.to_string()),
+    }
+}
