@@ -92,7 +92,14 @@ fn a_patient_books_in_arabic_the_desk_confirms_and_the_patient_cancels() {
     let id = request["id"].as_str().unwrap().to_string();
     m.ok(DESK, &["appointment", "set-status", &id, "booked"]);
     m.ok(None, &["sync"]);
-    waha.wait_for(LAILA, "تم تأكيد زيارتك", 15);
+    let confirmed = waha.wait_for(LAILA, "تم تأكيد زيارتك", 15);
+    assert!(
+        confirmed
+            .text
+            .contains(status_link.split('?').next().unwrap()),
+        "every message carries the status link: {}",
+        confirmed.text
+    );
     let status = phone.get(&status_link);
     assert!(
         status.body.contains("data-status=\"status-booked\""),

@@ -40,6 +40,16 @@ pub fn new_token() -> String {
     url_safe(&random(32))
 }
 
+/// The status link's token of a booking: a keyed hash of its id, so the server can put the
+/// link in any later message without keeping the token (only its hash is stored, to find the
+/// booking by it), and nobody without the key can make one.
+pub fn status_token(key: &[u8], appointment_id: &str) -> String {
+    let mut mac = Keyed::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(b"ayada-status-link\0");
+    mac.update(appointment_id.as_bytes());
+    url_safe(&mac.finalize().into_bytes())
+}
+
 /// The keyed hash kept of a secret (a code bound to its request, or a status token): a copy
 /// of the database alone does not let anyone try the million codes offline.
 pub fn keyed_hash(key: &[u8], parts: &[&str]) -> String {
@@ -158,6 +168,25 @@ mod tests {
             &stored
         ));
         assert!(!stored.contains("123456"));
+    }
+
+    #[test]
+    fn a_status_link_is_made_again_from_its_booking_and_only_with_the_key() {
+        let key = b"k".repeat(32);
+        let token = status_token(&key, "0190a1b2-0000-7000-8000-000000000001");
+        assert_eq!(token.len(), 43, "256 bits, URL-safe");
+        assert_eq!(
+            token,
+            status_token(&key, "0190a1b2-0000-7000-8000-000000000001")
+        );
+        assert_ne!(
+            token,
+            status_token(&key, "0190a1b2-0000-7000-8000-000000000002")
+        );
+        assert_ne!(
+            token,
+            status_token(b"another key", "0190a1b2-0000-7000-8000-000000000001")
+        );
     }
 
     #[test]

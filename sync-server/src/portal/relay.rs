@@ -149,8 +149,7 @@ pub fn text(
     kind: &str,
     b: &PortalBooking,
     a: &Appointment,
-    public_url: &str,
-    token: Option<&str>,
+    portal: &super::Portal,
 ) -> String {
     let lang = Lang::from_code(Some(&b.lang));
     let at = view
@@ -168,13 +167,10 @@ pub fn text(
         .next()
         .unwrap_or_default()
         .to_string();
+    let public_url = &portal.config.public_url;
     let page = format!("{public_url}/c/{}?lang={}", view.record.slug, lang.code());
-    // The status link's token is known only when the patient is at the page; messages the
-    // relay sends later point to the clinic's page (the token is never stored in clear).
-    let link = token.map_or_else(
-        || page.clone(),
-        |t| format!("{public_url}/b/{t}?lang={}", lang.code()),
-    );
+    let token = super::guard::status_token(&portal.key, &b.appointment_id);
+    let link = format!("{public_url}/b/{token}?lang={}", lang.code());
     let id = format!("msg-{kind}");
     say(
         lang,
@@ -214,7 +210,7 @@ pub fn relay_clinic<S: Store>(
         };
         let mut told = b.clone();
         for (kind, key, after) in news(&view, &b, &a, now) {
-            let text = text(&view, &kind, &b, &a, &state.portal.config.public_url, None);
+            let text = text(&view, &kind, &b, &a, &state.portal);
             super::outbox::queue(state, clinic, &b.phone, &kind, &key, text)?;
             told = after;
         }

@@ -306,7 +306,7 @@ fn apply_change<S: Store>(
         None => format!("{kind}:{}", a.id),
         Some(at) => format!("{kind}:{}:{}:{}", a.id, at.as_second(), a.doctor_id),
     };
-    let text = super::relay::text(&view, kind, b, &a, &state.portal.config.public_url, None);
+    let text = super::relay::text(&view, kind, b, &a, &state.portal);
     super::outbox::queue(state, &b.clinic, &b.phone, kind, &key, text)?;
     Ok(Ok(a))
 }

@@ -15,9 +15,8 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 
 use super::author::{self, Edit};
-use super::guard::{csrf, csrf_ok, keyed_hash, matches, new_code, new_token};
+use super::guard::{csrf, csrf_ok, keyed_hash, matches, new_code, status_token};
 use super::pages::{self};
-use super::relay::appointment_of;
 use super::words::{say, t, Lang};
 use crate::store::{ClinicRecord, PortalBooking, PortalRequest, Store, StoreError};
 use crate::AppState;
@@ -135,52 +134,14 @@ pub async fn verify<S: Store>(
             say(lang, "err-code", &[("left", left.into())]),
         );
     }
-    let token = new_token();
+    let appointment = AppointmentId::new();
+    let token = status_token(&state.portal.key, &appointment.to_string());
     let st = state.clone();
-    let (rid, token_hash) = (
-        request.id.clone(),
-        keyed_hash(&state.portal.key, &["status", &token]),
-    );
+    let rid = request.id.clone();
     let r = request.clone();
-    let made = blocking(lang, move || make_booking(&st, &record, &r, &token_hash)).await;
+    let made = blocking(lang, move || make_booking(&st, &record, &r, appointment)).await;
     match made {
-        Ok(Some(booking)) => {
-            // The first message carries the status link: its token is known only now.
-            let st = state.clone();
-            let token2 = token.clone();
-            let _ = blocking(lang, move || {
-                if let (Some(view), Some(a)) = (
-                    st.portal.views.get(
-                        &*st.store,
-                        &st.store
-                            .clinic_by_id(&booking.clinic)?
-                            .ok_or(StoreError::Doc("gone".into()))?,
-                        Timestamp::now(),
-                    )?,
-                    appointment_of(&st, &booking)?,
-                ) {
-                    let text = super::relay::text(
-                        &view,
-                        "requested",
-                        &booking,
-                        &a,
-                        &st.portal.config.public_url,
-                        Some(&token2),
-                    );
-                    super::outbox::queue(
-                        &st,
-                        &booking.clinic,
-                        &booking.phone,
-                        "requested",
-                        &format!("requested:{}", booking.appointment_id),
-                        text,
-                    )?;
-                }
-                Ok(())
-            })
-            .await;
-            see_other(&format!("/b/{token}?lang={}", lang.code()))
-        }
+        Ok(Some(())) => see_other(&format!("/b/{token}?lang={}", lang.code())),
         Ok(None) => {
             tracing::info!(request = %rid, "portal request lost its slot before it was verified");
             again(StatusCode::CONFLICT, t(lang, "err-taken"))
@@ -196,8 +157,8 @@ fn make_booking<S: Store>(
     state: &AppState<S>,
     record: &ClinicRecord,
     r: &PortalRequest,
-    token_hash: &str,
-) -> Result<Option<PortalBooking>, StoreError> {
+    appointment: AppointmentId,
+) -> Result<Option<()>, StoreError> {
     let lock = state.portal.lock(&record.id);
     let _guard = lock.lock().expect("portal lock poisoned");
     let now = Timestamp::now();
@@ -246,7 +207,7 @@ fn make_booking<S: Store>(
         created_by: StaffId::PORTAL,
     };
     let booking = Appointment {
-        id: AppointmentId::new(),
+        id: appointment,
         patient_id: patient.id,
         doctor_id: doctor,
         starts_at: r.starts_at,
@@ -283,7 +244,13 @@ fn make_booking<S: Store>(
     author::write(state, &record.id, edits).map_err(stored)?;
     tracing::info!(clinic = %record.id, appointment = %booking.id, "portal request made");
     let made = PortalBooking {
-        token_hash: token_hash.to_string(),
+        token_hash: keyed_hash(
+            &state.portal.key,
+            &[
+                "status",
+                &status_token(&state.portal.key, &booking.id.to_string()),
+            ],
+        ),
         clinic: record.id.clone(),
         appointment_id: booking.id.to_string(),
         doc_id: doc_id.to_string(),
@@ -297,7 +264,11 @@ fn make_booking<S: Store>(
         review_sent: false,
     };
     state.store.add_booking(&made)?;
-    Ok(Some(made))
+    // The first message: the request received, with its status link.
+    let text = super::relay::text(&view, "requested", &made, &booking, &state.portal);
+    let key = format!("requested:{}", booking.id);
+    super::outbox::queue(state, &record.id, &made.phone, "requested", &key, text)?;
+    Ok(Some(()))
 }
 
 /// `POST /c/{slug}/resend/{request}`: a new code, after a cooldown, a few times at most.
