@@ -131,6 +131,20 @@ fn a_patient_books_in_arabic_the_desk_confirms_and_the_patient_cancels() {
         .find(|a| a["id"] == id.as_str())
         .unwrap();
     assert_eq!(after["status"], "cancelled", "{after}");
+    // The machine audited what the portal did, as it arrived.
+    let log = m
+        .ok(
+            Some(("owner", OWNER_PW)),
+            &["audit", "log", "--limit", "40"],
+        )
+        .to_string();
+    assert!(
+        log.contains("portal-request") && log.contains("portal-cancel"),
+        "{log}"
+    );
+    assert!(log.contains(&id), "the audit names the booking");
+    // `ok` fails the test if the command fails: the chain with the portal's rows verifies.
+    m.ok(Some(("owner", OWNER_PW)), &["audit", "verify"]);
 
     // The owner sees what WhatsApp was asked to say, and what became of it; never the text.
     let owner = Some(("owner", OWNER_PW));

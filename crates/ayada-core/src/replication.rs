@@ -314,6 +314,33 @@ pub(crate) fn wanted_blobs(conn: &rusqlite::Connection, limit: usize) -> Result<
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// Audits what the booking portal did to this clinic's bookings (a patient's request, their
+/// cancellation or move), as its changes arrive: the portal names it in each change's
+/// message. Only the portal's known actions about a booking id are recorded; another
+/// message, or one that does not read, is left out.
+fn audit_portal_changes(
+    tx: &rusqlite::Transaction<'_>,
+    ctx: &store::Context,
+    applied: &[&Change],
+) -> Result<()> {
+    for change in applied {
+        let Some((action, id)) = change
+            .message()
+            .and_then(ayada_model::appointment::portal_action)
+        else {
+            continue;
+        };
+        let entry = crate::audit::AuditEntry {
+            actor: ayada_model::appointment::PORTAL.into(),
+            action: action.into(),
+            subject: id.to_string(),
+            outcome: crate::audit::Outcome::Ok,
+        };
+        crate::audit::append(tx, &ctx.node.to_string(), ctx.now().as_second(), &entry)?;
+    }
+    Ok(())
+}
+
 /// Checks and applies a batch in one transaction: each document's new changes are applied,
 /// logged (with `peer`, the node they came from) and its projections rebuilt, or nothing is.
 pub(crate) fn apply(
@@ -417,6 +444,9 @@ pub(crate) fn apply(
             continue;
         }
         tx.execute_batch("RELEASE apply_doc")?;
+        if doc_id.kind()? == crate::docs::DocKind::Appointments {
+            audit_portal_changes(&tx, ctx, &applied)?;
+        }
         for c in &applied {
             tx.prepare_cached("DELETE FROM held_changes WHERE hash = ?1")?
                 .execute([c.hash().0.as_slice()])?;

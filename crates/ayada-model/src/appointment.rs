@@ -127,6 +127,24 @@ pub const WALK_IN: &str = "walk-in";
 /// The `source` of a request a patient made on the booking portal.
 pub const PORTAL: &str = "portal";
 
+/// What the booking portal does to a booking, each named in the message of the Automerge
+/// change it authors ("portal-cancel <appointment id>"), so that the clinic's machines audit
+/// the change when it arrives: the portal has no audit log on the machines of its own.
+pub const PORTAL_ACTIONS: [&str; 3] = ["portal-request", "portal-cancel", "portal-move"];
+
+/// The message of a portal change: its action and the booking.
+pub fn portal_message(action: &str, id: AppointmentId) -> String {
+    format!("{action} {id}")
+}
+
+/// Reads a change's message back into (action, booking), if it is a portal action about a
+/// booking; anything else (another peer's message, a forged one) is None.
+pub fn portal_action(message: &str) -> Option<(&'static str, AppointmentId)> {
+    let (action, id) = message.split_once(' ')?;
+    let action = PORTAL_ACTIONS.into_iter().find(|a| *a == action)?;
+    Some((action, id.parse().ok()?))
+}
+
 impl Appointment {
     /// Whether it holds its doctor's time: not cancelled or missed, and not a walk-in.
     pub fn blocks_time(&self) -> bool {

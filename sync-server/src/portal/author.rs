@@ -48,6 +48,7 @@ pub enum AuthorError {
 pub fn write<S: Store>(
     state: &AppState<S>,
     clinic: &str,
+    message: &str,
     edits: Vec<Edit<'_>>,
 ) -> Result<(), AuthorError> {
     let mut wire = Vec::new();
@@ -58,7 +59,10 @@ pub fn write<S: Store>(
         };
         doc.set_actor(actor(clinic));
         edit(&mut doc)?;
-        if doc.commit().is_none() {
+        let options = automerge::transaction::CommitOptions::default()
+            .with_message(message)
+            .with_time(crate::store::unix_now());
+        if doc.commit_with(options).is_none() {
             continue;
         }
         let Some(change) = doc.get_last_local_change() else {

@@ -299,7 +299,13 @@ fn apply_change<S: Store>(
             }
         }),
     )];
-    author::write(state, &b.clinic, edits).map_err(stored)?;
+    let action = if to.is_some() {
+        "portal-move"
+    } else {
+        "portal-cancel"
+    };
+    let message = appointment::portal_message(action, a.id);
+    author::write(state, &b.clinic, &message, edits).map_err(stored)?;
     tracing::info!(clinic = %b.clinic, appointment = %a.id, change = kind, "portal booking changed by the patient");
     state.store.booking_told(&told)?;
     let key = match to {

@@ -241,7 +241,8 @@ fn make_booking<S: Store>(
             Box::new(|doc| appointment::put(doc, &booking)),
         ),
     ];
-    author::write(state, &record.id, edits).map_err(stored)?;
+    let message = appointment::portal_message("portal-request", booking.id);
+    author::write(state, &record.id, &message, edits).map_err(stored)?;
     tracing::info!(clinic = %record.id, appointment = %booking.id, "portal request made");
     let made = PortalBooking {
         token_hash: keyed_hash(
