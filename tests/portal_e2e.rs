@@ -351,7 +351,7 @@ fn a_clinic_with_its_own_whatsapp_number_sends_through_it() {
     let root = tempfile::tempdir().unwrap();
     let platform = FakeWaha::start();
     let own = FakeWaha::start();
-    let (server, _m) = clinic_online(root.path(), &platform, &[]);
+    let (server, _m) = clinic_online(root.path(), &platform, &[("AYADA_MESSAGE_PACE_MS", "700")]);
     let set = |args: &[&str]| {
         let out = std::process::Command::new(bin("ayada-server"))
             .args(["clinic", "waha", "--data"])
@@ -376,11 +376,25 @@ fn a_clinic_with_its_own_whatsapp_number_sends_through_it() {
         "the clinic's own number sent it"
     );
 
-    // Back to the platform's number.
+    // Back to the platform's number; two codes asked at once go out spaced, not in a burst.
     set(&["--platform"]);
     assert_eq!(
         ask(&phone, &slots[1], "منة", "01044455566", "ar").status,
         303
     );
-    platform.wait_for("201044455566@c.us", "كود", 10);
+    assert_eq!(
+        ask(&phone, &slots[2], "مي", "01077788899", "ar").status,
+        303
+    );
+    let first = platform.wait_for("201044455566@c.us", "كود", 10);
+    let second = platform.wait_for("201077788899@c.us", "كود", 10);
+    let gap = if second.at > first.at {
+        second.at - first.at
+    } else {
+        first.at - second.at
+    };
+    assert!(
+        gap >= std::time::Duration::from_millis(650),
+        "paced: {gap:?}"
+    );
 }

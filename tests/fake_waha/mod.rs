@@ -21,6 +21,8 @@ pub const SESSION: &str = "default";
 /// A message WAHA took.
 #[derive(Debug, Clone)]
 pub struct Sent {
+    /// When it arrived.
+    pub at: Instant,
     pub id: String,
     pub chat_id: String,
     pub text: String,
@@ -106,6 +108,7 @@ async fn send_text(
     let mut sent = inner.sent.lock().unwrap();
     let id = format!("true_{chat}_{:016X}", sent.len() + 1);
     sent.push(Sent {
+        at: Instant::now(),
         id: id.clone(),
         chat_id: chat.to_string(),
         text: text.to_string(),

@@ -1,7 +1,8 @@
 //! The durable outbox: every message to a patient is stored before it is sent, sent at most
 //! once per event (its idempotency key is unique), paced on the WhatsApp session (WAHA's own
-//! advice against bans: spacing with randomness, never bursts), and retried with backoff
-//! while WAHA is down or its session is not WORKING. Codes go before reminders.
+//! advice against bans: spacing with randomness, never bursts; each session on its own),
+//! and retried with backoff while WAHA is down or its session is not WORKING. Codes go before
+//! reminders.
 
 use std::time::Duration;
 
@@ -66,6 +67,10 @@ pub async fn run<S: Store>(state: AppState<S>) {
         _ => {}
     }
     let http = state.portal.http.clone();
+    // When each WAHA session may send next: each number is paced on its own, so one clinic's
+    // reminders never hold another clinic's codes back.
+    let mut next_send: std::collections::HashMap<String, tokio::time::Instant> =
+        std::collections::HashMap::new();
     loop {
         let store = state.store.clone();
         let due = tokio::task::spawn_blocking(move || store.due(crate::store::unix_now(), 20))
@@ -80,23 +85,55 @@ pub async fn run<S: Store>(state: AppState<S>) {
             }
             continue;
         }
+        let mut waited = None;
         for message in due {
-            try_one(&state, &http, message).await;
+            let config = waha_of(&state, &message.clinic).await;
+            let session = config
+                .as_ref()
+                .map_or(String::new(), |c| format!("{}#{}", c.base, c.session));
+            let now = tokio::time::Instant::now();
+            match next_send.get(&session) {
+                Some(at) if *at > now => {
+                    // Its session spoke a moment ago: it waits its turn, the others go on.
+                    waited = Some(waited.map_or(*at, |w: tokio::time::Instant| w.min(*at)));
+                    continue;
+                }
+                _ => {}
+            }
+            try_one(&state, &http, message, config).await;
             let pace = state.portal.config.pace;
-            tokio::time::sleep(pace + jitter(pace.as_millis() as u64 / 2 + 1)).await;
+            next_send.insert(
+                session,
+                tokio::time::Instant::now() + pace + jitter(pace.as_millis() as u64 / 2 + 1),
+            );
+        }
+        if let Some(at) = waited {
+            tokio::time::sleep_until(at).await;
+        }
+        if next_send.len() > 10_000 {
+            next_send.clear();
         }
     }
 }
 
-async fn try_one<S: Store>(state: &AppState<S>, http: &reqwest::Client, mut m: OutMessage) {
-    m.attempts += 1;
-    let (store, clinic) = (state.store.clone(), m.clinic.clone());
+/// The WAHA that sends a clinic's messages (its own or the platform's), if any.
+async fn waha_of<S: Store>(state: &AppState<S>, clinic: &str) -> Option<waha::WahaConfig> {
+    let (store, clinic) = (state.store.clone(), clinic.to_string());
     let portal = state.portal.clone();
-    let config = tokio::task::spawn_blocking(move || portal.waha_for(&*store, &clinic))
+    tokio::task::spawn_blocking(move || portal.waha_for(&*store, &clinic))
         .await
         .ok()
         .and_then(Result::ok)
-        .flatten();
+        .flatten()
+}
+
+async fn try_one<S: Store>(
+    state: &AppState<S>,
+    http: &reqwest::Client,
+    mut m: OutMessage,
+    config: Option<waha::WahaConfig>,
+) {
+    m.attempts += 1;
     let Some(config) = config else {
         m.next_at = crate::store::unix_now() + 60;
         m.last_error = Some("no WAHA is configured on this server".into());
