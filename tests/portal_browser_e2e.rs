@@ -25,24 +25,24 @@ fn a_patient_books_on_a_phone_in_arabic_and_the_desk_answers() {
     let phone = Browser::phone();
 
     phone.open(&format!("{}/c/nour", server.url));
-    phone.wait_text("احجز زيارتك أونلاين");
+    phone.wait_page("احجز زيارتك أونلاين");
     assert!(!blank(&phone.screenshot("clinic-ar")));
 
     // A day two or more days ahead (past the cut-off whatever today is), its first time.
     let slot = slots_ahead(&Phone::new(&server), "ar")[0].clone();
     phone.open(&format!("{}{}", server.url, slot));
-    phone.wait_text("الاسم بالكامل");
+    phone.wait_page("الاسم بالكامل");
     phone.type_into("#name", "ليلى محمود");
     phone.type_into("#phone", "٠١٠ ١٢٣٤ ٥٦٧٨");
     phone.set_value("#dob", "1990-05-21");
     phone.screenshot("form-ar");
     phone.click("button.main");
-    phone.wait_text("أرسلنا كودًا");
+    phone.wait_page("أرسلنا كودًا");
     phone.screenshot("code-ar");
     let code = code_in(&waha.wait_for("201012345678@c.us", "كود الحجز", 10).text);
     phone.type_into("#code", &code);
     phone.click("form button.main");
-    phone.wait_text("تم إرسال الطلب");
+    phone.wait_page("تم إرسال الطلب");
     assert!(phone.url().contains("/b/"));
     assert!(!blank(&phone.screenshot("requested-ar")));
 
@@ -73,12 +73,12 @@ fn a_patient_books_on_a_phone_in_arabic_and_the_desk_answers() {
     m.ok(None, &["sync"]);
     waha.wait_for("201012345678@c.us", "تم تأكيد زيارتك", 15);
     phone.open(&phone.url());
-    phone.wait_text("مؤكد");
+    phone.wait_page("مؤكد");
     phone.screenshot("confirmed-ar");
 
     // The patient cancels; the machine sees it at its next sync.
     phone.click("button.quiet");
-    phone.wait_text("ملغي");
+    phone.wait_page("ملغي");
     phone.screenshot("cancelled-ar");
     m.ok(None, &["sync"]);
     let day = m.ok(DESK, &["appointment", "list", "--date", &date]);
@@ -93,6 +93,6 @@ fn a_patient_books_on_a_phone_in_arabic_and_the_desk_answers() {
 
     // English, left to right.
     phone.open(&format!("{}/c/nour?lang=en", server.url));
-    phone.wait_text("Book a visit online");
+    phone.wait_page("Book a visit online");
     assert!(!blank(&phone.screenshot("clinic-en")));
 }

@@ -6,7 +6,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::json;
+
+#[path = "../webdriver/mod.rs"]
+mod webdriver;
+pub use webdriver::WebDriver;
 
 /// Where the screenshots go.
 pub fn artifacts() -> PathBuf {
@@ -20,23 +24,28 @@ pub fn available() -> bool {
     Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists()
 }
 
-/// chromedriver and one browser session; both stopped when dropped.
+/// chromedriver and one browser session; both stopped when dropped. The WebDriver calls
+/// (find, click, type, wait) are the desktop tests' own ([`WebDriver`]).
 pub struct Browser {
     driver: Child,
-    http: reqwest::blocking::Client,
-    base: String,
+    wd: WebDriver,
     _profile: tempfile::TempDir,
+}
+
+impl std::ops::Deref for Browser {
+    type Target = WebDriver;
+    fn deref(&self) -> &WebDriver {
+        &self.wd
+    }
 }
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        let _ = self.http.delete(&self.base).send();
+        self.wd.end();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
 }
-
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 impl Browser {
     /// A phone-sized (390 × 844) headless Chromium.
@@ -52,13 +61,9 @@ impl Browser {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let http = reqwest::blocking::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .build()
-            .unwrap();
         let url = format!("http://127.0.0.1:{port}");
         let started = Instant::now();
-        while http.get(format!("{url}/status")).send().is_err() {
+        while reqwest::blocking::get(format!("{url}/status")).is_err() {
             assert!(
                 started.elapsed() < Duration::from_secs(20),
                 "chromedriver did not start"
@@ -73,46 +78,11 @@ impl Browser {
                      "--window-size=390,844", "--lang=ar",
                      format!("--user-data-dir={}", profile.path().display())]
         }}}});
-        let resp: Value = http
-            .post(format!("{url}/session"))
-            .json(&caps)
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        let id = resp["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no session: {resp}"))
-            .to_string();
         Browser {
             driver,
-            http,
-            base: format!("{url}/session/{id}"),
+            wd: WebDriver::start(&url, &caps),
             _profile: profile,
         }
-    }
-
-    fn post(&self, path: &str, body: Value) -> Value {
-        let resp: Value = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .json(&body)
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        resp["value"].clone()
-    }
-
-    fn get(&self, path: &str) -> Value {
-        let resp: Value = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        resp["value"].clone()
     }
 
     /// Opens `url`.
@@ -125,72 +95,9 @@ impl Browser {
         self.get("/url").as_str().unwrap_or_default().to_string()
     }
 
-    /// The first element matching `css`, waiting up to 10 s.
-    pub fn find(&self, css: &str) -> String {
-        let started = Instant::now();
-        loop {
-            let found = self.post("/element", json!({"using": "css selector", "value": css}));
-            if let Some(id) = found[ELEMENT].as_str() {
-                return id.to_string();
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "{css} never appeared; the page says: {}",
-                self.text()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// Clicks the first element matching `css`.
-    pub fn click(&self, css: &str) {
-        let el = self.find(css);
-        self.post(&format!("/element/{el}/click"), json!({}));
-    }
-
-    /// Types into a field.
-    pub fn type_into(&self, css: &str, text: &str) {
-        let el = self.find(css);
-        self.post(&format!("/element/{el}/clear"), json!({}));
-        self.post(&format!("/element/{el}/value"), json!({ "text": text }));
-    }
-
-    /// Sets a field's value as a date picker would (a date field's typing depends on the
-    /// browser's locale).
-    pub fn set_value(&self, css: &str, value: &str) {
-        let el = self.find(css);
-        self.post(
-            "/execute/sync",
-            json!({"script": "arguments[0].value = arguments[1];", "args": [{ELEMENT: el}, value]}),
-        );
-    }
-
-    /// The page's visible text.
-    pub fn text(&self) -> String {
-        let body = self.post(
-            "/element",
-            json!({"using": "css selector", "value": "body"}),
-        );
-        let Some(el) = body[ELEMENT].as_str() else {
-            return String::new();
-        };
-        self.get(&format!("/element/{el}/text"))
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
-    }
-
     /// Waits until the page's text holds `needle`.
-    pub fn wait_text(&self, needle: &str) {
-        let started = Instant::now();
-        while !self.text().contains(needle) {
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "{needle:?} never showed; the page says: {}",
-                self.text()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+    pub fn wait_page(&self, needle: &str) {
+        self.wait_text("body", needle);
     }
 
     /// Saves what the phone shows as `name`.png, and returns the PNG.

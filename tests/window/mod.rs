@@ -14,8 +14,9 @@ use crate::common;
 
 pub const OWNER_PW: &str = "owner-pass-1";
 pub const STAFF_PW: &str = "staff-pass-1";
-/// How long the page may take to show what a step waits for.
-pub const WAIT: Duration = Duration::from_secs(10);
+#[path = "../webdriver/mod.rs"]
+mod webdriver;
+pub use webdriver::{WebDriver, WAIT};
 
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -193,107 +194,27 @@ pub fn park_pointer(display: &str) {
         .expect("the pointer moved");
 }
 
-/// A WebDriver session on the app's window.
+/// A WebDriver session on the app's window (the WebDriver calls are [`WebDriver`]'s).
 pub struct Session {
-    http: reqwest::blocking::Client,
-    base: String,
+    wd: WebDriver,
     display: String,
+}
+
+impl std::ops::Deref for Session {
+    type Target = WebDriver;
+    fn deref(&self) -> &WebDriver {
+        &self.wd
+    }
 }
 
 impl Session {
     pub fn new(driver: &Driver, app: &Path) -> Session {
-        let http = reqwest::blocking::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .build()
-            .unwrap();
         let caps =
             json!({"capabilities": {"alwaysMatch": {"tauri:options": {"application": app}}}});
-        let resp: Value = http
-            .post(format!("{}/session", driver.url))
-            .json(&caps)
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        let id = resp["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no session: {resp}"))
-            .to_string();
         Session {
-            http,
-            base: format!("{}/session/{id}", driver.url),
+            wd: WebDriver::start(&driver.url, &caps),
             display: driver.display.clone(),
         }
-    }
-
-    pub fn post(&self, path: &str, body: Value) -> Value {
-        let resp: Value = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .json(&body)
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        resp["value"].clone()
-    }
-
-    pub fn get(&self, path: &str) -> Value {
-        let resp: Value = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        resp["value"].clone()
-    }
-
-    pub fn find_all(&self, css: &str) -> Vec<String> {
-        let found = self.post("/elements", json!({"using": "css selector", "value": css}));
-        found
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|e| e.as_object()?.values().next()?.as_str().map(String::from))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    /// The first element matching `css`, waiting up to 10 s for it to appear.
-    pub fn find(&self, css: &str) -> String {
-        self.poll(WAIT, &format!("{css} never appeared"), || {
-            self.find_all(css).into_iter().next()
-        })
-    }
-
-    /// Asks `check` every 100 ms until it answers, failing after `limit` with `what` and the
-    /// page's text.
-    pub fn poll<T>(&self, limit: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-        let started = Instant::now();
-        loop {
-            if let Some(answer) = check() {
-                return answer;
-            }
-            assert!(
-                started.elapsed() < limit,
-                "{what}; the page says: {}",
-                self.page_text()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    pub fn click(&self, css: &str) {
-        let el = self.find(css);
-        self.post(&format!("/element/{el}/click"), json!({}));
-    }
-
-    pub fn type_into(&self, css: &str, text: &str) {
-        let el = self.find(css);
-        self.post(&format!("/element/{el}/clear"), json!({}));
-        self.post(&format!("/element/{el}/value"), json!({ "text": text }));
     }
 
     /// Gives a file input a file, as choosing it in the file dialog would (the page gets
@@ -315,71 +236,6 @@ impl Session {
                 base64::engine::general_purpose::STANDARD.encode(bytes)
             ]),
         );
-    }
-
-    /// Sets an input's value the way the page sees typing (an `input` event): for an empty
-    /// value, and for date inputs, whose typing WebKit's driver does not do in every locale.
-    pub fn set_value(&self, css: &str, value: &str) {
-        self.find(css);
-        self.script(
-            "const i = document.querySelector(arguments[0]); i.value = arguments[1]; i.dispatchEvent(new Event('input', {bubbles: true}));",
-            json!([css, value]),
-        );
-    }
-
-    /// Chooses an option of a select by its value, as a click on it would (a `change` event).
-    pub fn choose(&self, css: &str, value: &str) {
-        self.find(css);
-        self.script(
-            "const i = document.querySelector(arguments[0]); i.value = arguments[1]; i.dispatchEvent(new Event('change', {bubbles: true}));",
-            json!([css, value]),
-        );
-    }
-
-    pub fn text(&self, css: &str) -> String {
-        let el = self.find(css);
-        self.get(&format!("/element/{el}/text"))
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
-    }
-
-    pub fn page_text(&self) -> String {
-        self.script("return document.body.innerText", json!([]))
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
-    }
-
-    pub fn script(&self, code: &str, args: Value) -> Value {
-        self.post("/execute/sync", json!({ "script": code, "args": args }))
-    }
-
-    /// Waits until `css`'s text contains `expected`.
-    pub fn wait_text(&self, css: &str, expected: &str) -> String {
-        self.wait_text_for(css, expected, WAIT)
-    }
-
-    /// `wait_text` with its own limit, for what arrives over the network.
-    pub fn wait_text_for(&self, css: &str, expected: &str, limit: Duration) -> String {
-        self.poll(limit, &format!("{css} never said {expected:?}"), || {
-            self.find_all(css)
-                .into_iter()
-                .map(|el| {
-                    self.get(&format!("/element/{el}/text"))
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_string()
-                })
-                .find(|t| t.contains(expected))
-        })
-    }
-
-    /// Waits up to 10 s until exactly `n` elements match `css`.
-    pub fn wait_count(&self, css: &str, n: usize) {
-        self.poll(WAIT, &format!("{css} never matched {n} elements"), || {
-            (self.find_all(css).len() == n).then_some(())
-        })
     }
 
     /// Presses Enter where the keyboard is, once the focus is on an element matching `css`.

@@ -146,6 +146,25 @@ pub(crate) fn schedule(env: &Env, cmd: ScheduleCommand) -> Out {
     }
 }
 
+/// The ids of the comma-separated names in `list`, each found in `all` by the name `key`
+/// gives (case-insensitive); the first unknown one is refused as a `what`.
+fn ids_of<T, I>(
+    list: &str,
+    what: &str,
+    all: &[T],
+    key: impl Fn(&T) -> (&String, I),
+) -> Result<Vec<I>, CoreError> {
+    items(list)
+        .map(|name| {
+            all.iter()
+                .map(&key)
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, id)| id)
+                .ok_or_else(|| CoreError::not_found(what, name))
+        })
+        .collect()
+}
+
 /// Splits a comma-separated option, dropping empty items.
 fn items(list: &str) -> impl Iterator<Item = &str> {
     list.split([',', '،'])
@@ -178,27 +197,11 @@ pub(crate) fn portal(env: &Env, cmd: PortalCommand) -> Out {
     {
         if let Some(logins) = doctors {
             let staff = clinic.staff(&s)?;
-            settings.doctors = items(&logins)
-                .map(|login| {
-                    staff
-                        .iter()
-                        .find(|m| m.login.eq_ignore_ascii_case(login))
-                        .map(|m| m.id)
-                        .ok_or_else(|| CoreError::not_found("doctor", login))
-                })
-                .collect::<Result<_, _>>()?;
+            settings.doctors = ids_of(&logins, "doctor", &staff, |m| (&m.login, m.id))?;
         }
         if let Some(names) = visit_types {
             let types = clinic.visit_types(&s)?;
-            settings.visit_types = items(&names)
-                .map(|name| {
-                    types
-                        .iter()
-                        .find(|t| t.name.eq_ignore_ascii_case(name))
-                        .map(|t| t.id)
-                        .ok_or_else(|| CoreError::not_found("visit-type", name))
-                })
-                .collect::<Result<_, _>>()?;
+            settings.visit_types = ids_of(&names, "visit-type", &types, |t| (&t.name, t.id))?;
         }
         if let Some(hours) = reminders {
             settings.reminder_hours = items(&ascii_digits(&hours))

@@ -279,6 +279,15 @@ fn main() {
             .send()
             .unwrap()
     };
+    let post = |path: &str, cookie: &str, pairs: &[(&str, &str)]| {
+        browser
+            .post(format!("{url}{path}"))
+            .header("cookie", cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form(pairs))
+            .send()
+            .unwrap()
+    };
     let home = get("/c/bench", "").text().unwrap();
     let mut weights = serde_json::Map::new();
     weights.insert("clinic_page_bytes".into(), home.len().into());
@@ -337,11 +346,10 @@ fn main() {
             .to_string();
         let phone = format!("0101{:07}", 1000 + i);
         let before = codes.lock().unwrap().len();
-        let posted = browser
-            .post(format!("{url}/c/bench/book"))
-            .header("cookie", &cookie)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(form(&[
+        let posted = post(
+            "/c/bench/book",
+            &cookie,
+            &[
                 ("csrf", &field(&body, "csrf")),
                 ("doctor", &doctor),
                 ("at", &at),
@@ -350,9 +358,8 @@ fn main() {
                 ("phone", &phone),
                 ("gender", "female"),
                 ("dob", "1990-01-01"),
-            ]))
-            .send()
-            .unwrap();
+            ],
+        );
         assert_eq!(posted.status(), 303, "{}", posted.text().unwrap());
         let verify = posted.headers()["location"]
             .to_str()
@@ -381,13 +388,11 @@ fn main() {
             .unwrap()
             .len();
         let started = Instant::now();
-        let done = browser
-            .post(format!("{url}{verify}"))
-            .header("cookie", &cookie)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(form(&[("csrf", &field(&page, "csrf")), ("code", &code)]))
-            .send()
-            .unwrap();
+        let done = post(
+            &verify,
+            &cookie,
+            &[("csrf", &field(&page, "csrf")), ("code", &code)],
+        );
         assert_eq!(done.status(), 303);
         loop {
             let (_, new) = rx.recv_timeout(Duration::from_secs(30)).unwrap();

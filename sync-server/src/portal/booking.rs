@@ -13,14 +13,16 @@ use ayada_model::time::parse_date;
 use jiff::Timestamp;
 use serde::Deserialize;
 
-use super::guard::{csrf, csrf_ok, keyed_hash, new_code, new_token};
+use super::guard::{csrf, keyed_hash, new_code, new_token};
 use super::pages::{self, Typed};
 use super::words::{say, t, Lang};
 use crate::logins::ClientAddr;
 use crate::store::{PortalRequest, Store};
 use crate::AppState;
 
-use super::respond::{blocking, clinic, held, html, problem, secure, see_other, LangQuery, Page};
+use super::respond::{
+    blocking, clinic, held, html, posted, problem, secure, see_other, LangQuery, Page,
+};
 /// `GET /c/{slug}`: the clinic, its prices, and each doctor's next free times.
 pub async fn clinic_page<S: Store>(
     State(state): State<AppState<S>>,
@@ -192,10 +194,7 @@ pub async fn book<S: Store>(
     Form(form): Form<BookForm>,
 ) -> Page {
     let lang = Lang::from_code(form.lang.as_deref());
-    if !csrf_ok(&headers, &form.csrf) {
-        return problem(lang, StatusCode::FORBIDDEN, "err-form");
-    }
-    let (record, view) = match clinic(&state, slug, lang).await {
+    let (record, view) = match posted(&state, &headers, &form.csrf, slug, lang).await {
         Ok(found) => found,
         Err(page) => return page,
     };

@@ -4,14 +4,14 @@
 
 use std::sync::Arc;
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 use maud::Markup;
 use serde::Deserialize;
 
 use super::author::AuthorError;
-use super::guard::secure_headers;
+use super::guard::{csrf_ok, secure_headers};
 use super::pages::{self, STYLE_HASH};
 use super::view::ClinicView;
 use super::words::{t, Lang};
@@ -117,4 +117,19 @@ pub(super) fn stored(e: AuthorError) -> StoreError {
         AuthorError::Store(e) => e,
         other => StoreError::Doc(other.to_string()),
     }
+}
+
+/// A form posted to a clinic's pages: refused unless it carries this browser's CSRF token,
+/// then the clinic of the slug with its view.
+pub(super) async fn posted<S: Store>(
+    state: &AppState<S>,
+    headers: &HeaderMap,
+    csrf: &str,
+    slug: String,
+    lang: Lang,
+) -> Result<(ClinicRecord, Arc<ClinicView>), Page> {
+    if !csrf_ok(headers, csrf) {
+        return Err(problem(lang, StatusCode::FORBIDDEN, "err-form"));
+    }
+    clinic(state, slug, lang).await
 }

@@ -2,6 +2,8 @@
 //! tries, a few minutes), then the request the server authors into the clinic's documents
 //! (a patient file, a booking `requested` from `portal`) and the status link.
 
+use std::sync::Arc;
+
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Form;
@@ -15,13 +17,16 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 
 use super::author::{self, Edit};
-use super::guard::{csrf, csrf_ok, keyed_hash, matches, new_code, status_token};
+use super::guard::{csrf, keyed_hash, matches, new_code, status_token};
 use super::pages::{self};
+use super::view::ClinicView;
 use super::words::{say, t, Lang};
 use crate::store::{ClinicRecord, PortalBooking, PortalRequest, Store, StoreError};
 use crate::AppState;
 
-use super::respond::{blocking, clinic, html, problem, secure, see_other, stored, LangQuery, Page};
+use super::respond::{
+    blocking, clinic, html, posted, problem, secure, see_other, stored, LangQuery, Page,
+};
 /// A verifying request of this clinic, or the page saying the link is not valid.
 async fn request_of<S: Store>(
     state: &AppState<S>,
@@ -38,6 +43,21 @@ async fn request_of<S: Store>(
         Some(r) if r.clinic == record.id && r.state == "verifying" => Ok(r),
         _ => Err(problem(lang, StatusCode::NOT_FOUND, "err-gone")),
     }
+}
+
+/// A form posted about a verifying request: its CSRF token checked, then the clinic and the
+/// request.
+async fn verifying<S: Store>(
+    state: &AppState<S>,
+    headers: &HeaderMap,
+    form: &CodeForm,
+    slug: String,
+    id: String,
+    lang: Lang,
+) -> Result<(ClinicRecord, Arc<ClinicView>, PortalRequest), Page> {
+    let (record, view) = posted(state, headers, &form.csrf, slug, lang).await?;
+    let request = request_of(state, &record, id, lang).await?;
+    Ok((record, view, request))
 }
 
 /// `GET /c/{slug}/verify/{request}`.
@@ -83,15 +103,8 @@ pub async fn verify<S: Store>(
     Form(form): Form<CodeForm>,
 ) -> Page {
     let lang = Lang::from_code(form.lang.as_deref());
-    if !csrf_ok(&headers, &form.csrf) {
-        return problem(lang, StatusCode::FORBIDDEN, "err-form");
-    }
-    let (record, view) = match clinic(&state, slug, lang).await {
+    let (record, view, request) = match verifying(&state, &headers, &form, slug, id, lang).await {
         Ok(found) => found,
-        Err(page) => return page,
-    };
-    let request = match request_of(&state, &record, id, lang).await {
-        Ok(r) => r,
         Err(page) => return page,
     };
     let last = request.phone[request.phone.len().saturating_sub(3)..].to_string();
@@ -280,15 +293,8 @@ pub async fn resend<S: Store>(
     Form(form): Form<CodeForm>,
 ) -> Page {
     let lang = Lang::from_code(form.lang.as_deref());
-    if !csrf_ok(&headers, &form.csrf) {
-        return problem(lang, StatusCode::FORBIDDEN, "err-form");
-    }
-    let (record, view) = match clinic(&state, slug, lang).await {
+    let (_record, view, request) = match verifying(&state, &headers, &form, slug, id, lang).await {
         Ok(found) => found,
-        Err(page) => return page,
-    };
-    let request = match request_of(&state, &record, id, lang).await {
-        Ok(r) => r,
         Err(page) => return page,
     };
     let config = &state.portal.config;
