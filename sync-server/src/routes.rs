@@ -264,6 +264,7 @@ pub async fn push<S: Store>(
         }
         if !fresh.is_empty() {
             notices.notify(&machine.clinic, &machine.node, store.head(&machine.clinic)?);
+            portal.views.moved(&machine.clinic);
             portal.relay.poke(&machine.clinic);
             compactor.dirty(&machine.clinic, fresh.iter().copied());
         }

@@ -91,6 +91,7 @@ pub fn write<S: Store>(
     {
         return Err(AuthorError::Refused(reason.clone()));
     }
+    state.portal.views.moved(clinic);
     state
         .notices
         .notify(clinic, PORTAL_NODE, state.store.head(clinic)?);

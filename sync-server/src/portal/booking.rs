@@ -43,7 +43,7 @@ pub async fn clinic_page<S: Store>(
         let Some(view) = views.get(&*st.store, &record, now)? else {
             return Ok(None);
         };
-        let held = st.store.held(&record.id, now.as_second())?;
+        let held = views.held(&*st.store, &record.id, now)?;
         Ok(Some(views.page(&view, lang, &held, now, || {
             let next: Vec<_> = view
                 .doctors
@@ -341,6 +341,7 @@ pub async fn book<S: Store>(
         if !st.store.add_request(&request)? {
             return Ok(false);
         }
+        st.portal.views.held_changed(&request.clinic);
         super::outbox::queue(
             &st,
             &request.clinic,

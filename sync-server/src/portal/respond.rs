@@ -88,6 +88,8 @@ pub(super) async fn clinic<S: Store>(
     found.ok_or_else(|| problem(lang, StatusCode::NOT_FOUND, "err-gone"))
 }
 
+/// The slots patients typing their code hold at a clinic (for the pages: kept a second; a
+/// request itself is checked against the store in one transaction).
 pub(super) async fn held<S: Store>(
     state: &AppState<S>,
     clinic: &str,
@@ -96,7 +98,7 @@ pub(super) async fn held<S: Store>(
     let st = state.clone();
     let clinic = clinic.to_string();
     blocking(lang, move || {
-        st.store.held(&clinic, crate::store::unix_now())
+        st.portal.views.held(&*st.store, &clinic, Timestamp::now())
     })
     .await
 }

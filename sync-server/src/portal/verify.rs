@@ -125,10 +125,12 @@ pub async fn verify<S: Store>(
     let code = ascii_digits(form.code.trim());
     if !matches(&state.portal.key, &[&request.id, &code], &request.code_hash) {
         let (st, rid, max) = (state.clone(), request.id.clone(), config.max_attempts);
+        let st_clinic = record.id.clone();
         let attempts = match blocking(lang, move || {
             let n = st.store.wrong_code(&rid)?;
             if n >= max {
                 st.store.end_request(&rid, "refused")?;
+                st.portal.views.held_changed(&st_clinic);
             }
             Ok(n)
         })
@@ -194,11 +196,11 @@ fn make_booking<S: Store>(
         now - SignedDuration::from_mins(super::view::LEAD_MINUTES),
         None,
     );
-    if !state
+    let ended = state
         .store
-        .end_request(&r.id, if taken.is_ok() { "booked" } else { "refused" })?
-        || taken.is_err()
-    {
+        .end_request(&r.id, if taken.is_ok() { "booked" } else { "refused" })?;
+    state.portal.views.held_changed(&record.id);
+    if !ended || taken.is_err() {
         return Ok(None);
     }
     let visit_type = r

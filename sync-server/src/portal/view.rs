@@ -282,7 +282,8 @@ pub fn appointments_in<S: Store>(
 /// often than a clinic changes: 200 visitors at once cost a lookup each).
 #[derive(Default)]
 pub struct Views {
-    kept: Mutex<HashMap<String, Arc<ClinicView>>>,
+    kept: Mutex<HashMap<String, (Arc<ClinicView>, Instant)>>,
+    held: Mutex<HashMap<String, (Vec<(String, i64, i64)>, Instant)>>,
     slugs: Mutex<HashMap<String, (ClinicRecord, Instant)>>,
     pages: Mutex<HashMap<(String, Lang), CachedPage>>,
 }
@@ -297,6 +298,11 @@ struct CachedPage {
 
 /// How long a clinic found by its slug is kept before it is read again.
 const SLUG_SECONDS: u64 = 5;
+
+/// How long a view is trusted without asking the log where it ends: this process forgets a
+/// view as soon as it moves the clinic's log (a push, the portal's own write); the check is
+/// for what another process did (`ayada-server check`).
+const TRUSTED_MS: u128 = 1000;
 
 impl Views {
     /// The clinic with this slug (kept a few seconds).
@@ -362,9 +368,21 @@ impl Views {
         record: &ClinicRecord,
         now: Timestamp,
     ) -> Result<Option<Arc<ClinicView>>, StoreError> {
+        if let Some((view, checked)) = self.kept.lock().expect("views poisoned").get(&record.id) {
+            if checked.elapsed().as_millis() < TRUSTED_MS && view.today == view.time.local_date(now)
+            {
+                return Ok(Some(view.clone()));
+            }
+        }
         let head = store.head(&record.id)?;
-        if let Some(view) = self.kept.lock().expect("views poisoned").get(&record.id) {
+        if let Some((view, checked)) = self
+            .kept
+            .lock()
+            .expect("views poisoned")
+            .get_mut(&record.id)
+        {
             if view.head == head && view.today == view.time.local_date(now) {
+                *checked = Instant::now();
                 return Ok(Some(view.clone()));
             }
         }
@@ -376,7 +394,39 @@ impl Views {
         if kept.len() > 10_000 {
             kept.clear();
         }
-        kept.insert(record.id.clone(), view.clone());
+        kept.insert(record.id.clone(), (view.clone(), Instant::now()));
         Ok(Some(view))
+    }
+
+    /// Forgets a clinic's view: its log moved.
+    pub fn moved(&self, clinic: &str) {
+        self.kept.lock().expect("views poisoned").remove(clinic);
+    }
+
+    /// The slots of a clinic that patients typing their code hold now, for the pages (kept a
+    /// second; a booking itself checks the store, in one transaction).
+    pub fn held<S: Store>(
+        &self,
+        store: &S,
+        clinic: &str,
+        now: Timestamp,
+    ) -> Result<Vec<(String, i64, i64)>, StoreError> {
+        if let Some((held, at)) = self.held.lock().expect("views poisoned").get(clinic) {
+            if at.elapsed().as_millis() < TRUSTED_MS {
+                return Ok(held.clone());
+            }
+        }
+        let held = store.held(clinic, now.as_second())?;
+        let mut kept = self.held.lock().expect("views poisoned");
+        if kept.len() > 10_000 {
+            kept.clear();
+        }
+        kept.insert(clinic.to_string(), (held.clone(), Instant::now()));
+        Ok(held)
+    }
+
+    /// Forgets a clinic's held slots: a request was made or ended.
+    pub fn held_changed(&self, clinic: &str) {
+        self.held.lock().expect("views poisoned").remove(clinic);
     }
 }
