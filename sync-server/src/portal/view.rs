@@ -28,6 +28,9 @@ use crate::store::{ClinicRecord, Store, StoreError};
 /// live in an older day's document.
 const MOVED_FROM_DAYS: i64 = 31;
 
+/// The slots patients typing their code hold: (doctor id, start, end), Unix seconds.
+pub type Held = Vec<(String, i64, i64)>;
+
 /// A patient cannot book a slot starting sooner than this (the desk needs to see it).
 pub const LEAD_MINUTES: i64 = 30;
 
@@ -283,7 +286,7 @@ pub fn appointments_in<S: Store>(
 #[derive(Default)]
 pub struct Views {
     kept: Mutex<HashMap<String, (Arc<ClinicView>, Instant)>>,
-    held: Mutex<HashMap<String, (Vec<(String, i64, i64)>, Instant)>>,
+    held: Mutex<HashMap<String, (Held, Instant)>>,
     slugs: Mutex<HashMap<String, (ClinicRecord, Instant)>>,
     pages: Mutex<HashMap<(String, Lang), CachedPage>>,
 }
