@@ -91,8 +91,21 @@ fn a_patient_books_on_a_phone_in_arabic_and_the_desk_answers() {
         .clone();
     assert_eq!(after["status"], "cancelled");
 
-    // English, left to right.
+    // English, left to right: another patient books the same way and reads the status.
     phone.open(&format!("{}/c/nour?lang=en", server.url));
     phone.wait_page("Book a visit online");
     assert!(!blank(&phone.screenshot("clinic-en")));
+    let slot = slots_ahead(&Phone::new(&server), "en")[1].clone();
+    phone.open(&format!("{}{}", server.url, slot));
+    phone.wait_page("Your full name");
+    phone.type_into("#name", "Sara Adel");
+    phone.type_into("#phone", "+20 111 222 3344");
+    phone.set_value("#dob", "1988-02-14");
+    phone.click("button.main");
+    phone.wait_page("We sent a 6-digit code");
+    let code = code_in(&waha.wait_for("201112223344@c.us", "booking code", 10).text);
+    phone.type_into("#code", &code);
+    phone.click("form button.main");
+    phone.wait_page("Requested: the clinic will confirm it");
+    assert!(!blank(&phone.screenshot("requested-en")));
 }

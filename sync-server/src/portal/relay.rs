@@ -52,7 +52,12 @@ pub async fn run<S: Store>(state: AppState<S>) {
         let mut clinics = state.portal.relay.take();
         if all {
             let store = state.store.clone();
-            if let Ok(Ok(ids)) = tokio::task::spawn_blocking(move || store.clinic_ids()).await {
+            let swept = tokio::task::spawn_blocking(move || {
+                // What patients typed for a request is kept a day after it ended, no longer.
+                store.purge_requests(crate::store::unix_now() - 86_400)?;
+                store.clinic_ids()
+            });
+            if let Ok(Ok(ids)) = swept.await {
                 clinics = ids;
             }
         }

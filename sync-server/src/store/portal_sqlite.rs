@@ -403,3 +403,61 @@ impl PortalStore for SqliteStore {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(id: &str, starts_at: i64, created_at: i64) -> PortalRequest {
+        PortalRequest {
+            id: id.into(),
+            clinic: "c".into(),
+            doctor: "d".into(),
+            visit_type: "t".into(),
+            starts_at,
+            minutes: 15,
+            name: "ليلى".into(),
+            phone: "+201012345678".into(),
+            gender: None,
+            dob: None,
+            lang: "ar".into(),
+            code_hash: "00".into(),
+            attempts: 0,
+            sends: 1,
+            created_at,
+            expires_at: created_at + 600,
+            last_sent_at: created_at,
+            address: "127.0.0.1".into(),
+            state: "verifying".into(),
+        }
+    }
+
+    #[test]
+    fn a_held_slot_takes_no_overlapping_request_and_what_was_typed_is_purged_later() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let now = 1_800_000_000;
+        assert!(store.add_request(&request("a", now + 3600, now)).unwrap());
+        assert!(
+            !store
+                .add_request(&request("b", now + 3600 + 600, now))
+                .unwrap(),
+            "overlaps the first's 15 minutes"
+        );
+        assert!(store
+            .add_request(&request("c", now + 3600 + 900, now))
+            .unwrap());
+        assert_eq!(store.held("c", now).unwrap().len(), 2);
+        assert!(
+            store.held("c", now + 601).unwrap().is_empty(),
+            "expired codes hold nothing"
+        );
+        assert_eq!(
+            store.purge_requests(now + 600).unwrap(),
+            0,
+            "still within its time"
+        );
+        assert_eq!(store.purge_requests(now + 601).unwrap(), 2);
+        assert!(store.request("a").unwrap().is_none());
+    }
+}
