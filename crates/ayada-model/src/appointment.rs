@@ -128,7 +128,7 @@ pub const WALK_IN: &str = "walk-in";
 pub const PORTAL: &str = "portal";
 
 /// What the booking portal does to a booking, each named in the message of the Automerge
-/// change it authors ("portal-cancel <appointment id>"), so that the clinic's machines audit
+/// change it authors (`portal-cancel <appointment id>`), so that the clinic's machines audit
 /// the change when it arrives: the portal has no audit log on the machines of its own.
 pub const PORTAL_ACTIONS: [&str; 3] = ["portal-request", "portal-cancel", "portal-move"];
 
