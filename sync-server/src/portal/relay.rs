@@ -84,14 +84,14 @@ pub fn appointment_of<S: Store>(
         .find(|a| a.id.to_string() == b.appointment_id))
 }
 
-/// What to tell the patient of booking `b` whose record now reads `a`: the message's kind and
-/// idempotency key, and what they will then have been told.
+/// What to tell the patient of booking `b` whose record now reads `a`: each message's kind
+/// and idempotency key, and what they will then have been told.
 fn news(
     view: &ClinicView,
     b: &PortalBooking,
     a: &Appointment,
     now: Timestamp,
-) -> Vec<(String, String, PortalBooking)> {
+) -> (Vec<(String, String)>, PortalBooking) {
     let mut out = Vec::new();
     let mut told = b.clone();
     let id = &b.appointment_id;
@@ -109,7 +109,7 @@ fn news(
             status.into()
         };
         if let Some(kind) = kind {
-            out.push((kind.to_string(), format!("{kind}:{id}"), told.clone()));
+            out.push((kind.to_string(), format!("{kind}:{id}")));
         }
     }
     let doctor = a.doctor_id.to_string();
@@ -119,7 +119,6 @@ fn news(
         out.push((
             "rescheduled".into(),
             format!("rescheduled:{id}:{}:{doctor}", a.starts_at),
-            told.clone(),
         ));
     }
     if a.status == Status::Booked {
@@ -136,16 +135,19 @@ fn news(
                 out.push((
                     "reminder".into(),
                     format!("reminder:{id}:{hours}:{}", a.starts_at),
-                    told.clone(),
                 ));
             }
         }
     }
-    if a.status == Status::Done && !told.review_sent && !view.portal.review_link.is_empty() {
+    if a.status == Status::Done && !told.review_sent {
+        // Without a review link there is nothing to ask: the booking is over for the relay
+        // all the same, and is not read again at every push.
         told.review_sent = true;
-        out.push(("review".into(), format!("review:{id}"), told.clone()));
+        if !view.portal.review_link.is_empty() {
+            out.push(("review".into(), format!("review:{id}")));
+        }
     }
-    out
+    (out, told)
 }
 
 /// The text of a message of `kind` about booking `b` (now reading `a`).
@@ -213,11 +215,10 @@ pub fn relay_clinic<S: Store>(
         let Some(a) = appointment_of(state, &b)? else {
             continue;
         };
-        let mut told = b.clone();
-        for (kind, key, after) in news(&view, &b, &a, now) {
+        let (messages, told) = news(&view, &b, &a, now);
+        for (kind, key) in messages {
             let text = text(&view, &kind, &b, &a, &state.portal);
             super::outbox::queue(state, clinic, &b.phone, &kind, &key, text)?;
-            told = after;
         }
         if told != b {
             state.store.booking_told(&told)?;
