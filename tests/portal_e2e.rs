@@ -80,7 +80,7 @@ fn a_patient_books_in_arabic_the_desk_confirms_and_the_patient_cancels() {
         told.text
     );
     // The same code never works twice.
-    assert_eq!(type_code_again(&phone, &verify, &code), 404);
+    assert_eq!(phone.get(&verify).status, 404, "a used code's page is gone");
 
     // The desk sees the request like any other booking, confirms it, and WhatsApp says so.
     m.ok(None, &["sync"]);
@@ -186,11 +186,6 @@ fn a_patient_books_in_arabic_the_desk_confirms_and_the_patient_cancels() {
     );
 }
 
-/// Posts `code` again on a verification page that has been used: its answer's status.
-fn type_code_again(phone: &Phone, verify: &str, _code: &str) -> u16 {
-    phone.get(verify).status
-}
-
 /// Clinic-local "YYYY-MM-DD HH:MM" of a slot link's time.
 fn local(slot: &str) -> String {
     jiff::Timestamp::from_second(param(slot, "at").parse().unwrap())
@@ -284,6 +279,10 @@ fn the_patient_moves_the_visit_hears_reminders_and_reviews_and_an_offline_clash_
         ],
     );
     assert_eq!(moved.status, 200, "{}", moved.body);
+    assert!(
+        moved.body.contains("أصبح موعد زيارتك"),
+        "the page says where it went"
+    );
     waha.wait_for(chat, "أصبح موعد زيارتك", 10);
     m.ok(None, &["sync"]);
     let row = desk_day(&m, &to)

@@ -80,3 +80,5 @@ msg-rescheduled = أهلًا { $name }، أصبح موعد زيارتك في { $
 msg-reminder = تذكير يا { $name }: زيارتك في { $clinic } يوم { $when } مع { $doctor }. العنوان: { $address }. حجزك: { $link }
 msg-review = شكرًا لزيارتك { $clinic } يا { $name }. يسعدنا تقييمك: { $review }
 err-not-whatsapp = هذا الرقم لا يستخدم واتساب، فلن يصله الكود. برجاء كتابة رقم عليه واتساب، أو الاتصال بالعيادة.
+said-moved = أصبح موعد زيارتك { $when }.
+said-cancelled = تم إلغاء حجزك.

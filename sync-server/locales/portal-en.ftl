@@ -77,3 +77,5 @@ msg-rescheduled = Hello { $name }, your visit at { $clinic } is now on { $when }
 msg-reminder = Reminder, { $name }: your visit at { $clinic } is on { $when } with { $doctor }. Address: { $address }. Your booking: { $link }
 msg-review = Thank you for visiting { $clinic }, { $name }. We would be glad of your review: { $review }
 err-not-whatsapp = This number does not use WhatsApp, so the code cannot reach it. Please give a number on WhatsApp, or call the clinic.
+said-moved = Your visit is now on { $when }.
+said-cancelled = Your booking is cancelled.

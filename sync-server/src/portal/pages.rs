@@ -181,8 +181,8 @@ pub fn day_page(
         &view.settings.name,
         Some(&doctor.name),
         &format!(
-            "{}&lang={}",
-            nav(date).split("&lang").next().unwrap_or_default(),
+            "{target}doctor={}&date={date}&lang={}",
+            doctor.id,
             lang.other().code()
         ),
         html! {

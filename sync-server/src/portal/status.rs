@@ -20,7 +20,7 @@ use super::guard::{csrf, csrf_ok, keyed_hash, secure_headers};
 use super::pages::{self, StatusView, STYLE_HASH};
 use super::relay::appointment_of;
 use super::view::ClinicView;
-use super::words::{t, Lang};
+use super::words::{say, t, when, Lang};
 use crate::store::{PortalBooking, Store, StoreError};
 use crate::AppState;
 
@@ -178,20 +178,31 @@ async fn change<S: Store>(
     let b2 = b.clone();
     let done = blocking(lang, move || apply_change(&st, &b2, to)).await;
     let (said, a) = match done {
-        Ok(Ok(a)) => (
-            t(
-                lang,
-                if to.is_some() {
-                    "status-booked"
-                } else {
-                    "status-cancelled"
-                },
-            ),
-            a,
-        ),
+        Ok(Ok(a)) => {
+            let said = match to {
+                Some(at) => say(
+                    lang,
+                    "said-moved",
+                    &[("when", when(lang, &view.time.local(at)).into())],
+                ),
+                None => t(lang, "said-cancelled"),
+            };
+            (said, a)
+        }
         Ok(Err(_)) => {
             let doctor = view.doctors.iter().find(|d| d.id == a.doctor_id).cloned();
-            let date = view.time.local_date(to.unwrap_or_default());
+            let Some(to) = to else {
+                // A cancellation refused at the last moment (the cut-off passed meanwhile):
+                // the booking as it is.
+                let page = pages::status_page(
+                    &view,
+                    lang,
+                    &status_view(&view, &b, &a, &token, None),
+                    &form.csrf,
+                );
+                return html(StatusCode::CONFLICT, page, None);
+            };
+            let date = view.time.local_date(to);
             return match doctor {
                 Some(d) => {
                     let held = held(&state, &b.clinic, lang).await.unwrap_or_default();
