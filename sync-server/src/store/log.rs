@@ -1,39 +1,163 @@
-//! A clinic's change log as the checks and the bootstraps read it: each change's actor and
-//! sequence number, the document a push judges against, and the compaction a bootstrap
-//! serves.
+//! A clinic's change log as the pushes, the checks and the bootstraps read it, written once
+//! for every backend: each backend gives the few reads and writes of [`LogTx`] inside one
+//! transaction of its own, and the rules (what a push admits, what a compaction saves, what a
+//! bootstrap page holds) live here.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 
-use rusqlite::{params, Connection, OptionalExtension};
+use ayada_sync::WireDoc;
 
-use super::StoreError;
+use super::{Admission, BootstrapPage, CheckReport, Decoded, StoreError};
 use crate::fit::DocFit;
 
 /// How many changes the log holds for a document, and the last one's position.
 pub(super) type Stamp = (i64, i64);
+
+/// A document a push judged, with its stamp after the push.
+pub(super) type Judged = (String, DocFit, Stamp);
+
+/// One clinic's log inside one transaction of a backend.
+pub(super) trait LogTx {
+    /// The document a change (by hash) is filed under, if the log holds it.
+    fn filed_under(&mut self, hash: &str) -> Result<Option<String>, StoreError>;
+    /// A document's [`Stamp`].
+    fn doc_stamp(&mut self, doc_id: &str) -> Result<Stamp, StoreError>;
+    /// A document's stored compaction and the log position it reaches (empty and 0 if none).
+    fn saved_doc(&mut self, doc_id: &str) -> Result<(Vec<u8>, i64), StoreError>;
+    /// A document's changes after log position `after`, in order.
+    fn tail(&mut self, doc_id: &str, after: i64) -> Result<Vec<(i64, Vec<u8>)>, StoreError>;
+    /// Each actor's highest sequence number in a document, as hex and number.
+    fn actor_seqs(&mut self, doc_id: &str) -> Result<Vec<(String, i64)>, StoreError>;
+    /// Stores a document's compaction up to log position `upto` (never moving it back).
+    fn save_doc(&mut self, doc_id: &str, bytes: &[u8], upto: i64) -> Result<(), StoreError>;
+    /// Appends a change at the log's end.
+    fn insert(&mut self, change: &Decoded<'_>, node: &str, at: i64) -> Result<(), StoreError>;
+    /// The last log position (0 when empty).
+    fn head(&mut self) -> Result<i64, StoreError>;
+    /// How many documents the log holds.
+    fn doc_count(&mut self) -> Result<i64, StoreError>;
+    /// Up to `limit` document ids after `after`, in order.
+    fn doc_ids_after(&mut self, after: &str, limit: i64) -> Result<Vec<String>, StoreError>;
+    /// Every change as (position, document, hash, bytes), by document then position.
+    fn each_change(
+        &mut self,
+        f: &mut dyn FnMut(i64, String, String, Vec<u8>),
+    ) -> Result<(), StoreError>;
+    /// Moves the change at `seq` into quarantine with `reason`.
+    fn quarantine(&mut self, seq: i64, reason: &str, at: i64) -> Result<(), StoreError>;
+    /// Forgets a document's compaction (made again from the log).
+    fn forget_doc(&mut self, doc_id: &str) -> Result<(), StoreError>;
+}
+
+/// Documents as the last pushes left them, ready to judge the next change without loading
+/// the document again (that doubled a push's time). Each is stamped with its log's count and
+/// last position, and used only while the log still says the same, so a change another
+/// process (or replica) appended is never judged against a stale document.
+#[derive(Default)]
+pub(super) struct Fits {
+    kept: Mutex<HashMap<(String, String), (DocFit, Stamp)>>,
+}
+
+/// How many judged documents are kept in memory (a few tens of KB each).
+const KEPT_FITS: usize = 1024;
+
+impl Fits {
+    fn take(&self, clinic: &str, doc_id: &str) -> Option<(DocFit, Stamp)> {
+        self.kept
+            .lock()
+            .expect("fits poisoned")
+            .remove(&(clinic.to_string(), doc_id.to_string()))
+    }
+
+    /// Keeps the documents a committed push judged.
+    pub(super) fn keep(&self, clinic: &str, judged: Vec<Judged>) {
+        let mut kept = self.kept.lock().expect("fits poisoned");
+        if kept.len() + judged.len() > KEPT_FITS {
+            kept.clear();
+        }
+        for (doc_id, fit, stamp) in judged {
+            kept.insert((clinic.to_string(), doc_id), (fit, stamp));
+        }
+    }
+}
+
+/// Appends each change of a push that fits its document; answers what became of each, and
+/// the documents judged with their stamps after the append (to [`Fits::keep`] once the
+/// transaction is committed, and only then).
+pub(super) fn append(
+    tx: &mut dyn LogTx,
+    fits: &Fits,
+    clinic: &str,
+    node: &str,
+    changes: &[Decoded<'_>],
+    at: i64,
+) -> Result<(Vec<Admission>, Vec<Judged>), StoreError> {
+    // First what the log says of each change, then each document's candidates judged
+    // together, then the admitted ones appended in the order they came.
+    let mut out: Vec<Option<Admission>> = Vec::with_capacity(changes.len());
+    let mut candidates: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut in_batch: HashMap<&str, &str> = HashMap::new();
+    for (i, c) in changes.iter().enumerate() {
+        let doc_id = c.wire.doc_id.as_str();
+        let known: Option<String> = match in_batch.get(c.wire.hash.as_str()) {
+            Some(d) => Some(d.to_string()),
+            None => tx.filed_under(&c.wire.hash)?,
+        };
+        out.push(match known {
+            Some(d) if d == doc_id => Some(Admission::Known),
+            Some(_) => Some(Admission::Refused(
+                "it is already filed under another document".into(),
+            )),
+            None => {
+                in_batch.insert(&c.wire.hash, doc_id);
+                candidates.entry(doc_id).or_default().push(i);
+                None
+            }
+        });
+    }
+    let mut judged: Vec<(&str, DocFit)> = Vec::new();
+    for (doc_id, positions) in &candidates {
+        let mut fit = match fits.take(clinic, doc_id) {
+            Some((fit, stamp)) if stamp == tx.doc_stamp(doc_id)? => fit,
+            _ => doc_fit(tx, doc_id)?,
+        };
+        let batch: Vec<&automerge::Change> =
+            positions.iter().map(|i| &changes[*i].change).collect();
+        for (i, verdict) in positions.iter().zip(fit.admit_all(&batch)) {
+            out[*i] = Some(match verdict {
+                Ok(()) => Admission::New,
+                Err(reason) => Admission::Refused(reason),
+            });
+        }
+        judged.push((doc_id, fit));
+    }
+    for (c, admission) in changes.iter().zip(&out) {
+        if admission == &Some(Admission::New) {
+            tx.insert(c, node, at)?;
+        }
+    }
+    let mut kept = Vec::with_capacity(judged.len());
+    for (doc_id, fit) in judged {
+        kept.push((doc_id.to_string(), fit, tx.doc_stamp(doc_id)?));
+    }
+    let out = out
+        .into_iter()
+        .map(|a| a.unwrap_or(Admission::Refused("it was not judged".into())))
+        .collect();
+    Ok((out, kept))
+}
 
 /// Brings the stored compaction of one document up to the log's end; answers the saved
 /// document and, when one of its changes could not be applied yet (its predecessors are
 /// missing), the log position just before that change: a machine that bootstraps must pull
 /// from there rather than miss it.
 pub(super) fn compact(
-    conn: &Connection,
+    tx: &mut dyn LogTx,
     doc_id: &str,
 ) -> Result<(Vec<u8>, Option<u64>), StoreError> {
-    let stored: Option<(Vec<u8>, i64)> = conn
-        .prepare_cached("SELECT bytes, upto FROM docs WHERE doc_id = ?1")?
-        .query_row([doc_id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    let (saved, upto) = stored.unwrap_or_default();
-    let mut stmt = conn.prepare_cached(
-        "SELECT seq, bytes FROM changes WHERE doc_id = ?1 AND seq > ?2 ORDER BY seq",
-    )?;
-    let rows = stmt
-        .query_map(params![doc_id, upto], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    drop(stmt);
+    let (saved, upto) = tx.saved_doc(doc_id)?;
+    let rows = tx.tail(doc_id, upto)?;
     if rows.is_empty() {
         return Ok((saved, None));
     }
@@ -57,77 +181,96 @@ pub(super) fn compact(
         .map(|(seq, _)| seq - 1);
     let complete = stuck.unwrap_or_else(|| rows.last().map_or(upto, |r| r.0));
     let bytes = doc.save();
-    conn.prepare_cached(
-        "INSERT INTO docs (doc_id, bytes, upto) VALUES (?1, ?2, ?3)
-         ON CONFLICT (doc_id) DO UPDATE SET bytes = excluded.bytes, upto = excluded.upto",
-    )?
-    .execute(params![doc_id, bytes, complete])?;
+    tx.save_doc(doc_id, &bytes, complete)?;
     Ok((bytes, stuck.map(|s| s as u64)))
 }
 
-/// Each change's actor and sequence number, which a push checks against (added to logs made
-/// before the check existed, read from the changes themselves).
-pub(super) fn add_actor_columns(conn: &Connection) -> Result<(), StoreError> {
-    let has: bool = conn
-        .prepare("SELECT 1 FROM pragma_table_info('changes') WHERE name = 'actor'")?
-        .exists([])?;
-    if !has {
-        conn.execute_batch(
-            "ALTER TABLE changes ADD COLUMN actor TEXT;
-             ALTER TABLE changes ADD COLUMN actor_seq INTEGER;",
-        )?;
-    }
-    let missing: Vec<(i64, Vec<u8>)> = conn
-        .prepare("SELECT seq, bytes FROM changes WHERE actor IS NULL")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    for (seq, bytes) in missing {
-        // A change that does not decode is left for `ayada-server check` to quarantine.
-        if let Ok(c) = automerge::Change::from_bytes(bytes) {
-            conn.execute(
-                "UPDATE changes SET actor = ?2, actor_seq = ?3 WHERE seq = ?1",
-                params![seq, c.actor_id().to_hex_string(), c.seq() as i64],
-            )?;
-        }
-    }
-    conn.execute_batch(
-        "CREATE INDEX IF NOT EXISTS changes_actor ON changes (doc_id, actor, actor_seq);",
-    )?;
-    Ok(())
-}
-
-/// A document's [`Stamp`] in the log now.
-pub(super) fn doc_stamp(conn: &Connection, doc_id: &str) -> Result<Stamp, StoreError> {
-    Ok(conn
-        .prepare_cached("SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM changes WHERE doc_id = ?1")?
-        .query_row([doc_id], |r| Ok((r.get(0)?, r.get(1)?)))?)
-}
-
 /// A document as the log holds it now, ready to judge the next change.
-pub(super) fn doc_fit(conn: &Connection, doc_id: &str) -> Result<DocFit, StoreError> {
-    let (saved, upto): (Vec<u8>, i64) = conn
-        .prepare_cached("SELECT bytes, upto FROM docs WHERE doc_id = ?1")?
-        .query_row([doc_id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?
-        .unwrap_or_default();
-    let tail = conn
-        .prepare_cached("SELECT bytes FROM changes WHERE doc_id = ?1 AND seq > ?2 ORDER BY seq")?
-        .query_map(params![doc_id, upto], |r| r.get::<_, Vec<u8>>(0))?
-        .map(|bytes| {
-            automerge::Change::from_bytes(bytes?).map_err(|e| StoreError::Doc(e.to_string()))
+pub(super) fn doc_fit(tx: &mut dyn LogTx, doc_id: &str) -> Result<DocFit, StoreError> {
+    let (saved, upto) = tx.saved_doc(doc_id)?;
+    let tail = tx
+        .tail(doc_id, upto)?
+        .into_iter()
+        .map(|(_, bytes)| {
+            automerge::Change::from_bytes(bytes).map_err(|e| StoreError::Doc(e.to_string()))
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
     let mut seqs = HashMap::new();
-    let mut stmt = conn.prepare_cached(
-        "SELECT actor, MAX(actor_seq) FROM changes WHERE doc_id = ?1 AND actor IS NOT NULL
-         GROUP BY actor",
-    )?;
-    for row in stmt.query_map([doc_id], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-    })? {
-        let (actor, seq) = row?;
+    for (actor, seq) in tx.actor_seqs(doc_id)? {
         let actor = hex::decode(&actor).map_err(|e| StoreError::Doc(e.to_string()))?;
         seqs.insert(automerge::ActorId::from(actor), seq as u64);
     }
     DocFit::load(saved, tail, seqs).map_err(|e| StoreError::Doc(format!("{doc_id}: {e}")))
+}
+
+/// Re-reads the whole log with the rules a push follows now, and moves every change that
+/// breaks them into quarantine.
+pub(super) fn check(tx: &mut dyn LogTx, at: i64) -> Result<CheckReport, StoreError> {
+    let mut report = CheckReport::default();
+    let mut bad: Vec<(i64, String)> = Vec::new();
+    // Document by document, so only one is in memory at a time.
+    let mut current: Option<(String, DocFit)> = None;
+    tx.each_change(&mut |seq, doc_id, hash, bytes| {
+        report.changes += 1;
+        if current.as_ref().is_none_or(|(d, _)| *d != doc_id) {
+            current = Some((doc_id.clone(), DocFit::empty()));
+        }
+        let fit = &mut current.as_mut().expect("set above").1;
+        let verdict = match automerge::Change::from_bytes(bytes) {
+            Err(_) => Err("it does not decode as an Automerge change".to_string()),
+            Ok(change) => fit.admit(&change),
+        };
+        if let Err(reason) = verdict {
+            report.quarantined.push((doc_id, hash, reason.clone()));
+            bad.push((seq, reason));
+        }
+    })?;
+    for (seq, reason) in &bad {
+        tx.quarantine(*seq, reason, at)?;
+    }
+    // Their compactions may hold what was quarantined: made again from the log.
+    for (doc_id, _, _) in &report.quarantined {
+        tx.forget_doc(doc_id)?;
+    }
+    Ok(report)
+}
+
+/// How many document ids one bootstrap page reads at most.
+const PAGE_IDS: i64 = 2000;
+
+/// A page of the clinic's documents compacted from its log, in id order after `after`, up to
+/// about `max_bytes`; the head and the documents come from the transaction's one state.
+pub(super) fn bootstrap(
+    tx: &mut dyn LogTx,
+    after: Option<&str>,
+    max_bytes: usize,
+) -> Result<BootstrapPage, StoreError> {
+    let head = tx.head()?;
+    let total = tx.doc_count()?;
+    let ids = tx.doc_ids_after(after.unwrap_or(""), PAGE_IDS)?;
+    let mut page = BootstrapPage {
+        as_of: head as u64,
+        total: total as u64,
+        ..BootstrapPage::default()
+    };
+    let mut size = 0;
+    for id in &ids {
+        if size >= max_bytes && !page.docs.is_empty() {
+            page.next = page.docs.last().map(|d| d.doc_id.clone());
+            break;
+        }
+        let (bytes, stuck) = compact(tx, id)?;
+        if let Some(before) = stuck {
+            page.as_of = page.as_of.min(before);
+        }
+        size += bytes.len();
+        page.docs.push(WireDoc {
+            doc_id: id.clone(),
+            bytes,
+        });
+    }
+    if page.next.is_none() && ids.len() as i64 == PAGE_IDS {
+        page.next = ids.last().cloned();
+    }
+    Ok(page)
 }

@@ -1,14 +1,20 @@
-//! Server storage: one platform database (clinics, enrolled machines) and one database per
-//! clinic holding its change log. Behind a trait so a PostgreSQL backend can follow; the
-//! SQLite one is embedded and needs no service.
+//! Server storage: the platform's tables (clinics, enrolled machines, the portal's) and each
+//! clinic's change log kept apart. Two backends behind one trait: SQLite files (embedded, the
+//! default: a database per clinic) and PostgreSQL (a schema per clinic, for several replicas).
+//! The log's rules are written once ([`log`]) over the few reads and writes each backend gives.
 
 mod files;
 mod log;
 mod portal;
+mod portal_postgres;
 mod portal_sqlite;
+mod postgres;
+mod postgres_log;
 mod sqlite;
+mod sqlite_log;
 
 pub use portal::{OutMessage, PortalBooking, PortalRequest, PortalStore};
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 /// The time now, Unix seconds.
@@ -24,6 +30,12 @@ pub enum StoreError {
     /// The database failed.
     #[error("storage failed: {0}")]
     Db(#[from] rusqlite::Error),
+    /// PostgreSQL failed.
+    #[error("storage failed: {0}")]
+    Pg(#[from] r2d2_postgres::postgres::Error),
+    /// No connection to PostgreSQL could be had.
+    #[error("storage failed: {0}")]
+    Pool(#[from] r2d2_postgres::r2d2::Error),
     /// A file could not be created.
     #[error("storage failed: {0}")]
     Io(#[from] std::io::Error),
@@ -43,6 +55,9 @@ impl StoreError {
                 e.code == rusqlite::ErrorCode::DiskFull
             }
             StoreError::Io(e) => e.kind() == std::io::ErrorKind::StorageFull,
+            StoreError::Pg(e) => {
+                e.code() == Some(&r2d2_postgres::postgres::error::SqlState::DISK_FULL)
+            }
             _ => false,
         }
     }

@@ -34,6 +34,22 @@ CREATE TABLE IF NOT EXISTS clinic_waha (
     clinic_id TEXT PRIMARY KEY, base TEXT NOT NULL, api_key TEXT NOT NULL, session TEXT NOT NULL);
 ";
 
+/// The columns of each table, in the order the row readers of both backends read them.
+pub(super) const REQUEST_COLUMNS: &str = "id, clinic_id, doctor_id, visit_type_id, starts_at, minutes, name, phone, gender, dob, lang, code_hash, attempts, sends, created_at, expires_at, last_sent_at, address, state";
+pub(super) const BOOKING_COLUMNS: &str = "token_hash, clinic_id, appointment_id, doc_id, phone, name, lang, status_told, starts_told, doctor_told, reminded, review_sent";
+pub(super) const MESSAGE_COLUMNS: &str =
+    "id, clinic_id, chat_id, text, idem_key, kind, state, attempts, next_at, last_error, wa_id, created_at";
+
+/// The order delivery states move in; a late "sent" never takes back a "read".
+pub(super) fn rank(state: &str) -> i32 {
+    match state {
+        "sent" => 1,
+        "delivered" => 2,
+        "read" => 3,
+        _ => 0,
+    }
+}
+
 /// A patient's booking on the portal while they verify their phone; it holds its slot until
 /// it expires.
 #[derive(Debug, Clone, PartialEq, Eq)]

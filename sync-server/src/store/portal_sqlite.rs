@@ -1,12 +1,13 @@
 //! The portal's tables in the embedded SQLite platform database.
 
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
-use super::portal::{OutMessage, PortalBooking, PortalRequest, PortalStore};
+use super::portal::{
+    rank, OutMessage, PortalBooking, PortalRequest, PortalStore, BOOKING_COLUMNS, MESSAGE_COLUMNS,
+    REQUEST_COLUMNS,
+};
 use super::sqlite::{now, record, SqliteStore};
 use super::{ClinicRecord, StoreError};
-
-const REQUEST_COLUMNS: &str = "id, clinic_id, doctor_id, visit_type_id, starts_at, minutes, name, phone, gender, dob, lang, code_hash, attempts, sends, created_at, expires_at, last_sent_at, address, state";
 
 fn request_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PortalRequest> {
     Ok(PortalRequest {
@@ -32,8 +33,6 @@ fn request_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PortalRequest> {
     })
 }
 
-const BOOKING_COLUMNS: &str = "token_hash, clinic_id, appointment_id, doc_id, phone, name, lang, status_told, starts_told, doctor_told, reminded, review_sent";
-
 fn booking_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PortalBooking> {
     Ok(PortalBooking {
         token_hash: r.get(0)?,
@@ -51,9 +50,6 @@ fn booking_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PortalBooking> {
     })
 }
 
-const MESSAGE_COLUMNS: &str =
-    "id, clinic_id, chat_id, text, idem_key, kind, state, attempts, next_at, last_error, wa_id, created_at";
-
 fn message_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutMessage> {
     Ok(OutMessage {
         id: r.get(0)?,
@@ -69,16 +65,6 @@ fn message_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutMessage> {
         wa_id: r.get(10)?,
         created_at: r.get(11)?,
     })
-}
-
-/// The order delivery states move in; a late "sent" never takes back a "read".
-fn rank(state: &str) -> i32 {
-    match state {
-        "sent" => 1,
-        "delivered" => 2,
-        "read" => 3,
-        _ => 0,
-    }
 }
 
 impl PortalStore for SqliteStore {
@@ -107,7 +93,7 @@ impl PortalStore for SqliteStore {
     fn clinic_doc(&self, clinic: &str, doc_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let db = self.clinic_db(clinic)?;
         let conn = db.lock().expect("clinic db poisoned");
-        let (bytes, _) = super::log::compact(&conn, doc_id)?;
+        let (bytes, _) = super::log::compact(&mut super::sqlite_log::SqliteLog(&conn), doc_id)?;
         Ok((!bytes.is_empty()).then_some(bytes))
     }
 
@@ -127,7 +113,7 @@ impl PortalStore for SqliteStore {
 
     fn add_request(&self, r: &PortalRequest) -> Result<bool, StoreError> {
         let mut conn = self.platform.lock().expect("platform poisoned");
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let held: bool = tx
             .prepare_cached(
                 "SELECT 1 FROM portal_requests WHERE clinic_id = ?1 AND doctor_id = ?2

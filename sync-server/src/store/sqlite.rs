@@ -4,16 +4,16 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use ayada_sync::{AuditAnchor, AuditHead, MachineStatus, WireChange, WireDoc};
-use rusqlite::{params, Connection, OptionalExtension};
+use ayada_sync::{AuditAnchor, AuditHead, MachineStatus, WireChange};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::files::{open, private_dir};
-use super::log::{add_actor_columns, compact, doc_fit, doc_stamp, Stamp};
+use super::log::{self, Fits, LogTx};
 use super::portal::PORTAL_TABLES;
+use super::sqlite_log::{add_actor_columns, SqliteLog};
 use super::{
     Admission, BootstrapPage, CheckReport, ClinicRecord, Decoded, Device, Store, StoreError,
 };
-use crate::fit::DocFit;
 
 /// The embedded SQLite store: `platform.db` and `clinics/<id>.db` under one folder.
 pub struct SqliteStore {
@@ -24,14 +24,8 @@ pub struct SqliteStore {
     /// power cut only makes a machine look a little less recently seen).
     status: Mutex<Connection>,
     clinics: Mutex<HashMap<String, Arc<Mutex<Connection>>>>,
-    /// Documents as the last pushes left them, ready to judge the next change without
-    /// loading the document again (that doubled a push's time). Each is stamped with its
-    /// log's count and last position, and used only while the log still says the same.
-    fits: Mutex<HashMap<(String, String), (DocFit, Stamp)>>,
+    fits: Fits,
 }
-
-/// How many judged documents are kept in memory (a few tens of KB each).
-const KEPT_FITS: usize = 1024;
 
 impl SqliteStore {
     /// Opens (or creates) the store in `dir`; safe while another process uses it.
@@ -65,7 +59,7 @@ impl SqliteStore {
             platform: Mutex::new(platform),
             status: Mutex::new(status),
             clinics: Mutex::new(HashMap::new()),
-            fits: Mutex::new(HashMap::new()),
+            fits: Fits::default(),
         })
     }
 
@@ -198,131 +192,28 @@ impl Store for SqliteStore {
     ) -> Result<Vec<Admission>, StoreError> {
         let db = self.clinic_db(clinic)?;
         let mut conn = db.lock().expect("clinic db poisoned");
-        let tx = conn.transaction()?;
-        // First what the log says of each change, then each document's candidates judged
-        // together, then the admitted ones appended in the order they came.
-        let mut out: Vec<Option<Admission>> = Vec::with_capacity(changes.len());
-        let mut candidates: HashMap<&str, Vec<usize>> = HashMap::new();
-        let mut in_batch: HashMap<&str, &str> = HashMap::new();
-        {
-            let mut filed = tx.prepare_cached("SELECT doc_id FROM changes WHERE hash = ?1")?;
-            for (i, c) in changes.iter().enumerate() {
-                let doc_id = c.wire.doc_id.as_str();
-                let known: Option<String> = match in_batch.get(c.wire.hash.as_str()) {
-                    Some(d) => Some(d.to_string()),
-                    None => filed.query_row([&c.wire.hash], |r| r.get(0)).optional()?,
-                };
-                out.push(match known {
-                    Some(d) if d == doc_id => Some(Admission::Known),
-                    Some(_) => Some(Admission::Refused(
-                        "it is already filed under another document".into(),
-                    )),
-                    None => {
-                        in_batch.insert(&c.wire.hash, doc_id);
-                        candidates.entry(doc_id).or_default().push(i);
-                        None
-                    }
-                });
-            }
-        }
-        let mut docs: HashMap<&str, DocFit> = HashMap::new();
-        for (doc_id, positions) in &candidates {
-            let kept = self
-                .fits
-                .lock()
-                .expect("fits poisoned")
-                .remove(&(clinic.to_string(), doc_id.to_string()));
-            let mut fit = match kept {
-                Some((fit, stamp)) if stamp == doc_stamp(&tx, doc_id)? => fit,
-                _ => doc_fit(&tx, doc_id)?,
-            };
-            let batch: Vec<&automerge::Change> =
-                positions.iter().map(|i| &changes[*i].change).collect();
-            for (i, verdict) in positions.iter().zip(fit.admit_all(&batch)) {
-                out[*i] = Some(match verdict {
-                    Ok(()) => Admission::New,
-                    Err(reason) => Admission::Refused(reason),
-                });
-            }
-            docs.insert(doc_id, fit);
-        }
-        {
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO changes (doc_id, hash, bytes, node, received_at, actor, actor_seq)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?;
-            for (c, admission) in changes.iter().zip(&out) {
-                if admission == &Some(Admission::New) {
-                    insert.execute(params![
-                        c.wire.doc_id,
-                        c.wire.hash,
-                        c.wire.bytes,
-                        node,
-                        now(),
-                        c.change.actor_id().to_hex_string(),
-                        c.change.seq() as i64
-                    ])?;
-                }
-            }
-        }
+        // Immediate: another process on the folder waits its turn (busy_timeout) instead of
+        // failing at once when a read transaction would turn into a write.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let (out, judged) = log::append(
+            &mut SqliteLog(&tx),
+            &self.fits,
+            clinic,
+            node,
+            changes,
+            now(),
+        )?;
         tx.commit()?;
         // Only what is committed goes back to memory (a failed commit drops them all).
-        let mut kept = self.fits.lock().expect("fits poisoned");
-        if kept.len() + docs.len() > KEPT_FITS {
-            kept.clear();
-        }
-        for (doc_id, fit) in docs {
-            let stamp = doc_stamp(&conn, doc_id)?;
-            kept.insert((clinic.to_string(), doc_id.to_string()), (fit, stamp));
-        }
-        Ok(out
-            .into_iter()
-            .map(|a| a.unwrap_or(Admission::Refused("it was not judged".into())))
-            .collect())
+        self.fits.keep(clinic, judged);
+        Ok(out)
     }
 
     fn check_clinic(&self, clinic: &str) -> Result<CheckReport, StoreError> {
         let db = self.clinic_db(clinic)?;
         let mut conn = db.lock().expect("clinic db poisoned");
-        let tx = conn.transaction()?;
-        let mut report = CheckReport::default();
-        let mut bad: Vec<(i64, String)> = Vec::new();
-        {
-            // Document by document, so only one is in memory at a time.
-            let mut current: Option<(String, DocFit)> = None;
-            let mut stmt =
-                tx.prepare("SELECT seq, doc_id, hash, bytes FROM changes ORDER BY doc_id, seq")?;
-            let mut rows = stmt.query([])?;
-            while let Some(r) = rows.next()? {
-                let (seq, doc_id, hash, bytes): (i64, String, String, Vec<u8>) =
-                    (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
-                report.changes += 1;
-                if current.as_ref().is_none_or(|(d, _)| *d != doc_id) {
-                    current = Some((doc_id.clone(), DocFit::empty()));
-                }
-                let fit = &mut current.as_mut().expect("set above").1;
-                let verdict = match automerge::Change::from_bytes(bytes) {
-                    Err(_) => Err("it does not decode as an Automerge change".to_string()),
-                    Ok(change) => fit.admit(&change),
-                };
-                if let Err(reason) = verdict {
-                    report.quarantined.push((doc_id, hash, reason.clone()));
-                    bad.push((seq, reason));
-                }
-            }
-        }
-        for (seq, reason) in &bad {
-            tx.execute(
-                "INSERT INTO quarantine (seq, doc_id, hash, bytes, node, received_at, reason, quarantined_at)
-                 SELECT seq, doc_id, hash, bytes, node, received_at, ?2, ?3 FROM changes WHERE seq = ?1",
-                params![seq, reason, now()],
-            )?;
-            tx.execute("DELETE FROM changes WHERE seq = ?1", [seq])?;
-        }
-        // Their compactions may hold what was quarantined: made again from the log.
-        for (doc_id, _, _) in &report.quarantined {
-            tx.execute("DELETE FROM docs WHERE doc_id = ?1", [doc_id])?;
-        }
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let report = log::check(&mut SqliteLog(&tx), now())?;
         tx.commit()?;
         Ok(report)
     }
@@ -418,10 +309,7 @@ impl Store for SqliteStore {
     fn head(&self, clinic: &str) -> Result<u64, StoreError> {
         let db = self.clinic_db(clinic)?;
         let conn = db.lock().expect("clinic db poisoned");
-        let last: i64 = conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
-            r.get(0)
-        })?;
-        Ok(last as u64)
+        Ok(SqliteLog(&conn).head()? as u64)
     }
 
     fn log_len(&self, clinic: &str) -> Result<u64, StoreError> {
@@ -501,7 +389,7 @@ impl Store for SqliteStore {
     fn compact(&self, clinic: &str, doc_id: &str) -> Result<(), StoreError> {
         let db = self.clinic_db(clinic)?;
         let conn = db.lock().expect("clinic db poisoned");
-        compact(&conn, doc_id).map(drop)
+        log::compact(&mut SqliteLog(&conn), doc_id).map(drop)
     }
 
     fn bootstrap(
@@ -513,43 +401,8 @@ impl Store for SqliteStore {
         let db = self.clinic_db(clinic)?;
         let mut conn = db.lock().expect("clinic db poisoned");
         // One transaction: the head and the documents are read from the same state of the log.
-        let tx = conn.transaction()?;
-        let head: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
-            r.get(0)
-        })?;
-        let total: i64 = tx.query_row("SELECT COUNT(DISTINCT doc_id) FROM changes", [], |r| {
-            r.get(0)
-        })?;
-        let ids: Vec<String> = tx
-            .prepare_cached(
-                "SELECT DISTINCT doc_id FROM changes WHERE doc_id > ?1 ORDER BY doc_id LIMIT 2000",
-            )?
-            .query_map([after.unwrap_or("")], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        let mut page = BootstrapPage {
-            as_of: head as u64,
-            total: total as u64,
-            ..BootstrapPage::default()
-        };
-        let mut size = 0;
-        for id in &ids {
-            if size >= max_bytes && !page.docs.is_empty() {
-                page.next = page.docs.last().map(|d| d.doc_id.clone());
-                break;
-            }
-            let (bytes, stuck) = compact(&tx, id)?;
-            if let Some(before) = stuck {
-                page.as_of = page.as_of.min(before);
-            }
-            size += bytes.len();
-            page.docs.push(WireDoc {
-                doc_id: id.clone(),
-                bytes,
-            });
-        }
-        if page.next.is_none() && ids.len() == 2000 {
-            page.next = ids.last().cloned();
-        }
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let page = log::bootstrap(&mut SqliteLog(&tx), after, max_bytes)?;
         tx.commit()?;
         Ok(page)
     }

@@ -1,0 +1,537 @@
+//! The PostgreSQL store, for an operator who outgrew one process on files: the platform's
+//! tables in the schema `platform`, and each clinic in a schema of its own (`c_` and its id),
+//! so one pool of connections serves every clinic while a clinic's rows stay apart from the
+//! others' and leave with one `DROP SCHEMA` (docs/OPERATIONS.md says why not a database each).
+//! Several server processes ("replicas") may share one database: whatever must happen once
+//! (an append's positions, a migration) happens under an advisory lock.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use ayada_sync::{AuditAnchor, AuditHead, MachineStatus, WireChange};
+use r2d2_postgres::postgres::{Client, NoTls, Row};
+use r2d2_postgres::{r2d2, PostgresConnectionManager};
+
+use super::log::{self, Fits, LogTx};
+use super::postgres_log::PgLog;
+use super::sqlite::now;
+use super::{
+    Admission, BootstrapPage, CheckReport, ClinicRecord, Decoded, Device, Store, StoreError,
+};
+
+type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+pub(super) type Conn = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
+
+/// Append-only migrations of the platform schema, in order (never edit one that shipped).
+const PLATFORM: &[(i64, &str)] = &[
+    (
+        1,
+        include_str!("../../migrations/postgres/platform/0001_platform.sql"),
+    ),
+    (
+        2,
+        include_str!("../../migrations/postgres/platform/0002_portal.sql"),
+    ),
+];
+/// Append-only migrations of each clinic's schema; `{schema}` is the clinic's.
+const CLINIC: &[(i64, &str)] = &[(
+    1,
+    include_str!("../../migrations/postgres/clinic/0001_log.sql"),
+)];
+
+/// The first key of the advisory locks this store takes, by what they guard.
+pub(super) mod locks {
+    /// Migrations, for every scope.
+    pub const MIGRATE: i32 = 0x4179_0001;
+    /// A clinic's log: its appends and its checks.
+    pub const LOG: i32 = 0x4179_0002;
+    /// A clinic's portal requests (the check and insert that hold a slot).
+    pub const PORTAL: i32 = 0x4179_0003;
+}
+
+/// The PostgreSQL store.
+pub struct PgStore {
+    pool: Pool,
+    fits: Fits,
+    /// Clinic schemas known to be migrated, so each is checked once per process.
+    ready: Mutex<HashSet<String>>,
+}
+
+/// The schema of a clinic. Clinic ids are UUIDs the platform made; anything else is refused
+/// rather than put into SQL.
+pub(super) fn schema_of(clinic: &str) -> Result<String, StoreError> {
+    let ok = !clinic.is_empty()
+        && clinic.len() <= 64
+        && clinic.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+    if !ok {
+        return Err(StoreError::Doc(format!("{clinic:?} is not a clinic id")));
+    }
+    Ok(format!(
+        "c_{}",
+        clinic.replace('-', "").to_ascii_lowercase()
+    ))
+}
+
+/// Applies the migrations of `scope` not applied yet, in one transaction under the
+/// migrations' lock (replicas starting together apply each once).
+fn migrate(
+    client: &mut Client,
+    scope: &str,
+    files: &[(i64, &str)],
+    schema: &str,
+) -> Result<(), StoreError> {
+    let mut tx = client.transaction()?;
+    tx.execute("SELECT pg_advisory_xact_lock($1, 0)", &[&locks::MIGRATE])?;
+    tx.batch_execute(&format!(
+        "CREATE SCHEMA IF NOT EXISTS platform;
+         CREATE TABLE IF NOT EXISTS platform.migrations (
+            scope TEXT NOT NULL, version BIGINT NOT NULL, applied_at BIGINT NOT NULL,
+            PRIMARY KEY (scope, version));
+         CREATE SCHEMA IF NOT EXISTS {schema};"
+    ))?;
+    let applied: HashSet<i64> = tx
+        .query(
+            "SELECT version FROM platform.migrations WHERE scope = $1",
+            &[&scope],
+        )?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    for (version, sql) in files {
+        if applied.contains(version) {
+            continue;
+        }
+        tx.batch_execute(&sql.replace("{schema}", schema))?;
+        tx.execute(
+            "INSERT INTO platform.migrations (scope, version, applied_at) VALUES ($1, $2, $3)",
+            &[&scope, version, &now()],
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+fn record(r: &Row) -> ClinicRecord {
+    ClinicRecord {
+        id: r.get(0),
+        slug: r.get(1),
+        name: r.get(2),
+        owner_email: r.get(3),
+        password_hash: r.get(4),
+        data_clinic_id: r.get(5),
+        time_zone: r.get(6),
+    }
+}
+
+pub(super) const RECORD_COLUMNS: &str =
+    "id, slug, name, owner_email, password_hash, data_clinic_id, time_zone";
+
+pub(super) fn clinic_where(
+    conn: &mut Conn,
+    column: &str,
+    value: &str,
+) -> Result<Option<ClinicRecord>, StoreError> {
+    Ok(conn
+        .query_opt(
+            &format!("SELECT {RECORD_COLUMNS} FROM platform.clinics WHERE {column} = $1"),
+            &[&value],
+        )?
+        .as_ref()
+        .map(record))
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (`postgres://user:password@host/db`) and brings
+    /// its platform schema up to date.
+    pub fn open(url: &str) -> Result<PgStore, StoreError> {
+        let config = url.parse()?;
+        let manager = PostgresConnectionManager::new(config, NoTls);
+        let size = std::env::var("AYADA_PG_POOL")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(16);
+        let pool = r2d2::Pool::builder()
+            .max_size(size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(15))
+            .build(manager)?;
+        let store = PgStore {
+            pool,
+            fits: Fits::default(),
+            ready: Mutex::new(HashSet::new()),
+        };
+        migrate(&mut *store.conn()?, "platform", PLATFORM, "platform")?;
+        Ok(store)
+    }
+
+    pub(super) fn conn(&self) -> Result<Conn, StoreError> {
+        Ok(self.pool.get()?)
+    }
+
+    /// A connection and the clinic's schema, migrated.
+    pub(super) fn clinic(&self, clinic: &str) -> Result<(Conn, String), StoreError> {
+        let schema = schema_of(clinic)?;
+        let mut conn = self.conn()?;
+        if !self.ready.lock().expect("ready poisoned").contains(&schema) {
+            migrate(&mut conn, &schema, CLINIC, &schema)?;
+            self.ready
+                .lock()
+                .expect("ready poisoned")
+                .insert(schema.clone());
+        }
+        Ok((conn, schema))
+    }
+
+    /// A secret every replica shares, made on first use.
+    pub fn secret(&self, name: &str) -> Result<Vec<u8>, StoreError> {
+        let mut fresh = vec![0u8; 32];
+        getrandom::fill(&mut fresh).map_err(|e| StoreError::Doc(e.to_string()))?;
+        let mut conn = self.conn()?;
+        conn.execute(
+            "INSERT INTO platform.secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+            &[&name, &fresh],
+        )?;
+        Ok(conn
+            .query_one(
+                "SELECT value FROM platform.secrets WHERE name = $1",
+                &[&name],
+            )?
+            .get(0))
+    }
+}
+
+impl Store for PgStore {
+    fn create_clinic(&self, c: &ClinicRecord) -> Result<(), StoreError> {
+        let mut conn = self.conn()?;
+        for (column, value, what) in [
+            ("slug", &c.slug, "slug"),
+            ("owner_email", &c.owner_email, "owner email"),
+        ] {
+            if clinic_where(&mut conn, column, value)?.is_some() {
+                return Err(StoreError::Taken(what));
+            }
+        }
+        let n = conn.execute(
+            "INSERT INTO platform.clinics (id, slug, name, owner_email, password_hash, data_clinic_id, time_zone, created_at)
+             VALUES ($1, $2, $3, $4, $5, NULL, $6, $7) ON CONFLICT DO NOTHING",
+            &[&c.id, &c.slug, &c.name, &c.owner_email, &c.password_hash, &c.time_zone, &now()],
+        )?;
+        if n == 0 {
+            // Another replica took the slug or email between the check and the insert.
+            return Err(StoreError::Taken("slug or owner email"));
+        }
+        drop(conn);
+        self.clinic(&c.id)?;
+        Ok(())
+    }
+
+    fn clinic_by_email(&self, email: &str) -> Result<Option<ClinicRecord>, StoreError> {
+        clinic_where(&mut self.conn()?, "owner_email", email)
+    }
+
+    fn set_data_clinic(&self, clinic: &str, data_id: &str) -> Result<bool, StoreError> {
+        let n = self.conn()?.execute(
+            "UPDATE platform.clinics SET data_clinic_id = $2 WHERE id = $1 AND data_clinic_id IS NULL",
+            &[&clinic, &data_id],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn add_device(
+        &self,
+        clinic: &str,
+        node: &str,
+        credential_hash: &str,
+    ) -> Result<(), StoreError> {
+        self.conn()?.execute(
+            "INSERT INTO platform.devices (credential_hash, clinic_id, node_id, created_at) VALUES ($1, $2, $3, $4)",
+            &[&credential_hash, &clinic, &node, &now()],
+        )?;
+        Ok(())
+    }
+
+    fn device(&self, credential_hash: &str) -> Result<Option<Device>, StoreError> {
+        Ok(self
+            .conn()?
+            .query_opt(
+                "SELECT clinic_id, node_id, revoked_at IS NOT NULL FROM platform.devices WHERE credential_hash = $1",
+                &[&credential_hash],
+            )?
+            .map(|r| Device {
+                clinic_id: r.get(0),
+                node_id: r.get(1),
+                revoked: r.get(2),
+                credential_hash: credential_hash.to_string(),
+            }))
+    }
+
+    fn append(
+        &self,
+        clinic: &str,
+        node: &str,
+        changes: &[Decoded<'_>],
+    ) -> Result<Vec<Admission>, StoreError> {
+        let (mut conn, schema) = self.clinic(clinic)?;
+        let mut tx = conn.transaction()?;
+        // One append of a clinic at a time, across replicas: the positions it takes become
+        // visible only after every earlier one's, so no reader skips a change.
+        tx.execute(
+            "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+            &[&locks::LOG, &clinic],
+        )?;
+        let (out, judged) = log::append(
+            &mut PgLog::new(&mut tx, &schema),
+            &self.fits,
+            clinic,
+            node,
+            changes,
+            now(),
+        )?;
+        tx.commit()?;
+        self.fits.keep(clinic, judged);
+        Ok(out)
+    }
+
+    fn check_clinic(&self, clinic: &str) -> Result<CheckReport, StoreError> {
+        let (mut conn, schema) = self.clinic(clinic)?;
+        let mut tx = conn.transaction()?;
+        tx.execute(
+            "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+            &[&locks::LOG, &clinic],
+        )?;
+        let report = log::check(&mut PgLog::new(&mut tx, &schema), now())?;
+        tx.commit()?;
+        Ok(report)
+    }
+
+    fn record_audit_head(
+        &self,
+        clinic: &str,
+        node: &str,
+        head: &AuditHead,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn()?;
+        let count = head.count.min(i64::MAX as u64) as i64;
+        conn.execute(
+            "INSERT INTO platform.audit_anchors (clinic_id, node_id, count, hash, received_at)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            &[&clinic, &node, &count, &head.hash, &now()],
+        )?;
+        let kept: String = conn
+            .query_one(
+                "SELECT hash FROM platform.audit_anchors WHERE clinic_id = $1 AND node_id = $2 AND count = $3",
+                &[&clinic, &node, &count],
+            )?
+            .get(0);
+        Ok(kept == head.hash)
+    }
+
+    fn audit_anchors(&self, clinic: &str, node: &str) -> Result<Vec<AuditAnchor>, StoreError> {
+        Ok(self
+            .conn()?
+            .query(
+                "SELECT count, hash, received_at FROM platform.audit_anchors
+                 WHERE clinic_id = $1 AND node_id = $2 ORDER BY count",
+                &[&clinic, &node],
+            )?
+            .iter()
+            .map(|r| AuditAnchor {
+                head: AuditHead {
+                    count: r.get::<_, i64>(0) as u64,
+                    hash: r.get(1),
+                },
+                received_at: r.get(2),
+            })
+            .collect())
+    }
+
+    fn usage(&self, clinic: &str) -> Result<u64, StoreError> {
+        let (mut conn, schema) = self.clinic(clinic)?;
+        // The tables' pages with their indexes and out-of-line values: what the disk holds.
+        let bytes: i64 = conn
+            .query_one(
+                "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::BIGINT
+                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE n.nspname = $1 AND c.relkind = 'r'",
+                &[&schema],
+            )?
+            .get(0);
+        Ok(bytes.max(0) as u64)
+    }
+
+    fn clinic_ids(&self) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .conn()?
+            .query(
+                "SELECT id FROM platform.clinics ORDER BY created_at, id",
+                &[],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+
+    fn after(
+        &self,
+        clinic: &str,
+        since: u64,
+        limit: u32,
+    ) -> Result<(Vec<(u64, WireChange)>, u64), StoreError> {
+        let (mut conn, schema) = self.clinic(clinic)?;
+        // The head is read after the page, as the SQLite store does: never below it.
+        let mut tx = conn.transaction()?;
+        let rows = tx
+            .query(
+                &format!("SELECT seq, doc_id, hash, bytes FROM {schema}.changes WHERE seq > $1 ORDER BY seq LIMIT $2"),
+                &[&(since.min(i64::MAX as u64) as i64), &i64::from(limit)],
+            )?
+            .iter()
+            .map(|r| {
+                (
+                    r.get::<_, i64>(0) as u64,
+                    WireChange { doc_id: r.get(1), hash: r.get(2), bytes: r.get(3) },
+                )
+            })
+            .collect();
+        let head = PgLog::new(&mut tx, &schema).head()? as u64;
+        tx.commit()?;
+        Ok((rows, head))
+    }
+
+    fn log_len(&self, clinic: &str) -> Result<u64, StoreError> {
+        let (mut conn, schema) = self.clinic(clinic)?;
+        let n: i64 = conn
+            .query_one(&format!("SELECT COUNT(*) FROM {schema}.changes"), &[])?
+            .get(0);
+        Ok(n as u64)
+    }
+
+    fn head(&self, clinic: &str) -> Result<u64, StoreError> {
+        let (mut conn, schema) = self.clinic(clinic)?;
+        let mut tx = conn.transaction()?;
+        let head = PgLog::new(&mut tx, &schema).head()?;
+        tx.commit()?;
+        Ok(head as u64)
+    }
+
+    fn seen(&self, clinic: &str, node: &str, pending: Option<u64>) -> Result<(), StoreError> {
+        let mut conn = self.conn()?;
+        // Last-contact notes need no fsync of their own: losing the last few to a crash only
+        // makes a machine look a little less recently seen.
+        let mut tx = conn.transaction()?;
+        tx.batch_execute("SET LOCAL synchronous_commit = off")?;
+        // A pull says nothing about what the machine holds unsent: keep its last push's word.
+        tx.execute(
+            "INSERT INTO platform.device_status (clinic_id, node_id, last_seen_at, pending) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (clinic_id, node_id) DO UPDATE SET last_seen_at = excluded.last_seen_at,
+                 pending = COALESCE(excluded.pending, platform.device_status.pending)",
+            &[&clinic, &node, &now(), &pending.map(|p| p.min(i64::MAX as u64) as i64)],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn machines(&self, clinic: &str) -> Result<Vec<MachineStatus>, StoreError> {
+        Ok(self
+            .conn()?
+            .query(
+                "SELECT d.node_id, MIN(d.created_at), MAX(s.last_seen_at), MAX(s.pending),
+                        BOOL_AND(d.revoked_at IS NOT NULL)
+                 FROM platform.devices d
+                 LEFT JOIN platform.device_status s ON s.clinic_id = d.clinic_id AND s.node_id = d.node_id
+                 WHERE d.clinic_id = $1 GROUP BY d.node_id ORDER BY MIN(d.created_at), d.node_id",
+                &[&clinic],
+            )?
+            .iter()
+            .map(|r| MachineStatus {
+                node_id: r.get(0),
+                enrolled_at: r.get(1),
+                last_seen_at: r.get(2),
+                pending: r.get::<_, Option<i64>>(3).map(|p| p as u64),
+                revoked: r.get(4),
+            })
+            .collect())
+    }
+
+    fn revoke(&self, clinic: &str, node: &str) -> Result<Option<u32>, StoreError> {
+        let mut conn = self.conn()?;
+        let known: i64 = conn
+            .query_one(
+                "SELECT COUNT(*) FROM platform.devices WHERE clinic_id = $1 AND node_id = $2",
+                &[&clinic, &node],
+            )?
+            .get(0);
+        if known == 0 {
+            return Ok(None);
+        }
+        let n = conn.execute(
+            "UPDATE platform.devices SET revoked_at = $3 WHERE clinic_id = $1 AND node_id = $2 AND revoked_at IS NULL",
+            &[&clinic, &node, &now()],
+        )?;
+        Ok(Some(n as u32))
+    }
+
+    fn credential_active(&self, clinic: &str, node: &str, cred: &str) -> Result<bool, StoreError> {
+        if cred.len() != 16 {
+            return Ok(false);
+        }
+        // The primary key (collated "C") serves the prefix range; `cred` is 16 hex digits.
+        let found = self.conn()?.query_opt(
+            "SELECT 1 FROM platform.devices WHERE credential_hash >= $3 AND credential_hash < $3 || 'g'
+             AND clinic_id = $1 AND node_id = $2 AND revoked_at IS NULL LIMIT 1",
+            &[&clinic, &node, &cred],
+        )?;
+        Ok(found.is_some())
+    }
+
+    fn put_blob(
+        &self,
+        clinic: &str,
+        sha256: &str,
+        bytes: &[u8],
+        node: &str,
+    ) -> Result<bool, StoreError> {
+        let (mut conn, schema) = self.clinic(clinic)?;
+        let n = conn.execute(
+            &format!("INSERT INTO {schema}.blobs (sha256, bytes, node, received_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"),
+            &[&sha256, &bytes, &node, &now()],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn blob(&self, clinic: &str, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let (mut conn, schema) = self.clinic(clinic)?;
+        Ok(conn
+            .query_opt(
+                &format!("SELECT bytes FROM {schema}.blobs WHERE sha256 = $1"),
+                &[&sha256],
+            )?
+            .map(|r| r.get(0)))
+    }
+
+    fn compact(&self, clinic: &str, doc_id: &str) -> Result<(), StoreError> {
+        let (mut conn, schema) = self.clinic(clinic)?;
+        let mut tx = conn.transaction()?;
+        log::compact(&mut PgLog::new(&mut tx, &schema), doc_id)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn bootstrap(
+        &self,
+        clinic: &str,
+        after: Option<&str>,
+        max_bytes: usize,
+    ) -> Result<BootstrapPage, StoreError> {
+        let (mut conn, schema) = self.clinic(clinic)?;
+        // The head is read first and each document after it, so every change up to the head
+        // is in the page's documents (a later one in them too is harmless: a machine that
+        // pulls it again knows it). Not one snapshot: a compaction saved here by another
+        // replica at the same moment would fail a repeatable-read transaction.
+        let mut tx = conn.transaction()?;
+        let page = log::bootstrap(&mut PgLog::new(&mut tx, &schema), after, max_bytes)?;
+        tx.commit()?;
+        Ok(page)
+    }
+}

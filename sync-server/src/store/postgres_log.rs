@@ -1,0 +1,163 @@
+//! A clinic's log in its PostgreSQL schema: the reads and writes [`LogTx`] names.
+
+use r2d2_postgres::postgres::Transaction;
+
+use super::log::{LogTx, Stamp};
+use super::{Decoded, StoreError};
+
+/// A transaction and the clinic's schema.
+pub(super) struct PgLog<'a, 'b> {
+    tx: &'a mut Transaction<'b>,
+    s: &'a str,
+}
+
+impl<'a, 'b> PgLog<'a, 'b> {
+    pub(super) fn new(tx: &'a mut Transaction<'b>, schema: &'a str) -> Self {
+        PgLog { tx, s: schema }
+    }
+}
+
+impl LogTx for PgLog<'_, '_> {
+    fn filed_under(&mut self, hash: &str) -> Result<Option<String>, StoreError> {
+        let sql = format!("SELECT doc_id FROM {}.changes WHERE hash = $1", self.s);
+        Ok(self.tx.query_opt(&sql, &[&hash])?.map(|r| r.get(0)))
+    }
+
+    fn doc_stamp(&mut self, doc_id: &str) -> Result<Stamp, StoreError> {
+        let sql = format!(
+            "SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM {}.changes WHERE doc_id = $1",
+            self.s
+        );
+        let r = self.tx.query_one(&sql, &[&doc_id])?;
+        Ok((r.get(0), r.get(1)))
+    }
+
+    fn saved_doc(&mut self, doc_id: &str) -> Result<(Vec<u8>, i64), StoreError> {
+        let sql = format!("SELECT bytes, upto FROM {}.docs WHERE doc_id = $1", self.s);
+        Ok(self
+            .tx
+            .query_opt(&sql, &[&doc_id])?
+            .map(|r| (r.get(0), r.get(1)))
+            .unwrap_or_default())
+    }
+
+    fn tail(&mut self, doc_id: &str, after: i64) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+        let sql = format!(
+            "SELECT seq, bytes FROM {}.changes WHERE doc_id = $1 AND seq > $2 ORDER BY seq",
+            self.s
+        );
+        Ok(self
+            .tx
+            .query(&sql, &[&doc_id, &after])?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
+    }
+
+    fn actor_seqs(&mut self, doc_id: &str) -> Result<Vec<(String, i64)>, StoreError> {
+        let sql = format!(
+            "SELECT actor, MAX(actor_seq) FROM {}.changes WHERE doc_id = $1 GROUP BY actor",
+            self.s
+        );
+        Ok(self
+            .tx
+            .query(&sql, &[&doc_id])?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
+    }
+
+    fn save_doc(&mut self, doc_id: &str, bytes: &[u8], upto: i64) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO {s}.docs (doc_id, bytes, upto) VALUES ($1, $2, $3)
+             ON CONFLICT (doc_id) DO UPDATE SET bytes = excluded.bytes, upto = excluded.upto
+             WHERE excluded.upto >= {s}.docs.upto",
+            s = self.s
+        );
+        self.tx.execute(&sql, &[&doc_id, &bytes, &upto])?;
+        Ok(())
+    }
+
+    fn insert(&mut self, c: &Decoded<'_>, node: &str, at: i64) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO {}.changes (doc_id, hash, bytes, node, received_at, actor, actor_seq)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            self.s
+        );
+        self.tx.execute(
+            &sql,
+            &[
+                &c.wire.doc_id,
+                &c.wire.hash,
+                &c.wire.bytes,
+                &node,
+                &at,
+                &c.change.actor_id().to_hex_string(),
+                &(c.change.seq() as i64),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn head(&mut self) -> Result<i64, StoreError> {
+        let sql = format!("SELECT COALESCE(MAX(seq), 0) FROM {}.changes", self.s);
+        Ok(self.tx.query_one(&sql, &[])?.get(0))
+    }
+
+    fn doc_count(&mut self) -> Result<i64, StoreError> {
+        let sql = format!("SELECT COUNT(DISTINCT doc_id) FROM {}.changes", self.s);
+        Ok(self.tx.query_one(&sql, &[])?.get(0))
+    }
+
+    fn doc_ids_after(&mut self, after: &str, limit: i64) -> Result<Vec<String>, StoreError> {
+        let sql = format!(
+            "SELECT DISTINCT doc_id FROM {}.changes WHERE doc_id > $1 ORDER BY doc_id LIMIT $2",
+            self.s
+        );
+        Ok(self
+            .tx
+            .query(&sql, &[&after, &limit])?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+
+    fn each_change(
+        &mut self,
+        f: &mut dyn FnMut(i64, String, String, Vec<u8>),
+    ) -> Result<(), StoreError> {
+        // A portal (cursor) of 256 rows at a time: one document's changes in memory, not
+        // the whole log's.
+        let sql = format!(
+            "SELECT seq, doc_id, hash, bytes FROM {}.changes ORDER BY doc_id, seq",
+            self.s
+        );
+        let portal = self.tx.bind(&sql, &[])?;
+        loop {
+            let rows = self.tx.query_portal(&portal, 256)?;
+            if rows.is_empty() {
+                return Ok(());
+            }
+            for r in &rows {
+                f(r.get(0), r.get(1), r.get(2), r.get(3));
+            }
+        }
+    }
+
+    fn quarantine(&mut self, seq: i64, reason: &str, at: i64) -> Result<(), StoreError> {
+        let sql = format!(
+            "WITH moved AS (DELETE FROM {s}.changes WHERE seq = $1 RETURNING *)
+             INSERT INTO {s}.quarantine (seq, doc_id, hash, bytes, node, received_at, reason, quarantined_at)
+             SELECT seq, doc_id, hash, bytes, node, received_at, $2, $3 FROM moved",
+            s = self.s
+        );
+        self.tx.execute(&sql, &[&seq, &reason, &at])?;
+        Ok(())
+    }
+
+    fn forget_doc(&mut self, doc_id: &str) -> Result<(), StoreError> {
+        let sql = format!("DELETE FROM {}.docs WHERE doc_id = $1", self.s);
+        self.tx.execute(&sql, &[&doc_id])?;
+        Ok(())
+    }
+}

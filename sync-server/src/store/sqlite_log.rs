@@ -1,0 +1,173 @@
+//! A clinic's log in its SQLite file: the reads and writes [`LogTx`] names.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::log::{LogTx, Stamp};
+use super::{Decoded, StoreError};
+
+/// The clinic's connection (or a transaction on it).
+pub(super) struct SqliteLog<'a>(pub &'a Connection);
+
+impl LogTx for SqliteLog<'_> {
+    fn filed_under(&mut self, hash: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT doc_id FROM changes WHERE hash = ?1")?
+            .query_row([hash], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn doc_stamp(&mut self, doc_id: &str) -> Result<Stamp, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM changes WHERE doc_id = ?1",
+            )?
+            .query_row([doc_id], |r| Ok((r.get(0)?, r.get(1)?)))?)
+    }
+
+    fn saved_doc(&mut self, doc_id: &str) -> Result<(Vec<u8>, i64), StoreError> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT bytes, upto FROM docs WHERE doc_id = ?1")?
+            .query_row([doc_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .unwrap_or_default())
+    }
+
+    fn tail(&mut self, doc_id: &str, after: i64) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "SELECT seq, bytes FROM changes WHERE doc_id = ?1 AND seq > ?2 ORDER BY seq",
+            )?
+            .query_map(params![doc_id, after], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn actor_seqs(&mut self, doc_id: &str) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "SELECT actor, MAX(actor_seq) FROM changes WHERE doc_id = ?1 AND actor IS NOT NULL
+                 GROUP BY actor",
+            )?
+            .query_map([doc_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn save_doc(&mut self, doc_id: &str, bytes: &[u8], upto: i64) -> Result<(), StoreError> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO docs (doc_id, bytes, upto) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (doc_id) DO UPDATE SET bytes = excluded.bytes, upto = excluded.upto
+                 WHERE excluded.upto >= docs.upto",
+            )?
+            .execute(params![doc_id, bytes, upto])?;
+        Ok(())
+    }
+
+    fn insert(&mut self, c: &Decoded<'_>, node: &str, at: i64) -> Result<(), StoreError> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO changes (doc_id, hash, bytes, node, received_at, actor, actor_seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                c.wire.doc_id,
+                c.wire.hash,
+                c.wire.bytes,
+                node,
+                at,
+                c.change.actor_id().to_hex_string(),
+                c.change.seq() as i64
+            ])?;
+        Ok(())
+    }
+
+    fn head(&mut self) -> Result<i64, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM changes")?
+            .query_row([], |r| r.get(0))?)
+    }
+
+    fn doc_count(&mut self) -> Result<i64, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT COUNT(DISTINCT doc_id) FROM changes")?
+            .query_row([], |r| r.get(0))?)
+    }
+
+    fn doc_ids_after(&mut self, after: &str, limit: i64) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "SELECT DISTINCT doc_id FROM changes WHERE doc_id > ?1 ORDER BY doc_id LIMIT ?2",
+            )?
+            .query_map(params![after, limit], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn each_change(
+        &mut self,
+        f: &mut dyn FnMut(i64, String, String, Vec<u8>),
+    ) -> Result<(), StoreError> {
+        let mut stmt = self
+            .0
+            .prepare("SELECT seq, doc_id, hash, bytes FROM changes ORDER BY doc_id, seq")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            f(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+        }
+        Ok(())
+    }
+
+    fn quarantine(&mut self, seq: i64, reason: &str, at: i64) -> Result<(), StoreError> {
+        self.0.execute(
+            "INSERT INTO quarantine (seq, doc_id, hash, bytes, node, received_at, reason, quarantined_at)
+             SELECT seq, doc_id, hash, bytes, node, received_at, ?2, ?3 FROM changes WHERE seq = ?1",
+            params![seq, reason, at],
+        )?;
+        self.0
+            .execute("DELETE FROM changes WHERE seq = ?1", [seq])?;
+        Ok(())
+    }
+
+    fn forget_doc(&mut self, doc_id: &str) -> Result<(), StoreError> {
+        self.0
+            .execute("DELETE FROM docs WHERE doc_id = ?1", [doc_id])?;
+        Ok(())
+    }
+}
+
+/// Each change's actor and sequence number, which a push checks against (added to logs made
+/// before the check existed, read from the changes themselves).
+pub(super) fn add_actor_columns(conn: &Connection) -> Result<(), StoreError> {
+    let has: bool = conn
+        .prepare("SELECT 1 FROM pragma_table_info('changes') WHERE name = 'actor'")?
+        .exists([])?;
+    if !has {
+        conn.execute_batch(
+            "ALTER TABLE changes ADD COLUMN actor TEXT;
+             ALTER TABLE changes ADD COLUMN actor_seq INTEGER;",
+        )?;
+    }
+    let missing: Vec<(i64, Vec<u8>)> = conn
+        .prepare("SELECT seq, bytes FROM changes WHERE actor IS NULL")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (seq, bytes) in missing {
+        // A change that does not decode is left for `ayada-server check` to quarantine.
+        if let Ok(c) = automerge::Change::from_bytes(bytes) {
+            conn.execute(
+                "UPDATE changes SET actor = ?2, actor_seq = ?3 WHERE seq = ?1",
+                params![seq, c.actor_id().to_hex_string(), c.seq() as i64],
+            )?;
+        }
+    }
+    conn.execute_batch(
+        "CREATE INDEX IF NOT EXISTS changes_actor ON changes (doc_id, actor, actor_seq);",
+    )?;
+    Ok(())
+}
