@@ -16,8 +16,8 @@ use portal::*;
 /// The outbox as the operator sees it: `ayada-server messages`.
 fn outbox(server: &Server) -> Vec<serde_json::Value> {
     let out = Command::new(bin("ayada-server"))
-        .args(["messages", "--data"])
-        .arg(&server.data)
+        .arg("messages")
+        .args(server.store_args())
         .output()
         .unwrap();
     json_of(&out, "messages")["messages"]

@@ -353,8 +353,8 @@ fn a_clinic_with_its_own_whatsapp_number_sends_through_it() {
     let (server, _m) = clinic_online(root.path(), &platform, &[("AYADA_MESSAGE_PACE_MS", "700")]);
     let set = |args: &[&str]| {
         let out = std::process::Command::new(bin("ayada-server"))
-            .args(["clinic", "waha", "--data"])
-            .arg(&server.data)
+            .args(["clinic", "waha"])
+            .args(server.store_args())
             .args(["--slug", "nour"])
             .args(args)
             .env("AYADA_WAHA_KEY", fake_waha::KEY)

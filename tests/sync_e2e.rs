@@ -190,7 +190,7 @@ fn clinics_are_isolated_and_bad_tokens_and_bad_changes_are_refused() {
 
     // Tokens: none, forged, expired.
     assert_eq!(pull_hashes(&server, "", "").0, 401);
-    let secret = std::fs::read(server.data.join("jwt.secret")).unwrap();
+    let secret = server.secret("jwt.secret");
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()

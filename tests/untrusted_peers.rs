@@ -68,8 +68,8 @@ fn a_new_machine_joins_and_new_work_reaches_it(
 /// `ayada-server check` on the server's folder; what it printed.
 fn check(server: &Server) -> Value {
     let out = Command::new(bin("ayada-server"))
-        .args(["check", "--data"])
-        .arg(&server.data)
+        .arg("check")
+        .args(server.store_args())
         .output()
         .unwrap();
     common::json_of(&out, "check")
@@ -149,7 +149,21 @@ fn a_clinic_an_older_server_let_wedge_recovers_with_ayada_server_check() {
         change_by(b"\x01\x02\x03\x04", "b", &[]),
         change_by(b"\x07\x08", "c", &[never_sent]),
     ];
-    {
+    if common::on_postgres() {
+        // The same rows written straight into the clinic's schema.
+        let db = common::database_for(&server.data);
+        let schema = format!("c_{}", clinic.replace('-', ""));
+        for c in &wedging {
+            db.sql(&format!(
+                "INSERT INTO {schema}.changes (doc_id, hash, bytes, node, received_at, actor, actor_seq)
+                 VALUES ('{doc}', '{}', decode('{}', 'hex'), 'old', 0, '{}', {})",
+                c.hash(),
+                hex::encode(c.raw_bytes()),
+                c.actor_id().to_hex_string(),
+                c.seq()
+            ));
+        }
+    } else {
         let db =
             rusqlite::Connection::open(server.data.join("clinics").join(format!("{clinic}.db")))
                 .unwrap();

@@ -79,6 +79,15 @@ impl<S: Store> AppState<S> {
         tokio::spawn(portal::relay::run(self.clone()));
     }
 
+    /// Passes other replicas' appends on to this process's listening machines (with the
+    /// PostgreSQL backend; the SQLite one has no other replica). False when there is no news.
+    pub fn listen_to_replicas(&self) -> Result<bool, store::StoreError> {
+        let notices = self.notices.clone();
+        self.store.listen(Box::new(move |clinic, node, head| {
+            notices.notify(clinic, node, head)
+        }))
+    }
+
     /// Refuses to store `incoming` more bytes for `clinic` once its quota would be passed.
     pub(crate) fn within_quota(&self, clinic: &str, incoming: u64) -> Result<(), error::ApiError> {
         let used = self.store.usage(clinic)?;

@@ -9,13 +9,13 @@ use anyhow::Context;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use ayada_server::auth::{secret_file, Tokens};
+use ayada_server::auth::Tokens;
 use ayada_server::limits::MachineLimits;
 use ayada_server::logins::{LoginGuard, LoginLimits};
 use ayada_server::portal::waha::WahaConfig;
 use ayada_server::portal::{Portal, PortalConfig};
 use ayada_server::serving::{self, ServeOptions};
-use ayada_server::store::{ClinicRecord, PortalStore, SqliteStore, Store};
+use ayada_server::store::{ClinicRecord, PgStore, SqliteStore, Store};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -27,10 +27,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the clinics in DIR.
+    /// Serve the clinics of a data folder (SQLite) or of a PostgreSQL database.
     Serve {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
         #[arg(long, default_value = "127.0.0.1:8787")]
         listen: SocketAddr,
         #[command(flatten)]
@@ -44,8 +44,8 @@ enum Command {
     /// The portal's outbox: each message's clinic, kind, state, tries and last error (never
     /// its text or its number), newest first.
     Messages {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
         /// Only this clinic's.
         #[arg(long)]
         slug: Option<String>,
@@ -56,9 +56,71 @@ enum Command {
     /// changes an older server accepted against them (a clinic whose bootstrap fails, or
     /// whose machines' sync stops at one change, recovers). Safe while the server runs.
     Check {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
     },
+}
+
+/// Where the server keeps its data: a folder of SQLite files (the default), or PostgreSQL.
+#[derive(clap::Args)]
+struct StoreArgs {
+    /// The data folder (SQLite: platform.db, a file per clinic, the keys).
+    #[arg(long, required_unless_present = "database")]
+    data: Option<PathBuf>,
+    /// A PostgreSQL database instead: postgres://user:password@host:port/db. Best given in
+    /// AYADA_DATABASE, so its password is not on the command line.
+    #[arg(
+        long,
+        env = "AYADA_DATABASE",
+        hide_env_values = true,
+        conflicts_with = "data"
+    )]
+    database: Option<String>,
+}
+
+/// A store of either backend.
+enum Opened {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
+}
+
+impl StoreArgs {
+    fn open(&self) -> anyhow::Result<Opened> {
+        match (&self.data, &self.database) {
+            (_, Some(url)) => Ok(Opened::Postgres(
+                PgStore::open(url).context("cannot open the PostgreSQL database")?,
+            )),
+            (Some(data), None) => Ok(Opened::Sqlite(
+                SqliteStore::open(data)
+                    .with_context(|| format!("cannot open the data folder {}", data.display()))?,
+            )),
+            (None, None) => anyhow::bail!("give --data DIR or --database URL"),
+        }
+    }
+
+    /// For the commands that need only the store's operations.
+    fn open_dyn(&self) -> anyhow::Result<Box<dyn Store>> {
+        Ok(match self.open()? {
+            Opened::Sqlite(s) => Box::new(s),
+            Opened::Postgres(s) => Box::new(s),
+        })
+    }
+
+    /// What the logs say the server serves from (never a password).
+    fn label(&self) -> String {
+        match (&self.data, &self.database) {
+            (_, Some(url)) => match url.parse::<r2d2_postgres::postgres::Config>() {
+                Ok(c) => format!(
+                    "postgres {:?} {:?}",
+                    c.get_hosts(),
+                    c.get_dbname().unwrap_or_default()
+                ),
+                Err(_) => "postgres".into(),
+            },
+            (Some(data), None) => data.display().to_string(),
+            (None, None) => String::new(),
+        }
+    }
 }
 
 /// Every limit of `serve`, with its default (docs/OPERATIONS.md says why each is what it is).
@@ -183,8 +245,8 @@ enum ClinicCommand {
     /// AYADA_WAHA_KEY), or with --platform send its messages through the platform's again.
     /// Takes effect at the next message, on a running server too.
     Waha {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
         #[arg(long)]
         slug: String,
         #[arg(long, required_unless_present = "platform")]
@@ -197,8 +259,8 @@ enum ClinicCommand {
     /// Create a clinic; the owner's password comes from AYADA_PASSWORD. Works whether or not
     /// a server is running on the folder.
     Create {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
         #[arg(long)]
         name: String,
         #[arg(long)]
@@ -210,8 +272,10 @@ enum ClinicCommand {
     },
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+// Not `async`: the PostgreSQL store's client blocks (it runs a runtime of its own), so the
+// store is opened and its keys read before the server's runtime starts, and afterwards only
+// from blocking threads.
+fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .json()
         .with_writer(std::io::stderr)
@@ -221,73 +285,19 @@ async fn main() -> anyhow::Result<()> {
         .init();
     match Cli::parse().command {
         Command::Serve {
-            data,
+            store,
             listen,
             limits,
             portal,
         } => {
-            let store = Arc::new(
-                SqliteStore::open(&data)
-                    .with_context(|| format!("cannot open the data folder {}", data.display()))?,
-            );
-            let tokens = Arc::new(
-                Tokens::load_or_create(&data).context("cannot read or create the token secret")?,
-            );
-            let listener = std::net::TcpListener::bind(listen)
-                .with_context(|| format!("cannot listen on {listen}"))?;
-            let addr = listener.local_addr()?;
-            let options = ServeOptions {
-                max_connections: limits.max_connections,
-                header_timeout: Duration::from_secs(limits.header_timeout.max(1)),
-                tls: limits.tls_cert.clone().zip(limits.tls_key.clone()),
-            };
-            let scheme = if options.tls.is_some() {
-                "https"
-            } else {
-                "http"
-            };
-            // The first stdout line tells scripts and tests which port was chosen (port 0).
-            println!(
-                "{}",
-                serde_json::json!({ "listening": addr.to_string(), "scheme": scheme })
-            );
-            tracing::info!(%addr, scheme, data = %data.display(), "serving");
-            let mut state = ayada_server::AppState::new(store, tokens);
-            state.logins = Arc::new(LoginGuard::new(LoginLimits {
-                fails_per_email: limits.login_fails_per_email,
-                fails_per_address: limits.login_fails_per_address,
-                window: Duration::from_secs(limits.login_window_minutes.max(1) * 60),
-                concurrent_hashes: match limits.concurrent_hashes {
-                    0 => LoginLimits::default().concurrent_hashes,
-                    n => n,
-                },
-            }));
-            state.limits = Arc::new(MachineLimits::new(
-                NonZeroU32::new(limits.machine_rate)
-                    .context("--machine-rate must be at least 1")?,
-                NonZeroU32::new(limits.machine_burst)
-                    .context("--machine-burst must be at least 1")?,
-            ));
-            state.quota_bytes = limits.clinic_quota_mb.saturating_mul(1024 * 1024);
-            state.portal = Arc::new(Portal::new(
-                portal.config(&addr.to_string(), scheme)?,
-                secret_file(&data, "portal.secret")
-                    .context("cannot read or create the portal's key")?,
-            ));
-            state.start_portal();
-            let notices = state.notices.clone();
-            serving::serve(listener, ayada_server::router(state), options, async move {
-                shutdown().await;
-                // Open WebSockets would hold a graceful shutdown forever.
-                notices.shutdown();
-            })
-            .await?;
-            tracing::info!("stopped");
-            Ok(())
+            let label = store.label();
+            match store.open()? {
+                Opened::Sqlite(s) => serve(Arc::new(s), &label, listen, limits, portal),
+                Opened::Postgres(s) => serve(Arc::new(s), &label, listen, limits, portal),
+            }
         }
-        Command::Messages { data, slug, limit } => {
-            let store = SqliteStore::open(&data)
-                .with_context(|| format!("cannot open the data folder {}", data.display()))?;
+        Command::Messages { store, slug, limit } => {
+            let store = store.open_dyn()?;
             let clinics = match slug {
                 Some(slug) => vec![
                     store
@@ -309,9 +319,8 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::json!({ "messages": messages }));
             Ok(())
         }
-        Command::Check { data } => {
-            let store = SqliteStore::open(&data)
-                .with_context(|| format!("cannot open the data folder {}", data.display()))?;
+        Command::Check { store } => {
+            let store = store.open_dyn()?;
             let mut clinics = Vec::new();
             for id in store.clinic_ids()? {
                 let report = store.check_clinic(&id)?;
@@ -328,14 +337,13 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Clinic(ClinicCommand::Waha {
-            data,
+            store,
             slug,
             url,
             session,
             platform,
         }) => {
-            let store = SqliteStore::open(&data)
-                .with_context(|| format!("cannot open the data folder {}", data.display()))?;
+            let store = store.open_dyn()?;
             let clinic = store
                 .clinic_by_slug(&slug)?
                 .with_context(|| format!("no clinic has the slug {slug}"))?;
@@ -354,7 +362,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Clinic(ClinicCommand::Create {
-            data,
+            store,
             name,
             slug,
             owner_email,
@@ -373,8 +381,7 @@ async fn main() -> anyhow::Result<()> {
                 email.contains('@'),
                 "\"{owner_email}\" is not an email address"
             );
-            let store = SqliteStore::open(&data)
-                .with_context(|| format!("cannot open the data folder {}", data.display()))?;
+            let store = store.open_dyn()?;
             let record = ClinicRecord {
                 id: uuid::Uuid::now_v7().to_string(),
                 slug,
@@ -393,6 +400,79 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Serves `store` until SIGINT or SIGTERM.
+fn serve<S: Store>(
+    store: Arc<S>,
+    label: &str,
+    listen: SocketAddr,
+    limits: Limits,
+    portal: PortalArgs,
+) -> anyhow::Result<()> {
+    let tokens = Arc::new(Tokens::from_secret(
+        &store
+            .secret("jwt.secret")
+            .context("cannot read or create the token secret")?,
+    ));
+    let listener = std::net::TcpListener::bind(listen)
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    let options = ServeOptions {
+        max_connections: limits.max_connections,
+        header_timeout: Duration::from_secs(limits.header_timeout.max(1)),
+        tls: limits.tls_cert.clone().zip(limits.tls_key.clone()),
+    };
+    let scheme = if options.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    // The first stdout line tells scripts and tests which port was chosen (port 0).
+    println!(
+        "{}",
+        serde_json::json!({ "listening": addr.to_string(), "scheme": scheme })
+    );
+    tracing::info!(%addr, scheme, store = %label, "serving");
+    let mut state = ayada_server::AppState::new(store.clone(), tokens);
+    state.logins = Arc::new(LoginGuard::new(LoginLimits {
+        fails_per_email: limits.login_fails_per_email,
+        fails_per_address: limits.login_fails_per_address,
+        window: Duration::from_secs(limits.login_window_minutes.max(1) * 60),
+        concurrent_hashes: match limits.concurrent_hashes {
+            0 => LoginLimits::default().concurrent_hashes,
+            n => n,
+        },
+    }));
+    state.limits = Arc::new(MachineLimits::new(
+        NonZeroU32::new(limits.machine_rate).context("--machine-rate must be at least 1")?,
+        NonZeroU32::new(limits.machine_burst).context("--machine-burst must be at least 1")?,
+    ));
+    state.quota_bytes = limits.clinic_quota_mb.saturating_mul(1024 * 1024);
+    state.portal = Arc::new(Portal::new(
+        portal.config(&addr.to_string(), scheme)?,
+        store
+            .secret("portal.secret")
+            .context("cannot read or create the portal's key")?,
+    ));
+    if state
+        .listen_to_replicas()
+        .context("cannot listen for the other replicas' news")?
+    {
+        tracing::info!("listening for the other replicas' appends");
+    }
+    let notices = state.notices.clone();
+    tokio::runtime::Runtime::new()?.block_on(async move {
+        state.start_portal();
+        serving::serve(listener, ayada_server::router(state), options, async move {
+            shutdown().await;
+            // Open WebSockets would hold a graceful shutdown forever.
+            notices.shutdown();
+        })
+        .await
+    })?;
+    tracing::info!("stopped");
+    Ok(())
 }
 
 async fn shutdown() {

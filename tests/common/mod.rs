@@ -2,9 +2,44 @@
 //! loopback port chosen by the OS, and machines driven through `ayada-cli`.
 #![allow(dead_code)]
 
+use std::collections::HashMap;
+use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+
+#[path = "../pg/mod.rs"]
+pub mod pg;
+
+/// Whether the tests' servers keep their data in PostgreSQL (AYADA_TEST_BACKEND=postgres:
+/// the test command runs the sync tests once more that way) rather than in their folder.
+pub fn on_postgres() -> bool {
+    std::env::var("AYADA_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
+/// The PostgreSQL database of the server whose folder is `data`: one per folder, so a
+/// server started again on its folder finds its data again. Kept to the end of the run.
+pub fn database_for(data: &Path) -> Arc<pg::TestDb> {
+    static DATABASES: OnceLock<Mutex<HashMap<PathBuf, Arc<pg::TestDb>>>> = OnceLock::new();
+    let mut map = DATABASES.get_or_init(Default::default).lock().unwrap();
+    map.entry(data.to_path_buf())
+        .or_insert_with(|| {
+            Arc::new(
+                pg::fresh("server").expect("AYADA_TEST_BACKEND=postgres needs AYADA_TEST_POSTGRES"),
+            )
+        })
+        .clone()
+}
+
+/// Where a server on `data` keeps its data, as `ayada-server` takes it.
+pub fn store_args(data: &Path) -> Vec<OsString> {
+    if on_postgres() {
+        vec!["--database".into(), database_for(data).url.clone().into()]
+    } else {
+        vec!["--data".into(), data.into()]
+    }
+}
 
 /// A binary of the workspace; `scripts/test.sh` runs `cargo build --workspace` first.
 pub fn bin(name: &str) -> PathBuf {
@@ -67,9 +102,10 @@ impl Server {
     }
 
     fn spawn_with(data: &Path, listen: &str, log: Stdio, env: &[(&str, &str)]) -> Option<Server> {
+        std::fs::create_dir_all(data).unwrap();
         let child = Command::new(bin("ayada-server"))
-            .args(["serve", "--listen", listen, "--data"])
-            .arg(data)
+            .args(["serve", "--listen", listen])
+            .args(store_args(data))
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(log)
@@ -123,9 +159,8 @@ impl Server {
                 slug,
                 "--owner-email",
                 email,
-                "--data",
             ])
-            .arg(&self.data)
+            .args(store_args(&self.data))
             .env("AYADA_PASSWORD", password)
             .output()
             .unwrap();
@@ -133,6 +168,22 @@ impl Server {
             .as_str()
             .unwrap()
             .to_string()
+    }
+
+    /// Where this server keeps its data, as `ayada-server`'s commands take it.
+    pub fn store_args(&self) -> Vec<OsString> {
+        store_args(&self.data)
+    }
+
+    /// One of the server's secrets (its token key, the portal's key).
+    pub fn secret(&self, name: &str) -> Vec<u8> {
+        if !on_postgres() {
+            return std::fs::read(self.data.join(name)).unwrap();
+        }
+        let rows = database_for(&self.data).sql(&format!(
+            "SELECT encode(value, 'hex') FROM platform.secrets WHERE name = '{name}'"
+        ));
+        hex::decode(rows[0][0].as_deref().unwrap()).unwrap()
     }
 
     /// A server in `root/server` with these clinics (slug, owner's email), all with the owner

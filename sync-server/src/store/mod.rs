@@ -10,10 +10,12 @@ mod portal_postgres;
 mod portal_sqlite;
 mod postgres;
 mod postgres_log;
+mod postgres_news;
 mod sqlite;
 mod sqlite_log;
 
 pub use portal::{OutMessage, PortalBooking, PortalRequest, PortalStore};
+pub use postgres::schema_of;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -178,7 +180,20 @@ pub trait Store: PortalStore + Send + Sync + 'static {
         after: Option<&str>,
         max_bytes: usize,
     ) -> Result<BootstrapPage, StoreError>;
+    /// A 32-byte secret of the platform (token signing, the portal's links), made on first
+    /// use and the same for every process serving this store.
+    fn secret(&self, name: &str) -> Result<Vec<u8>, StoreError>;
+    /// Calls `heard` with (clinic, machine, head) for each append another process serving
+    /// this store made, for as long as the store lives; false when the backend has no such
+    /// news (one process). A wake-up only: a news item can be lost, the log cannot.
+    fn listen(&self, heard: Heard) -> Result<bool, StoreError> {
+        let _ = heard;
+        Ok(false)
+    }
 }
+
+/// What [`Store::listen`] calls: (clinic, machine, head).
+pub type Heard = Box<dyn Fn(&str, &str, u64) + Send + Sync>;
 
 /// A change of a push, decoded by the route that received it.
 pub struct Decoded<'a> {

@@ -17,7 +17,7 @@ use super::log::{self, Fits, LogTx};
 use super::postgres_log::PgLog;
 use super::sqlite::now;
 use super::{
-    Admission, BootstrapPage, CheckReport, ClinicRecord, Decoded, Device, Store, StoreError,
+    Admission, BootstrapPage, CheckReport, ClinicRecord, Decoded, Device, Heard, Store, StoreError,
 };
 
 type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
@@ -53,6 +53,10 @@ pub(super) mod locks {
 /// The PostgreSQL store.
 pub struct PgStore {
     pool: Pool,
+    /// For the listener's own connection (outside the pool).
+    url: String,
+    /// This process's name in the news it sends, so it does not hear its own.
+    replica: String,
     fits: Fits,
     /// Clinic schemas known to be migrated, so each is checked once per process.
     ready: Mutex<HashSet<String>>,
@@ -60,7 +64,7 @@ pub struct PgStore {
 
 /// The schema of a clinic. Clinic ids are UUIDs the platform made; anything else is refused
 /// rather than put into SQL.
-pub(super) fn schema_of(clinic: &str) -> Result<String, StoreError> {
+pub fn schema_of(clinic: &str) -> Result<String, StoreError> {
     let ok = !clinic.is_empty()
         && clinic.len() <= 64
         && clinic.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
@@ -156,8 +160,12 @@ impl PgStore {
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(15))
             .build(manager)?;
+        let mut replica = [0u8; 8];
+        getrandom::fill(&mut replica).map_err(|e| StoreError::Doc(e.to_string()))?;
         let store = PgStore {
             pool,
+            url: url.to_string(),
+            replica: hex::encode(replica),
             fits: Fits::default(),
             ready: Mutex::new(HashSet::new()),
         };
@@ -181,23 +189,6 @@ impl PgStore {
                 .insert(schema.clone());
         }
         Ok((conn, schema))
-    }
-
-    /// A secret every replica shares, made on first use.
-    pub fn secret(&self, name: &str) -> Result<Vec<u8>, StoreError> {
-        let mut fresh = vec![0u8; 32];
-        getrandom::fill(&mut fresh).map_err(|e| StoreError::Doc(e.to_string()))?;
-        let mut conn = self.conn()?;
-        conn.execute(
-            "INSERT INTO platform.secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
-            &[&name, &fresh],
-        )?;
-        Ok(conn
-            .query_one(
-                "SELECT value FROM platform.secrets WHERE name = $1",
-                &[&name],
-            )?
-            .get(0))
     }
 }
 
@@ -288,6 +279,15 @@ impl Store for PgStore {
             changes,
             now(),
         )?;
+        if out.contains(&Admission::New) {
+            // Delivered at commit, to every replica listening (see `postgres_news`).
+            let head = PgLog::new(&mut tx, &schema).head()?;
+            let news = super::postgres_news::item(&self.replica, clinic, node, head);
+            tx.execute(
+                "SELECT pg_notify($1, $2)",
+                &[&super::postgres_news::CHANNEL, &news],
+            )?;
+        }
         tx.commit()?;
         self.fits.keep(clinic, judged);
         Ok(out)
@@ -516,6 +516,27 @@ impl Store for PgStore {
         log::compact(&mut PgLog::new(&mut tx, &schema), doc_id)?;
         tx.commit()?;
         Ok(())
+    }
+
+    fn secret(&self, name: &str) -> Result<Vec<u8>, StoreError> {
+        let mut fresh = vec![0u8; 32];
+        getrandom::fill(&mut fresh).map_err(|e| StoreError::Doc(e.to_string()))?;
+        let mut conn = self.conn()?;
+        conn.execute(
+            "INSERT INTO platform.secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+            &[&name, &fresh],
+        )?;
+        Ok(conn
+            .query_one(
+                "SELECT value FROM platform.secrets WHERE name = $1",
+                &[&name],
+            )?
+            .get(0))
+    }
+
+    fn listen(&self, heard: Heard) -> Result<bool, StoreError> {
+        super::postgres_news::listen(self.url.clone(), self.replica.clone(), heard)?;
+        Ok(true)
     }
 
     fn bootstrap(

@@ -407,6 +407,10 @@ impl Store for SqliteStore {
         Ok(page)
     }
 
+    fn secret(&self, name: &str) -> Result<Vec<u8>, StoreError> {
+        Ok(crate::auth::secret_file(&self.dir, name)?)
+    }
+
     fn machines(&self, clinic: &str) -> Result<Vec<MachineStatus>, StoreError> {
         let conn = self.platform.lock().expect("platform poisoned");
         let mut stmt = conn.prepare_cached(

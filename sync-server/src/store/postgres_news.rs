@@ -1,0 +1,92 @@
+//! News between replicas on one PostgreSQL: each append that added changes sends
+//! `NOTIFY ayada_heads` inside its transaction (delivered at commit, never for a rollback),
+//! and every replica listens on a connection of its own to tell its machines' WebSockets.
+//! A wake-up only, over the durable log: a listener that loses its connection reconnects,
+//! and machines that missed a notice still pull on their own schedule.
+
+use std::time::Duration;
+
+use r2d2_postgres::postgres::fallible_iterator::FallibleIterator;
+use r2d2_postgres::postgres::{Client, NoTls};
+
+use super::{Heard, StoreError};
+
+/// The channel's name.
+pub(super) const CHANNEL: &str = "ayada_heads";
+
+/// The payload: "replica clinic machine head" (ids have no spaces).
+pub(super) fn item(replica: &str, clinic: &str, node: &str, head: i64) -> String {
+    format!("{replica} {clinic} {node} {head}")
+}
+
+fn parse(payload: &str) -> Option<(&str, &str, &str, u64)> {
+    let mut parts = payload.split(' ');
+    let item = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?.parse().ok()?,
+    );
+    parts.next().is_none().then_some(item)
+}
+
+/// Starts the listener thread; fails only if the first connection cannot be made.
+pub(super) fn listen(url: String, replica: String, heard: Heard) -> Result<(), StoreError> {
+    let first = connect(&url)?;
+    std::thread::Builder::new()
+        .name("ayada-pg-news".into())
+        .spawn(move || {
+            let mut client = Some(first);
+            loop {
+                let mut c = match client.take() {
+                    Some(c) => c,
+                    None => {
+                        std::thread::sleep(Duration::from_secs(1));
+                        match connect(&url) {
+                            Ok(c) => c,
+                            Err(e) => {
+                                tracing::warn!(error = %e, "replica news: reconnecting");
+                                continue;
+                            }
+                        }
+                    }
+                };
+                if hear(&mut c, &replica, &heard) {
+                    client = Some(c);
+                }
+            }
+        })?;
+    Ok(())
+}
+
+/// Passes on the news until 30 s pass quietly; false if the connection is gone.
+fn hear(c: &mut Client, replica: &str, heard: &Heard) -> bool {
+    {
+        let mut notifications = c.notifications();
+        let mut iter = notifications.timeout_iter(Duration::from_secs(30));
+        loop {
+            match iter.next() {
+                Ok(Some(n)) => match parse(n.payload()) {
+                    Some((from, clinic, node, head)) if from != replica => {
+                        heard(clinic, node, head)
+                    }
+                    Some(_) => {}
+                    None => tracing::warn!("replica news: an item of another shape"),
+                },
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "replica news: connection lost");
+                    return false;
+                }
+            }
+        }
+    }
+    // Quiet for a while: is the connection still there?
+    !c.is_closed() && c.batch_execute("SELECT 1").is_ok()
+}
+
+fn connect(url: &str) -> Result<Client, StoreError> {
+    let mut client = Client::connect(url, NoTls)?;
+    client.batch_execute(&format!("LISTEN {CHANNEL}"))?;
+    Ok(client)
+}
