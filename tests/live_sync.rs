@@ -5,83 +5,12 @@
 
 mod common;
 
-use std::sync::mpsc::{channel, Receiver};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ayada_client::{Nudge, SyncLoop, SyncState};
-use ayada_core::patients::NewPatient;
-use ayada_core::Clinic;
+use common::live::Live;
 use common::{Machine, Server};
 
 const OWNER_PW: &str = "owner-pass-1";
-
-struct Live {
-    clinic: Arc<Mutex<Clinic>>,
-    sync: SyncLoop,
-    states: Receiver<(SyncState, bool)>,
-}
-
-impl Live {
-    fn start(m: &Machine) -> Live {
-        let clinic = Arc::new(Mutex::new(m.open()));
-        let (tx, states) = channel();
-        let sync = ayada_client::sync_loop::spawn(clinic.clone(), move |state, round| {
-            let _ = tx.send((state.clone(), round.is_some_and(|r| r.changed_here())));
-        });
-        Live {
-            clinic,
-            sync,
-            states,
-        }
-    }
-
-    /// Waits for a reported state that satisfies `want`; panics with the last one seen.
-    fn wait_for(&self, what: &str, limit: Duration, want: impl Fn(&SyncState, bool) -> bool) {
-        let deadline = Instant::now() + limit;
-        let mut last = None;
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            match self.states.recv_timeout(left) {
-                Ok((state, changed)) => {
-                    if want(&state, changed) {
-                        return;
-                    }
-                    last = Some(state);
-                }
-                Err(_) => break,
-            }
-        }
-        panic!("{what}: not within {limit:?}; last state {last:?}");
-    }
-
-    fn add_patient(&self, name: &str, phone: &str) {
-        let mut c = self.clinic.lock().unwrap();
-        let owner = c.login("owner", OWNER_PW).unwrap();
-        c.add_patient(
-            &owner,
-            &NewPatient {
-                name: name.into(),
-                phone: phone.into(),
-                gender: None,
-                dob: None,
-                medical_history: String::new(),
-                allergies: String::new(),
-            },
-        )
-        .unwrap();
-        drop(c);
-        self.sync.nudge(Nudge::Local);
-    }
-
-    fn finds(&self, name: &str) -> bool {
-        let mut c = self.clinic.lock().unwrap();
-        let owner = c.login("owner", OWNER_PW).unwrap();
-        c.search_patients(&owner, name, 5)
-            .unwrap()
-            .iter()
-            .any(|h| h.name == name)
-    }
-}
 
 #[test]
 fn a_write_reaches_the_other_machine_live_and_the_loops_outlive_a_server_restart() {
@@ -105,15 +34,15 @@ fn a_write_reaches_the_other_machine_live_and_the_loops_outlive_a_server_restart
     );
 
     // A write on A arrives on B through the notice, long before the 60 s poll.
-    live_a.add_patient("Karim Live", "01012345001");
+    live_a.add_patient(OWNER_PW, "Karim Live", "01012345001");
     live_b.wait_for("the patient on B", Duration::from_secs(20), |_, changed| {
         changed
     });
-    assert!(live_b.finds("Karim Live"));
+    assert!(live_b.finds(OWNER_PW, "Karim Live"));
 
     // The server dies. A keeps working offline and says so.
     drop(server);
-    live_a.add_patient("Hoda Offline", "01012345002");
+    live_a.add_patient(OWNER_PW, "Hoda Offline", "01012345002");
     live_a.wait_for(
         "A offline with a reason",
         Duration::from_secs(30),
@@ -131,7 +60,7 @@ fn a_write_reaches_the_other_machine_live_and_the_loops_outlive_a_server_restart
         Duration::from_secs(90),
         |_, changed| changed,
     );
-    assert!(live_b.finds("Hoda Offline"));
+    assert!(live_b.finds(OWNER_PW, "Hoda Offline"));
 
     // A graceful stop is not held up by the machines' open sockets.
     #[cfg(unix)]

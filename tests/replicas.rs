@@ -1,0 +1,176 @@
+//! Two `ayada-server` replicas on one PostgreSQL, with no sticky routing: a machine on
+//! replica 1 and a machine on replica 2 see each other's writes live (the WebSocket notice
+//! crosses replicas through LISTEN/NOTIFY), and a replica killed with SIGKILL in the middle
+//! of a push loses nothing it acknowledged while the other keeps serving.
+
+mod common;
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::live::Live;
+use common::{bin, json_of, pg, token, Machine, Server};
+
+const EMAIL: &str = "owner@nour.example";
+const OWNER_PW: &str = "owner-pass-1";
+
+/// A replica serving `url` on a port of its own.
+fn replica(root: &Path, name: &str, url: &str) -> Server {
+    let child = Command::new(bin("ayada-server"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("AYADA_DATABASE", url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    Server::attach(child, &root.join(name)).expect("the replica did not start")
+}
+
+fn create_clinic(url: &str) {
+    let out = Command::new(bin("ayada-server"))
+        .args(["clinic", "create", "--name", "Al-Nour", "--slug", "nour"])
+        .args(["--owner-email", EMAIL])
+        .env("AYADA_DATABASE", url)
+        .env("AYADA_PASSWORD", OWNER_PW)
+        .output()
+        .unwrap();
+    json_of(&out, "clinic create");
+}
+
+/// Every change hash a server serves the machine `m`'s clinic.
+fn held(server: &Server, m: &Machine) -> HashSet<String> {
+    let v: serde_json::Value = reqwest::blocking::Client::new()
+        .get(format!("{}/v1/changes?since=0&limit=1000", server.url))
+        .bearer_auth(token(server, m))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["hash"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_write_on_one_replica_reaches_a_machine_on_the_other_live() {
+    let Some(db) = pg::fresh("replicas_live") else {
+        return;
+    };
+    let root = tempfile::tempdir().unwrap();
+    let one = replica(root.path(), "one", &db.url);
+    let two = replica(root.path(), "two", &db.url);
+    create_clinic(&db.url);
+    let a = common::enrolled_machine(root.path(), "desk", &one, EMAIL, OWNER_PW, 2);
+    let b = Machine::new(root.path(), "exam-room");
+    b.enroll(&two, EMAIL, OWNER_PW);
+
+    let live_a = Live::start(&a);
+    live_a.wait_for(
+        "A online and live on replica 1",
+        Duration::from_secs(60),
+        |s, _| s.online && s.live && s.pending == 0,
+    );
+    let live_b = Live::start(&b);
+    live_b.wait_for(
+        "B bootstrapped and live on replica 2",
+        Duration::from_secs(60),
+        |s, _| s.online && s.live && s.last_sync.is_some(),
+    );
+    // Written on A, pushed to replica 1, told to B by replica 2 long before the 60 s poll.
+    for (i, name) in ["Karim Replica", "Hoda Replica", "Omar Replica"]
+        .iter()
+        .enumerate()
+    {
+        let started = Instant::now();
+        live_a.add_patient(OWNER_PW, name, &format!("0101234560{i}"));
+        live_b.wait_for(name, Duration::from_secs(15), |_, changed| changed);
+        assert!(live_b.finds(OWNER_PW, name));
+        eprintln!(
+            "{name}: on the other replica's machine in {:?}",
+            started.elapsed()
+        );
+    }
+    // And back the other way.
+    live_b.add_patient(OWNER_PW, "Salma Replica", "01012345699");
+    live_a.wait_for("B's patient on A", Duration::from_secs(15), |_, changed| {
+        changed
+    });
+    assert!(live_a.finds(OWNER_PW, "Salma Replica"));
+}
+
+#[test]
+fn a_replica_killed_mid_push_loses_nothing_it_acknowledged_and_the_other_keeps_serving() {
+    let Some(db) = pg::fresh("replicas_kill") else {
+        return;
+    };
+    let root = tempfile::tempdir().unwrap();
+    let mut one = replica(root.path(), "one", &db.url);
+    let two = replica(root.path(), "two", &db.url);
+    create_clinic(&db.url);
+    let a = common::enrolled_machine(root.path(), "desk", &one, EMAIL, OWNER_PW, 20);
+    let b = Machine::new(root.path(), "exam");
+    b.enroll(&two, EMAIL, OWNER_PW);
+
+    // A syncs through replica 1 in small batches; replica 1 is killed once the first is
+    // acknowledged, with more still to send.
+    let mut sync = Command::new(bin("ayada-cli"))
+        .arg("--data")
+        .arg(&a.data)
+        .arg("--key-file")
+        .arg(&a.key)
+        .args(["--json", "sync", "--batch", "20"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while a.open().sync_settings().unwrap().unwrap().pushed == 0
+        && sync.try_wait().unwrap().is_none()
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no batch was acknowledged"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    one.child.kill().unwrap();
+    one.child.wait().unwrap();
+    let status = sync.wait().unwrap();
+    let acknowledged = a.open().sync_settings().unwrap().unwrap().pushed;
+    let head = a.open().log_head().unwrap();
+    assert!(
+        !status.success() && acknowledged > 0 && acknowledged < head,
+        "not killed mid-push: {status:?} {acknowledged}/{head}"
+    );
+
+    // Replica 2 holds every acknowledged change and goes on serving: B syncs through it.
+    let on_two = held(&two, &a);
+    for change in a.open().changes_after(0, 100_000).unwrap() {
+        if change.seq <= acknowledged {
+            assert!(
+                on_two.contains(&change.hash),
+                "acknowledged change {} lost",
+                change.seq
+            );
+        }
+    }
+    b.ok(None, &["sync"]);
+    b.ok(
+        Some(("owner", OWNER_PW)),
+        &[
+            "patient",
+            "add",
+            "--name",
+            "بعد السقوط",
+            "--phone",
+            "01098765432",
+        ],
+    );
+    b.ok(None, &["sync"]);
+    assert!(held(&two, &b).len() > on_two.len());
+}
