@@ -452,9 +452,12 @@ fn story<S: Store>(store: &S) {
         vec!["e2", "e1"]
     );
     let mut sending = due[0].clone();
-    sending.state = "sending".into();
     sending.attempts = 1;
-    store.message_tried(&sending).unwrap();
+    assert!(store.claim(&sending).unwrap());
+    assert!(
+        !store.claim(&sending).unwrap(),
+        "taken once: another replica leaves it"
+    );
     let mut sent = due[1].clone();
     sent.state = "sent".into();
     sent.attempts = 1;
@@ -464,7 +467,12 @@ fn story<S: Store>(store: &S) {
     assert!(store.message_ack("wa-1", "delivered").unwrap());
     assert!(!store.message_ack("wa-unknown", "read").unwrap());
     assert_eq!(
-        store.interrupted_sends().unwrap(),
+        store.interrupted_sends(0).unwrap(),
+        0,
+        "claimed just now: another replica may be sending it"
+    );
+    assert_eq!(
+        store.interrupted_sends(i64::MAX).unwrap(),
         1,
         "the one left sending"
     );
@@ -596,6 +604,36 @@ fn two_postgres_replicas_append_in_turn_and_at_once() {
         Arc::new(PgStore::open(&db.url).unwrap()),
         Arc::new(PgStore::open(&db.url).unwrap()),
     );
+}
+
+#[test]
+fn the_portal_s_authoring_lock_holds_across_postgres_replicas_and_only_for_its_clinic() {
+    let Some(db) = pg::fresh("author") else {
+        return;
+    };
+    let one = Arc::new(PgStore::open(&db.url).unwrap());
+    let two = PgStore::open(&db.url).unwrap();
+    let held = one.author_lock(A).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let started = std::time::Instant::now();
+        let _lock = two.author_lock(A).unwrap();
+        tx.send(started.elapsed()).unwrap();
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        rx.try_recv().is_err(),
+        "taken while the other replica held it"
+    );
+    // Another clinic's lock is free meanwhile.
+    drop(one.author_lock(B).unwrap());
+    drop(held);
+    let waited = rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
+    assert!(
+        waited >= std::time::Duration::from_millis(250),
+        "{waited:?}"
+    );
+    waiter.join().unwrap();
 }
 
 #[test]

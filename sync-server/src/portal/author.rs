@@ -44,13 +44,15 @@ pub enum AuthorError {
 
 /// Applies each edit to the clinic's document as it stands, as the portal's actor, and
 /// appends the changes to the clinic's log (durably) before answering. Callers hold the
-/// clinic's portal lock, so two portal writes never reuse one sequence number.
+/// clinic's portal lock, and this takes the store's authoring lock (other replicas), so two
+/// portal writes never reuse one sequence number.
 pub fn write<S: Store>(
     state: &AppState<S>,
     clinic: &str,
     message: &str,
     edits: Vec<Edit<'_>>,
 ) -> Result<(), AuthorError> {
+    let _authoring = state.store.author_lock(clinic)?;
     let mut wire = Vec::new();
     for (doc_id, edit) in edits {
         let mut doc = match state.store.clinic_doc(clinic, doc_id.as_str())? {

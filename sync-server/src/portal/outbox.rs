@@ -58,20 +58,17 @@ fn jitter(max_ms: u64) -> Duration {
 /// Sends what is due, for as long as the server runs. A message a killed process left
 /// "sending" is not sent again (it may have arrived: at most once), and says so.
 pub async fn run<S: Store>(state: AppState<S>) {
-    let store = state.store.clone();
-    match tokio::task::spawn_blocking(move || store.interrupted_sends()).await {
-        Ok(Ok(n)) if n > 0 => tracing::warn!(
-            messages = n,
-            "messages interrupted while sending were not sent again"
-        ),
-        _ => {}
-    }
+    let mut swept_at = None;
     let http = state.portal.http.clone();
     // When each WAHA session may send next: each number is paced on its own, so one clinic's
     // reminders never hold another clinic's codes back.
     let mut next_send: std::collections::HashMap<String, tokio::time::Instant> =
         std::collections::HashMap::new();
     loop {
+        if swept_at.is_none_or(|at: tokio::time::Instant| at.elapsed() >= INTERRUPTED_AFTER) {
+            swept_at = Some(tokio::time::Instant::now());
+            sweep_interrupted(&state).await;
+        }
         let store = state.store.clone();
         let due = tokio::task::spawn_blocking(move || store.due(crate::store::unix_now(), 20))
             .await
@@ -116,6 +113,25 @@ pub async fn run<S: Store>(state: AppState<S>) {
     }
 }
 
+/// How long a message may stay "sending" before it counts as interrupted: far longer than
+/// a request to WAHA may take (15 s), so a replica never fails another's send in flight.
+const INTERRUPTED_AFTER: Duration = Duration::from_secs(60);
+
+/// Marks the messages a stopped process (this one before a restart, or another replica) left
+/// "sending" as failed: they may have arrived, so they are never sent again.
+async fn sweep_interrupted<S: Store>(state: &AppState<S>) {
+    let store = state.store.clone();
+    let before = crate::store::unix_now() - INTERRUPTED_AFTER.as_secs() as i64;
+    match tokio::task::spawn_blocking(move || store.interrupted_sends(before)).await {
+        Ok(Ok(n)) if n > 0 => tracing::warn!(
+            messages = n,
+            "messages interrupted while sending were not sent again"
+        ),
+        Ok(Err(e)) => tracing::error!(error = %e, "the outbox could not sweep interrupted sends"),
+        _ => {}
+    }
+}
+
 /// The WAHA that sends a clinic's messages (its own or the platform's), if any.
 async fn waha_of<S: Store>(state: &AppState<S>, clinic: &str) -> Option<waha::WahaConfig> {
     let (store, clinic) = (state.store.clone(), clinic.to_string());
@@ -141,9 +157,18 @@ async fn try_one<S: Store>(
         save(state, m).await;
         return;
     };
-    // Marked before the request: if the process dies during it, the message is not sent twice.
+    // Claimed before the request: another replica never sends it too, and if this process
+    // dies during the request, the message is not sent again.
     m.state = "sending".into();
-    save(state, m.clone()).await;
+    let (store, claimed) = (state.store.clone(), m.clone());
+    match tokio::task::spawn_blocking(move || store.claim(&claimed)).await {
+        Ok(Ok(true)) => {}
+        Ok(Ok(false)) => return,
+        _ => {
+            tracing::error!(message = m.id, "the outbox could not claim a message");
+            return;
+        }
+    }
     match waha::send(http, &config, &m.chat_id, &m.text).await {
         Sent::Yes(id) => {
             m.state = "sent".into();

@@ -190,6 +190,14 @@ pub trait Store: PortalStore + Send + Sync + 'static {
         let _ = heard;
         Ok(false)
     }
+    /// Holds a clinic's authoring lock, across every process serving this store, until the
+    /// guard is dropped: the portal writes as one actor on every replica, and two of its
+    /// writes at once would take one sequence number. (One process needs nothing more than
+    /// its own lock.)
+    fn author_lock(&self, clinic: &str) -> Result<Box<dyn std::any::Any>, StoreError> {
+        let _ = clinic;
+        Ok(Box::new(()))
+    }
 }
 
 /// What [`Store::listen`] calls: (clinic, machine, head).

@@ -203,9 +203,12 @@ pub trait PortalStore {
     /// Records a delivery report for the message WAHA knows as `wa_id`: `state` only moves
     /// forward (sent → delivered → read).
     fn message_ack(&self, wa_id: &str, state: &str) -> Result<bool, StoreError>;
-    /// Marks the messages a stopped process left "sending" as failed (they may have gone
-    /// out: never sent twice); how many.
-    fn interrupted_sends(&self) -> Result<u32, StoreError>;
+    /// Takes a queued message to send it: marks it "sending" with its tries now, unless
+    /// another process (replica) took it first; whether this one did.
+    fn claim(&self, message: &OutMessage) -> Result<bool, StoreError>;
+    /// Marks the messages left "sending" since before `before` as failed: a process stopped
+    /// while sending them (they may have gone out: never sent twice); how many.
+    fn interrupted_sends(&self, before: i64) -> Result<u32, StoreError>;
     /// A clinic's messages, newest first.
     fn messages(&self, clinic: &str, limit: u32) -> Result<Vec<OutMessage>, StoreError>;
     /// The clinic's own WAHA (base URL, API key, session), if the operator gave it one.

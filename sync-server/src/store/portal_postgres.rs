@@ -334,12 +334,20 @@ impl PortalStore for PgStore {
         Ok(true)
     }
 
-    fn interrupted_sends(&self) -> Result<u32, StoreError> {
+    fn claim(&self, m: &OutMessage) -> Result<bool, StoreError> {
+        Ok(self.conn()?.execute(
+            "UPDATE platform.outbox SET state = 'sending', attempts = $2, updated_at = $3
+             WHERE id = $1 AND state = 'queued'",
+            &[&m.id, &i64::from(m.attempts), &now()],
+        )? == 1)
+    }
+
+    fn interrupted_sends(&self, before: i64) -> Result<u32, StoreError> {
         Ok(self.conn()?.execute(
             "UPDATE platform.outbox SET state = 'failed', updated_at = $1,
                     last_error = 'the server stopped while sending it; not sent again (it may have arrived)'
-             WHERE state = 'sending'",
-            &[&now()],
+             WHERE state = 'sending' AND updated_at < $2",
+            &[&now(), &before],
         )? as u32)
     }
 

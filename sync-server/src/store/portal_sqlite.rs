@@ -341,13 +341,22 @@ impl PortalStore for SqliteStore {
         Ok(true)
     }
 
-    fn interrupted_sends(&self) -> Result<u32, StoreError> {
+    fn claim(&self, m: &OutMessage) -> Result<bool, StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        Ok(conn.execute(
+            "UPDATE outbox SET state = 'sending', attempts = ?2, updated_at = ?3
+             WHERE id = ?1 AND state = 'queued'",
+            params![m.id, m.attempts, now()],
+        )? == 1)
+    }
+
+    fn interrupted_sends(&self, before: i64) -> Result<u32, StoreError> {
         let conn = self.platform.lock().expect("platform poisoned");
         Ok(conn.execute(
             "UPDATE outbox SET state = 'failed', updated_at = ?1,
                     last_error = 'the server stopped while sending it; not sent again (it may have arrived)'
-             WHERE state = 'sending'",
-            [now()],
+             WHERE state = 'sending' AND updated_at < ?2",
+            params![now(), before],
         )? as u32)
     }
 

@@ -48,6 +48,8 @@ pub(super) mod locks {
     pub const LOG: i32 = 0x4179_0002;
     /// A clinic's portal requests (the check and insert that hold a slot).
     pub const PORTAL: i32 = 0x4179_0003;
+    /// The portal's writes to a clinic's documents.
+    pub const AUTHOR: i32 = 0x4179_0004;
 }
 
 /// The PostgreSQL store.
@@ -189,6 +191,16 @@ impl PgStore {
                 .insert(schema.clone());
         }
         Ok((conn, schema))
+    }
+}
+
+/// Holds the portal's authoring lock of a clinic while it lives.
+struct AuthorLock(Conn);
+
+impl Drop for AuthorLock {
+    fn drop(&mut self) {
+        // Should the connection be broken, the pool's check at the next checkout drops it.
+        let _ = self.0.batch_execute("COMMIT");
     }
 }
 
@@ -532,6 +544,17 @@ impl Store for PgStore {
                 &[&name],
             )?
             .get(0))
+    }
+
+    fn author_lock(&self, clinic: &str) -> Result<Box<dyn std::any::Any>, StoreError> {
+        let mut conn = self.conn()?;
+        // A transaction's lock: released at its end, or by the server if this process dies.
+        conn.batch_execute("BEGIN")?;
+        conn.execute(
+            "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+            &[&locks::AUTHOR, &clinic],
+        )?;
+        Ok(Box::new(AuthorLock(conn)))
     }
 
     fn listen(&self, heard: Heard) -> Result<bool, StoreError> {
