@@ -52,6 +52,16 @@ enum Command {
         #[arg(long, default_value_t = 200)]
         limit: u32,
     },
+    /// Move a data folder's clinics (SQLite, its server stopped) into a PostgreSQL database,
+    /// every change verified, in one transaction: all of it or nothing.
+    Migrate {
+        /// The data folder.
+        #[arg(long)]
+        from: PathBuf,
+        /// The PostgreSQL database (or AYADA_DATABASE).
+        #[arg(long, env = "AYADA_DATABASE", hide_env_values = true)]
+        to: String,
+    },
     /// Re-read every clinic's log with the rules a push follows now, and quarantine the
     /// changes an older server accepted against them (a clinic whose bootstrap fails, or
     /// whose machines' sync stops at one change, recovers). Safe while the server runs.
@@ -80,20 +90,20 @@ struct StoreArgs {
 
 /// A store of either backend.
 enum Opened {
-    Sqlite(SqliteStore),
-    Postgres(PgStore),
+    Sqlite(Box<SqliteStore>),
+    Postgres(Box<PgStore>),
 }
 
 impl StoreArgs {
     fn open(&self) -> anyhow::Result<Opened> {
         match (&self.data, &self.database) {
-            (_, Some(url)) => Ok(Opened::Postgres(
+            (_, Some(url)) => Ok(Opened::Postgres(Box::new(
                 PgStore::open(url).context("cannot open the PostgreSQL database")?,
-            )),
-            (Some(data), None) => Ok(Opened::Sqlite(
+            ))),
+            (Some(data), None) => Ok(Opened::Sqlite(Box::new(
                 SqliteStore::open(data)
                     .with_context(|| format!("cannot open the data folder {}", data.display()))?,
-            )),
+            ))),
             (None, None) => anyhow::bail!("give --data DIR or --database URL"),
         }
     }
@@ -101,8 +111,8 @@ impl StoreArgs {
     /// For the commands that need only the store's operations.
     fn open_dyn(&self) -> anyhow::Result<Box<dyn Store>> {
         Ok(match self.open()? {
-            Opened::Sqlite(s) => Box::new(s),
-            Opened::Postgres(s) => Box::new(s),
+            Opened::Sqlite(s) => s,
+            Opened::Postgres(s) => s,
         })
     }
 
@@ -292,8 +302,12 @@ fn main() -> anyhow::Result<()> {
         } => {
             let label = store.label();
             match store.open()? {
-                Opened::Sqlite(s) => serve(Arc::new(s), &label, listen, limits, portal),
-                Opened::Postgres(s) => serve(Arc::new(s), &label, listen, limits, portal),
+                Opened::Sqlite(s) => {
+                    serve::<SqliteStore>(Arc::from(s), &label, listen, limits, portal)
+                }
+                Opened::Postgres(s) => {
+                    serve::<PgStore>(Arc::from(s), &label, listen, limits, portal)
+                }
             }
         }
         Command::Messages { store, slug, limit } => {
@@ -317,6 +331,15 @@ fn main() -> anyhow::Result<()> {
                 }
             }
             println!("{}", serde_json::json!({ "messages": messages }));
+            Ok(())
+        }
+        Command::Migrate { from, to } => {
+            let source = SqliteStore::open(&from)
+                .with_context(|| format!("cannot open the data folder {}", from.display()))?;
+            let target = PgStore::open(&to).context("cannot open the PostgreSQL database")?;
+            let moved = ayada_server::store::migrate::migrate(&source, &target)
+                .context("nothing was moved")?;
+            println!("{}", serde_json::to_string(&moved)?);
             Ok(())
         }
         Command::Check { store } => {

@@ -5,6 +5,7 @@
 
 mod files;
 mod log;
+pub mod migrate;
 mod portal;
 mod portal_postgres;
 mod portal_sqlite;
