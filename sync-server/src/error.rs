@@ -59,8 +59,9 @@ pub enum ApiError {
         /// Seconds until a guess is taken again.
         retry_after: u64,
     },
-    /// As many password checks as allowed are running.
-    #[error("The server is busy checking other passwords. Try again in a few seconds.")]
+    /// As many password checks as allowed are running, or every database connection is in
+    /// use.
+    #[error("The server is busy. Try again in a few seconds.")]
     Busy,
     /// The clinic's storage quota is used up.
     #[error("{0}")]
@@ -78,6 +79,12 @@ impl From<crate::store::StoreError> for ApiError {
         match err {
             crate::store::StoreError::Taken(what) => {
                 ApiError::Conflict(format!("A clinic with this {what} already exists."))
+            }
+            crate::store::StoreError::Pool(e) => {
+                // Every connection to PostgreSQL is in use for longer than the pool waits:
+                // the machine is told to come back in a second, not that the server broke.
+                tracing::warn!(error = %e, "no database connection free: busy");
+                ApiError::Busy
             }
             full if full.is_disk_full() => {
                 tracing::error!(error = %full, "the disk is full: write refused");

@@ -1,77 +1,18 @@
 //! One story of every store operation, told to both backends: the embedded SQLite folder and
 //! PostgreSQL (a fresh database on the server the test command starts). Whatever the server
 //! does, it does through these operations, so a backend that tells the story the same way
-//! serves the same product. Then what only several processes on one store can show: two
-//! handles ("replicas") appending to one document in turn and at once.
+//! serves the same product. (What several processes on one store show is in
+//! store_replicas.rs.)
 
 #[path = "../../tests/pg/mod.rs"]
 mod pg;
+mod story;
 
-use std::sync::Arc;
-
-use automerge::transaction::Transactable;
-use automerge::{ActorId, AutoCommit, Change, ROOT};
 use ayada_server::store::{
-    Admission, ClinicRecord, Decoded, OutMessage, PgStore, PortalBooking, PortalRequest,
-    SqliteStore, Store, StoreError,
+    Admission, OutMessage, PgStore, PortalBooking, PortalRequest, SqliteStore, Store, StoreError,
 };
-use ayada_sync::{AuditHead, WireChange};
-
-fn clinic(id: &str, slug: &str, email: &str) -> ClinicRecord {
-    ClinicRecord {
-        id: id.into(),
-        slug: slug.into(),
-        name: format!("Clinic {slug}"),
-        owner_email: email.into(),
-        password_hash: "$argon2id$not-a-real-hash".into(),
-        data_clinic_id: None,
-        time_zone: "Africa/Cairo".into(),
-    }
-}
-
-const A: &str = "0191d6f4-0000-7000-8000-00000000000a";
-const B: &str = "0191d6f4-0000-7000-8000-00000000000b";
-
-/// `n` edits of one machine (actor) to a document, each a change.
-fn edits(actor: &[u8], n: usize) -> Vec<Change> {
-    edits_of(actor, n, "field")
-}
-
-/// The same, writing `field`: another history for the same machine.
-fn edits_of(actor: &[u8], n: usize, field: &str) -> Vec<Change> {
-    let mut doc = AutoCommit::new().with_actor(ActorId::from(actor));
-    for i in 0..n {
-        doc.put(ROOT, field, i as i64).unwrap();
-        doc.commit();
-    }
-    doc.get_changes(&[])
-}
-
-fn wire(doc_id: &str, c: &Change) -> WireChange {
-    WireChange {
-        doc_id: doc_id.into(),
-        hash: hex::encode(c.hash().0),
-        bytes: c.raw_bytes().to_vec(),
-    }
-}
-
-fn push<S: Store + ?Sized>(
-    store: &S,
-    clinic: &str,
-    doc_id: &str,
-    changes: &[Change],
-) -> Vec<Admission> {
-    let wires: Vec<WireChange> = changes.iter().map(|c| wire(doc_id, c)).collect();
-    let decoded: Vec<Decoded<'_>> = wires
-        .iter()
-        .zip(changes)
-        .map(|(w, c)| Decoded {
-            wire: w,
-            change: c.clone(),
-        })
-        .collect();
-    store.append(clinic, "node-1", &decoded).unwrap()
-}
+use ayada_sync::AuditHead;
+use story::*;
 
 fn request(id: &str, starts_at: i64, created_at: i64) -> PortalRequest {
     PortalRequest {
@@ -508,72 +449,6 @@ fn story<S: Store>(store: &S) {
     assert_eq!(store.clinic_waha(A).unwrap(), None);
 }
 
-/// Two handles on one store, as two replicas (or two processes on one folder) are: each
-/// judges a push against what the other appended, in turn and at once.
-fn two_handles<S: Store>(one: Arc<S>, two: Arc<S>) {
-    one.create_clinic(&clinic(A, "nour", "owner@nour.example"))
-        .unwrap();
-    let changes = edits(b"aaaa", 4);
-    assert_eq!(
-        push(&*one, A, "clinic", &changes[..1]),
-        vec![Admission::New]
-    );
-    assert_eq!(
-        push(&*two, A, "clinic", &changes[1..2]),
-        vec![Admission::New]
-    );
-    // `one` judged the document at its first change: what `two` appended must count.
-    assert_eq!(
-        push(&*one, A, "clinic", &changes[2..3]),
-        vec![Admission::New]
-    );
-    assert!(matches!(
-        &push(&*two, A, "clinic", &edits_of(b"aaaa", 3, "other")[2..3])[0],
-        Admission::Refused(_)
-    ));
-    assert_eq!(
-        push(&*two, A, "clinic", &changes[3..]),
-        vec![Admission::New]
-    );
-    // At once: 4 machines on each handle, 10 edits each, to one document.
-    let threads: Vec<_> = (0..8u8)
-        .map(|i| {
-            let store = if i % 2 == 0 { one.clone() } else { two.clone() };
-            std::thread::spawn(move || {
-                let mine = edits(&[b'm', i, i, i], 10);
-                for c in mine.chunks(2) {
-                    assert_eq!(
-                        push(&*store, A, "visits/d1", c),
-                        vec![Admission::New; c.len()]
-                    );
-                }
-            })
-        })
-        .collect();
-    for t in threads {
-        t.join().unwrap();
-    }
-    assert_eq!(one.log_len(A).unwrap(), 84);
-    let (all, head) = two.after(A, 0, 1000).unwrap();
-    assert_eq!(all.len(), 84);
-    assert!(
-        all.windows(2).all(|w| w[0].0 < w[1].0),
-        "positions in order"
-    );
-    assert_eq!(head, all.last().unwrap().0);
-    let page = one.bootstrap(A, None, 1 << 20).unwrap();
-    let visits = automerge::Automerge::load(
-        &page
-            .docs
-            .iter()
-            .find(|d| d.doc_id == "visits/d1")
-            .unwrap()
-            .bytes,
-    )
-    .unwrap();
-    assert_eq!(visits.get_changes(&[]).len(), 80);
-}
-
 #[test]
 fn the_sqlite_store_tells_the_whole_story() {
     let dir = tempfile::tempdir().unwrap();
@@ -584,56 +459,6 @@ fn the_sqlite_store_tells_the_whole_story() {
 fn the_postgres_store_tells_the_whole_story() {
     let Some(db) = pg::fresh("story") else { return };
     story(&PgStore::open(&db.url).unwrap());
-}
-
-#[test]
-fn two_sqlite_handles_on_one_folder_append_in_turn_and_at_once() {
-    let dir = tempfile::tempdir().unwrap();
-    two_handles(
-        Arc::new(SqliteStore::open(dir.path()).unwrap()),
-        Arc::new(SqliteStore::open(dir.path()).unwrap()),
-    );
-}
-
-#[test]
-fn two_postgres_replicas_append_in_turn_and_at_once() {
-    let Some(db) = pg::fresh("replicas") else {
-        return;
-    };
-    two_handles(
-        Arc::new(PgStore::open(&db.url).unwrap()),
-        Arc::new(PgStore::open(&db.url).unwrap()),
-    );
-}
-
-#[test]
-fn the_portal_s_authoring_lock_holds_across_postgres_replicas_and_only_for_its_clinic() {
-    let Some(db) = pg::fresh("author") else {
-        return;
-    };
-    let one = Arc::new(PgStore::open(&db.url).unwrap());
-    let two = PgStore::open(&db.url).unwrap();
-    let held = one.author_lock(A).unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let waiter = std::thread::spawn(move || {
-        let started = std::time::Instant::now();
-        let _lock = two.author_lock(A).unwrap();
-        tx.send(started.elapsed()).unwrap();
-    });
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    assert!(
-        rx.try_recv().is_err(),
-        "taken while the other replica held it"
-    );
-    // Another clinic's lock is free meanwhile.
-    drop(one.author_lock(B).unwrap());
-    drop(held);
-    let waited = rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
-    assert!(
-        waited >= std::time::Duration::from_millis(250),
-        "{waited:?}"
-    );
-    waiter.join().unwrap();
 }
 
 #[test]

@@ -21,6 +21,16 @@ pub(super) type Judged = (String, DocFit, Stamp);
 pub(super) trait LogTx {
     /// The document a change (by hash) is filed under, if the log holds it.
     fn filed_under(&mut self, hash: &str) -> Result<Option<String>, StoreError>;
+    /// The same for many hashes at once: those the log holds, with their documents.
+    fn filed_under_all(&mut self, hashes: &[&str]) -> Result<HashMap<String, String>, StoreError> {
+        let mut found = HashMap::new();
+        for hash in hashes {
+            if let Some(doc) = self.filed_under(hash)? {
+                found.insert(hash.to_string(), doc);
+            }
+        }
+        Ok(found)
+    }
     /// A document's [`Stamp`].
     fn doc_stamp(&mut self, doc_id: &str) -> Result<Stamp, StoreError>;
     /// A document's stored compaction and the log position it reaches (empty and 0 if none).
@@ -33,6 +43,18 @@ pub(super) trait LogTx {
     fn save_doc(&mut self, doc_id: &str, bytes: &[u8], upto: i64) -> Result<(), StoreError>;
     /// Appends a change at the log's end.
     fn insert(&mut self, change: &Decoded<'_>, node: &str, at: i64) -> Result<(), StoreError>;
+    /// Appends changes at the log's end, in order.
+    fn insert_all(
+        &mut self,
+        changes: &[&Decoded<'_>],
+        node: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        for c in changes {
+            self.insert(c, node, at)?;
+        }
+        Ok(())
+    }
     /// The last log position (0 when empty).
     fn head(&mut self) -> Result<i64, StoreError>;
     /// How many documents the log holds.
@@ -98,11 +120,13 @@ pub(super) fn append(
     let mut out: Vec<Option<Admission>> = Vec::with_capacity(changes.len());
     let mut candidates: HashMap<&str, Vec<usize>> = HashMap::new();
     let mut in_batch: HashMap<&str, &str> = HashMap::new();
+    let hashes: Vec<&str> = changes.iter().map(|c| c.wire.hash.as_str()).collect();
+    let filed = tx.filed_under_all(&hashes)?;
     for (i, c) in changes.iter().enumerate() {
         let doc_id = c.wire.doc_id.as_str();
         let known: Option<String> = match in_batch.get(c.wire.hash.as_str()) {
             Some(d) => Some(d.to_string()),
-            None => tx.filed_under(&c.wire.hash)?,
+            None => filed.get(&c.wire.hash).cloned(),
         };
         out.push(match known {
             Some(d) if d == doc_id => Some(Admission::Known),
@@ -132,11 +156,13 @@ pub(super) fn append(
         }
         judged.push((doc_id, fit));
     }
-    for (c, admission) in changes.iter().zip(&out) {
-        if admission == &Some(Admission::New) {
-            tx.insert(c, node, at)?;
-        }
-    }
+    let new: Vec<&Decoded<'_>> = changes
+        .iter()
+        .zip(&out)
+        .filter(|(_, a)| *a == &Some(Admission::New))
+        .map(|(c, _)| c)
+        .collect();
+    tx.insert_all(&new, node, at)?;
     let mut kept = Vec::with_capacity(judged.len());
     for (doc_id, fit) in judged {
         kept.push((doc_id.to_string(), fit, tx.doc_stamp(doc_id)?));

@@ -156,7 +156,7 @@ impl PgStore {
         let size = std::env::var("AYADA_PG_POOL")
             .ok()
             .and_then(|v| v.parse().ok())
-            .unwrap_or(16);
+            .unwrap_or(32);
         let pool = r2d2::Pool::builder()
             .max_size(size)
             .min_idle(Some(1))
@@ -421,10 +421,8 @@ impl Store for PgStore {
 
     fn head(&self, clinic: &str) -> Result<u64, StoreError> {
         let (mut conn, schema) = self.clinic(clinic)?;
-        let mut tx = conn.transaction()?;
-        let head = PgLog::new(&mut tx, &schema).head()?;
-        tx.commit()?;
-        Ok(head as u64)
+        let sql = format!("SELECT COALESCE(MAX(seq), 0) FROM {schema}.changes");
+        Ok(conn.query_one(&sql, &[])?.get::<_, i64>(0) as u64)
     }
 
     fn seen(&self, clinic: &str, node: &str, pending: Option<u64>) -> Result<(), StoreError> {

@@ -1,5 +1,7 @@
 //! A clinic's log in its PostgreSQL schema: the reads and writes [`LogTx`] names.
 
+use std::collections::HashMap;
+
 use r2d2_postgres::postgres::Transaction;
 
 use super::log::{LogTx, Stamp};
@@ -21,6 +23,50 @@ impl LogTx for PgLog<'_, '_> {
     fn filed_under(&mut self, hash: &str) -> Result<Option<String>, StoreError> {
         let sql = format!("SELECT doc_id FROM {}.changes WHERE hash = $1", self.s);
         Ok(self.tx.query_opt(&sql, &[&hash])?.map(|r| r.get(0)))
+    }
+
+    fn filed_under_all(&mut self, hashes: &[&str]) -> Result<HashMap<String, String>, StoreError> {
+        let sql = format!(
+            "SELECT hash, doc_id FROM {}.changes WHERE hash = ANY($1)",
+            self.s
+        );
+        Ok(self
+            .tx
+            .query(&sql, &[&hashes])?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
+    }
+
+    fn insert_all(
+        &mut self,
+        changes: &[&Decoded<'_>],
+        node: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        // One statement, in the order given (WITH ORDINALITY keeps it for the identity).
+        let sql = format!(
+            "INSERT INTO {}.changes (doc_id, hash, bytes, node, received_at, actor, actor_seq)
+             SELECT d, h, b, $4, $5, a, s
+             FROM UNNEST($1::text[], $2::text[], $3::bytea[], $6::text[], $7::bigint[])
+                  WITH ORDINALITY AS t(d, h, b, a, s, i)
+             ORDER BY i",
+            self.s
+        );
+        let docs: Vec<&str> = changes.iter().map(|c| c.wire.doc_id.as_str()).collect();
+        let hashes: Vec<&str> = changes.iter().map(|c| c.wire.hash.as_str()).collect();
+        let bytes: Vec<&[u8]> = changes.iter().map(|c| c.wire.bytes.as_slice()).collect();
+        let actors: Vec<String> = changes
+            .iter()
+            .map(|c| c.change.actor_id().to_hex_string())
+            .collect();
+        let seqs: Vec<i64> = changes.iter().map(|c| c.change.seq() as i64).collect();
+        self.tx
+            .execute(&sql, &[&docs, &hashes, &bytes, &node, &at, &actors, &seqs])?;
+        Ok(())
     }
 
     fn doc_stamp(&mut self, doc_id: &str) -> Result<Stamp, StoreError> {
