@@ -118,35 +118,7 @@ fn a_replica_killed_mid_push_loses_nothing_it_acknowledged_and_the_other_keeps_s
 
     // A syncs through replica 1 in small batches; replica 1 is killed once the first is
     // acknowledged, with more still to send.
-    let mut sync = Command::new(bin("ayada-cli"))
-        .arg("--data")
-        .arg(&a.data)
-        .arg("--key-file")
-        .arg(&a.key)
-        .args(["--json", "sync", "--batch", "20"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while a.open().sync_settings().unwrap().unwrap().pushed == 0
-        && sync.try_wait().unwrap().is_none()
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "no batch was acknowledged"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    one.child.kill().unwrap();
-    one.child.wait().unwrap();
-    let status = sync.wait().unwrap();
-    let acknowledged = a.open().sync_settings().unwrap().unwrap().pushed;
-    let head = a.open().log_head().unwrap();
-    assert!(
-        !status.success() && acknowledged > 0 && acknowledged < head,
-        "not killed mid-push: {status:?} {acknowledged}/{head}"
-    );
+    let acknowledged = common::kill_server_mid_push(&a, &mut one);
 
     // Replica 2 holds every acknowledged change and goes on serving: B syncs through it.
     let on_two = held(&two, &a);

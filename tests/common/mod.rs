@@ -312,6 +312,42 @@ pub fn enrolled_machine(
     m
 }
 
+/// Runs `sync` on machine `m` in batches of 20 and SIGKILLs `server` as soon as the first
+/// batch is acknowledged, with more still to send; answers the machine's log position the
+/// server acknowledged.
+pub fn kill_server_mid_push(m: &Machine, server: &mut Server) -> i64 {
+    let mut sync = Command::new(bin("ayada-cli"))
+        .arg("--data")
+        .arg(&m.data)
+        .arg("--key-file")
+        .arg(&m.key)
+        .args(["--json", "sync", "--batch", "20"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while m.open().sync_settings().unwrap().unwrap().pushed == 0
+        && sync.try_wait().unwrap().is_none()
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "no batch was acknowledged"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    let status = sync.wait().unwrap();
+    let acknowledged = m.open().sync_settings().unwrap().unwrap().pushed;
+    let head = m.open().log_head().unwrap();
+    assert!(
+        !status.success() && acknowledged > 0 && acknowledged < head,
+        "not killed mid-push: {status:?} {acknowledged}/{head}"
+    );
+    acknowledged
+}
+
 /// A fresh access token for machine `m`, from its device credential.
 pub fn token(server: &Server, m: &Machine) -> String {
     let credential = m.open().sync_settings().unwrap().unwrap().device_credential;

@@ -227,6 +227,15 @@ async fn push(http: &reqwest::Client, url: &str, token: &str, body: &Value) -> f
     panic!("a push was refused for a minute");
 }
 
+/// Every machine's push times, once all are done.
+async fn gather(tasks: Vec<tokio::task::JoinHandle<Vec<f64>>>) -> Vec<f64> {
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await.unwrap());
+    }
+    all
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
@@ -263,11 +272,7 @@ fn burst(t: &Target, rt: &tokio::runtime::Runtime) -> Value {
                 })
             })
             .collect();
-        let mut all = Vec::new();
-        for task in tasks {
-            all.extend(task.await.unwrap());
-        }
-        all
+        gather(tasks).await
     });
     let wall = started.elapsed().as_secs_f64();
     let mut clinics: Vec<&String> = machines.iter().map(|m| &m.0).collect();
@@ -312,11 +317,7 @@ fn capacity(t: &Target, rt: &tokio::runtime::Runtime, steps: &[usize]) -> Value 
                     })
                 })
                 .collect();
-            let mut all = Vec::new();
-            for task in tasks {
-                all.extend(task.await.unwrap());
-            }
-            all
+            gather(tasks).await
         });
         let pushes = latencies.len();
         let (p50, p99, max) = summary(latencies);
