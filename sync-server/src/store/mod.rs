@@ -10,6 +10,7 @@ mod portal;
 mod portal_postgres;
 mod portal_sqlite;
 mod postgres;
+mod postgres_conn;
 mod postgres_log;
 mod postgres_news;
 mod sqlite;

@@ -74,7 +74,7 @@ impl PgStore {
         sql: &str,
         params: &[&(dyn postgres_types::ToSql + Sync)],
     ) -> Result<u32, StoreError> {
-        let n: i64 = self.conn()?.query_one(sql, params)?.get(0);
+        let n: i64 = self.conn()?.q_one(sql, params)?.get(0);
         Ok(n.clamp(0, u32::MAX as i64) as u32)
     }
 }
@@ -92,8 +92,9 @@ impl PortalStore for PgStore {
 
     fn clinic_doc(&self, clinic: &str, doc_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let (mut conn, schema) = self.clinic(clinic)?;
-        let mut tx = conn.transaction()?;
-        let (bytes, _) = log::compact(&mut PgLog::new(&mut tx, &schema), doc_id)?;
+        let super::postgres_conn::PgConn { client, stmts } = &mut *conn;
+        let mut tx = client.transaction()?;
+        let (bytes, _) = log::compact(&mut PgLog::new(&mut tx, &schema, stmts), doc_id)?;
         tx.commit()?;
         Ok((!bytes.is_empty()).then_some(bytes))
     }
@@ -104,7 +105,7 @@ impl PortalStore for PgStore {
         // [prefix, prefix + U+FFFF) is the prefix's.
         let end = format!("{prefix}\u{ffff}");
         Ok(conn
-            .query(
+            .q(
                 &format!("SELECT DISTINCT doc_id FROM {schema}.changes WHERE doc_id >= $1 AND doc_id < $2 ORDER BY doc_id"),
                 &[&prefix, &end],
             )?
@@ -154,7 +155,7 @@ impl PortalStore for PgStore {
     fn request(&self, id: &str) -> Result<Option<PortalRequest>, StoreError> {
         Ok(self
             .conn()?
-            .query_opt(
+            .q_opt(
                 &format!("SELECT {REQUEST_COLUMNS} FROM platform.portal_requests WHERE id = $1"),
                 &[&id],
             )?
@@ -165,7 +166,7 @@ impl PortalStore for PgStore {
     fn wrong_code(&self, id: &str) -> Result<u32, StoreError> {
         let n: i64 = self
             .conn()?
-            .query_one(
+            .q_one(
                 "UPDATE platform.portal_requests SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts",
                 &[&id],
             )?
@@ -174,7 +175,7 @@ impl PortalStore for PgStore {
     }
 
     fn code_resent(&self, id: &str, code_hash: &str, expires_at: i64) -> Result<(), StoreError> {
-        self.conn()?.execute(
+        self.conn()?.x(
             "UPDATE platform.portal_requests SET code_hash = $2, expires_at = $3, last_sent_at = $4,
                     sends = sends + 1 WHERE id = $1",
             &[&id, &code_hash, &expires_at, &now()],
@@ -183,7 +184,7 @@ impl PortalStore for PgStore {
     }
 
     fn end_request(&self, id: &str, state: &str) -> Result<bool, StoreError> {
-        Ok(self.conn()?.execute(
+        Ok(self.conn()?.x(
             "UPDATE platform.portal_requests SET state = $2 WHERE id = $1 AND state = 'verifying'",
             &[&id, &state],
         )? == 1)
@@ -192,7 +193,7 @@ impl PortalStore for PgStore {
     fn held(&self, clinic: &str, now: i64) -> Result<Vec<(String, i64, i64)>, StoreError> {
         Ok(self
             .conn()?
-            .query(
+            .q(
                 "SELECT doctor_id, starts_at, starts_at + minutes * 60 FROM platform.portal_requests
                  WHERE clinic_id = $1 AND state = 'verifying' AND expires_at > $2",
                 &[&clinic, &now],
@@ -224,14 +225,14 @@ impl PortalStore for PgStore {
     }
 
     fn purge_requests(&self, before: i64) -> Result<u32, StoreError> {
-        Ok(self.conn()?.execute(
+        Ok(self.conn()?.x(
             "DELETE FROM platform.portal_requests WHERE expires_at < $1",
             &[&before],
         )? as u32)
     }
 
     fn add_booking(&self, b: &PortalBooking) -> Result<(), StoreError> {
-        self.conn()?.execute(
+        self.conn()?.x(
             &format!("INSERT INTO platform.portal_bookings ({BOOKING_COLUMNS}, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"),
             &[
                 &b.token_hash, &b.clinic, &b.appointment_id, &b.doc_id, &b.phone, &b.name, &b.lang,
@@ -244,7 +245,7 @@ impl PortalStore for PgStore {
     fn booking(&self, token_hash: &str) -> Result<Option<PortalBooking>, StoreError> {
         Ok(self
             .conn()?
-            .query_opt(
+            .q_opt(
                 &format!(
                     "SELECT {BOOKING_COLUMNS} FROM platform.portal_bookings WHERE token_hash = $1"
                 ),
@@ -257,7 +258,7 @@ impl PortalStore for PgStore {
     fn bookings_of(&self, clinic: &str) -> Result<Vec<PortalBooking>, StoreError> {
         Ok(self
             .conn()?
-            .query(
+            .q(
                 &format!(
                     "SELECT {BOOKING_COLUMNS} FROM platform.portal_bookings WHERE clinic_id = $1
                        AND NOT (status_told IN ('cancelled', 'no-show') OR (status_told = 'done' AND review_sent))
@@ -271,7 +272,7 @@ impl PortalStore for PgStore {
     }
 
     fn booking_told(&self, b: &PortalBooking) -> Result<(), StoreError> {
-        self.conn()?.execute(
+        self.conn()?.x(
             "UPDATE platform.portal_bookings SET status_told = $2, starts_told = $3, doctor_told = $4,
                     reminded = $5, review_sent = $6 WHERE token_hash = $1",
             &[&b.token_hash, &b.status_told, &b.starts_told, &b.doctor_told, &b.reminded, &b.review_sent],
@@ -281,7 +282,7 @@ impl PortalStore for PgStore {
 
     fn enqueue(&self, m: &OutMessage) -> Result<bool, StoreError> {
         let at = now();
-        Ok(self.conn()?.execute(
+        Ok(self.conn()?.x(
             "INSERT INTO platform.outbox (clinic_id, chat_id, text, idem_key, kind, state, attempts, next_at, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6, $7, $7) ON CONFLICT (idem_key) DO NOTHING",
             &[&m.clinic, &m.chat_id, &m.text, &m.idem_key, &m.kind, &m.next_at, &at],
@@ -291,7 +292,7 @@ impl PortalStore for PgStore {
     fn due(&self, now: i64, limit: u32) -> Result<Vec<OutMessage>, StoreError> {
         Ok(self
             .conn()?
-            .query(
+            .q(
                 &format!(
                     "SELECT {MESSAGE_COLUMNS} FROM platform.outbox WHERE state = 'queued' AND next_at <= $1
                      ORDER BY kind != 'code', next_at, id LIMIT $2"
@@ -304,7 +305,7 @@ impl PortalStore for PgStore {
     }
 
     fn message_tried(&self, m: &OutMessage) -> Result<(), StoreError> {
-        self.conn()?.execute(
+        self.conn()?.x(
             "UPDATE platform.outbox SET state = $2, attempts = $3, next_at = $4, last_error = $5, wa_id = $6,
                     updated_at = $7 WHERE id = $1",
             &[&m.id, &m.state, &i64::from(m.attempts), &m.next_at, &m.last_error, &m.wa_id, &now()],
@@ -335,7 +336,7 @@ impl PortalStore for PgStore {
     }
 
     fn claim(&self, m: &OutMessage) -> Result<bool, StoreError> {
-        Ok(self.conn()?.execute(
+        Ok(self.conn()?.x(
             "UPDATE platform.outbox SET state = 'sending', attempts = $2, updated_at = $3
              WHERE id = $1 AND state = 'queued'",
             &[&m.id, &i64::from(m.attempts), &now()],
@@ -343,7 +344,7 @@ impl PortalStore for PgStore {
     }
 
     fn interrupted_sends(&self, before: i64) -> Result<u32, StoreError> {
-        Ok(self.conn()?.execute(
+        Ok(self.conn()?.x(
             "UPDATE platform.outbox SET state = 'failed', updated_at = $1,
                     last_error = 'the server stopped while sending it; not sent again (it may have arrived)'
              WHERE state = 'sending' AND updated_at < $2",
@@ -354,7 +355,7 @@ impl PortalStore for PgStore {
     fn messages(&self, clinic: &str, limit: u32) -> Result<Vec<OutMessage>, StoreError> {
         Ok(self
             .conn()?
-            .query(
+            .q(
                 &format!(
                     "SELECT {MESSAGE_COLUMNS} FROM platform.outbox WHERE clinic_id = $1 ORDER BY id DESC LIMIT $2"
                 ),
@@ -368,7 +369,7 @@ impl PortalStore for PgStore {
     fn clinic_waha(&self, clinic: &str) -> Result<Option<(String, String, String)>, StoreError> {
         Ok(self
             .conn()?
-            .query_opt(
+            .q_opt(
                 "SELECT base, api_key, session FROM platform.clinic_waha WHERE clinic_id = $1",
                 &[&clinic],
             )?
@@ -382,13 +383,13 @@ impl PortalStore for PgStore {
     ) -> Result<(), StoreError> {
         let mut conn = self.conn()?;
         match waha {
-            Some((base, key, session)) => conn.execute(
+            Some((base, key, session)) => conn.x(
                 "INSERT INTO platform.clinic_waha (clinic_id, base, api_key, session) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (clinic_id) DO UPDATE SET base = excluded.base,
                     api_key = excluded.api_key, session = excluded.session",
                 &[&clinic, &base, &key, &session],
             )?,
-            None => conn.execute("DELETE FROM platform.clinic_waha WHERE clinic_id = $1", &[&clinic])?,
+            None => conn.x("DELETE FROM platform.clinic_waha WHERE clinic_id = $1", &[&clinic])?,
         };
         Ok(())
     }

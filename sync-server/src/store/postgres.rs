@@ -10,18 +10,19 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use ayada_sync::{AuditAnchor, AuditHead, MachineStatus, WireChange};
-use r2d2_postgres::postgres::{Client, NoTls, Row};
-use r2d2_postgres::{r2d2, PostgresConnectionManager};
+use r2d2_postgres::postgres::{Client, Row};
+use r2d2_postgres::r2d2;
 
 use super::log::{self, Fits, LogTx};
+use super::postgres_conn::{Manager, PgConn};
 use super::postgres_log::PgLog;
 use super::sqlite::now;
 use super::{
     Admission, BootstrapPage, CheckReport, ClinicRecord, Decoded, Device, Heard, Store, StoreError,
 };
 
-type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
-pub(super) type Conn = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
+type Pool = r2d2::Pool<Manager>;
+pub(super) type Conn = r2d2::PooledConnection<Manager>;
 
 /// Append-only migrations of the platform schema, in order (never edit one that shipped).
 const PLATFORM: &[(i64, &str)] = &[
@@ -139,7 +140,7 @@ pub(super) fn clinic_where(
     value: &str,
 ) -> Result<Option<ClinicRecord>, StoreError> {
     Ok(conn
-        .query_opt(
+        .q_opt(
             &format!("SELECT {RECORD_COLUMNS} FROM platform.clinics WHERE {column} = $1"),
             &[&value],
         )?
@@ -152,7 +153,7 @@ impl PgStore {
     /// its platform schema up to date.
     pub fn open(url: &str) -> Result<PgStore, StoreError> {
         let config = url.parse()?;
-        let manager = PostgresConnectionManager::new(config, NoTls);
+        let manager = Manager(config);
         let size = std::env::var("AYADA_PG_POOL")
             .ok()
             .and_then(|v| v.parse().ok())
@@ -171,7 +172,7 @@ impl PgStore {
             fits: Fits::default(),
             ready: Mutex::new(HashSet::new()),
         };
-        migrate(&mut *store.conn()?, "platform", PLATFORM, "platform")?;
+        migrate(&mut store.conn()?.client, "platform", PLATFORM, "platform")?;
         Ok(store)
     }
 
@@ -184,7 +185,7 @@ impl PgStore {
         let schema = schema_of(clinic)?;
         let mut conn = self.conn()?;
         if !self.ready.lock().expect("ready poisoned").contains(&schema) {
-            migrate(&mut conn, &schema, CLINIC, &schema)?;
+            migrate(&mut conn.client, &schema, CLINIC, &schema)?;
             self.ready
                 .lock()
                 .expect("ready poisoned")
@@ -215,7 +216,7 @@ impl Store for PgStore {
                 return Err(StoreError::Taken(what));
             }
         }
-        let n = conn.execute(
+        let n = conn.x(
             "INSERT INTO platform.clinics (id, slug, name, owner_email, password_hash, data_clinic_id, time_zone, created_at)
              VALUES ($1, $2, $3, $4, $5, NULL, $6, $7) ON CONFLICT DO NOTHING",
             &[&c.id, &c.slug, &c.name, &c.owner_email, &c.password_hash, &c.time_zone, &now()],
@@ -234,7 +235,7 @@ impl Store for PgStore {
     }
 
     fn set_data_clinic(&self, clinic: &str, data_id: &str) -> Result<bool, StoreError> {
-        let n = self.conn()?.execute(
+        let n = self.conn()?.x(
             "UPDATE platform.clinics SET data_clinic_id = $2 WHERE id = $1 AND data_clinic_id IS NULL",
             &[&clinic, &data_id],
         )?;
@@ -247,7 +248,7 @@ impl Store for PgStore {
         node: &str,
         credential_hash: &str,
     ) -> Result<(), StoreError> {
-        self.conn()?.execute(
+        self.conn()?.x(
             "INSERT INTO platform.devices (credential_hash, clinic_id, node_id, created_at) VALUES ($1, $2, $3, $4)",
             &[&credential_hash, &clinic, &node, &now()],
         )?;
@@ -257,7 +258,7 @@ impl Store for PgStore {
     fn device(&self, credential_hash: &str) -> Result<Option<Device>, StoreError> {
         Ok(self
             .conn()?
-            .query_opt(
+            .q_opt(
                 "SELECT clinic_id, node_id, revoked_at IS NOT NULL FROM platform.devices WHERE credential_hash = $1",
                 &[&credential_hash],
             )?
@@ -276,15 +277,14 @@ impl Store for PgStore {
         changes: &[Decoded<'_>],
     ) -> Result<Vec<Admission>, StoreError> {
         let (mut conn, schema) = self.clinic(clinic)?;
-        let mut tx = conn.transaction()?;
+        let PgConn { client, stmts } = &mut *conn;
+        let mut tx = client.transaction()?;
         // One append of a clinic at a time, across replicas: the positions it takes become
         // visible only after every earlier one's, so no reader skips a change.
-        tx.execute(
-            "SELECT pg_advisory_xact_lock($1, hashtext($2))",
-            &[&locks::LOG, &clinic],
-        )?;
+        let lock = stmts.in_tx(&mut tx, "SELECT pg_advisory_xact_lock($1, hashtext($2))")?;
+        tx.execute(&lock, &[&locks::LOG, &clinic])?;
         let (out, judged) = log::append(
-            &mut PgLog::new(&mut tx, &schema),
+            &mut PgLog::new(&mut tx, &schema, stmts),
             &self.fits,
             clinic,
             node,
@@ -293,12 +293,10 @@ impl Store for PgStore {
         )?;
         if out.contains(&Admission::New) {
             // Delivered at commit, to every replica listening (see `postgres_news`).
-            let head = PgLog::new(&mut tx, &schema).head()?;
+            let head = PgLog::new(&mut tx, &schema, stmts).head()?;
             let news = super::postgres_news::item(&self.replica, clinic, node, head);
-            tx.execute(
-                "SELECT pg_notify($1, $2)",
-                &[&super::postgres_news::CHANNEL, &news],
-            )?;
+            let notify = stmts.in_tx(&mut tx, "SELECT pg_notify($1, $2)")?;
+            tx.execute(&notify, &[&super::postgres_news::CHANNEL, &news])?;
         }
         tx.commit()?;
         self.fits.keep(clinic, judged);
@@ -307,12 +305,13 @@ impl Store for PgStore {
 
     fn check_clinic(&self, clinic: &str) -> Result<CheckReport, StoreError> {
         let (mut conn, schema) = self.clinic(clinic)?;
-        let mut tx = conn.transaction()?;
+        let PgConn { client, stmts } = &mut *conn;
+        let mut tx = client.transaction()?;
         tx.execute(
             "SELECT pg_advisory_xact_lock($1, hashtext($2))",
             &[&locks::LOG, &clinic],
         )?;
-        let report = log::check(&mut PgLog::new(&mut tx, &schema), now())?;
+        let report = log::check(&mut PgLog::new(&mut tx, &schema, stmts), now())?;
         tx.commit()?;
         Ok(report)
     }
@@ -325,13 +324,13 @@ impl Store for PgStore {
     ) -> Result<bool, StoreError> {
         let mut conn = self.conn()?;
         let count = head.count.min(i64::MAX as u64) as i64;
-        conn.execute(
+        conn.x(
             "INSERT INTO platform.audit_anchors (clinic_id, node_id, count, hash, received_at)
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
             &[&clinic, &node, &count, &head.hash, &now()],
         )?;
         let kept: String = conn
-            .query_one(
+            .q_one(
                 "SELECT hash FROM platform.audit_anchors WHERE clinic_id = $1 AND node_id = $2 AND count = $3",
                 &[&clinic, &node, &count],
             )?
@@ -342,7 +341,7 @@ impl Store for PgStore {
     fn audit_anchors(&self, clinic: &str, node: &str) -> Result<Vec<AuditAnchor>, StoreError> {
         Ok(self
             .conn()?
-            .query(
+            .q(
                 "SELECT count, hash, received_at FROM platform.audit_anchors
                  WHERE clinic_id = $1 AND node_id = $2 ORDER BY count",
                 &[&clinic, &node],
@@ -362,7 +361,7 @@ impl Store for PgStore {
         let (mut conn, schema) = self.clinic(clinic)?;
         // The tables' pages with their indexes and out-of-line values: what the disk holds.
         let bytes: i64 = conn
-            .query_one(
+            .q_one(
                 "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::BIGINT
                  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                  WHERE n.nspname = $1 AND c.relkind = 'r'",
@@ -375,7 +374,7 @@ impl Store for PgStore {
     fn clinic_ids(&self) -> Result<Vec<String>, StoreError> {
         Ok(self
             .conn()?
-            .query(
+            .q(
                 "SELECT id FROM platform.clinics ORDER BY created_at, id",
                 &[],
             )?
@@ -392,9 +391,8 @@ impl Store for PgStore {
     ) -> Result<(Vec<(u64, WireChange)>, u64), StoreError> {
         let (mut conn, schema) = self.clinic(clinic)?;
         // The head is read after the page, as the SQLite store does: never below it.
-        let mut tx = conn.transaction()?;
-        let rows = tx
-            .query(
+        let rows = conn
+            .q(
                 &format!("SELECT seq, doc_id, hash, bytes FROM {schema}.changes WHERE seq > $1 ORDER BY seq LIMIT $2"),
                 &[&(since.min(i64::MAX as u64) as i64), &i64::from(limit)],
             )?
@@ -406,15 +404,15 @@ impl Store for PgStore {
                 )
             })
             .collect();
-        let head = PgLog::new(&mut tx, &schema).head()? as u64;
-        tx.commit()?;
+        let sql = format!("SELECT COALESCE(MAX(seq), 0) FROM {schema}.changes");
+        let head = conn.q_one(&sql, &[])?.get::<_, i64>(0) as u64;
         Ok((rows, head))
     }
 
     fn log_len(&self, clinic: &str) -> Result<u64, StoreError> {
         let (mut conn, schema) = self.clinic(clinic)?;
         let n: i64 = conn
-            .query_one(&format!("SELECT COUNT(*) FROM {schema}.changes"), &[])?
+            .q_one(&format!("SELECT COUNT(*) FROM {schema}.changes"), &[])?
             .get(0);
         Ok(n as u64)
     }
@@ -422,30 +420,24 @@ impl Store for PgStore {
     fn head(&self, clinic: &str) -> Result<u64, StoreError> {
         let (mut conn, schema) = self.clinic(clinic)?;
         let sql = format!("SELECT COALESCE(MAX(seq), 0) FROM {schema}.changes");
-        Ok(conn.query_one(&sql, &[])?.get::<_, i64>(0) as u64)
+        Ok(conn.q_one(&sql, &[])?.get::<_, i64>(0) as u64)
     }
 
     fn seen(&self, clinic: &str, node: &str, pending: Option<u64>) -> Result<(), StoreError> {
-        let mut conn = self.conn()?;
-        // Last-contact notes need no fsync of their own: losing the last few to a crash only
-        // makes a machine look a little less recently seen.
-        let mut tx = conn.transaction()?;
-        tx.batch_execute("SET LOCAL synchronous_commit = off")?;
         // A pull says nothing about what the machine holds unsent: keep its last push's word.
-        tx.execute(
+        self.conn()?.x(
             "INSERT INTO platform.device_status (clinic_id, node_id, last_seen_at, pending) VALUES ($1, $2, $3, $4)
              ON CONFLICT (clinic_id, node_id) DO UPDATE SET last_seen_at = excluded.last_seen_at,
                  pending = COALESCE(excluded.pending, platform.device_status.pending)",
             &[&clinic, &node, &now(), &pending.map(|p| p.min(i64::MAX as u64) as i64)],
         )?;
-        tx.commit()?;
         Ok(())
     }
 
     fn machines(&self, clinic: &str) -> Result<Vec<MachineStatus>, StoreError> {
         Ok(self
             .conn()?
-            .query(
+            .q(
                 "SELECT d.node_id, MIN(d.created_at), MAX(s.last_seen_at), MAX(s.pending),
                         BOOL_AND(d.revoked_at IS NOT NULL)
                  FROM platform.devices d
@@ -467,7 +459,7 @@ impl Store for PgStore {
     fn revoke(&self, clinic: &str, node: &str) -> Result<Option<u32>, StoreError> {
         let mut conn = self.conn()?;
         let known: i64 = conn
-            .query_one(
+            .q_one(
                 "SELECT COUNT(*) FROM platform.devices WHERE clinic_id = $1 AND node_id = $2",
                 &[&clinic, &node],
             )?
@@ -475,7 +467,7 @@ impl Store for PgStore {
         if known == 0 {
             return Ok(None);
         }
-        let n = conn.execute(
+        let n = conn.x(
             "UPDATE platform.devices SET revoked_at = $3 WHERE clinic_id = $1 AND node_id = $2 AND revoked_at IS NULL",
             &[&clinic, &node, &now()],
         )?;
@@ -487,7 +479,7 @@ impl Store for PgStore {
             return Ok(false);
         }
         // The primary key (collated "C") serves the prefix range; `cred` is 16 hex digits.
-        let found = self.conn()?.query_opt(
+        let found = self.conn()?.q_opt(
             "SELECT 1 FROM platform.devices WHERE credential_hash >= $3 AND credential_hash < $3 || 'g'
              AND clinic_id = $1 AND node_id = $2 AND revoked_at IS NULL LIMIT 1",
             &[&clinic, &node, &cred],
@@ -503,7 +495,7 @@ impl Store for PgStore {
         node: &str,
     ) -> Result<bool, StoreError> {
         let (mut conn, schema) = self.clinic(clinic)?;
-        let n = conn.execute(
+        let n = conn.x(
             &format!("INSERT INTO {schema}.blobs (sha256, bytes, node, received_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"),
             &[&sha256, &bytes, &node, &now()],
         )?;
@@ -513,7 +505,7 @@ impl Store for PgStore {
     fn blob(&self, clinic: &str, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let (mut conn, schema) = self.clinic(clinic)?;
         Ok(conn
-            .query_opt(
+            .q_opt(
                 &format!("SELECT bytes FROM {schema}.blobs WHERE sha256 = $1"),
                 &[&sha256],
             )?
@@ -522,8 +514,9 @@ impl Store for PgStore {
 
     fn compact(&self, clinic: &str, doc_id: &str) -> Result<(), StoreError> {
         let (mut conn, schema) = self.clinic(clinic)?;
-        let mut tx = conn.transaction()?;
-        log::compact(&mut PgLog::new(&mut tx, &schema), doc_id)?;
+        let PgConn { client, stmts } = &mut *conn;
+        let mut tx = client.transaction()?;
+        log::compact(&mut PgLog::new(&mut tx, &schema, stmts), doc_id)?;
         tx.commit()?;
         Ok(())
     }
@@ -532,12 +525,12 @@ impl Store for PgStore {
         let mut fresh = vec![0u8; 32];
         getrandom::fill(&mut fresh).map_err(|e| StoreError::Doc(e.to_string()))?;
         let mut conn = self.conn()?;
-        conn.execute(
+        conn.x(
             "INSERT INTO platform.secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
             &[&name, &fresh],
         )?;
         Ok(conn
-            .query_one(
+            .q_one(
                 "SELECT value FROM platform.secrets WHERE name = $1",
                 &[&name],
             )?
@@ -548,7 +541,7 @@ impl Store for PgStore {
         let mut conn = self.conn()?;
         // A transaction's lock: released at its end, or by the server if this process dies.
         conn.batch_execute("BEGIN")?;
-        conn.execute(
+        conn.x(
             "SELECT pg_advisory_xact_lock($1, hashtext($2))",
             &[&locks::AUTHOR, &clinic],
         )?;
@@ -571,8 +564,9 @@ impl Store for PgStore {
         // is in the page's documents (a later one in them too is harmless: a machine that
         // pulls it again knows it). Not one snapshot: a compaction saved here by another
         // replica at the same moment would fail a repeatable-read transaction.
-        let mut tx = conn.transaction()?;
-        let page = log::bootstrap(&mut PgLog::new(&mut tx, &schema), after, max_bytes)?;
+        let PgConn { client, stmts } = &mut *conn;
+        let mut tx = client.transaction()?;
+        let page = log::bootstrap(&mut PgLog::new(&mut tx, &schema, stmts), after, max_bytes)?;
         tx.commit()?;
         Ok(page)
     }

@@ -2,7 +2,10 @@
 
 use std::collections::HashMap;
 
-use r2d2_postgres::postgres::Transaction;
+use r2d2_postgres::postgres::types::ToSql;
+use r2d2_postgres::postgres::{Row, Statement, Transaction};
+
+use super::postgres_conn::Stmts;
 
 use super::log::{LogTx, Stamp};
 use super::{Decoded, StoreError};
@@ -11,18 +14,52 @@ use super::{Decoded, StoreError};
 pub(super) struct PgLog<'a, 'b> {
     tx: &'a mut Transaction<'b>,
     s: &'a str,
+    stmts: &'a mut Stmts,
 }
 
 impl<'a, 'b> PgLog<'a, 'b> {
-    pub(super) fn new(tx: &'a mut Transaction<'b>, schema: &'a str) -> Self {
-        PgLog { tx, s: schema }
+    pub(super) fn new(tx: &'a mut Transaction<'b>, schema: &'a str, stmts: &'a mut Stmts) -> Self {
+        PgLog {
+            tx,
+            s: schema,
+            stmts,
+        }
+    }
+
+    /// `sql` prepared once per connection.
+    fn st(&mut self, sql: &str) -> Result<Statement, StoreError> {
+        Ok(self.stmts.in_tx(self.tx, sql)?)
+    }
+
+    fn q(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, StoreError> {
+        let st = self.st(sql)?;
+        Ok(self.tx.query(&st, params)?)
+    }
+
+    fn q_opt(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<Row>, StoreError> {
+        let st = self.st(sql)?;
+        Ok(self.tx.query_opt(&st, params)?)
+    }
+
+    fn q_one(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Row, StoreError> {
+        let st = self.st(sql)?;
+        Ok(self.tx.query_one(&st, params)?)
+    }
+
+    fn x(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, StoreError> {
+        let st = self.st(sql)?;
+        Ok(self.tx.execute(&st, params)?)
     }
 }
 
 impl LogTx for PgLog<'_, '_> {
     fn filed_under(&mut self, hash: &str) -> Result<Option<String>, StoreError> {
         let sql = format!("SELECT doc_id FROM {}.changes WHERE hash = $1", self.s);
-        Ok(self.tx.query_opt(&sql, &[&hash])?.map(|r| r.get(0)))
+        Ok(self.q_opt(&sql, &[&hash])?.map(|r| r.get(0)))
     }
 
     fn filed_under_all(&mut self, hashes: &[&str]) -> Result<HashMap<String, String>, StoreError> {
@@ -31,8 +68,7 @@ impl LogTx for PgLog<'_, '_> {
             self.s
         );
         Ok(self
-            .tx
-            .query(&sql, &[&hashes])?
+            .q(&sql, &[&hashes])?
             .iter()
             .map(|r| (r.get(0), r.get(1)))
             .collect())
@@ -64,8 +100,7 @@ impl LogTx for PgLog<'_, '_> {
             .map(|c| c.change.actor_id().to_hex_string())
             .collect();
         let seqs: Vec<i64> = changes.iter().map(|c| c.change.seq() as i64).collect();
-        self.tx
-            .execute(&sql, &[&docs, &hashes, &bytes, &node, &at, &actors, &seqs])?;
+        self.x(&sql, &[&docs, &hashes, &bytes, &node, &at, &actors, &seqs])?;
         Ok(())
     }
 
@@ -74,15 +109,14 @@ impl LogTx for PgLog<'_, '_> {
             "SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM {}.changes WHERE doc_id = $1",
             self.s
         );
-        let r = self.tx.query_one(&sql, &[&doc_id])?;
+        let r = self.q_one(&sql, &[&doc_id])?;
         Ok((r.get(0), r.get(1)))
     }
 
     fn saved_doc(&mut self, doc_id: &str) -> Result<(Vec<u8>, i64), StoreError> {
         let sql = format!("SELECT bytes, upto FROM {}.docs WHERE doc_id = $1", self.s);
         Ok(self
-            .tx
-            .query_opt(&sql, &[&doc_id])?
+            .q_opt(&sql, &[&doc_id])?
             .map(|r| (r.get(0), r.get(1)))
             .unwrap_or_default())
     }
@@ -93,8 +127,7 @@ impl LogTx for PgLog<'_, '_> {
             self.s
         );
         Ok(self
-            .tx
-            .query(&sql, &[&doc_id, &after])?
+            .q(&sql, &[&doc_id, &after])?
             .iter()
             .map(|r| (r.get(0), r.get(1)))
             .collect())
@@ -106,8 +139,7 @@ impl LogTx for PgLog<'_, '_> {
             self.s
         );
         Ok(self
-            .tx
-            .query(&sql, &[&doc_id])?
+            .q(&sql, &[&doc_id])?
             .iter()
             .map(|r| (r.get(0), r.get(1)))
             .collect())
@@ -120,7 +152,7 @@ impl LogTx for PgLog<'_, '_> {
              WHERE excluded.upto >= {s}.docs.upto",
             s = self.s
         );
-        self.tx.execute(&sql, &[&doc_id, &bytes, &upto])?;
+        self.x(&sql, &[&doc_id, &bytes, &upto])?;
         Ok(())
     }
 
@@ -147,12 +179,12 @@ impl LogTx for PgLog<'_, '_> {
 
     fn head(&mut self) -> Result<i64, StoreError> {
         let sql = format!("SELECT COALESCE(MAX(seq), 0) FROM {}.changes", self.s);
-        Ok(self.tx.query_one(&sql, &[])?.get(0))
+        Ok(self.q_one(&sql, &[])?.get(0))
     }
 
     fn doc_count(&mut self) -> Result<i64, StoreError> {
         let sql = format!("SELECT COUNT(DISTINCT doc_id) FROM {}.changes", self.s);
-        Ok(self.tx.query_one(&sql, &[])?.get(0))
+        Ok(self.q_one(&sql, &[])?.get(0))
     }
 
     fn doc_ids_after(&mut self, after: &str, limit: i64) -> Result<Vec<String>, StoreError> {
@@ -161,8 +193,7 @@ impl LogTx for PgLog<'_, '_> {
             self.s
         );
         Ok(self
-            .tx
-            .query(&sql, &[&after, &limit])?
+            .q(&sql, &[&after, &limit])?
             .iter()
             .map(|r| r.get(0))
             .collect())
@@ -197,13 +228,13 @@ impl LogTx for PgLog<'_, '_> {
              SELECT seq, doc_id, hash, bytes, node, received_at, $2, $3 FROM moved",
             s = self.s
         );
-        self.tx.execute(&sql, &[&seq, &reason, &at])?;
+        self.x(&sql, &[&seq, &reason, &at])?;
         Ok(())
     }
 
     fn forget_doc(&mut self, doc_id: &str) -> Result<(), StoreError> {
         let sql = format!("DELETE FROM {}.docs WHERE doc_id = $1", self.s);
-        self.tx.execute(&sql, &[&doc_id])?;
+        self.x(&sql, &[&doc_id])?;
         Ok(())
     }
 }
