@@ -6,7 +6,6 @@
 mod common;
 
 use std::collections::HashSet;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::{token, Machine, Server};
@@ -37,19 +36,6 @@ fn server_hashes(server: &Server, token: &str) -> HashSet<String> {
             return all;
         }
     }
-}
-
-fn sync(m: &Machine) -> Child {
-    Command::new(common::bin("ayada-cli"))
-        .arg("--data")
-        .arg(&m.data)
-        .arg("--key-file")
-        .arg(&m.key)
-        .args(["--json", "sync", "--batch", "20"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
 }
 
 /// SQLite's integrity check on a plain database file of the server.
@@ -114,7 +100,7 @@ fn servers_and_machines_killed_mid_write_fifty_times_lose_nothing_acknowledged_a
                 &format!("0101{round:07}"),
             ],
         );
-        let (mut push, mut pull) = (sync(&a), sync(&b));
+        let (mut push, mut pull) = (common::spawn_sync(&a), common::spawn_sync(&b));
         std::thread::sleep(next_wait());
         if push.try_wait().unwrap().is_none() || pull.try_wait().unwrap().is_none() {
             interrupted += 1;

@@ -312,11 +312,9 @@ pub fn enrolled_machine(
     m
 }
 
-/// Runs `sync` on machine `m` in batches of 20 and SIGKILLs `server` as soon as the first
-/// batch is acknowledged, with more still to send; answers the machine's log position the
-/// server acknowledged.
-pub fn kill_server_mid_push(m: &Machine, server: &mut Server) -> i64 {
-    let mut sync = Command::new(bin("ayada-cli"))
+/// `ayada-cli sync` of machine `m` in batches of 20, started, its output dropped.
+pub fn spawn_sync(m: &Machine) -> Child {
+    Command::new(bin("ayada-cli"))
         .arg("--data")
         .arg(&m.data)
         .arg("--key-file")
@@ -325,7 +323,14 @@ pub fn kill_server_mid_push(m: &Machine, server: &mut Server) -> i64 {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+/// Runs `sync` on machine `m` in batches of 20 and SIGKILLs `server` as soon as the first
+/// batch is acknowledged, with more still to send; answers the machine's log position the
+/// server acknowledged.
+pub fn kill_server_mid_push(m: &Machine, server: &mut Server) -> i64 {
+    let mut sync = spawn_sync(m);
     let started = std::time::Instant::now();
     while m.open().sync_settings().unwrap().unwrap().pushed == 0
         && sync.try_wait().unwrap().is_none()
