@@ -19,18 +19,8 @@ pub(super) type Judged = (String, DocFit, Stamp);
 
 /// One clinic's log inside one transaction of a backend.
 pub(super) trait LogTx {
-    /// The document a change (by hash) is filed under, if the log holds it.
-    fn filed_under(&mut self, hash: &str) -> Result<Option<String>, StoreError>;
-    /// The same for many hashes at once: those the log holds, with their documents.
-    fn filed_under_all(&mut self, hashes: &[&str]) -> Result<HashMap<String, String>, StoreError> {
-        let mut found = HashMap::new();
-        for hash in hashes {
-            if let Some(doc) = self.filed_under(hash)? {
-                found.insert(hash.to_string(), doc);
-            }
-        }
-        Ok(found)
-    }
+    /// The documents the log files these changes (by hash) under, for those it holds.
+    fn filed_under_all(&mut self, hashes: &[&str]) -> Result<HashMap<String, String>, StoreError>;
     /// A document's [`Stamp`].
     fn doc_stamp(&mut self, doc_id: &str) -> Result<Stamp, StoreError>;
     /// A document's stored compaction and the log position it reaches (empty and 0 if none).
@@ -41,20 +31,13 @@ pub(super) trait LogTx {
     fn actor_seqs(&mut self, doc_id: &str) -> Result<Vec<(String, i64)>, StoreError>;
     /// Stores a document's compaction up to log position `upto` (never moving it back).
     fn save_doc(&mut self, doc_id: &str, bytes: &[u8], upto: i64) -> Result<(), StoreError>;
-    /// Appends a change at the log's end.
-    fn insert(&mut self, change: &Decoded<'_>, node: &str, at: i64) -> Result<(), StoreError>;
     /// Appends changes at the log's end, in order.
     fn insert_all(
         &mut self,
         changes: &[&Decoded<'_>],
         node: &str,
         at: i64,
-    ) -> Result<(), StoreError> {
-        for c in changes {
-            self.insert(c, node, at)?;
-        }
-        Ok(())
-    }
+    ) -> Result<(), StoreError>;
     /// The last log position (0 when empty).
     fn head(&mut self) -> Result<i64, StoreError>;
     /// How many documents the log holds.

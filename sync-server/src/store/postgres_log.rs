@@ -57,11 +57,6 @@ impl<'a, 'b> PgLog<'a, 'b> {
 }
 
 impl LogTx for PgLog<'_, '_> {
-    fn filed_under(&mut self, hash: &str) -> Result<Option<String>, StoreError> {
-        let sql = format!("SELECT doc_id FROM {}.changes WHERE hash = $1", self.s);
-        Ok(self.q_opt(&sql, &[&hash])?.map(|r| r.get(0)))
-    }
-
     fn filed_under_all(&mut self, hashes: &[&str]) -> Result<HashMap<String, String>, StoreError> {
         let sql = format!(
             "SELECT hash, doc_id FROM {}.changes WHERE hash = ANY($1)",
@@ -153,27 +148,6 @@ impl LogTx for PgLog<'_, '_> {
             s = self.s
         );
         self.x(&sql, &[&doc_id, &bytes, &upto])?;
-        Ok(())
-    }
-
-    fn insert(&mut self, c: &Decoded<'_>, node: &str, at: i64) -> Result<(), StoreError> {
-        let sql = format!(
-            "INSERT INTO {}.changes (doc_id, hash, bytes, node, received_at, actor, actor_seq)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            self.s
-        );
-        self.tx.execute(
-            &sql,
-            &[
-                &c.wire.doc_id,
-                &c.wire.hash,
-                &c.wire.bytes,
-                &node,
-                &at,
-                &c.change.actor_id().to_hex_string(),
-                &(c.change.seq() as i64),
-            ],
-        )?;
         Ok(())
     }
 

@@ -1,5 +1,7 @@
 //! A clinic's log in its SQLite file: the reads and writes [`LogTx`] names.
 
+use std::collections::HashMap;
+
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::log::{LogTx, Stamp};
@@ -9,12 +11,17 @@ use super::{Decoded, StoreError};
 pub(super) struct SqliteLog<'a>(pub &'a Connection);
 
 impl LogTx for SqliteLog<'_> {
-    fn filed_under(&mut self, hash: &str) -> Result<Option<String>, StoreError> {
-        Ok(self
+    fn filed_under_all(&mut self, hashes: &[&str]) -> Result<HashMap<String, String>, StoreError> {
+        let mut stmt = self
             .0
-            .prepare_cached("SELECT doc_id FROM changes WHERE hash = ?1")?
-            .query_row([hash], |r| r.get(0))
-            .optional()?)
+            .prepare_cached("SELECT doc_id FROM changes WHERE hash = ?1")?;
+        let mut found = HashMap::new();
+        for hash in hashes {
+            if let Some(doc) = stmt.query_row([hash], |r| r.get(0)).optional()? {
+                found.insert(hash.to_string(), doc);
+            }
+        }
+        Ok(found)
     }
 
     fn doc_stamp(&mut self, doc_id: &str) -> Result<Stamp, StoreError> {
@@ -67,13 +74,18 @@ impl LogTx for SqliteLog<'_> {
         Ok(())
     }
 
-    fn insert(&mut self, c: &Decoded<'_>, node: &str, at: i64) -> Result<(), StoreError> {
-        self.0
-            .prepare_cached(
-                "INSERT INTO changes (doc_id, hash, bytes, node, received_at, actor, actor_seq)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![
+    fn insert_all(
+        &mut self,
+        changes: &[&Decoded<'_>],
+        node: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        let mut stmt = self.0.prepare_cached(
+            "INSERT INTO changes (doc_id, hash, bytes, node, received_at, actor, actor_seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        for c in changes {
+            stmt.execute(params![
                 c.wire.doc_id,
                 c.wire.hash,
                 c.wire.bytes,
@@ -82,6 +94,7 @@ impl LogTx for SqliteLog<'_> {
                 c.change.actor_id().to_hex_string(),
                 c.change.seq() as i64
             ])?;
+        }
         Ok(())
     }
 
