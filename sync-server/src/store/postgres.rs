@@ -14,7 +14,7 @@ use r2d2_postgres::postgres::{Client, Row};
 use r2d2_postgres::r2d2;
 
 use super::log::{self, Fits, LogTx};
-use super::postgres_conn::{Manager, PgConn};
+use super::postgres_conn::{Cached, Manager, PgConn};
 use super::postgres_log::PgLog;
 use super::sqlite::now;
 use super::{
@@ -281,8 +281,10 @@ impl Store for PgStore {
         let mut tx = client.transaction()?;
         // One append of a clinic at a time, across replicas: the positions it takes become
         // visible only after every earlier one's, so no reader skips a change.
-        let lock = stmts.in_tx(&mut tx, "SELECT pg_advisory_xact_lock($1, hashtext($2))")?;
-        tx.execute(&lock, &[&locks::LOG, &clinic])?;
+        Cached { c: &mut tx, stmts }.x(
+            "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+            &[&locks::LOG, &clinic],
+        )?;
         let (out, judged) = log::append(
             &mut PgLog::new(&mut tx, &schema, stmts),
             &self.fits,
@@ -295,8 +297,10 @@ impl Store for PgStore {
             // Delivered at commit, to every replica listening (see `postgres_news`).
             let head = PgLog::new(&mut tx, &schema, stmts).head()?;
             let news = super::postgres_news::item(&self.replica, clinic, node, head);
-            let notify = stmts.in_tx(&mut tx, "SELECT pg_notify($1, $2)")?;
-            tx.execute(&notify, &[&super::postgres_news::CHANNEL, &news])?;
+            Cached { c: &mut tx, stmts }.x(
+                "SELECT pg_notify($1, $2)",
+                &[&super::postgres_news::CHANNEL, &news],
+            )?;
         }
         tx.commit()?;
         self.fits.keep(clinic, judged);

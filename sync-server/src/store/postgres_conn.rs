@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
 
 use r2d2_postgres::postgres::types::ToSql;
-use r2d2_postgres::postgres::{Client, Config, Error, NoTls, Row, Statement, Transaction};
+use r2d2_postgres::postgres::{Client, Config, Error, GenericClient, NoTls, Row, Statement};
 use r2d2_postgres::r2d2;
 
 /// A connection and its prepared statements (they live as long as the connection).
@@ -39,47 +39,74 @@ impl Stmts {
         self.0.insert(sql.to_string(), st.clone());
         Ok(st)
     }
-
-    /// `sql` prepared inside the transaction `tx` (a statement outlives its transaction).
-    pub(super) fn in_tx(
-        &mut self,
-        tx: &mut Transaction<'_>,
-        sql: &str,
-    ) -> Result<Statement, Error> {
-        self.get(sql, |s| tx.prepare(s))
-    }
 }
 
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
-impl PgConn {
+/// A client or a transaction with the statements kept on its connection (a statement
+/// prepared inside a transaction outlives it).
+pub(super) struct Cached<'a, C> {
+    pub(super) c: &'a mut C,
+    pub(super) stmts: &'a mut Stmts,
+}
+
+impl<C: GenericClient> Cached<'_, C> {
     fn st(&mut self, sql: &str) -> Result<Statement, Error> {
-        let client = &mut self.client;
-        self.stmts.get(sql, |s| client.prepare(s))
+        let c = &mut *self.c;
+        self.stmts.get(sql, |s| c.prepare(s))
     }
 
     /// `query` with the statement kept.
     pub(super) fn q(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>, Error> {
         let st = self.st(sql)?;
-        self.client.query(&st, params)
+        self.c.query(&st, params)
     }
 
     /// `query_opt` with the statement kept.
     pub(super) fn q_opt(&mut self, sql: &str, params: Params<'_>) -> Result<Option<Row>, Error> {
         let st = self.st(sql)?;
-        self.client.query_opt(&st, params)
+        self.c.query_opt(&st, params)
     }
 
     /// `query_one` with the statement kept.
     pub(super) fn q_one(&mut self, sql: &str, params: Params<'_>) -> Result<Row, Error> {
         let st = self.st(sql)?;
-        self.client.query_one(&st, params)
+        self.c.query_one(&st, params)
     }
 
     /// `execute` with the statement kept.
     pub(super) fn x(&mut self, sql: &str, params: Params<'_>) -> Result<u64, Error> {
         let st = self.st(sql)?;
-        self.client.execute(&st, params)
+        self.c.execute(&st, params)
+    }
+}
+
+impl PgConn {
+    fn cached(&mut self) -> Cached<'_, Client> {
+        Cached {
+            c: &mut self.client,
+            stmts: &mut self.stmts,
+        }
+    }
+
+    /// `query` with the statement kept.
+    pub(super) fn q(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>, Error> {
+        self.cached().q(sql, params)
+    }
+
+    /// `query_opt` with the statement kept.
+    pub(super) fn q_opt(&mut self, sql: &str, params: Params<'_>) -> Result<Option<Row>, Error> {
+        self.cached().q_opt(sql, params)
+    }
+
+    /// `query_one` with the statement kept.
+    pub(super) fn q_one(&mut self, sql: &str, params: Params<'_>) -> Result<Row, Error> {
+        self.cached().q_one(sql, params)
+    }
+
+    /// `execute` with the statement kept.
+    pub(super) fn x(&mut self, sql: &str, params: Params<'_>) -> Result<u64, Error> {
+        self.cached().x(sql, params)
     }
 }
 

@@ -2,57 +2,25 @@
 
 use std::collections::HashMap;
 
-use r2d2_postgres::postgres::types::ToSql;
-use r2d2_postgres::postgres::{Row, Statement, Transaction};
+use r2d2_postgres::postgres::Transaction;
 
-use super::postgres_conn::Stmts;
+use super::postgres_conn::{Cached, Stmts};
 
 use super::log::{LogTx, Stamp};
 use super::{Decoded, StoreError};
 
 /// A transaction and the clinic's schema.
 pub(super) struct PgLog<'a, 'b> {
-    tx: &'a mut Transaction<'b>,
+    db: Cached<'a, Transaction<'b>>,
     s: &'a str,
-    stmts: &'a mut Stmts,
 }
 
 impl<'a, 'b> PgLog<'a, 'b> {
     pub(super) fn new(tx: &'a mut Transaction<'b>, schema: &'a str, stmts: &'a mut Stmts) -> Self {
         PgLog {
-            tx,
+            db: Cached { c: tx, stmts },
             s: schema,
-            stmts,
         }
-    }
-
-    /// `sql` prepared once per connection.
-    fn st(&mut self, sql: &str) -> Result<Statement, StoreError> {
-        Ok(self.stmts.in_tx(self.tx, sql)?)
-    }
-
-    fn q(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, StoreError> {
-        let st = self.st(sql)?;
-        Ok(self.tx.query(&st, params)?)
-    }
-
-    fn q_opt(
-        &mut self,
-        sql: &str,
-        params: &[&(dyn ToSql + Sync)],
-    ) -> Result<Option<Row>, StoreError> {
-        let st = self.st(sql)?;
-        Ok(self.tx.query_opt(&st, params)?)
-    }
-
-    fn q_one(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Row, StoreError> {
-        let st = self.st(sql)?;
-        Ok(self.tx.query_one(&st, params)?)
-    }
-
-    fn x(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, StoreError> {
-        let st = self.st(sql)?;
-        Ok(self.tx.execute(&st, params)?)
     }
 }
 
@@ -63,6 +31,7 @@ impl LogTx for PgLog<'_, '_> {
             self.s
         );
         Ok(self
+            .db
             .q(&sql, &[&hashes])?
             .iter()
             .map(|r| (r.get(0), r.get(1)))
@@ -95,7 +64,8 @@ impl LogTx for PgLog<'_, '_> {
             .map(|c| c.change.actor_id().to_hex_string())
             .collect();
         let seqs: Vec<i64> = changes.iter().map(|c| c.change.seq() as i64).collect();
-        self.x(&sql, &[&docs, &hashes, &bytes, &node, &at, &actors, &seqs])?;
+        self.db
+            .x(&sql, &[&docs, &hashes, &bytes, &node, &at, &actors, &seqs])?;
         Ok(())
     }
 
@@ -104,13 +74,14 @@ impl LogTx for PgLog<'_, '_> {
             "SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM {}.changes WHERE doc_id = $1",
             self.s
         );
-        let r = self.q_one(&sql, &[&doc_id])?;
+        let r = self.db.q_one(&sql, &[&doc_id])?;
         Ok((r.get(0), r.get(1)))
     }
 
     fn saved_doc(&mut self, doc_id: &str) -> Result<(Vec<u8>, i64), StoreError> {
         let sql = format!("SELECT bytes, upto FROM {}.docs WHERE doc_id = $1", self.s);
         Ok(self
+            .db
             .q_opt(&sql, &[&doc_id])?
             .map(|r| (r.get(0), r.get(1)))
             .unwrap_or_default())
@@ -122,6 +93,7 @@ impl LogTx for PgLog<'_, '_> {
             self.s
         );
         Ok(self
+            .db
             .q(&sql, &[&doc_id, &after])?
             .iter()
             .map(|r| (r.get(0), r.get(1)))
@@ -134,6 +106,7 @@ impl LogTx for PgLog<'_, '_> {
             self.s
         );
         Ok(self
+            .db
             .q(&sql, &[&doc_id])?
             .iter()
             .map(|r| (r.get(0), r.get(1)))
@@ -147,18 +120,18 @@ impl LogTx for PgLog<'_, '_> {
              WHERE excluded.upto >= {s}.docs.upto",
             s = self.s
         );
-        self.x(&sql, &[&doc_id, &bytes, &upto])?;
+        self.db.x(&sql, &[&doc_id, &bytes, &upto])?;
         Ok(())
     }
 
     fn head(&mut self) -> Result<i64, StoreError> {
         let sql = format!("SELECT COALESCE(MAX(seq), 0) FROM {}.changes", self.s);
-        Ok(self.q_one(&sql, &[])?.get(0))
+        Ok(self.db.q_one(&sql, &[])?.get(0))
     }
 
     fn doc_count(&mut self) -> Result<i64, StoreError> {
         let sql = format!("SELECT COUNT(DISTINCT doc_id) FROM {}.changes", self.s);
-        Ok(self.q_one(&sql, &[])?.get(0))
+        Ok(self.db.q_one(&sql, &[])?.get(0))
     }
 
     fn doc_ids_after(&mut self, after: &str, limit: i64) -> Result<Vec<String>, StoreError> {
@@ -167,6 +140,7 @@ impl LogTx for PgLog<'_, '_> {
             self.s
         );
         Ok(self
+            .db
             .q(&sql, &[&after, &limit])?
             .iter()
             .map(|r| r.get(0))
@@ -183,9 +157,9 @@ impl LogTx for PgLog<'_, '_> {
             "SELECT seq, doc_id, hash, bytes FROM {}.changes ORDER BY doc_id, seq",
             self.s
         );
-        let portal = self.tx.bind(&sql, &[])?;
+        let portal = self.db.c.bind(&sql, &[])?;
         loop {
-            let rows = self.tx.query_portal(&portal, 256)?;
+            let rows = self.db.c.query_portal(&portal, 256)?;
             if rows.is_empty() {
                 return Ok(());
             }
@@ -202,13 +176,13 @@ impl LogTx for PgLog<'_, '_> {
              SELECT seq, doc_id, hash, bytes, node, received_at, $2, $3 FROM moved",
             s = self.s
         );
-        self.x(&sql, &[&seq, &reason, &at])?;
+        self.db.x(&sql, &[&seq, &reason, &at])?;
         Ok(())
     }
 
     fn forget_doc(&mut self, doc_id: &str) -> Result<(), StoreError> {
         let sql = format!("DELETE FROM {}.docs WHERE doc_id = $1", self.s);
-        self.x(&sql, &[&doc_id])?;
+        self.db.x(&sql, &[&doc_id])?;
         Ok(())
     }
 }
