@@ -12,6 +12,7 @@ pub mod fit;
 pub mod fuzzing;
 pub mod limits;
 pub mod logins;
+pub mod memo;
 pub mod notices;
 pub mod openapi;
 pub mod portal;
@@ -52,6 +53,10 @@ pub struct AppState<S> {
     pub quota_bytes: u64,
     /// The booking portal.
     pub portal: Arc<portal::Portal>,
+    /// Each clinic's storage in use, as last read and grown since.
+    pub usage: Arc<memo::Usage>,
+    /// Each machine's last contact written.
+    pub contacts: Arc<memo::Contacts>,
 }
 
 impl<S: Store> AppState<S> {
@@ -69,6 +74,8 @@ impl<S: Store> AppState<S> {
                 portal::PortalConfig::default(),
                 auth::new_credential().unwrap_or_default().into_bytes(),
             )),
+            usage: Arc::default(),
+            contacts: Arc::default(),
         }
     }
 
@@ -88,9 +95,23 @@ impl<S: Store> AppState<S> {
         }))
     }
 
-    /// Refuses to store `incoming` more bytes for `clinic` once its quota would be passed.
+    /// Notes a machine's contact (with its unsent count after a push; none after a pull),
+    /// when [`memo::Contacts`] says it is due. Best effort: a note that cannot be written (a
+    /// full disk) must not fail a pull, nor make a push that is already durable look refused.
+    pub(crate) fn note_seen(&self, clinic: &str, node: &str, pending: Option<u64>) {
+        if !self.contacts.due(clinic, node, pending) {
+            return;
+        }
+        match self.store.seen(clinic, node, pending) {
+            Ok(()) => self.contacts.written(clinic, node, pending),
+            Err(e) => tracing::warn!(%clinic, %node, error = %e, "last contact not noted"),
+        }
+    }
+
+    /// Refuses to store `incoming` more bytes for `clinic` once its quota would be passed
+    /// (the figure read at most 6 minutes ago plus what this process stored since).
     pub(crate) fn within_quota(&self, clinic: &str, incoming: u64) -> Result<(), error::ApiError> {
-        let used = self.store.usage(clinic)?;
+        let used = self.usage.used(clinic, || self.store.usage(clinic))?;
         if used.saturating_add(incoming) <= self.quota_bytes {
             return Ok(());
         }
@@ -117,6 +138,8 @@ impl<S> Clone for AppState<S> {
             logins: self.logins.clone(),
             quota_bytes: self.quota_bytes,
             portal: self.portal.clone(),
+            usage: self.usage.clone(),
+            contacts: self.contacts.clone(),
         }
     }
 }

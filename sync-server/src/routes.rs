@@ -232,15 +232,12 @@ pub async fn push<S: Store>(
 ) -> Result<Json<PushResponse>, ApiError> {
     req.check()
         .map_err(|e| ApiError::BadRequest(format!("The batch was refused: {e}.")))?;
-    let store = state.store.clone();
-    let notices = state.notices.clone();
-    let compactor = state.compactor.clone();
-    let portal = state.portal.clone();
     let incoming: u64 = req.changes.iter().map(|c| c.bytes.len() as u64).sum();
     let quota = state.clone();
     let clinic = machine.clinic.clone();
     blocking(move || quota.within_quota(&clinic, incoming)).await?;
     blocking(move || {
+        let store = &state.store;
         let mut response = PushResponse::default();
         let mut decoded = Vec::new();
         for change in &req.changes {
@@ -250,23 +247,26 @@ pub async fn push<S: Store>(
             }
         }
         // Acknowledged only after the transaction holding them is on disk.
-        let admitted = store.append(&machine.clinic, &machine.node, &decoded)?;
+        let appended = store.append(&machine.clinic, &machine.node, &decoded)?;
         let mut fresh = Vec::new();
-        for (c, admission) in decoded.iter().zip(admitted) {
+        let mut grown = 0;
+        for (c, admission) in decoded.iter().zip(appended.admissions) {
             match admission {
                 Admission::New => {
                     fresh.push(c.wire.doc_id.as_str());
+                    grown += c.wire.bytes.len() as u64;
                     response.accepted.push(c.wire.hash.clone());
                 }
                 Admission::Known => response.accepted.push(c.wire.hash.clone()),
                 Admission::Refused(reason) => response.refused.push(Refusal { hash: c.wire.hash.clone(), reason }),
             }
         }
-        if !fresh.is_empty() {
-            notices.notify(&machine.clinic, &machine.node, store.head(&machine.clinic)?);
-            portal.views.moved(&machine.clinic);
-            portal.relay.poke(&machine.clinic);
-            compactor.dirty(&machine.clinic, fresh.iter().copied());
+        if let Some(head) = appended.head {
+            state.usage.grew(&machine.clinic, grown);
+            state.notices.notify(&machine.clinic, &machine.node, head);
+            state.portal.views.moved(&machine.clinic);
+            state.portal.relay.poke(&machine.clinic);
+            state.compactor.dirty(&machine.clinic, fresh.iter().copied());
         }
         if let Some(head) = &req.audit {
             // After the changes are durable: a head that cannot be kept (a full disk) is
@@ -279,7 +279,7 @@ pub async fn push<S: Store>(
         }
         // Its queue is known empty only when nothing of this batch was refused either.
         let pending = req.pending.map(|p| p.saturating_add(response.refused.len() as u64));
-        note_seen(&*store, &machine, pending);
+        state.note_seen(&machine.clinic, &machine.node, pending);
         if !response.refused.is_empty() {
             tracing::warn!(clinic = %machine.clinic, node = %machine.node, refused = response.refused.len(), first = %response.refused[0].reason, "changes refused");
         }
@@ -304,14 +304,6 @@ pub async fn audit<S: Store>(
         version: PROTOCOL_VERSION,
         anchors,
     }))
-}
-
-/// Notes the machine's contact. Best effort: a note that cannot be written (a full disk) must
-/// not fail a pull, nor make a push that is already durable look refused.
-fn note_seen<S: Store>(store: &S, machine: &Machine, pending: Option<u64>) {
-    if let Err(e) = store.seen(&machine.clinic, &machine.node, pending) {
-        tracing::warn!(clinic = %machine.clinic, node = %machine.node, error = %e, "last contact not noted");
-    }
 }
 
 /// Query of a pull.
@@ -339,11 +331,10 @@ pub async fn pull<S: Store>(
     machine: Machine,
     Params(q): Params<PullQuery>,
 ) -> Result<Json<PullResponse>, ApiError> {
-    let store = state.store.clone();
     let limit = q.limit.clamp(1, 1000);
     let (rows, last) = blocking(move || {
-        note_seen(&*store, &machine, None);
-        Ok(store.after(&machine.clinic, q.since, limit)?)
+        state.note_seen(&machine.clinic, &machine.node, None);
+        Ok(state.store.after(&machine.clinic, q.since, limit)?)
     })
     .await?;
     let next = rows.last().map_or(q.since, |(seq, _)| *seq);
@@ -408,10 +399,9 @@ pub async fn bootstrap<S: Store>(
             ));
         }
     }
-    let store = state.store.clone();
     let page = blocking(move || {
-        note_seen(&*store, &machine, None);
-        Ok(store.bootstrap(
+        state.note_seen(&machine.clinic, &machine.node, None);
+        Ok(state.store.bootstrap(
             &machine.clinic,
             q.after.as_deref(),
             MAX_BOOTSTRAP_PAGE_BYTES,
@@ -509,7 +499,11 @@ pub async fn put_blob<S: Store>(
             ));
         }
         quota.within_quota(&machine.clinic, body.len() as u64)?;
-        Ok(store.put_blob(&machine.clinic, &sha256, &body, &machine.node)?)
+        let stored = store.put_blob(&machine.clinic, &sha256, &body, &machine.node)?;
+        if stored {
+            quota.usage.grew(&machine.clinic, body.len() as u64);
+        }
+        Ok(stored)
     })
     .await?;
     Ok(Json(BlobStored { stored }))

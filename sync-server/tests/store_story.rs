@@ -481,6 +481,30 @@ fn a_postgres_store_keeps_each_clinic_in_its_own_schema_and_refuses_a_forged_cli
         A.replace('-', "")
     ));
     assert_eq!(rows, vec![vec![Some("1".to_string())]]);
+    // The storage figure counts every table of the schema, by name (a migration that adds
+    // a table must name it in CLINIC_TABLES).
+    let tables = db.sql(&format!(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'c_{}' ORDER BY 1",
+        A.replace('-', "")
+    ));
+    let mut named: Vec<&str> = ayada_server::store::CLINIC_TABLES.to_vec();
+    named.sort_unstable();
+    assert_eq!(
+        tables,
+        named
+            .iter()
+            .map(|t| vec![Some(t.to_string())])
+            .collect::<Vec<_>>()
+    );
+    let catalogue = db.sql(&format!(
+        "SELECT SUM(pg_total_relation_size(c.oid))::BIGINT FROM pg_class c
+         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'c_{}' AND c.relkind = 'r'",
+        A.replace('-', "")
+    ));
+    assert_eq!(
+        catalogue,
+        vec![vec![Some(store.usage(A).unwrap().to_string())]]
+    );
     // A clinic id is never put into SQL as it came.
     for forged in ["x; DROP SCHEMA platform CASCADE", "", "../etc"] {
         assert!(store.head(forged).is_err(), "{forged:?}");

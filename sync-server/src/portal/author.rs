@@ -87,18 +87,20 @@ pub fn write<S: Store>(
                 .map_err(AuthorError::Refused)
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let admitted = state.store.append(clinic, PORTAL_NODE, &decoded)?;
-    if let Some(Admission::Refused(reason)) =
-        admitted.iter().find(|a| matches!(a, Admission::Refused(_)))
+    let appended = state.store.append(clinic, PORTAL_NODE, &decoded)?;
+    if let Some(Admission::Refused(reason)) = appended
+        .admissions
+        .iter()
+        .find(|a| matches!(a, Admission::Refused(_)))
     {
         return Err(AuthorError::Refused(reason.clone()));
     }
-    state.portal.views.moved(clinic);
-    state
-        .notices
-        .notify(clinic, PORTAL_NODE, state.store.head(clinic)?);
-    state
-        .compactor
-        .dirty(clinic, wire.iter().map(|w| w.doc_id.as_str()));
+    if let Some(head) = appended.head {
+        state.portal.views.moved(clinic);
+        state.notices.notify(clinic, PORTAL_NODE, head);
+        state
+            .compactor
+            .dirty(clinic, wire.iter().map(|w| w.doc_id.as_str()));
+    }
     Ok(())
 }

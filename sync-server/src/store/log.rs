@@ -14,15 +14,19 @@ use crate::fit::DocFit;
 /// How many changes the log holds for a document, and the last one's position.
 pub(super) type Stamp = (i64, i64);
 
+/// What the log says before a push: the document each known change is filed under (by
+/// hash), and each known document's [`Stamp`].
+pub(super) type Looked = (HashMap<String, String>, HashMap<String, Stamp>);
+
 /// A document a push judged, with its stamp after the push.
 pub(super) type Judged = (String, DocFit, Stamp);
 
 /// One clinic's log inside one transaction of a backend.
 pub(super) trait LogTx {
-    /// The documents the log files these changes (by hash) under, for those it holds.
-    fn filed_under_all(&mut self, hashes: &[&str]) -> Result<HashMap<String, String>, StoreError>;
-    /// A document's [`Stamp`].
-    fn doc_stamp(&mut self, doc_id: &str) -> Result<Stamp, StoreError>;
+    /// What the log says before a push is judged: the document it files each of these
+    /// changes (by hash) under, for those it holds, and the [`Stamp`] of each of these
+    /// documents, for those it holds.
+    fn look(&mut self, hashes: &[&str], docs: &[&str]) -> Result<Looked, StoreError>;
     /// A document's stored compaction and the log position it reaches (empty and 0 if none).
     fn saved_doc(&mut self, doc_id: &str) -> Result<(Vec<u8>, i64), StoreError>;
     /// A document's changes after log position `after`, in order.
@@ -31,13 +35,14 @@ pub(super) trait LogTx {
     fn actor_seqs(&mut self, doc_id: &str) -> Result<Vec<(String, i64)>, StoreError>;
     /// Stores a document's compaction up to log position `upto` (never moving it back).
     fn save_doc(&mut self, doc_id: &str, bytes: &[u8], upto: i64) -> Result<(), StoreError>;
-    /// Appends changes at the log's end, in order.
+    /// Appends changes at the log's end, in order; answers the position each took, in the
+    /// order given.
     fn insert_all(
         &mut self,
         changes: &[&Decoded<'_>],
         node: &str,
         at: i64,
-    ) -> Result<(), StoreError>;
+    ) -> Result<Vec<i64>, StoreError>;
     /// The last log position (0 when empty).
     fn head(&mut self) -> Result<i64, StoreError>;
     /// How many documents the log holds.
@@ -87,9 +92,22 @@ impl Fits {
     }
 }
 
-/// Appends each change of a push that fits its document; answers what became of each, and
-/// the documents judged with their stamps after the append (to [`Fits::keep`] once the
-/// transaction is committed, and only then).
+/// What one append did inside its transaction.
+pub(super) struct Outcome {
+    /// What became of each change, in order.
+    pub(super) admissions: Vec<Admission>,
+    /// The documents judged, with their stamps after the append (to [`Fits::keep`] once the
+    /// transaction is committed, and only then).
+    pub(super) judged: Vec<Judged>,
+    /// The log's last position, when this append added to it.
+    pub(super) head: Option<i64>,
+}
+
+/// Appends each change of a push that fits its document, and answers what became of each.
+///
+/// The caller holds the clinic's log to itself for the transaction (a lock or a write
+/// transaction), so the stamps after the append are the ones before and what it inserted:
+/// no second read.
 pub(super) fn append(
     tx: &mut dyn LogTx,
     fits: &Fits,
@@ -97,14 +115,17 @@ pub(super) fn append(
     node: &str,
     changes: &[Decoded<'_>],
     at: i64,
-) -> Result<(Vec<Admission>, Vec<Judged>), StoreError> {
+) -> Result<Outcome, StoreError> {
     // First what the log says of each change, then each document's candidates judged
     // together, then the admitted ones appended in the order they came.
     let mut out: Vec<Option<Admission>> = Vec::with_capacity(changes.len());
     let mut candidates: HashMap<&str, Vec<usize>> = HashMap::new();
     let mut in_batch: HashMap<&str, &str> = HashMap::new();
     let hashes: Vec<&str> = changes.iter().map(|c| c.wire.hash.as_str()).collect();
-    let filed = tx.filed_under_all(&hashes)?;
+    let mut docs: Vec<&str> = changes.iter().map(|c| c.wire.doc_id.as_str()).collect();
+    docs.sort_unstable();
+    docs.dedup();
+    let (filed, stamps) = tx.look(&hashes, &docs)?;
     for (i, c) in changes.iter().enumerate() {
         let doc_id = c.wire.doc_id.as_str();
         let known: Option<String> = match in_batch.get(c.wire.hash.as_str()) {
@@ -123,12 +144,17 @@ pub(super) fn append(
             }
         });
     }
-    let mut judged: Vec<(&str, DocFit)> = Vec::new();
+    let mut judged: Vec<(&str, DocFit, Stamp)> = Vec::new();
     for (doc_id, positions) in &candidates {
-        let mut fit = match fits.take(clinic, doc_id) {
-            Some((fit, stamp)) if stamp == tx.doc_stamp(doc_id)? => fit,
+        let stamp = stamps.get(*doc_id).copied();
+        let mut fit = match (fits.take(clinic, doc_id), stamp) {
+            (Some((fit, kept)), Some(stamp)) if kept == stamp => fit,
+            // A document the log holds no change of has nothing to load (a check that
+            // quarantines a document's changes forgets its compaction too).
+            (_, None) => DocFit::empty(),
             _ => doc_fit(tx, doc_id)?,
         };
+        let stamp = stamp.unwrap_or((0, 0));
         let batch: Vec<&automerge::Change> =
             positions.iter().map(|i| &changes[*i].change).collect();
         for (i, verdict) in positions.iter().zip(fit.admit_all(&batch)) {
@@ -137,7 +163,7 @@ pub(super) fn append(
                 Err(reason) => Admission::Refused(reason),
             });
         }
-        judged.push((doc_id, fit));
+        judged.push((doc_id, fit, stamp));
     }
     let new: Vec<&Decoded<'_>> = changes
         .iter()
@@ -145,16 +171,38 @@ pub(super) fn append(
         .filter(|(_, a)| *a == &Some(Admission::New))
         .map(|(c, _)| c)
         .collect();
-    tx.insert_all(&new, node, at)?;
-    let mut kept = Vec::with_capacity(judged.len());
-    for (doc_id, fit) in judged {
-        kept.push((doc_id.to_string(), fit, tx.doc_stamp(doc_id)?));
+    let positions = if new.is_empty() {
+        Vec::new()
+    } else {
+        tx.insert_all(&new, node, at)?
+    };
+    if positions.len() != new.len() {
+        return Err(StoreError::Doc(format!(
+            "{} changes inserted, {} positions given back",
+            new.len(),
+            positions.len()
+        )));
     }
-    let out = out
+    let judged = judged
+        .into_iter()
+        .map(|(doc_id, fit, (count, last))| {
+            let mine = new
+                .iter()
+                .zip(&positions)
+                .filter(|(c, _)| c.wire.doc_id == doc_id);
+            let (added, last) = mine.fold((0, last), |(n, l), (_, p)| (n + 1, l.max(*p)));
+            (doc_id.to_string(), fit, (count + added, last))
+        })
+        .collect();
+    let admissions = out
         .into_iter()
         .map(|a| a.unwrap_or(Admission::Refused("it was not judged".into())))
         .collect();
-    Ok((out, kept))
+    Ok(Outcome {
+        admissions,
+        judged,
+        head: positions.iter().copied().max(),
+    })
 }
 
 /// Brings the stored compaction of one document up to the log's end; answers the saved

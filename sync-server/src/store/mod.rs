@@ -17,8 +17,8 @@ mod sqlite;
 mod sqlite_log;
 
 pub use portal::{OutMessage, PortalBooking, PortalRequest, PortalStore};
-pub use postgres::schema_of;
 pub use postgres::PgStore;
+pub use postgres::{schema_of, CLINIC_TABLES};
 pub use sqlite::SqliteStore;
 
 /// The time now, Unix seconds.
@@ -86,6 +86,15 @@ pub struct ClinicRecord {
     pub time_zone: String,
 }
 
+/// What an append did.
+#[derive(Debug)]
+pub struct Appended {
+    /// What became of each change, in order.
+    pub admissions: Vec<Admission>,
+    /// The log's last position, when this append added to it (nothing new: `None`).
+    pub head: Option<u64>,
+}
+
 /// An enrolled machine.
 #[derive(Debug, Clone)]
 pub struct Device {
@@ -115,13 +124,14 @@ pub trait Store: PortalStore + Send + Sync + 'static {
     /// Finds a machine by the hash of its credential.
     fn device(&self, credential_hash: &str) -> Result<Option<Device>, StoreError>;
     /// Appends to a clinic's log (durably) each change that fits the document it is filed
-    /// under (see [`crate::fit`]); answers what became of each, in order.
+    /// under (see [`crate::fit`]); answers what became of each, in order, and the log's head
+    /// when the append added to it.
     fn append(
         &self,
         clinic: &str,
         node: &str,
         changes: &[Decoded<'_>],
-    ) -> Result<Vec<Admission>, StoreError>;
+    ) -> Result<Appended, StoreError>;
     /// Re-reads a clinic's whole log with the rules a push now follows, and moves every change
     /// an older server accepted against them into quarantine (kept, never served).
     fn check_clinic(&self, clinic: &str) -> Result<CheckReport, StoreError>;

@@ -92,7 +92,7 @@ impl PortalStore for PgStore {
 
     fn clinic_doc(&self, clinic: &str, doc_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let (mut conn, schema) = self.clinic(clinic)?;
-        let super::postgres_conn::PgConn { client, stmts } = &mut *conn;
+        let super::postgres_conn::PgConn { client, stmts, .. } = &mut *conn;
         let mut tx = client.transaction()?;
         let (bytes, _) = log::compact(&mut PgLog::new(&mut tx, &schema, stmts), doc_id)?;
         tx.commit()?;
@@ -105,9 +105,10 @@ impl PortalStore for PgStore {
         // [prefix, prefix + U+FFFF) is the prefix's.
         let end = format!("{prefix}\u{ffff}");
         Ok(conn
-            .q(
+            .cached()
+            .tq(
                 &format!("SELECT DISTINCT doc_id FROM {schema}.changes WHERE doc_id >= $1 AND doc_id < $2 ORDER BY doc_id"),
-                &[&prefix, &end],
+                &[(&prefix, postgres_types::Type::TEXT), (&end, postgres_types::Type::TEXT)],
             )?
             .iter()
             .map(|r| r.get(0))

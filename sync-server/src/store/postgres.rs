@@ -1,6 +1,6 @@
 //! The PostgreSQL store, for an operator who outgrew one process on files: the platform's
 //! tables in the schema `platform`, and each clinic in a schema of its own (`c_` and its id),
-//! so one pool of connections serves every clinic while a clinic's rows stay apart from the
+//! so a few pooled connections serve every clinic while a clinic's rows stay apart from the
 //! others' and leave with one `DROP SCHEMA` (docs/OPERATIONS.md says why not a database each).
 //! Several server processes ("replicas") may share one database: whatever must happen once
 //! (an append's positions, a migration) happens under an advisory lock.
@@ -10,15 +10,16 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use ayada_sync::{AuditAnchor, AuditHead, MachineStatus, WireChange};
+use r2d2_postgres::postgres::types::Type;
 use r2d2_postgres::postgres::{Client, Row};
 use r2d2_postgres::r2d2;
 
-use super::log::{self, Fits, LogTx};
-use super::postgres_conn::{Cached, Manager, PgConn};
+use super::log::{self, Fits};
+use super::postgres_conn::{Manager, OpenTx, PgConn};
 use super::postgres_log::PgLog;
 use super::sqlite::now;
 use super::{
-    Admission, BootstrapPage, CheckReport, ClinicRecord, Decoded, Device, Heard, Store, StoreError,
+    Appended, BootstrapPage, CheckReport, ClinicRecord, Decoded, Device, Heard, Store, StoreError,
 };
 
 type Pool = r2d2::Pool<Manager>;
@@ -41,6 +42,9 @@ const CLINIC: &[(i64, &str)] = &[(
     include_str!("../../migrations/postgres/clinic/0001_log.sql"),
 )];
 
+/// Every table of a clinic's schema (a test holds this to the migrations).
+pub const CLINIC_TABLES: &[&str] = &["changes", "docs", "blobs", "quarantine"];
+
 /// The first key of the advisory locks this store takes, by what they guard.
 pub(super) mod locks {
     /// Migrations, for every scope.
@@ -53,9 +57,19 @@ pub(super) mod locks {
     pub const AUTHOR: i32 = 0x4179_0004;
 }
 
+/// Connections in each clinic shard of the pool.
+const SHARD_SIZE: u32 = 4;
+
 /// The PostgreSQL store.
 pub struct PgStore {
-    pool: Pool,
+    /// For the platform's tables.
+    platform: Pool,
+    /// For the clinics' schemas, each clinic always through the same one: a connection then
+    /// meets a share of the clinics only, so it keeps their statements prepared (and their
+    /// plans), and its server process keeps their tables' descriptions in its caches. With
+    /// one pool for all, every push met a connection that had not seen its clinic yet and
+    /// planned each statement and loaded each table anew (docs/BENCHMARKS.md, issue #18).
+    shards: Vec<Pool>,
     /// For the listener's own connection (outside the pool).
     url: String,
     /// This process's name in the news it sends, so it does not hear its own.
@@ -152,21 +166,31 @@ impl PgStore {
     /// Connects to the database at `url` (`postgres://user:password@host/db`) and brings
     /// its platform schema up to date.
     pub fn open(url: &str) -> Result<PgStore, StoreError> {
-        let config = url.parse()?;
-        let manager = Manager(config);
-        let size = std::env::var("AYADA_PG_POOL")
+        let config: r2d2_postgres::postgres::Config = url.parse()?;
+        let size: u32 = std::env::var("AYADA_PG_POOL")
             .ok()
             .and_then(|v| v.parse().ok())
-            .unwrap_or(32);
-        let pool = r2d2::Pool::builder()
-            .max_size(size)
-            .min_idle(Some(1))
-            .connection_timeout(Duration::from_secs(15))
-            .build(manager)?;
+            .unwrap_or(32)
+            .max(2);
+        // A quarter for the platform, the rest in shards of four.
+        let platform_size = (size / 4).max(1);
+        let shards = ((size - platform_size) / SHARD_SIZE).max(1);
+        let pool = |size: u32| {
+            r2d2::Pool::builder()
+                .max_size(size)
+                .min_idle(Some(0))
+                .connection_timeout(Duration::from_secs(15))
+                .build(Manager(config.clone()))
+        };
+        let platform = pool(platform_size)?;
+        let shards = (0..shards)
+            .map(|_| pool(SHARD_SIZE.min(size - platform_size)))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut replica = [0u8; 8];
         getrandom::fill(&mut replica).map_err(|e| StoreError::Doc(e.to_string()))?;
         let store = PgStore {
-            pool,
+            platform,
+            shards,
             url: url.to_string(),
             replica: hex::encode(replica),
             fits: Fits::default(),
@@ -176,16 +200,33 @@ impl PgStore {
         Ok(store)
     }
 
+    /// A connection for the platform's tables.
     pub(super) fn conn(&self) -> Result<Conn, StoreError> {
-        Ok(self.pool.get()?)
+        Ok(self.platform.get()?)
     }
 
-    /// A connection and the clinic's schema, migrated.
+    /// A connection of the clinic's shard, and the clinic's schema, migrated.
     pub(super) fn clinic(&self, clinic: &str) -> Result<(Conn, String), StoreError> {
         let schema = schema_of(clinic)?;
-        let mut conn = self.conn()?;
+        // FNV-1a: stable across processes and releases (std's hasher promises neither).
+        let hash = schema.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        let shard = &self.shards[(hash % self.shards.len() as u64) as usize];
+        let mut conn = shard.get()?;
         if !self.ready.lock().expect("ready poisoned").contains(&schema) {
-            migrate(&mut conn.client, &schema, CLINIC, &schema)?;
+            // Usually every migration is in already: seen in one read, without the
+            // migrations' lock, which is one for all clinics (after a restart each clinic's
+            // first push queued behind it: p99 670 ms with 2,000 machines).
+            let applied: i64 = conn
+                .q_one(
+                    "SELECT COUNT(*) FROM platform.migrations WHERE scope = $1",
+                    &[&schema],
+                )?
+                .get(0);
+            if applied < CLINIC.len() as i64 {
+                migrate(&mut conn.client, &schema, CLINIC, &schema)?;
+            }
             self.ready
                 .lock()
                 .expect("ready poisoned")
@@ -275,41 +316,42 @@ impl Store for PgStore {
         clinic: &str,
         node: &str,
         changes: &[Decoded<'_>],
-    ) -> Result<Vec<Admission>, StoreError> {
+    ) -> Result<Appended, StoreError> {
         let (mut conn, schema) = self.clinic(clinic)?;
-        let PgConn { client, stmts } = &mut *conn;
-        let mut tx = client.transaction()?;
         // One append of a clinic at a time, across replicas: the positions it takes become
-        // visible only after every earlier one's, so no reader skips a change.
-        Cached { c: &mut tx, stmts }.x(
-            "SELECT pg_advisory_xact_lock($1, hashtext($2))",
-            &[&locks::LOG, &clinic],
+        // visible only after every earlier one's, so no reader skips a change. The lock is
+        // taken with the BEGIN, in its round trip; `clinic` stands in the SQL because
+        // `clinic()` checked it is hex and dashes.
+        let mut tx = OpenTx::begin(
+            &mut conn,
+            &format!(
+                "SELECT pg_advisory_xact_lock({}, hashtext('{clinic}'))",
+                locks::LOG
+            ),
         )?;
-        let (out, judged) = log::append(
-            &mut PgLog::new(&mut tx, &schema, stmts),
+        let (client, stmts) = tx.parts();
+        // The new head is announced to every replica listening (`postgres_news`) by the
+        // insert itself, delivered at commit.
+        let news = super::postgres_news::prefix(&self.replica, clinic, node);
+        let done = log::append(
+            &mut PgLog::new(client, &schema, stmts).announcing(news),
             &self.fits,
             clinic,
             node,
             changes,
             now(),
         )?;
-        if out.contains(&Admission::New) {
-            // Delivered at commit, to every replica listening (see `postgres_news`).
-            let head = PgLog::new(&mut tx, &schema, stmts).head()?;
-            let news = super::postgres_news::item(&self.replica, clinic, node, head);
-            Cached { c: &mut tx, stmts }.x(
-                "SELECT pg_notify($1, $2)",
-                &[&super::postgres_news::CHANNEL, &news],
-            )?;
-        }
         tx.commit()?;
-        self.fits.keep(clinic, judged);
-        Ok(out)
+        self.fits.keep(clinic, done.judged);
+        Ok(Appended {
+            admissions: done.admissions,
+            head: done.head.map(|h| h as u64),
+        })
     }
 
     fn check_clinic(&self, clinic: &str) -> Result<CheckReport, StoreError> {
         let (mut conn, schema) = self.clinic(clinic)?;
-        let PgConn { client, stmts } = &mut *conn;
+        let PgConn { client, stmts, .. } = &mut *conn;
         let mut tx = client.transaction()?;
         tx.execute(
             "SELECT pg_advisory_xact_lock($1, hashtext($2))",
@@ -364,13 +406,17 @@ impl Store for PgStore {
     fn usage(&self, clinic: &str) -> Result<u64, StoreError> {
         let (mut conn, schema) = self.clinic(clinic)?;
         // The tables' pages with their indexes and out-of-line values: what the disk holds.
+        // Each table by name, a cache lookup: finding them by schema scans all of pg_class,
+        // thousands of rows with thousands of clinics (it stalled pushes for seconds when
+        // the clinics' figures came due together).
+        let sum = CLINIC_TABLES
+            .iter()
+            .map(|t| format!("pg_total_relation_size('{schema}.{t}'::regclass)"))
+            .collect::<Vec<_>>()
+            .join(" + ");
         let bytes: i64 = conn
-            .q_one(
-                "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::BIGINT
-                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                 WHERE n.nspname = $1 AND c.relkind = 'r'",
-                &[&schema],
-            )?
+            .cached()
+            .tq_one(&format!("SELECT ({sum})::BIGINT"), &[])?
             .get(0);
         Ok(bytes.max(0) as u64)
     }
@@ -394,29 +440,41 @@ impl Store for PgStore {
         limit: u32,
     ) -> Result<(Vec<(u64, WireChange)>, u64), StoreError> {
         let (mut conn, schema) = self.clinic(clinic)?;
-        // The head is read after the page, as the SQLite store does: never below it.
-        let rows = conn
-            .q(
-                &format!("SELECT seq, doc_id, hash, bytes FROM {schema}.changes WHERE seq > $1 ORDER BY seq LIMIT $2"),
-                &[&(since.min(i64::MAX as u64) as i64), &i64::from(limit)],
-            )?
+        // The page and the head in one statement, so from one snapshot: the head is never
+        // below the page (a page of nothing still gives the head).
+        let rows = conn.q(
+            &format!(
+                "SELECT h.head, c.seq, c.doc_id, c.hash, c.bytes
+                 FROM (SELECT COALESCE(MAX(seq), 0) AS head FROM {schema}.changes) h
+                 LEFT JOIN LATERAL (SELECT seq, doc_id, hash, bytes FROM {schema}.changes
+                                    WHERE seq > $1 ORDER BY seq LIMIT $2) c ON true
+                 ORDER BY c.seq"
+            ),
+            &[&(since.min(i64::MAX as u64) as i64), &i64::from(limit)],
+        )?;
+        let head = rows.first().map_or(0, |r| r.get::<_, i64>(0) as u64);
+        let page = rows
             .iter()
-            .map(|r| {
-                (
-                    r.get::<_, i64>(0) as u64,
-                    WireChange { doc_id: r.get(1), hash: r.get(2), bytes: r.get(3) },
-                )
+            .filter_map(|r| {
+                let seq: Option<i64> = r.get(1);
+                Some((
+                    seq? as u64,
+                    WireChange {
+                        doc_id: r.get(2),
+                        hash: r.get(3),
+                        bytes: r.get(4),
+                    },
+                ))
             })
             .collect();
-        let sql = format!("SELECT COALESCE(MAX(seq), 0) FROM {schema}.changes");
-        let head = conn.q_one(&sql, &[])?.get::<_, i64>(0) as u64;
-        Ok((rows, head))
+        Ok((page, head))
     }
 
     fn log_len(&self, clinic: &str) -> Result<u64, StoreError> {
         let (mut conn, schema) = self.clinic(clinic)?;
         let n: i64 = conn
-            .q_one(&format!("SELECT COUNT(*) FROM {schema}.changes"), &[])?
+            .cached()
+            .tq_one(&format!("SELECT COUNT(*) FROM {schema}.changes"), &[])?
             .get(0);
         Ok(n as u64)
     }
@@ -499,9 +557,9 @@ impl Store for PgStore {
         node: &str,
     ) -> Result<bool, StoreError> {
         let (mut conn, schema) = self.clinic(clinic)?;
-        let n = conn.x(
+        let n = conn.cached().tx(
             &format!("INSERT INTO {schema}.blobs (sha256, bytes, node, received_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"),
-            &[&sha256, &bytes, &node, &now()],
+            &[(&sha256, Type::TEXT), (&bytes, Type::BYTEA), (&node, Type::TEXT), (&now(), Type::INT8)],
         )?;
         Ok(n == 1)
     }
@@ -509,16 +567,17 @@ impl Store for PgStore {
     fn blob(&self, clinic: &str, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let (mut conn, schema) = self.clinic(clinic)?;
         Ok(conn
-            .q_opt(
+            .cached()
+            .tq_opt(
                 &format!("SELECT bytes FROM {schema}.blobs WHERE sha256 = $1"),
-                &[&sha256],
+                &[(&sha256, Type::TEXT)],
             )?
             .map(|r| r.get(0)))
     }
 
     fn compact(&self, clinic: &str, doc_id: &str) -> Result<(), StoreError> {
         let (mut conn, schema) = self.clinic(clinic)?;
-        let PgConn { client, stmts } = &mut *conn;
+        let PgConn { client, stmts, .. } = &mut *conn;
         let mut tx = client.transaction()?;
         log::compact(&mut PgLog::new(&mut tx, &schema, stmts), doc_id)?;
         tx.commit()?;
@@ -568,7 +627,7 @@ impl Store for PgStore {
         // is in the page's documents (a later one in them too is harmless: a machine that
         // pulls it again knows it). Not one snapshot: a compaction saved here by another
         // replica at the same moment would fail a repeatable-read transaction.
-        let PgConn { client, stmts } = &mut *conn;
+        let PgConn { client, stmts, .. } = &mut *conn;
         let mut tx = client.transaction()?;
         let page = log::bootstrap(&mut PgLog::new(&mut tx, &schema, stmts), after, max_bytes)?;
         tx.commit()?;

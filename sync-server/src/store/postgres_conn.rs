@@ -2,10 +2,12 @@
 //! otherwise prepares each statement anew, a round trip and a parse and plan in PostgreSQL
 //! for every one of the dozen statements of a push (docs/BENCHMARKS.md, issue #18).
 
-use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
 
-use r2d2_postgres::postgres::types::ToSql;
+use std::time::{Duration, Instant};
+
+use hashlink::LruCache;
+use r2d2_postgres::postgres::types::{ToSql, Type};
 use r2d2_postgres::postgres::{Client, Config, Error, GenericClient, NoTls, Row, Statement};
 use r2d2_postgres::r2d2;
 
@@ -13,14 +15,24 @@ use r2d2_postgres::r2d2;
 pub(super) struct PgConn {
     pub(super) client: Client,
     pub(super) stmts: Stmts,
+    /// When the pool last handed it out (or made it).
+    taken: Instant,
 }
 
-/// Statements prepared on one connection, by their SQL.
-#[derive(Default)]
-pub(super) struct Stmts(HashMap<String, Statement>);
+/// Statements prepared on one connection, by their SQL, the least recently used dropped
+/// first once [`KEPT`] are held.
+pub(super) struct Stmts(LruCache<String, Statement>);
 
-/// Statements beyond this many are dropped (clinic schemas make each clinic's SQL its own).
-const KEPT: usize = 512;
+impl Default for Stmts {
+    fn default() -> Self {
+        Stmts(LruCache::new(KEPT))
+    }
+}
+
+/// How many statements a connection keeps prepared: a clinic's hot statements are a handful
+/// and a connection meets a shard's share of the clinics. Each costs its server process a
+/// few KB with its plan.
+const KEPT: usize = 2048;
 
 impl Stmts {
     /// `sql` prepared through `prepare` the first time, then kept.
@@ -33,15 +45,15 @@ impl Stmts {
             return Ok(st.clone());
         }
         let st = prepare(sql)?;
-        if self.0.len() >= KEPT {
-            self.0.clear();
-        }
         self.0.insert(sql.to_string(), st.clone());
         Ok(st)
     }
 }
 
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
+
+/// Parameters with their types, for a statement sent without a prepare.
+pub(super) type Typed<'a> = &'a [(&'a (dyn ToSql + Sync), Type)];
 
 /// A client or a transaction with the statements kept on its connection (a statement
 /// prepared inside a transaction outlives it).
@@ -79,10 +91,35 @@ impl<C: GenericClient> Cached<'_, C> {
         let st = self.st(sql)?;
         self.c.execute(&st, params)
     }
+
+    // A clinic's rarer statements (compaction, check, photos) are sent with their types and
+    // not kept: they would push its hot ones out of the cache, and a miss costs a prepare, a
+    // round trip of its own. Parsed and planned each time, they still cost one round trip.
+
+    /// `query_typed`: one round trip, no statement kept.
+    pub(super) fn tq(&mut self, sql: &str, params: Typed<'_>) -> Result<Vec<Row>, Error> {
+        self.c.query_typed(sql, params)
+    }
+
+    /// `query_typed_one`: one round trip, no statement kept.
+    pub(super) fn tq_one(&mut self, sql: &str, params: Typed<'_>) -> Result<Row, Error> {
+        self.c.query_typed_one(sql, params)
+    }
+
+    /// `query_typed_opt`: one round trip, no statement kept.
+    pub(super) fn tq_opt(&mut self, sql: &str, params: Typed<'_>) -> Result<Option<Row>, Error> {
+        self.c.query_typed_opt(sql, params)
+    }
+
+    /// `execute_typed`: one round trip, no statement kept.
+    pub(super) fn tx(&mut self, sql: &str, params: Typed<'_>) -> Result<u64, Error> {
+        self.c.execute_typed(sql, params)
+    }
 }
 
 impl PgConn {
-    fn cached(&mut self) -> Cached<'_, Client> {
+    /// The client with this connection's kept statements.
+    pub(super) fn cached(&mut self) -> Cached<'_, Client> {
         Cached {
             c: &mut self.client,
             stmts: &mut self.stmts,
@@ -123,6 +160,46 @@ impl DerefMut for PgConn {
     }
 }
 
+/// A transaction begun by hand, so that its first statement rides in the BEGIN's round trip
+/// (`Client::transaction` sends BEGIN alone). Rolled back when dropped uncommitted, so a
+/// connection never goes back to the pool inside a transaction.
+pub(super) struct OpenTx<'a> {
+    conn: &'a mut PgConn,
+    open: bool,
+}
+
+impl<'a> OpenTx<'a> {
+    /// BEGIN, then `first` (SQL with no parameters), in one round trip.
+    pub(super) fn begin(conn: &'a mut PgConn, first: &str) -> Result<Self, Error> {
+        let tx = OpenTx { conn, open: true };
+        tx.conn.client.batch_execute(&format!("BEGIN; {first}"))?;
+        Ok(tx)
+    }
+
+    /// The client inside the transaction, and its connection's kept statements.
+    pub(super) fn parts(&mut self) -> (&mut Client, &mut Stmts) {
+        (&mut self.conn.client, &mut self.conn.stmts)
+    }
+
+    /// Commits (a failed COMMIT has rolled back).
+    pub(super) fn commit(mut self) -> Result<(), Error> {
+        self.open = false;
+        self.conn.client.batch_execute("COMMIT")
+    }
+}
+
+impl Drop for OpenTx<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            // Should the connection be broken, the pool drops it on return (`has_broken`).
+            let _ = self.conn.client.batch_execute("ROLLBACK");
+        }
+    }
+}
+
+/// How long a pooled connection may lie idle before its checkout asks the server first.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(10);
+
 /// Makes the pool's connections.
 #[derive(Debug)]
 pub(super) struct Manager(pub(super) Config);
@@ -132,13 +209,26 @@ impl r2d2::ManageConnection for Manager {
     type Error = Error;
 
     fn connect(&self) -> Result<PgConn, Error> {
+        let mut client = self.0.connect(NoTls)?;
+        // The statements are small index lookups and inserts: their generic plan is the
+        // plan, and planning each of a clinic's first five runs anew only costs.
+        client.batch_execute("SET plan_cache_mode = force_generic_plan")?;
         Ok(PgConn {
-            client: self.0.connect(NoTls)?,
+            client,
             stmts: Stmts::default(),
+            taken: Instant::now(),
         })
     }
 
+    /// Asks the server only of a connection that lay idle: a ping on every checkout was a
+    /// round trip of its own for each of a push's half-dozen checkouts. A connection that
+    /// broke while in use fails its query, and the pool drops it on return (`has_broken`).
     fn is_valid(&self, conn: &mut PgConn) -> Result<(), Error> {
+        let idle = conn.taken.elapsed();
+        conn.taken = Instant::now();
+        if idle < IDLE_BEFORE_PING {
+            return Ok(());
+        }
         conn.client.simple_query("").map(drop)
     }
 

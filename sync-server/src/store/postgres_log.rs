@@ -2,40 +2,62 @@
 
 use std::collections::HashMap;
 
-use r2d2_postgres::postgres::Transaction;
+use r2d2_postgres::postgres::types::{ToSql, Type};
+use r2d2_postgres::postgres::GenericClient;
 
 use super::postgres_conn::{Cached, Stmts};
 
-use super::log::{LogTx, Stamp};
+use super::log::{LogTx, Looked};
 use super::{Decoded, StoreError};
 
-/// A transaction and the clinic's schema.
-pub(super) struct PgLog<'a, 'b> {
-    db: Cached<'a, Transaction<'b>>,
+/// A transaction (of the `postgres` crate's or begun by hand) and the clinic's schema.
+pub(super) struct PgLog<'a, C> {
+    db: Cached<'a, C>,
     s: &'a str,
+    /// The news payload's start, when the inserts announce the new head themselves.
+    news: Option<String>,
 }
 
-impl<'a, 'b> PgLog<'a, 'b> {
-    pub(super) fn new(tx: &'a mut Transaction<'b>, schema: &'a str, stmts: &'a mut Stmts) -> Self {
+impl<'a, C: GenericClient> PgLog<'a, C> {
+    pub(super) fn new(tx: &'a mut C, schema: &'a str, stmts: &'a mut Stmts) -> Self {
         PgLog {
             db: Cached { c: tx, stmts },
             s: schema,
+            news: None,
         }
+    }
+
+    /// Inserts will notify `postgres_news`'s channel of the new head, inside the insert's
+    /// own statement (delivered at commit).
+    pub(super) fn announcing(mut self, prefix: String) -> Self {
+        self.news = Some(prefix);
+        self
     }
 }
 
-impl LogTx for PgLog<'_, '_> {
-    fn filed_under_all(&mut self, hashes: &[&str]) -> Result<HashMap<String, String>, StoreError> {
+impl<C: GenericClient> LogTx for PgLog<'_, C> {
+    fn look(&mut self, hashes: &[&str], docs: &[&str]) -> Result<Looked, StoreError> {
+        // Both in one round trip: a hash row names its document, a document row its stamp.
         let sql = format!(
-            "SELECT hash, doc_id FROM {}.changes WHERE hash = ANY($1)",
-            self.s
+            "SELECT hash, doc_id, 0::BIGINT, 0::BIGINT FROM {s}.changes WHERE hash = ANY($1)
+             UNION ALL
+             SELECT NULL, doc_id, COUNT(*), MAX(seq) FROM {s}.changes WHERE doc_id = ANY($2)
+             GROUP BY doc_id",
+            s = self.s
         );
-        Ok(self
-            .db
-            .q(&sql, &[&hashes])?
-            .iter()
-            .map(|r| (r.get(0), r.get(1)))
-            .collect())
+        let mut filed = HashMap::new();
+        let mut stamps = HashMap::new();
+        for r in self.db.q(&sql, &[&hashes, &docs])? {
+            match r.get::<_, Option<String>>(0) {
+                Some(hash) => {
+                    filed.insert(hash, r.get(1));
+                }
+                None => {
+                    stamps.insert(r.get(1), (r.get(2), r.get(3)));
+                }
+            }
+        }
+        Ok((filed, stamps))
     }
 
     fn insert_all(
@@ -43,9 +65,9 @@ impl LogTx for PgLog<'_, '_> {
         changes: &[&Decoded<'_>],
         node: &str,
         at: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<i64>, StoreError> {
         if changes.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         // One statement, in the order given (WITH ORDINALITY keeps it for the identity).
         let sql = format!(
@@ -53,9 +75,22 @@ impl LogTx for PgLog<'_, '_> {
              SELECT d, h, b, $4, $5, a, s
              FROM UNNEST($1::text[], $2::text[], $3::bytea[], $6::text[], $7::bigint[])
                   WITH ORDINALITY AS t(d, h, b, a, s, i)
-             ORDER BY i",
+             ORDER BY i
+             RETURNING hash, seq",
             self.s
         );
+        let news = self.news.as_deref().unwrap_or_default();
+        // The news rides in the insert's statement: one round trip, not two. A CTE with a
+        // volatile function is run once and never inlined.
+        let sql = if self.news.is_some() {
+            format!(
+                "WITH ins AS ({sql}),
+                      news AS (SELECT pg_notify($8, $9 || MAX(seq)) FROM ins)
+                 SELECT ins.hash, ins.seq FROM ins, news"
+            )
+        } else {
+            sql
+        };
         let docs: Vec<&str> = changes.iter().map(|c| c.wire.doc_id.as_str()).collect();
         let hashes: Vec<&str> = changes.iter().map(|c| c.wire.hash.as_str()).collect();
         let bytes: Vec<&[u8]> = changes.iter().map(|c| c.wire.bytes.as_slice()).collect();
@@ -64,25 +99,36 @@ impl LogTx for PgLog<'_, '_> {
             .map(|c| c.change.actor_id().to_hex_string())
             .collect();
         let seqs: Vec<i64> = changes.iter().map(|c| c.change.seq() as i64).collect();
-        self.db
-            .x(&sql, &[&docs, &hashes, &bytes, &node, &at, &actors, &seqs])?;
-        Ok(())
-    }
-
-    fn doc_stamp(&mut self, doc_id: &str) -> Result<Stamp, StoreError> {
-        let sql = format!(
-            "SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM {}.changes WHERE doc_id = $1",
-            self.s
-        );
-        let r = self.db.q_one(&sql, &[&doc_id])?;
-        Ok((r.get(0), r.get(1)))
+        let params: [&(dyn ToSql + Sync); 9] = [
+            &docs,
+            &hashes,
+            &bytes,
+            &node,
+            &at,
+            &actors,
+            &seqs,
+            &super::postgres_news::CHANNEL,
+            &news,
+        ];
+        let given = if self.news.is_some() { 9 } else { 7 };
+        let rows = self.db.q(&sql, &params[..given])?;
+        // RETURNING promises no order: matched back by hash (unique in the log).
+        let taken: HashMap<&str, i64> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        hashes
+            .iter()
+            .map(|h| {
+                taken.get(h).copied().ok_or_else(|| {
+                    StoreError::Doc(format!("change {h} was inserted without a position"))
+                })
+            })
+            .collect()
     }
 
     fn saved_doc(&mut self, doc_id: &str) -> Result<(Vec<u8>, i64), StoreError> {
         let sql = format!("SELECT bytes, upto FROM {}.docs WHERE doc_id = $1", self.s);
         Ok(self
             .db
-            .q_opt(&sql, &[&doc_id])?
+            .tq_opt(&sql, &[(&doc_id, Type::TEXT)])?
             .map(|r| (r.get(0), r.get(1)))
             .unwrap_or_default())
     }
@@ -94,7 +140,7 @@ impl LogTx for PgLog<'_, '_> {
         );
         Ok(self
             .db
-            .q(&sql, &[&doc_id, &after])?
+            .tq(&sql, &[(&doc_id, Type::TEXT), (&after, Type::INT8)])?
             .iter()
             .map(|r| (r.get(0), r.get(1)))
             .collect())
@@ -107,7 +153,7 @@ impl LogTx for PgLog<'_, '_> {
         );
         Ok(self
             .db
-            .q(&sql, &[&doc_id])?
+            .tq(&sql, &[(&doc_id, Type::TEXT)])?
             .iter()
             .map(|r| (r.get(0), r.get(1)))
             .collect())
@@ -120,18 +166,25 @@ impl LogTx for PgLog<'_, '_> {
              WHERE excluded.upto >= {s}.docs.upto",
             s = self.s
         );
-        self.db.x(&sql, &[&doc_id, &bytes, &upto])?;
+        self.db.tx(
+            &sql,
+            &[
+                (&doc_id, Type::TEXT),
+                (&bytes, Type::BYTEA),
+                (&upto, Type::INT8),
+            ],
+        )?;
         Ok(())
     }
 
     fn head(&mut self) -> Result<i64, StoreError> {
         let sql = format!("SELECT COALESCE(MAX(seq), 0) FROM {}.changes", self.s);
-        Ok(self.db.q_one(&sql, &[])?.get(0))
+        Ok(self.db.tq_one(&sql, &[])?.get(0))
     }
 
     fn doc_count(&mut self) -> Result<i64, StoreError> {
         let sql = format!("SELECT COUNT(DISTINCT doc_id) FROM {}.changes", self.s);
-        Ok(self.db.q_one(&sql, &[])?.get(0))
+        Ok(self.db.tq_one(&sql, &[])?.get(0))
     }
 
     fn doc_ids_after(&mut self, after: &str, limit: i64) -> Result<Vec<String>, StoreError> {
@@ -141,7 +194,7 @@ impl LogTx for PgLog<'_, '_> {
         );
         Ok(self
             .db
-            .q(&sql, &[&after, &limit])?
+            .tq(&sql, &[(&after, Type::TEXT), (&limit, Type::INT8)])?
             .iter()
             .map(|r| r.get(0))
             .collect())
@@ -151,16 +204,17 @@ impl LogTx for PgLog<'_, '_> {
         &mut self,
         f: &mut dyn FnMut(i64, String, String, Vec<u8>),
     ) -> Result<(), StoreError> {
-        // A portal (cursor) of 256 rows at a time: one document's changes in memory, not
-        // the whole log's.
-        let sql = format!(
-            "SELECT seq, doc_id, hash, bytes FROM {}.changes ORDER BY doc_id, seq",
+        // A cursor read 256 rows at a time: one document's changes in memory, not the
+        // whole log's (the transaction holds it; CLOSE frees it before a quarantine).
+        self.db.c.batch_execute(&format!(
+            "DECLARE each_change NO SCROLL CURSOR FOR
+             SELECT seq, doc_id, hash, bytes FROM {}.changes ORDER BY doc_id, seq",
             self.s
-        );
-        let portal = self.db.c.bind(&sql, &[])?;
+        ))?;
         loop {
-            let rows = self.db.c.query_portal(&portal, 256)?;
+            let rows = self.db.c.query("FETCH 256 FROM each_change", &[])?;
             if rows.is_empty() {
+                self.db.c.batch_execute("CLOSE each_change")?;
                 return Ok(());
             }
             for r in &rows {
@@ -176,13 +230,16 @@ impl LogTx for PgLog<'_, '_> {
              SELECT seq, doc_id, hash, bytes, node, received_at, $2, $3 FROM moved",
             s = self.s
         );
-        self.db.x(&sql, &[&seq, &reason, &at])?;
+        self.db.tx(
+            &sql,
+            &[(&seq, Type::INT8), (&reason, Type::TEXT), (&at, Type::INT8)],
+        )?;
         Ok(())
     }
 
     fn forget_doc(&mut self, doc_id: &str) -> Result<(), StoreError> {
         let sql = format!("DELETE FROM {}.docs WHERE doc_id = $1", self.s);
-        self.db.x(&sql, &[&doc_id])?;
+        self.db.tx(&sql, &[(&doc_id, Type::TEXT)])?;
         Ok(())
     }
 }

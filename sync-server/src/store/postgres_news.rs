@@ -14,9 +14,10 @@ use super::{Heard, StoreError};
 /// The channel's name.
 pub(super) const CHANNEL: &str = "ayada_heads";
 
-/// The payload: "replica clinic machine head" (ids have no spaces).
-pub(super) fn item(replica: &str, clinic: &str, node: &str, head: i64) -> String {
-    format!("{replica} {clinic} {node} {head}")
+/// The payload is "replica clinic machine head" (ids have no spaces): this is all of it but
+/// the head, which the append's SQL adds.
+pub(super) fn prefix(replica: &str, clinic: &str, node: &str) -> String {
+    format!("{replica} {clinic} {node} ")
 }
 
 fn parse(payload: &str) -> Option<(&str, &str, &str, u64)> {

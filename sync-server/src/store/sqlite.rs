@@ -12,7 +12,7 @@ use super::log::{self, Fits, LogTx};
 use super::portal::PORTAL_TABLES;
 use super::sqlite_log::{add_actor_columns, SqliteLog};
 use super::{
-    Admission, BootstrapPage, CheckReport, ClinicRecord, Decoded, Device, Store, StoreError,
+    Appended, BootstrapPage, CheckReport, ClinicRecord, Decoded, Device, Store, StoreError,
 };
 
 /// The embedded SQLite store: `platform.db` and `clinics/<id>.db` under one folder.
@@ -189,13 +189,13 @@ impl Store for SqliteStore {
         clinic: &str,
         node: &str,
         changes: &[Decoded<'_>],
-    ) -> Result<Vec<Admission>, StoreError> {
+    ) -> Result<Appended, StoreError> {
         let db = self.clinic_db(clinic)?;
         let mut conn = db.lock().expect("clinic db poisoned");
         // Immediate: another process on the folder waits its turn (busy_timeout) instead of
         // failing at once when a read transaction would turn into a write.
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let (out, judged) = log::append(
+        let done = log::append(
             &mut SqliteLog(&tx),
             &self.fits,
             clinic,
@@ -205,8 +205,11 @@ impl Store for SqliteStore {
         )?;
         tx.commit()?;
         // Only what is committed goes back to memory (a failed commit drops them all).
-        self.fits.keep(clinic, judged);
-        Ok(out)
+        self.fits.keep(clinic, done.judged);
+        Ok(Appended {
+            admissions: done.admissions,
+            head: done.head.map(|h| h as u64),
+        })
     }
 
     fn check_clinic(&self, clinic: &str) -> Result<CheckReport, StoreError> {

@@ -4,33 +4,34 @@ use std::collections::HashMap;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::log::{LogTx, Stamp};
+use super::log::{LogTx, Looked, Stamp};
 use super::{Decoded, StoreError};
 
 /// The clinic's connection (or a transaction on it).
 pub(super) struct SqliteLog<'a>(pub &'a Connection);
 
 impl LogTx for SqliteLog<'_> {
-    fn filed_under_all(&mut self, hashes: &[&str]) -> Result<HashMap<String, String>, StoreError> {
+    fn look(&mut self, hashes: &[&str], docs: &[&str]) -> Result<Looked, StoreError> {
+        let mut filed = HashMap::new();
         let mut stmt = self
             .0
             .prepare_cached("SELECT doc_id FROM changes WHERE hash = ?1")?;
-        let mut found = HashMap::new();
         for hash in hashes {
             if let Some(doc) = stmt.query_row([hash], |r| r.get(0)).optional()? {
-                found.insert(hash.to_string(), doc);
+                filed.insert(hash.to_string(), doc);
             }
         }
-        Ok(found)
-    }
-
-    fn doc_stamp(&mut self, doc_id: &str) -> Result<Stamp, StoreError> {
-        Ok(self
-            .0
-            .prepare_cached(
-                "SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM changes WHERE doc_id = ?1",
-            )?
-            .query_row([doc_id], |r| Ok((r.get(0)?, r.get(1)?)))?)
+        let mut stmt = self.0.prepare_cached(
+            "SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM changes WHERE doc_id = ?1",
+        )?;
+        let mut stamps = HashMap::new();
+        for doc_id in docs {
+            let stamp: Stamp = stmt.query_row([doc_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            if stamp.0 > 0 {
+                stamps.insert(doc_id.to_string(), stamp);
+            }
+        }
+        Ok((filed, stamps))
     }
 
     fn saved_doc(&mut self, doc_id: &str) -> Result<(Vec<u8>, i64), StoreError> {
@@ -79,11 +80,12 @@ impl LogTx for SqliteLog<'_> {
         changes: &[&Decoded<'_>],
         node: &str,
         at: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<i64>, StoreError> {
         let mut stmt = self.0.prepare_cached(
             "INSERT INTO changes (doc_id, hash, bytes, node, received_at, actor, actor_seq)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
+        let mut positions = Vec::with_capacity(changes.len());
         for c in changes {
             stmt.execute(params![
                 c.wire.doc_id,
@@ -94,8 +96,9 @@ impl LogTx for SqliteLog<'_> {
                 c.change.actor_id().to_hex_string(),
                 c.change.seq() as i64
             ])?;
+            positions.push(self.0.last_insert_rowid());
         }
-        Ok(())
+        Ok(positions)
     }
 
     fn head(&mut self) -> Result<i64, StoreError> {

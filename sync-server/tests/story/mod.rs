@@ -60,5 +60,5 @@ pub fn push<S: Store + ?Sized>(
             change: c.clone(),
         })
         .collect();
-    store.append(clinic, "node-1", &decoded).unwrap()
+    store.append(clinic, "node-1", &decoded).unwrap().admissions
 }

@@ -1,0 +1,137 @@
+//! What a server process remembers between requests so that a push does not cost the store
+//! a read and a write it can do without: each clinic's storage in use (for the quota), and
+//! each machine's last noted contact. On PostgreSQL the storage figure is a catalogue query
+//! that sizes every table of the clinic's schema, and the contact an upsert; with a front
+//! desk pushing every few seconds both were paid on every push (docs/BENCHMARKS.md, #18).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How long a clinic's storage figure read from the store is trusted, at least: each
+/// clinic's is trusted up to a minute longer (by its id), so that clinics whose figures were
+/// read together (a restart) do not all come due in the same seconds.
+const USAGE_FRESH: Duration = Duration::from_secs(300);
+
+/// How often a machine's contact is written when nothing else about it changed: the owner's
+/// list shows last contact to the minute.
+const CONTACT_EVERY: Duration = Duration::from_secs(60);
+
+/// Entries beyond this many are all forgotten at once (a few hundred bytes each); what is
+/// forgotten is read or written again, nothing else.
+const MAX_ENTRIES: usize = 50_000;
+
+/// Each clinic's storage in use: read from the store every 5 to 6 minutes, plus what this
+/// process stored since. Another replica's writes show at the next read, so a clinic can
+/// pass its quota by what is pushed to the other replicas in those minutes: a few MB
+/// against a quota of GBs.
+#[derive(Default)]
+pub struct Usage(Mutex<HashMap<String, (u64, Instant)>>);
+
+impl Usage {
+    /// The bytes `clinic` uses, from memory while fresh, else through `read`.
+    pub fn used<E>(&self, clinic: &str, read: impl FnOnce() -> Result<u64, E>) -> Result<u64, E> {
+        let spread =
+            Duration::from_secs(u64::from(clinic.bytes().fold(0u8, u8::wrapping_add)) % 60);
+        if let Some((bytes, at)) = self.0.lock().expect("usage poisoned").get(clinic) {
+            if at.elapsed() < USAGE_FRESH + spread {
+                return Ok(*bytes);
+            }
+        }
+        let bytes = read()?;
+        let mut kept = self.0.lock().expect("usage poisoned");
+        if kept.len() >= MAX_ENTRIES {
+            kept.clear();
+        }
+        kept.insert(clinic.to_string(), (bytes, Instant::now()));
+        Ok(bytes)
+    }
+
+    /// Counts `bytes` this process just stored for `clinic`.
+    pub fn grew(&self, clinic: &str, bytes: u64) {
+        if let Some((used, _)) = self.0.lock().expect("usage poisoned").get_mut(clinic) {
+            *used = used.saturating_add(bytes);
+        }
+    }
+}
+
+/// When a machine's contact was last written, and the unsent count it said.
+type Written = (Instant, Option<u64>);
+
+/// The contact last written for each machine (by clinic and node).
+#[derive(Default)]
+pub struct Contacts(Mutex<HashMap<(String, String), Written>>);
+
+impl Contacts {
+    /// Whether a contact saying `pending` (none: a pull, which says nothing of it) must be
+    /// written: the first this process sees, a changed count, or a minute after the last.
+    pub fn due(&self, clinic: &str, node: &str, pending: Option<u64>) -> bool {
+        self.due_at(Instant::now(), clinic, node, pending)
+    }
+
+    fn due_at(&self, now: Instant, clinic: &str, node: &str, pending: Option<u64>) -> bool {
+        let kept = self.0.lock().expect("contacts poisoned");
+        match kept.get(&(clinic.to_string(), node.to_string())) {
+            None => true,
+            Some((at, said)) => {
+                now.saturating_duration_since(*at) >= CONTACT_EVERY
+                    || (pending.is_some() && pending != *said)
+            }
+        }
+    }
+
+    /// Records that a contact saying `pending` was written now.
+    pub fn written(&self, clinic: &str, node: &str, pending: Option<u64>) {
+        let mut kept = self.0.lock().expect("contacts poisoned");
+        if kept.len() >= MAX_ENTRIES {
+            kept.clear();
+        }
+        let key = (clinic.to_string(), node.to_string());
+        // The store keeps the last count it was told when a pull says none: so does this.
+        let said = pending.or_else(|| kept.get(&key).and_then(|(_, p)| *p));
+        kept.insert(key, (Instant::now(), said));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usage_is_read_once_while_fresh_and_grows_with_what_is_stored() {
+        let usage = Usage::default();
+        let reads = std::cell::Cell::new(0);
+        let read = || -> Result<u64, &str> {
+            reads.set(reads.get() + 1);
+            Ok(1000)
+        };
+        assert_eq!(usage.used("a", read), Ok(1000));
+        usage.grew("a", 24);
+        assert_eq!(usage.used("a", read), Ok(1024));
+        // Another clinic is read for itself; a clinic never read is not counted from zero.
+        usage.grew("b", 5);
+        assert_eq!(usage.used("b", read), Ok(1000));
+        assert_eq!(reads.get(), 2);
+        // A failed read is not remembered.
+        assert_eq!(usage.used("c", || Err::<u64, _>("down")), Err("down"));
+        assert_eq!(usage.used("c", read), Ok(1000));
+    }
+
+    #[test]
+    fn a_contact_is_written_first_then_when_its_count_changes() {
+        let contacts = Contacts::default();
+        assert!(contacts.due("a", "n1", Some(3)));
+        contacts.written("a", "n1", Some(3));
+        assert!(!contacts.due("a", "n1", Some(3)));
+        assert!(!contacts.due("a", "n1", None), "a pull changes nothing");
+        assert!(contacts.due("a", "n1", Some(0)), "the queue emptied");
+        assert!(contacts.due("a", "n2", None), "another machine");
+        // A pull's contact keeps the count the last push said.
+        contacts.written("a", "n1", None);
+        assert!(!contacts.due("a", "n1", Some(3)));
+        // A minute on, the contact is written again whatever it says.
+        let later = Instant::now() + CONTACT_EVERY;
+        assert!(contacts.due_at(later, "a", "n1", Some(3)));
+        assert!(contacts.due_at(later, "a", "n1", None));
+    }
+}
