@@ -1,7 +1,8 @@
 //! Two `ayada-server` replicas on one PostgreSQL, with no sticky routing: a machine on
 //! replica 1 and a machine on replica 2 see each other's writes live (the WebSocket notice
-//! crosses replicas through LISTEN/NOTIFY), and a replica killed with SIGKILL in the middle
-//! of a push loses nothing it acknowledged while the other keeps serving.
+//! crosses replicas through LISTEN/NOTIFY), a machine revoked through one replica is cut
+//! off by the other at once, and a replica killed with SIGKILL in the middle of a push loses
+//! nothing it acknowledged while the other keeps serving.
 
 mod common;
 
@@ -101,6 +102,77 @@ fn a_write_on_one_replica_reaches_a_machine_on_the_other_live() {
         changed
     });
     assert!(live_a.finds(OWNER_PW, "Salma Replica"));
+}
+
+#[test]
+fn a_machine_revoked_through_one_replica_is_refused_and_cut_off_by_the_other_at_once() {
+    let Some(db) = pg::fresh("replicas_revoke") else {
+        return;
+    };
+    let root = tempfile::tempdir().unwrap();
+    let one = replica(root.path(), "one", &db.url);
+    let two = replica(root.path(), "two", &db.url);
+    create_clinic(&db.url);
+    let stolen = common::enrolled_machine(root.path(), "desk", &two, EMAIL, OWNER_PW, 1);
+    let token = token(&two, &stolen);
+    let claims: serde_json::Value = {
+        use base64::Engine;
+        let payload = token.split('.').nth(1).unwrap();
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let node = claims["sub"].as_str().unwrap().to_string();
+    let status = |server: &Server| {
+        reqwest::blocking::Client::new()
+            .get(format!("{}/v1/status", server.url))
+            .bearer_auth(&token)
+            .send()
+            .unwrap()
+            .status()
+    };
+    // Replica 2 has just found the credential active (and would trust that for seconds).
+    assert_eq!(status(&two), 200);
+    let mut request = tungstenite::client::IntoClientRequest::into_client_request(format!(
+        "ws://{}/v1/events",
+        two.url.trim_start_matches("http://")
+    ))
+    .unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let (mut socket, _) = tungstenite::connect(request).unwrap();
+    if let tungstenite::stream::MaybeTlsStream::Plain(s) = socket.get_ref() {
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    }
+
+    // The owner revokes it through replica 1.
+    let revoked = reqwest::blocking::Client::new()
+        .post(format!("{}/v1/machines/revoke", one.url))
+        .json(&serde_json::json!({ "email": EMAIL, "password": OWNER_PW, "node_id": node }))
+        .send()
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    let started = Instant::now();
+    loop {
+        match socket.read() {
+            Ok(tungstenite::Message::Close(_)) | Err(_) => break,
+            Ok(_) => continue,
+        }
+    }
+    let closed = started.elapsed();
+    assert!(
+        closed < Duration::from_secs(2),
+        "socket closed after {closed:?}"
+    );
+    // Its token is refused by both at once, not when replica 2's memory of it runs out.
+    assert_eq!(status(&one), 401);
+    assert_eq!(status(&two), 401);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    eprintln!("replica 2 closed the revoked machine's socket {closed:?} after the revocation");
 }
 
 #[test]

@@ -133,6 +133,7 @@ where
     Arc<Tokens>: FromRef<S>,
     Arc<crate::limits::MachineLimits>: FromRef<S>,
     Arc<dyn crate::store::Store>: FromRef<S>,
+    Arc<crate::memo::Credentials>: FromRef<S>,
     S: Send + Sync,
 {
     type Rejection = ApiError;
@@ -148,13 +149,28 @@ where
             .ok_or(ApiError::Unauthorized)?;
         let claims = Arc::<Tokens>::from_ref(state).verify(token)?;
         Arc::<crate::limits::MachineLimits>::from_ref(state).check(&claims.clinic, &claims.sub)?;
-        // A revoked credential is refused at once, not when its token runs out.
-        let store = Arc::<dyn crate::store::Store>::from_ref(state);
-        let (clinic, node, cred) = (claims.clinic.clone(), claims.sub.clone(), claims.cred);
-        let active =
-            tokio::task::spawn_blocking(move || store.credential_active(&clinic, &node, &cred))
-                .await
-                .map_err(|_| ApiError::Internal)??;
+        // A revoked credential is refused at once, not when its token runs out: the store
+        // is asked unless it said "active" seconds ago, and a revocation forgets that answer
+        // (`AppState::revoked`, on every replica).
+        let memo = Arc::<crate::memo::Credentials>::from_ref(state);
+        let active = memo.fresh(&claims.clinic, &claims.sub, &claims.cred) || {
+            let store = Arc::<dyn crate::store::Store>::from_ref(state);
+            let (clinic, node, cred) = (
+                claims.clinic.clone(),
+                claims.sub.clone(),
+                claims.cred.clone(),
+            );
+            let active = tokio::task::spawn_blocking(move || {
+                let active = store.credential_active(&clinic, &node, &cred)?;
+                if active {
+                    memo.active(&clinic, &node, &cred);
+                }
+                Ok::<_, crate::store::StoreError>(active)
+            })
+            .await
+            .map_err(|_| ApiError::Internal)??;
+            active
+        };
         if !active {
             tracing::warn!(clinic = %claims.clinic, node = %claims.sub, "revoked machine refused");
             return Err(ApiError::Unauthorized);

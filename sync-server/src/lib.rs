@@ -57,6 +57,8 @@ pub struct AppState<S> {
     pub usage: Arc<memo::Usage>,
     /// Each machine's last contact written.
     pub contacts: Arc<memo::Contacts>,
+    /// Credentials found active a moment ago.
+    pub credentials: Arc<memo::Credentials>,
 }
 
 impl<S: Store> AppState<S> {
@@ -76,6 +78,7 @@ impl<S: Store> AppState<S> {
             )),
             usage: Arc::default(),
             contacts: Arc::default(),
+            credentials: Arc::default(),
         }
     }
 
@@ -86,13 +89,22 @@ impl<S: Store> AppState<S> {
         tokio::spawn(portal::relay::run(self.clone()));
     }
 
-    /// Passes other replicas' appends on to this process's listening machines (with the
-    /// PostgreSQL backend; the SQLite one has no other replica). False when there is no news.
+    /// Passes other replicas' appends on to this process's listening machines, and their
+    /// revocations to its memory and its sockets (with the PostgreSQL backend; the SQLite one
+    /// has no other replica). False when there is no news.
     pub fn listen_to_replicas(&self) -> Result<bool, store::StoreError> {
-        let notices = self.notices.clone();
-        self.store.listen(Box::new(move |clinic, node, head| {
-            notices.notify(clinic, node, head)
-        }))
+        let state = self.clone();
+        self.store
+            .listen(Box::new(move |clinic, node, said| match said {
+                store::News::Head(head) => state.notices.notify(clinic, node, head),
+                store::News::Revoked => state.revoked(clinic, node),
+            }))
+    }
+
+    /// Forgets a revoked machine's credentials and closes its sockets, at once.
+    pub fn revoked(&self, clinic: &str, node: &str) {
+        self.credentials.forget(clinic, node);
+        self.notices.revoked(clinic, node);
     }
 
     /// Notes a machine's contact (with its unsent count after a push; none after a pull),
@@ -140,6 +152,7 @@ impl<S> Clone for AppState<S> {
             portal: self.portal.clone(),
             usage: self.usage.clone(),
             contacts: self.contacts.clone(),
+            credentials: self.credentials.clone(),
         }
     }
 }
@@ -153,6 +166,12 @@ impl<S> FromRef<AppState<S>> for Arc<MachineLimits> {
 impl<S: Store> FromRef<AppState<S>> for Arc<dyn Store> {
     fn from_ref(state: &AppState<S>) -> Arc<dyn Store> {
         state.store.clone()
+    }
+}
+
+impl<S> FromRef<AppState<S>> for Arc<memo::Credentials> {
+    fn from_ref(state: &AppState<S>) -> Arc<memo::Credentials> {
+        state.credentials.clone()
     }
 }
 

@@ -1,6 +1,6 @@
 //! What a server process remembers between requests so that a push does not cost the store
-//! a read and a write it can do without: each clinic's storage in use (for the quota), and
-//! each machine's last noted contact. On PostgreSQL the storage figure is a catalogue query
+//! a read and a write it can do without: each clinic's storage in use (for the quota), each
+//! machine's last noted contact, and the credentials found active a moment ago. On PostgreSQL the storage figure is a catalogue query
 //! that sizes every table of the clinic's schema, and the contact an upsert; with a front
 //! desk pushing every few seconds both were paid on every push (docs/BENCHMARKS.md, #18).
 
@@ -93,6 +93,48 @@ impl Contacts {
     }
 }
 
+/// How long a credential found active is trusted without asking the store again. A
+/// revocation through this process, or heard from another replica, forgets it at once; this
+/// bounds only a revocation whose news was lost (or made by another process on a SQLite
+/// folder).
+const CREDENTIAL_FRESH: Duration = Duration::from_secs(10);
+
+/// Credentials (clinic, machine, credential) found active, and when.
+#[derive(Default)]
+pub struct Credentials(Mutex<HashMap<(String, String, String), Instant>>);
+
+impl Credentials {
+    /// Whether this credential was found active within the last seconds.
+    pub fn fresh(&self, clinic: &str, node: &str, cred: &str) -> bool {
+        let key = (clinic.to_string(), node.to_string(), cred.to_string());
+        self.0
+            .lock()
+            .expect("credentials poisoned")
+            .get(&key)
+            .is_some_and(|at| at.elapsed() < CREDENTIAL_FRESH)
+    }
+
+    /// Records that the store found this credential active just now.
+    pub fn active(&self, clinic: &str, node: &str, cred: &str) {
+        let mut kept = self.0.lock().expect("credentials poisoned");
+        if kept.len() >= MAX_ENTRIES {
+            kept.clear();
+        }
+        kept.insert(
+            (clinic.to_string(), node.to_string(), cred.to_string()),
+            Instant::now(),
+        );
+    }
+
+    /// Forgets every credential of a machine (it was revoked).
+    pub fn forget(&self, clinic: &str, node: &str) {
+        self.0
+            .lock()
+            .expect("credentials poisoned")
+            .retain(|(c, n, _), _| c != clinic || n != node);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,6 +157,26 @@ mod tests {
         // A failed read is not remembered.
         assert_eq!(usage.used("c", || Err::<u64, _>("down")), Err("down"));
         assert_eq!(usage.used("c", read), Ok(1000));
+    }
+
+    #[test]
+    fn a_credential_is_trusted_until_its_machine_is_revoked() {
+        let creds = Credentials::default();
+        assert!(!creds.fresh("a", "n1", "c1"));
+        creds.active("a", "n1", "c1");
+        creds.active("a", "n2", "c2");
+        assert!(creds.fresh("a", "n1", "c1"));
+        assert!(
+            !creds.fresh("a", "n1", "c9"),
+            "another credential of the machine"
+        );
+        assert!(!creds.fresh("b", "n1", "c1"), "another clinic");
+        creds.forget("a", "n1");
+        assert!(!creds.fresh("a", "n1", "c1"));
+        assert!(
+            creds.fresh("a", "n2", "c2"),
+            "only the revoked machine is forgotten"
+        );
     }
 
     #[test]

@@ -107,11 +107,9 @@ pub async fn revoke<S: Store>(
     Body(req): Body<RevokeRequest>,
 ) -> Result<Json<RevokeResponse>, ApiError> {
     let clinic = owner_clinic(&state, addr, &req.email, req.password.clone(), "revoke").await?;
-    let store = state.store.clone();
-    let notices = state.notices.clone();
-    blocking(move || match store.revoke(&clinic.id, &req.node_id)? {
+    blocking(move || match state.store.revoke(&clinic.id, &req.node_id)? {
         Some(revoked) => {
-            notices.revoked(&clinic.id, &req.node_id);
+            state.revoked(&clinic.id, &req.node_id);
             tracing::info!(clinic = %clinic.id, node = %req.node_id, revoked, "machine revoked");
             Ok(Json(RevokeResponse { revoked }))
         }

@@ -212,8 +212,17 @@ pub trait Store: PortalStore + Send + Sync + 'static {
     }
 }
 
-/// What [`Store::listen`] calls: (clinic, machine, head).
-pub type Heard = Box<dyn Fn(&str, &str, u64) + Send + Sync>;
+/// What another process serving the store did to a machine of a clinic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum News {
+    /// Appended the machine's changes to the clinic's log, up to this head.
+    Head(u64),
+    /// Revoked the machine.
+    Revoked,
+}
+
+/// What [`Store::listen`] calls: (clinic, machine, what happened).
+pub type Heard = Box<dyn Fn(&str, &str, News) + Send + Sync>;
 
 /// A change of a push, decoded by the route that received it.
 pub struct Decoded<'a> {

@@ -533,6 +533,14 @@ impl Store for PgStore {
             "UPDATE platform.devices SET revoked_at = $3 WHERE clinic_id = $1 AND node_id = $2 AND revoked_at IS NULL",
             &[&clinic, &node, &now()],
         )?;
+        // The other replicas forget the machine's checked credential and close its sockets
+        // (should this news be lost, their memory of the check runs out within seconds).
+        let news = super::postgres_news::prefix(&self.replica, clinic, node)
+            + super::postgres_news::REVOKED;
+        conn.x(
+            "SELECT pg_notify($1, $2)",
+            &[&super::postgres_news::CHANNEL, &news],
+        )?;
         Ok(Some(n as u32))
     }
 

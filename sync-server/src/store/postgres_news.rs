@@ -1,6 +1,7 @@
 //! News between replicas on one PostgreSQL: each append that added changes sends
 //! `NOTIFY ayada_heads` inside its transaction (delivered at commit, never for a rollback),
-//! and every replica listens on a connection of its own to tell its machines' WebSockets.
+//! and so does each revocation; every replica listens on a connection of its own to tell
+//! its machines' WebSockets (and to close a revoked machine's).
 //! A wake-up only, over the durable log: a listener that loses its connection reconnects,
 //! and machines that missed a notice still pull on their own schedule.
 
@@ -9,26 +10,28 @@ use std::time::Duration;
 use r2d2_postgres::postgres::fallible_iterator::FallibleIterator;
 use r2d2_postgres::postgres::{Client, NoTls};
 
-use super::{Heard, StoreError};
+use super::{Heard, News, StoreError};
 
 /// The channel's name.
 pub(super) const CHANNEL: &str = "ayada_heads";
 
-/// The payload is "replica clinic machine head" (ids have no spaces): this is all of it but
-/// the head, which the append's SQL adds.
+/// The payload is "replica clinic machine head" or "replica clinic machine revoked" (ids
+/// have no spaces): this is all of it but the last word, which the append's SQL adds.
 pub(super) fn prefix(replica: &str, clinic: &str, node: &str) -> String {
     format!("{replica} {clinic} {node} ")
 }
 
-fn parse(payload: &str) -> Option<(&str, &str, &str, u64)> {
+/// The last word of a revocation's news.
+pub(super) const REVOKED: &str = "revoked";
+
+fn parse(payload: &str) -> Option<(&str, &str, &str, News)> {
     let mut parts = payload.split(' ');
-    let item = (
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?.parse().ok()?,
-    );
-    parts.next().is_none().then_some(item)
+    let (from, clinic, node, last) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let said = match last {
+        REVOKED => News::Revoked,
+        head => News::Head(head.parse().ok()?),
+    };
+    parts.next().is_none().then_some((from, clinic, node, said))
 }
 
 /// Starts the listener thread; fails only if the first connection cannot be made.
@@ -68,8 +71,8 @@ fn hear(c: &mut Client, replica: &str, heard: &Heard) -> bool {
         loop {
             match iter.next() {
                 Ok(Some(n)) => match parse(n.payload()) {
-                    Some((from, clinic, node, head)) if from != replica => {
-                        heard(clinic, node, head)
+                    Some((from, clinic, node, said)) if from != replica => {
+                        heard(clinic, node, said)
                     }
                     Some(_) => {}
                     None => tracing::warn!("replica news: an item of another shape"),
