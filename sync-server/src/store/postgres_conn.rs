@@ -1,9 +1,8 @@
 //! A pooled PostgreSQL connection that keeps the statements it prepared: the `postgres` client
 //! otherwise prepares each statement anew, a round trip and a parse and plan in PostgreSQL
-//! for every one of the dozen statements of a push (docs/BENCHMARKS.md, issue #18).
+//! for every statement of a push (docs/BENCHMARKS.md, issue #18).
 
 use std::ops::{Deref, DerefMut};
-
 use std::time::{Duration, Instant};
 
 use hashlink::LruCache;
