@@ -161,9 +161,10 @@ where
                 claims.cred.clone(),
             );
             let active = tokio::task::spawn_blocking(move || {
+                let mark = memo.mark();
                 let active = store.credential_active(&clinic, &node, &cred)?;
                 if active {
-                    memo.active(&clinic, &node, &cred);
+                    memo.active(&clinic, &node, &cred, mark);
                 }
                 Ok::<_, crate::store::StoreError>(active)
             })

@@ -5,6 +5,7 @@
 //! desk pushing every few seconds both were paid on every push (docs/BENCHMARKS.md, #18).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -99,24 +100,37 @@ impl Contacts {
 /// folder).
 const CREDENTIAL_FRESH: Duration = Duration::from_secs(10);
 
-/// Credentials (clinic, machine, credential) found active, and when.
+/// Credentials (clinic, machine, credential) found active, and when; and how many
+/// revocations were heard, so that a check that raced one is not remembered.
 #[derive(Default)]
-pub struct Credentials(Mutex<HashMap<(String, String, String), Instant>>);
+pub struct Credentials {
+    found: Mutex<HashMap<(String, String, String), Instant>>,
+    revocations: AtomicU64,
+}
 
 impl Credentials {
     /// Whether this credential was found active within the last seconds.
     pub fn fresh(&self, clinic: &str, node: &str, cred: &str) -> bool {
         let key = (clinic.to_string(), node.to_string(), cred.to_string());
-        self.0
+        self.found
             .lock()
             .expect("credentials poisoned")
             .get(&key)
             .is_some_and(|at| at.elapsed() < CREDENTIAL_FRESH)
     }
 
-    /// Records that the store found this credential active just now.
-    pub fn active(&self, clinic: &str, node: &str, cred: &str) {
-        let mut kept = self.0.lock().expect("credentials poisoned");
+    /// A mark to take before asking the store, for [`Credentials::active`].
+    pub fn mark(&self) -> u64 {
+        self.revocations.load(Ordering::SeqCst)
+    }
+
+    /// Records that the store found this credential active, in a check begun at `mark`; not
+    /// if a revocation was heard since (the answer may predate it).
+    pub fn active(&self, clinic: &str, node: &str, cred: &str, mark: u64) {
+        let mut kept = self.found.lock().expect("credentials poisoned");
+        if self.revocations.load(Ordering::SeqCst) != mark {
+            return;
+        }
         if kept.len() >= MAX_ENTRIES {
             kept.clear();
         }
@@ -128,10 +142,9 @@ impl Credentials {
 
     /// Forgets every credential of a machine (it was revoked).
     pub fn forget(&self, clinic: &str, node: &str) {
-        self.0
-            .lock()
-            .expect("credentials poisoned")
-            .retain(|(c, n, _), _| c != clinic || n != node);
+        let mut kept = self.found.lock().expect("credentials poisoned");
+        self.revocations.fetch_add(1, Ordering::SeqCst);
+        kept.retain(|(c, n, _), _| c != clinic || n != node);
     }
 }
 
@@ -163,8 +176,8 @@ mod tests {
     fn a_credential_is_trusted_until_its_machine_is_revoked() {
         let creds = Credentials::default();
         assert!(!creds.fresh("a", "n1", "c1"));
-        creds.active("a", "n1", "c1");
-        creds.active("a", "n2", "c2");
+        creds.active("a", "n1", "c1", creds.mark());
+        creds.active("a", "n2", "c2", creds.mark());
         assert!(creds.fresh("a", "n1", "c1"));
         assert!(
             !creds.fresh("a", "n1", "c9"),
@@ -177,6 +190,11 @@ mod tests {
             creds.fresh("a", "n2", "c2"),
             "only the revoked machine is forgotten"
         );
+        // A check that began before a revocation and answers after it is not remembered.
+        let mark = creds.mark();
+        creds.forget("a", "n1");
+        creds.active("a", "n1", "c1", mark);
+        assert!(!creds.fresh("a", "n1", "c1"));
     }
 
     #[test]
