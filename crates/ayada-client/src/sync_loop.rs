@@ -138,6 +138,13 @@ fn run<A: ClinicAccess>(
                                 stopped.clone(),
                             )
                             .is_ok();
+                            // What another machine pushed between this round's pull and the
+                            // socket's opening was announced to no one: one more round now,
+                            // or it would wait for the minute's poll (seen: a write after a
+                            // server restart reached the other machine 60 s late).
+                            if state.live {
+                                let _ = tx.send(Nudge::Now);
+                            }
                         }
                     }
                     state.syncing = false;
