@@ -231,10 +231,9 @@ pub async fn push<S: Store>(
     req.check()
         .map_err(|e| ApiError::BadRequest(format!("The batch was refused: {e}.")))?;
     let incoming: u64 = req.changes.iter().map(|c| c.bytes.len() as u64).sum();
-    let quota = state.clone();
-    let clinic = machine.clinic.clone();
-    blocking(move || quota.within_quota(&clinic, incoming)).await?;
+    // One trip to the blocking pool: the quota (usually from memory) and then the append.
     blocking(move || {
+        state.within_quota(&machine.clinic, incoming)?;
         let store = &state.store;
         let mut response = PushResponse::default();
         let mut decoded = Vec::new();
@@ -488,18 +487,18 @@ pub async fn put_blob<S: Store>(
             "The photo's bytes do not match its name (SHA-256); it was damaged on the way.".into(),
         ));
     }
-    let store = state.store.clone();
-    let quota = state.clone();
     let stored = blocking(move || {
         if !decodes_as_photo(&body) {
             return Err(ApiError::BadRequest(
                 "Only whole JPEG, PNG and WebP photos are stored; this one does not decode.".into(),
             ));
         }
-        quota.within_quota(&machine.clinic, body.len() as u64)?;
-        let stored = store.put_blob(&machine.clinic, &sha256, &body, &machine.node)?;
+        state.within_quota(&machine.clinic, body.len() as u64)?;
+        let stored = state
+            .store
+            .put_blob(&machine.clinic, &sha256, &body, &machine.node)?;
         if stored {
-            quota.usage.grew(&machine.clinic, body.len() as u64);
+            state.usage.grew(&machine.clinic, body.len() as u64);
         }
         Ok(stored)
     })

@@ -171,11 +171,7 @@ pub(super) fn append(
         .filter(|(_, a)| *a == &Some(Admission::New))
         .map(|(c, _)| c)
         .collect();
-    let positions = if new.is_empty() {
-        Vec::new()
-    } else {
-        tx.insert_all(&new, node, at)?
-    };
+    let positions = tx.insert_all(&new, node, at)?;
     if positions.len() != new.len() {
         return Err(StoreError::Doc(format!(
             "{} changes inserted, {} positions given back",
