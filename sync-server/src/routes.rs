@@ -334,13 +334,7 @@ pub async fn pull<S: Store>(
         Ok(state.store.after(&machine.clinic, q.since, limit)?)
     })
     .await?;
-    let next = rows.last().map_or(q.since, |(seq, _)| *seq);
-    Ok(Json(PullResponse {
-        version: PROTOCOL_VERSION,
-        more: next < last,
-        next: Cursor(next),
-        changes: rows.into_iter().map(|(_, c)| c).collect(),
-    }))
+    Ok(Json(PullResponse::page(q.since, rows, last)))
 }
 
 /// The caller's clinic as the server sees it: the log's head and every machine's standing,

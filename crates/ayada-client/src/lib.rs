@@ -6,6 +6,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod answer;
+pub mod drive;
 mod http;
 mod round;
 pub mod sync_loop;
@@ -21,8 +23,9 @@ use ayada_sync::{
     EnrollRequest, EnrollResponse, MachineStatus, RevokeRequest, RevokeResponse, StatusResponse,
 };
 
+pub use crate::drive::OnBootstrap;
 use crate::http::{client, not_enrolled, post, Link};
-pub use crate::round::{OnBootstrap, Round};
+pub use crate::round::Round;
 pub use crate::sync_loop::{Nudge, SyncLoop, SyncState};
 
 /// What went wrong talking to the server, or in the clinic while syncing.

@@ -203,7 +203,7 @@ fn unsent<A: ClinicAccess>(access: &A) -> u64 {
     access
         .with(&mut |c| {
             let pushed = c.sync_settings()?.map_or(0, |s| s.pushed);
-            Ok(c.own_changes_count(pushed)?)
+            Ok(c.count_for(ayada_core::replication::SERVER_PEER, pushed)?)
         })
         .unwrap_or_default()
 }

@@ -174,21 +174,22 @@ fn apply_fitting<'c>(
     Ok((doc, applied, unfit))
 }
 
-/// Changes of the log after position `seq`, oldest first, at most `limit`; with `own_only`,
-/// only this machine's own (none a peer gave it): what the sync server may not have yet.
+/// Changes of the log after position `seq`, oldest first, at most `limit`; with `except`,
+/// only those that did not come from that peer: what it may not have yet.
 pub(crate) fn changes_after(
     conn: &rusqlite::Connection,
     seq: i64,
     limit: usize,
-    own_only: bool,
+    except: Option<&str>,
 ) -> Result<Vec<LoggedChange>> {
-    let mut stmt = conn.prepare_cached(if own_only {
-        "SELECT seq, doc_id, hash, bytes FROM changes WHERE seq > ?1 AND peer IS NULL
-         ORDER BY seq LIMIT ?2"
-    } else {
-        "SELECT seq, doc_id, hash, bytes FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2"
-    })?;
-    let rows = stmt.query_map(params![seq, limit as i64], |r| {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, doc_id, hash, bytes FROM changes WHERE seq > ?1 AND peer IS NOT ?3
+         ORDER BY seq LIMIT ?2",
+    )?;
+    // `IS NOT` counts this machine's own changes (no peer) as differing from every name; with
+    // no peer to leave out, the empty name, which no peer bears, keeps every change.
+    let except = except.unwrap_or("");
+    let rows = stmt.query_map(params![seq, limit as i64, except], |r| {
         Ok(LoggedChange {
             seq: r.get(0)?,
             doc_id: r.get(1)?,
@@ -199,11 +200,11 @@ pub(crate) fn changes_after(
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// How many of this machine's own changes lie after position `seq`.
-pub(crate) fn own_changes_count(conn: &rusqlite::Connection, seq: i64) -> Result<u64> {
+/// How many changes after position `seq` did not come from `peer`.
+pub(crate) fn count_for(conn: &rusqlite::Connection, peer: &str, seq: i64) -> Result<u64> {
     Ok(conn
-        .prepare_cached("SELECT COUNT(*) FROM changes WHERE seq > ?1 AND peer IS NULL")?
-        .query_row([seq], |r| r.get::<_, i64>(0))? as u64)
+        .prepare_cached("SELECT COUNT(*) FROM changes WHERE seq > ?1 AND peer IS NOT ?2")?
+        .query_row(params![seq, peer], |r| r.get::<_, i64>(0))? as u64)
 }
 
 /// Loads documents saved whole by a peer (a bootstrap) in one transaction: each is merged
@@ -271,6 +272,57 @@ pub(crate) fn load_docs(
     })?;
     tx.commit()?;
     Ok(docs.len())
+}
+
+/// One page of this machine's documents saved whole, for a peer that holds nothing yet.
+#[derive(Debug, Clone, Default)]
+pub struct DocsPage {
+    /// Every change at or before this position of this machine's log is inside the documents.
+    pub as_of: u64,
+    /// How many documents this machine holds.
+    pub total: u64,
+    /// The documents (id, `save()` bytes), in id order.
+    pub docs: Vec<(String, Vec<u8>)>,
+    /// The id to ask after for the next page; None on the last page.
+    pub next: Option<String>,
+}
+
+/// Documents after id `after`, saved whole, up to about `max_bytes` (at least one), read in
+/// one transaction so `as_of` holds for each of them.
+pub(crate) fn docs_page(
+    conn: &mut rusqlite::Connection,
+    after: &str,
+    max_bytes: usize,
+) -> Result<DocsPage> {
+    let tx = conn.transaction()?;
+    let as_of: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
+        r.get(0)
+    })?;
+    let total: i64 = tx.query_row("SELECT COUNT(*) FROM docs", [], |r| r.get(0))?;
+    let ids: Vec<String> = tx
+        .prepare("SELECT doc_id FROM docs WHERE doc_id > ?1 ORDER BY doc_id")?
+        .query_map([after], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut page = DocsPage {
+        as_of: as_of as u64,
+        total: total as u64,
+        ..DocsPage::default()
+    };
+    let mut bytes = 0;
+    for id in ids {
+        if bytes >= max_bytes {
+            page.next = page.docs.last().map(|(id, _)| id.clone());
+            break;
+        }
+        let doc_id = DocId::parse(&id)?;
+        let Some(mut doc) = store::load_doc(&tx, &doc_id)? else {
+            continue;
+        };
+        let saved = doc.save();
+        bytes += saved.len();
+        page.docs.push((id, saved));
+    }
+    Ok(page)
 }
 
 /// A received document decoded, with the records its projection reads.

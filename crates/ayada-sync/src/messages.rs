@@ -55,6 +55,26 @@ pub struct WireChange {
     pub bytes: Vec<u8>,
 }
 
+/// Optional bytes as base64 in JSON (null when absent).
+pub(crate) mod base64_opt {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+        match bytes {
+            Some(b) => s.serialize_some(&STANDARD.encode(b)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|text| STANDARD.decode(text).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}
+
 mod base64_bytes {
     use base64::engine::general_purpose::STANDARD;
     use base64::Engine;
@@ -300,6 +320,21 @@ pub struct PullResponse {
     pub next: Cursor,
     /// Whether more pages follow.
     pub more: bool,
+}
+
+impl PullResponse {
+    /// A page of a log after position `since`: `rows` (at most the page's limit, in order,
+    /// with their positions) and `head`, the log's last position. The next page asks after
+    /// the last row sent, so a page cut short by its limit says that more follow.
+    pub fn page(since: u64, rows: Vec<(u64, WireChange)>, head: u64) -> PullResponse {
+        let next = rows.last().map_or(since, |(seq, _)| *seq);
+        PullResponse {
+            version: PROTOCOL_VERSION,
+            more: next < head,
+            next: Cursor(next),
+            changes: rows.into_iter().map(|(_, c)| c).collect(),
+        }
+    }
 }
 
 /// The most bytes of one blob (a prescription photo, already downscaled to 2000 px).

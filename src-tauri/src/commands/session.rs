@@ -67,7 +67,7 @@ pub fn status(state: State<'_, AppState>) -> Answer<AppStatus> {
         Some(c) => match c.sync_settings().map_err(|e| fail(lang, e))? {
             Some(settings) => Some(SyncSummary {
                 pending: c
-                    .own_changes_count(settings.pushed)
+                    .count_for(ayada_core::replication::SERVER_PEER, settings.pushed)
                     .map_err(|e| fail(lang, e))?,
                 server: settings.server,
             }),

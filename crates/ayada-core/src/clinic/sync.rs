@@ -43,7 +43,7 @@ impl Clinic {
         seq: i64,
         limit: usize,
     ) -> Result<Vec<crate::replication::LoggedChange>> {
-        crate::replication::changes_after(&self.conn, seq, limit, false)
+        crate::replication::changes_after(&self.conn, seq, limit, None)
     }
 
     /// How many documents this machine holds.
@@ -88,33 +88,72 @@ impl Clinic {
         &mut self,
         incoming: &[crate::replication::IncomingChange],
     ) -> Result<crate::replication::ApplyReport> {
+        self.apply_changes_from(incoming, crate::replication::SERVER_PEER)
+    }
+
+    /// Like [`Clinic::apply_changes`], for changes received from `peer` (the sync server, or
+    /// a machine of the clinic on the LAN, by its node id): logged as that peer's, so they
+    /// are never sent back to it.
+    pub fn apply_changes_from(
+        &mut self,
+        incoming: &[crate::replication::IncomingChange],
+        peer: &str,
+    ) -> Result<crate::replication::ApplyReport> {
         crate::replication::apply(
             &mut self.conn,
             &mut self.cache,
             &self.ctx,
             incoming,
-            Some(crate::replication::SERVER_PEER),
+            Some(peer),
         )
     }
 
-    /// This machine's own changes after log position `seq` (not those it received), oldest
-    /// first: what a push to the sync server sends.
-    pub fn own_changes_after(
+    /// The changes after log position `seq` that did not come from `peer`, oldest first:
+    /// what a push to it sends. This machine's own, and those other machines gave it, so a
+    /// change that crossed the LAN reaches the sync server even if its author never does.
+    pub fn changes_for(
         &self,
+        peer: &str,
         seq: i64,
         limit: usize,
     ) -> Result<Vec<crate::replication::LoggedChange>> {
-        crate::replication::changes_after(&self.conn, seq, limit, true)
+        crate::replication::changes_after(&self.conn, seq, limit, Some(peer))
     }
 
-    /// How many of this machine's own changes lie after log position `seq`.
-    pub fn own_changes_count(&self, seq: i64) -> Result<u64> {
-        crate::replication::own_changes_count(&self.conn, seq)
+    /// How many changes after log position `seq` did not come from `peer` (still to send it).
+    pub fn count_for(&self, peer: &str, seq: i64) -> Result<u64> {
+        crate::replication::count_for(&self.conn, peer, seq)
+    }
+
+    /// Where this machine stands with a machine of the clinic on the LAN (zero when never met).
+    pub fn peer_cursors(&self, node: &str) -> Result<(u64, u64)> {
+        Ok(store::meta(&self.conn, &format!("peer:{node}"))?
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or((0, 0)))
+    }
+
+    /// Keeps where this machine stands with a machine of the clinic on the LAN.
+    pub fn set_peer_cursors(&mut self, node: &str, sent: u64, received: u64) -> Result<()> {
+        store::set_meta(
+            &self.conn,
+            &format!("peer:{node}"),
+            &serde_json::to_string(&(sent, received))?,
+        )
     }
 
     /// Loads a page of documents compacted by the sync server (a new machine's bootstrap).
     pub fn load_server_docs(&mut self, docs: &[(String, Vec<u8>)]) -> Result<usize> {
         crate::replication::load_docs(&mut self.conn, &mut self.cache, &self.ctx, docs)
+    }
+
+    /// A page of this machine's documents saved whole, after document id `after`, up to
+    /// about `max_bytes`: what a machine of the clinic that holds nothing loads first.
+    pub fn docs_page(
+        &mut self,
+        after: &str,
+        max_bytes: usize,
+    ) -> Result<crate::replication::DocsPage> {
+        crate::replication::docs_page(&mut self.conn, after, max_bytes)
     }
 
     /// Photos made here that the sync server has not acknowledged yet (name, bytes).
@@ -135,10 +174,30 @@ impl Clinic {
     /// Stores a photo received from the sync server, after checking it against its name and
     /// decoding it under the usual limits; a bad one is refused and nothing is stored.
     pub fn receive_blob(&mut self, sha256: &str, bytes: Vec<u8>) -> Result<()> {
+        self.adopt_blob(sha256, bytes, true)
+    }
+
+    /// Like [`Clinic::receive_blob`], for a photo from another machine of the clinic: the
+    /// sync server may not hold it yet, so this machine sends it there too.
+    pub fn receive_blob_from_machine(&mut self, sha256: &str, bytes: Vec<u8>) -> Result<()> {
+        self.adopt_blob(sha256, bytes, false)
+    }
+
+    fn adopt_blob(&mut self, sha256: &str, bytes: Vec<u8>, uploaded: bool) -> Result<()> {
         let photo = photos::adopt(sha256, bytes)?;
         let tx = self.conn.transaction()?;
-        photos::store(&tx, &photo, true)?;
+        photos::store(&tx, &photo, uploaded)?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// A photo's bytes as this machine holds them, for another machine of the clinic that
+    /// asks (None when this machine does not hold it).
+    pub fn blob(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+        match photos::load(&self.conn, sha256, false) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(CoreError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 }
