@@ -25,7 +25,7 @@ use ayada_sync::{
 
 pub use crate::drive::OnBootstrap;
 use crate::http::{client, not_enrolled, post, Link};
-pub use crate::round::Round;
+pub use crate::round::{Round, ServerLink};
 pub use crate::sync_loop::{Nudge, SyncLoop, SyncState};
 
 /// What went wrong talking to the server, or in the clinic while syncing.

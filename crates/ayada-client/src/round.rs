@@ -28,6 +28,34 @@ pub(crate) fn round<A: ClinicAccess>(
     Ok(done)
 }
 
+/// The clinic's sync server as a [`Peer`], for a caller that drives rounds itself (the test
+/// network, which puts faults between the two).
+pub struct ServerLink(Link);
+
+impl ServerLink {
+    /// Connects with the clinic's device credential (the clinic must be enrolled).
+    pub fn connect(clinic: &ayada_core::Clinic) -> Result<ServerLink, Failure> {
+        let settings = clinic
+            .sync_settings()?
+            .ok_or_else(crate::http::not_enrolled)?;
+        Ok(ServerLink(Link::connect(settings)?))
+    }
+}
+
+impl Peer for ServerLink {
+    fn ask(&mut self, request: Request) -> Result<Response, Failure> {
+        self.0.ask(request)
+    }
+
+    fn send_photos(&mut self, access: &dyn Access) -> Result<usize, Failure> {
+        self.0.send_photos(access)
+    }
+
+    fn fetch_photos(&mut self, access: &dyn Access) -> Result<usize, Failure> {
+        self.0.fetch_photos(access)
+    }
+}
+
 impl Peer for Link {
     fn ask(&mut self, request: Request) -> Result<Response, Failure> {
         Ok(match request {

@@ -1,18 +1,25 @@
-//! Random clinic work on 3–5 machines over a network that loses, repeats, cuts and reorders
-//! its messages, with machines that crash (lose everything in memory) and reopen from disk.
-//! Every exchange is a round of the one replication core ([`ayada_sync::replica`]), driven
-//! by the same driver as the sync server's HTTP link, against the answering side a machine
-//! gives on the LAN ([`ayada_client::answer`]). Once the network heals and everyone has
-//! synced with everyone, every machine holds identical documents, projections and conflicts.
+//! Random clinic work on 3–5 machines and the real sync server, over a network that loses,
+//! repeats, cuts and reorders its messages, with machines that crash (lose everything in
+//! memory) and reopen from disk. Every exchange is a round of the one replication core
+//! ([`ayada_sync::replica`]) through the same driver: with the server over loopback HTTP, or
+//! with another machine through the answering side it gives on the LAN
+//! ([`ayada_client::answer`]). A change may reach the server from its author or from a
+//! machine it crossed the LAN to, or both. Once the network heals and everyone has synced
+//! with everyone, every machine holds identical documents, projections and conflicts, and
+//! the server holds every change exactly once.
 
-use std::sync::Mutex;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
 use ayada_client::drive::{drive, fetch_from_machine, Access, Peer, Side};
-use ayada_client::ClientError;
+use ayada_client::{ClientError, ServerLink};
 use ayada_core::appointments::{Booking, Status};
 use ayada_core::patients::{NewPatient, PatientEdit};
 use ayada_core::time::{parse_date, parse_time};
 use ayada_core::{Clinic, InitOptions, KeySource, Role, Session};
+use ayada_server::auth::Tokens;
+use ayada_server::limits::MachineLimits;
+use ayada_server::store::{ClinicRecord, SqliteStore, Store};
 use ayada_sync::replica::{Request, Response};
 use proptest::prelude::*;
 
@@ -48,6 +55,12 @@ enum Step {
     Crash {
         peer: usize,
     },
+    /// A round of machine `peer` with the sync server.
+    Server {
+        peer: usize,
+        page: usize,
+        fault: Fault,
+    },
 }
 
 /// What the network does to a round's messages.
@@ -64,6 +77,16 @@ enum Fault {
     LoseAnswer(u8),
 }
 
+fn fault() -> impl Strategy<Value = Fault> {
+    prop_oneof![
+        Just(Fault::None),
+        (0..6u8).prop_map(Fault::Lose),
+        Just(Fault::Repeat),
+        Just(Fault::Reverse),
+        (0..6u8).prop_map(Fault::LoseAnswer)
+    ]
+}
+
 fn step(peers: usize) -> impl Strategy<Value = Step> {
     let p = 0..peers;
     prop_oneof![
@@ -71,9 +94,10 @@ fn step(peers: usize) -> impl Strategy<Value = Step> {
         4 => (p.clone(), 0..64usize, 0..12u8).prop_map(|(peer, patient, slot)| Step::Book { peer, patient, slot }),
         3 => (p.clone(), 0..64usize, 0..4u8).prop_map(|(peer, appointment, status)| Step::Advance { peer, appointment, status }),
         2 => (p.clone(), 0..64usize, any::<u16>()).prop_map(|(peer, patient, n)| Step::Rename { peer, patient, n }),
-        5 => (p.clone(), p.clone(), 1..40usize, prop_oneof![Just(Fault::None), (0..6u8).prop_map(Fault::Lose), Just(Fault::Repeat), Just(Fault::Reverse), (0..6u8).prop_map(Fault::LoseAnswer)])
+        5 => (p.clone(), p.clone(), 1..40usize, fault())
             .prop_map(|(to, from, page, fault)| Step::Sync { to, from, page, fault }),
-        1 => p.prop_map(|peer| Step::Crash { peer }),
+        1 => p.clone().prop_map(|peer| Step::Crash { peer }),
+        3 => (p, 1..40usize, fault()).prop_map(|(peer, page, fault)| Step::Server { peer, page, fault }),
     ]
 }
 
@@ -85,35 +109,92 @@ struct Machine {
     key: KeySource,
 }
 
+/// The real sync server on loopback, over a SQLite store in a temporary folder.
+struct Server {
+    url: String,
+    store: Arc<SqliteStore>,
+    clinic: String,
+    _rt: tokio::runtime::Runtime,
+}
+
+const OWNER_EMAIL: &str = "owner@net.example";
+
+impl Server {
+    fn start(dir: &std::path::Path) -> Server {
+        let store = Arc::new(SqliteStore::open(dir).unwrap());
+        let tokens = Arc::new(Tokens::load_or_create(dir).unwrap());
+        let clinic = uuid::Uuid::now_v7().to_string();
+        store
+            .create_clinic(&ClinicRecord {
+                id: clinic.clone(),
+                slug: "net".into(),
+                name: "Net".into(),
+                owner_email: OWNER_EMAIL.into(),
+                password_hash: ayada_server::hash_password(PW).unwrap(),
+                data_clinic_id: None,
+                time_zone: "Africa/Cairo".into(),
+            })
+            .unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = rt
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let mut state = ayada_server::AppState::new(store.clone(), tokens);
+        // A test network makes many small rounds in a burst; the limit is tested elsewhere.
+        let many = std::num::NonZeroU32::new(100_000).unwrap();
+        state.limits = Arc::new(MachineLimits::new(many, many));
+        rt.spawn(async move { axum::serve(listener, ayada_server::router(state)).await });
+        Server {
+            url,
+            store,
+            clinic,
+            _rt: rt,
+        }
+    }
+
+    /// Every change hash the server's log holds, in log order.
+    fn hashes(&self) -> Vec<String> {
+        let mut all = Vec::new();
+        let mut since = 0;
+        loop {
+            let (rows, _) = self.store.after(&self.clinic, since, 1000).unwrap();
+            let Some((last, _)) = rows.last() else {
+                return all;
+            };
+            since = *last;
+            all.extend(rows.into_iter().map(|(_, c)| c.hash));
+        }
+    }
+}
+
 struct Net {
     peers: Vec<Machine>,
+    server: Server,
     _tmp: tempfile::TempDir,
 }
 
-/// Machine `to`'s link to machine `from` through the faulty network: every request is
-/// answered by `from`'s answering side, as the LAN would carry it.
-struct Wire<'a> {
-    other: &'a Mutex<Clinic>,
-    me: &'a str,
+/// What the network does on the way to a peer and back.
+struct Faulty<P> {
+    peer: P,
     fault: Fault,
     asked: u8,
 }
 
-fn lost() -> ClientError {
-    ClientError::Said(ayada_core::Said::new("client-unexpected").with("detail", "lost"))
-}
-
-impl Wire<'_> {
+impl<P: Peer> Faulty<P> {
     fn deliver(&mut self, request: Request) -> Result<Response, ClientError> {
         let n = self.asked;
         self.asked = self.asked.saturating_add(1);
         if matches!(self.fault, Fault::Lose(k) if k == n) {
             return Err(lost());
         }
-        let mut other = self.other.lock().unwrap();
-        let mut answer = ayada_client::answer::answer(&mut other, self.me, request.clone())?;
+        let mut answer = self.peer.ask(request.clone())?;
         if let Fault::Repeat = self.fault {
-            ayada_client::answer::answer(&mut other, self.me, request)?;
+            self.peer.ask(request)?;
         }
         if matches!(self.fault, Fault::LoseAnswer(k) if k == n) {
             return Err(lost());
@@ -125,9 +206,34 @@ impl Wire<'_> {
     }
 }
 
-impl Peer for Wire<'_> {
+impl<P: Peer> Peer for Faulty<P> {
     fn ask(&mut self, request: Request) -> Result<Response, ClientError> {
         self.deliver(request)
+    }
+
+    fn send_photos(&mut self, access: &dyn Access) -> Result<usize, ClientError> {
+        self.peer.send_photos(access)
+    }
+
+    fn fetch_photos(&mut self, access: &dyn Access) -> Result<usize, ClientError> {
+        self.peer.fetch_photos(access)
+    }
+}
+
+/// Another machine of the clinic as the LAN reaches it: every request is answered by its
+/// answering side, as `me`'s.
+struct Wire<'a> {
+    other: &'a Mutex<Clinic>,
+    me: &'a str,
+}
+
+fn lost() -> ClientError {
+    ClientError::Said(ayada_core::Said::new("client-unexpected").with("detail", "lost"))
+}
+
+impl Peer for Wire<'_> {
+    fn ask(&mut self, request: Request) -> Result<Response, ClientError> {
+        ayada_client::answer::answer(&mut self.other.lock().unwrap(), self.me, request)
     }
 
     fn send_photos(&mut self, _: &dyn Access) -> Result<usize, ClientError> {
@@ -135,13 +241,14 @@ impl Peer for Wire<'_> {
     }
 
     fn fetch_photos(&mut self, access: &dyn Access) -> Result<usize, ClientError> {
-        fetch_from_machine(&mut |r| self.deliver(r), access)
+        fetch_from_machine(&mut |r| self.ask(r), access)
     }
 }
 
 impl Net {
     fn new(n: usize) -> Net {
         let tmp = tempfile::tempdir().unwrap();
+        let server = Server::start(&tmp.path().join("server"));
         let key = |i: usize| KeySource::KeyFile(tmp.path().join(format!("k{i}")));
         let dir = |i: usize| tmp.path().join(format!("m{i}"));
         let options = InitOptions::in_egypt("Net", "owner", "Owner", PW);
@@ -152,33 +259,45 @@ impl Net {
         first
             .add_staff(&owner, "د. سارة", "dr.sara", Role::Doctor, PW)
             .unwrap();
-        let clinic_id = first.id();
         let desk = first.login("desk", PW).unwrap();
-        let mut peers = vec![Machine {
-            desk: desk.clone(),
-            node: first.node().to_string(),
-            clinic: Mutex::new(first),
-            dir: dir(0),
-            key: key(0),
-        }];
-        for i in 1..n {
-            let node = ayada_core::ids::NodeId::new();
-            let c = Clinic::join(&dir(i), &key(i), clinic_id, node, "Africa/Cairo").unwrap();
+        drop(first);
+        let mut peers = Vec::new();
+        // The first machine brings its clinic to the server; the others join through it.
+        for i in 0..n {
+            ayada_client::enroll(&dir(i), &key(i), &server.url, OWNER_EMAIL, PW).unwrap();
+            let clinic = Clinic::open(&dir(i), &key(i)).unwrap();
             peers.push(Machine {
                 desk: desk.clone(), // until this machine has its own staff list, below
-                node: node.to_string(),
-                clinic: Mutex::new(c),
+                node: clinic.node().to_string(),
+                clinic: Mutex::new(clinic),
                 dir: dir(i),
                 key: key(i),
             });
         }
-        let mut net = Net { peers, _tmp: tmp };
-        // A new machine holds nothing: its first round with the first loads its documents.
-        for i in 1..n {
-            net.sync(i, 0, 500, Fault::None).unwrap();
+        let mut net = Net {
+            peers,
+            server,
+            _tmp: tmp,
+        };
+        for i in 0..n {
+            net.with_server(i, 500, Fault::None).unwrap();
             net.peers[i].desk = net.clinic(i).login("desk", PW).unwrap();
         }
         net
+    }
+
+    /// One round of machine `i` with the sync server.
+    fn with_server(&mut self, i: usize, page: usize, fault: Fault) -> Result<(), ClientError> {
+        let me = &self.peers[i];
+        let link = ServerLink::connect(&me.clinic.lock().unwrap())?;
+        let mut link = Faulty {
+            peer: link,
+            fault,
+            asked: 0,
+        };
+        let report = drive(&me.clinic, &mut link, &Side::Server, page, &mut |_, _| {})?;
+        assert!(report.refused.is_empty(), "{report:?}");
+        Ok(())
     }
 
     fn patients(&mut self, peer: usize) -> Vec<ayada_core::ids::PatientId> {
@@ -218,9 +337,11 @@ impl Net {
             return Ok(());
         }
         let (me, other) = (&self.peers[to], &self.peers[from]);
-        let mut wire = Wire {
-            other: &other.clinic,
-            me: &me.node,
+        let mut wire = Faulty {
+            peer: Wire {
+                other: &other.clinic,
+                me: &me.node,
+            },
             fault,
             asked: 0,
         };
@@ -326,13 +447,22 @@ impl Net {
                 assert!(cut || done.is_ok(), "{done:?}");
             }
             Step::Crash { peer } => self.crash(peer),
+            Step::Server { peer, page, fault } => {
+                let cut = matches!(fault, Fault::Lose(_) | Fault::LoseAnswer(_));
+                let done = self.with_server(peer, page, fault);
+                assert!(cut || done.is_ok(), "{done:?}");
+            }
         }
     }
 
     fn heal(&mut self) {
         let n = self.peers.len();
-        // Everyone syncs with everyone; n rounds carry any change through any chain.
+        // Everyone syncs with the server and with everyone; n rounds carry any change through
+        // any chain.
         for _ in 0..n {
+            for i in 0..n {
+                self.with_server(i, 500, Fault::None).unwrap();
+            }
             for to in 0..n {
                 for from in 0..n {
                     self.sync(to, from, 500, Fault::None).unwrap();
@@ -398,6 +528,13 @@ proptest! {
             let desk = net.peers[i].desk.clone();
             prop_assert_eq!(&net.clinic(i).conflicts(&desk).unwrap(), &conflicts);
         }
+        // The server holds every change once, whichever paths it took: the first machine
+        // never loaded documents whole, so its log holds every change of the clinic.
+        let held = net.server.hashes();
+        let distinct: HashSet<&String> = held.iter().collect();
+        prop_assert_eq!(distinct.len(), held.len(), "a change held twice on the server");
+        let everything = net.clinic(0).changes_after(0, usize::MAX).unwrap();
+        prop_assert_eq!(held.len(), everything.len());
         // And what sync built equals a rebuild from the documents.
         net.clinic(n - 1).rebuild_projections().unwrap();
         prop_assert_eq!(&net.clinic(n - 1).projection_snapshot().unwrap(), &rows);

@@ -2,7 +2,7 @@
 //! peer checked and applied, and a new machine joining a clinic. The transport (HTTP to the
 //! server, or an in-memory test network) lives elsewhere and only moves these values.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use automerge::{AutoCommit, Change};
@@ -148,6 +148,7 @@ fn apply_fitting<'c>(
         Some(doc) => doc,
         None => stored(tx)?,
     };
+    let before = doc.get_heads();
     let mut unfit = Vec::new();
     let all_at_once = untrusted("a change received", || {
         Ok(doc.apply_changes(changes.to_vec())?)
@@ -167,9 +168,16 @@ fn apply_fitting<'c>(
             }
         }
     }
-    let applied = changes
+    // In the order the document took them (each after what it depends on), not as they
+    // came: the log is read out in this order to every peer, and a peer that checks a
+    // batch change by change (the sync server) refuses a change that comes before its
+    // predecessor. A peer may send a page in any order.
+    let given: HashMap<automerge::ChangeHash, &'c Change> =
+        changes.iter().map(|c| (c.hash(), c)).collect();
+    let applied = doc
+        .get_changes(&before)
         .iter()
-        .filter(|c| doc.get_change_by_hash(&c.hash()).is_some())
+        .filter_map(|c| given.get(&c.hash()).copied())
         .collect();
     Ok((doc, applied, unfit))
 }

@@ -233,6 +233,65 @@ fn duplicated_and_reordered_batches_converge_and_bad_changes_are_refused_alone()
 }
 
 #[test]
+fn a_batch_received_newest_first_is_logged_in_the_order_its_changes_depend_on() {
+    let mut machines = vec![first_machine()];
+    machines.push(joining_machine(&machines[0]));
+    pull(&mut machines, 1, 0);
+    let desk = login(&mut machines[0], "desk");
+    let patient = machines[0]
+        .clinic
+        .add_patient(
+            &desk,
+            &ayada_core::patients::NewPatient {
+                name: "Old".into(),
+                phone: "01012345678".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .id;
+    for n in 0..5 {
+        let edit = ayada_core::patients::PatientEdit {
+            name: Some(format!("Name {n}")),
+            ..Default::default()
+        };
+        machines[0]
+            .clinic
+            .update_patient(&desk, patient, &edit)
+            .unwrap();
+    }
+    let since = machines[1].clinic.log_head().unwrap();
+    let head = machines[0].clinic.log_head().unwrap();
+    let mut newest_first: Vec<IncomingChange> = machines[0]
+        .clinic
+        .changes_after(head - 6, 100)
+        .unwrap()
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    newest_first.reverse();
+    let report = machines[1].clinic.apply_changes(&newest_first).unwrap();
+    assert_eq!(report.new, 6, "{report:?}");
+    // The second machine reads them out to its peers oldest first, as the first made them:
+    // the sync server checks a batch change by change and refuses one before its predecessor.
+    let logged: Vec<String> = machines[1]
+        .clinic
+        .changes_after(since, 100)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.hash)
+        .collect();
+    let made: Vec<String> = machines[0]
+        .clinic
+        .changes_after(head - 6, 100)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.hash)
+        .collect();
+    assert_eq!(logged, made);
+}
+
+#[test]
 fn one_field_set_to_two_values_at_once_is_listed_on_both_and_settled_by_a_person() {
     let mut machines = vec![first_machine()];
     machines.push(joining_machine(&machines[0]));
