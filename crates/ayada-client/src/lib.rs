@@ -9,6 +9,7 @@
 pub mod answer;
 pub mod drive;
 mod http;
+pub mod lan;
 mod round;
 pub mod sync_loop;
 mod watch;

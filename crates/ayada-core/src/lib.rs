@@ -65,6 +65,7 @@ pub mod glance;
 pub mod i18n;
 pub mod import;
 pub mod keys;
+pub mod machines;
 pub mod patients;
 pub mod photos;
 pub mod projections;

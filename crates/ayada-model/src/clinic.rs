@@ -24,6 +24,8 @@ pub const INSURERS: &str = "insurers";
 pub const STAFF: &str = "staff";
 /// The online booking portal's settings, under the root.
 pub const PORTAL: &str = "portal";
+/// The clinic's machines and the keys they prove themselves with on the LAN, by node id.
+pub const MACHINES: &str = "machines";
 
 /// The clinic's details.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -138,6 +140,21 @@ pub struct Staff {
     pub password_hash: String,
     /// False once deactivated: history keeps their name, login is refused.
     pub active: bool,
+}
+
+/// A machine of the clinic as its document knows it: the public key it proves itself with
+/// to the clinic's other machines on the LAN, put there by the owner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct MachineKey {
+    /// The machine's node id.
+    pub node_id: String,
+    /// What the owner calls it ("front desk").
+    pub name: String,
+    /// The machine's public key (DER SubjectPublicKeyInfo, hex).
+    pub key: String,
+    /// True once the owner took it back: its key opens nothing any more.
+    pub revoked: bool,
 }
 
 /// What the owner lets patients book online, and how. Absent until the owner first saves it:

@@ -57,6 +57,35 @@ impl Clinic {
         self.write(session, |w| staff::set_password(w, login, password))
     }
 
+    /// Puts a machine's LAN key in the clinic's list (owner): from then on the clinic's
+    /// other machines let it sync with them directly.
+    pub fn certify_machine(
+        &mut self,
+        session: &Session,
+        node: &str,
+        name: &str,
+        key_hex: &str,
+    ) -> Result<crate::machines::MachineKey> {
+        self.write(session, |w| {
+            crate::machines::certify(w, node, name, key_hex)
+        })
+    }
+
+    /// Takes a machine's LAN key back (owner): the clinic's machines refuse it from the
+    /// moment the change reaches them.
+    pub fn revoke_machine(
+        &mut self,
+        session: &Session,
+        node: &str,
+    ) -> Result<crate::machines::MachineKey> {
+        self.write(session, |w| crate::machines::revoke(w, node))
+    }
+
+    /// Every machine the clinic's document lists with its LAN key, revoked ones included.
+    pub fn machine_keys(&self) -> Result<Vec<crate::machines::MachineKey>> {
+        crate::machines::read(&self.conn)
+    }
+
     /// The clinic's details.
     pub fn settings(&mut self, session: &Session) -> Result<ClinicSettings> {
         self.write(session, settings::settings)

@@ -141,6 +141,30 @@ impl Clinic {
         )
     }
 
+    /// This machine's LAN identity (certificate and private key, DER), once made. Kept only
+    /// in the encrypted store.
+    pub fn lan_identity(&self) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+        let Some(json) = store::meta(&self.conn, "lan_identity")? else {
+            return Ok(None);
+        };
+        let (cert, key): (String, String) = serde_json::from_str(&json)?;
+        let decode = |h: &str| {
+            hex::decode(h).map_err(|_| CoreError::Document {
+                detail: "the stored LAN identity does not read".into(),
+            })
+        };
+        Ok(Some((decode(&cert)?, decode(&key)?)))
+    }
+
+    /// Keeps this machine's LAN identity (certificate and private key, DER).
+    pub fn set_lan_identity(&mut self, cert: &[u8], key: &[u8]) -> Result<()> {
+        store::set_meta(
+            &self.conn,
+            "lan_identity",
+            &serde_json::to_string(&(hex::encode(cert), hex::encode(key)))?,
+        )
+    }
+
     /// Loads a page of documents compacted by the sync server (a new machine's bootstrap).
     pub fn load_server_docs(&mut self, docs: &[(String, Vec<u8>)]) -> Result<usize> {
         crate::replication::load_docs(&mut self.conn, &mut self.cache, &self.ctx, docs)

@@ -1,0 +1,452 @@
+//! Two machines of the clinic, directly over the LAN, when the sync server is out of reach.
+//!
+//! Each machine has its own key pair (made on first use, kept in the encrypted store) and a
+//! self-signed certificate that carries nothing but the key. Trust comes from the clinic's
+//! document: a machine is let in only if the owner put its key in the clinic's list
+//! ([`ayada_core::machines`]) and has not revoked it. Both sides prove themselves (TLS 1.3,
+//! both certificates checked against the list at every connection), so a machine of another
+//! clinic, a revoked one or an eavesdropper gets nothing, and nothing crosses the LAN in
+//! clear. Over the channel the two run one round of the same replication core as with the
+//! server: the connecting side drives ([`crate::drive`]), the other answers
+//! ([`crate::answer`]); every change is checked like any peer's.
+//!
+//! Frames are a 4-byte length and a JSON [`Request`] or [`Response`]; one connection carries
+//! one round.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ayada_core::{Clinic, Said};
+use ayada_sync::replica::{Request, Response};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
+
+use crate::drive::{drive, fetch_from_machine, Access, Peer, Side};
+use crate::{ClientError as Failure, ClinicAccess};
+
+/// The largest frame either side reads: a push at its byte limit, in base64, with room.
+const MAX_FRAME: usize = 16 * 1024 * 1024;
+/// How long a silent peer is waited for.
+const IO_TIMEOUT: Duration = Duration::from_secs(20);
+/// Connections answered at once; more wait for the listener's next turn.
+const MAX_CONNECTIONS: usize = 8;
+
+/// This machine's LAN identity: its certificate and key, made once and kept.
+#[derive(Clone)]
+pub struct Identity {
+    cert: CertificateDer<'static>,
+    key: Arc<PrivateKeyDer<'static>>,
+    /// The public key, as the clinic's list holds it (DER SubjectPublicKeyInfo, hex).
+    pub key_hex: String,
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The private key never reaches a log.
+        f.debug_struct("Identity")
+            .field("key_hex", &self.key_hex)
+            .finish_non_exhaustive()
+    }
+}
+
+/// This machine's identity, made (and kept in the encrypted store) on first use.
+pub fn identity(clinic: &mut Clinic) -> Result<Identity, Failure> {
+    let (cert, key) = match clinic.lan_identity()? {
+        Some(pair) => pair,
+        None => {
+            let made = rcgen::generate_simple_self_signed(vec![format!(
+                "{}.ayada.invalid",
+                clinic.node()
+            )])
+            .map_err(|e| said("client-lan-identity", e))?;
+            let pair = (made.cert.der().to_vec(), made.signing_key.serialize_der());
+            clinic.set_lan_identity(&pair.0, &pair.1)?;
+            pair
+        }
+    };
+    let key_hex =
+        hex::encode(public_key(&cert).ok_or_else(|| said("client-lan-identity", "unreadable"))?);
+    Ok(Identity {
+        cert: CertificateDer::from(cert),
+        key: Arc::new(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key))),
+        key_hex,
+    })
+}
+
+fn said(id: &'static str, detail: impl std::fmt::Display) -> Failure {
+    Failure::said(Said::new(id).with("detail", detail.to_string()))
+}
+
+/// The public key a certificate carries (DER SubjectPublicKeyInfo).
+fn public_key(cert: &[u8]) -> Option<Vec<u8>> {
+    let (_, parsed) = x509_parser::parse_x509_certificate(cert).ok()?;
+    Some(parsed.tbs_certificate.subject_pki.raw.to_vec())
+}
+
+/// Who may connect: the clinic's listed, unrevoked machines, by public key, read again at
+/// every handshake so a revocation that arrived by sync counts at once.
+type Listed = Arc<dyn Fn() -> HashMap<Vec<u8>, String> + Send + Sync>;
+
+fn listed<A: ClinicAccess + Send + Sync + 'static>(access: Arc<A>, me: String) -> Listed {
+    Arc::new(move || {
+        let mut keys = HashMap::new();
+        let _ = access.with(&mut |c| {
+            for m in c.machine_keys()? {
+                if m.revoked || m.node_id == me {
+                    continue;
+                }
+                if let Ok(key) = hex::decode(&m.key) {
+                    keys.insert(key, m.node_id);
+                }
+            }
+            Ok(())
+        });
+        keys
+    })
+}
+
+/// Checks the other side's certificate against the clinic's list, both ways.
+#[derive(Clone)]
+struct Verifier {
+    listed: Listed,
+    provider: Arc<CryptoProvider>,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Verifier")
+    }
+}
+
+impl Verifier {
+    fn check(&self, cert: &CertificateDer<'_>) -> Result<(), rustls::Error> {
+        let key = public_key(cert).ok_or(rustls::Error::InvalidCertificate(
+            rustls::CertificateError::BadEncoding,
+        ))?;
+        if (self.listed)().contains_key(&key) {
+            Ok(())
+        } else {
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::ApplicationVerificationFailure,
+            ))
+        }
+    }
+
+    fn signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+}
+
+impl ServerCertVerifier for Verifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        self.check(end_entity)
+            .map(|()| ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        _message: &[u8],
+        _cert: &CertificateDer<'_>,
+        _dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        // Only TLS 1.3 is offered.
+        Err(rustls::Error::PeerIncompatible(
+            rustls::PeerIncompatible::Tls13RequiredForQuic,
+        ))
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+impl ClientCertVerifier for Verifier {
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &[]
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        self.check(end_entity)
+            .map(|()| ClientCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        ServerCertVerifier::verify_tls12_signature(self, message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        ServerCertVerifier::supported_verify_schemes(self)
+    }
+}
+
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+}
+
+fn tls_failed(e: impl std::fmt::Display) -> Failure {
+    said("client-lan-failed", e)
+}
+
+/// The node id behind the certificate the other side proved itself with.
+fn who(listed: &Listed, certs: Option<&[CertificateDer<'_>]>) -> Option<String> {
+    let key = public_key(certs?.first()?)?;
+    listed().remove(&key)
+}
+
+fn write_frame<T: serde::Serialize>(w: &mut impl Write, value: &T) -> Result<(), Failure> {
+    let bytes = serde_json::to_vec(value).map_err(crate::http::unexpected)?;
+    let len = u32::try_from(bytes.len()).map_err(|_| tls_failed("frame too large"))?;
+    w.write_all(&len.to_be_bytes()).map_err(tls_failed)?;
+    w.write_all(&bytes).map_err(tls_failed)?;
+    w.flush().map_err(tls_failed)
+}
+
+fn read_frame<T: serde::de::DeserializeOwned>(r: &mut impl Read) -> Result<Option<T>, Failure> {
+    let mut len = [0u8; 4];
+    match r.read_exact(&mut len) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(tls_failed(e)),
+    }
+    let len = u32::from_be_bytes(len) as usize;
+    if len > MAX_FRAME {
+        return Err(tls_failed(format!("a frame of {len} bytes")));
+    }
+    let mut bytes = vec![0; len];
+    r.read_exact(&mut bytes).map_err(tls_failed)?;
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(crate::http::unexpected)
+}
+
+/// This machine answering the clinic's other machines on the LAN, until dropped.
+pub struct Listener {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Listener {
+    /// Answers on `bind` (port 0: any free one) for the clinic behind `access`.
+    pub fn start<A: ClinicAccess + Send + Sync + 'static>(
+        access: Arc<A>,
+        bind: SocketAddr,
+    ) -> Result<Listener, Failure> {
+        let (identity, me) = access.with(&mut |c| Ok((identity(c)?, c.node().to_string())))?;
+        let listed = listed(access.clone(), me);
+        let verifier = Arc::new(Verifier {
+            listed: listed.clone(),
+            provider: provider(),
+        });
+        let config = rustls::ServerConfig::builder_with_provider(verifier.provider.clone())
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .map_err(tls_failed)?
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(vec![identity.cert.clone()], identity.key.clone_key())
+            .map_err(tls_failed)?;
+        let config = Arc::new(config);
+        let socket = TcpListener::bind(bind).map_err(tls_failed)?;
+        let addr = socket.local_addr().map_err(tls_failed)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let open = Arc::new(AtomicUsize::new(0));
+        let thread = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                for stream in socket.incoming() {
+                    if stop.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    let Ok(stream) = stream else { continue };
+                    if open.load(Ordering::SeqCst) >= MAX_CONNECTIONS {
+                        continue; // dropped: the asker tries again on its next turn
+                    }
+                    open.fetch_add(1, Ordering::SeqCst);
+                    let (config, access, listed, open) =
+                        (config.clone(), access.clone(), listed.clone(), open.clone());
+                    std::thread::spawn(move || {
+                        // A peer that fails the handshake or breaks the protocol is simply
+                        // cut off; it learns nothing.
+                        let _ = serve(stream, config, &*access, &listed);
+                        open.fetch_sub(1, Ordering::SeqCst);
+                    });
+                }
+            })
+        };
+        Ok(Listener {
+            addr,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Where it answers.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wakes the accepting thread so it sees the stop.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn serve<A: ClinicAccess>(
+    stream: TcpStream,
+    config: Arc<rustls::ServerConfig>,
+    access: &A,
+    listed: &Listed,
+) -> Result<(), Failure> {
+    stream
+        .set_read_timeout(Some(IO_TIMEOUT))
+        .map_err(tls_failed)?;
+    stream
+        .set_write_timeout(Some(IO_TIMEOUT))
+        .map_err(tls_failed)?;
+    let conn = rustls::ServerConnection::new(config).map_err(tls_failed)?;
+    let mut tls = rustls::StreamOwned::new(conn, stream);
+    // The handshake runs on the first read; only then is the other side known.
+    while tls.conn.is_handshaking() {
+        tls.conn.complete_io(&mut tls.sock).map_err(tls_failed)?;
+    }
+    let from = who(listed, tls.conn.peer_certificates()).ok_or_else(|| tls_failed("unlisted"))?;
+    while let Some(request) = read_frame::<Request>(&mut tls)? {
+        let answer = access.with(&mut |c| crate::answer::answer(c, &from, request.clone()))?;
+        write_frame(&mut tls, &answer)?;
+    }
+    Ok(())
+}
+
+/// A connection to another machine of the clinic, as a [`Peer`] of a round.
+pub struct LanPeer {
+    tls: rustls::StreamOwned<rustls::ClientConnection, TcpStream>,
+    node: String,
+}
+
+impl LanPeer {
+    /// Connects to the machine at `addr` and proves both sides; answers which machine it is.
+    pub fn connect<A: ClinicAccess + Send + Sync + 'static>(
+        access: Arc<A>,
+        addr: SocketAddr,
+    ) -> Result<LanPeer, Failure> {
+        let (identity, me) = access.with(&mut |c| Ok((identity(c)?, c.node().to_string())))?;
+        let listed = listed(access, me);
+        let verifier = Arc::new(Verifier {
+            listed: listed.clone(),
+            provider: provider(),
+        });
+        let config = rustls::ClientConfig::builder_with_provider(verifier.provider.clone())
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .map_err(tls_failed)?
+            .dangerous()
+            .with_custom_certificate_verifier(verifier)
+            .with_client_auth_cert(vec![identity.cert.clone()], identity.key.clone_key())
+            .map_err(tls_failed)?;
+        let stream = TcpStream::connect_timeout(&addr, IO_TIMEOUT).map_err(tls_failed)?;
+        stream
+            .set_read_timeout(Some(IO_TIMEOUT))
+            .map_err(tls_failed)?;
+        stream
+            .set_write_timeout(Some(IO_TIMEOUT))
+            .map_err(tls_failed)?;
+        // The name is not checked (the key is); it only has to be well formed.
+        let name = ServerName::try_from("machine.ayada.invalid").map_err(tls_failed)?;
+        let conn = rustls::ClientConnection::new(Arc::new(config), name).map_err(tls_failed)?;
+        let mut tls = rustls::StreamOwned::new(conn, stream);
+        while tls.conn.is_handshaking() {
+            tls.conn.complete_io(&mut tls.sock).map_err(tls_failed)?;
+        }
+        let node =
+            who(&listed, tls.conn.peer_certificates()).ok_or_else(|| tls_failed("unlisted"))?;
+        Ok(LanPeer { tls, node })
+    }
+
+    /// The node id of the machine on the other end, as the clinic's list names it.
+    pub fn node(&self) -> &str {
+        &self.node
+    }
+}
+
+impl Peer for LanPeer {
+    fn ask(&mut self, request: Request) -> Result<Response, Failure> {
+        write_frame(&mut self.tls, &request)?;
+        read_frame(&mut self.tls)?.ok_or_else(|| tls_failed("the other machine hung up"))
+    }
+
+    fn send_photos(&mut self, _: &dyn Access) -> Result<usize, Failure> {
+        Ok(0) // between machines each side fetches what it lacks
+    }
+
+    fn fetch_photos(&mut self, access: &dyn Access) -> Result<usize, Failure> {
+        fetch_from_machine(&mut |r| self.ask(r), access)
+    }
+}
+
+/// One round with the machine at `addr` over the LAN.
+pub fn sync_with<A: ClinicAccess + Send + Sync + 'static>(
+    access: Arc<A>,
+    addr: SocketAddr,
+) -> Result<crate::Round, Failure> {
+    let mut peer = LanPeer::connect(access.clone(), addr)?;
+    let side = Side::Machine(peer.node.clone());
+    drive(&*access, &mut peer, &side, 500, &mut |_, _| {})
+}
