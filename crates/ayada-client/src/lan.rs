@@ -35,6 +35,9 @@ use crate::{ClientError as Failure, ClinicAccess};
 const MAX_FRAME: usize = 16 * 1024 * 1024;
 /// How long a silent peer is waited for.
 const IO_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long a machine that does not answer at all is tried: on a LAN an answer takes
+/// milliseconds, and a loop visiting several machines must not hang on one that is gone.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Connections answered at once; more wait for the listener's next turn.
 const MAX_CONNECTIONS: usize = 8;
 
@@ -401,7 +404,7 @@ impl LanPeer {
             .with_custom_certificate_verifier(verifier)
             .with_client_auth_cert(vec![identity.cert.clone()], identity.key.clone_key())
             .map_err(tls_failed)?;
-        let stream = TcpStream::connect_timeout(&addr, IO_TIMEOUT).map_err(tls_failed)?;
+        let stream = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT).map_err(tls_failed)?;
         stream
             .set_read_timeout(Some(IO_TIMEOUT))
             .map_err(tls_failed)?;

@@ -1,0 +1,100 @@
+//! A machine of the clinic as the LAN tests run it inside a network namespace: it opens the
+//! clinic in `DATA` (key file `KEY`), runs the LAN side (answering, mDNS, rounds) and takes
+//! commands on stdin, one per line, answering each on stdout:
+//!
+//! - `add NAME`: the front desk registers a patient (and the loop is nudged);
+//! - `wait NAME SECONDS`: `found MS` once a patient search finds NAME, else `missing`;
+//! - `count NAME`: how many patients are called NAME;
+//! - `peers`: the machines found, `node reachable|unreachable` each, then `end`;
+//! - `quit`.
+//!
+//! The desk's password is `AYADA_DESK_PASSWORD`.
+
+use std::io::{BufRead, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ayada_client::lan_loop::LanLoop;
+use ayada_core::patients::NewPatient;
+use ayada_core::{Clinic, KeySource, Session};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let (data, key) = (&args[1], &args[2]);
+    let clinic = Clinic::open(data.as_ref(), &KeySource::KeyFile(key.into())).expect("open");
+    let clinic = Arc::new(Mutex::new(clinic));
+    let password = std::env::var("AYADA_DESK_PASSWORD").expect("AYADA_DESK_PASSWORD");
+    let desk = clinic
+        .lock()
+        .unwrap()
+        .login("desk", &password)
+        .expect("the desk logs in");
+    let lan = LanLoop::spawn(clinic.clone(), "0.0.0.0:0".parse().unwrap(), |_, _| {})
+        .expect("the LAN side starts");
+    let out = std::io::stdout();
+    println!("ready {}", lan.addr().unwrap());
+    for line in std::io::stdin().lock().lines() {
+        let line = line.unwrap();
+        let mut words = line.splitn(2, ' ');
+        let command = words.next().unwrap_or_default();
+        let rest = words.next().unwrap_or_default();
+        let mut out = out.lock();
+        match command {
+            "add" => {
+                let mut c = clinic.lock().unwrap();
+                let patient = NewPatient {
+                    name: rest.into(),
+                    phone: "01012345678".into(),
+                    ..Default::default()
+                };
+                c.add_patient(&desk, &patient).unwrap();
+                drop(c);
+                lan.nudge();
+                writeln!(out, "added").unwrap();
+            }
+            "wait" => {
+                let (name, secs) = rest.rsplit_once(' ').unwrap();
+                let start = Instant::now();
+                let limit = Duration::from_secs(secs.parse().unwrap());
+                let found = loop {
+                    if count(&clinic, &desk, name) > 0 {
+                        break true;
+                    }
+                    if start.elapsed() > limit {
+                        break false;
+                    }
+                    std::thread::sleep(Duration::from_millis(10));
+                };
+                if found {
+                    writeln!(out, "found {}", start.elapsed().as_millis()).unwrap();
+                } else {
+                    writeln!(out, "missing").unwrap();
+                }
+            }
+            "count" => writeln!(out, "{}", count(&clinic, &desk, rest)).unwrap(),
+            "peers" => {
+                for m in lan.machines() {
+                    let state = if m.reachable {
+                        "reachable"
+                    } else {
+                        "unreachable"
+                    };
+                    writeln!(out, "{} {state}", m.node).unwrap();
+                }
+                writeln!(out, "end").unwrap();
+            }
+            "quit" => return,
+            other => writeln!(out, "unknown {other}").unwrap(),
+        }
+        out.flush().unwrap();
+    }
+}
+
+fn count(clinic: &Mutex<Clinic>, desk: &Session, name: &str) -> usize {
+    let mut c = clinic.lock().unwrap();
+    c.search_patients(desk, name, 50)
+        .unwrap()
+        .into_iter()
+        .filter(|p| p.name == name)
+        .count()
+}
