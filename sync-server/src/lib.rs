@@ -12,6 +12,7 @@ pub mod fit;
 pub mod fuzzing;
 pub mod limits;
 pub mod logins;
+pub mod machine_keys;
 pub mod memo;
 pub mod notices;
 pub mod openapi;

@@ -110,6 +110,8 @@ pub async fn revoke<S: Store>(
     blocking(move || match state.store.revoke(&clinic.id, &req.node_id)? {
         Some(revoked) => {
             state.revoked(&clinic.id, &req.node_id);
+            // And on the clinic's LAN, once the list reaches its machines.
+            crate::machine_keys::revoke(&state, &clinic.id, &req.node_id)?;
             tracing::info!(clinic = %clinic.id, node = %req.node_id, revoked, "machine revoked");
             Ok(Json(RevokeResponse { revoked }))
         }
@@ -142,6 +144,7 @@ pub async fn enroll<S: Store>(
                 "The machine's node id is not valid.".into(),
             ));
         }
+        let lan_key = req.lan_key.as_deref().map(crate::machine_keys::checked).transpose()?;
         let (data_id, seeded) = match (&clinic.data_clinic_id, &req.local_clinic_id) {
             (None, Some(local)) => {
                 if store.set_data_clinic(&clinic.id, local)? {
@@ -169,6 +172,9 @@ pub async fn enroll<S: Store>(
         };
         let credential = new_credential()?;
         store.add_device(&clinic.id, &req.node_id, &credential_hash(&credential))?;
+        if let Some(key) = lan_key {
+            crate::machine_keys::certify(&state, &clinic.id, &req.node_id, key)?;
+        }
         tracing::info!(clinic = %clinic.id, node = %req.node_id, %addr, seeded, "machine enrolled");
         Ok(Json(EnrollResponse {
             device_credential: credential,

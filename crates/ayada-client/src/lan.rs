@@ -59,17 +59,23 @@ impl std::fmt::Debug for Identity {
     }
 }
 
+/// A new key pair for machine `node` and its self-signed certificate (DER), and the public
+/// key as the clinic's list holds it.
+pub(crate) fn new_identity(node: &str) -> Result<((Vec<u8>, Vec<u8>), String), Failure> {
+    let made = rcgen::generate_simple_self_signed(vec![format!("{node}.ayada.invalid")])
+        .map_err(|e| said("client-lan-identity", e))?;
+    let pair = (made.cert.der().to_vec(), made.signing_key.serialize_der());
+    let key_hex =
+        hex::encode(public_key(&pair.0).ok_or_else(|| said("client-lan-identity", "unreadable"))?);
+    Ok((pair, key_hex))
+}
+
 /// This machine's identity, made (and kept in the encrypted store) on first use.
 pub fn identity(clinic: &mut Clinic) -> Result<Identity, Failure> {
     let (cert, key) = match clinic.lan_identity()? {
         Some(pair) => pair,
         None => {
-            let made = rcgen::generate_simple_self_signed(vec![format!(
-                "{}.ayada.invalid",
-                clinic.node()
-            )])
-            .map_err(|e| said("client-lan-identity", e))?;
-            let pair = (made.cert.der().to_vec(), made.signing_key.serialize_der());
+            let (pair, _) = new_identity(&clinic.node().to_string())?;
             clinic.set_lan_identity(&pair.0, &pair.1)?;
             pair
         }

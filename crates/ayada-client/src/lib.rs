@@ -143,7 +143,7 @@ pub fn enroll(
 ) -> Result<Enrolled, Failure> {
     let server = server_address(server);
     check_password_transport(&server)?;
-    let existing = match Clinic::open(data, key) {
+    let mut existing = match Clinic::open(data, key) {
         Ok(c) => Some(c),
         Err(ayada_core::CoreError::NoClinic { .. }) => None,
         Err(e) => return Err(e.into()),
@@ -154,12 +154,22 @@ pub fn enroll(
         }
     }
     let node = existing.as_ref().map_or_else(NodeId::new, Clinic::node);
+    // The machine's LAN key goes with the enrollment: the server lists it in the clinic's
+    // document, where the clinic's other machines find it.
+    let (mut made, lan_key) = match existing.as_mut().map(lan::identity).transpose()? {
+        Some(identity) => (None, identity.key_hex),
+        None => {
+            let (pair, key_hex) = lan::new_identity(&node.to_string())?;
+            (Some(pair), key_hex)
+        }
+    };
     let http = client()?;
     let request = EnrollRequest {
         email: email.to_string(),
         password: password.to_string(),
         node_id: node.to_string(),
         local_clinic_id: existing.as_ref().map(|c| c.id().to_string()),
+        lan_key: Some(lan_key),
     };
     let response: EnrollResponse = post(&http, &server, "/v1/enroll", None, &request)?;
     let mut clinic = match existing {
@@ -172,6 +182,9 @@ pub fn enroll(
             Clinic::join(data, key, id, node, &response.time_zone)?
         }
     };
+    if let Some((cert, key)) = made.take() {
+        clinic.set_lan_identity(&cert, &key)?;
+    }
     clinic.set_sync_settings(&SyncSettings {
         server,
         device_credential: response.device_credential,

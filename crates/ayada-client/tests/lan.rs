@@ -13,7 +13,8 @@ use ayada_core::patients::NewPatient;
 use ayada_core::replication::IncomingChange;
 use ayada_core::{Clinic, InitOptions, KeySource, Role, Session};
 
-const PW: &str = "owner-pass-1";
+mod support;
+use support::{Server, OWNER_EMAIL, PW};
 
 struct Machine {
     clinic: Arc<Mutex<Clinic>>,
@@ -260,4 +261,66 @@ fn a_machine_the_clinics_list_does_not_name_is_refused_both_ways() {
         matches!(err, ayada_core::CoreError::Forbidden { .. }),
         "{err:?}"
     );
+}
+
+#[test]
+fn the_server_lists_a_machine_it_enrolls_and_its_revocation_reaches_the_lan() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("server"));
+    let front_dir = tmp.path().join("front");
+    let front_key_file = tmp.path().join("front.k");
+    Clinic::init(
+        &front_dir,
+        &KeySource::KeyFile(front_key_file.clone()),
+        &InitOptions::in_egypt("عيادة الشفاء", "owner", "Dr. Hala", PW),
+    )
+    .unwrap();
+    let key = |f: &std::path::Path| KeySource::KeyFile(f.to_path_buf());
+    ayada_client::enroll(
+        &front_dir,
+        &key(&front_key_file),
+        &server.url,
+        OWNER_EMAIL,
+        PW,
+    )
+    .unwrap();
+    let exam_dir = tmp.path().join("exam");
+    ayada_client::enroll(
+        &exam_dir,
+        &key(&tmp.path().join("exam.k")),
+        &server.url,
+        OWNER_EMAIL,
+        PW,
+    )
+    .unwrap();
+    let open = |dir: &std::path::Path, k: &std::path::Path| {
+        Arc::new(Mutex::new(Clinic::open(dir, &key(k)).unwrap()))
+    };
+    let front = open(&front_dir, &front_key_file);
+    let exam = open(&exam_dir, &tmp.path().join("exam.k"));
+    for m in [&front, &exam, &front] {
+        ayada_client::sync(&mut m.lock().unwrap(), 500, &mut |_, _| {}).unwrap();
+    }
+    // No one listed anything by hand: the server did, at each enrollment.
+    let listed = exam.lock().unwrap().machine_keys().unwrap();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(listed.iter().all(|m| !m.revoked));
+    let exam_node = exam.lock().unwrap().node().to_string();
+    let exam_listener = Listener::start(exam.clone(), "127.0.0.1:0".parse().unwrap()).unwrap();
+    lan::sync_with(front.clone(), exam_listener.addr()).unwrap();
+
+    // The owner revokes the exam room at the server; the front desk hears it at its next
+    // round with the server, and from then on refuses the exam room on the LAN.
+    let revoked =
+        ayada_client::revoke(&front.lock().unwrap(), OWNER_EMAIL, PW, &exam_node).unwrap();
+    assert_eq!(revoked, 1);
+    ayada_client::sync(&mut front.lock().unwrap(), 500, &mut |_, _| {}).unwrap();
+    let listed = front.lock().unwrap().machine_keys().unwrap();
+    assert!(
+        listed.iter().any(|m| m.node_id == exam_node && m.revoked),
+        "{listed:?}"
+    );
+    assert!(lan::sync_with(front.clone(), exam_listener.addr()).is_err());
+    let front_listener = Listener::start(front.clone(), "127.0.0.1:0".parse().unwrap()).unwrap();
+    assert!(lan::sync_with(exam.clone(), front_listener.addr()).is_err());
 }

@@ -9,7 +9,7 @@
 //! the server holds every change exactly once.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use ayada_client::drive::{drive, fetch_from_machine, Access, Peer, Side};
 use ayada_client::{ClientError, ServerLink};
@@ -17,13 +17,13 @@ use ayada_core::appointments::{Booking, Status};
 use ayada_core::patients::{NewPatient, PatientEdit};
 use ayada_core::time::{parse_date, parse_time};
 use ayada_core::{Clinic, InitOptions, KeySource, Role, Session};
-use ayada_server::auth::Tokens;
-use ayada_server::limits::MachineLimits;
-use ayada_server::store::{ClinicRecord, SqliteStore, Store};
 use ayada_sync::replica::{Request, Response};
 use proptest::prelude::*;
 
-const PW: &str = "owner-pass-1";
+mod support;
+use support::{Server, OWNER_EMAIL};
+
+use support::PW;
 
 #[derive(Debug, Clone)]
 enum Step {
@@ -107,69 +107,6 @@ struct Machine {
     node: String,
     dir: std::path::PathBuf,
     key: KeySource,
-}
-
-/// The real sync server on loopback, over a SQLite store in a temporary folder.
-struct Server {
-    url: String,
-    store: Arc<SqliteStore>,
-    clinic: String,
-    _rt: tokio::runtime::Runtime,
-}
-
-const OWNER_EMAIL: &str = "owner@net.example";
-
-impl Server {
-    fn start(dir: &std::path::Path) -> Server {
-        let store = Arc::new(SqliteStore::open(dir).unwrap());
-        let tokens = Arc::new(Tokens::load_or_create(dir).unwrap());
-        let clinic = uuid::Uuid::now_v7().to_string();
-        store
-            .create_clinic(&ClinicRecord {
-                id: clinic.clone(),
-                slug: "net".into(),
-                name: "Net".into(),
-                owner_email: OWNER_EMAIL.into(),
-                password_hash: ayada_server::hash_password(PW).unwrap(),
-                data_clinic_id: None,
-                time_zone: "Africa/Cairo".into(),
-            })
-            .unwrap();
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let listener = rt
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let mut state = ayada_server::AppState::new(store.clone(), tokens);
-        // A test network makes many small rounds in a burst; the limit is tested elsewhere.
-        let many = std::num::NonZeroU32::new(100_000).unwrap();
-        state.limits = Arc::new(MachineLimits::new(many, many));
-        rt.spawn(async move { axum::serve(listener, ayada_server::router(state)).await });
-        Server {
-            url,
-            store,
-            clinic,
-            _rt: rt,
-        }
-    }
-
-    /// Every change hash the server's log holds, in log order.
-    fn hashes(&self) -> Vec<String> {
-        let mut all = Vec::new();
-        let mut since = 0;
-        loop {
-            let (rows, _) = self.store.after(&self.clinic, since, 1000).unwrap();
-            let Some((last, _)) = rows.last() else {
-                return all;
-            };
-            since = *last;
-            all.extend(rows.into_iter().map(|(_, c)| c.hash));
-        }
-    }
 }
 
 struct Net {

@@ -5,13 +5,24 @@
 //! revocation reaches the LAN by either path. A key not in the list, or revoked, opens
 //! nothing: that is how a machine of another clinic is refused.
 
+use ayada_model::clinic::{machines_in, put_machine, MACHINE_PREFIX};
+
 use crate::docs::DocId;
 use crate::error::{CoreError, Result};
 use crate::roles::Action;
-use crate::settings::{list, put_in};
 use crate::store::Writer;
 
-pub use ayada_model::clinic::{MachineKey, MACHINES};
+pub use ayada_model::clinic::MachineKey;
+
+fn listed(w: &mut Writer<'_>) -> Result<Vec<MachineKey>> {
+    Ok(machines_in(w.doc(&DocId::clinic())?)?)
+}
+
+fn put(w: &mut Writer<'_>, record: &MachineKey) -> Result<()> {
+    let id = DocId::clinic();
+    put_machine(w.doc(&id)?, record)?;
+    w.touch(&id, &format!("{MACHINE_PREFIX}{}", record.node_id))
+}
 
 /// The most bytes of a public key (a DER SubjectPublicKeyInfo; P-256 is 91, RSA-4096 550).
 const MAX_KEY_BYTES: usize = 600;
@@ -38,7 +49,7 @@ pub(crate) fn certify(
     if name.chars().count() > 80 {
         return Err(CoreError::invalid("name", "too-long"));
     }
-    let existing = list::<MachineKey>(w, MACHINES)?
+    let existing = listed(w)?
         .into_iter()
         .find(|m| m.node_id == node.to_string());
     if existing.as_ref().is_some_and(|m| m.revoked) {
@@ -50,24 +61,24 @@ pub(crate) fn certify(
         key: hex::encode(key),
         revoked: false,
     };
-    put_in(w, MACHINES, &record.node_id, &record)?;
+    put(w, &record)?;
     Ok(record)
 }
 
 /// Takes machine `node`'s key back (owner).
 pub(crate) fn revoke(w: &mut Writer<'_>, node: &str) -> Result<MachineKey> {
     w.allow(Action::ManageStaff)?;
-    let mut record = list::<MachineKey>(w, MACHINES)?
+    let mut record = listed(w)?
         .into_iter()
         .find(|m| m.node_id == node.trim())
         .ok_or_else(|| CoreError::not_found("machine", node.trim()))?;
     record.revoked = true;
-    put_in(w, MACHINES, &record.node_id.clone(), &record)?;
+    put(w, &record)?;
     Ok(record)
 }
 
 /// Every machine the clinic's document lists, revoked ones included.
 pub(crate) fn read(conn: &rusqlite::Connection) -> Result<Vec<MachineKey>> {
     let doc = crate::store::load_doc(conn, &DocId::clinic())?.unwrap_or_default();
-    Ok(ayada_model::clinic::list_in(&doc, MACHINES)?)
+    Ok(machines_in(&doc)?)
 }

@@ -24,8 +24,11 @@ pub const INSURERS: &str = "insurers";
 pub const STAFF: &str = "staff";
 /// The online booking portal's settings, under the root.
 pub const PORTAL: &str = "portal";
-/// The clinic's machines and the keys they prove themselves with on the LAN, by node id.
-pub const MACHINES: &str = "machines";
+/// The prefix of each machine's record under the root, followed by its node id. One root key
+/// per machine rather than one shared map: the sync server (at enrollment) and the owner (at
+/// a machine) may both write the first one at once, and two maps created at once under one
+/// key would hide each other's entries.
+pub const MACHINE_PREFIX: &str = "machine:";
 
 /// The clinic's details.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -231,6 +234,21 @@ pub fn settings_in(doc: &AutoCommit) -> Result<ClinicSettings> {
 /// never saved them).
 pub fn portal_in(doc: &AutoCommit) -> Result<PortalSettings> {
     Ok(get_root_record(doc, PORTAL)?.unwrap_or_default())
+}
+
+/// Every machine the clinic document lists, revoked ones included, by node id.
+pub fn machines_in(doc: &AutoCommit) -> Result<Vec<MachineKey>> {
+    record_keys(doc, &ROOT)
+        .iter()
+        .filter(|k| k.starts_with(MACHINE_PREFIX))
+        .filter_map(|k| get_record(doc, &ROOT, k).transpose())
+        .collect()
+}
+
+/// Writes a machine's record into the clinic document.
+pub fn put_machine(doc: &mut AutoCommit, machine: &MachineKey) -> Result<()> {
+    let key = format!("{MACHINE_PREFIX}{}", machine.node_id);
+    crate::docs::put_record(doc, &ROOT, &key, machine, &[])
 }
 
 /// Every record of one collection of the clinic document (visit types, insurers, staff).

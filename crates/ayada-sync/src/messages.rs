@@ -102,6 +102,11 @@ pub struct EnrollRequest {
     pub node_id: String,
     /// The id of the clinic this machine already holds, if any.
     pub local_clinic_id: Option<String>,
+    /// The machine's public key for the clinic's LAN (hex of a DER SubjectPublicKeyInfo):
+    /// the server lists it in the clinic's document, so the clinic's other machines let
+    /// this one sync with them directly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lan_key: Option<String>,
 }
 
 /// The owner revokes one of the clinic's machines (a lost or stolen laptop); its device

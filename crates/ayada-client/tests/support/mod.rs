@@ -1,0 +1,74 @@
+//! What the test files share: the real sync server on loopback.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use ayada_server::auth::Tokens;
+use ayada_server::limits::MachineLimits;
+use ayada_server::store::{ClinicRecord, SqliteStore, Store};
+
+/// Every password of the tests' clinics.
+pub const PW: &str = "owner-pass-1";
+
+/// The real sync server on loopback, over a SQLite store in a temporary folder.
+pub struct Server {
+    pub url: String,
+    pub store: Arc<SqliteStore>,
+    pub clinic: String,
+    _rt: tokio::runtime::Runtime,
+}
+
+pub const OWNER_EMAIL: &str = "owner@net.example";
+
+impl Server {
+    pub fn start(dir: &std::path::Path) -> Server {
+        let store = Arc::new(SqliteStore::open(dir).unwrap());
+        let tokens = Arc::new(Tokens::load_or_create(dir).unwrap());
+        let clinic = uuid::Uuid::now_v7().to_string();
+        store
+            .create_clinic(&ClinicRecord {
+                id: clinic.clone(),
+                slug: "net".into(),
+                name: "Net".into(),
+                owner_email: OWNER_EMAIL.into(),
+                password_hash: ayada_server::hash_password(PW).unwrap(),
+                data_clinic_id: None,
+                time_zone: "Africa/Cairo".into(),
+            })
+            .unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = rt
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let mut state = ayada_server::AppState::new(store.clone(), tokens);
+        // A test network makes many small rounds in a burst; the limit is tested elsewhere.
+        let many = std::num::NonZeroU32::new(100_000).unwrap();
+        state.limits = Arc::new(MachineLimits::new(many, many));
+        rt.spawn(async move { axum::serve(listener, ayada_server::router(state)).await });
+        Server {
+            url,
+            store,
+            clinic,
+            _rt: rt,
+        }
+    }
+
+    /// Every change hash the server's log holds, in log order.
+    pub fn hashes(&self) -> Vec<String> {
+        let mut all = Vec::new();
+        let mut since = 0;
+        loop {
+            let (rows, _) = self.store.after(&self.clinic, since, 1000).unwrap();
+            let Some((last, _)) = rows.last() else {
+                return all;
+            };
+            since = *last;
+            all.extend(rows.into_iter().map(|(_, c)| c.hash));
+        }
+    }
+}
