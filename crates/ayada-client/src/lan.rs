@@ -59,9 +59,12 @@ impl std::fmt::Debug for Identity {
     }
 }
 
-/// A new key pair for machine `node` and its self-signed certificate (DER), and the public
-/// key as the clinic's list holds it.
-pub(crate) fn new_identity(node: &str) -> Result<((Vec<u8>, Vec<u8>), String), Failure> {
+/// A certificate and its private key, DER.
+pub(crate) type KeyPair = (Vec<u8>, Vec<u8>);
+
+/// A new key pair for machine `node` and its self-signed certificate, and the public key as
+/// the clinic's list holds it.
+pub(crate) fn new_identity(node: &str) -> Result<(KeyPair, String), Failure> {
     let made = rcgen::generate_simple_self_signed(vec![format!("{node}.ayada.invalid")])
         .map_err(|e| said("client-lan-identity", e))?;
     let pair = (made.cert.der().to_vec(), made.signing_key.serialize_der());
