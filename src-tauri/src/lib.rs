@@ -82,6 +82,7 @@ pub fn run() {
         .manage(state::AppState::from_env())
         .setup(|app| {
             commands::start_sync(app.handle().clone());
+            commands::start_lan(app.handle().clone());
             if let Some(window) = app.get_webview_window("main") {
                 let state = app.state::<state::AppState>();
                 let lang = state.inner.lock().map(|i| i.lang).unwrap_or_default();

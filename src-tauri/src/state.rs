@@ -19,6 +19,8 @@ pub struct AppState {
     pub sync: Mutex<Option<SyncLoop>>,
     /// What the sync loop last reported.
     pub sync_state: Mutex<SyncState>,
+    /// The LAN side (the clinic's other machines directly), once the clinic is open.
+    pub lan: Mutex<Option<ayada_client::lan_loop::LanLoop>>,
     /// Seconds without a key or a click before the window logs the person out
     /// (AYADA_IDLE_LOCK_SECONDS, 600 by default: a shared front-desk PC).
     pub idle_lock_seconds: u64,
@@ -60,6 +62,7 @@ impl AppState {
             }),
             sync: Mutex::new(None),
             sync_state: Mutex::new(SyncState::default()),
+            lan: Mutex::new(None),
             idle_lock_seconds: std::env::var("AYADA_IDLE_LOCK_SECONDS")
                 .ok()
                 .and_then(|s| s.trim().parse().ok())

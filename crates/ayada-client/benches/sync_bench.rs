@@ -305,6 +305,91 @@ fn reconnect(root: &std::path::Path) -> Value {
     json!({ "machines": 3, "changes_each": 600, "converged_s": took.as_secs_f64() })
 }
 
+/// Machines enrolled through a server (which lists their LAN keys), each answering on
+/// loopback; the server is not used again.
+fn lan_machines(root: &std::path::Path, names: &[&str], days: u32) -> Vec<Arc<Mutex<Clinic>>> {
+    let server = serve(&root.join("server"));
+    let (_, email) = server_clinic(&server, "lan");
+    let dirs: Vec<_> = names.iter().map(|n| root.join(n)).collect();
+    let (clinic, _) = new_clinic(&dirs[0], days);
+    drop(clinic);
+    for d in &dirs {
+        enroll(d, &server, &email);
+        sync(&mut open(d));
+    }
+    // The first machine hears of the later ones' keys.
+    sync(&mut open(&dirs[0]));
+    dirs.iter().map(|d| Arc::new(Mutex::new(open(d)))).collect()
+}
+
+/// A write's time to the other machine over the LAN: TLS 1.3 both ways and one round, as
+/// the LAN loop runs it at once after a write (its mDNS discovery is not timed).
+fn lan_latency(root: &std::path::Path) -> Value {
+    let machines = lan_machines(root, &["a", "b"], 30);
+    let (ca, cb) = (machines[0].clone(), machines[1].clone());
+    let listener =
+        ayada_client::lan::Listener::start(cb.clone(), "127.0.0.1:0".parse().unwrap()).unwrap();
+    let owner_a = ca.lock().unwrap().login("owner", PW).unwrap();
+    let owner_b = cb.lock().unwrap().login("owner", PW).unwrap();
+    let mut samples = Vec::new();
+    for i in 0..60 {
+        let wanted = patient(i, "lan");
+        let started = Instant::now();
+        ca.lock().unwrap().add_patient(&owner_a, &wanted).unwrap();
+        ayada_client::lan::sync_with(ca.clone(), listener.addr()).unwrap();
+        let seen = cb
+            .lock()
+            .unwrap()
+            .search_patients(&owner_b, &wanted.phone, 5)
+            .unwrap()
+            .iter()
+            .any(|h| h.name == wanted.name);
+        assert!(seen, "the write reached the other machine");
+        samples.push(ms(started.elapsed()));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    samples.sort_by(|x, y| x.total_cmp(y));
+    eprintln!("A→B over the LAN p50 {} ms", percentile(&samples, 0.5));
+    json!({
+        "writes": samples.len(),
+        "p50_ms": percentile(&samples, 0.5),
+        "p99_ms": percentile(&samples, 0.99),
+        "max_ms": samples.last(),
+    })
+}
+
+/// Three machines back together after a day apart (600 changes each), over the LAN alone.
+fn lan_reconnect(root: &std::path::Path) -> Value {
+    let machines = lan_machines(root, &["a", "b", "c"], 30);
+    for (m, c) in machines.iter().enumerate() {
+        let mut c = c.lock().unwrap();
+        let owner = c.login("owner", PW).unwrap();
+        for i in 0..600 {
+            c.add_patient(&owner, &patient(m * 1000 + i, &format!("m{m}")))
+                .unwrap();
+        }
+    }
+    let listeners: Vec<_> = machines
+        .iter()
+        .map(|c| {
+            ayada_client::lan::Listener::start(c.clone(), "127.0.0.1:0".parse().unwrap()).unwrap()
+        })
+        .collect();
+    let started = Instant::now();
+    // Each round goes both ways: a and b, then b and c, then a and b again.
+    for (from, to) in [(0, 1), (1, 2), (0, 1)] {
+        ayada_client::lan::sync_with(machines[from].clone(), listeners[to].addr()).unwrap();
+    }
+    let took = started.elapsed();
+    let heads: Vec<_> = machines
+        .iter()
+        .map(|c| c.lock().unwrap().document_heads().unwrap())
+        .collect();
+    assert!(heads.windows(2).all(|w| w[0] == w[1]), "not converged");
+    eprintln!("reconnect 3×600 over the LAN: {took:?}");
+    json!({ "machines": 3, "changes_each": 600, "converged_s": took.as_secs_f64() })
+}
+
 fn machines(root: &std::path::Path) -> Value {
     const CLINICS: usize = 100;
     const PER_CLINIC: usize = 5;
@@ -430,9 +515,11 @@ fn main() {
     let kept = std::env::var_os("AYADA_BENCH_DIR").map(std::path::PathBuf::from);
     let root = kept.as_deref().unwrap_or(tmp.path());
     let mut out = serde_json::Map::new();
-    let parts: [(&str, Part); 4] = [
+    let parts: [(&str, Part); 6] = [
         ("latency", latency),
+        ("lan_latency", lan_latency),
         ("reconnect", reconnect),
+        ("lan_reconnect", lan_reconnect),
         ("machines", machines),
         ("bootstrap", bootstrap),
     ];

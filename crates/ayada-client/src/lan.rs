@@ -260,10 +260,12 @@ fn who(listed: &Listed, certs: Option<&[CertificateDer<'_>]>) -> Option<String> 
 }
 
 fn write_frame<T: serde::Serialize>(w: &mut impl Write, value: &T) -> Result<(), Failure> {
-    let bytes = serde_json::to_vec(value).map_err(crate::http::unexpected)?;
-    let len = u32::try_from(bytes.len()).map_err(|_| tls_failed("frame too large"))?;
-    w.write_all(&len.to_be_bytes()).map_err(tls_failed)?;
-    w.write_all(&bytes).map_err(tls_failed)?;
+    // One write per frame: a length and a body written apart go out as two TLS records.
+    let mut frame = vec![0; 4];
+    serde_json::to_writer(&mut frame, value).map_err(crate::http::unexpected)?;
+    let len = u32::try_from(frame.len() - 4).map_err(|_| tls_failed("frame too large"))?;
+    frame[..4].copy_from_slice(&len.to_be_bytes());
+    w.write_all(&frame).map_err(tls_failed)?;
     w.flush().map_err(tls_failed)
 }
 
@@ -374,6 +376,8 @@ fn serve<A: ClinicAccess>(
     stream
         .set_write_timeout(Some(IO_TIMEOUT))
         .map_err(tls_failed)?;
+    // Requests and answers are small and alternate: Nagle's wait would add tens of ms each.
+    stream.set_nodelay(true).map_err(tls_failed)?;
     let conn = rustls::ServerConnection::new(config).map_err(tls_failed)?;
     let mut tls = rustls::StreamOwned::new(conn, stream);
     // The handshake runs on the first read; only then is the other side known.
@@ -420,6 +424,7 @@ impl LanPeer {
         stream
             .set_write_timeout(Some(IO_TIMEOUT))
             .map_err(tls_failed)?;
+        stream.set_nodelay(true).map_err(tls_failed)?;
         // The name is not checked (the key is); it only has to be well formed.
         let name = ServerName::try_from("machine.ayada.invalid").map_err(tls_failed)?;
         let conn = rustls::ClientConnection::new(Arc::new(config), name).map_err(tls_failed)?;

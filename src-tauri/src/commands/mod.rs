@@ -30,7 +30,7 @@ use tauri::{AppHandle, Emitter, Manager, State};
 
 use crate::state::{AppState, Inner};
 
-pub use sync::start_sync;
+pub use sync::{start_lan, start_sync};
 
 /// An error as the screen shows it.
 #[derive(Debug, Serialize, specta::Type)]
@@ -97,6 +97,10 @@ fn changed(app: &AppHandle, what: &str) {
     let state = app.state::<AppState>();
     if let Some(sync) = state.sync.lock().ok().and_then(|s| s.clone()) {
         sync.nudge(ayada_client::Nudge::Local);
+    }
+    let lan = state.lan.lock();
+    if let Ok(Some(lan)) = lan.as_deref() {
+        lan.nudge();
     }
 }
 

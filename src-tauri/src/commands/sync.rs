@@ -43,7 +43,7 @@ pub fn start_sync(app: AppHandle) {
                 *last = state.clone();
             }
             let lang = app_state.inner.lock().map(|i| i.lang).unwrap_or_default();
-            let _ = reporter.emit("sync-state", SyncView::new(state, lang));
+            let _ = reporter.emit("sync-state", SyncView::new(state, lang, &app_state));
             if round.is_some_and(|r| r.changed_here()) {
                 let _ = reporter.emit("changed", "sync");
             }
@@ -52,6 +52,53 @@ pub fn start_sync(app: AppHandle) {
     if let Ok(mut slot) = app.state::<AppState>().sync.lock() {
         *slot = Some(sync);
     }
+}
+
+/// Starts the LAN side once the clinic is open (it needs the clinic's key and list): the
+/// clinic's other machines are found by mDNS and synced with directly, with or without the
+/// server. `AYADA_LAN=0` leaves it off (a machine alone, or a network that forbids it).
+pub fn start_lan(app: AppHandle) {
+    if std::env::var("AYADA_LAN").is_ok_and(|v| v == "0") {
+        return;
+    }
+    std::thread::spawn(move || loop {
+        let reporter = app.clone();
+        let started = ayada_client::lan_loop::LanLoop::spawn(
+            std::sync::Arc::new(Access(app.clone())),
+            std::net::SocketAddr::from(([0, 0, 0, 0], 0)),
+            move |_, round| {
+                if round.changed_here() {
+                    let _ = reporter.emit("changed", "sync");
+                }
+                let app_state = reporter.state::<AppState>();
+                let last = app_state
+                    .sync_state
+                    .lock()
+                    .map(|s| s.clone())
+                    .unwrap_or_default();
+                let lang = app_state.inner.lock().map(|i| i.lang).unwrap_or_default();
+                let _ = reporter.emit("sync-state", SyncView::new(&last, lang, &app_state));
+            },
+        );
+        match started {
+            Ok(lan) => {
+                if let Ok(mut slot) = app.state::<AppState>().lan.lock() {
+                    *slot = Some(lan);
+                }
+                return;
+            }
+            // The clinic is not open yet (first run, or not unlocked): look again shortly.
+            Err(_) => std::thread::sleep(std::time::Duration::from_secs(2)),
+        }
+    });
+}
+
+/// Another machine of the clinic found on the LAN, as the header shows it.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct LanView {
+    pub node: String,
+    /// Whether the last round with it went through.
+    pub reachable: bool,
 }
 
 /// The background sync loop's state as the window shows it (the `sync-state` event's
@@ -69,11 +116,26 @@ pub struct SyncView {
     pub error: Option<String>,
     /// During a bootstrap: documents loaded, of how many.
     pub bootstrap: Option<(u64, u64)>,
+    /// The clinic's other machines found on the LAN.
+    pub lan: Vec<LanView>,
 }
 
 impl SyncView {
-    fn new(state: &ayada_client::SyncState, lang: Lang) -> SyncView {
+    fn new(state: &ayada_client::SyncState, lang: Lang, app: &AppState) -> SyncView {
+        let lan = app
+            .lan
+            .lock()
+            .ok()
+            .and_then(|l| l.as_ref().map(|l| l.machines()))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| LanView {
+                node: m.node,
+                reachable: m.reachable,
+            })
+            .collect();
         SyncView {
+            lan,
             enrolled: state.enrolled,
             server: state.server.clone(),
             online: state.online,
@@ -121,7 +183,7 @@ pub fn sync_now(state: State<'_, AppState>) -> Answer<SyncView> {
 pub fn sync_state(state: State<'_, AppState>) -> Answer<SyncView> {
     let lang = lang_of(&state)?;
     let last = state.sync_state.lock().map_err(|_| poisoned())?.clone();
-    Ok(SyncView::new(&last, lang))
+    Ok(SyncView::new(&last, lang, &state))
 }
 
 /// What needs a person's decision (overlapping bookings; late payments for the owner).

@@ -612,6 +612,13 @@ export type Joined = {
 	seeded: boolean,
 };
 
+/**  Another machine of the clinic found on the LAN, as the header shows it. */
+export type LanView = {
+	node: string,
+	/**  Whether the last round with it went through. */
+	reachable: boolean,
+};
+
 /**  A language a person can read Ayada in. */
 export type Lang = 
 /**  English, left to right. */
@@ -1048,6 +1055,8 @@ export type SyncView = {
 	error: string | null,
 	/**  During a bootstrap: documents loaded, of how many. */
 	bootstrap: [number, number] | null,
+	/**  The clinic's other machines found on the LAN. */
+	lan: LanView[],
 };
 
 /**  Money in and out, broken down the ways the owner reads it. */

@@ -546,6 +546,7 @@ type Forms = Partial<Record<Intl.LDMLPluralRule, string>> & { other: string };
 const counts = {
   en: {
     changesToSend: { one: "{n} change to send", other: "{n} changes to send" },
+    lanMachines: { one: "{n} machine on the LAN", other: "{n} machines on the LAN" },
     minutes: { one: "{n} min", other: "{n} min" },
     patientsWaiting: { one: "{n} waiting", other: "{n} waiting" },
     rowsRead: { one: "{n} row", other: "{n} rows" },
@@ -565,6 +566,14 @@ const counts = {
       few: "{n} تغييرات لم تُرسل",
       many: "{n} تغييرًا لم يُرسل",
       other: "{n} تغيير لم يُرسل",
+    },
+    lanMachines: {
+      zero: "لا جهاز على الشبكة المحلية",
+      one: "جهاز واحد على الشبكة المحلية",
+      two: "جهازان على الشبكة المحلية",
+      few: "{n} أجهزة على الشبكة المحلية",
+      many: "{n} جهازًا على الشبكة المحلية",
+      other: "{n} جهاز على الشبكة المحلية",
     },
     minutes: {
       zero: "أقل من دقيقة",

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { SyncView } from "./bindings";
-import { syncLine } from "./sync";
+import { lanLine, syncLine } from "./sync";
 
 const base: SyncView = {
   enrolled: true,
@@ -12,6 +12,7 @@ const base: SyncView = {
   last_sync: null,
   error: null,
   bootstrap: null,
+  lan: [],
 };
 
 describe("the header's sync line", () => {
@@ -40,5 +41,32 @@ describe("the header's sync line", () => {
   it("falls back to the status's count before the loop has reported", () => {
     expect(syncLine("en", null, 5).text).toContain("5 changes to send");
     expect(syncLine("en", null, 0).text).not.toContain("changes to send");
+  });
+});
+
+describe("the header's LAN line", () => {
+  it("is absent until another machine of the clinic is found", () => {
+    expect(lanLine("en", base)).toBeNull();
+    expect(lanLine("en", null)).toBeNull();
+  });
+
+  it("counts the machines that answer directly, in both languages", () => {
+    const lan = [
+      { node: "0190-a", reachable: true },
+      { node: "0190-b", reachable: true },
+      { node: "0190-c", reachable: false },
+    ];
+    const en = lanLine("en", { ...base, lan })!;
+    expect(en.tone).toBe("ok");
+    expect(en.text).toContain("2 machines on the LAN");
+    expect(en.detail).toContain("0190-c ✗");
+    // Two, said as Arabic says two.
+    expect(lanLine("ar", { ...base, lan })!.text).toContain("جهازان على الشبكة المحلية");
+  });
+
+  it("warns when machines were found but none answers", () => {
+    const line = lanLine("en", { ...base, lan: [{ node: "x", reachable: false }] })!;
+    expect(line.tone).toBe("warn");
+    expect(line.text).toContain("0 machines on the LAN");
   });
 });

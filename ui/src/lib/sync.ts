@@ -33,3 +33,18 @@ export function syncLine(lang: Lang, state: SyncView | null, pending: number): S
     detail: state?.error ?? server,
   };
 }
+
+/**
+ * The header's line about the clinic's other machines on the LAN: how many answer directly
+ * (with or without the server), or null when none was found. The node ids are the detail.
+ */
+export function lanLine(lang: Lang, state: SyncView | null): SyncLine | null {
+  const found = state?.lan ?? [];
+  if (found.length === 0) return null;
+  const reachable = found.filter((m) => m.reachable).length;
+  return {
+    text: `⇄ ${counted(lang, "lanMachines", reachable)}`,
+    tone: reachable > 0 ? "ok" : "warn",
+    detail: found.map((m) => `${m.node} ${m.reachable ? "✓" : "✗"}`).join("\n"),
+  };
+}

@@ -1,4 +1,5 @@
-//! A machine of the clinic as the LAN tests run it inside a network namespace: it opens the
+//! A test host, not part of the product: a machine of the clinic as the LAN tests run it
+//! inside a network namespace: it opens the
 //! clinic in `DATA` (key file `KEY`), runs the LAN side (answering, mDNS, rounds) and takes
 //! commands on stdin, one per line, answering each on stdout:
 //!
@@ -79,7 +80,8 @@ fn main() {
                     } else {
                         "unreachable"
                     };
-                    writeln!(out, "{} {state}", m.node).unwrap();
+                    let why = m.last_error.unwrap_or_default();
+                    writeln!(out, "{} {state} {why}", m.node).unwrap();
                 }
                 writeln!(out, "end").unwrap();
             }
