@@ -86,7 +86,8 @@ dbus-run-session -- bash -c '
   export XDG_DATA_HOME="$HOME/.local/share" XDG_RUNTIME_DIR="$HOME/run"
   mkdir -p "$XDG_DATA_HOME" "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
   printf "ayada-test" | gnome-keyring-daemon --unlock --components=secrets --daemonize >/dev/null
-  AYADA_REAL_KEYRING=1 cargo test --workspace
+  # Every failing test binary is reported, not only the first.
+  AYADA_REAL_KEYRING=1 cargo test --workspace --no-fail-fast
   # The server end-to-end tests again, every server keeping its data in PostgreSQL. (The
   # months-long bootstrap is left out: its 80 s are spent in the client, on either backend.)
   echo "== $(date -u +%T) the server end-to-end tests again on PostgreSQL"

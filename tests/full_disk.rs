@@ -155,6 +155,9 @@ fn a_full_disk_refuses_writes_clearly_keeps_serving_and_recovers_when_space_is_f
     let b = Machine::new(root.path(), "exam");
     b.enroll(&server, EMAIL, OWNER_PW);
     b.ok(None, &["sync"]);
+    // B's enrollment put its LAN key in the clinic's document (a change of the server's):
+    // A hears of it at its next round.
+    a.ok(None, &["sync"]);
     assert_eq!(
         a.open().document_heads().unwrap(),
         b.open().document_heads().unwrap()

@@ -183,11 +183,14 @@ fn broken(e: ayada_sync::replica::Broken) -> Failure {
     Failure::said(Said::new("client-unexpected").with("detail", e))
 }
 
-/// Fetches the photos this machine lacks from another machine of the clinic, one request
-/// each. Between machines nothing is pushed: each side fetches what its visits name.
-pub fn fetch_from_machine(
-    ask: &mut dyn FnMut(Request) -> Result<Response, Failure>,
+/// Fetches the photos this machine lacks, at most [`PHOTOS_PER_ROUND`], one `fetch` each
+/// (None: the peer does not hold it yet). Not there yet or damaged (refused by the clinic's
+/// checks), a photo stays wanted and the round goes on. One from the sync server is known to
+/// be held there; one from another machine is sent to the server too.
+pub(crate) fn fetch_wanted(
     access: &dyn Access,
+    from_server: bool,
+    fetch: &mut dyn FnMut(&str) -> Result<Option<Vec<u8>>, Failure>,
 ) -> Result<usize, Failure> {
     let mut wanted = Vec::new();
     access.run(&mut |c| {
@@ -196,21 +199,38 @@ pub fn fetch_from_machine(
     })?;
     let mut received = 0;
     for sha256 in wanted {
-        let Response::Photo { bytes: Some(bytes) } = ask(Request::Photo {
-            sha256: sha256.clone(),
-        })?
-        else {
-            continue; // not there yet: it stays wanted
+        let Some(bytes) = fetch(&sha256)? else {
+            continue;
         };
-        // A damaged photo is refused by the clinic's checks and stays wanted.
-        if access
-            .run(&mut |c| Ok(c.receive_blob_from_machine(&sha256, bytes.clone())?))
-            .is_ok()
-        {
+        let kept = access.run(&mut |c| {
+            if from_server {
+                Ok(c.receive_blob(&sha256, bytes.clone())?)
+            } else {
+                Ok(c.receive_blob_from_machine(&sha256, bytes.clone())?)
+            }
+        });
+        if kept.is_ok() {
             received += 1;
         }
     }
     Ok(received)
+}
+
+/// Fetches the photos this machine lacks from another machine of the clinic, one request
+/// each. Between machines nothing is pushed: each side fetches what its visits name.
+pub fn fetch_from_machine(
+    ask: &mut dyn FnMut(Request) -> Result<Response, Failure>,
+    access: &dyn Access,
+) -> Result<usize, Failure> {
+    fetch_wanted(access, false, &mut |sha256| match ask(Request::Photo {
+        sha256: sha256.to_string(),
+    })? {
+        Response::Photo { bytes } => Ok(bytes),
+        _ => Err(broken(ayada_sync::replica::Broken::Unexpected {
+            expected: "a photo",
+            event: "another answer",
+        })),
+    })
 }
 
 /// How many missing photos one round fetches; the rest come in the next rounds.

@@ -4,7 +4,7 @@
 
 use ayada_sync::replica::{Request, Response};
 
-use crate::drive::{drive, Access, OnBootstrap, Peer, Side, PHOTOS_PER_ROUND};
+use crate::drive::{drive, fetch_wanted, Access, OnBootstrap, Peer, Side};
 use crate::http::Link;
 use crate::{ClientError as Failure, ClinicAccess};
 
@@ -95,25 +95,9 @@ impl Peer for Link {
     }
 
     fn fetch_photos(&mut self, access: &dyn Access) -> Result<usize, Failure> {
-        let mut wanted = Vec::new();
-        access.run(&mut |c| {
-            wanted = c.wanted_blobs(PHOTOS_PER_ROUND)?;
-            Ok(())
-        })?;
-        let mut received = 0;
-        for sha256 in wanted {
-            // Not found: the machine that took it has not uploaded it yet. Damaged: refused
-            // by the clinic's checks. Either way it stays wanted, and the round goes on.
-            let Ok(bytes) = self.get_bytes(&format!("/v1/blobs/{sha256}")) else {
-                continue;
-            };
-            if access
-                .run(&mut |c| Ok(c.receive_blob(&sha256, bytes.clone())?))
-                .is_ok()
-            {
-                received += 1;
-            }
-        }
-        Ok(received)
+        // Not found: the machine that took it has not uploaded it yet.
+        fetch_wanted(access, true, &mut |sha256| {
+            Ok(self.get_bytes(&format!("/v1/blobs/{sha256}")).ok())
+        })
     }
 }

@@ -30,6 +30,20 @@ impl Machine {
         lan::identity(&mut self.lock()).unwrap().key_hex
     }
 
+    /// Every change this machine's log holds, as a peer receives them.
+    fn everything(&self) -> Vec<IncomingChange> {
+        self.lock()
+            .changes_after(0, usize::MAX)
+            .unwrap()
+            .into_iter()
+            .map(Into::into)
+            .collect()
+    }
+
+    fn clone_access(&self) -> Arc<Mutex<Clinic>> {
+        self.clinic.clone()
+    }
+
     fn node(&self) -> String {
         self.lock().node().to_string()
     }
@@ -81,14 +95,7 @@ fn second(first: &Machine) -> Machine {
         "Africa/Cairo",
     )
     .unwrap();
-    let all: Vec<IncomingChange> = first
-        .lock()
-        .changes_after(0, usize::MAX)
-        .unwrap()
-        .into_iter()
-        .map(Into::into)
-        .collect();
-    clinic.apply_changes(&all).unwrap();
+    clinic.apply_changes(&first.everything()).unwrap();
     Machine {
         clinic: Arc::new(Mutex::new(clinic)),
         _tmp: tmp,
@@ -144,14 +151,7 @@ fn two_listed_machines_sync_over_tls_and_nothing_readable_crosses_the_wire() {
     // The exam room learns the list as it learns everything: by a sync (here, from the
     // server's side of the story, by hand).
     let exam_desk = {
-        let list: Vec<IncomingChange> = front
-            .lock()
-            .changes_after(0, usize::MAX)
-            .unwrap()
-            .into_iter()
-            .map(Into::into)
-            .collect();
-        exam.lock().apply_changes(&list).unwrap();
+        exam.lock().apply_changes(&front.everything()).unwrap();
         exam.lock().login("desk", PW).unwrap()
     };
     let listener = Listener::start(exam.clinic.clone(), "127.0.0.1:0".parse().unwrap()).unwrap();
@@ -196,14 +196,7 @@ fn a_machine_the_clinics_list_does_not_name_is_refused_both_ways() {
             .certify_machine(&owner, node, name, key)
             .unwrap();
     }
-    let list: Vec<IncomingChange> = front
-        .lock()
-        .changes_after(0, usize::MAX)
-        .unwrap()
-        .into_iter()
-        .map(Into::into)
-        .collect();
-    exam.lock().apply_changes(&list).unwrap();
+    exam.lock().apply_changes(&front.everything()).unwrap();
     let front_desk = front.lock().login("desk", PW).unwrap();
     let exam_listener =
         Listener::start(exam.clinic.clone(), "127.0.0.1:0".parse().unwrap()).unwrap();
@@ -323,4 +316,87 @@ fn the_server_lists_a_machine_it_enrolls_and_its_revocation_reaches_the_lan() {
     assert!(lan::sync_with(front.clone(), exam_listener.addr()).is_err());
     let front_listener = Listener::start(front.clone(), "127.0.0.1:0".parse().unwrap()).unwrap();
     assert!(lan::sync_with(exam.clone(), front_listener.addr()).is_err());
+}
+
+#[test]
+fn a_prescription_photo_crosses_the_lan_and_is_kept_to_send_to_the_server() {
+    let (front, owner) = new_clinic("عيادة الشفاء");
+    front
+        .lock()
+        .add_staff(&owner, "د. سارة", "dr.sara", Role::Doctor, PW)
+        .unwrap();
+    let exam = second(&front);
+    let (front_key, exam_key) = (front.key(), exam.key());
+    let (front_node, exam_node) = (front.node(), exam.node());
+    for (node, key) in [(&front_node, &front_key), (&exam_node, &exam_key)] {
+        front.lock().certify_machine(&owner, node, "", key).unwrap();
+    }
+    exam.lock().apply_changes(&front.everything()).unwrap();
+
+    // The doctor records a visit with a photo at the front machine.
+    let (desk, doctor) = {
+        let mut c = front.lock();
+        (
+            c.login("desk", PW).unwrap(),
+            c.login("dr.sara", PW).unwrap(),
+        )
+    };
+    let patient = {
+        let new = NewPatient {
+            name: "Salma".into(),
+            phone: "01099990003".into(),
+            ..Default::default()
+        };
+        front.lock().add_patient(&desk, &new).unwrap().id
+    };
+    let booking = ayada_core::appointments::Booking {
+        patient,
+        doctor_login: "dr.sara".into(),
+        date: ayada_core::time::parse_date("2030-01-05").unwrap(),
+        time: ayada_core::time::parse_time("10:00").unwrap(),
+        visit_type: "examination".into(),
+    };
+    let appointment = front.lock().book(&desk, &booking).unwrap().id;
+    front
+        .lock()
+        .set_appointment_status(
+            &desk,
+            appointment,
+            ayada_core::appointments::Status::Arrived,
+            None,
+        )
+        .unwrap();
+    let mut png = std::io::Cursor::new(Vec::new());
+    image::RgbImage::from_fn(320, 240, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+    })
+    .write_to(&mut png, image::ImageFormat::Png)
+    .unwrap();
+    let input = ayada_core::visits::VisitInput {
+        diagnoses: vec!["Sinusitis".into()],
+        photos: vec![png.into_inner()],
+        ..Default::default()
+    };
+    let visit = front
+        .lock()
+        .record_visit(&doctor, appointment, &input)
+        .unwrap();
+    let sha = visit.photos[0].clone();
+
+    // The exam room gets the visit, then asks the front machine for the photo it names.
+    let front_listener =
+        Listener::start(front.clinic.clone(), "127.0.0.1:0".parse().unwrap()).unwrap();
+    let first = lan::sync_with(exam.clone_access(), front_listener.addr()).unwrap();
+    assert!(first.new > 0, "{first:?}");
+    assert_eq!(first.photos_received, 1, "{first:?}");
+    let exam_doctor = exam.lock().login("dr.sara", PW).unwrap();
+    let on_exam = exam.lock().photo(&exam_doctor, &sha, false).unwrap();
+    let on_front = front.lock().photo(&doctor, &sha, false).unwrap();
+    assert_eq!(on_exam, on_front);
+    // The exam room sends it to the server too, should the front machine never get there.
+    let to_send = exam.lock().blobs_to_upload(10).unwrap();
+    assert!(
+        to_send.iter().any(|(name, _)| *name == sha),
+        "not kept to send"
+    );
 }
