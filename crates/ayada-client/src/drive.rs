@@ -183,6 +183,9 @@ fn broken(e: ayada_sync::replica::Broken) -> Failure {
     Failure::said(Said::new("client-unexpected").with("detail", e))
 }
 
+/// Asks a peer for one photo by name: its bytes, or None when the peer does not hold it.
+pub(crate) type Fetch<'a> = dyn FnMut(&str) -> Result<Option<Vec<u8>>, Failure> + 'a;
+
 /// Fetches the photos this machine lacks, at most [`PHOTOS_PER_ROUND`], one `fetch` each
 /// (None: the peer does not hold it yet). Not there yet or damaged (refused by the clinic's
 /// checks), a photo stays wanted and the round goes on. One from the sync server is known to
@@ -190,7 +193,7 @@ fn broken(e: ayada_sync::replica::Broken) -> Failure {
 pub(crate) fn fetch_wanted(
     access: &dyn Access,
     from_server: bool,
-    fetch: &mut dyn FnMut(&str) -> Result<Option<Vec<u8>>, Failure>,
+    fetch: &mut Fetch<'_>,
 ) -> Result<usize, Failure> {
     let mut wanted = Vec::new();
     access.run(&mut |c| {
