@@ -20,6 +20,8 @@ packages=(
   chromium chromium-driver
   # The server's PostgreSQL backend and its replicas (scripts/postgres.sh starts a private one)
   postgresql
+  # The clinic's LAN in network namespaces (crates/ayada-client/tests/lan_netns.rs)
+  iproute2
 )
 missing=()
 for p in "${packages[@]}"; do
