@@ -294,3 +294,60 @@ fn a_machine_joins_from_the_window_shows_sync_live_and_sees_other_work_arrive_by
         std::fs::read(&desk.key).unwrap()
     );
 }
+
+/// The header's LAN line, for a person to look at. Not in the test command: it needs mDNS
+/// on this computer's own network, which a CI machine may not carry (the LAN itself is
+/// tested in network namespaces, `crates/ayada-client/tests/lan_netns.rs`). By hand:
+/// `cargo build --workspace && cargo test --test desktop_e2e the_header_counts -- --ignored`.
+#[test]
+#[ignore = "needs mDNS on the host's network; run by hand for the screenshots"]
+fn the_header_counts_the_clinics_machines_that_answer_on_the_lan() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = common::Server::start(&tmp.path().join("server"));
+    server.create_clinic("nour", "owner@nour.example", OWNER_PW);
+    let desk = common::enrolled_machine(
+        tmp.path(),
+        "front-desk",
+        &server,
+        "owner@nour.example",
+        OWNER_PW,
+        1,
+    );
+    desk.ok(None, &["sync"]);
+    let exam = common::Machine::new(tmp.path(), "exam-room");
+    exam.enroll(&server, "owner@nour.example", OWNER_PW);
+    exam.ok(None, &["sync"]);
+    // The front desk hears of the exam room's LAN key from the server.
+    desk.ok(None, &["sync"]);
+    // The exam room answers on the LAN (the test host the namespace test runs).
+    let mut exam_host = std::process::Command::new(common::bin("lan_node"))
+        .arg(&exam.data)
+        .arg(&exam.key)
+        .env("AYADA_DESK_LOGIN", "reception")
+        .env("AYADA_DESK_PASSWORD", STAFF_PW)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let driver = start_driver(
+        tmp.path(),
+        &[("AYADA_DATA", &desk.data), ("AYADA_KEY_FILE", &desk.key)],
+    );
+    let s = Session::new(&driver, &common::bin("ayada"));
+    s.log_in("reception", STAFF_PW);
+    s.wait_text_for(
+        "[data-test=lan-state]",
+        "1 machine on the LAN",
+        Duration::from_secs(60),
+    );
+    s.screenshot("16-lan-header");
+    s.click("[data-test=language]");
+    s.wait_text_for(
+        "[data-test=lan-state]",
+        "جهاز واحد على الشبكة المحلية",
+        Duration::from_secs(30),
+    );
+    s.screenshot("17-lan-header-arabic");
+    let _ = exam_host.kill();
+    let _ = exam_host.wait();
+}

@@ -158,6 +158,9 @@ fn a_new_machine_bootstraps_a_clinic_that_holds_months_of_data() {
     let b = Machine::new(root.path(), "new-laptop");
     b.enroll(&server, "owner@year.example", OWNER_PW);
     let first = b.ok(None, &["sync"]);
+    // The server listed B's LAN key in the clinic's document when it enrolled B: A hears of
+    // it at its next round.
+    a.ok(None, &["sync"]);
     let (ca, cb) = (a.open(), b.open());
     assert_eq!(
         first["bootstrapped"].as_u64(),

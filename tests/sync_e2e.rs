@@ -41,6 +41,9 @@ fn a_machine_joins_through_the_server_and_offline_double_bookings_show_as_one_co
     let first = b.ok(None, &["sync"]);
     assert!(first["bootstrapped"].as_u64().unwrap() > 5, "{first}");
     assert_eq!(first["pulled"], 0, "{first}");
+    // The server listed B's LAN key in the clinic's document when it enrolled B: A hears of
+    // it at its next round.
+    a.ok(None, &["sync"]);
     {
         let (ca, cb) = (a.open(), b.open());
         assert_ne!(ca.node(), cb.node());

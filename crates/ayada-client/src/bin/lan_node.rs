@@ -9,7 +9,8 @@
 //! - `peers`: the machines found, `node reachable|unreachable` each, then `end`;
 //! - `quit`.
 //!
-//! The desk's password is `AYADA_DESK_PASSWORD`.
+//! The front desk logs in as `AYADA_DESK_LOGIN` ("desk" unless told) with
+//! `AYADA_DESK_PASSWORD`.
 
 use std::io::{BufRead, Write};
 use std::sync::{Arc, Mutex};
@@ -25,10 +26,11 @@ fn main() {
     let clinic = Clinic::open(data.as_ref(), &KeySource::KeyFile(key.into())).expect("open");
     let clinic = Arc::new(Mutex::new(clinic));
     let password = std::env::var("AYADA_DESK_PASSWORD").expect("AYADA_DESK_PASSWORD");
+    let login = std::env::var("AYADA_DESK_LOGIN").unwrap_or_else(|_| "desk".into());
     let desk = clinic
         .lock()
         .unwrap()
-        .login("desk", &password)
+        .login(&login, &password)
         .expect("the desk logs in");
     let lan = LanLoop::spawn(clinic.clone(), "0.0.0.0:0".parse().unwrap(), |_, _| {})
         .expect("the LAN side starts");
