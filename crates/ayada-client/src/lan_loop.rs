@@ -40,6 +40,7 @@ pub struct LanLoop {
     machines: Arc<Mutex<BTreeMap<String, LanMachine>>>,
     listener: Option<Listener>,
     daemon: ServiceDaemon,
+    announced_as: String,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -66,6 +67,7 @@ impl LanLoop {
         )
         .map_err(mdns_failed)?
         .enable_addr_auto();
+        let announced_as = announced.get_fullname().to_string();
         daemon.register(announced).map_err(mdns_failed)?;
         let found = daemon.browse(SERVICE).map_err(mdns_failed)?;
         let machines: Arc<Mutex<BTreeMap<String, LanMachine>>> = Arc::default();
@@ -77,12 +79,15 @@ impl LanLoop {
                 loop {
                     // Whatever mDNS has heard since, then a round with everyone known.
                     while let Ok(event) = found.try_recv() {
+                        if let ServiceEvent::ServiceRemoved(_, fullname) = &event {
+                            // It said goodbye (its app closed): no longer listed.
+                            machines
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner())
+                                .remove(&node_of(fullname));
+                        }
                         if let ServiceEvent::ServiceResolved(service) = event {
-                            let node = service
-                                .get_fullname()
-                                .trim_end_matches(SERVICE)
-                                .trim_end_matches('.')
-                                .to_string();
+                            let node = node_of(service.get_fullname());
                             let same_clinic =
                                 service.get_property_val_str("clinic") == Some(clinic.as_str());
                             let Some(ip) = service.get_addresses_v4().into_iter().next() else {
@@ -143,6 +148,7 @@ impl LanLoop {
             machines,
             listener: Some(listener),
             daemon,
+            announced_as,
             thread: Some(thread),
         })
     }
@@ -171,6 +177,10 @@ impl LanLoop {
 
 impl Drop for LanLoop {
     fn drop(&mut self) {
+        // A goodbye, so the others stop listing this machine at once, then the daemon stops.
+        if let Ok(said) = self.daemon.unregister(&self.announced_as) {
+            let _ = said.recv_timeout(Duration::from_secs(1));
+        }
         let _ = self.daemon.shutdown();
         // Closing the nudge channel ends the loop at its next turn.
         let (closed, _) = mpsc::channel();
@@ -180,6 +190,14 @@ impl Drop for LanLoop {
             let _ = t.join();
         }
     }
+}
+
+/// The node id an announcement names (its instance name).
+fn node_of(fullname: &str) -> String {
+    fullname
+        .trim_end_matches(SERVICE)
+        .trim_end_matches('.')
+        .to_string()
 }
 
 fn mdns_failed(e: mdns_sd::Error) -> Failure {

@@ -165,7 +165,16 @@ impl Host {
 
 impl Drop for Host {
     fn drop(&mut self) {
+        // Asked to quit, it closes as the app does (saying goodbye on mDNS); killed if not.
         let _ = writeln!(self.stdin, "quit");
+        let _ = self.stdin.flush();
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -295,4 +304,9 @@ fn with_the_internet_down_the_front_desk_and_exam_room_sync_over_the_lan() {
         assert_eq!(host.ask("count Nour Checkin"), "1");
         assert_eq!(host.ask("count During Partition"), "1");
     }
+    // A machine whose app closes says goodbye, and the others stop listing it.
+    drop(impostor);
+    wait_for("the closed machine leaves the list", 10, || {
+        !front.peers().iter().any(|l| l.starts_with(&p.nodes[2]))
+    });
 }
