@@ -149,10 +149,13 @@ pub(crate) fn restore(
         let exported = conn.query_row("SELECT sqlcipher_export('main', 'backup')", [], |_| Ok(()));
         conn.execute("DETACH DATABASE backup", [])?;
         exported?;
+        // A new machine: its own node id, no enrollment, and no LAN key (the old machine's
+        // would let this copy pass for it on the clinic's LAN) nor cursors with its peers.
         conn.execute_batch(&format!(
             "BEGIN IMMEDIATE;
              UPDATE meta SET value = '{node}' WHERE key = 'node_id';
              DELETE FROM meta WHERE key = 'sync';
+             DELETE FROM meta WHERE key = 'lan_identity' OR key LIKE 'peer:%';
              COMMIT;"
         ))?;
         store::upgrade(&conn)?;

@@ -363,6 +363,9 @@ fn backup_and_restore_give_the_same_documents_under_a_new_key_and_machine() {
     a.clinic
         .set_appointment_status(&desk, ap, Status::Arrived, None)
         .unwrap();
+    // The machine has a LAN key and has met a peer: neither may pass to a restored copy.
+    a.clinic.set_lan_identity(b"cert", b"secret key").unwrap();
+    a.clinic.set_peer_cursors("0190-peer", 3, 4).unwrap();
     let mut png = Vec::new();
     image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 3, y as u8 * 5, 90]))
         .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
@@ -440,6 +443,8 @@ fn backup_and_restore_give_the_same_documents_under_a_new_key_and_machine() {
         "a restored store is a new machine"
     );
     assert!(restored.sync_settings().unwrap().is_none());
+    assert!(restored.lan_identity().unwrap().is_none());
+    assert_eq!(restored.peer_cursors("0190-peer").unwrap(), (0, 0));
     let owner_r = restored.login("owner", PW).unwrap();
     restored.verify_audit(&owner_r).unwrap();
     let doctor_r = restored.login("dr.sara", PW).unwrap();
