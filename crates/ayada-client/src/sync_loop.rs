@@ -222,10 +222,6 @@ fn attempt<A: ClinicAccess>(
         *link = Some(Link::connect(settings)?);
     }
     let l = link.as_mut().expect("connected above");
-    // The stored cursors are the truth (a "Sync now" round may have moved them).
-    if let Some(stored) = access.with(&mut |c| Ok(c.sync_settings()?))? {
-        l.settings = stored;
-    }
     let mut progress = |done: u64, total: u64| {
         state.bootstrap = Some((done, total));
         report(state, None);
