@@ -5,6 +5,10 @@
 //! the clinic (it has the clinic's id, but the owner never listed its key): it is refused
 //! both ways. A partition between the two machines heals, and nothing arrives twice.
 //!
+//! A second run puts the sync server on the LAN too, in a namespace whose cable is cut: the
+//! machines sync over the LAN while it is away; when it comes back it gets every change once,
+//! whichever machine sends it, and every machine and the server hold the same log.
+//!
 //! Each machine is `src/bin/lan_node.rs` run with `ip netns exec`. Where namespaces cannot
 //! be made (not root, no `ip`), the test says so and passes without running.
 
@@ -16,6 +20,8 @@ use std::time::{Duration, Instant};
 use ayada_core::ids::NodeId;
 use ayada_core::replication::IncomingChange;
 use ayada_core::{Clinic, InitOptions, KeySource, Role};
+
+mod support;
 
 const PW: &str = "owner-pass-1";
 
@@ -39,9 +45,10 @@ struct Lan {
 }
 
 impl Lan {
-    /// A bridge namespace and one namespace per host, 10.77.0.(i+1)/24 each.
-    fn make(hosts: &[&str]) -> Option<Lan> {
-        let prefix = format!("ay{}", std::process::id() % 100_000);
+    /// A bridge namespace and one namespace per host, 10.77.0.(i+1)/24 each; `tag` keeps
+    /// the names of the tests that run at once apart.
+    fn make(tag: char, hosts: &[&str]) -> Option<Lan> {
+        let prefix = format!("ay{}{tag}", std::process::id() % 100_000);
         let bridge = format!("{prefix}br");
         if !ip(&["netns", "add", &bridge]) {
             return None;
@@ -114,7 +121,8 @@ struct Host {
 }
 
 impl Host {
-    fn start(ns: &str, data: &Path, key: &Path) -> Host {
+    /// Starts a machine; with `sync` it runs the sync loop with its server as well.
+    fn start(ns: &str, data: &Path, key: &Path, sync: bool) -> Host {
         // Cargo builds the package's binaries for its integration tests.
         let node = PathBuf::from(env!("CARGO_BIN_EXE_lan_node"));
         let mut child = Command::new("ip")
@@ -123,6 +131,7 @@ impl Host {
             .arg(data)
             .arg(key)
             .env("AYADA_DESK_PASSWORD", PW)
+            .env("AYADA_SYNC", if sync { "1" } else { "0" })
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -151,7 +160,12 @@ impl Host {
     }
 
     fn peers(&mut self) -> Vec<String> {
-        writeln!(self.stdin, "peers").unwrap();
+        self.lines("peers")
+    }
+
+    /// The lines a command answers, up to its `end`.
+    fn lines(&mut self, command: &str) -> Vec<String> {
+        writeln!(self.stdin, "{command}").unwrap();
         let mut all = Vec::new();
         loop {
             let l = self.line();
@@ -242,6 +256,12 @@ fn prepare() -> Prepared {
     }
 }
 
+fn reachable(peers: &[String], node: &str) -> bool {
+    peers
+        .iter()
+        .any(|p| p.starts_with(&format!("{node} reachable")))
+}
+
 fn wait_for(what: &str, secs: u64, mut ok: impl FnMut() -> bool) {
     let start = Instant::now();
     while !ok() {
@@ -255,21 +275,16 @@ fn wait_for(what: &str, secs: u64, mut ok: impl FnMut() -> bool) {
 
 #[test]
 fn with_the_internet_down_the_front_desk_and_exam_room_sync_over_the_lan() {
-    let Some(lan) = Lan::make(&["front", "exam", "imp"]) else {
+    let Some(lan) = Lan::make('l', &["front", "exam", "imp"]) else {
         eprintln!("SKIPPED: network namespaces cannot be made here (needs root and iproute2)");
         return;
     };
     let p = prepare();
-    let mut front = Host::start(&lan.ns("front"), &p.dirs[0].0, &p.dirs[0].1);
-    let mut exam = Host::start(&lan.ns("exam"), &p.dirs[1].0, &p.dirs[1].1);
-    let mut impostor = Host::start(&lan.ns("imp"), &p.dirs[2].0, &p.dirs[2].1);
+    let mut front = Host::start(&lan.ns("front"), &p.dirs[0].0, &p.dirs[0].1, false);
+    let mut exam = Host::start(&lan.ns("exam"), &p.dirs[1].0, &p.dirs[1].1, false);
+    let mut impostor = Host::start(&lan.ns("imp"), &p.dirs[2].0, &p.dirs[2].1, false);
 
     // They find each other by mDNS and prove themselves; the impostor is found, and refused.
-    let reachable = |peers: &[String], node: &str| {
-        peers
-            .iter()
-            .any(|p| p.starts_with(&format!("{node} reachable")))
-    };
     wait_for("the machines find each other", 30, || {
         reachable(&front.peers(), &p.nodes[1]) && reachable(&exam.peers(), &p.nodes[0])
     });
@@ -309,4 +324,80 @@ fn with_the_internet_down_the_front_desk_and_exam_room_sync_over_the_lan() {
     wait_for("the closed machine leaves the list", 10, || {
         !front.peers().iter().any(|l| l.starts_with(&p.nodes[2]))
     });
+}
+
+/// A socket bound inside namespace `ns`: a socket stays in the namespace it was made in, so
+/// the test's own server answers there (and only there) through it.
+fn listen_in(ns: &str) -> std::net::TcpListener {
+    let path = format!("/run/netns/{ns}");
+    std::thread::spawn(move || {
+        let handle = std::fs::File::open(&path).unwrap();
+        nix::sched::setns(&handle, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
+        std::net::TcpListener::bind("0.0.0.0:0").unwrap()
+    })
+    .join()
+    .unwrap()
+}
+
+#[test]
+fn when_the_server_comes_back_it_gets_every_change_once_whichever_machine_sends_it() {
+    let Some(lan) = Lan::make('s', &["front", "exam", "srv"]) else {
+        eprintln!("SKIPPED: network namespaces cannot be made here (needs root and iproute2)");
+        return;
+    };
+    let p = prepare();
+    // The server: enrolled with over loopback, reached by the machines on the LAN.
+    let server_dir = tempfile::tempdir().unwrap();
+    let server = support::Server::start(server_dir.path());
+    let inside = listen_in(&lan.ns("srv"));
+    let lan_url = format!("http://10.77.0.3:{}", inside.local_addr().unwrap().port());
+    server.also_on(inside);
+    for (data, key) in &p.dirs[..2] {
+        let key = KeySource::KeyFile(key.clone());
+        ayada_client::enroll(data, &key, &server.url, support::OWNER_EMAIL, PW).unwrap();
+        let mut clinic = Clinic::open(data, &key).unwrap();
+        ayada_client::sync(&mut clinic, 500, &mut |_, _| {}).unwrap();
+        let mut settings = clinic.sync_settings().unwrap().unwrap();
+        settings.server = lan_url.clone();
+        clinic.set_sync_settings(&settings).unwrap();
+    }
+    let before = server.hashes().len();
+
+    // The internet goes down: the server's cable is cut.
+    lan.cable(2, false);
+    let mut front = Host::start(&lan.ns("front"), &p.dirs[0].0, &p.dirs[0].1, true);
+    let mut exam = Host::start(&lan.ns("exam"), &p.dirs[1].0, &p.dirs[1].1, true);
+    wait_for("the machines find each other", 30, || {
+        reachable(&front.peers(), &p.nodes[1]) && reachable(&exam.peers(), &p.nodes[0])
+    });
+    assert_eq!(front.ask("add Nour Offline"), "added");
+    assert!(exam.ask("wait Nour Offline 2").starts_with("found"));
+    assert_eq!(exam.ask("add Karim Offline"), "added");
+    assert!(front.ask("wait Karim Offline 2").starts_with("found"));
+    // Both hold both writes, and the server has none of them.
+    for host in [&mut front, &mut exam] {
+        let unsent: u64 = host.ask("unsent").parse().unwrap();
+        assert!(unsent >= 2, "unsent: {unsent}");
+    }
+    assert_eq!(server.hashes().len(), before);
+
+    // The server comes back: each machine pushes what it holds, its own and what came over
+    // the LAN; the server keeps each change once, and everyone ends with the same log.
+    lan.cable(2, true);
+    wait_for("every change reaches the server", 120, || {
+        front.ask("unsent") == "0" && exam.ask("unsent") == "0"
+    });
+    wait_for("the machines and the server hold the same log", 30, || {
+        let mut held = server.hashes();
+        held.sort();
+        front.lines("log") == held && exam.lines("log") == held
+    });
+    let held = server.hashes();
+    let once: std::collections::HashSet<_> = held.iter().collect();
+    assert_eq!(once.len(), held.len(), "a change held twice on the server");
+    assert!(held.len() > before + 1);
+    for host in [&mut front, &mut exam] {
+        assert_eq!(host.ask("count Nour Offline"), "1");
+        assert_eq!(host.ask("count Karim Offline"), "1");
+    }
 }

@@ -67,10 +67,15 @@ pub fn start_lan(app: AppHandle) {
             std::sync::Arc::new(Access(app.clone())),
             std::net::SocketAddr::from(([0, 0, 0, 0], 0)),
             move |_, round| {
+                let app_state = reporter.state::<AppState>();
                 if round.changed_here() {
                     let _ = reporter.emit("changed", "sync");
+                    // What came over the LAN goes on to the server too (it dedups by hash);
+                    // without the nudge it would wait for the minute's poll.
+                    if let Ok(Some(sync)) = app_state.sync.lock().as_deref() {
+                        sync.nudge(ayada_client::sync_loop::Nudge::Local);
+                    }
                 }
-                let app_state = reporter.state::<AppState>();
                 let last = app_state
                     .sync_state
                     .lock()

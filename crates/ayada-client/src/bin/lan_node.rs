@@ -7,17 +7,22 @@
 //! - `wait NAME SECONDS`: `found MS` once a patient search finds NAME, else `missing`;
 //! - `count NAME`: how many patients are called NAME;
 //! - `peers`: the machines found, `node reachable|unreachable` each, then `end`;
+//! - `log`: the hashes of every change this machine holds, sorted, one a line, then `end`;
+//! - `unsent`: how many changes the sync server has not acknowledged yet;
 //! - `quit`.
 //!
 //! The front desk logs in as `AYADA_DESK_LOGIN` ("desk" unless told) with
-//! `AYADA_DESK_PASSWORD`.
+//! `AYADA_DESK_PASSWORD`. With `AYADA_SYNC=1` the machine also runs the app's sync loop with
+//! the server it is enrolled with, and what a LAN round brings nudges it, as in the app.
 
 use std::io::{BufRead, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ayada_client::lan_loop::LanLoop;
+use ayada_client::sync_loop::Nudge;
 use ayada_core::patients::NewPatient;
+use ayada_core::replication::SERVER_PEER;
 use ayada_core::{Clinic, KeySource, Session};
 
 fn main() {
@@ -32,8 +37,19 @@ fn main() {
         .unwrap()
         .login(&login, &password)
         .expect("the desk logs in");
-    let lan = LanLoop::spawn(clinic.clone(), "0.0.0.0:0".parse().unwrap(), |_, _| {})
-        .expect("the LAN side starts");
+    let sync = (std::env::var("AYADA_SYNC").is_ok_and(|v| v == "1"))
+        .then(|| ayada_client::sync_loop::spawn(clinic.clone(), |_, _| {}));
+    let onward = sync.clone();
+    let lan = LanLoop::spawn(
+        clinic.clone(),
+        "0.0.0.0:0".parse().unwrap(),
+        move |_, round| {
+            if let Some(sync) = onward.as_ref().filter(|_| round.changed_here()) {
+                sync.nudge(Nudge::Local);
+            }
+        },
+    )
+    .expect("the LAN side starts");
     let out = std::io::stdout();
     println!("ready {}", lan.addr().unwrap());
     for line in std::io::stdin().lock().lines() {
@@ -53,6 +69,9 @@ fn main() {
                 c.add_patient(&desk, &patient).unwrap();
                 drop(c);
                 lan.nudge();
+                if let Some(sync) = &sync {
+                    sync.nudge(Nudge::Local);
+                }
                 writeln!(out, "added").unwrap();
             }
             "wait" => {
@@ -87,7 +106,31 @@ fn main() {
                 }
                 writeln!(out, "end").unwrap();
             }
-            "quit" => return,
+            "log" => {
+                let c = clinic.lock().unwrap();
+                let mut all: Vec<String> = c
+                    .changes_after(0, usize::MAX)
+                    .unwrap()
+                    .into_iter()
+                    .map(|change| change.hash)
+                    .collect();
+                all.sort();
+                for hash in all {
+                    writeln!(out, "{hash}").unwrap();
+                }
+                writeln!(out, "end").unwrap();
+            }
+            "unsent" => {
+                let c = clinic.lock().unwrap();
+                let pushed = c.sync_settings().unwrap().map_or(0, |s| s.pushed);
+                writeln!(out, "{}", c.count_for(SERVER_PEER, pushed).unwrap()).unwrap();
+            }
+            "quit" => {
+                if let Some(sync) = &sync {
+                    sync.stop();
+                }
+                return;
+            }
             other => writeln!(out, "unknown {other}").unwrap(),
         }
         out.flush().unwrap();

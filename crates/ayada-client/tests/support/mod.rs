@@ -15,7 +15,8 @@ pub struct Server {
     pub url: String,
     pub store: Arc<SqliteStore>,
     pub clinic: String,
-    _rt: tokio::runtime::Runtime,
+    app: axum::Router,
+    rt: tokio::runtime::Runtime,
 }
 
 pub const OWNER_EMAIL: &str = "owner@net.example";
@@ -49,13 +50,26 @@ impl Server {
         // A test network makes many small rounds in a burst; the limit is tested elsewhere.
         let many = std::num::NonZeroU32::new(100_000).unwrap();
         state.limits = Arc::new(MachineLimits::new(many, many));
-        rt.spawn(async move { axum::serve(listener, ayada_server::router(state)).await });
+        let app = ayada_server::router(state);
+        let serving = app.clone();
+        rt.spawn(async move { axum::serve(listener, serving).await });
         Server {
             url,
             store,
             clinic,
-            _rt: rt,
+            app,
+            rt,
         }
+    }
+
+    /// Serves the same server on `listener` too (a socket bound in another network namespace).
+    pub fn also_on(&self, listener: std::net::TcpListener) {
+        listener.set_nonblocking(true).unwrap();
+        let _entered = self.rt.enter();
+        let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+        let app = self.app.clone();
+        self.rt
+            .spawn(async move { axum::serve(listener, app).await });
     }
 
     /// Every change hash the server's log holds, in log order.
