@@ -42,19 +42,30 @@ pub fn certify<S: Store>(
     node: &str,
     key: String,
 ) -> Result<(), ApiError> {
-    let record = MachineKey {
-        node_id: node.to_string(),
-        name: String::new(),
-        key,
-        revoked: false,
-    };
+    let node = node.to_string();
     author::write(
         state,
         clinic,
         "machine enrolled",
         vec![(
             DocId::clinic(),
-            Box::new(move |doc| put_machine(doc, &record)),
+            Box::new(move |doc| {
+                // A machine that joined over the LAN is listed already, under the name the
+                // owner gave it: the same key keeps its name. A revoked node stays revoked
+                // (a lost laptop comes back under a new node id, never its old one).
+                let listed = machines_in(doc)?.into_iter().find(|m| m.node_id == node);
+                let record = MachineKey {
+                    node_id: node.clone(),
+                    name: listed
+                        .as_ref()
+                        .filter(|m| m.key == key)
+                        .map(|m| m.name.clone())
+                        .unwrap_or_default(),
+                    key: key.clone(),
+                    revoked: listed.is_some_and(|m| m.revoked),
+                };
+                put_machine(doc, &record)
+            }),
         )],
     )
     .map_err(written)

@@ -83,21 +83,29 @@ pub fn identity(clinic: &mut Clinic) -> Result<Identity, Failure> {
             pair
         }
     };
-    let key_hex =
-        hex::encode(public_key(&cert).ok_or_else(|| said("client-lan-identity", "unreadable"))?);
-    Ok(Identity {
-        cert: CertificateDer::from(cert),
-        key: Arc::new(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key))),
-        key_hex,
-    })
+    Identity::of(cert, key)
 }
 
-fn said(id: &'static str, detail: impl std::fmt::Display) -> Failure {
+impl Identity {
+    /// The identity a certificate and its private key (DER) make.
+    pub(crate) fn of(cert: Vec<u8>, key: Vec<u8>) -> Result<Identity, Failure> {
+        let key_hex = hex::encode(
+            public_key(&cert).ok_or_else(|| said("client-lan-identity", "unreadable"))?,
+        );
+        Ok(Identity {
+            cert: CertificateDer::from(cert),
+            key: Arc::new(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key))),
+            key_hex,
+        })
+    }
+}
+
+pub(crate) fn said(id: &'static str, detail: impl std::fmt::Display) -> Failure {
     Failure::said(Said::new(id).with("detail", detail.to_string()))
 }
 
 /// The public key a certificate carries (DER SubjectPublicKeyInfo).
-fn public_key(cert: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn public_key(cert: &[u8]) -> Option<Vec<u8>> {
     let (_, parsed) = x509_parser::parse_x509_certificate(cert).ok()?;
     Some(parsed.tbs_certificate.subject_pki.raw.to_vec())
 }
@@ -110,7 +118,19 @@ fn listed<A: ClinicAccess + Send + Sync + 'static>(access: Arc<A>, me: String) -
     Arc::new(move || {
         let mut keys = HashMap::new();
         let _ = access.with(&mut |c| {
-            for m in c.machine_keys()? {
+            let list = c.machine_keys()?;
+            // The machine this one joined through, until the list speaks of it (revoked
+            // included: then the list's word stands).
+            let pin = c
+                .lan_pin()?
+                .filter(|(node, _)| !list.iter().any(|m| &m.node_id == node));
+            let pinned = pin.map(|(node, key)| ayada_core::machines::MachineKey {
+                node_id: node,
+                name: String::new(),
+                key,
+                revoked: false,
+            });
+            for m in list.into_iter().chain(pinned) {
                 if m.revoked || m.node_id == me {
                     continue;
                 }
@@ -124,11 +144,21 @@ fn listed<A: ClinicAccess + Send + Sync + 'static>(access: Arc<A>, me: String) -
     })
 }
 
-/// Checks the other side's certificate against the clinic's list, both ways.
+/// Whether the other side's public key (DER SubjectPublicKeyInfo) may finish the handshake.
+pub(crate) type Admits = Arc<dyn Fn(&[u8]) -> bool + Send + Sync>;
+
+/// Admits the clinic's listed machines only.
+fn only_listed(listed: &Listed) -> Admits {
+    let listed = listed.clone();
+    Arc::new(move |key| listed().contains_key(key))
+}
+
+/// Checks the other side's certificate, both ways: against the clinic's list, or (for a
+/// machine joining) against the key its join code names.
 #[derive(Clone)]
-struct Verifier {
-    listed: Listed,
-    provider: Arc<CryptoProvider>,
+pub(crate) struct Verifier {
+    pub(crate) admits: Admits,
+    pub(crate) provider: Arc<CryptoProvider>,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -142,7 +172,7 @@ impl Verifier {
         let key = public_key(cert).ok_or(rustls::Error::InvalidCertificate(
             rustls::CertificateError::BadEncoding,
         ))?;
-        if (self.listed)().contains_key(&key) {
+        if (self.admits)(&key) {
             Ok(())
         } else {
             Err(rustls::Error::InvalidCertificate(
@@ -245,11 +275,11 @@ impl ClientCertVerifier for Verifier {
     }
 }
 
-fn provider() -> Arc<CryptoProvider> {
+pub(crate) fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
 
-fn tls_failed(e: impl std::fmt::Display) -> Failure {
+pub(crate) fn tls_failed(e: impl std::fmt::Display) -> Failure {
     said("client-lan-failed", e)
 }
 
@@ -259,7 +289,10 @@ fn who(listed: &Listed, certs: Option<&[CertificateDer<'_>]>) -> Option<String> 
     listed().remove(&key)
 }
 
-fn write_frame<T: serde::Serialize>(w: &mut impl Write, value: &T) -> Result<(), Failure> {
+pub(crate) fn write_frame<T: serde::Serialize>(
+    w: &mut impl Write,
+    value: &T,
+) -> Result<(), Failure> {
     // One write per frame: a length and a body written apart go out as two TLS records.
     let mut frame = vec![0; 4];
     serde_json::to_writer(&mut frame, value).map_err(crate::http::unexpected)?;
@@ -269,7 +302,9 @@ fn write_frame<T: serde::Serialize>(w: &mut impl Write, value: &T) -> Result<(),
     w.flush().map_err(tls_failed)
 }
 
-fn read_frame<T: serde::de::DeserializeOwned>(r: &mut impl Read) -> Result<Option<T>, Failure> {
+pub(crate) fn read_frame<T: serde::de::DeserializeOwned>(
+    r: &mut impl Read,
+) -> Result<Option<T>, Failure> {
     let mut len = [0u8; 4];
     match r.read_exact(&mut len) {
         Ok(()) => {}
@@ -302,8 +337,19 @@ impl Listener {
     ) -> Result<Listener, Failure> {
         let (identity, me) = access.with(&mut |c| Ok((identity(c)?, c.node().to_string())))?;
         let listed = listed(access.clone(), me);
+        // An unlisted machine gets past the handshake only while the owner has an invitation
+        // open here, and then may say nothing but its join code.
+        let admits: Admits = {
+            let (listed, access) = (listed.clone(), access.clone());
+            Arc::new(move |key| {
+                listed().contains_key(key)
+                    || access
+                        .with(&mut |c| Ok(c.machine_invite_open()?))
+                        .unwrap_or(false)
+            })
+        };
         let verifier = Arc::new(Verifier {
-            listed: listed.clone(),
+            admits,
             provider: provider(),
         });
         let config = rustls::ServerConfig::builder_with_provider(verifier.provider.clone())
@@ -384,7 +430,17 @@ fn serve<A: ClinicAccess>(
     while tls.conn.is_handshaking() {
         tls.conn.complete_io(&mut tls.sock).map_err(tls_failed)?;
     }
-    let from = who(listed, tls.conn.peer_certificates()).ok_or_else(|| tls_failed("unlisted"))?;
+    let from = match who(listed, tls.conn.peer_certificates()) {
+        Some(node) => node,
+        None => {
+            let key = tls
+                .conn
+                .peer_certificates()
+                .and_then(|certs| public_key(certs.first()?))
+                .ok_or_else(|| tls_failed("no certificate"))?;
+            crate::lan_join::welcome(&mut tls, access, &key)?
+        }
+    };
     while let Some(request) = read_frame::<Request>(&mut tls)? {
         let answer = access.with(&mut |c| crate::answer::answer(c, &from, request.clone()))?;
         write_frame(&mut tls, &answer)?;
@@ -394,7 +450,7 @@ fn serve<A: ClinicAccess>(
 
 /// A connection to another machine of the clinic, as a [`Peer`] of a round.
 pub struct LanPeer {
-    tls: rustls::StreamOwned<rustls::ClientConnection, TcpStream>,
+    tls: Tls,
     node: String,
 }
 
@@ -406,41 +462,61 @@ impl LanPeer {
     ) -> Result<LanPeer, Failure> {
         let (identity, me) = access.with(&mut |c| Ok((identity(c)?, c.node().to_string())))?;
         let listed = listed(access, me);
-        let verifier = Arc::new(Verifier {
-            listed: listed.clone(),
+        let verifier = Verifier {
+            admits: only_listed(&listed),
             provider: provider(),
-        });
-        let config = rustls::ClientConfig::builder_with_provider(verifier.provider.clone())
-            .with_protocol_versions(&[&rustls::version::TLS13])
-            .map_err(tls_failed)?
-            .dangerous()
-            .with_custom_certificate_verifier(verifier)
-            .with_client_auth_cert(vec![identity.cert.clone()], identity.key.clone_key())
-            .map_err(tls_failed)?;
-        let stream = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT).map_err(tls_failed)?;
-        stream
-            .set_read_timeout(Some(IO_TIMEOUT))
-            .map_err(tls_failed)?;
-        stream
-            .set_write_timeout(Some(IO_TIMEOUT))
-            .map_err(tls_failed)?;
-        stream.set_nodelay(true).map_err(tls_failed)?;
-        // The name is not checked (the key is); it only has to be well formed.
-        let name = ServerName::try_from("machine.ayada.invalid").map_err(tls_failed)?;
-        let conn = rustls::ClientConnection::new(Arc::new(config), name).map_err(tls_failed)?;
-        let mut tls = rustls::StreamOwned::new(conn, stream);
-        while tls.conn.is_handshaking() {
-            tls.conn.complete_io(&mut tls.sock).map_err(tls_failed)?;
-        }
+        };
+        let tls = open(&identity, verifier, addr)?;
         let node =
             who(&listed, tls.conn.peer_certificates()).ok_or_else(|| tls_failed("unlisted"))?;
         Ok(LanPeer { tls, node })
+    }
+
+    /// A connection already open (and proved) to machine `node`.
+    pub(crate) fn over(tls: Tls, node: String) -> LanPeer {
+        LanPeer { tls, node }
     }
 
     /// The node id of the machine on the other end, as the clinic's list names it.
     pub fn node(&self) -> &str {
         &self.node
     }
+}
+
+/// A TLS connection from this machine to another.
+pub(crate) type Tls = rustls::StreamOwned<rustls::ClientConnection, TcpStream>;
+
+/// Connects to the machine at `addr` as `identity`, and finishes the handshake with the other
+/// side checked by `verifier`.
+pub(crate) fn open(
+    identity: &Identity,
+    verifier: Verifier,
+    addr: SocketAddr,
+) -> Result<Tls, Failure> {
+    let verifier = Arc::new(verifier);
+    let config = rustls::ClientConfig::builder_with_provider(verifier.provider.clone())
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(tls_failed)?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_client_auth_cert(vec![identity.cert.clone()], identity.key.clone_key())
+        .map_err(tls_failed)?;
+    let stream = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT).map_err(tls_failed)?;
+    stream
+        .set_read_timeout(Some(IO_TIMEOUT))
+        .map_err(tls_failed)?;
+    stream
+        .set_write_timeout(Some(IO_TIMEOUT))
+        .map_err(tls_failed)?;
+    stream.set_nodelay(true).map_err(tls_failed)?;
+    // The name is not checked (the key is); it only has to be well formed.
+    let name = ServerName::try_from("machine.ayada.invalid").map_err(tls_failed)?;
+    let conn = rustls::ClientConnection::new(Arc::new(config), name).map_err(tls_failed)?;
+    let mut tls = rustls::StreamOwned::new(conn, stream);
+    while tls.conn.is_handshaking() {
+        tls.conn.complete_io(&mut tls.sock).map_err(tls_failed)?;
+    }
+    Ok(tls)
 }
 
 impl Peer for LanPeer {

@@ -192,6 +192,36 @@ impl Drop for LanLoop {
     }
 }
 
+/// Listens for the machines announcing themselves on the LAN (of any clinic) until
+/// `deadline`, offering each address found to `each` until it takes one.
+pub(crate) fn browse<T>(
+    deadline: Instant,
+    each: &mut dyn FnMut(SocketAddr) -> Option<T>,
+) -> Result<Option<T>, Failure> {
+    let daemon = ServiceDaemon::new().map_err(mdns_failed)?;
+    let found = daemon.browse(SERVICE).map_err(mdns_failed)?;
+    let mut taken = None;
+    while taken.is_none() {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        if wait.is_zero() {
+            break;
+        }
+        let Ok(event) = found.recv_timeout(wait) else {
+            break;
+        };
+        if let ServiceEvent::ServiceResolved(service) = event {
+            for ip in service.get_addresses_v4() {
+                taken = each(SocketAddr::new(IpAddr::V4(ip), service.get_port()));
+                if taken.is_some() {
+                    break;
+                }
+            }
+        }
+    }
+    let _ = daemon.shutdown();
+    Ok(taken)
+}
+
 /// The node id an announcement names (its instance name).
 fn node_of(fullname: &str) -> String {
     fullname

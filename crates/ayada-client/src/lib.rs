@@ -10,6 +10,7 @@ pub mod answer;
 pub mod drive;
 mod http;
 pub mod lan;
+pub mod lan_join;
 pub mod lan_loop;
 mod round;
 pub mod sync_loop;

@@ -3,7 +3,9 @@
 //! route to any sync server. They find each other by mDNS and sync directly: a check-in at
 //! the front desk reaches the exam room within 2 s. A third namespace poses as a machine of
 //! the clinic (it has the clinic's id, but the owner never listed its key): it is refused
-//! both ways. A partition between the two machines heals, and nothing arrives twice.
+//! both ways. A partition between the two machines heals, and nothing arrives twice. A new
+//! machine with an empty folder joins through the front desk with the owner's join code,
+//! finding it by mDNS, and is in the clinic's conversation at once.
 //!
 //! A second run puts the sync server on the LAN too, in a namespace whose cable is cut: the
 //! machines sync over the LAN while it is away; when it comes back it gets every change once,
@@ -123,9 +125,22 @@ struct Host {
 impl Host {
     /// Starts a machine; with `sync` it runs the sync loop with its server as well.
     fn start(ns: &str, data: &Path, key: &Path, sync: bool) -> Host {
+        Host::spawn(ns, data, key, sync, None)
+    }
+
+    /// Starts a machine whose empty folder first joins the clinic with `code`.
+    fn joining(ns: &str, data: &Path, key: &Path, code: &str) -> Host {
+        Host::spawn(ns, data, key, false, Some(code))
+    }
+
+    fn spawn(ns: &str, data: &Path, key: &Path, sync: bool, code: Option<&str>) -> Host {
         // Cargo builds the package's binaries for its integration tests.
         let node = PathBuf::from(env!("CARGO_BIN_EXE_lan_node"));
-        let mut child = Command::new("ip")
+        let mut command = Command::new("ip");
+        if let Some(code) = code {
+            command.env("AYADA_JOIN_CODE", code);
+        }
+        let mut child = command
             .args(["netns", "exec", ns])
             .arg(&node)
             .arg(data)
@@ -275,7 +290,7 @@ fn wait_for(what: &str, secs: u64, mut ok: impl FnMut() -> bool) {
 
 #[test]
 fn with_the_internet_down_the_front_desk_and_exam_room_sync_over_the_lan() {
-    let Some(lan) = Lan::make('l', &["front", "exam", "imp"]) else {
+    let Some(lan) = Lan::make('l', &["front", "exam", "imp", "new"]) else {
         eprintln!("SKIPPED: network namespaces cannot be made here (needs root and iproute2)");
         return;
     };
@@ -319,6 +334,19 @@ fn with_the_internet_down_the_front_desk_and_exam_room_sync_over_the_lan() {
         assert_eq!(host.ask("count Nour Checkin"), "1");
         assert_eq!(host.ask("count During Partition"), "1");
     }
+    // A new machine joins through the front desk with the owner's code, finding it by mDNS
+    // among the others (the impostor included): it holds the clinic at once, and what it
+    // writes reaches both machines.
+    let code = front.ask("invite");
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, key) = (tmp.path().join("new"), tmp.path().join("new.key"));
+    let mut joined = Host::joining(&lan.ns("new"), &data, &key, &code);
+    assert!(joined.ask("wait During Partition 5").starts_with("found"));
+    assert_eq!(joined.ask("add Joined Later"), "added");
+    assert!(front.ask("wait Joined Later 10").starts_with("found"));
+    assert!(exam.ask("wait Joined Later 15").starts_with("found"));
+    assert_eq!(impostor.ask("count Joined Later"), "0");
+
     // A machine whose app closes says goodbye, and the others stop listing it.
     drop(impostor);
     wait_for("the closed machine leaves the list", 10, || {

@@ -155,7 +155,7 @@ pub(crate) fn restore(
             "BEGIN IMMEDIATE;
              UPDATE meta SET value = '{node}' WHERE key = 'node_id';
              DELETE FROM meta WHERE key = 'sync';
-             DELETE FROM meta WHERE key = 'lan_identity' OR key LIKE 'peer:%';
+             DELETE FROM meta WHERE key IN ('lan_identity', 'lan_invite', 'lan_pin') OR key LIKE 'peer:%';
              COMMIT;"
         ))?;
         store::upgrade(&conn)?;

@@ -8,12 +8,16 @@
 //! - `count NAME`: how many patients are called NAME;
 //! - `peers`: the machines found, `node reachable|unreachable` each, then `end`;
 //! - `log`: the hashes of every change this machine holds, sorted, one a line, then `end`;
+//! - `invite`: the owner (login `owner`, the same password) opens an invitation; answers
+//!   the join code;
 //! - `unsent`: how many changes the sync server has not acknowledged yet;
 //! - `quit`.
 //!
 //! The front desk logs in as `AYADA_DESK_LOGIN` ("desk" unless told) with
 //! `AYADA_DESK_PASSWORD`. With `AYADA_SYNC=1` the machine also runs the app's sync loop with
 //! the server it is enrolled with, and what a LAN round brings nudges it, as in the app.
+//! With `AYADA_JOIN_CODE` set, the data folder starts empty and the machine first joins the
+//! clinic through the machine that showed that code, found by mDNS.
 
 use std::io::{BufRead, Write};
 use std::sync::{Arc, Mutex};
@@ -28,6 +32,11 @@ use ayada_core::{Clinic, KeySource, Session};
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (data, key) = (&args[1], &args[2]);
+    if let Ok(code) = std::env::var("AYADA_JOIN_CODE") {
+        let key = KeySource::KeyFile(key.into());
+        ayada_client::lan_join::join(data.as_ref(), &key, &code, "joined", &[], &mut |_, _| {})
+            .expect("the machine joins the clinic");
+    }
     let clinic = Clinic::open(data.as_ref(), &KeySource::KeyFile(key.into())).expect("open");
     let clinic = Arc::new(Mutex::new(clinic));
     let password = std::env::var("AYADA_DESK_PASSWORD").expect("AYADA_DESK_PASSWORD");
@@ -119,6 +128,12 @@ fn main() {
                     writeln!(out, "{hash}").unwrap();
                 }
                 writeln!(out, "end").unwrap();
+            }
+            "invite" => {
+                let mut c = clinic.lock().unwrap();
+                let owner = c.login("owner", &password).unwrap();
+                let opened = ayada_client::lan_join::invite(&mut c, &owner).unwrap();
+                writeln!(out, "{}", opened.code).unwrap();
             }
             "unsent" => {
                 let c = clinic.lock().unwrap();

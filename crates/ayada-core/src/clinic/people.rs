@@ -4,7 +4,7 @@
 use jiff::civil::Date;
 
 use crate::appointments::{self, AppointmentRow, Status};
-use crate::error::Result;
+use crate::error::{CoreError, Result};
 use crate::ids::StaffId;
 use crate::money::Money;
 use crate::roles::{Action, Role, Session};
@@ -79,6 +79,47 @@ impl Clinic {
         node: &str,
     ) -> Result<crate::machines::MachineKey> {
         self.write(session, |w| crate::machines::revoke(w, node))
+    }
+
+    /// Opens an invitation (owner) for one new machine to join the clinic through this one
+    /// over the LAN, for when the sync server cannot be reached. It replaces any earlier one,
+    /// closes after [`crate::machines::INVITE_MINUTES`] minutes, after one use, or after three
+    /// wrong secrets.
+    pub fn invite_machine(&mut self, session: &Session) -> Result<crate::machines::MachineInvite> {
+        self.write(session, crate::machines::invite)
+    }
+
+    /// Whether an invitation to join over the LAN is open now.
+    pub fn machine_invite_open(&self) -> Result<bool> {
+        crate::machines::invite_open(&self.conn, self.ctx.now())
+    }
+
+    /// Lists machine `node` with `key_hex` in the clinic's document if `secret` is the open
+    /// invitation's: on the authority of the owner who opened it, who must still be an active
+    /// owner then. A wrong secret counts against the invitation.
+    pub fn accept_machine_invite(
+        &mut self,
+        secret: &[u8],
+        node: &str,
+        name: &str,
+        key_hex: &str,
+    ) -> Result<crate::machines::MachineKey> {
+        let by = crate::machines::redeem(&self.conn, self.ctx.now(), secret)?;
+        let closed = || CoreError::invalid("invitation", "no-invitation");
+        let owner = staff::account(&self.conn, &by)?
+            .filter(|a| a.active)
+            .ok_or_else(closed)?;
+        let session = Session {
+            staff_id: owner.id,
+            login: by,
+            name: owner.name,
+            role: owner.role,
+        };
+        self.write(&session, |w| {
+            let listed = crate::machines::certify(w, node, name, key_hex)?;
+            w.audit("machine-joined-over-lan", node.trim());
+            Ok(listed)
+        })
     }
 
     /// Every machine the clinic's document lists with its LAN key, revoked ones included.

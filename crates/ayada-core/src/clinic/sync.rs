@@ -156,6 +156,24 @@ impl Clinic {
         Ok(Some((decode(&cert)?, decode(&key)?)))
     }
 
+    /// The machine this one joined the clinic through over the LAN, and its public key (hex),
+    /// as the join code vouched for it: trusted until the clinic's own list names that machine
+    /// (a new machine holds no list until its first round has loaded the clinic's document).
+    pub fn lan_pin(&self) -> Result<Option<(String, String)>> {
+        Ok(store::meta(&self.conn, "lan_pin")?
+            .map(|json| serde_json::from_str(&json))
+            .transpose()?)
+    }
+
+    /// Keeps the machine this one joined through, and its key.
+    pub fn set_lan_pin(&mut self, node: &str, key_hex: &str) -> Result<()> {
+        store::set_meta(
+            &self.conn,
+            "lan_pin",
+            &serde_json::to_string(&(node, key_hex))?,
+        )
+    }
+
     /// Keeps this machine's LAN identity (certificate and private key, DER).
     pub fn set_lan_identity(&mut self, cert: &[u8], key: &[u8]) -> Result<()> {
         store::set_meta(
