@@ -351,3 +351,159 @@ fn the_header_counts_the_clinics_machines_that_answer_on_the_lan() {
     let _ = exam_host.kill();
     let _ = exam_host.wait();
 }
+
+/// A clinic that has no sync server at all grows by one machine over the LAN: the owner's
+/// window shows a join code (screenshots in both languages), the new machine joins with it
+/// from the command line and loads the clinic from the window's machine, and the owner's list
+/// then names it. The window answers on a loopback port it is told (`AYADA_LAN_BIND`), so the
+/// join is found by address, not by mDNS.
+#[test]
+fn the_owner_shows_a_join_code_and_a_new_machine_joins_over_the_lan_without_a_server() {
+    let tmp = tempfile::tempdir().unwrap();
+    let desk = front_desk(tmp.path());
+    desk.ok(Some(("owner", OWNER_PW)), &["demo", "--days", "1"]);
+    let bind = format!("127.0.0.1:{}", free_port());
+    let driver = start_driver(
+        tmp.path(),
+        &[
+            ("AYADA_DATA", &desk.data),
+            ("AYADA_KEY_FILE", &desk.key),
+            ("AYADA_LAN_BIND", Path::new(&bind)),
+        ],
+    );
+    let s = Session::new(&driver, &common::bin("ayada"));
+    s.log_in("owner", OWNER_PW);
+    s.click("[data-test=nav-settings]");
+    s.click("[data-test=lan-invite]");
+    s.wait_count("[data-test=lan-code]", 1);
+    let code = s.text("[data-test=lan-code]");
+    assert_eq!(code.len(), 39, "{code:?}");
+    s.screenshot("18-lan-join-code");
+
+    // The exam room's new laptop: an empty folder, the code typed in.
+    let exam = common::Machine::new(tmp.path(), "exam-room");
+    let started = Instant::now();
+    let joined = loop {
+        // The window starts answering on the LAN within a few seconds of the login.
+        let out = exam.run(
+            None,
+            &[
+                "join-lan",
+                "--code",
+                &code,
+                "--at",
+                &bind,
+                "--name",
+                "exam room",
+            ],
+        );
+        if out.status.success() || started.elapsed() > Duration::from_secs(20) {
+            break common::json_of(&out, "join-lan");
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert!(joined["documents"].as_u64().unwrap() > 0, "{joined}");
+    let mut room = exam.open();
+    // It holds the clinic: the demo's accounts log in there, the front desk's day is there.
+    room.login("dr.sara", STAFF_PW).unwrap();
+    let reception = room.login("reception", STAFF_PW).unwrap();
+    let at_desk = desk.ok(common::DESK, &["appointment", "list"]);
+    let date = at_desk["date"].as_str().unwrap().parse().unwrap();
+    let booked = at_desk["appointments"].as_array().unwrap().len();
+    assert!(booked > 0, "the demo booked the day: {at_desk}");
+    assert_eq!(room.appointments(&reception, date).unwrap().len(), booked);
+    drop(room);
+    // The code served once: typed again on another machine, it is refused, and said why.
+    let late = common::Machine::new(tmp.path(), "late");
+    let refused = late.run(None, &["join-lan", "--code", &code, "--at", &bind]);
+    assert!(!refused.status.success());
+
+    // The owner's list names the new machine.
+    s.click("[data-test=lan-refresh]");
+    s.wait_text("[data-test=listed-machines]", "exam room");
+    // The used code is off the screen.
+    s.wait_count("[data-test=lan-code]", 0);
+    s.screenshot("19-lan-joined");
+    s.click("[data-test=language]");
+    s.wait_text("[data-test=listed-machines]", "مُدرج");
+    s.script(
+        "document.querySelector('[data-test=lan-invite]').scrollIntoView({block: 'center'})",
+        json!([]),
+    );
+    s.screenshot("20-lan-joined-arabic");
+}
+
+/// The other way round: the owner opens the invitation from the command line on the front
+/// desk (`machines invite`), and the exam room's window joins with the code on its first run,
+/// wrong code first. It then holds the clinic: the receptionist logs in and sees the day.
+#[test]
+fn a_new_window_joins_over_the_lan_from_the_first_run_with_the_owners_code() {
+    use std::io::BufRead;
+    let tmp = tempfile::tempdir().unwrap();
+    let desk = front_desk(tmp.path());
+    desk.ok(Some(("owner", OWNER_PW)), &["demo", "--days", "1"]);
+    let bind = format!("127.0.0.1:{}", free_port());
+    let mut inviting = std::process::Command::new(common::bin("ayada-cli"))
+        .arg("--data")
+        .arg(&desk.data)
+        .arg("--key-file")
+        .arg(&desk.key)
+        .args([
+            "--json", "--user", "owner", "machines", "invite", "--bind", &bind,
+        ])
+        .env("AYADA_PASSWORD", OWNER_PW)
+        .env("LANG", "C")
+        .env_remove("AYADA_LANG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut said = String::new();
+    std::io::BufReader::new(inviting.stderr.take().unwrap())
+        .read_line(&mut said)
+        .unwrap();
+    let code = said
+        .split("Join code: ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no code in {said:?}"))
+        .to_string();
+
+    let room_data = tmp.path().join("exam-room");
+    let room_key = tmp.path().join("exam-room.key");
+    let driver = start_driver(
+        tmp.path(),
+        &[
+            ("AYADA_DATA", &room_data),
+            ("AYADA_KEY_FILE", &room_key),
+            ("AYADA_LAN_JOIN_AT", Path::new(&bind)),
+        ],
+    );
+    let s = Session::new(&driver, &common::bin("ayada"));
+    s.click("[data-test=choose-join]");
+    // A code mistyped so that it does not even read: said at once, and nothing is made.
+    s.type_into("[data-test=join-code]", "ABCD-EFGH");
+    s.click("[data-test=join-over-lan]");
+    s.wait_text("[data-test=error]", "not a join code");
+    assert!(!room_data.join("clinic.db").exists());
+    s.type_into("[data-test=join-code]", &code.to_lowercase());
+    s.type_into("[data-test=join-machine-name]", "غرفة الكشف");
+    s.screenshot("21-join-over-lan");
+    s.click("[data-test=join-over-lan]");
+    s.wait_text_for("[data-test=user-reception]", "منى", Duration::from_secs(30));
+    s.log_in("reception", STAFF_PW);
+    s.click("[data-test=nav-today]");
+    let at_desk = desk.ok(common::DESK, &["appointment", "list"]);
+    let first = at_desk["appointments"][0]["patient"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{at_desk}"))
+        .to_string();
+    s.wait_text_for("body", &first, Duration::from_secs(10));
+    s.screenshot("22-joined-over-lan-today");
+
+    // The front desk's command says who joined, under the name typed in the window.
+    let out = inviting.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["name"], "غرفة الكشف", "{answer}");
+}

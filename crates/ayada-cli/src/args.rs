@@ -148,6 +148,20 @@ pub enum Command {
         #[arg(long)]
         email: String,
     },
+    /// Join the clinic through one of its machines on this network, with the join code its
+    /// owner opened there (`machines invite`), when the sync server cannot be reached. The
+    /// data folder must be empty; the machine is found by mDNS unless `--at` names it.
+    JoinLan {
+        /// The join code, as the inviting machine shows it.
+        #[arg(long)]
+        code: String,
+        /// What the owner will see this machine called ("exam room").
+        #[arg(long, default_value = "")]
+        name: String,
+        /// The inviting machine's LAN address (host:port), where mDNS cannot be used.
+        #[arg(long)]
+        at: Option<std::net::SocketAddr>,
+    },
     /// One sync round with the server: push, then pull.
     Sync {
         /// Changes per request (smaller suits a slow link).
@@ -208,6 +222,14 @@ pub enum ConflictsCommand {
 pub enum MachinesCommand {
     /// Every enrolled machine: last contact, unsent changes, revoked.
     List,
+    /// Let one new machine join through this one over the LAN (owner, with --as): prints a
+    /// join code on stderr, answers on the LAN and waits until the machine has joined or the
+    /// invitation closed (15 minutes).
+    Invite {
+        /// Where to answer (default: every interface, any free port).
+        #[arg(long, default_value = "0.0.0.0:0")]
+        bind: std::net::SocketAddr,
+    },
     /// Revoke a machine (a lost or stolen laptop) with the owner's account (password:
     /// AYADA_PASSWORD).
     Revoke {

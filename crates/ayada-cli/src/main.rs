@@ -7,6 +7,7 @@ mod args;
 mod commands;
 mod desk;
 mod import;
+mod lan;
 mod reports;
 mod setup;
 mod sync;

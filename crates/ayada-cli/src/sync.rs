@@ -138,6 +138,7 @@ pub fn machines(env: &Env, cmd: crate::args::MachinesCommand) -> Result<Answer, 
                 text,
             ))
         }
+        crate::args::MachinesCommand::Invite { .. } => unreachable!("crate::lan::invite"),
         crate::args::MachinesCommand::Revoke { email, node } => {
             let password = crate::commands::secret("AYADA_PASSWORD")?;
             let revoked = ayada_client::revoke(&clinic, &email, &password, &node)?;

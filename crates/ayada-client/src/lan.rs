@@ -326,6 +326,7 @@ pub(crate) fn read_frame<T: serde::de::DeserializeOwned>(
 pub struct Listener {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
+    open: Arc<AtomicUsize>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -364,7 +365,7 @@ impl Listener {
         let stop = Arc::new(AtomicBool::new(false));
         let open = Arc::new(AtomicUsize::new(0));
         let thread = {
-            let stop = stop.clone();
+            let (stop, open) = (stop.clone(), open.clone());
             std::thread::spawn(move || {
                 for stream in socket.incoming() {
                     if stop.load(Ordering::SeqCst) {
@@ -389,6 +390,7 @@ impl Listener {
         Ok(Listener {
             addr,
             stop,
+            open,
             thread: Some(thread),
         })
     }
@@ -396,6 +398,11 @@ impl Listener {
     /// Where it answers.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// How many machines it is answering now.
+    pub fn answering(&self) -> usize {
+        self.open.load(Ordering::SeqCst)
     }
 }
 

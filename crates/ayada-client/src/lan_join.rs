@@ -130,17 +130,24 @@ impl std::fmt::Debug for Invitation {
     }
 }
 
-/// Opens an invitation on this machine (owner). This machine must itself be in the clinic's
-/// list: the new machine will trust it by that list once it holds it.
+/// Opens an invitation on this machine (owner). The new machine will trust this one by the
+/// clinic's list once it holds it, so this machine is listed first if it is not yet (a clinic
+/// that never had a sync server); a revoked machine invites nobody.
 pub fn invite(clinic: &mut Clinic, owner: &Session) -> Result<Invitation, Failure> {
     let me = identity(clinic)?;
     let node = clinic.node().to_string();
     let listed = clinic
         .machine_keys()?
         .into_iter()
-        .any(|m| m.node_id == node && m.key == me.key_hex && !m.revoked);
-    if !listed {
-        return Err(Failure::said(Said::new("client-lan-invite-unlisted")));
+        .find(|m| m.node_id == node);
+    match listed {
+        Some(m) if m.revoked || m.key != me.key_hex => {
+            return Err(Failure::said(Said::new("client-lan-invite-revoked")));
+        }
+        Some(_) => {}
+        None => {
+            clinic.certify_machine(owner, &node, "", &me.key_hex)?;
+        }
     }
     let opened = clinic.invite_machine(owner)?;
     let key = hex::decode(&me.key_hex).map_err(tls_failed)?;

@@ -169,6 +169,11 @@ impl LanLoop {
             .collect()
     }
 
+    /// How many machines this one is answering now.
+    pub fn answering(&self) -> usize {
+        self.listener.as_ref().map_or(0, Listener::answering)
+    }
+
     /// Where this machine answers.
     pub fn addr(&self) -> Option<SocketAddr> {
         self.listener.as_ref().map(Listener::addr)

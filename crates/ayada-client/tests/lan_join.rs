@@ -232,7 +232,7 @@ fn an_invitation_closes_after_fifteen_minutes() {
 }
 
 #[test]
-fn only_the_owner_opens_an_invitation_and_only_a_listed_machine_can() {
+fn only_the_owner_opens_an_invitation_and_a_revoked_machine_opens_none() {
     let front = front("عيادة الشفاء");
     let desk = front.clinic.lock().unwrap().login("desk", PW).unwrap();
     let refused = lan_join::invite(&mut front.clinic.lock().unwrap(), &desk).unwrap_err();
@@ -240,20 +240,31 @@ fn only_the_owner_opens_an_invitation_and_only_a_listed_machine_can() {
         refused,
         ayada_client::ClientError::Core(CoreError::Forbidden { .. })
     ));
-    // A machine the list does not name could not be trusted by the one it invites.
+    // A clinic that never had a sync server: its first machine lists itself on the owner's
+    // invitation, and a machine joins through it.
     let tmp = tempfile::tempdir().unwrap();
-    let (mut unlisted, owner) = Clinic::init(
+    let (mut alone, owner) = Clinic::init(
         &tmp.path().join("data"),
         &KeySource::KeyFile(tmp.path().join("k")),
         &InitOptions::in_egypt("عيادة", "owner", "Dr. Hala", PW),
     )
     .unwrap();
-    let e = lan_join::invite(&mut unlisted, &owner).unwrap_err();
-    assert!(
-        reason(&e).contains("not in the clinic's list"),
-        "{}",
-        reason(&e)
-    );
+    assert!(alone.machine_keys().unwrap().is_empty());
+    let code = lan_join::invite(&mut alone, &owner).unwrap().code;
+    let me = alone.node().to_string();
+    assert!(alone
+        .machine_keys()
+        .unwrap()
+        .iter()
+        .any(|m| m.node_id == me));
+    let alone = Arc::new(Mutex::new(alone));
+    let listener = Listener::start(alone.clone(), "127.0.0.1:0".parse().unwrap()).unwrap();
+    let exam = empty();
+    exam.join(&code, &[listener.addr()]).unwrap();
+    // Revoked, it invites nobody.
+    alone.lock().unwrap().revoke_machine(&owner, &me).unwrap();
+    let e = lan_join::invite(&mut alone.lock().unwrap(), &owner).unwrap_err();
+    assert!(reason(&e).contains("was revoked"), "{}", reason(&e));
 }
 
 #[test]

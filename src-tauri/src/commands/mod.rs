@@ -19,6 +19,7 @@ pub mod calendar;
 pub mod desk;
 pub mod files;
 pub mod import;
+pub mod lan;
 pub mod money;
 pub mod session;
 pub mod setup;
@@ -212,6 +213,9 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             sync::machines,
             sync::portal_messages,
             sync::revoke_machine,
+            lan::invite_machine,
+            lan::listed_machines,
+            lan::join_over_lan,
             files::default_folder,
             files::backup_to,
             files::export_to,

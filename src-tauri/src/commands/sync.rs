@@ -65,7 +65,11 @@ pub fn start_lan(app: AppHandle) {
         let reporter = app.clone();
         let started = ayada_client::lan_loop::LanLoop::spawn(
             std::sync::Arc::new(Access(app.clone())),
-            std::net::SocketAddr::from(([0, 0, 0, 0], 0)),
+            // Every interface, any free port; AYADA_LAN_BIND names one (a firewall's rule).
+            std::env::var("AYADA_LAN_BIND")
+                .ok()
+                .and_then(|a| a.parse().ok())
+                .unwrap_or(std::net::SocketAddr::from(([0, 0, 0, 0], 0))),
             move |_, round| {
                 let app_state = reporter.state::<AppState>();
                 if round.changed_here() {

@@ -150,6 +150,16 @@ export const commands = {
 	portalMessages: () => __TAURI_INVOKE<OutboxEntry[]>("portal_messages"),
 	/**  Revokes a lost or stolen machine with the owner's server account (owner). */
 	revokeMachine: (input: Revoke) => __TAURI_INVOKE<Revoked>("revoke_machine", { input }),
+	/**  Opens an invitation for one new machine to join through this one (owner). */
+	inviteMachine: () => __TAURI_INVOKE<InvitationView>("invite_machine"),
+	/**  Every machine the clinic's list names (owner). */
+	listedMachines: () => __TAURI_INVOKE<LanList>("listed_machines"),
+	/**
+	 *  Joins the clinic through the machine that showed the code, found by mDNS (or at
+	 *  `AYADA_LAN_JOIN_AT`, host:port, where a network forbids it), and loads the clinic from it.
+	 *  Runs off the UI thread: it looks for the machine and talks to it.
+	 */
+	joinOverLan: (input: JoinOverLan) => __TAURI_INVOKE<JoinedOverLan>("join_over_lan", { input }),
 	/**
 	 *  Where the owner's backups and exports go unless they choose another folder: the
 	 *  documents folder, not the clinic's own (a backup on the same disk is no backup).
@@ -597,11 +607,26 @@ export type Insurer = {
 /**  An insurance provider. */
 export type InsurerId = string;
 
+/**  An open invitation, as the owner's screen shows it. */
+export type InvitationView = {
+	/**  The join code to type on the new machine. */
+	code: string,
+	/**  When it closes, on the clinic's clock ("2026-11-29 14:05"). */
+	until: string,
+};
+
 /**  Input of "join an existing clinic" on the first-run screen. */
 export type JoinClinic = {
 	server: string,
 	email: string,
 	password: string,
+};
+
+/**  Input of "join through a machine on this network" on the first-run screen. */
+export type JoinOverLan = {
+	code: string,
+	/**  What the owner will see this machine called. */
+	name: string,
 };
 
 /**  What joining did. */
@@ -610,6 +635,21 @@ export type Joined = {
 	node_id: string,
 	/**  Whether this machine's clinic seeded the server (the first machine). */
 	seeded: boolean,
+};
+
+/**  What joining over the LAN did. */
+export type JoinedOverLan = {
+	clinic_id: string,
+	node_id: string,
+	/**  Documents loaded from the machine joined through. */
+	documents: number,
+};
+
+/**  The clinic's list of machines, and whether an invitation is open here. */
+export type LanList = {
+	machines: ListedMachine[],
+	/**  False once the code shown was used, closed by wrong tries, or expired. */
+	invitation_open: boolean,
 };
 
 /**  Another machine of the clinic found on the LAN, as the header shows it. */
@@ -661,6 +701,16 @@ export type Line = {
 	count: number,
 	/**  The sum. */
 	amount: Money,
+};
+
+/**  A machine the clinic's list names, with the key it proves itself with on the LAN. */
+export type ListedMachine = {
+	node_id: string,
+	/**  What the owner called it when it joined ("exam room"); may be empty. */
+	name: string,
+	revoked: boolean,
+	/**  Whether it is this machine. */
+	this: boolean,
 };
 
 /**  One enrolled machine as the server last saw it. */
