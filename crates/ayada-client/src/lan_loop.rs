@@ -39,7 +39,8 @@ pub struct LanLoop {
     nudge: mpsc::Sender<()>,
     machines: Arc<Mutex<BTreeMap<String, LanMachine>>>,
     listener: Option<Listener>,
-    daemon: ServiceDaemon,
+    daemon: Option<ServiceDaemon>,
+    unsearchable: Option<Failure>,
     announced_as: String,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -54,22 +55,14 @@ impl LanLoop {
     {
         let listener = Listener::start(access.clone(), bind)?;
         let (me, clinic) = access.with(&mut |c| Ok((c.node().to_string(), c.id().to_string())))?;
-        let daemon = ServiceDaemon::new().map_err(mdns_failed)?;
-        let mut properties = std::collections::HashMap::new();
-        properties.insert("clinic".to_string(), clinic.clone());
-        let announced = ServiceInfo::new(
-            SERVICE,
-            &me,
-            &format!("{me}.local."),
-            (),
-            listener.addr().port(),
-            properties,
-        )
-        .map_err(mdns_failed)?
-        .enable_addr_auto();
-        let announced_as = announced.get_fullname().to_string();
-        daemon.register(announced).map_err(mdns_failed)?;
-        let found = daemon.browse(SERVICE).map_err(mdns_failed)?;
+        // A network that forbids multicast (or a host without it) leaves the machine
+        // answering, found by nobody and finding nobody, rather than not answering at all:
+        // a machine joining by address still reaches it.
+        let announced = announce(&me, &clinic, listener.addr().port());
+        let (daemon, announced_as, found, unsearchable) = match announced {
+            Ok((daemon, name, found)) => (Some(daemon), name, Some(found), None),
+            Err(e) => (None, String::new(), None, Some(e)),
+        };
         let machines: Arc<Mutex<BTreeMap<String, LanMachine>>> = Arc::default();
         let (nudge, nudged) = mpsc::channel();
         let thread = {
@@ -78,7 +71,7 @@ impl LanLoop {
                 let mut next = Instant::now();
                 loop {
                     // Whatever mDNS has heard since, then a round with everyone known.
-                    while let Ok(event) = found.try_recv() {
+                    while let Some(Ok(event)) = found.as_ref().map(|f| f.try_recv()) {
                         if let ServiceEvent::ServiceRemoved(_, fullname) = &event {
                             // It said goodbye (its app closed): no longer listed.
                             machines
@@ -148,6 +141,7 @@ impl LanLoop {
             machines,
             listener: Some(listener),
             daemon,
+            unsearchable,
             announced_as,
             thread: Some(thread),
         })
@@ -169,6 +163,12 @@ impl LanLoop {
             .collect()
     }
 
+    /// Why this machine can neither announce itself nor find the others by mDNS, if so (it
+    /// still answers, for a machine that comes by address).
+    pub fn unsearchable(&self) -> Option<&Failure> {
+        self.unsearchable.as_ref()
+    }
+
     /// How many machines this one is answering now.
     pub fn answering(&self) -> usize {
         self.listener.as_ref().map_or(0, Listener::answering)
@@ -183,10 +183,12 @@ impl LanLoop {
 impl Drop for LanLoop {
     fn drop(&mut self) {
         // A goodbye, so the others stop listing this machine at once, then the daemon stops.
-        if let Ok(said) = self.daemon.unregister(&self.announced_as) {
-            let _ = said.recv_timeout(Duration::from_secs(1));
+        if let Some(daemon) = &self.daemon {
+            if let Ok(said) = daemon.unregister(&self.announced_as) {
+                let _ = said.recv_timeout(Duration::from_secs(1));
+            }
+            let _ = daemon.shutdown();
         }
-        let _ = self.daemon.shutdown();
         // Closing the nudge channel ends the loop at its next turn.
         let (closed, _) = mpsc::channel();
         self.nudge = closed;
@@ -195,6 +197,25 @@ impl Drop for LanLoop {
             let _ = t.join();
         }
     }
+}
+
+/// Announces this machine (`me`, of clinic `clinic`, answering on `port`) and starts
+/// looking for the others: the daemon, the full name announced, and what it hears.
+fn announce(
+    me: &str,
+    clinic: &str,
+    port: u16,
+) -> Result<(ServiceDaemon, String, mdns_sd::Receiver<ServiceEvent>), Failure> {
+    let daemon = ServiceDaemon::new().map_err(mdns_failed)?;
+    let mut properties = std::collections::HashMap::new();
+    properties.insert("clinic".to_string(), clinic.to_string());
+    let announced = ServiceInfo::new(SERVICE, me, &format!("{me}.local."), (), port, properties)
+        .map_err(mdns_failed)?
+        .enable_addr_auto();
+    let name = announced.get_fullname().to_string();
+    daemon.register(announced).map_err(mdns_failed)?;
+    let found = daemon.browse(SERVICE).map_err(mdns_failed)?;
+    Ok((daemon, name, found))
 }
 
 /// Listens for the machines announcing themselves on the LAN (of any clinic) until
