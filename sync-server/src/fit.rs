@@ -9,28 +9,6 @@ use std::collections::{HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use automerge::{ActorId, Automerge, Change, ChangeHash, ReadDoc};
-use ayada_sync::messages::MAX_CHANGE_BYTES;
-use ayada_sync::{valid_doc_id, WireChange};
-
-/// What can be told of a change without its document: its size, its document's name, its
-/// decoding and its hash.
-pub fn decode(change: &WireChange) -> Result<Change, String> {
-    if change.bytes.len() > MAX_CHANGE_BYTES {
-        return Err(format!(
-            "the change is {} bytes; the limit is {MAX_CHANGE_BYTES}",
-            change.bytes.len()
-        ));
-    }
-    if !valid_doc_id(&change.doc_id) {
-        return Err("it names no document a clinic can hold".into());
-    }
-    let decoded = Change::from_bytes(change.bytes.clone())
-        .map_err(|_| "it does not decode as an Automerge change".to_string())?;
-    if hex::encode(decoded.hash().0) != change.hash {
-        return Err("its hash does not match its bytes".into());
-    }
-    Ok(decoded)
-}
 
 /// One document as the server holds it, with what it needs to judge the next change.
 pub struct DocFit {

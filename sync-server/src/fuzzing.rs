@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use ayada_sync::PushRequest;
 
-use crate::fit::{decode, DocFit};
+use crate::fit::DocFit;
 
 /// Reads `data` as a push body and judges each change against its document.
 pub fn push_body(data: &[u8]) {
@@ -20,7 +20,7 @@ pub fn push_body(data: &[u8]) {
     // Grouped by document and judged together, as a push is.
     let mut docs: HashMap<&str, Vec<automerge::Change>> = HashMap::new();
     for wire in &request.changes {
-        if let Ok(change) = decode(wire) {
+        if let Ok(change) = wire.screen() {
             docs.entry(wire.doc_id.as_str()).or_default().push(change);
         }
     }

@@ -244,7 +244,7 @@ pub async fn push<S: Store>(
         let mut response = PushResponse::default();
         let mut decoded = Vec::new();
         for change in &req.changes {
-            match crate::fit::decode(change) {
+            match change.screen() {
                 Ok(c) => decoded.push(Decoded { wire: change, change: c }),
                 Err(reason) => response.refused.push(Refusal { hash: change.hash.clone(), reason }),
             }

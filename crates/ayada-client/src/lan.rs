@@ -417,12 +417,9 @@ impl Drop for Listener {
     }
 }
 
-fn serve<A: ClinicAccess>(
-    stream: TcpStream,
-    config: Arc<rustls::ServerConfig>,
-    access: &A,
-    listed: &Listed,
-) -> Result<(), Failure> {
+/// A LAN connection's socket, either side: a silent peer is given up on, and small frames
+/// go at once.
+fn tune(stream: &TcpStream) -> Result<(), Failure> {
     stream
         .set_read_timeout(Some(IO_TIMEOUT))
         .map_err(tls_failed)?;
@@ -430,7 +427,16 @@ fn serve<A: ClinicAccess>(
         .set_write_timeout(Some(IO_TIMEOUT))
         .map_err(tls_failed)?;
     // Requests and answers are small and alternate: Nagle's wait would add tens of ms each.
-    stream.set_nodelay(true).map_err(tls_failed)?;
+    stream.set_nodelay(true).map_err(tls_failed)
+}
+
+fn serve<A: ClinicAccess>(
+    stream: TcpStream,
+    config: Arc<rustls::ServerConfig>,
+    access: &A,
+    listed: &Listed,
+) -> Result<(), Failure> {
+    tune(&stream)?;
     let conn = rustls::ServerConnection::new(config).map_err(tls_failed)?;
     let mut tls = rustls::StreamOwned::new(conn, stream);
     // The handshake runs on the first read; only then is the other side known.
@@ -509,13 +515,7 @@ pub(crate) fn open(
         .with_client_auth_cert(vec![identity.cert.clone()], identity.key.clone_key())
         .map_err(tls_failed)?;
     let stream = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT).map_err(tls_failed)?;
-    stream
-        .set_read_timeout(Some(IO_TIMEOUT))
-        .map_err(tls_failed)?;
-    stream
-        .set_write_timeout(Some(IO_TIMEOUT))
-        .map_err(tls_failed)?;
-    stream.set_nodelay(true).map_err(tls_failed)?;
+    tune(&stream)?;
     // The name is not checked (the key is); it only has to be well formed.
     let name = ServerName::try_from("machine.ayada.invalid").map_err(tls_failed)?;
     let conn = rustls::ClientConnection::new(Arc::new(config), name).map_err(tls_failed)?;

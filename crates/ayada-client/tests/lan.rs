@@ -68,15 +68,7 @@ impl Machine {
 
 fn new_clinic(name: &str) -> (Machine, Session) {
     let tmp = tempfile::tempdir().unwrap();
-    let (mut clinic, owner) = Clinic::init(
-        &tmp.path().join("data"),
-        &KeySource::KeyFile(tmp.path().join("k")),
-        &InitOptions::in_egypt(name, "owner", "Dr. Hala", PW),
-    )
-    .unwrap();
-    clinic
-        .add_staff(&owner, "منى", "desk", Role::Receptionist, PW)
-        .unwrap();
+    let (clinic, owner) = support::clinic_with_desk(tmp.path(), name);
     let m = Machine {
         clinic: Arc::new(Mutex::new(clinic)),
         _tmp: tmp,

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use ayada_client::lan::{self, Listener};
 use ayada_client::lan_join::{self, JoinCode};
 use ayada_core::patients::NewPatient;
-use ayada_core::{Clinic, CoreError, InitOptions, KeySource, Lang, Role, Session};
+use ayada_core::{Clinic, CoreError, InitOptions, KeySource, Lang, Session};
 
 mod support;
 use support::{Server, OWNER_EMAIL, PW};
@@ -27,15 +27,7 @@ struct Front {
 
 fn front(name: &str) -> Front {
     let tmp = tempfile::tempdir().unwrap();
-    let (mut clinic, owner) = Clinic::init(
-        &tmp.path().join("data"),
-        &KeySource::KeyFile(tmp.path().join("k")),
-        &InitOptions::in_egypt(name, "owner", "Dr. Hala", PW),
-    )
-    .unwrap();
-    clinic
-        .add_staff(&owner, "منى", "desk", Role::Receptionist, PW)
-        .unwrap();
+    let (mut clinic, owner) = support::clinic_with_desk(tmp.path(), name);
     let key = lan::identity(&mut clinic).unwrap().key_hex;
     let node = clinic.node().to_string();
     clinic

@@ -211,7 +211,7 @@ fn duplicated_and_reordered_batches_converge_and_bad_changes_are_refused_alone()
     assert!(report
         .refused
         .iter()
-        .any(|(_, why)| why.contains("no known kind")));
+        .any(|(_, why)| why.contains("no document a clinic can hold")));
     assert!(report
         .refused
         .iter()

@@ -8,6 +8,7 @@
 
 pub mod messages;
 pub mod replica;
+pub mod screen;
 
 pub use messages::{
     valid_blob_name, valid_doc_id, AuditAnchor, AuditAnchors, AuditHead, BootstrapResponse, Cursor,
@@ -15,3 +16,4 @@ pub use messages::{
     PullResponse, PushRequest, PushResponse, Refusal, RevokeRequest, RevokeResponse,
     StatusResponse, Storage, SyncError, TokenRequest, TokenResponse, WireChange, WireDoc,
 };
+pub use screen::screen;

@@ -82,7 +82,7 @@ pub fn write<S: Store>(
     let decoded = wire
         .iter()
         .map(|w| {
-            crate::fit::decode(w)
+            w.screen()
                 .map(|change| Decoded { wire: w, change })
                 .map_err(AuthorError::Refused)
         })

@@ -270,7 +270,7 @@ fn copy_log(src: &Connection, tx: &mut Transaction<'_>, schema: &str) -> Result<
             hash,
             bytes,
         };
-        let change = crate::fit::decode(&wire).map_err(|why| {
+        let change = wire.screen().map_err(|why| {
             StoreError::Doc(format!(
                 "change {seq} of {schema} ({}): {why}; run `ayada-server check --data …` first, which quarantines it",
                 wire.doc_id

@@ -10,6 +10,24 @@ use ayada_server::store::{ClinicRecord, SqliteStore, Store};
 /// Every password of the tests' clinics.
 pub const PW: &str = "owner-pass-1";
 
+/// A new clinic named `name` in `dir` (key file beside its data), with its owner ("owner")
+/// and a receptionist ("desk"), both with `PW`.
+pub fn clinic_with_desk(
+    dir: &std::path::Path,
+    name: &str,
+) -> (ayada_core::Clinic, ayada_core::Session) {
+    let (mut clinic, owner) = ayada_core::Clinic::init(
+        &dir.join("data"),
+        &ayada_core::KeySource::KeyFile(dir.join("k")),
+        &ayada_core::InitOptions::in_egypt(name, "owner", "Dr. Hala", PW),
+    )
+    .unwrap();
+    clinic
+        .add_staff(&owner, "منى", "desk", ayada_core::Role::Receptionist, PW)
+        .unwrap();
+    (clinic, owner)
+}
+
 /// The real sync server on loopback, over a SQLite store in a temporary folder.
 pub struct Server {
     pub url: String,
