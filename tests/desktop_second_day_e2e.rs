@@ -11,6 +11,7 @@ mod window;
 
 use common::DESK;
 use serde_json::json;
+use std::time::Duration;
 use window::*;
 
 #[test]
@@ -175,14 +176,17 @@ fn the_desk_books_follow_ups_drags_a_booking_in_the_arabic_week_and_deals_with_a
         s.click("[data-test=calendar-next]");
     }
     s.wait_text("[data-test=calendar]", "فاطمة");
-    let id = s.script(
-        "return [...document.querySelectorAll('[data-test=calendar-booking]')].find(b => b.textContent.includes('فاطمة')).dataset.id",
-        json!([]),
-    );
-    let block = s.find(&format!(
-        "[data-test=calendar-booking][data-id='{}']",
-        id.as_str().unwrap()
-    ));
+    // Her booking's block, once the week has drawn it (the name can show first elsewhere in
+    // the calendar; seen once in CI under load).
+    let id = s.poll(Duration::from_secs(10), "her booking in the week", || {
+        s.script(
+            "const b = [...document.querySelectorAll('[data-test=calendar-booking]')].find(b => b.textContent.includes('فاطمة')); return b ? b.dataset.id : null",
+            json!([]),
+        )
+        .as_str()
+        .map(str::to_string)
+    });
+    let block = s.find(&format!("[data-test=calendar-booking][data-id='{id}']"));
     // The week's days run right to left from Saturday, the times on the right.
     let layout = s.script(
         "const cols = [...document.querySelectorAll('[data-test=calendar-column]')].map(c => c.getBoundingClientRect().left);
