@@ -1,9 +1,11 @@
 //! ayada-server as a library: the router is a function of its store, so tests drive it with
 //! `oneshot` and as a real process alike. Machines enroll with the owner's account, then
 //! push and pull their clinic's changes with short-lived tokens; each clinic's changes live
-//! in its own database. The booking portal and admin console come with later issues.
+//! in its own database. Patients book on the portal ([`portal`]); the operator works in the
+//! console at `/admin` ([`admin`]).
 #![forbid(unsafe_code)]
 
+pub mod admin;
 pub mod auth;
 pub mod compactor;
 pub mod error;
@@ -58,6 +60,8 @@ pub struct AppState<S> {
     pub usage: Arc<memo::Usage>,
     /// Each machine's last contact written.
     pub contacts: Arc<memo::Contacts>,
+    /// The operator's console: how long its sessions live.
+    pub admin: Arc<admin::AdminConfig>,
     /// Credentials found active a moment ago.
     pub credentials: Arc<memo::Credentials>,
 }
@@ -80,6 +84,7 @@ impl<S: Store> AppState<S> {
             usage: Arc::default(),
             contacts: Arc::default(),
             credentials: Arc::default(),
+            admin: Arc::default(),
         }
     }
 
@@ -154,6 +159,7 @@ impl<S> Clone for AppState<S> {
             usage: self.usage.clone(),
             contacts: self.contacts.clone(),
             credentials: self.credentials.clone(),
+            admin: self.admin.clone(),
         }
     }
 }
@@ -229,6 +235,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .route("/v1/events", get(notices::events::<S>))
         .route("/v1/machines/revoke", post(routes::revoke::<S>))
         .merge(portal::routes::<S>())
+        .merge(admin::routes::<S>())
         .fallback(|| async {
             error::ApiError::NotFound("The server has nothing at this address.".into())
         })

@@ -38,6 +38,9 @@ enum Command {
         #[command(flatten)]
         portal: PortalArgs,
     },
+    /// The operator's console accounts.
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// Platform administration of clinics.
     #[command(subcommand)]
     Clinic(ClinicCommand),
@@ -282,6 +285,19 @@ enum ClinicCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a platform admin for the console at /admin; the password comes from
+    /// AYADA_ADMIN_PASSWORD (at least 12 characters). The admin sets up the second factor
+    /// (TOTP, mandatory) at the first login.
+    Create {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        email: String,
+    },
+}
+
 // Not `async`: the PostgreSQL store's client blocks (it runs a runtime of its own), so the
 // store is opened and its keys read before the server's runtime starts, and afterwards only
 // from blocking threads.
@@ -382,6 +398,19 @@ fn main() -> anyhow::Result<()> {
                 "{}",
                 serde_json::json!({ "clinic_id": clinic.id, "own_waha": !platform })
             );
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Create { store, email }) => {
+            let password = std::env::var("AYADA_ADMIN_PASSWORD").ok().filter(|p| p.chars().count() >= 12).context(
+                "set the admin's password (at least 12 characters) in AYADA_ADMIN_PASSWORD; it is never taken from the command line",
+            )?;
+            let email = email.trim().to_lowercase();
+            anyhow::ensure!(email.contains('@'), "\"{email}\" is not an email address");
+            let store = store.open_dyn()?;
+            let hash = ayada_server::hash_password(&password).map_err(anyhow::Error::msg)?;
+            store.create_admin(&email, &hash)?;
+            store.append_admin_audit("command line", "admin-created", &email, "")?;
+            println!("{}", serde_json::json!({ "admin": email }));
             Ok(())
         }
         Command::Clinic(ClinicCommand::Create {

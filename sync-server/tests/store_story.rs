@@ -9,7 +9,8 @@ mod pg;
 mod story;
 
 use ayada_server::store::{
-    Admission, OutMessage, PgStore, PortalBooking, PortalRequest, SqliteStore, Store, StoreError,
+    AdminStore, Admission, OutMessage, PgStore, PortalBooking, PortalRequest, SqliteStore, Store,
+    StoreError,
 };
 use ayada_sync::AuditHead;
 use story::*;
@@ -447,6 +448,7 @@ fn story<S: Store>(store: &S) {
     );
     store.set_clinic_waha(A, None).unwrap();
     assert_eq!(store.clinic_waha(A).unwrap(), None);
+    story::admin::admin_story(store);
 }
 
 #[test]
@@ -517,4 +519,25 @@ fn a_postgres_store_keeps_each_clinic_in_its_own_schema_and_refuses_a_forged_cli
     let applied =
         db.sql("SELECT scope, COUNT(*) FROM platform.migrations GROUP BY scope ORDER BY scope");
     assert_eq!(applied.len(), 2, "platform and the clinic: {applied:?}");
+}
+
+#[test]
+fn the_admin_audit_log_on_postgres_refuses_to_be_changed_or_cut() {
+    let Some(db) = pg::fresh("admin_audit") else {
+        return;
+    };
+    let store = PgStore::open(&db.url).unwrap();
+    for action in ["admin-created", "login"] {
+        store
+            .append_admin_audit("ops@x.example", action, "", "")
+            .unwrap();
+    }
+    for sql in [
+        "UPDATE platform.admin_audit SET action = 'nothing' WHERE seq = 1",
+        "DELETE FROM platform.admin_audit WHERE seq = 2",
+    ] {
+        let refused = db.try_sql(sql).unwrap_err();
+        assert!(refused.contains("append-only"), "{refused}");
+    }
+    assert_eq!(store.admin_audit().unwrap().len(), 2);
 }

@@ -62,12 +62,17 @@ pub fn fresh(tag: &str) -> Option<TestDb> {
 impl TestDb {
     /// Runs SQL on the test database (what an operator's psql would do).
     pub fn sql(&self, sql: &str) -> Vec<Vec<Option<String>>> {
+        self.try_sql(sql).expect("sql")
+    }
+
+    /// `sql`, with PostgreSQL's refusal as an error.
+    pub fn try_sql(&self, sql: &str) -> Result<Vec<Vec<Option<String>>>, String> {
         let (url, sql) = (self.url.clone(), sql.to_string());
         apart(move || {
             let mut client = Client::connect(&url, NoTls).expect("connect");
-            client
+            Ok(client
                 .simple_query(&sql)
-                .expect("sql")
+                .map_err(|e| format!("{e:?}"))?
                 .into_iter()
                 .filter_map(|m| match m {
                     postgres::SimpleQueryMessage::Row(r) => {
@@ -75,7 +80,7 @@ impl TestDb {
                     }
                     _ => None,
                 })
-                .collect()
+                .collect())
         })
     }
 }

@@ -50,6 +50,15 @@ impl Drop for Browser {
 impl Browser {
     /// A phone-sized (390 × 844) headless Chromium.
     pub fn phone() -> Browser {
+        Browser::sized(390, 844)
+    }
+
+    /// A desktop-sized (1280 × 800) headless Chromium: the operator's console.
+    pub fn desktop() -> Browser {
+        Browser::sized(1280, 800)
+    }
+
+    fn sized(width: u32, height: u32) -> Browser {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -75,7 +84,7 @@ impl Browser {
             "binary": "/usr/bin/chromium",
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
                      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--window-size=390,844", "--lang=ar",
+                     format!("--window-size={width},{height}"), "--lang=ar",
                      format!("--user-data-dir={}", profile.path().display())]
         }}}});
         Browser {

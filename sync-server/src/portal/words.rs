@@ -9,6 +9,9 @@ use jiff::Zoned;
 
 const EN: &str = include_str!("../../locales/portal-en.ftl");
 const AR: &str = include_str!("../../locales/portal-ar.ftl");
+// The operator's console speaks through the same bundles.
+const ADMIN_EN: &str = include_str!("../../locales/admin-en.ftl");
+const ADMIN_AR: &str = include_str!("../../locales/admin-ar.ftl");
 
 /// A language of the portal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -56,19 +59,25 @@ impl Lang {
 
 type Bundle = FluentBundle<FluentResource>;
 
-fn bundle(tag: &str, source: &str, isolate: bool) -> Bundle {
+fn bundle(tag: &str, sources: &[&str], isolate: bool) -> Bundle {
     let langid: unic_langid::LanguageIdentifier = tag.parse().expect("static language tag");
     let mut bundle = FluentBundle::new_concurrent(vec![langid]);
     bundle.set_use_isolating(isolate);
-    let resource = FluentResource::try_new(source.to_string()).expect("the catalogue parses");
-    bundle
-        .add_resource(resource)
-        .expect("message ids are unique within a catalogue");
+    for source in sources {
+        let resource = FluentResource::try_new(source.to_string()).expect("the catalogue parses");
+        bundle
+            .add_resource(resource)
+            .expect("message ids are unique within a catalogue");
+    }
     bundle
 }
 
-static BUNDLES: LazyLock<(Bundle, Bundle)> =
-    LazyLock::new(|| (bundle("ar-EG", AR, false), bundle("en-US", EN, false)));
+static BUNDLES: LazyLock<(Bundle, Bundle)> = LazyLock::new(|| {
+    (
+        bundle("ar-EG", &[AR, ADMIN_AR], false),
+        bundle("en-US", &[EN, ADMIN_EN], false),
+    )
+});
 
 /// Message `id` in `lang` with `args` (numbers choose plural forms); a missing id comes back
 /// as itself, and the catalogue test catches it.
@@ -179,6 +188,7 @@ mod tests {
     #[test]
     fn both_catalogues_say_the_same_things() {
         assert_eq!(ids(EN), ids(AR));
+        assert_eq!(ids(ADMIN_EN), ids(ADMIN_AR));
     }
 
     #[test]

@@ -3,6 +3,9 @@
 //! default: a database per clinic) and PostgreSQL (a schema per clinic, for several replicas).
 //! The log's rules are written once ([`log`]) over the few reads and writes each backend gives.
 
+pub mod admin;
+mod admin_postgres;
+mod admin_sqlite;
 mod files;
 mod log;
 pub mod migrate;
@@ -16,6 +19,7 @@ mod postgres_news;
 mod sqlite;
 mod sqlite_log;
 
+pub use admin::{AdminAuditRow, AdminRecord, AdminSession, AdminStore};
 pub use portal::{OutMessage, PortalBooking, PortalRequest, PortalStore};
 pub use postgres::PgStore;
 pub use postgres::{schema_of, CLINIC_TABLES};
@@ -109,7 +113,7 @@ pub struct Device {
 }
 
 /// What the server keeps.
-pub trait Store: PortalStore + Send + Sync + 'static {
+pub trait Store: PortalStore + AdminStore + Send + Sync + 'static {
     /// Adds a clinic.
     fn create_clinic(&self, record: &ClinicRecord) -> Result<(), StoreError>;
     /// Finds a clinic by its owner's email.

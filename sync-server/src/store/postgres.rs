@@ -35,6 +35,10 @@ const PLATFORM: &[(i64, &str)] = &[
         2,
         include_str!("../../migrations/postgres/platform/0002_portal.sql"),
     ),
+    (
+        3,
+        include_str!("../../migrations/postgres/platform/0003_admin.sql"),
+    ),
 ];
 /// Append-only migrations of each clinic's schema; `{schema}` is the clinic's.
 const CLINIC: &[(i64, &str)] = &[(
@@ -55,6 +59,8 @@ pub(super) mod locks {
     pub const PORTAL: i32 = 0x4179_0003;
     /// The portal's writes to a clinic's documents.
     pub const AUTHOR: i32 = 0x4179_0004;
+    /// The admin audit log's chain.
+    pub const ADMIN_AUDIT: i32 = 0x4179_0005;
 }
 
 /// Connections in each clinic shard of the pool.
@@ -133,7 +139,7 @@ fn migrate(
     Ok(())
 }
 
-fn record(r: &Row) -> ClinicRecord {
+pub(super) fn record(r: &Row) -> ClinicRecord {
     ClinicRecord {
         id: r.get(0),
         slug: r.get(1),

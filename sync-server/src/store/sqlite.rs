@@ -52,6 +52,7 @@ impl SqliteStore {
                 PRIMARY KEY (clinic_id, node_id, count));",
         )?;
         platform.execute_batch(PORTAL_TABLES)?;
+        platform.execute_batch(super::admin::ADMIN_TABLES)?;
         let status = open(&dir.join("platform.db"))?;
         status.execute_batch("PRAGMA synchronous = NORMAL;")?;
         Ok(SqliteStore {

@@ -2,6 +2,8 @@
 //! the way the server's push route does.
 #![allow(dead_code)]
 
+pub mod admin;
+
 use automerge::transaction::Transactable;
 use automerge::{ActorId, AutoCommit, Change, ROOT};
 use ayada_server::store::{Admission, ClinicRecord, Decoded, Store};

@@ -1,0 +1,150 @@
+//! What an admin sees once in: the clinics with their counts and metadata (never a patient's
+//! data), and the admin audit log with the state of its chain.
+
+use automerge::AutoCommit;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::doors::{blocking, broken, page, see_other};
+use super::pages;
+use super::session::{self, FULL};
+use crate::portal::words::Lang;
+use crate::store::admin::first_break;
+use crate::store::{AdminSession, Store, StoreError};
+use crate::AppState;
+
+/// What the console lists of a clinic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClinicRow {
+    /// Its platform id.
+    pub id: String,
+    /// Its name, slug and owner's email.
+    pub name: String,
+    /// Its slug (the portal's address).
+    pub slug: String,
+    /// The owner's login email.
+    pub owner_email: String,
+    /// Active staff accounts, from the clinic's own document.
+    pub staff: usize,
+    /// Machines enrolled and not revoked.
+    pub machines: usize,
+    /// The latest contact of any of its machines (Unix seconds).
+    pub last_sync: Option<i64>,
+    /// Bytes of changes and photos it keeps on the server.
+    pub storage: u64,
+}
+
+/// The active staff the clinic's document lists (a count, nothing of who).
+fn staff_count<S: Store>(store: &S, clinic: &str) -> Result<usize, StoreError> {
+    let Some(bytes) = store.clinic_doc(clinic, "clinic")? else {
+        return Ok(0);
+    };
+    let Ok(doc) = AutoCommit::load(&bytes) else {
+        return Ok(0);
+    };
+    let staff: Vec<ayada_model::clinic::Staff> =
+        ayada_model::clinic::list_in(&doc, ayada_model::clinic::STAFF).unwrap_or_default();
+    Ok(staff.iter().filter(|s| s.active).count())
+}
+
+/// Every clinic whose name, slug or owner's email holds `query` (all with an empty one).
+pub fn clinic_rows<S: Store>(store: &S, query: &str) -> Result<Vec<ClinicRow>, StoreError> {
+    let query = query.trim().to_lowercase();
+    let mut rows = Vec::new();
+    for c in store.clinics()? {
+        let haystack = format!("{} {} {}", c.name, c.slug, c.owner_email).to_lowercase();
+        if !query.is_empty() && !haystack.contains(&query) {
+            continue;
+        }
+        let machines = store.machines(&c.id)?;
+        rows.push(ClinicRow {
+            staff: staff_count(store, &c.id)?,
+            machines: machines.iter().filter(|m| !m.revoked).count(),
+            last_sync: machines.iter().filter_map(|m| m.last_seen_at).max(),
+            storage: store.usage(&c.id)?,
+            id: c.id,
+            name: c.name,
+            slug: c.slug,
+            owner_email: c.owner_email,
+        });
+    }
+    Ok(rows)
+}
+
+/// `?q=…&lang=…` on the clinics page.
+#[derive(Debug, Default, Deserialize)]
+pub struct HomeQuery {
+    q: Option<String>,
+    lang: Option<String>,
+}
+
+/// The session if it passed both factors; else where to send the browser.
+fn full<S: Store>(
+    state: &AppState<S>,
+    headers: &HeaderMap,
+) -> Result<Result<AdminSession, &'static str>, StoreError> {
+    Ok(match session::current(state, headers)? {
+        Some(s) if s.stage == FULL => Ok(s),
+        // The password was right, the code is still to come.
+        Some(_) => Err("/admin/totp"),
+        None => Err("/admin/login"),
+    })
+}
+
+/// `GET /admin`: the clinics.
+pub async fn home<S: Store>(
+    State(state): State<AppState<S>>,
+    Query(q): Query<HomeQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = Lang::from_code(q.lang.as_deref());
+    let query = q.q.unwrap_or_default();
+    let (st, wanted) = (state.clone(), query.clone());
+    let found = blocking(move || {
+        Ok(match full(&st, &headers)? {
+            Ok(s) => Ok((s, clinic_rows(&*st.store, &wanted)?)),
+            Err(to) => Err(to),
+        })
+    })
+    .await;
+    match found {
+        Ok(Ok((s, rows))) => page(
+            StatusCode::OK,
+            pages::clinics(lang, &s, &query, &rows),
+            None,
+        ),
+        Ok(Err(to)) => see_other(&format!("{to}?lang={}", lang.code()), None),
+        Err(e) => broken(lang, &e),
+    }
+}
+
+/// `GET /admin/audit`: the admin audit log, newest first, and whether its chain holds.
+pub async fn audit<S: Store>(
+    State(state): State<AppState<S>>,
+    Query(q): Query<HomeQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = Lang::from_code(q.lang.as_deref());
+    let st = state.clone();
+    let found = blocking(move || {
+        Ok(match full(&st, &headers)? {
+            Ok(s) => Ok((s, st.store.admin_audit()?)),
+            Err(to) => Err(to),
+        })
+    })
+    .await;
+    match found {
+        Ok(Ok((s, rows))) => {
+            let broken_at = first_break(&rows);
+            page(
+                StatusCode::OK,
+                pages::audit(lang, &s, &rows, broken_at),
+                None,
+            )
+        }
+        Ok(Err(to)) => see_other(&format!("{to}?lang={}", lang.code()), None),
+        Err(e) => broken(lang, &e),
+    }
+}

@@ -1,0 +1,59 @@
+//! The operator's console at `/admin`: platform admins log in with a password and a TOTP code
+//! (enrolled with a QR code at the first login, mandatory), work in a session kept in a
+//! Secure, HttpOnly, SameSite=Strict cookie that ends after an idle spell, and see the
+//! clinics' counts and metadata, never a patient's data. Every admin action goes into the
+//! hash-chained admin audit log, which the console shows and checks.
+//!
+//! - [`session`]: the cookie, its idle and absolute limits, the CSRF token of its forms;
+//! - [`totp`]: secrets, codes (each taken once), the enrollment QR code;
+//! - [`doors`]: login, the second factor, logout;
+//! - [`console`]: the clinics and the audit log;
+//! - [`pages`]: the server-rendered pages, Arabic and English, with no script.
+
+pub mod console;
+pub mod doors;
+pub mod pages;
+pub mod session;
+pub mod totp;
+
+use std::time::Duration;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::store::Store;
+use crate::AppState;
+
+/// The console's limits (docs/OPERATIONS.md).
+#[derive(Debug, Clone)]
+pub struct AdminConfig {
+    /// A session unused this long ends.
+    pub idle: Duration,
+    /// A session ends this long after its login, used or not.
+    pub absolute: Duration,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        AdminConfig {
+            idle: Duration::from_secs(15 * 60),
+            absolute: Duration::from_secs(12 * 3600),
+        }
+    }
+}
+
+/// The console's routes.
+pub fn routes<S: Store>() -> Router<AppState<S>> {
+    Router::new()
+        .route("/admin", get(console::home::<S>))
+        .route("/admin/audit", get(console::audit::<S>))
+        .route(
+            "/admin/login",
+            get(doors::login_form::<S>).post(doors::login::<S>),
+        )
+        .route(
+            "/admin/totp",
+            get(doors::totp_form::<S>).post(doors::totp::<S>),
+        )
+        .route("/admin/logout", post(doors::logout::<S>))
+}

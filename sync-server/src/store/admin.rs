@@ -1,0 +1,197 @@
+//! What the operator's console keeps in the platform database: the platform admins (an
+//! Argon2id password and a TOTP secret each), their sessions (kept only as a hash of the
+//! cookie), and the admin audit log, append-only and hash-chained so that a row changed or
+//! taken out afterwards breaks the chain the console checks. No patient's data is here.
+
+use sha2::{Digest, Sha256};
+
+use super::{ClinicRecord, StoreError};
+
+/// The console's tables in the SQLite platform database (PostgreSQL: the migration
+/// `0003_admin.sql`). The audit log refuses UPDATE and DELETE.
+pub(super) const ADMIN_TABLES: &str = "
+CREATE TABLE IF NOT EXISTS admins (
+    email TEXT PRIMARY KEY, password_hash TEXT NOT NULL, totp_secret TEXT,
+    totp_enrolled INTEGER NOT NULL DEFAULT 0, last_totp_step INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS admin_sessions (
+    token_hash TEXT PRIMARY KEY, email TEXT NOT NULL, stage TEXT NOT NULL, csrf TEXT NOT NULL,
+    created_at INTEGER NOT NULL, last_seen INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS admin_audit (
+    seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, admin TEXT NOT NULL, action TEXT NOT NULL,
+    subject TEXT NOT NULL, address TEXT NOT NULL, prev TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE TRIGGER IF NOT EXISTS admin_audit_no_update BEFORE UPDATE ON admin_audit
+    BEGIN SELECT RAISE(ABORT, 'the admin audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS admin_audit_no_delete BEFORE DELETE ON admin_audit
+    BEGIN SELECT RAISE(ABORT, 'the admin audit log is append-only'); END;
+";
+
+/// The `prev` of the first row of the chain.
+pub const GENESIS: &str = "genesis";
+
+/// A platform admin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminRecord {
+    /// Their login.
+    pub email: String,
+    /// Argon2id (PHC string).
+    pub password_hash: String,
+    /// Base32, once made (at the first login); secret.
+    pub totp_secret: Option<String>,
+    /// Whether a code from that secret has been shown once (enrollment done).
+    pub totp_enrolled: bool,
+    /// The last TOTP time step used: a code is taken once.
+    pub last_totp_step: i64,
+}
+
+/// One console session, as kept (the cookie itself never is).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminSession {
+    /// SHA-256 of the cookie's token, hex.
+    pub token_hash: String,
+    /// The admin.
+    pub email: String,
+    /// "password" (the second factor is still to come) or "full".
+    pub stage: String,
+    /// The token every form of this session carries.
+    pub csrf: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds of the last request.
+    pub last_seen: i64,
+}
+
+/// One row of the admin audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminAuditRow {
+    /// Its place in the chain, from 1.
+    pub seq: i64,
+    /// Unix seconds.
+    pub at: i64,
+    /// Who (an admin's email, or the command line).
+    pub admin: String,
+    /// What ("login", "totp-enrolled", "admin-created"…).
+    pub action: String,
+    /// On what (a clinic's id, an email), or empty.
+    pub subject: String,
+    /// The client address, or empty.
+    pub address: String,
+    /// The hash of the row before (`GENESIS` for the first).
+    pub prev: String,
+    /// This row's hash.
+    pub hash: String,
+}
+
+/// The hash of an audit row, over every field and the hash before it.
+pub fn chain_hash(
+    prev: &str,
+    seq: i64,
+    at: i64,
+    admin: &str,
+    action: &str,
+    subject: &str,
+    address: &str,
+) -> String {
+    let mut h = Sha256::new();
+    for part in [
+        prev,
+        &seq.to_string(),
+        &at.to_string(),
+        admin,
+        action,
+        subject,
+        address,
+    ] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    hex::encode(h.finalize())
+}
+
+/// Where the chain first breaks (a row's `prev` is not the hash before it, or its hash is
+/// not its fields'), if it does; rows oldest first.
+pub fn first_break(rows: &[AdminAuditRow]) -> Option<i64> {
+    let mut prev = GENESIS.to_string();
+    let mut seq = 0;
+    for r in rows {
+        seq += 1;
+        let own = chain_hash(
+            &r.prev, r.seq, r.at, &r.admin, &r.action, &r.subject, &r.address,
+        );
+        if r.seq != seq || r.prev != prev || r.hash != own {
+            return Some(seq);
+        }
+        prev = r.hash.clone();
+    }
+    None
+}
+
+/// The console's storage.
+pub trait AdminStore {
+    /// Adds an admin; `StoreError::Taken("email")` if there is one with that email.
+    fn create_admin(&self, email: &str, password_hash: &str) -> Result<(), StoreError>;
+    /// The admin with this (lower-case) email.
+    fn admin(&self, email: &str) -> Result<Option<AdminRecord>, StoreError>;
+    /// Keeps the TOTP secret made at an admin's first login, unless one is enrolled already;
+    /// answers the secret that stands.
+    fn offer_totp_secret(&self, email: &str, secret: &str) -> Result<String, StoreError>;
+    /// Takes TOTP step `step` for the admin if it is later than the last one taken (so a code
+    /// works once, on every replica), marking the secret enrolled; false if it is not later.
+    fn take_totp_step(&self, email: &str, step: i64) -> Result<bool, StoreError>;
+    /// Keeps a new session.
+    fn create_admin_session(&self, session: &AdminSession) -> Result<(), StoreError>;
+    /// The session whose cookie hashes to `token_hash`.
+    fn admin_session(&self, token_hash: &str) -> Result<Option<AdminSession>, StoreError>;
+    /// Notes a request of the session at `now`, and moves it to `stage`.
+    fn touch_admin_session(
+        &self,
+        token_hash: &str,
+        now: i64,
+        stage: &str,
+    ) -> Result<(), StoreError>;
+    /// Ends a session (logout, idle, or its admin's password changed).
+    fn end_admin_session(&self, token_hash: &str) -> Result<(), StoreError>;
+    /// Appends a row to the admin audit log (the chain's next link, in one transaction).
+    fn append_admin_audit(
+        &self,
+        admin: &str,
+        action: &str,
+        subject: &str,
+        address: &str,
+    ) -> Result<(), StoreError>;
+    /// The whole admin audit log, oldest first.
+    fn admin_audit(&self) -> Result<Vec<AdminAuditRow>, StoreError>;
+    /// Every clinic on the platform, by name.
+    fn clinics(&self) -> Result<Vec<ClinicRecord>, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(seq: i64, prev: &str, action: &str) -> AdminAuditRow {
+        let hash = chain_hash(prev, seq, 100 + seq, "a@x", action, "", "127.0.0.1");
+        AdminAuditRow {
+            seq,
+            at: 100 + seq,
+            admin: "a@x".into(),
+            action: action.into(),
+            subject: String::new(),
+            address: "127.0.0.1".into(),
+            prev: prev.into(),
+            hash,
+        }
+    }
+
+    #[test]
+    fn a_row_changed_or_taken_out_breaks_the_chain_where_it_was() {
+        let a = row(1, GENESIS, "login");
+        let b = row(2, &a.hash, "clinic-created");
+        let c = row(3, &b.hash, "logout");
+        assert_eq!(first_break(&[a.clone(), b.clone(), c.clone()]), None);
+        let mut forged = b.clone();
+        forged.action = "nothing".into();
+        assert_eq!(first_break(&[a.clone(), forged, c.clone()]), Some(2));
+        assert_eq!(first_break(&[a, c]), Some(2));
+    }
+}

@@ -1,0 +1,188 @@
+//! The console's tables in the SQLite platform database.
+
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
+
+use super::admin::{chain_hash, AdminAuditRow, AdminRecord, AdminSession, AdminStore, GENESIS};
+use super::sqlite::{now, record, SqliteStore};
+use super::{ClinicRecord, StoreError};
+
+fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AdminSession> {
+    Ok(AdminSession {
+        token_hash: r.get(0)?,
+        email: r.get(1)?,
+        stage: r.get(2)?,
+        csrf: r.get(3)?,
+        created_at: r.get(4)?,
+        last_seen: r.get(5)?,
+    })
+}
+
+impl AdminStore for SqliteStore {
+    fn create_admin(&self, email: &str, password_hash: &str) -> Result<(), StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        let added = conn.execute(
+            "INSERT INTO admins (email, password_hash, created_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (email) DO NOTHING",
+            params![email, password_hash, now()],
+        )?;
+        if added == 0 {
+            return Err(StoreError::Taken("email"));
+        }
+        Ok(())
+    }
+
+    fn admin(&self, email: &str) -> Result<Option<AdminRecord>, StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        Ok(conn
+            .query_row(
+                "SELECT email, password_hash, totp_secret, totp_enrolled, last_totp_step
+                 FROM admins WHERE email = ?1",
+                [email],
+                |r| {
+                    Ok(AdminRecord {
+                        email: r.get(0)?,
+                        password_hash: r.get(1)?,
+                        totp_secret: r.get(2)?,
+                        totp_enrolled: r.get(3)?,
+                        last_totp_step: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn offer_totp_secret(&self, email: &str, secret: &str) -> Result<String, StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        conn.execute(
+            "UPDATE admins SET totp_secret = ?2
+             WHERE email = ?1 AND totp_enrolled = 0 AND totp_secret IS NULL",
+            params![email, secret],
+        )?;
+        Ok(conn.query_row(
+            "SELECT COALESCE(totp_secret, '') FROM admins WHERE email = ?1",
+            [email],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn take_totp_step(&self, email: &str, step: i64) -> Result<bool, StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        let taken = conn.execute(
+            "UPDATE admins SET last_totp_step = ?2, totp_enrolled = 1
+             WHERE email = ?1 AND last_totp_step < ?2",
+            params![email, step],
+        )?;
+        Ok(taken == 1)
+    }
+
+    fn create_admin_session(&self, s: &AdminSession) -> Result<(), StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        conn.execute(
+            "INSERT INTO admin_sessions (token_hash, email, stage, csrf, created_at, last_seen)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                s.token_hash,
+                s.email,
+                s.stage,
+                s.csrf,
+                s.created_at,
+                s.last_seen
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn admin_session(&self, token_hash: &str) -> Result<Option<AdminSession>, StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        Ok(conn
+            .query_row(
+                "SELECT token_hash, email, stage, csrf, created_at, last_seen
+                 FROM admin_sessions WHERE token_hash = ?1",
+                [token_hash],
+                session_row,
+            )
+            .optional()?)
+    }
+
+    fn touch_admin_session(
+        &self,
+        token_hash: &str,
+        now: i64,
+        stage: &str,
+    ) -> Result<(), StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        conn.execute(
+            "UPDATE admin_sessions SET last_seen = ?2, stage = ?3 WHERE token_hash = ?1",
+            params![token_hash, now, stage],
+        )?;
+        Ok(())
+    }
+
+    fn end_admin_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        conn.execute(
+            "DELETE FROM admin_sessions WHERE token_hash = ?1",
+            [token_hash],
+        )?;
+        Ok(())
+    }
+
+    fn append_admin_audit(
+        &self,
+        admin: &str,
+        action: &str,
+        subject: &str,
+        address: &str,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.platform.lock().expect("platform poisoned");
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let (seq, prev): (i64, String) = tx
+            .query_row(
+                "SELECT seq, hash FROM admin_audit ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+            .unwrap_or((0, GENESIS.to_string()));
+        let (seq, at) = (seq + 1, now());
+        let hash = chain_hash(&prev, seq, at, admin, action, subject, address);
+        tx.execute(
+            "INSERT INTO admin_audit (seq, at, admin, action, subject, address, prev, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![seq, at, admin, action, subject, address, prev, hash],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn admin_audit(&self) -> Result<Vec<AdminAuditRow>, StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        let mut stmt = conn.prepare(
+            "SELECT seq, at, admin, action, subject, address, prev, hash
+             FROM admin_audit ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(AdminAuditRow {
+                seq: r.get(0)?,
+                at: r.get(1)?,
+                admin: r.get(2)?,
+                action: r.get(3)?,
+                subject: r.get(4)?,
+                address: r.get(5)?,
+                prev: r.get(6)?,
+                hash: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn clinics(&self) -> Result<Vec<ClinicRecord>, StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        let mut stmt = conn.prepare(
+            "SELECT id, slug, name, owner_email, password_hash, data_clinic_id, time_zone
+             FROM clinics ORDER BY name, slug",
+        )?;
+        let rows = stmt.query_map([], record)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}

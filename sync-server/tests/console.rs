@@ -1,0 +1,398 @@
+//! The operator's console at /admin, over real loopback HTTP, as an admin uses it and as an
+//! attacker tries it: the password, the TOTP enrolled at the first login, a fresh session
+//! after the code; and a form from another site, a cookie replayed after logout or taken
+//! before the code, a code used twice, codes and passwords guessed, an admin without the
+//! second factor, a clinic machine's token, an idle session, and a row of the audit log
+//! changed behind its back.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ayada_server::admin::totp;
+use ayada_server::admin::AdminConfig;
+use ayada_server::auth::Tokens;
+use ayada_server::logins::{LoginGuard, LoginLimits};
+use ayada_server::store::{AdminStore, ClinicRecord, SqliteStore, Store};
+use ayada_server::{router, AppState};
+use reqwest::blocking::{Client, Response};
+use reqwest::header;
+
+const ADMIN: &str = "ops@ayada.example";
+const ADMIN_PW: &str = "operator-pass-12";
+const OWNER: &str = "owner@nour.example";
+const OWNER_PW: &str = "owner-pass-1";
+
+struct Live {
+    url: String,
+    store: Arc<SqliteStore>,
+    dir: tempfile::TempDir,
+    _rt: tokio::runtime::Runtime,
+}
+
+fn live(configure: impl FnOnce(&mut AppState<SqliteStore>)) -> Live {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    store
+        .create_clinic(&ClinicRecord {
+            id: uuid::Uuid::now_v7().to_string(),
+            slug: "nour".into(),
+            name: "عيادة النور".into(),
+            owner_email: OWNER.into(),
+            password_hash: ayada_server::hash_password(OWNER_PW).unwrap(),
+            data_clinic_id: None,
+            time_zone: "Africa/Cairo".into(),
+        })
+        .unwrap();
+    store
+        .create_admin(ADMIN, &ayada_server::hash_password(ADMIN_PW).unwrap())
+        .unwrap();
+    store
+        .append_admin_audit("command line", "admin-created", ADMIN, "")
+        .unwrap();
+    let mut state = AppState::new(
+        store.clone(),
+        Arc::new(Tokens::from_secret(b"0123456789abcdef0123456789abcdef")),
+    );
+    configure(&mut state);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    rt.spawn(async move { axum::serve(listener, app).await });
+    Live {
+        url,
+        store,
+        dir,
+        _rt: rt,
+    }
+}
+
+/// A browser that keeps no cookie jar: each request says which cookies it sends.
+fn browser() -> Client {
+    Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn set_cookie(r: &Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_string)
+}
+
+fn cookie_value(set: &str) -> String {
+    set.split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_string()
+}
+
+fn location(r: &Response) -> String {
+    r.headers()[header::LOCATION].to_str().unwrap().to_string()
+}
+
+/// The value of the hidden `csrf` field of a page's form.
+fn form_csrf(page: &str) -> String {
+    let at = page
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with a csrf field")
+        + 19;
+    page[at..at + 43].to_string()
+}
+
+impl Live {
+    fn get(&self, path: &str, cookie: Option<&str>) -> Response {
+        let mut req = browser().get(format!("{}{path}", self.url));
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        req.send().unwrap()
+    }
+
+    fn post(&self, path: &str, cookie: Option<&str>, form: &[(&str, &str)]) -> Response {
+        let mut req = browser()
+            .post(format!("{}{path}", self.url))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(urlencoded(form));
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        req.send().unwrap()
+    }
+
+    /// The password step: answers the session cookie ("ayada_admin=…") at the code stage.
+    fn password(&self, password: &str) -> Result<String, Box<Response>> {
+        let form = self.get("/admin/login", None);
+        let csrf_cookie = set_cookie(&form, "ayada_csrf").unwrap();
+        let csrf = cookie_value(&csrf_cookie);
+        let r = self.post(
+            "/admin/login",
+            Some(&format!("ayada_csrf={csrf}")),
+            &[("email", ADMIN), ("password", password), ("csrf", &csrf)],
+        );
+        if r.status() != 303 {
+            return Err(Box::new(r));
+        }
+        assert_eq!(location(&r), "/admin/totp?lang=ar");
+        let set = set_cookie(&r, "ayada_admin").unwrap();
+        for part in ["HttpOnly", "SameSite=Strict", "Path=/admin"] {
+            assert!(set.contains(part), "{set}");
+        }
+        Ok(format!("ayada_admin={}", cookie_value(&set)))
+    }
+
+    /// The code page of a session at the code stage: its CSRF token and, while enrolling,
+    /// the secret.
+    fn code_page(&self, cookie: &str) -> (String, Option<String>, String) {
+        let page = self.get("/admin/totp", Some(cookie)).text().unwrap();
+        let secret = page.find("id=\"secret\"").map(|at| {
+            let from = page[at..].find('>').unwrap() + at + 1;
+            let to = page[from..].find('<').unwrap() + from;
+            page[from..to].to_string()
+        });
+        (form_csrf(&page), secret, page)
+    }
+
+    fn code(&self, cookie: &str, csrf: &str, code: &str) -> Response {
+        self.post(
+            "/admin/totp",
+            Some(cookie),
+            &[("code", code), ("csrf", csrf)],
+        )
+    }
+
+    /// Both steps, with the secret known: the full session's cookie.
+    fn log_in(&self, secret: &str) -> String {
+        let cookie = self.password(ADMIN_PW).unwrap();
+        let (csrf, _, _) = self.code_page(&cookie);
+        let r = self.code(&cookie, &csrf, &fresh_code(self, secret));
+        assert_eq!(r.status(), 303, "{}", r.text().unwrap());
+        format!(
+            "ayada_admin={}",
+            cookie_value(&set_cookie(&r, "ayada_admin").unwrap())
+        )
+    }
+}
+
+/// A form's body as a browser sends it.
+fn urlencoded(form: &[(&str, &str)]) -> String {
+    let encode = |text: &str| {
+        text.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    form.iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn now() -> u64 {
+    jiff::Timestamp::now().as_second() as u64
+}
+
+/// A code of a step no earlier code took (waiting for the next step if the current one was
+/// used): the admin's phone shows a new one every 30 s.
+fn fresh_code(live: &Live, secret: &str) -> String {
+    loop {
+        let last = live.store.admin(ADMIN).unwrap().unwrap().last_totp_step;
+        if (now() / 30) as i64 > last {
+            return totp::code_at(secret, ADMIN, now()).unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+#[test]
+fn an_admin_enrolls_totp_at_the_first_login_and_every_attack_on_the_doors_fails() {
+    let live = live(|_| {});
+    // Nobody: the console sends to the login page, in Arabic, right to left.
+    let r = live.get("/admin", None);
+    assert_eq!(
+        (r.status().as_u16(), location(&r)),
+        (303, "/admin/login?lang=ar".into())
+    );
+    let login = live.get("/admin/login", None).text().unwrap();
+    assert!(login.contains("dir=\"rtl\"") && login.contains("تسجيل الدخول"));
+    assert!(live
+        .get("/admin/login?lang=en", None)
+        .text()
+        .unwrap()
+        .contains("dir=\"ltr\""));
+
+    // A login form posted from another site (no CSRF cookie, or another token) is refused.
+    let forged = live.post(
+        "/admin/login",
+        None,
+        &[
+            ("email", ADMIN),
+            ("password", ADMIN_PW),
+            ("csrf", &"x".repeat(43)),
+        ],
+    );
+    assert_eq!(forged.status(), 403);
+    // A wrong password says so, and starts no session.
+    let wrong = live.password("not-the-password").unwrap_err();
+    assert_eq!(wrong.status(), 401);
+    assert!(set_cookie(&wrong, "ayada_admin").is_none());
+
+    // The right password opens only the code step: the console itself is not reachable.
+    let half = live.password(ADMIN_PW).unwrap();
+    let r = live.get("/admin", Some(&half));
+    assert_eq!(location(&r), "/admin/totp?lang=ar");
+    let (csrf, secret, page) = live.code_page(&half);
+    let secret = secret.expect("the first login shows the secret to enroll");
+    assert!(page.contains("data:image/png;base64,"), "the QR code");
+    // The code form from another site, and a wrong code, are refused.
+    assert_eq!(live.code(&half, &"y".repeat(43), "123456").status(), 403);
+    let wrong = live.code(&half, &csrf, "000000");
+    assert_eq!(wrong.status(), 401);
+    // The right code: a new session, under a new token; the old one opens nothing now.
+    let code = fresh_code(&live, &secret);
+    let passed = live.code(&half, &csrf, &code);
+    assert_eq!(
+        (passed.status().as_u16(), location(&passed)),
+        (303, "/admin?lang=ar".into())
+    );
+    let full = format!(
+        "ayada_admin={}",
+        cookie_value(&set_cookie(&passed, "ayada_admin").unwrap())
+    );
+    assert_ne!(full, half);
+    assert_eq!(live.get("/admin", Some(&half)).status(), 303);
+    let home = live.get("/admin?lang=en", Some(&full));
+    assert_eq!(home.status(), 200);
+    let home = home.text().unwrap();
+    assert!(
+        home.contains("عيادة النور") && home.contains(OWNER),
+        "{home}"
+    );
+    // The same code again (a shoulder-surfer, a replayed form) is refused.
+    let again = live.password(ADMIN_PW).unwrap();
+    let (csrf2, secret_again, _) = live.code_page(&again);
+    assert_eq!(
+        secret_again, None,
+        "enrolled: the secret is never shown again"
+    );
+    assert_eq!(live.code(&again, &csrf2, &code).status(), 401);
+
+    // A clinic machine's bearer token is nothing to the console.
+    let r = browser()
+        .get(format!("{}/admin", live.url))
+        .bearer_auth("a.machine.token")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 303);
+
+    // Logout needs the session's CSRF token; after it, the cookie replayed opens nothing.
+    let page = live.get("/admin", Some(&full)).text().unwrap();
+    let token = form_csrf(&page);
+    assert_eq!(
+        live.post("/admin/logout", Some(&full), &[("csrf", &"z".repeat(43))])
+            .status(),
+        403
+    );
+    let out = live.post("/admin/logout", Some(&full), &[("csrf", &token)]);
+    assert_eq!(out.status(), 303);
+    assert!(set_cookie(&out, "ayada_admin")
+        .unwrap()
+        .contains("Max-Age=0"));
+    assert_eq!(live.get("/admin", Some(&full)).status(), 303);
+
+    // The audit log holds each act, in a chain the console finds intact.
+    let full = live.log_in(&secret);
+    let audit = live
+        .get("/admin/audit?lang=en", Some(&full))
+        .text()
+        .unwrap();
+    assert!(audit.contains("hash chain is intact"), "{audit}");
+    for act in ["admin-created", "totp-enrolled", "login", "logout"] {
+        assert!(audit.contains(act), "{act} missing: {audit}");
+    }
+    // Append-only: the database refuses to change or drop a row.
+    let db = rusqlite::Connection::open(live.dir.path().join("platform.db")).unwrap();
+    let changed = db.execute(
+        "UPDATE admin_audit SET action = 'nothing' WHERE seq = 2",
+        [],
+    );
+    assert!(changed.is_err());
+    assert!(db
+        .execute("DELETE FROM admin_audit WHERE seq = 2", [])
+        .is_err());
+    // A row forged past the triggers (dropped, the row changed, put back) breaks the chain.
+    db.execute_batch(
+        "DROP TRIGGER admin_audit_no_update;
+         UPDATE admin_audit SET subject = 'someone else' WHERE seq = 1;",
+    )
+    .unwrap();
+    let audit = live
+        .get("/admin/audit?lang=en", Some(&full))
+        .text()
+        .unwrap();
+    assert!(audit.contains("broken at row #1"), "{audit}");
+}
+
+#[test]
+fn guessed_passwords_and_codes_lock_the_door_even_for_the_right_ones() {
+    let live = live(|s| {
+        s.logins = Arc::new(LoginGuard::new(LoginLimits {
+            fails_per_email: 3,
+            ..LoginLimits::default()
+        }))
+    });
+    for _ in 0..3 {
+        assert_eq!(live.password("a-guess-1234").unwrap_err().status(), 401);
+    }
+    assert_eq!(live.password(ADMIN_PW).unwrap_err().status(), 429);
+
+    // Codes: a fresh server (the password counter is per process), three wrong codes, then
+    // even the right one waits.
+    let live = crate::live(|s| {
+        s.logins = Arc::new(LoginGuard::new(LoginLimits {
+            fails_per_email: 3,
+            ..LoginLimits::default()
+        }))
+    });
+    let half = live.password(ADMIN_PW).unwrap();
+    let (csrf, secret, _) = live.code_page(&half);
+    for guess in ["111111", "222222", "333333"] {
+        assert_eq!(live.code(&half, &csrf, guess).status(), 401);
+    }
+    let right = fresh_code(&live, &secret.unwrap());
+    assert_eq!(live.code(&half, &csrf, &right).status(), 429);
+}
+
+#[test]
+fn an_idle_session_ends_by_itself() {
+    let live = live(|s| {
+        s.admin = Arc::new(AdminConfig {
+            idle: Duration::from_secs(1),
+            ..AdminConfig::default()
+        })
+    });
+    let half = live.password(ADMIN_PW).unwrap();
+    let (_, secret, _) = live.code_page(&half);
+    let full = live.log_in(&secret.unwrap());
+    assert_eq!(live.get("/admin", Some(&full)).status(), 200);
+    std::thread::sleep(Duration::from_millis(2500));
+    let r = live.get("/admin", Some(&full));
+    assert_eq!(location(&r), "/admin/login?lang=ar");
+}

@@ -1,0 +1,99 @@
+//! The operator's console in headless Chromium: an admin made on the command line logs in,
+//! enrolls the second factor from the page (its key read off the screen, as a phone's
+//! authenticator reads the QR code), and sees the clinic with its staff and machines, in
+//! Arabic and English; the audit log shows each act. Screenshots in
+//! target/test-artifacts/portal (console-*.png).
+
+#[path = "portal/browser.rs"]
+mod browser;
+mod common;
+
+use std::process::Command;
+
+use browser::{blank, Browser};
+use common::*;
+
+const ADMIN: &str = "ops@ayada.example";
+const ADMIN_PW: &str = "operator-pass-12";
+
+/// The code an authenticator app shows now for a base32 key.
+fn authenticator(secret: &str) -> String {
+    let bytes = totp_rs::Secret::Encoded(secret.to_string())
+        .to_bytes()
+        .unwrap();
+    let totp = totp_rs::TOTP::new(
+        totp_rs::Algorithm::SHA1,
+        6,
+        1,
+        30,
+        bytes,
+        None,
+        ADMIN.into(),
+    )
+    .unwrap();
+    totp.generate_current().unwrap()
+}
+
+#[test]
+fn an_admin_enrolls_the_second_factor_and_sees_the_clinics_in_both_languages() {
+    if !browser::available() {
+        eprintln!("SKIPPED: Debian's chromium and chromium-driver are not installed");
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    // A clinic with its front desk enrolled and synced (staff and a machine to count).
+    let (server, _desk) = front_desk_on_server(root.path(), 1, true);
+    let made = Command::new(bin("ayada-server"))
+        .args(["admin", "create", "--email", ADMIN])
+        .args(server.store_args())
+        .env("AYADA_ADMIN_PASSWORD", ADMIN_PW)
+        .output()
+        .unwrap();
+    assert_eq!(json_of(&made, "admin create")["admin"], ADMIN);
+    // A password under 12 characters is refused, and said why.
+    let short = Command::new(bin("ayada-server"))
+        .args(["admin", "create", "--email", "b@ayada.example"])
+        .args(server.store_args())
+        .env("AYADA_ADMIN_PASSWORD", "short")
+        .output()
+        .unwrap();
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 12 characters"));
+
+    let b = Browser::desktop();
+    b.open(&format!("{}/admin", server.url));
+    b.wait_page("تسجيل الدخول");
+    b.type_into("#email", ADMIN);
+    b.type_into("#password", ADMIN_PW);
+    b.screenshot("console-login-ar");
+    b.click("button.main");
+    b.wait_page("الدخول بخطوتين إلزامي");
+    assert!(!blank(&b.screenshot("console-enroll-ar")));
+    let secret = b.text("#secret");
+    b.type_into("#code", &authenticator(&secret));
+    b.click("button.main");
+    b.wait_page("العيادات (1)");
+    let row = b.text("#clinics tbody tr");
+    assert!(row.contains("nour") && row.contains(NOUR), "{row}");
+    assert!(!blank(&b.screenshot("console-clinics-ar")));
+
+    b.open(&format!("{}/admin?lang=en", server.url));
+    b.wait_page("Clinics (1)");
+    // The owner and the demo's three staff, from the clinic's own document; one machine.
+    let staff: u32 = b
+        .text("#clinics tbody tr td:nth-child(4)")
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(staff, 4);
+    assert_eq!(b.text("#clinics tbody tr td:nth-child(5)").trim(), "1");
+    assert_ne!(b.text("#clinics tbody tr td:nth-child(6)").trim(), "never");
+    b.screenshot("console-clinics-en");
+    b.open(&format!("{}/admin/audit?lang=en", server.url));
+    b.wait_page("hash chain is intact");
+    let log = b.text("#audit");
+    for act in ["admin-created", "totp-enrolled", "login"] {
+        assert!(log.contains(act), "{act}: {log}");
+    }
+    b.screenshot("console-audit-en");
+}
