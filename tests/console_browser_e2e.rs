@@ -42,7 +42,7 @@ fn an_admin_enrolls_the_second_factor_and_sees_the_clinics_in_both_languages() {
     }
     let root = tempfile::tempdir().unwrap();
     // A clinic with its front desk enrolled and synced (staff and a machine to count).
-    let (server, _desk) = front_desk_on_server(root.path(), 1, true);
+    let (server, desk) = front_desk_on_server(root.path(), 1, true);
     let made = Command::new(bin("ayada-server"))
         .args(["admin", "create", "--email", ADMIN])
         .args(server.store_args())
@@ -96,4 +96,41 @@ fn an_admin_enrolls_the_second_factor_and_sees_the_clinics_in_both_languages() {
         assert!(log.contains(act), "{act}: {log}");
     }
     b.screenshot("console-audit-en");
+
+    // The clinic's page: a tier, a payment, then a suspension the front desk's sync meets.
+    b.open(&format!("{}/admin/tiers?lang=en", server.url));
+    b.type_into("#name", "Small clinic");
+    b.type_into("#min_staff", "1");
+    b.type_into("#max_staff", "5");
+    b.type_into("#monthly", "450");
+    b.click("#add-tier");
+    b.wait_page("450.00 EGP");
+    b.open(&format!("{}/admin?lang=en", server.url));
+    b.click("#clinics tbody tr td a");
+    b.wait_page("In its first month");
+    b.type_into("#amount", "450");
+    b.set_value("#paid_on", "2026-11-29");
+    b.type_into("#reference", "IP-20261129-7781");
+    b.set_value("#period_from", "2026-12-01");
+    b.set_value("#period_to", "2099-12-31");
+    b.click("#record");
+    b.wait_page("Paid through 2099-12-31");
+    assert!(b.text("#tier").contains("Small clinic"));
+    b.type_into("#note", "the bank returned the transfer");
+    b.click("#suspend");
+    b.wait_page("Suspended by an admin");
+    b.screenshot("console-clinic-suspended-en");
+    let refused = desk.run(None, &["sync"]);
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("suspended") && said.contains("the bank returned the transfer"),
+        "{said}"
+    );
+    b.open(&b.url().replace("lang=en", "lang=ar"));
+    b.wait_page("أوقفها مشرف");
+    b.screenshot("console-clinic-suspended-ar");
+    b.click("#resume");
+    b.wait_page("مدفوعة حتى 2099-12-31");
+    desk.ok(None, &["sync"]);
 }

@@ -134,6 +134,8 @@ where
     Arc<crate::limits::MachineLimits>: FromRef<S>,
     Arc<dyn crate::store::Store>: FromRef<S>,
     Arc<crate::memo::Credentials>: FromRef<S>,
+    Arc<crate::memo::Standings>: FromRef<S>,
+    Arc<crate::admin::AdminConfig>: FromRef<S>,
     S: Send + Sync,
 {
     type Rejection = ApiError;
@@ -175,6 +177,27 @@ where
         if !active {
             tracing::warn!(clinic = %claims.clinic, node = %claims.sub, "revoked machine refused");
             return Err(ApiError::Unauthorized);
+        }
+        // A suspended clinic's machines are refused with the reason (asked of the store a
+        // few times a minute per clinic, not on every push).
+        let standings = Arc::<crate::memo::Standings>::from_ref(state);
+        let refusal = match standings.cached(&claims.clinic) {
+            Some(refusal) => refusal,
+            None => {
+                let store = Arc::<dyn crate::store::Store>::from_ref(state);
+                let rules = Arc::<crate::admin::AdminConfig>::from_ref(state).billing;
+                let clinic = claims.clinic.clone();
+                tokio::task::spawn_blocking(move || {
+                    let refusal = crate::standing::refusal_of(&*store, &clinic, rules)?;
+                    standings.keep(&clinic, refusal.clone());
+                    Ok::<_, crate::store::StoreError>(refusal)
+                })
+                .await
+                .map_err(|_| ApiError::Internal)??
+            }
+        };
+        if let Some(refusal) = refusal {
+            return Err(ApiError::Suspended(refusal));
         }
         Ok(Machine {
             clinic: claims.clinic,

@@ -26,6 +26,10 @@ pub enum ApiError {
     /// Wrong email or password at enrollment.
     #[error("The email or the password is wrong.")]
     BadLogin,
+    /// The clinic's subscription is suspended: its machines do not sync (the sentence says
+    /// why).
+    #[error("{0}")]
+    Suspended(String),
     /// The request cannot be carried out as asked.
     #[error("{0}")]
     Conflict(String),
@@ -102,6 +106,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match &self {
             ApiError::Unauthorized | ApiError::BadLogin => StatusCode::UNAUTHORIZED,
+            ApiError::Suspended(_) => StatusCode::FORBIDDEN,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unreadable { status, .. } => *status,
@@ -120,6 +125,7 @@ impl IntoResponse for ApiError {
         let code = match &self {
             ApiError::Unauthorized => "unauthorized",
             ApiError::BadLogin => "bad-login",
+            ApiError::Suspended(_) => "suspended",
             ApiError::Conflict(_) => "conflict",
             ApiError::BadRequest(_) => "bad-request",
             ApiError::Unreadable { status, .. } => match *status {

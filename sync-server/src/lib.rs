@@ -21,6 +21,7 @@ pub mod openapi;
 pub mod portal;
 pub mod routes;
 pub mod serving;
+pub mod standing;
 pub mod store;
 
 use std::sync::Arc;
@@ -60,8 +61,10 @@ pub struct AppState<S> {
     pub usage: Arc<memo::Usage>,
     /// Each machine's last contact written.
     pub contacts: Arc<memo::Contacts>,
-    /// The operator's console: how long its sessions live.
+    /// The operator's console: how long its sessions live, the billing rules.
     pub admin: Arc<admin::AdminConfig>,
+    /// Each clinic's standing, as read a moment ago.
+    pub standings: Arc<memo::Standings>,
     /// Credentials found active a moment ago.
     pub credentials: Arc<memo::Credentials>,
 }
@@ -85,6 +88,7 @@ impl<S: Store> AppState<S> {
             contacts: Arc::default(),
             credentials: Arc::default(),
             admin: Arc::default(),
+            standings: Arc::default(),
         }
     }
 
@@ -160,6 +164,7 @@ impl<S> Clone for AppState<S> {
             contacts: self.contacts.clone(),
             credentials: self.credentials.clone(),
             admin: self.admin.clone(),
+            standings: self.standings.clone(),
         }
     }
 }
@@ -173,6 +178,18 @@ impl<S> FromRef<AppState<S>> for Arc<MachineLimits> {
 impl<S: Store> FromRef<AppState<S>> for Arc<dyn Store> {
     fn from_ref(state: &AppState<S>) -> Arc<dyn Store> {
         state.store.clone()
+    }
+}
+
+impl<S> FromRef<AppState<S>> for Arc<memo::Standings> {
+    fn from_ref(state: &AppState<S>) -> Arc<memo::Standings> {
+        state.standings.clone()
+    }
+}
+
+impl<S> FromRef<AppState<S>> for Arc<admin::AdminConfig> {
+    fn from_ref(state: &AppState<S>) -> Arc<admin::AdminConfig> {
+        state.admin.clone()
     }
 }
 

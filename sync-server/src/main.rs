@@ -173,6 +173,15 @@ struct Limits {
     /// Storage per clinic (its changes and photos), in megabytes.
     #[arg(long, env = "AYADA_CLINIC_QUOTA_MB", default_value_t = 2048)]
     clinic_quota_mb: u64,
+    /// Days after a clinic's paid-through day before its sync is suspended.
+    #[arg(long, env = "AYADA_GRACE_DAYS", default_value_t = 14)]
+    grace_days: i64,
+    /// Days a new clinic works before its first payment is due.
+    #[arg(long, env = "AYADA_TRIAL_DAYS", default_value_t = 30)]
+    trial_days: i64,
+    /// Minutes an idle console session lives.
+    #[arg(long, env = "AYADA_ADMIN_IDLE_MINUTES", default_value_t = 15)]
+    admin_idle_minutes: u64,
 }
 
 /// The booking portal's settings (docs/OPERATIONS.md). WAHA's API key and the webhook's HMAC
@@ -501,6 +510,14 @@ fn serve<S: Store>(
         NonZeroU32::new(limits.machine_burst).context("--machine-burst must be at least 1")?,
     ));
     state.quota_bytes = limits.clinic_quota_mb.saturating_mul(1024 * 1024);
+    state.admin = Arc::new(ayada_server::admin::AdminConfig {
+        idle: Duration::from_secs(limits.admin_idle_minutes.max(1) * 60),
+        billing: ayada_server::standing::Billing {
+            grace_days: limits.grace_days.max(0),
+            trial_days: limits.trial_days.max(1),
+        },
+        ..Default::default()
+    });
     state.portal = Arc::new(Portal::new(
         portal.config(&addr.to_string(), scheme)?,
         store

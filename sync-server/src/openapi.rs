@@ -104,6 +104,10 @@ fn add_refusals(op: &mut Operation) {
     ];
     if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
         codes.push(("401", "No token, or a forged, expired or revoked one."));
+        codes.push((
+            "403",
+            "The clinic's subscription is suspended (code `suspended`; the sentence says why).",
+        ));
         codes.push(("429", "This machine sends too many requests."));
     }
     let json_body = op

@@ -192,6 +192,7 @@ pub async fn enroll<S: Store>(
     responses(
         (status = 200, description = "A token for the machine's clinic.", body = TokenResponse),
         (status = 401, description = "Unknown or revoked credential.", body = ErrorBody),
+        (status = 403, description = "The clinic's subscription is suspended (code `suspended`; the sentence says why).", body = ErrorBody),
     ))]
 pub async fn token<S: Store>(
     State(state): State<AppState<S>>,
@@ -212,6 +213,17 @@ pub async fn token<S: Store>(
             return Err(ApiError::Unauthorized);
         }
     };
+    let (store, clinic, rules) = (
+        state.store.clone(),
+        device.clinic_id.clone(),
+        state.admin.billing,
+    );
+    let refusal =
+        blocking(move || Ok(crate::standing::refusal_of(&*store, &clinic, rules)?)).await?;
+    if let Some(refusal) = refusal {
+        tracing::warn!(clinic = %device.clinic_id, node = %device.node_id, %addr, outcome = "clinic suspended", "token refused");
+        return Err(ApiError::Suspended(refusal));
+    }
     let token = state
         .tokens
         .issue(&device.clinic_id, &device.node_id, &device.credential_hash)?;

@@ -396,3 +396,164 @@ fn an_idle_session_ends_by_itself() {
     let r = live.get("/admin", Some(&full));
     assert_eq!(location(&r), "/admin/login?lang=ar");
 }
+
+/// A machine of the clinic enrolled with the owner's account: its device credential.
+fn enrolled_machine(live: &Live) -> String {
+    let answer: serde_json::Value = browser()
+        .post(format!("{}/v1/enroll", live.url))
+        .json(&serde_json::json!({
+            "email": OWNER, "password": OWNER_PW,
+            "node_id": uuid::Uuid::now_v7().to_string(),
+            "local_clinic_id": uuid::Uuid::now_v7().to_string(),
+        }))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    answer["device_credential"].as_str().unwrap().to_string()
+}
+
+fn token(live: &Live, credential: &str) -> Response {
+    browser()
+        .post(format!("{}/v1/token", live.url))
+        .json(&serde_json::json!({ "device_credential": credential }))
+        .send()
+        .unwrap()
+}
+
+#[test]
+fn the_operator_records_tiers_and_payments_and_a_suspension_stops_sync_and_booking_until_resumed() {
+    let live = live(|_| {});
+    let half = live.password(ADMIN_PW).unwrap();
+    let (_, secret, _) = live.code_page(&half);
+    let full = live.log_in(&secret.unwrap());
+    let clinic = live.store.clinic_by_email(OWNER).unwrap().unwrap().id;
+    let credential = enrolled_machine(&live);
+    let machine_token = token(&live, &credential)
+        .json::<serde_json::Value>()
+        .unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let page = format!("/admin/clinics/{clinic}?lang=en");
+    let shown = live.get(&page, Some(&full)).text().unwrap();
+    assert!(shown.contains("In its first month"), "{shown}");
+    let csrf = form_csrf(&shown);
+
+    // Tiers: one added; one that overlaps it, and a price that is not money, refused.
+    let tier = |name: &str, min: &str, max: &str, monthly: &str| {
+        live.post(
+            "/admin/tiers",
+            Some(&full),
+            &[
+                ("csrf", &csrf),
+                ("lang", "en"),
+                ("name", name),
+                ("min_staff", min),
+                ("max_staff", max),
+                ("monthly", monthly),
+            ],
+        )
+    };
+    assert_eq!(tier("Small", "0", "5", "300").status(), 303);
+    let overlap = tier("Also small", "3", "9", "400");
+    assert_eq!(overlap.status(), 400);
+    assert!(overlap.text().unwrap().contains("overlaps"));
+    assert_eq!(tier("Odd", "10", "", "a lot").status(), 400);
+    let tiers = live
+        .get("/admin/tiers?lang=en", Some(&full))
+        .text()
+        .unwrap();
+    assert!(tiers.contains("Small") && tiers.contains("300.00 EGP") && !tiers.contains("Odd"));
+
+    // A payment: a wrong one is refused with why, a good one recorded.
+    let pay = |amount: &str, from: &str, to: &str, csrf: &str| {
+        live.post(
+            &format!("/admin/clinics/{clinic}/payments"),
+            Some(&full),
+            &[
+                ("csrf", csrf),
+                ("lang", "en"),
+                ("amount", amount),
+                ("paid_on", "2026-11-29"),
+                ("method", "instapay"),
+                ("reference", "IP-778812"),
+                ("period_from", from),
+                ("period_to", to),
+            ],
+        )
+    };
+    let bad = pay("-5", "2026-12-01", "2026-12-31", &csrf);
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().unwrap().contains("positive number of pounds"));
+    assert_eq!(pay("300", "2027-01-31", "2027-01-01", &csrf).status(), 400);
+    assert_eq!(
+        pay("300", "2026-12-01", "2099-12-31", &"f".repeat(43)).status(),
+        403
+    );
+    assert_eq!(
+        pay("300.50", "2026-12-01", "2099-12-31", &csrf).status(),
+        303
+    );
+    let shown = live.get(&page, Some(&full)).text().unwrap();
+    assert!(shown.contains("Paid through 2099-12-31") && shown.contains("300.50 EGP"));
+    assert!(shown.contains("IP-778812") && shown.contains("InstaPay"));
+
+    // A suspension by hand: the machines' sync is refused with the reason, at the token
+    // door and with a token taken before; the portal says booking is paused.
+    let hold = live.post(
+        &format!("/admin/clinics/{clinic}/hold"),
+        Some(&full),
+        &[("csrf", &csrf), ("lang", "en"), ("note", "cheque bounced")],
+    );
+    assert_eq!(hold.status(), 303);
+    let refused = token(&live, &credential);
+    assert_eq!(refused.status(), 403);
+    let said: serde_json::Value = refused.json().unwrap();
+    assert_eq!(said["code"], "suspended");
+    assert!(
+        said["error"].as_str().unwrap().contains("cheque bounced"),
+        "{said}"
+    );
+    let pull = browser()
+        .get(format!("{}/v1/changes?since=0", live.url))
+        .bearer_auth(&machine_token)
+        .send()
+        .unwrap();
+    assert_eq!(pull.status(), 403);
+    let portal = live.get("/c/nour?lang=en", None);
+    assert_eq!(portal.status(), 503);
+    assert!(portal
+        .text()
+        .unwrap()
+        .contains("Online booking at this clinic is paused"));
+    let shown = live.get(&page, Some(&full)).text().unwrap();
+    assert!(
+        shown.contains("Suspended by an admin: cheque bounced"),
+        "{shown}"
+    );
+
+    // Resumed: everything comes back.
+    let resume = live.post(
+        &format!("/admin/clinics/{clinic}/resume"),
+        Some(&full),
+        &[("csrf", &csrf), ("lang", "en")],
+    );
+    assert_eq!(resume.status(), 303);
+    assert_eq!(token(&live, &credential).status(), 200);
+    assert_ne!(live.get("/c/nour?lang=en", None).status(), 503);
+
+    let audit = live
+        .get("/admin/audit?lang=en", Some(&full))
+        .text()
+        .unwrap();
+    for act in [
+        "tier-added",
+        "payment-recorded",
+        "clinic-suspended",
+        "clinic-resumed",
+    ] {
+        assert!(audit.contains(act), "{act}: {audit}");
+    }
+    assert!(audit.contains("hash chain is intact"));
+}

@@ -37,6 +37,7 @@ pub(crate) fn refused(status: reqwest::StatusCode, body: &str) -> Failure {
     // English as the server said them); any other keeps the server's sentence.
     let id = match answer["code"].as_str() {
         Some("bad-login") => "client-refused-bad-login",
+        Some("suspended") => "client-refused-suspended",
         Some("unauthorized") => "client-refused-unauthorized",
         Some("too-many-requests") => "client-refused-too-many-requests",
         Some("too-many-guesses") => "client-refused-too-many-guesses",

@@ -366,6 +366,20 @@ mod tests {
     }
 
     #[test]
+    fn a_suspended_clinics_refusal_is_said_in_both_languages_with_the_servers_reason() {
+        let body = r#"{"error": "The clinic's subscription is suspended by the platform: cheque bounced.", "code": "suspended"}"#;
+        let refused = crate::http::refused(reqwest::StatusCode::FORBIDDEN, body);
+        let en = refused.sentence(ayada_core::Lang::En);
+        assert!(
+            en.contains("suspended") && en.contains("cheque bounced"),
+            "{en}"
+        );
+        assert!(en.contains("keeps working"), "{en}");
+        let ar = refused.sentence(ayada_core::Lang::Ar);
+        assert!(ar.contains("اشتراك العيادة موقوف"), "{ar}");
+    }
+
+    #[test]
     fn a_typed_server_address_gets_a_scheme_and_loses_its_trailing_slash() {
         assert_eq!(
             server_address(" 192.168.1.10:8787 "),

@@ -233,6 +233,7 @@ client-bad-address = "{ $server }" is not a server address.
 client-plain-http = The address { $server } is plain http://, so the owner's password would cross the network unencrypted. Use the server's https:// address; on a network that is yours alone, set AYADA_ALLOW_PLAIN_HTTP=1 to allow it.
 client-refused = The sync server refused: { $said }
 client-refused-bad-login = The sync server refused: { $said }
+client-refused-suspended = The clinic's subscription is suspended, so the server does not sync it now ({ $said }). This machine keeps working and keeps everything; it syncs again once the clinic's account is settled.
 client-refused-unauthorized = The sync server refused: { $said }
 client-refused-too-many-requests = The sync server refused: { $said }
 client-refused-too-many-guesses = The sync server refused: { $said }

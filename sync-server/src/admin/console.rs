@@ -34,6 +34,8 @@ pub struct ClinicRow {
     pub last_sync: Option<i64>,
     /// Bytes of changes and photos it keeps on the server.
     pub storage: u64,
+    /// Where its subscription stands today.
+    pub standing: crate::standing::Standing,
 }
 
 /// The active staff the clinic's document lists (a count, nothing of who).
@@ -50,7 +52,11 @@ fn staff_count<S: Store>(store: &S, clinic: &str) -> Result<usize, StoreError> {
 }
 
 /// Every clinic whose name, slug or owner's email holds `query` (all with an empty one).
-pub fn clinic_rows<S: Store>(store: &S, query: &str) -> Result<Vec<ClinicRow>, StoreError> {
+pub fn clinic_rows<S: Store>(
+    store: &S,
+    query: &str,
+    rules: crate::standing::Billing,
+) -> Result<Vec<ClinicRow>, StoreError> {
     let query = query.trim().to_lowercase();
     let mut rows = Vec::new();
     for c in store.clinics()? {
@@ -59,7 +65,11 @@ pub fn clinic_rows<S: Store>(store: &S, query: &str) -> Result<Vec<ClinicRow>, S
             continue;
         }
         let machines = store.machines(&c.id)?;
+        let Some(account) = store.clinic_account(&c.id)? else {
+            continue;
+        };
         rows.push(ClinicRow {
+            standing: crate::standing::Standing::now(&account, rules),
             staff: staff_count(store, &c.id)?,
             machines: machines.iter().filter(|m| !m.revoked).count(),
             last_sync: machines.iter().filter_map(|m| m.last_seen_at).max(),
@@ -80,8 +90,15 @@ pub struct HomeQuery {
     lang: Option<String>,
 }
 
+impl HomeQuery {
+    /// The page's language.
+    pub fn lang(&self) -> Lang {
+        Lang::from_code(self.lang.as_deref())
+    }
+}
+
 /// The session if it passed both factors; else where to send the browser.
-fn full<S: Store>(
+pub(super) fn full<S: Store>(
     state: &AppState<S>,
     headers: &HeaderMap,
 ) -> Result<Result<AdminSession, &'static str>, StoreError> {
@@ -104,7 +121,7 @@ pub async fn home<S: Store>(
     let (st, wanted) = (state.clone(), query.clone());
     let found = blocking(move || {
         Ok(match full(&st, &headers)? {
-            Ok(s) => Ok((s, clinic_rows(&*st.store, &wanted)?)),
+            Ok(s) => Ok((s, clinic_rows(&*st.store, &wanted, st.admin.billing)?)),
             Err(to) => Err(to),
         })
     })

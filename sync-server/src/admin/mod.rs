@@ -8,8 +8,10 @@
 //! - [`totp`]: secrets, codes (each taken once), the enrollment QR code;
 //! - [`doors`]: login, the second factor, logout;
 //! - [`console`]: the clinics and the audit log;
+//! - [`billing`]: tiers, payments, a clinic's standing and its suspension by hand;
 //! - [`pages`]: the server-rendered pages, Arabic and English, with no script.
 
+pub mod billing;
 pub mod console;
 pub mod doors;
 pub mod pages;
@@ -31,6 +33,8 @@ pub struct AdminConfig {
     pub idle: Duration,
     /// A session ends this long after its login, used or not.
     pub absolute: Duration,
+    /// When a clinic's unpaid days suspend it.
+    pub billing: crate::standing::Billing,
 }
 
 impl Default for AdminConfig {
@@ -38,6 +42,7 @@ impl Default for AdminConfig {
         AdminConfig {
             idle: Duration::from_secs(15 * 60),
             absolute: Duration::from_secs(12 * 3600),
+            billing: crate::standing::Billing::default(),
         }
     }
 }
@@ -56,4 +61,16 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
             get(doors::totp_form::<S>).post(doors::totp::<S>),
         )
         .route("/admin/logout", post(doors::logout::<S>))
+        .route("/admin/clinics/{id}", get(billing::clinic::<S>))
+        .route(
+            "/admin/clinics/{id}/payments",
+            post(billing::add_payment::<S>),
+        )
+        .route("/admin/clinics/{id}/hold", post(billing::hold::<S>))
+        .route("/admin/clinics/{id}/resume", post(billing::resume::<S>))
+        .route(
+            "/admin/tiers",
+            get(billing::tiers::<S>).post(billing::add_tier::<S>),
+        )
+        .route("/admin/tiers/{id}/delete", post(billing::delete_tier::<S>))
 }

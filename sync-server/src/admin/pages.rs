@@ -5,9 +5,11 @@ use std::sync::LazyLock;
 
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
+use super::billing::{egp, ClinicPage, METHODS};
 use super::console::ClinicRow;
 use crate::portal::words::{t, Lang};
-use crate::store::{AdminAuditRow, AdminSession};
+use crate::standing::{Standing, Why};
+use crate::store::{AdminAuditRow, AdminSession, Tier};
 
 /// The one style sheet, inline.
 const STYLE: &str = "\
@@ -26,7 +28,11 @@ button.main{margin-top:1rem;padding:.6rem 1.2rem;font:inherit;font-weight:600;co
 border:0;border-radius:.4rem}.narrow{max-width:26rem;margin-inline:auto}\
 .error{background:#fdecec;color:#8a1c1c;padding:.75rem;border-radius:.4rem}\
 .ok{background:#e6f4ea;color:#1e5631;padding:.75rem;border-radius:.4rem}\
-.muted{color:#5b6673;font-size:.9rem}code{font-size:1.05rem;letter-spacing:.05em;unicode-bidi:isolate}\
+.muted{color:#5b6673;font-size:.9rem}.badge{display:inline-block;padding:.1rem .5rem;border-radius:1rem;\
+font-size:.85rem}.active{background:#e6f4ea;color:#1e5631}.grace{background:#fff4d6;color:#7a5300}\
+.suspended{background:#fdecec;color:#8a1c1c}select{width:100%;padding:.55rem;font:inherit;border:1px solid #9aa5b1;\
+border-radius:.4rem}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(12rem,1fr));gap:0 1rem}\
+button.danger{background:#a32020}code{font-size:1.05rem;letter-spacing:.05em;unicode-bidi:isolate}\
 img.qr{display:block;width:12rem;height:12rem;margin:.5rem auto;image-rendering:pixelated}\
 nav.lang{text-align:end;padding:.5rem 1rem}";
 
@@ -65,6 +71,7 @@ fn page(
                     h1 { (t(lang, "admin-console")) }
                     @if let Some(s) = session {
                         a href={ "/admin?lang=" (lang.code()) } { (t(lang, "admin-clinics")) }
+                        a href={ "/admin/tiers?lang=" (lang.code()) } { (t(lang, "admin-tiers")) }
                         a href={ "/admin/audit?lang=" (lang.code()) } { (t(lang, "admin-audit")) }
                         span.who { bdi { (s.email) } }
                         form method="post" action="/admin/logout" {
@@ -184,16 +191,17 @@ pub fn clinics(lang: Lang, session: &AdminSession, query: &str, rows: &[ClinicRo
                             th { (t(lang, "admin-clinic")) } th { (t(lang, "admin-slug")) }
                             th { (t(lang, "admin-owner")) } th { (t(lang, "admin-staff")) }
                             th { (t(lang, "admin-machines")) } th { (t(lang, "admin-last-sync")) }
-                            th { (t(lang, "admin-storage")) }
+                            th { (t(lang, "admin-storage")) } th { (t(lang, "admin-status")) }
                         } }
                         tbody { @for r in rows { tr {
-                            td { bdi { (r.name) } }
+                            td { a href={ "/admin/clinics/" (r.id) "?lang=" (lang.code()) } { bdi { (r.name) } } }
                             td { bdi dir="ltr" { (r.slug) } }
                             td { bdi dir="ltr" { (r.owner_email) } }
                             td.n { (r.staff) }
                             td.n { (r.machines) }
                             td { bdi dir="ltr" { @match r.last_sync { Some(at) => (moment(at)), None => (t(lang, "admin-never")) } } }
                             td.n { bdi dir="ltr" { (megabytes(r.storage)) } }
+                            td { (standing_badge(lang, &r.standing)) }
                         } } }
                     }
                 }
@@ -234,6 +242,184 @@ pub fn audit(
                         td { bdi dir="ltr" { (r.subject) } }
                         td { bdi dir="ltr" { (r.address) } }
                     } } }
+                }
+            }
+        },
+    )
+}
+
+fn standing_badge(lang: Lang, standing: &Standing) -> Markup {
+    let (class, id) = match standing {
+        Standing::Active { trial: true, .. } => ("badge active", "admin-trial"),
+        Standing::Active { .. } => ("badge active", "admin-active"),
+        Standing::Grace { .. } => ("badge grace", "admin-grace"),
+        Standing::Suspended(_) => ("badge suspended", "admin-suspended"),
+    };
+    html! { span class=(class) { (t(lang, id)) } }
+}
+
+/// Why a clinic stands where it does, in a sentence.
+fn standing_reason(lang: Lang, standing: &Standing) -> String {
+    use crate::portal::words::say;
+    let day = |d: &jiff::civil::Date| d.to_string().into();
+    match standing {
+        Standing::Active {
+            paid_through,
+            trial,
+        } => say(
+            lang,
+            if *trial {
+                "admin-why-trial"
+            } else {
+                "admin-why-active"
+            },
+            &[("through", day(paid_through))],
+        ),
+        Standing::Grace {
+            paid_through,
+            suspends_on,
+        } => say(
+            lang,
+            "admin-why-grace",
+            &[("through", day(paid_through)), ("on", day(suspends_on))],
+        ),
+        Standing::Suspended(Why::Unpaid { paid_through }) => {
+            say(lang, "admin-why-unpaid", &[("through", day(paid_through))])
+        }
+        Standing::Suspended(Why::Held(note)) => {
+            say(lang, "admin-why-held", &[("note", note.clone().into())])
+        }
+    }
+}
+
+/// One clinic: its standing and why, its tier, its payments, a payment to record, the hold.
+pub fn clinic(lang: Lang, session: &AdminSession, p: &ClinicPage, error: Option<&str>) -> Markup {
+    let r = &p.row;
+    let base = format!("/admin/clinics/{}", r.id);
+    let hidden = html! {
+        input type="hidden" name="csrf" value=(session.csrf);
+        input type="hidden" name="lang" value=(lang.code());
+    };
+    page(
+        lang,
+        &r.name,
+        Some(session),
+        &base,
+        html! {
+            section {
+                h2 { bdi { (r.name) } " " (standing_badge(lang, &p.standing)) }
+                p #reason { (standing_reason(lang, &p.standing)) }
+                @if let Some(id) = error { p.error { (t(lang, id)) } }
+                table { tbody {
+                    tr { th { (t(lang, "admin-slug")) } td { bdi dir="ltr" { (r.slug) } } }
+                    tr { th { (t(lang, "admin-owner")) } td { bdi dir="ltr" { (r.owner_email) } } }
+                    tr { th { (t(lang, "admin-zone")) } td { bdi dir="ltr" { (p.record.time_zone) } } }
+                    tr { th { (t(lang, "admin-staff")) } td.n { (r.staff) } }
+                    tr { th { (t(lang, "admin-machines")) } td.n { (r.machines) } }
+                    tr { th { (t(lang, "admin-storage")) } td.n { bdi dir="ltr" { (megabytes(r.storage)) } } }
+                    tr { th { (t(lang, "admin-tier")) } td #tier {
+                        @match &p.tier_now {
+                            Some(tier) => { bdi { (tier.name) } " · " bdi dir="ltr" { (egp(tier.monthly_piastres)) } }
+                            None => (t(lang, "admin-no-tier")),
+                        }
+                        @if let Some(old) = &p.outgrew {
+                            " " span.badge.grace #outgrew { (crate::portal::words::say(lang, "admin-outgrew", &[("tier", old.clone().into())])) }
+                        }
+                    } }
+                } }
+            }
+            section {
+                h2 { (t(lang, "admin-payments")) }
+                @if p.payments.is_empty() { p.muted { (t(lang, "admin-no-payments")) } } @else {
+                    table #payments {
+                        thead { tr {
+                            th { (t(lang, "admin-paid-on")) } th { (t(lang, "admin-amount")) } th { (t(lang, "admin-method")) }
+                            th { (t(lang, "admin-reference")) } th { (t(lang, "admin-period")) } th { (t(lang, "admin-tier")) } th { (t(lang, "admin-who")) }
+                        } }
+                        tbody { @for pay in &p.payments { tr {
+                            td { bdi dir="ltr" { (pay.paid_on) } }
+                            td.n { bdi dir="ltr" { (egp(pay.amount_piastres)) } }
+                            td { (t(lang, &format!("admin-method-{}", pay.method))) }
+                            td { bdi dir="ltr" { (pay.reference) } }
+                            td { bdi dir="ltr" { (pay.period_from) " → " (pay.period_to) } }
+                            td { bdi { (pay.tier) } }
+                            td { bdi dir="ltr" { (pay.recorded_by) } }
+                        } } }
+                    }
+                }
+                h2 { (t(lang, "admin-record-payment")) }
+                form method="post" action={ (base) "/payments" } {
+                    (hidden)
+                    div.grid {
+                        div { label for="amount" { (t(lang, "admin-amount")) " (EGP)" } input #amount name="amount" dir="ltr" inputmode="decimal" required; }
+                        div { label for="paid_on" { (t(lang, "admin-paid-on")) } input #paid_on type="date" name="paid_on" required; }
+                        div { label for="method" { (t(lang, "admin-method")) }
+                            select #method name="method" { @for m in METHODS { option value=(m) { (t(lang, &format!("admin-method-{m}"))) } } } }
+                        div { label for="reference" { (t(lang, "admin-reference")) } input #reference name="reference" dir="ltr"; }
+                        div { label for="period_from" { (t(lang, "admin-period-from")) } input #period_from type="date" name="period_from" required; }
+                        div { label for="period_to" { (t(lang, "admin-period-to")) } input #period_to type="date" name="period_to" required; }
+                    }
+                    button.main #record type="submit" { (t(lang, "admin-record-payment")) }
+                }
+            }
+            section {
+                h2 { (t(lang, "admin-hold")) }
+                @if matches!(p.standing, Standing::Suspended(Why::Held(_))) {
+                    form method="post" action={ (base) "/resume" } {
+                        (hidden)
+                        button.main #resume type="submit" { (t(lang, "admin-resume")) }
+                    }
+                } @else {
+                    p.muted { (t(lang, "admin-hold-hint")) }
+                    form method="post" action={ (base) "/hold" } {
+                        (hidden)
+                        label for="note" { (t(lang, "admin-hold-note")) }
+                        input #note name="note" maxlength="200" required;
+                        button.main.danger #suspend type="submit" { (t(lang, "admin-suspend")) }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// The tiers by staff count, and a tier to add.
+pub fn tiers(lang: Lang, session: &AdminSession, tiers: &[Tier], error: Option<&str>) -> Markup {
+    page(
+        lang,
+        &t(lang, "admin-tiers"),
+        Some(session),
+        "/admin/tiers",
+        html! {
+            section {
+                h2 { (t(lang, "admin-tiers")) }
+                @if let Some(id) = error { p.error { (t(lang, id)) } }
+                @if tiers.is_empty() { p.muted { (t(lang, "admin-no-tiers")) } } @else {
+                    table #tiers {
+                        thead { tr { th { (t(lang, "admin-tier")) } th { (t(lang, "admin-staff")) } th { (t(lang, "admin-monthly")) } th {} } }
+                        tbody { @for tier in tiers { tr {
+                            td { bdi { (tier.name) } }
+                            td.n { bdi dir="ltr" { (tier.min_staff) "–" @if let Some(max) = tier.max_staff { (max) } } }
+                            td.n { bdi dir="ltr" { (egp(tier.monthly_piastres)) } }
+                            td { form method="post" action={ "/admin/tiers/" (tier.id) "/delete" } {
+                                input type="hidden" name="csrf" value=(session.csrf);
+                                input type="hidden" name="lang" value=(lang.code());
+                                button type="submit" { (t(lang, "admin-delete")) }
+                            } }
+                        } } }
+                    }
+                }
+                h2 { (t(lang, "admin-add-tier")) }
+                form method="post" action="/admin/tiers" {
+                    input type="hidden" name="csrf" value=(session.csrf);
+                    input type="hidden" name="lang" value=(lang.code());
+                    div.grid {
+                        div { label for="name" { (t(lang, "admin-tier-name")) } input #name name="name" required; }
+                        div { label for="min_staff" { (t(lang, "admin-min-staff")) } input #min_staff name="min_staff" dir="ltr" inputmode="numeric" required; }
+                        div { label for="max_staff" { (t(lang, "admin-max-staff")) } input #max_staff name="max_staff" dir="ltr" inputmode="numeric"; }
+                        div { label for="monthly" { (t(lang, "admin-monthly")) " (EGP)" } input #monthly name="monthly" dir="ltr" inputmode="decimal" required; }
+                    }
+                    button.main #add-tier type="submit" { (t(lang, "admin-add-tier")) }
                 }
             }
         },

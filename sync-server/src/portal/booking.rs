@@ -40,22 +40,26 @@ pub async fn clinic_page<S: Store>(
         let Some(record) = views.record(&*st.store, &slug)? else {
             return Ok(None);
         };
+        if super::respond::paused(&st, &record.id)? {
+            return Ok(Some(Err(())));
+        }
         let Some(view) = views.get(&*st.store, &record, now)? else {
             return Ok(None);
         };
         let held = views.held(&*st.store, &record.id, now)?;
-        Ok(Some(views.page(&view, lang, &held, now, || {
+        Ok(Some(Ok(views.page(&view, lang, &held, now, || {
             let next: Vec<_> = view
                 .doctors
                 .iter()
                 .map(|d| (d.clone(), view.next_free(d.id, &held, now, 6)))
                 .collect();
             pages::clinic_page(&view, lang, &next).into_string()
-        })))
+        }))))
     })
     .await;
     match body {
-        Ok(Some(body)) => html(
+        Ok(Some(Err(()))) => super::respond::paused_page(lang),
+        Ok(Some(Ok(body))) => html(
             StatusCode::OK,
             maud::PreEscaped(body.as_str().to_string()),
             None,

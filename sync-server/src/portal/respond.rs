@@ -64,6 +64,25 @@ pub(super) async fn blocking<T: Send + 'static>(
     }
 }
 
+/// Whether a clinic's online booking is paused (its subscription is suspended), as the
+/// machines' doors see it.
+pub(super) fn paused<S: Store>(state: &AppState<S>, clinic: &str) -> Result<bool, StoreError> {
+    let refusal = match state.standings.cached(clinic) {
+        Some(refusal) => refusal,
+        None => {
+            let refusal = crate::standing::refusal_of(&*state.store, clinic, state.admin.billing)?;
+            state.standings.keep(clinic, refusal.clone());
+            refusal
+        }
+    };
+    Ok(refusal.is_some())
+}
+
+/// The page a suspended clinic's portal shows.
+pub(super) fn paused_page(lang: Lang) -> Page {
+    problem(lang, StatusCode::SERVICE_UNAVAILABLE, "err-paused")
+}
+
 /// The clinic of a slug with its view; a page saying the link is not valid otherwise.
 pub(super) async fn clinic<S: Store>(
     state: &AppState<S>,
@@ -78,14 +97,22 @@ pub(super) async fn clinic<S: Store>(
         let Some(record) = st.portal.views.record(&*st.store, &slug)? else {
             return Ok(None);
         };
+        // A suspended clinic takes no booking online (its own page says so).
+        if paused(&st, &record.id)? {
+            return Ok(Some(Err(())));
+        }
         Ok(st
             .portal
             .views
             .get(&*st.store, &record, Timestamp::now())?
-            .map(|v| (record, v)))
+            .map(|v| Ok((record, v))))
     })
     .await?;
-    found.ok_or_else(|| problem(lang, StatusCode::NOT_FOUND, "err-gone"))
+    match found {
+        Some(Ok(found)) => Ok(found),
+        Some(Err(())) => Err(paused_page(lang)),
+        None => Err(problem(lang, StatusCode::NOT_FOUND, "err-gone")),
+    }
 }
 
 /// The slots patients typing their code hold at a clinic (for the pages: kept a second; a

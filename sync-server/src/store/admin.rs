@@ -20,11 +20,75 @@ CREATE TABLE IF NOT EXISTS admin_sessions (
 CREATE TABLE IF NOT EXISTS admin_audit (
     seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, admin TEXT NOT NULL, action TEXT NOT NULL,
     subject TEXT NOT NULL, address TEXT NOT NULL, prev TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tiers (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL, min_staff INTEGER NOT NULL,
+    max_staff INTEGER, monthly_piastres INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS payments (
+    id INTEGER PRIMARY KEY, clinic_id TEXT NOT NULL, amount_piastres INTEGER NOT NULL,
+    paid_on TEXT NOT NULL, method TEXT NOT NULL, reference TEXT NOT NULL,
+    period_from TEXT NOT NULL, period_to TEXT NOT NULL, tier TEXT NOT NULL,
+    recorded_by TEXT NOT NULL, recorded_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS payments_clinic ON payments (clinic_id, period_to);
+CREATE TABLE IF NOT EXISTS clinic_holds (
+    clinic_id TEXT PRIMARY KEY, note TEXT NOT NULL, since INTEGER NOT NULL);
 CREATE TRIGGER IF NOT EXISTS admin_audit_no_update BEFORE UPDATE ON admin_audit
     BEGIN SELECT RAISE(ABORT, 'the admin audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS admin_audit_no_delete BEFORE DELETE ON admin_audit
     BEGIN SELECT RAISE(ABORT, 'the admin audit log is append-only'); END;
 ";
+
+/// A subscription tier: the clinics whose active staff is in its range pay its price.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tier {
+    /// Its id (0 for a new one).
+    pub id: i64,
+    /// What the operator calls it ("Small clinic").
+    pub name: String,
+    /// The fewest active staff it covers.
+    pub min_staff: i64,
+    /// The most, or None: no upper bound.
+    pub max_staff: Option<i64>,
+    /// Its monthly price, piastres.
+    pub monthly_piastres: i64,
+}
+
+/// A payment the operator recorded by hand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payment {
+    /// Its id (0 before it is kept).
+    pub id: i64,
+    /// The clinic's platform id.
+    pub clinic: String,
+    /// Piastres.
+    pub amount_piastres: i64,
+    /// "YYYY-MM-DD".
+    pub paid_on: String,
+    /// "cash", "bank-transfer", "instapay" or "wallet".
+    pub method: String,
+    /// The transfer's or receipt's reference, or empty.
+    pub reference: String,
+    /// The period it pays for, "YYYY-MM-DD" both, inclusive.
+    pub period_from: String,
+    /// The last day it pays for.
+    pub period_to: String,
+    /// The tier it paid for (its name then).
+    pub tier: String,
+    /// The admin who recorded it.
+    pub recorded_by: String,
+}
+
+/// What the platform knows of a clinic's account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClinicAccount {
+    /// When the clinic was made (Unix seconds).
+    pub created_at: i64,
+    /// Its time zone (its days are its own).
+    pub time_zone: String,
+    /// The last day paid for, if any payment was recorded.
+    pub paid_through: Option<String>,
+    /// The operator's suspension and its note, if suspended by hand.
+    pub held: Option<String>,
+}
 
 /// The `prev` of the first row of the chain.
 pub const GENESIS: &str = "genesis";
@@ -163,6 +227,20 @@ pub trait AdminStore {
     fn admin_audit(&self) -> Result<Vec<AdminAuditRow>, StoreError>;
     /// Every clinic on the platform, by name.
     fn clinics(&self) -> Result<Vec<ClinicRecord>, StoreError>;
+    /// The tiers, by their least staff.
+    fn tiers(&self) -> Result<Vec<Tier>, StoreError>;
+    /// Adds a tier (`id` 0) or changes one.
+    fn put_tier(&self, tier: &Tier) -> Result<(), StoreError>;
+    /// Takes a tier away.
+    fn delete_tier(&self, id: i64) -> Result<(), StoreError>;
+    /// Keeps a payment.
+    fn add_payment(&self, payment: &Payment) -> Result<(), StoreError>;
+    /// A clinic's payments, latest period first.
+    fn payments(&self, clinic: &str) -> Result<Vec<Payment>, StoreError>;
+    /// What the platform knows of a clinic's account; None for an unknown clinic.
+    fn clinic_account(&self, clinic: &str) -> Result<Option<ClinicAccount>, StoreError>;
+    /// Suspends a clinic by hand with a note (`Some`), or lifts that (`None`).
+    fn hold_clinic(&self, clinic: &str, note: Option<&str>) -> Result<(), StoreError>;
 }
 
 #[cfg(test)]

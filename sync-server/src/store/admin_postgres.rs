@@ -2,7 +2,10 @@
 
 use r2d2_postgres::postgres::Row;
 
-use super::admin::{chain_hash, AdminAuditRow, AdminRecord, AdminSession, AdminStore, GENESIS};
+use super::admin::{
+    chain_hash, AdminAuditRow, AdminRecord, AdminSession, AdminStore, ClinicAccount, Payment, Tier,
+    GENESIS,
+};
 use super::postgres::{locks, record, PgStore, RECORD_COLUMNS};
 use super::sqlite::now;
 use super::{ClinicRecord, StoreError};
@@ -185,5 +188,134 @@ impl AdminStore for PgStore {
             .iter()
             .map(record)
             .collect())
+    }
+
+    fn tiers(&self) -> Result<Vec<Tier>, StoreError> {
+        Ok(self
+            .conn()?
+            .q(
+                "SELECT id, name, min_staff, max_staff, monthly_piastres FROM platform.tiers
+                 ORDER BY min_staff, id",
+                &[],
+            )?
+            .iter()
+            .map(|r| Tier {
+                id: r.get(0),
+                name: r.get(1),
+                min_staff: r.get(2),
+                max_staff: r.get(3),
+                monthly_piastres: r.get(4),
+            })
+            .collect())
+    }
+
+    fn put_tier(&self, t: &Tier) -> Result<(), StoreError> {
+        let mut conn = self.conn()?;
+        if t.id == 0 {
+            conn.x(
+                "INSERT INTO platform.tiers (name, min_staff, max_staff, monthly_piastres)
+                 VALUES ($1, $2, $3, $4)",
+                &[&t.name, &t.min_staff, &t.max_staff, &t.monthly_piastres],
+            )?;
+        } else {
+            conn.x(
+                "UPDATE platform.tiers SET name = $2, min_staff = $3, max_staff = $4,
+                    monthly_piastres = $5 WHERE id = $1",
+                &[
+                    &t.id,
+                    &t.name,
+                    &t.min_staff,
+                    &t.max_staff,
+                    &t.monthly_piastres,
+                ],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn delete_tier(&self, id: i64) -> Result<(), StoreError> {
+        self.conn()?
+            .x("DELETE FROM platform.tiers WHERE id = $1", &[&id])?;
+        Ok(())
+    }
+
+    fn add_payment(&self, p: &Payment) -> Result<(), StoreError> {
+        self.conn()?.x(
+            "INSERT INTO platform.payments (clinic_id, amount_piastres, paid_on, method,
+                reference, period_from, period_to, tier, recorded_by, recorded_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            &[
+                &p.clinic,
+                &p.amount_piastres,
+                &p.paid_on,
+                &p.method,
+                &p.reference,
+                &p.period_from,
+                &p.period_to,
+                &p.tier,
+                &p.recorded_by,
+                &now(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn payments(&self, clinic: &str) -> Result<Vec<Payment>, StoreError> {
+        Ok(self
+            .conn()?
+            .q(
+                "SELECT id, clinic_id, amount_piastres, paid_on, method, reference, period_from,
+                    period_to, tier, recorded_by
+                 FROM platform.payments WHERE clinic_id = $1 ORDER BY period_to DESC, id DESC",
+                &[&clinic],
+            )?
+            .iter()
+            .map(|r| Payment {
+                id: r.get(0),
+                clinic: r.get(1),
+                amount_piastres: r.get(2),
+                paid_on: r.get(3),
+                method: r.get(4),
+                reference: r.get(5),
+                period_from: r.get(6),
+                period_to: r.get(7),
+                tier: r.get(8),
+                recorded_by: r.get(9),
+            })
+            .collect())
+    }
+
+    fn clinic_account(&self, clinic: &str) -> Result<Option<ClinicAccount>, StoreError> {
+        Ok(self
+            .conn()?
+            .q_opt(
+                "SELECT c.created_at, c.time_zone,
+                    (SELECT MAX(period_to) FROM platform.payments p WHERE p.clinic_id = c.id),
+                    (SELECT note FROM platform.clinic_holds h WHERE h.clinic_id = c.id)
+                 FROM platform.clinics c WHERE c.id = $1",
+                &[&clinic],
+            )?
+            .map(|r| ClinicAccount {
+                created_at: r.get(0),
+                time_zone: r.get(1),
+                paid_through: r.get(2),
+                held: r.get(3),
+            }))
+    }
+
+    fn hold_clinic(&self, clinic: &str, note: Option<&str>) -> Result<(), StoreError> {
+        let mut conn = self.conn()?;
+        match note {
+            Some(note) => conn.x(
+                "INSERT INTO platform.clinic_holds (clinic_id, note, since) VALUES ($1, $2, $3)
+                 ON CONFLICT (clinic_id) DO UPDATE SET note = excluded.note",
+                &[&clinic, &note, &now()],
+            )?,
+            None => conn.x(
+                "DELETE FROM platform.clinic_holds WHERE clinic_id = $1",
+                &[&clinic],
+            )?,
+        };
+        Ok(())
     }
 }

@@ -2,7 +2,10 @@
 
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
-use super::admin::{chain_hash, AdminAuditRow, AdminRecord, AdminSession, AdminStore, GENESIS};
+use super::admin::{
+    chain_hash, AdminAuditRow, AdminRecord, AdminSession, AdminStore, ClinicAccount, Payment, Tier,
+    GENESIS,
+};
 use super::sqlite::{now, record, SqliteStore};
 use super::{ClinicRecord, StoreError};
 
@@ -184,5 +187,127 @@ impl AdminStore for SqliteStore {
         )?;
         let rows = stmt.query_map([], record)?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn tiers(&self) -> Result<Vec<Tier>, StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        let mut stmt = conn.prepare(
+            "SELECT id, name, min_staff, max_staff, monthly_piastres FROM tiers
+             ORDER BY min_staff, id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Tier {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                min_staff: r.get(2)?,
+                max_staff: r.get(3)?,
+                monthly_piastres: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn put_tier(&self, t: &Tier) -> Result<(), StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        if t.id == 0 {
+            conn.execute(
+                "INSERT INTO tiers (name, min_staff, max_staff, monthly_piastres)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![t.name, t.min_staff, t.max_staff, t.monthly_piastres],
+            )?;
+        } else {
+            conn.execute(
+                "UPDATE tiers SET name = ?2, min_staff = ?3, max_staff = ?4, monthly_piastres = ?5
+                 WHERE id = ?1",
+                params![t.id, t.name, t.min_staff, t.max_staff, t.monthly_piastres],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn delete_tier(&self, id: i64) -> Result<(), StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        conn.execute("DELETE FROM tiers WHERE id = ?1", [id])?;
+        Ok(())
+    }
+
+    fn add_payment(&self, p: &Payment) -> Result<(), StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        conn.execute(
+            "INSERT INTO payments (clinic_id, amount_piastres, paid_on, method, reference,
+                period_from, period_to, tier, recorded_by, recorded_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                p.clinic,
+                p.amount_piastres,
+                p.paid_on,
+                p.method,
+                p.reference,
+                p.period_from,
+                p.period_to,
+                p.tier,
+                p.recorded_by,
+                now()
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn payments(&self, clinic: &str) -> Result<Vec<Payment>, StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        let mut stmt = conn.prepare(
+            "SELECT id, clinic_id, amount_piastres, paid_on, method, reference, period_from,
+                period_to, tier, recorded_by
+             FROM payments WHERE clinic_id = ?1 ORDER BY period_to DESC, id DESC",
+        )?;
+        let rows = stmt.query_map([clinic], |r| {
+            Ok(Payment {
+                id: r.get(0)?,
+                clinic: r.get(1)?,
+                amount_piastres: r.get(2)?,
+                paid_on: r.get(3)?,
+                method: r.get(4)?,
+                reference: r.get(5)?,
+                period_from: r.get(6)?,
+                period_to: r.get(7)?,
+                tier: r.get(8)?,
+                recorded_by: r.get(9)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn clinic_account(&self, clinic: &str) -> Result<Option<ClinicAccount>, StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        Ok(conn
+            .query_row(
+                "SELECT c.created_at, c.time_zone,
+                    (SELECT MAX(period_to) FROM payments p WHERE p.clinic_id = c.id),
+                    (SELECT note FROM clinic_holds h WHERE h.clinic_id = c.id)
+                 FROM clinics c WHERE c.id = ?1",
+                [clinic],
+                |r| {
+                    Ok(ClinicAccount {
+                        created_at: r.get(0)?,
+                        time_zone: r.get(1)?,
+                        paid_through: r.get(2)?,
+                        held: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn hold_clinic(&self, clinic: &str, note: Option<&str>) -> Result<(), StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        match note {
+            Some(note) => conn.execute(
+                "INSERT INTO clinic_holds (clinic_id, note, since) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (clinic_id) DO UPDATE SET note = excluded.note",
+                params![clinic, note, now()],
+            )?,
+            None => conn.execute("DELETE FROM clinic_holds WHERE clinic_id = ?1", [clinic])?,
+        };
+        Ok(())
     }
 }

@@ -19,7 +19,9 @@ mod postgres_news;
 mod sqlite;
 mod sqlite_log;
 
-pub use admin::{AdminAuditRow, AdminRecord, AdminSession, AdminStore};
+pub use admin::{
+    AdminAuditRow, AdminRecord, AdminSession, AdminStore, ClinicAccount, Payment, Tier,
+};
 pub use portal::{OutMessage, PortalBooking, PortalRequest, PortalStore};
 pub use postgres::PgStore;
 pub use postgres::{schema_of, CLINIC_TABLES};

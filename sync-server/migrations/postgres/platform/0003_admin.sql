@@ -10,6 +10,19 @@ CREATE TABLE platform.admin_sessions (
 CREATE TABLE platform.admin_audit (
     seq BIGINT PRIMARY KEY, at BIGINT NOT NULL, admin TEXT NOT NULL, action TEXT NOT NULL,
     subject TEXT NOT NULL, address TEXT NOT NULL, prev TEXT NOT NULL, hash TEXT NOT NULL);
+-- Billing: tiers by staff count, payments recorded by hand, suspensions by hand.
+CREATE TABLE platform.tiers (
+    id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL, min_staff BIGINT NOT NULL,
+    max_staff BIGINT, monthly_piastres BIGINT NOT NULL);
+CREATE TABLE platform.payments (
+    id BIGSERIAL PRIMARY KEY, clinic_id TEXT NOT NULL REFERENCES platform.clinics (id),
+    amount_piastres BIGINT NOT NULL, paid_on TEXT NOT NULL, method TEXT NOT NULL,
+    reference TEXT NOT NULL, period_from TEXT NOT NULL, period_to TEXT NOT NULL,
+    tier TEXT NOT NULL, recorded_by TEXT NOT NULL, recorded_at BIGINT NOT NULL);
+CREATE INDEX payments_clinic ON platform.payments (clinic_id, period_to);
+CREATE TABLE platform.clinic_holds (
+    clinic_id TEXT PRIMARY KEY REFERENCES platform.clinics (id), note TEXT NOT NULL,
+    since BIGINT NOT NULL);
 CREATE FUNCTION platform.admin_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'the admin audit log is append-only';
