@@ -9,14 +9,13 @@ use axum::Form;
 use ayada_model::money::{format_fixed, parse_fixed};
 use serde::Deserialize;
 
-use super::console::{clinic_rows, full, ClinicRow, HomeQuery};
-use super::doors::{blocking, broken, page, see_other};
+use super::console::{clinic_rows, ClinicRow, HomeQuery};
 use super::pages;
-use super::session::csrf_ok;
+use super::respond::{acting, page, see_other, viewing};
 use crate::logins::ClientAddr;
 use crate::portal::words::Lang;
 use crate::standing::Standing;
-use crate::store::{AdminSession, ClinicRecord, Payment, Store, StoreError, Tier};
+use crate::store::{ClinicRecord, Payment, Store, StoreError, Tier};
 use crate::AppState;
 
 /// The ways a clinic pays by hand in Egypt.
@@ -84,41 +83,26 @@ pub async fn clinic<S: Store>(
     headers: HeaderMap,
 ) -> Response {
     let lang = q.lang();
-    let st = state.clone();
-    let found = blocking(move || {
-        Ok(match full(&st, &headers)? {
-            Ok(s) => Ok((s, clinic_page(&st, &id)?)),
-            Err(to) => Err(to),
+    viewing(&state, headers, lang, move |st, s| {
+        Ok(match clinic_page(st, &id)? {
+            Some(p) => page(StatusCode::OK, pages::clinic(lang, &s, &p, None), None),
+            None => no_such_clinic(lang),
         })
     })
-    .await;
-    match found {
-        Ok(Ok((s, Some(p)))) => page(StatusCode::OK, pages::clinic(lang, &s, &p, None), None),
-        Ok(Ok((_, None))) => page(
-            StatusCode::NOT_FOUND,
-            pages::notice(lang, "admin-no-such-clinic"),
-            None,
-        ),
-        Ok(Err(to)) => see_other(&format!("{to}?lang={}", lang.code()), None),
-        Err(e) => broken(lang, &e),
-    }
+    .await
 }
 
-/// A form posted in a full session, checked; else where to send the browser.
-fn acting<S: Store>(
-    state: &AppState<S>,
-    headers: &HeaderMap,
-    csrf: &str,
-) -> Result<Result<AdminSession, Response>, StoreError> {
-    Ok(match full(state, headers)? {
-        Ok(s) if csrf_ok(&s, csrf) => Ok(s),
-        Ok(_) => Err(page(
-            StatusCode::FORBIDDEN,
-            pages::notice(Lang::Ar, "admin-csrf"),
-            None,
-        )),
-        Err(to) => Err(see_other(to, None)),
-    })
+fn no_such_clinic(lang: Lang) -> Response {
+    page(
+        StatusCode::NOT_FOUND,
+        pages::notice(lang, "admin-no-such-clinic"),
+        None,
+    )
+}
+
+/// Where a clinic's page is.
+fn back_to(id: &str, lang: Lang) -> Response {
+    see_other(&format!("/admin/clinics/{id}?lang={}", lang.code()), None)
 }
 
 /// The payment form.
@@ -187,58 +171,36 @@ pub async fn add_payment<S: Store>(
     Form(form): Form<PaymentForm>,
 ) -> Response {
     let lang = Lang::from_code(form.lang.as_deref());
-    let st = state.clone();
-    let address = addr.to_string();
-    let done = blocking(move || {
-        let s = match acting(&st, &headers, &form.csrf)? {
-            Ok(s) => s,
-            Err(refused) => return Ok(Err(refused)),
-        };
-        let Some(p) = clinic_page(&st, &id)? else {
-            return Ok(Err(page(
-                StatusCode::NOT_FOUND,
-                pages::notice(lang, "admin-no-such-clinic"),
-                None,
-            )));
+    let csrf = form.csrf.clone();
+    acting(&state, headers, csrf, lang, move |st, s| {
+        let Some(p) = clinic_page(st, &id)? else {
+            return Ok(no_such_clinic(lang));
         };
         let tier = p
             .tier_now
             .as_ref()
             .map(|t| t.name.clone())
             .unwrap_or_default();
-        match payment_of(&form, &id, &tier, &s.email) {
-            Ok(payment) => {
-                st.store.add_payment(&payment)?;
-                let what = format!(
-                    "{} {} → {}",
-                    egp(payment.amount_piastres),
-                    payment.period_from,
-                    payment.period_to
-                );
-                st.store.append_admin_audit(
-                    &s.email,
-                    "payment-recorded",
-                    &format!("{id} {what}"),
-                    &address,
-                )?;
-                st.standings.forget(&id);
-                Ok(Ok(see_other(
-                    &format!("/admin/clinics/{id}?lang={}", lang.code()),
-                    None,
-                )))
+        let payment = match payment_of(&form, &id, &tier, &s.email) {
+            Ok(payment) => payment,
+            Err(why) => {
+                let again = pages::clinic(lang, &s, &p, Some(why));
+                return Ok(page(StatusCode::BAD_REQUEST, again, None));
             }
-            Err(why) => Ok(Err(page(
-                StatusCode::BAD_REQUEST,
-                pages::clinic(lang, &s, &p, Some(why)),
-                None,
-            ))),
-        }
+        };
+        st.store.add_payment(&payment)?;
+        let what = format!(
+            "{id} {} {} → {}",
+            egp(payment.amount_piastres),
+            payment.period_from,
+            payment.period_to
+        );
+        st.store
+            .append_admin_audit(&s.email, "payment-recorded", &what, &addr.to_string())?;
+        st.standings.forget(&id);
+        Ok(back_to(&id, lang))
     })
-    .await;
-    match done {
-        Ok(Ok(r)) | Ok(Err(r)) => r,
-        Err(e) => broken(lang, &e),
-    }
+    .await
 }
 
 /// The hold form (suspend with a note) and the resume form.
@@ -259,27 +221,14 @@ async fn set_hold<S: Store>(
     hold: bool,
 ) -> Response {
     let lang = Lang::from_code(form.lang.as_deref());
-    let st = state.clone();
-    let address = addr.to_string();
-    let done = blocking(move || {
-        let s = match acting(&st, &headers, &form.csrf)? {
-            Ok(s) => s,
-            Err(refused) => return Ok(refused),
-        };
-        let Some(p) = clinic_page(&st, &id)? else {
-            return Ok(page(
-                StatusCode::NOT_FOUND,
-                pages::notice(lang, "admin-no-such-clinic"),
-                None,
-            ));
+    acting(&state, headers, form.csrf.clone(), lang, move |st, s| {
+        let Some(p) = clinic_page(st, &id)? else {
+            return Ok(no_such_clinic(lang));
         };
         let note = form.note.trim();
         if hold && (note.is_empty() || note.chars().count() > 200) {
-            return Ok(page(
-                StatusCode::BAD_REQUEST,
-                pages::clinic(lang, &s, &p, Some("admin-bad-note")),
-                None,
-            ));
+            let again = pages::clinic(lang, &s, &p, Some("admin-bad-note"));
+            return Ok(page(StatusCode::BAD_REQUEST, again, None));
         }
         st.store.hold_clinic(&id, hold.then_some(note))?;
         let (action, subject) = if hold {
@@ -288,15 +237,11 @@ async fn set_hold<S: Store>(
             ("clinic-resumed", id.clone())
         };
         st.store
-            .append_admin_audit(&s.email, action, &subject, &address)?;
+            .append_admin_audit(&s.email, action, &subject, &addr.to_string())?;
         st.standings.forget(&id);
-        Ok(see_other(
-            &format!("/admin/clinics/{id}?lang={}", lang.code()),
-            None,
-        ))
+        Ok(back_to(&id, lang))
     })
-    .await;
-    done.unwrap_or_else(|e| broken(lang, &e))
+    .await
 }
 
 /// `POST /admin/clinics/{id}/hold`: suspends the clinic by hand, with a note.
@@ -328,19 +273,15 @@ pub async fn tiers<S: Store>(
     headers: HeaderMap,
 ) -> Response {
     let lang = q.lang();
-    let st = state.clone();
-    let found = blocking(move || {
-        Ok(match full(&st, &headers)? {
-            Ok(s) => Ok((s, st.store.tiers()?)),
-            Err(to) => Err(to),
-        })
+    viewing(&state, headers, lang, move |st, s| {
+        let tiers = st.store.tiers()?;
+        Ok(page(
+            StatusCode::OK,
+            pages::tiers(lang, &s, &tiers, None),
+            None,
+        ))
     })
-    .await;
-    match found {
-        Ok(Ok((s, tiers))) => page(StatusCode::OK, pages::tiers(lang, &s, &tiers, None), None),
-        Ok(Err(to)) => see_other(&format!("{to}?lang={}", lang.code()), None),
-        Err(e) => broken(lang, &e),
-    }
+    .await
 }
 
 /// The tier form.
@@ -387,6 +328,11 @@ fn tier_of(form: &TierForm) -> Result<Tier, &'static str> {
     })
 }
 
+/// Where the tiers are.
+fn to_tiers(lang: Lang) -> Response {
+    see_other(&format!("/admin/tiers?lang={}", lang.code()), None)
+}
+
 /// `POST /admin/tiers`: adds a tier.
 pub async fn add_tier<S: Store>(
     State(state): State<AppState<S>>,
@@ -395,23 +341,15 @@ pub async fn add_tier<S: Store>(
     Form(form): Form<TierForm>,
 ) -> Response {
     let lang = Lang::from_code(form.lang.as_deref());
-    let st = state.clone();
-    let address = addr.to_string();
-    let done = blocking(move || {
-        let s = match acting(&st, &headers, &form.csrf)? {
-            Ok(s) => s,
-            Err(refused) => return Ok(refused),
-        };
+    acting(&state, headers, form.csrf.clone(), lang, move |st, s| {
         let tiers = st.store.tiers()?;
+        let refused = |why| {
+            let again = pages::tiers(lang, &s, &tiers, Some(why));
+            page(StatusCode::BAD_REQUEST, again, None)
+        };
         let tier = match tier_of(&form) {
             Ok(t) => t,
-            Err(why) => {
-                return Ok(page(
-                    StatusCode::BAD_REQUEST,
-                    pages::tiers(lang, &s, &tiers, Some(why)),
-                    None,
-                ))
-            }
+            Err(why) => return Ok(refused(why)),
         };
         let overlaps = tiers.iter().any(|t| {
             let (a1, a2) = (t.min_staff, t.max_staff.unwrap_or(i64::MAX));
@@ -419,11 +357,7 @@ pub async fn add_tier<S: Store>(
             a1 <= b2 && b1 <= a2
         });
         if overlaps {
-            return Ok(page(
-                StatusCode::BAD_REQUEST,
-                pages::tiers(lang, &s, &tiers, Some("admin-tiers-overlap")),
-                None,
-            ));
+            return Ok(refused("admin-tiers-overlap"));
         }
         st.store.put_tier(&tier)?;
         let subject = format!(
@@ -433,14 +367,10 @@ pub async fn add_tier<S: Store>(
             egp(tier.monthly_piastres)
         );
         st.store
-            .append_admin_audit(&s.email, "tier-added", &subject, &address)?;
-        Ok(see_other(
-            &format!("/admin/tiers?lang={}", lang.code()),
-            None,
-        ))
+            .append_admin_audit(&s.email, "tier-added", &subject, &addr.to_string())?;
+        Ok(to_tiers(lang))
     })
-    .await;
-    done.unwrap_or_else(|e| broken(lang, &e))
+    .await
 }
 
 /// `POST /admin/tiers/{id}/delete`.
@@ -452,13 +382,7 @@ pub async fn delete_tier<S: Store>(
     Form(form): Form<HoldForm>,
 ) -> Response {
     let lang = Lang::from_code(form.lang.as_deref());
-    let st = state.clone();
-    let address = addr.to_string();
-    let done = blocking(move || {
-        let s = match acting(&st, &headers, &form.csrf)? {
-            Ok(s) => s,
-            Err(refused) => return Ok(refused),
-        };
+    acting(&state, headers, form.csrf.clone(), lang, move |st, s| {
         let name = st
             .store
             .tiers()?
@@ -468,13 +392,9 @@ pub async fn delete_tier<S: Store>(
         if let Some(name) = name {
             st.store.delete_tier(id)?;
             st.store
-                .append_admin_audit(&s.email, "tier-deleted", &name, &address)?;
+                .append_admin_audit(&s.email, "tier-deleted", &name, &addr.to_string())?;
         }
-        Ok(see_other(
-            &format!("/admin/tiers?lang={}", lang.code()),
-            None,
-        ))
+        Ok(to_tiers(lang))
     })
-    .await;
-    done.unwrap_or_else(|e| broken(lang, &e))
+    .await
 }

@@ -7,12 +7,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::doors::{blocking, broken, page, see_other};
 use super::pages;
-use super::session::{self, FULL};
+use super::respond::{page, viewing};
 use crate::portal::words::Lang;
 use crate::store::admin::first_break;
-use crate::store::{AdminSession, Store, StoreError};
+use crate::store::{Store, StoreError};
 use crate::AppState;
 
 /// What the console lists of a clinic.
@@ -97,44 +96,23 @@ impl HomeQuery {
     }
 }
 
-/// The session if it passed both factors; else where to send the browser.
-pub(super) fn full<S: Store>(
-    state: &AppState<S>,
-    headers: &HeaderMap,
-) -> Result<Result<AdminSession, &'static str>, StoreError> {
-    Ok(match session::current(state, headers)? {
-        Some(s) if s.stage == FULL => Ok(s),
-        // The password was right, the code is still to come.
-        Some(_) => Err("/admin/totp"),
-        None => Err("/admin/login"),
-    })
-}
-
 /// `GET /admin`: the clinics.
 pub async fn home<S: Store>(
     State(state): State<AppState<S>>,
     Query(q): Query<HomeQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let lang = Lang::from_code(q.lang.as_deref());
+    let lang = q.lang();
     let query = q.q.unwrap_or_default();
-    let (st, wanted) = (state.clone(), query.clone());
-    let found = blocking(move || {
-        Ok(match full(&st, &headers)? {
-            Ok(s) => Ok((s, clinic_rows(&*st.store, &wanted, st.admin.billing)?)),
-            Err(to) => Err(to),
-        })
-    })
-    .await;
-    match found {
-        Ok(Ok((s, rows))) => page(
+    viewing(&state, headers, lang, move |st, s| {
+        let rows = clinic_rows(&*st.store, &query, st.admin.billing)?;
+        Ok(page(
             StatusCode::OK,
             pages::clinics(lang, &s, &query, &rows),
             None,
-        ),
-        Ok(Err(to)) => see_other(&format!("{to}?lang={}", lang.code()), None),
-        Err(e) => broken(lang, &e),
-    }
+        ))
+    })
+    .await
 }
 
 /// `GET /admin/audit`: the admin audit log, newest first, and whether its chain holds.
@@ -143,25 +121,15 @@ pub async fn audit<S: Store>(
     Query(q): Query<HomeQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let lang = Lang::from_code(q.lang.as_deref());
-    let st = state.clone();
-    let found = blocking(move || {
-        Ok(match full(&st, &headers)? {
-            Ok(s) => Ok((s, st.store.admin_audit()?)),
-            Err(to) => Err(to),
-        })
+    let lang = q.lang();
+    viewing(&state, headers, lang, move |st, s| {
+        let rows = st.store.admin_audit()?;
+        let broken_at = first_break(&rows);
+        Ok(page(
+            StatusCode::OK,
+            pages::audit(lang, &s, &rows, broken_at),
+            None,
+        ))
     })
-    .await;
-    match found {
-        Ok(Ok((s, rows))) => {
-            let broken_at = first_break(&rows);
-            page(
-                StatusCode::OK,
-                pages::audit(lang, &s, &rows, broken_at),
-                None,
-            )
-        }
-        Ok(Err(to)) => see_other(&format!("{to}?lang={}", lang.code()), None),
-        Err(e) => broken(lang, &e),
-    }
+    .await
 }

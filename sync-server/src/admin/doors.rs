@@ -3,16 +3,17 @@
 //! address ([`crate::logins`]), and a refused guess costs no hash.
 
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::Form;
 use serde::Deserialize;
 
 use super::pages;
+use super::respond::{blocking, broken, page, secure, see_other};
 use super::session::{self, csrf_ok, FULL, PASSWORD};
 use super::totp;
 use crate::logins::ClientAddr;
-use crate::portal::guard::{self, secure_headers};
+use crate::portal::guard;
 use crate::portal::words::Lang;
 use crate::store::{unix_now, Store, StoreError};
 use crate::AppState;
@@ -28,53 +29,6 @@ impl LangQuery {
     pub fn lang(&self) -> Lang {
         Lang::from_code(self.lang.as_deref())
     }
-}
-
-/// Whether the console is reached over HTTPS (its cookies then say Secure).
-pub(super) fn secure<S: Store>(state: &AppState<S>) -> bool {
-    state.portal.config.public_url.starts_with("https://")
-}
-
-/// A page of the console with its headers (no script, its own style only, never framed,
-/// never cached), with a cookie to set or clear.
-pub(super) fn page(
-    status: StatusCode,
-    markup: maud::Markup,
-    cookie: Option<header::HeaderValue>,
-) -> Response {
-    let mut response = (status, markup).into_response();
-    if let Some(cookie) = cookie {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
-    }
-    secure_headers(response, &pages::STYLE_HASH)
-}
-
-/// A redirect (303) with the console's headers, setting or clearing a cookie.
-pub(super) fn see_other(to: &str, cookie: Option<header::HeaderValue>) -> Response {
-    let mut response = page(StatusCode::SEE_OTHER, maud::html! {}, cookie);
-    if let Ok(value) = header::HeaderValue::from_str(to) {
-        response.headers_mut().insert(header::LOCATION, value);
-    }
-    response
-}
-
-/// The store failed: a page that says so (the details go to the log).
-pub(super) fn broken(lang: Lang, e: &StoreError) -> Response {
-    tracing::error!(error = %e, "console storage failed");
-    page(
-        StatusCode::SERVICE_UNAVAILABLE,
-        pages::notice(lang, "admin-busy"),
-        None,
-    )
-}
-
-/// Runs store work off the async threads.
-pub(super) async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, StoreError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| StoreError::Doc(format!("a console task failed: {e}")))?
 }
 
 /// `GET /admin/login`.

@@ -9,12 +9,14 @@
 //! - [`doors`]: login, the second factor, logout;
 //! - [`console`]: the clinics and the audit log;
 //! - [`billing`]: tiers, payments, a clinic's standing and its suspension by hand;
-//! - [`pages`]: the server-rendered pages, Arabic and English, with no script.
+//! - [`pages`]: the server-rendered pages, Arabic and English, with no script;
+//! - [`respond`]: what the handlers answer with, and the guard each runs behind.
 
 pub mod billing;
 pub mod console;
 pub mod doors;
 pub mod pages;
+pub mod respond;
 pub mod session;
 pub mod totp;
 

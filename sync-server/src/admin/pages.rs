@@ -3,10 +3,11 @@
 
 use std::sync::LazyLock;
 
-use maud::{html, Markup, PreEscaped, DOCTYPE};
+use maud::{html, Markup};
 
 use super::billing::{egp, ClinicPage, METHODS};
 use super::console::ClinicRow;
+use crate::portal::pages::{document, style_hash};
 use crate::portal::words::{t, Lang};
 use crate::standing::{Standing, Why};
 use crate::store::{AdminAuditRow, AdminSession, Tier};
@@ -37,15 +38,7 @@ img.qr{display:block;width:12rem;height:12rem;margin:.5rem auto;image-rendering:
 nav.lang{text-align:end;padding:.5rem 1rem}";
 
 /// The CSP hash of the style sheet.
-pub static STYLE_HASH: LazyLock<String> = LazyLock::new(|| {
-    use base64::Engine;
-    use sha2::Digest;
-    let digest = sha2::Sha256::digest(STYLE.as_bytes());
-    format!(
-        "sha256-{}",
-        base64::engine::general_purpose::STANDARD.encode(digest)
-    )
-});
+pub static STYLE_HASH: LazyLock<String> = LazyLock::new(|| style_hash(STYLE));
 
 /// A whole page; `session` adds the console's bar (the clinics, the log, logout).
 fn page(
@@ -56,36 +49,30 @@ fn page(
     body: Markup,
 ) -> Markup {
     let other = lang.other();
-    html! {
-        (DOCTYPE)
-        html lang=(lang.code()) dir=(lang.dir()) {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="referrer" content="no-referrer";
-                title { (title) " · " (t(lang, "admin-console")) }
-                style { (PreEscaped(STYLE)) }
-            }
-            body {
-                header {
-                    h1 { (t(lang, "admin-console")) }
-                    @if let Some(s) = session {
-                        a href={ "/admin?lang=" (lang.code()) } { (t(lang, "admin-clinics")) }
-                        a href={ "/admin/tiers?lang=" (lang.code()) } { (t(lang, "admin-tiers")) }
-                        a href={ "/admin/audit?lang=" (lang.code()) } { (t(lang, "admin-audit")) }
-                        span.who { bdi { (s.email) } }
-                        form method="post" action="/admin/logout" {
-                            input type="hidden" name="csrf" value=(s.csrf);
-                            input type="hidden" name="lang" value=(lang.code());
-                            button type="submit" { (t(lang, "admin-logout")) }
-                        }
+    let title = format!("{title} · {}", t(lang, "admin-console"));
+    document(
+        lang,
+        &title,
+        STYLE,
+        html! {
+            header {
+                h1 { (t(lang, "admin-console")) }
+                @if let Some(s) = session {
+                    a href={ "/admin?lang=" (lang.code()) } { (t(lang, "admin-clinics")) }
+                    a href={ "/admin/tiers?lang=" (lang.code()) } { (t(lang, "admin-tiers")) }
+                    a href={ "/admin/audit?lang=" (lang.code()) } { (t(lang, "admin-audit")) }
+                    span.who { bdi { (s.email) } }
+                    form method="post" action="/admin/logout" {
+                        input type="hidden" name="csrf" value=(s.csrf);
+                        input type="hidden" name="lang" value=(lang.code());
+                        button type="submit" { (t(lang, "admin-logout")) }
                     }
-                    a href={ (here) "?lang=" (other.code()) } hreflang=(other.code()) { (t(other, "lang-name")) }
                 }
-                main { (body) }
+                a href={ (here) "?lang=" (other.code()) } hreflang=(other.code()) { (t(other, "lang-name")) }
             }
-        }
-    }
+            main { (body) }
+        },
+    )
 }
 
 /// A page that only says something.

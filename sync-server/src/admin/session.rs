@@ -4,10 +4,10 @@
 //! replaced when the second factor is passed, so a token seen before the code is worth
 //! nothing after it.
 
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{HeaderMap, HeaderValue};
 use sha2::{Digest, Sha256};
 
-use crate::portal::guard::new_token;
+use crate::portal::guard::{self, new_token};
 use crate::store::{unix_now, AdminSession, Store, StoreError};
 use crate::AppState;
 
@@ -21,17 +21,6 @@ pub const FULL: &str = "full";
 
 fn hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-fn cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
-        .map(|(_, v)| v.to_string())
 }
 
 /// The `Set-Cookie` that gives a browser `token` (or, with None, takes the cookie away).
@@ -52,6 +41,9 @@ pub fn start<S: Store>(
 ) -> Result<(String, AdminSession), StoreError> {
     let token = new_token();
     let now = unix_now();
+    // Sessions nobody used for longer than any may live are gone for good.
+    let idle = state.admin.idle.min(state.admin.absolute).as_secs() as i64;
+    state.store.forget_admin_sessions(now - idle)?;
     let session = AdminSession {
         token_hash: hash(&token),
         email: email.to_string(),
@@ -70,7 +62,7 @@ pub fn current<S: Store>(
     state: &AppState<S>,
     headers: &HeaderMap,
 ) -> Result<Option<AdminSession>, StoreError> {
-    let Some(token) = cookie(headers).filter(|t| t.len() == 43) else {
+    let Some(token) = guard::cookie(headers, COOKIE).filter(|t| t.len() == 43) else {
         return Ok(None);
     };
     let Some(mut session) = state.store.admin_session(&hash(&token))? else {

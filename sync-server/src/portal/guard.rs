@@ -102,7 +102,8 @@ pub fn csrf_ok(headers: &HeaderMap, form_token: &str) -> bool {
             == 0
 }
 
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+/// The value of cookie `name` the browser sent.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()

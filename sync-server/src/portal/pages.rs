@@ -31,19 +31,23 @@ button.quiet{background:#fff;color:#a32020;border:1px solid #a32020}\
 .muted{color:#5b6673;font-size:.9rem}.row{display:flex;justify-content:space-between;gap:1rem}\
 nav.lang{text-align:end;padding:.5rem 1rem}nav.lang a{color:#0f6e6e}";
 
-/// The CSP hash of the style sheet (the pages allow that style and nothing else).
-pub static STYLE_HASH: LazyLock<String> = LazyLock::new(|| {
+/// The CSP hash of a style sheet (a page allows its own style and nothing else).
+pub fn style_hash(style: &str) -> String {
     use base64::Engine;
     use sha2::Digest;
-    let digest = sha2::Sha256::digest(STYLE.as_bytes());
+    let digest = sha2::Sha256::digest(style.as_bytes());
     format!(
         "sha256-{}",
         base64::engine::general_purpose::STANDARD.encode(digest)
     )
-});
+}
 
-/// A whole page: the language switch, a header and the body.
-pub fn page(lang: Lang, title: &str, subtitle: Option<&str>, switch: &str, body: Markup) -> Markup {
+/// The CSP hash of the portal's style sheet.
+pub static STYLE_HASH: LazyLock<String> = LazyLock::new(|| style_hash(STYLE));
+
+/// A whole document of the server's pages (the portal's, the console's): its language and
+/// direction, no referrer, the one inline style sheet, and the body.
+pub fn document(lang: Lang, title: &str, style: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang=(lang.code()) dir=(lang.dir()) {
@@ -52,18 +56,28 @@ pub fn page(lang: Lang, title: &str, subtitle: Option<&str>, switch: &str, body:
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="referrer" content="no-referrer";
                 title { (title) }
-                style { (PreEscaped(STYLE)) }
+                style { (PreEscaped(style)) }
             }
-            body {
-                nav.lang { a href=(switch) hreflang=(lang.other().code()) { (t(lang.other(), "lang-name")) } }
-                header {
-                    h1 { (title) }
-                    @if let Some(s) = subtitle { p { (s) } }
-                }
-                main { (body) }
-            }
+            body { (body) }
         }
     }
+}
+
+/// A whole page: the language switch, a header and the body.
+pub fn page(lang: Lang, title: &str, subtitle: Option<&str>, switch: &str, body: Markup) -> Markup {
+    document(
+        lang,
+        title,
+        STYLE,
+        html! {
+            nav.lang { a href=(switch) hreflang=(lang.other().code()) { (t(lang.other(), "lang-name")) } }
+            header {
+                h1 { (title) }
+                @if let Some(s) = subtitle { p { (s) } }
+            }
+            main { (body) }
+        },
+    )
 }
 
 /// A page that only says something (an error, a link that is not valid).

@@ -215,6 +215,9 @@ pub trait AdminStore {
     ) -> Result<(), StoreError>;
     /// Ends a session (logout, idle, or its admin's password changed).
     fn end_admin_session(&self, token_hash: &str) -> Result<(), StoreError>;
+    /// Forgets every session not used since `before` (Unix seconds): ones abandoned at the
+    /// code step, or left open, do not pile up.
+    fn forget_admin_sessions(&self, before: i64) -> Result<(), StoreError>;
     /// Appends a row to the admin audit log (the chain's next link, in one transaction).
     fn append_admin_audit(
         &self,

@@ -125,6 +125,14 @@ impl AdminStore for PgStore {
         Ok(())
     }
 
+    fn forget_admin_sessions(&self, before: i64) -> Result<(), StoreError> {
+        self.conn()?.x(
+            "DELETE FROM platform.admin_sessions WHERE last_seen < $1",
+            &[&before],
+        )?;
+        Ok(())
+    }
+
     fn append_admin_audit(
         &self,
         admin: &str,

@@ -130,6 +130,12 @@ impl AdminStore for SqliteStore {
         Ok(())
     }
 
+    fn forget_admin_sessions(&self, before: i64) -> Result<(), StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        conn.execute("DELETE FROM admin_sessions WHERE last_seen < ?1", [before])?;
+        Ok(())
+    }
+
     fn append_admin_audit(
         &self,
         admin: &str,

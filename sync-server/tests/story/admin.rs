@@ -47,6 +47,18 @@ pub fn admin_story<S: Store>(store: &S) {
     assert_eq!((touched.last_seen, touched.stage.as_str()), (150, "full"));
     store.end_admin_session("t1").unwrap();
     assert_eq!(store.admin_session("t1").unwrap(), None);
+    // Sessions unused since a moment are forgotten; a recent one stays.
+    for (hash, seen) in [("old", 100), ("new", 500)] {
+        let s = AdminSession {
+            token_hash: hash.into(),
+            last_seen: seen,
+            ..session.clone()
+        };
+        store.create_admin_session(&s).unwrap();
+    }
+    store.forget_admin_sessions(300).unwrap();
+    assert_eq!(store.admin_session("old").unwrap(), None);
+    assert!(store.admin_session("new").unwrap().is_some());
     // The audit log: a chain, in order.
     for action in ["admin-created", "login", "logout"] {
         store
@@ -58,6 +70,54 @@ pub fn admin_story<S: Store>(store: &S) {
     assert_eq!(rows[0].prev, ayada_server::store::admin::GENESIS);
     assert_eq!(rows[1].prev, rows[0].hash);
     assert_eq!(ayada_server::store::admin::first_break(&rows), None);
+    // Tiers, payments, the account a standing is computed from, a hold.
+    let tier = ayada_server::store::Tier {
+        id: 0,
+        name: "Small".into(),
+        min_staff: 0,
+        max_staff: Some(5),
+        monthly_piastres: 30_000,
+    };
+    store.put_tier(&tier).unwrap();
+    let tiers = store.tiers().unwrap();
+    assert_eq!(tiers.len(), 1);
+    store
+        .put_tier(&ayada_server::store::Tier {
+            monthly_piastres: 35_000,
+            ..tiers[0].clone()
+        })
+        .unwrap();
+    assert_eq!(store.tiers().unwrap()[0].monthly_piastres, 35_000);
+    let clinic = store.clinics().unwrap()[0].id.clone();
+    let account = store.clinic_account(&clinic).unwrap().unwrap();
+    assert_eq!((account.paid_through, account.held), (None, None));
+    for (from, to) in [("2026-12-01", "2026-12-31"), ("2027-01-01", "2027-01-31")] {
+        store
+            .add_payment(&ayada_server::store::Payment {
+                id: 0,
+                clinic: clinic.clone(),
+                amount_piastres: 35_000,
+                paid_on: "2026-11-29".into(),
+                method: "instapay".into(),
+                reference: "IP-1".into(),
+                period_from: from.into(),
+                period_to: to.into(),
+                tier: "Small".into(),
+                recorded_by: "ops@x.example".into(),
+            })
+            .unwrap();
+    }
+    let paid = store.payments(&clinic).unwrap();
+    assert_eq!(paid[0].period_to, "2027-01-31", "latest first");
+    store.hold_clinic(&clinic, Some("cheque bounced")).unwrap();
+    let account = store.clinic_account(&clinic).unwrap().unwrap();
+    assert_eq!(account.paid_through.as_deref(), Some("2027-01-31"));
+    assert_eq!(account.held.as_deref(), Some("cheque bounced"));
+    store.hold_clinic(&clinic, None).unwrap();
+    assert_eq!(store.clinic_account(&clinic).unwrap().unwrap().held, None);
+    store.delete_tier(tiers[0].id).unwrap();
+    assert!(store.tiers().unwrap().is_empty());
+    assert_eq!(store.clinic_account("no-such-clinic").unwrap(), None);
     // The clinics, by name.
     let names: Vec<String> = store
         .clinics()
