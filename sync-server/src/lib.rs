@@ -15,6 +15,7 @@ pub mod fuzzing;
 pub mod limits;
 pub mod logins;
 pub mod machine_keys;
+pub mod mail;
 pub mod memo;
 pub mod notices;
 pub mod openapi;
@@ -65,6 +66,8 @@ pub struct AppState<S> {
     pub admin: Arc<admin::AdminConfig>,
     /// Each clinic's standing, as read a moment ago.
     pub standings: Arc<memo::Standings>,
+    /// Email to owners through Resend.
+    pub mail: Arc<mail::Mail>,
     /// Credentials found active a moment ago.
     pub credentials: Arc<memo::Credentials>,
 }
@@ -89,6 +92,7 @@ impl<S: Store> AppState<S> {
             credentials: Arc::default(),
             admin: Arc::default(),
             standings: Arc::default(),
+            mail: Arc::new(mail::Mail::new(None)),
         }
     }
 
@@ -97,6 +101,7 @@ impl<S: Store> AppState<S> {
     pub fn start_portal(&self) {
         tokio::spawn(portal::outbox::run(self.clone()));
         tokio::spawn(portal::relay::run(self.clone()));
+        tokio::spawn(mail::run(self.clone()));
     }
 
     /// Passes other replicas' appends on to this process's listening machines, and their
@@ -165,6 +170,7 @@ impl<S> Clone for AppState<S> {
             credentials: self.credentials.clone(),
             admin: self.admin.clone(),
             standings: self.standings.clone(),
+            mail: self.mail.clone(),
         }
     }
 }

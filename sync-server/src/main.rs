@@ -25,6 +25,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once at start-up: the size of `Serve`'s settings costs nothing worth boxing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Serve the clinics of a data folder (SQLite) or of a PostgreSQL database.
@@ -182,6 +184,23 @@ struct Limits {
     /// Minutes an idle console session lives.
     #[arg(long, env = "AYADA_ADMIN_IDLE_MINUTES", default_value_t = 15)]
     admin_idle_minutes: u64,
+    /// Resend's API (its key comes from AYADA_RESEND_KEY only; without it emails wait).
+    #[arg(
+        long,
+        env = "AYADA_RESEND_URL",
+        default_value = "https://api.resend.com"
+    )]
+    resend_url: String,
+    /// The sender of the platform's emails.
+    #[arg(
+        long,
+        env = "AYADA_EMAIL_FROM",
+        default_value = "Ayada <no-reply@ayada.example>"
+    )]
+    email_from: String,
+    /// Seconds to wait after an email's first failed try (it doubles, up to an hour).
+    #[arg(long, env = "AYADA_EMAIL_RETRY_SECONDS", default_value_t = 30)]
+    email_retry_seconds: u64,
 }
 
 /// The booking portal's settings (docs/OPERATIONS.md). WAHA's API key and the webhook's HMAC
@@ -510,6 +529,20 @@ fn serve<S: Store>(
         NonZeroU32::new(limits.machine_burst).context("--machine-burst must be at least 1")?,
     ));
     state.quota_bytes = limits.clinic_quota_mb.saturating_mul(1024 * 1024);
+    let resend = std::env::var("AYADA_RESEND_KEY")
+        .ok()
+        .filter(|k| !k.trim().is_empty())
+        .map(|key| ayada_server::mail::ResendConfig {
+            base: limits.resend_url.clone(),
+            key,
+            from: limits.email_from.clone(),
+        });
+    if resend.is_none() {
+        tracing::warn!("AYADA_RESEND_KEY is not set: emails wait in the outbox until it is");
+    }
+    let mut mail = ayada_server::mail::Mail::new(resend);
+    mail.retry_base = Duration::from_secs(limits.email_retry_seconds.max(1));
+    state.mail = Arc::new(mail);
     state.admin = Arc::new(ayada_server::admin::AdminConfig {
         idle: Duration::from_secs(limits.admin_idle_minutes.max(1) * 60),
         billing: ayada_server::standing::Billing {

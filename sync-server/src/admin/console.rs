@@ -108,7 +108,7 @@ pub async fn home<S: Store>(
         let rows = clinic_rows(&*st.store, &query, st.admin.billing)?;
         Ok(page(
             StatusCode::OK,
-            pages::clinics(lang, &s, &query, &rows),
+            pages::clinics(lang, &s, &query, &rows, None),
             None,
         ))
     })

@@ -9,12 +9,14 @@
 //! - [`doors`]: login, the second factor, logout;
 //! - [`console`]: the clinics and the audit log;
 //! - [`billing`]: tiers, payments, a clinic's standing and its suspension by hand;
+//! - [`invite`]: a clinic made from the console, its owner invited by email;
 //! - [`pages`]: the server-rendered pages, Arabic and English, with no script;
 //! - [`respond`]: what the handlers answer with, and the guard each runs behind.
 
 pub mod billing;
 pub mod console;
 pub mod doors;
+pub mod invite;
 pub mod pages;
 pub mod respond;
 pub mod session;
@@ -63,6 +65,12 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
             get(doors::totp_form::<S>).post(doors::totp::<S>),
         )
         .route("/admin/logout", post(doors::logout::<S>))
+        .route("/admin/clinics", post(invite::create::<S>))
+        .route("/admin/emails", get(invite::emails::<S>))
+        .route(
+            "/owner/invite/{token}",
+            get(invite::owner_form::<S>).post(invite::owner_set::<S>),
+        )
         .route("/admin/clinics/{id}", get(billing::clinic::<S>))
         .route(
             "/admin/clinics/{id}/payments",

@@ -156,7 +156,13 @@ fn megabytes(bytes: u64) -> String {
 }
 
 /// The clinics, with a search.
-pub fn clinics(lang: Lang, session: &AdminSession, query: &str, rows: &[ClinicRow]) -> Markup {
+pub fn clinics(
+    lang: Lang,
+    session: &AdminSession,
+    query: &str,
+    rows: &[ClinicRow],
+    error: Option<&str>,
+) -> Markup {
     page(
         lang,
         &t(lang, "admin-clinics"),
@@ -192,6 +198,105 @@ pub fn clinics(lang: Lang, session: &AdminSession, query: &str, rows: &[ClinicRo
                         } } }
                     }
                 }
+            }
+            section {
+                h2 { (t(lang, "admin-new-clinic")) }
+                @if let Some(id) = error { p.error #new-clinic-error { (t(lang, id)) } }
+                p.muted { (t(lang, "admin-new-clinic-hint")) }
+                form method="post" action="/admin/clinics" {
+                    input type="hidden" name="csrf" value=(session.csrf);
+                    input type="hidden" name="lang" value=(lang.code());
+                    div.grid {
+                        div { label for="new-name" { (t(lang, "admin-clinic")) } input #new-name name="name" required; }
+                        div { label for="new-slug" { (t(lang, "admin-slug")) } input #new-slug name="slug" dir="ltr" required; }
+                        div { label for="new-owner" { (t(lang, "admin-owner")) } input #new-owner type="email" name="owner_email" dir="ltr" required; }
+                        div { label for="new-zone" { (t(lang, "admin-zone")) } input #new-zone name="time_zone" dir="ltr" value="Africa/Cairo"; }
+                    }
+                    button.main #create-clinic type="submit" { (t(lang, "admin-create-clinic")) }
+                }
+            }
+        },
+    )
+}
+
+/// The latest emails: to whom, what, and what became of them (never the text).
+pub fn emails(lang: Lang, session: &AdminSession, emails: &[crate::store::Email]) -> Markup {
+    page(
+        lang,
+        &t(lang, "admin-emails"),
+        Some(session),
+        "/admin/emails",
+        html! {
+            section {
+                h2 { (t(lang, "admin-emails")) }
+                @if emails.is_empty() { p.muted { (t(lang, "admin-no-emails")) } } @else {
+                    table #emails {
+                        thead { tr {
+                            th { (t(lang, "admin-when")) } th { (t(lang, "admin-to")) } th { (t(lang, "admin-what")) }
+                            th { (t(lang, "admin-status")) } th { (t(lang, "admin-tries")) } th { (t(lang, "admin-last-error")) }
+                        } }
+                        tbody { @for e in emails { tr {
+                            td { bdi dir="ltr" { (moment(e.created_at)) } }
+                            td { bdi dir="ltr" { (e.to) } }
+                            td { code { (e.kind) } }
+                            td { (e.state) }
+                            td.n { (e.attempts) }
+                            td { bdi dir="ltr" { (e.last_error.as_deref().unwrap_or("")) } }
+                        } } }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// The owner's page that only says something.
+pub fn owner_notice(lang: Lang, id: &str) -> Markup {
+    page(
+        lang,
+        &t(lang, "owner-title"),
+        None,
+        "",
+        html! { section.narrow { p.error { (t(lang, id)) } } },
+    )
+}
+
+/// The owner sets the password of their clinic's account.
+pub fn owner_form(lang: Lang, email: &str, csrf: &str, error: Option<&str>) -> Markup {
+    page(
+        lang,
+        &t(lang, "owner-title"),
+        None,
+        "",
+        html! {
+            section.narrow {
+                h2 { (t(lang, "owner-title")) }
+                p { (t(lang, "owner-hint")) " " bdi dir="ltr" { (email) } }
+                @if let Some(id) = error { p.error { (t(lang, id)) } }
+                form method="post" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="lang" value=(lang.code());
+                    label for="password" { (t(lang, "admin-password")) }
+                    input #password type="password" name="password" autocomplete="new-password" minlength="8" required;
+                    label for="again" { (t(lang, "owner-again")) }
+                    input #again type="password" name="again" autocomplete="new-password" minlength="8" required;
+                    button.main type="submit" { (t(lang, "owner-set")) }
+                }
+            }
+        },
+    )
+}
+
+/// The owner's password is set: what to do next.
+pub fn owner_done(lang: Lang, email: &str) -> Markup {
+    page(
+        lang,
+        &t(lang, "owner-title"),
+        None,
+        "",
+        html! {
+            section.narrow {
+                p.ok #done { (crate::portal::words::say(lang, "owner-done", &[("email", email.to_string().into())])) }
             }
         },
     )

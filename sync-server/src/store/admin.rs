@@ -31,6 +31,15 @@ CREATE TABLE IF NOT EXISTS payments (
 CREATE INDEX IF NOT EXISTS payments_clinic ON payments (clinic_id, period_to);
 CREATE TABLE IF NOT EXISTS clinic_holds (
     clinic_id TEXT PRIMARY KEY, note TEXT NOT NULL, since INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS emails (
+    id INTEGER PRIMARY KEY, to_addr TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL,
+    idem_key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL, last_error TEXT,
+    resend_id TEXT, created_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS emails_due ON emails (state, next_at);
+CREATE TABLE IF NOT EXISTS owner_invites (
+    token_hash TEXT PRIMARY KEY, clinic_id TEXT NOT NULL, email TEXT NOT NULL,
+    expires_at INTEGER NOT NULL, used_at INTEGER);
 CREATE TRIGGER IF NOT EXISTS admin_audit_no_update BEFORE UPDATE ON admin_audit
     BEGIN SELECT RAISE(ABORT, 'the admin audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS admin_audit_no_delete BEFORE DELETE ON admin_audit
@@ -88,6 +97,50 @@ pub struct ClinicAccount {
     pub paid_through: Option<String>,
     /// The operator's suspension and its note, if suspended by hand.
     pub held: Option<String>,
+}
+
+/// An email to send through Resend, kept before it is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email {
+    /// Its id (0 before it is kept).
+    pub id: i64,
+    /// The address.
+    pub to: String,
+    /// The subject line.
+    pub subject: String,
+    /// The plain-text body (it may hold a one-time link: never logged).
+    pub body: String,
+    /// Unique per event; also Resend's `Idempotency-Key`, so a retry is never a second mail.
+    pub idem_key: String,
+    /// "owner-invite", "password-changed"…
+    pub kind: String,
+    /// "queued", "sent" or "failed".
+    pub state: String,
+    /// Tries so far.
+    pub attempts: u32,
+    /// When it is tried next (Unix seconds).
+    pub next_at: i64,
+    /// Why the last try failed (Resend's answer, never the body).
+    pub last_error: Option<String>,
+    /// Resend's id once sent.
+    pub resend_id: Option<String>,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// What became of an email's try.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailOutcome {
+    /// "queued" (to try again), "sent" or "failed".
+    pub state: String,
+    /// Tries so far.
+    pub attempts: u32,
+    /// When to try again.
+    pub next_at: i64,
+    /// Why it failed.
+    pub last_error: Option<String>,
+    /// Resend's id.
+    pub resend_id: Option<String>,
 }
 
 /// The `prev` of the first row of the chain.
@@ -244,6 +297,36 @@ pub trait AdminStore {
     fn clinic_account(&self, clinic: &str) -> Result<Option<ClinicAccount>, StoreError>;
     /// Suspends a clinic by hand with a note (`Some`), or lifts that (`None`).
     fn hold_clinic(&self, clinic: &str, note: Option<&str>) -> Result<(), StoreError>;
+    /// Keeps an email to send; false when its event queued one already.
+    fn queue_email(&self, email: &Email) -> Result<bool, StoreError>;
+    /// Emails due at `now`, oldest first.
+    fn due_emails(&self, now: i64, limit: u32) -> Result<Vec<Email>, StoreError>;
+    /// Records what became of a try.
+    fn email_tried(&self, id: i64, outcome: &EmailOutcome) -> Result<(), StoreError>;
+    /// The latest emails, newest first (the console shows their state, never their body).
+    fn emails(&self, limit: u32) -> Result<Vec<Email>, StoreError>;
+    /// Keeps an owner's invitation (only its token's hash).
+    fn add_owner_invite(
+        &self,
+        token_hash: &str,
+        clinic: &str,
+        email: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError>;
+    /// The invitation's clinic and email if it is unused and not expired at `now`.
+    fn owner_invite(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<(String, String)>, StoreError>;
+    /// Uses the invitation once and sets the clinic owner's password (one transaction);
+    /// the clinic and email, or None if it was used, expired or unknown.
+    fn take_owner_invite(
+        &self,
+        token_hash: &str,
+        now: i64,
+        password_hash: &str,
+    ) -> Result<Option<(String, String)>, StoreError>;
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 use r2d2_postgres::postgres::Row;
 
 use super::admin::{
-    chain_hash, AdminAuditRow, AdminRecord, AdminSession, AdminStore, ClinicAccount, Payment, Tier,
-    GENESIS,
+    chain_hash, AdminAuditRow, AdminRecord, AdminSession, AdminStore, ClinicAccount, Email,
+    EmailOutcome, Payment, Tier, GENESIS,
 };
 use super::postgres::{locks, record, PgStore, RECORD_COLUMNS};
 use super::sqlite::now;
@@ -325,5 +325,142 @@ impl AdminStore for PgStore {
             )?,
         };
         Ok(())
+    }
+
+    fn queue_email(&self, e: &Email) -> Result<bool, StoreError> {
+        let added = self.conn()?.x(
+            "INSERT INTO platform.emails (to_addr, subject, body, idem_key, kind, state, next_at,
+                created_at)
+             VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7) ON CONFLICT (idem_key) DO NOTHING",
+            &[
+                &e.to,
+                &e.subject,
+                &e.body,
+                &e.idem_key,
+                &e.kind,
+                &e.next_at,
+                &now(),
+            ],
+        )?;
+        Ok(added == 1)
+    }
+
+    fn due_emails(&self, at: i64, limit: u32) -> Result<Vec<Email>, StoreError> {
+        Ok(self
+            .conn()?
+            .q(
+                &format!(
+                    "SELECT {EMAIL_COLUMNS} FROM platform.emails
+                     WHERE state = 'queued' AND next_at <= $1 ORDER BY next_at, id LIMIT $2"
+                ),
+                &[&at, &i64::from(limit)],
+            )?
+            .iter()
+            .map(email_row)
+            .collect())
+    }
+
+    fn email_tried(&self, id: i64, o: &EmailOutcome) -> Result<(), StoreError> {
+        self.conn()?.x(
+            "UPDATE platform.emails SET state = $2, attempts = $3, next_at = $4, last_error = $5,
+                resend_id = $6 WHERE id = $1",
+            &[
+                &id,
+                &o.state,
+                &i64::from(o.attempts),
+                &o.next_at,
+                &o.last_error,
+                &o.resend_id,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn emails(&self, limit: u32) -> Result<Vec<Email>, StoreError> {
+        Ok(self
+            .conn()?
+            .q(
+                &format!("SELECT {EMAIL_COLUMNS} FROM platform.emails ORDER BY id DESC LIMIT $1"),
+                &[&i64::from(limit)],
+            )?
+            .iter()
+            .map(email_row)
+            .collect())
+    }
+
+    fn add_owner_invite(
+        &self,
+        token_hash: &str,
+        clinic: &str,
+        email: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        self.conn()?.x(
+            "INSERT INTO platform.owner_invites (token_hash, clinic_id, email, expires_at)
+             VALUES ($1, $2, $3, $4)",
+            &[&token_hash, &clinic, &email, &expires_at],
+        )?;
+        Ok(())
+    }
+
+    fn owner_invite(
+        &self,
+        token_hash: &str,
+        at: i64,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        Ok(self
+            .conn()?
+            .q_opt(
+                "SELECT clinic_id, email FROM platform.owner_invites
+                 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+                &[&token_hash, &at],
+            )?
+            .map(|r| (r.get(0), r.get(1))))
+    }
+
+    fn take_owner_invite(
+        &self,
+        token_hash: &str,
+        at: i64,
+        password_hash: &str,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        let found: Option<(String, String)> = tx
+            .query_opt(
+                "UPDATE platform.owner_invites SET used_at = $2
+                 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2
+                 RETURNING clinic_id, email",
+                &[&token_hash, &at],
+            )?
+            .map(|r| (r.get(0), r.get(1)));
+        if let Some((clinic, _)) = &found {
+            tx.execute(
+                "UPDATE platform.clinics SET password_hash = $2 WHERE id = $1",
+                &[clinic, &password_hash],
+            )?;
+        }
+        tx.commit()?;
+        Ok(found)
+    }
+}
+
+const EMAIL_COLUMNS: &str =
+    "id, to_addr, subject, body, idem_key, kind, state, attempts, next_at, last_error, resend_id, created_at";
+
+fn email_row(r: &Row) -> Email {
+    Email {
+        id: r.get(0),
+        to: r.get(1),
+        subject: r.get(2),
+        body: r.get(3),
+        idem_key: r.get(4),
+        kind: r.get(5),
+        state: r.get(6),
+        attempts: r.get::<_, i64>(7) as u32,
+        next_at: r.get(8),
+        last_error: r.get(9),
+        resend_id: r.get(10),
+        created_at: r.get(11),
     }
 }

@@ -3,8 +3,8 @@
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
 use super::admin::{
-    chain_hash, AdminAuditRow, AdminRecord, AdminSession, AdminStore, ClinicAccount, Payment, Tier,
-    GENESIS,
+    chain_hash, AdminAuditRow, AdminRecord, AdminSession, AdminStore, ClinicAccount, Email,
+    EmailOutcome, Payment, Tier, GENESIS,
 };
 use super::sqlite::{now, record, SqliteStore};
 use super::{ClinicRecord, StoreError};
@@ -316,4 +316,129 @@ impl AdminStore for SqliteStore {
         };
         Ok(())
     }
+
+    fn queue_email(&self, e: &Email) -> Result<bool, StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        let added = conn.execute(
+            "INSERT INTO emails (to_addr, subject, body, idem_key, kind, state, next_at, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?7) ON CONFLICT (idem_key) DO NOTHING",
+            params![e.to, e.subject, e.body, e.idem_key, e.kind, e.next_at, now()],
+        )?;
+        Ok(added == 1)
+    }
+
+    fn due_emails(&self, at: i64, limit: u32) -> Result<Vec<Email>, StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {EMAIL_COLUMNS} FROM emails WHERE state = 'queued' AND next_at <= ?1
+             ORDER BY next_at, id LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![at, limit], email_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn email_tried(&self, id: i64, o: &EmailOutcome) -> Result<(), StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        conn.execute(
+            "UPDATE emails SET state = ?2, attempts = ?3, next_at = ?4, last_error = ?5,
+                resend_id = ?6 WHERE id = ?1",
+            params![
+                id,
+                o.state,
+                o.attempts,
+                o.next_at,
+                o.last_error,
+                o.resend_id
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn emails(&self, limit: u32) -> Result<Vec<Email>, StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {EMAIL_COLUMNS} FROM emails ORDER BY id DESC LIMIT ?1"
+        ))?;
+        let rows = stmt.query_map([limit], email_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn add_owner_invite(
+        &self,
+        token_hash: &str,
+        clinic: &str,
+        email: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        conn.execute(
+            "INSERT INTO owner_invites (token_hash, clinic_id, email, expires_at)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![token_hash, clinic, email, expires_at],
+        )?;
+        Ok(())
+    }
+
+    fn owner_invite(
+        &self,
+        token_hash: &str,
+        at: i64,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        Ok(conn
+            .query_row(
+                "SELECT clinic_id, email FROM owner_invites
+                 WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2",
+                params![token_hash, at],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    fn take_owner_invite(
+        &self,
+        token_hash: &str,
+        at: i64,
+        password_hash: &str,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        let mut conn = self.platform.lock().expect("platform poisoned");
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let found: Option<(String, String)> = tx
+            .query_row(
+                "UPDATE owner_invites SET used_at = ?2
+                 WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2
+                 RETURNING clinic_id, email",
+                params![token_hash, at],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        if let Some((clinic, _)) = &found {
+            tx.execute(
+                "UPDATE clinics SET password_hash = ?2 WHERE id = ?1",
+                params![clinic, password_hash],
+            )?;
+        }
+        tx.commit()?;
+        Ok(found)
+    }
+}
+
+const EMAIL_COLUMNS: &str =
+    "id, to_addr, subject, body, idem_key, kind, state, attempts, next_at, last_error, resend_id, created_at";
+
+fn email_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Email> {
+    Ok(Email {
+        id: r.get(0)?,
+        to: r.get(1)?,
+        subject: r.get(2)?,
+        body: r.get(3)?,
+        idem_key: r.get(4)?,
+        kind: r.get(5)?,
+        state: r.get(6)?,
+        attempts: r.get(7)?,
+        next_at: r.get(8)?,
+        last_error: r.get(9)?,
+        resend_id: r.get(10)?,
+        created_at: r.get(11)?,
+    })
 }

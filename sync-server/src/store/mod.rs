@@ -20,7 +20,8 @@ mod sqlite;
 mod sqlite_log;
 
 pub use admin::{
-    AdminAuditRow, AdminRecord, AdminSession, AdminStore, ClinicAccount, Payment, Tier,
+    AdminAuditRow, AdminRecord, AdminSession, AdminStore, ClinicAccount, Email, EmailOutcome,
+    Payment, Tier,
 };
 pub use portal::{OutMessage, PortalBooking, PortalRequest, PortalStore};
 pub use postgres::PgStore;

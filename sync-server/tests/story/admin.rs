@@ -118,6 +118,58 @@ pub fn admin_story<S: Store>(store: &S) {
     store.delete_tier(tiers[0].id).unwrap();
     assert!(store.tiers().unwrap().is_empty());
     assert_eq!(store.clinic_account("no-such-clinic").unwrap(), None);
+    // Emails: kept once per event, due in order, their outcome recorded.
+    let email = ayada_server::store::Email {
+        id: 0,
+        to: "owner@x.example".into(),
+        subject: "Your clinic".into(),
+        body: "a link".into(),
+        idem_key: "owner-invite:1".into(),
+        kind: "owner-invite".into(),
+        state: "queued".into(),
+        attempts: 0,
+        next_at: 100,
+        last_error: None,
+        resend_id: None,
+        created_at: 0,
+    };
+    assert!(store.queue_email(&email).unwrap());
+    assert!(!store.queue_email(&email).unwrap(), "one per event");
+    assert!(store.due_emails(99, 10).unwrap().is_empty());
+    let due = store.due_emails(100, 10).unwrap();
+    assert_eq!(due.len(), 1);
+    let outcome = ayada_server::store::EmailOutcome {
+        state: "sent".into(),
+        attempts: 2,
+        next_at: 0,
+        last_error: None,
+        resend_id: Some("re-1".into()),
+    };
+    store.email_tried(due[0].id, &outcome).unwrap();
+    assert!(store.due_emails(1_000, 10).unwrap().is_empty());
+    let kept = &store.emails(10).unwrap()[0];
+    assert_eq!((kept.state.as_str(), kept.attempts), ("sent", 2));
+    // An owner's invitation: alive until used once or expired.
+    store
+        .add_owner_invite("inv-1", &clinic, "owner@x.example", 1_000)
+        .unwrap();
+    assert!(store.owner_invite("inv-1", 999).unwrap().is_some());
+    assert_eq!(store.owner_invite("inv-1", 1_000).unwrap(), None, "expired");
+    assert_eq!(store.take_owner_invite("inv-1", 1_000, "h").unwrap(), None);
+    let taken = store.take_owner_invite("inv-1", 500, "new-hash").unwrap();
+    assert_eq!(taken.map(|(c, _)| c), Some(clinic.clone()));
+    assert_eq!(
+        store.take_owner_invite("inv-1", 501, "other").unwrap(),
+        None,
+        "once"
+    );
+    let record = store
+        .clinics()
+        .unwrap()
+        .into_iter()
+        .find(|c| c.id == clinic)
+        .unwrap();
+    assert_eq!(record.password_hash, "new-hash");
     // The clinics, by name.
     let names: Vec<String> = store
         .clinics()

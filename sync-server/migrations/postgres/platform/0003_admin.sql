@@ -23,6 +23,16 @@ CREATE INDEX payments_clinic ON platform.payments (clinic_id, period_to);
 CREATE TABLE platform.clinic_holds (
     clinic_id TEXT PRIMARY KEY REFERENCES platform.clinics (id), note TEXT NOT NULL,
     since BIGINT NOT NULL);
+-- Email through Resend, kept before it is sent; owners' one-time invitation links.
+CREATE TABLE platform.emails (
+    id BIGSERIAL PRIMARY KEY, to_addr TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL,
+    idem_key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, state TEXT NOT NULL,
+    attempts BIGINT NOT NULL DEFAULT 0, next_at BIGINT NOT NULL, last_error TEXT,
+    resend_id TEXT, created_at BIGINT NOT NULL);
+CREATE INDEX emails_due ON platform.emails (state, next_at);
+CREATE TABLE platform.owner_invites (
+    token_hash TEXT PRIMARY KEY, clinic_id TEXT NOT NULL REFERENCES platform.clinics (id),
+    email TEXT NOT NULL, expires_at BIGINT NOT NULL, used_at BIGINT);
 CREATE FUNCTION platform.admin_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'the admin audit log is append-only';
