@@ -176,7 +176,7 @@ impl FakeResend {
 
 /// The one-time link in an email's text.
 fn link_in(text: &str) -> String {
-    let at = text.find("/owner/invite/").expect("a link");
+    let at = text.find("/owner/password/").expect("a link");
     let from = text[..at].rfind("http").unwrap();
     text[from..].split_whitespace().next().unwrap().to_string()
 }
@@ -248,7 +248,7 @@ fn a_clinic_made_in_the_console_invites_its_owner_by_email_and_the_link_serves_o
         listed.contains("owner-invite") && listed.contains("sent"),
         "{listed}"
     );
-    assert!(!listed.contains("/owner/invite/"));
+    assert!(!listed.contains("/owner/password/"));
 
     // The owner's link: the form; a short password, two that differ; then set, once.
     let link = link_in(&text);
@@ -362,4 +362,86 @@ fn a_wrong_resend_key_gives_the_email_up_with_resends_reason_and_no_retry_storm(
     }
     assert_eq!(*fake.seen.lock().unwrap(), 1);
     assert!(fake.took.lock().unwrap().is_empty());
+}
+
+#[test]
+fn an_owner_who_lost_the_password_sets_a_new_one_by_an_emailed_link_and_strangers_learn_nothing() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (fake, resend_url) = FakeResend::start(&rt, 0);
+    let live = live(|s| {
+        s.mail = Arc::new(Mail::new(Some(ResendConfig {
+            base: resend_url.clone(),
+            key: KEY.into(),
+            from: "Ayada <no-reply@ayada.example>".into(),
+        })));
+        s.logins = Arc::new(ayada_server::logins::LoginGuard::new(
+            ayada_server::logins::LoginLimits {
+                fails_per_email: 3,
+                ..Default::default()
+            },
+        ));
+    });
+    let form = live.get("/owner/reset?lang=en", None);
+    let csrf = cookie_value(&set_cookie(&form, "ayada_csrf").unwrap());
+    let cookie = format!("ayada_csrf={csrf}");
+    let ask = |email: &str| {
+        live.post(
+            "/owner/reset",
+            Some(&cookie),
+            &[("csrf", &csrf), ("lang", "en"), ("email", email)],
+        )
+    };
+    // A stranger's address and the owner's get the very same page.
+    let unknown = ask("nobody@example.com");
+    assert_eq!(unknown.status(), 200);
+    let known = ask(OWNER);
+    assert_eq!(known.status(), 200);
+    assert_eq!(unknown.text().unwrap(), known.text().unwrap());
+    let mail = fake.wait_for(OWNER, "new password");
+    assert!(mail.idempotency_key.starts_with("password-reset:"));
+    assert!(!fake
+        .took
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|t| t.body["to"][0] == "nobody@example.com"));
+
+    // The link sets a new password once; the old one no longer enrolls, the new one does.
+    let link = link_in(mail.body["text"].as_str().unwrap());
+    let path = &link[link.find("/owner/").unwrap()..];
+    let set = live.post(
+        path,
+        Some(&cookie),
+        &[
+            ("csrf", &csrf),
+            ("lang", "en"),
+            ("password", "new-owner-pass"),
+            ("again", "new-owner-pass"),
+        ],
+    );
+    assert_eq!(set.status(), 200);
+    fake.wait_for(OWNER, "password was set");
+    let enroll = |password: &str| {
+        browser()
+            .post(format!("{}/v1/enroll", live.url))
+            .json(&json!({
+                "email": OWNER, "password": password,
+                "node_id": uuid::Uuid::now_v7().to_string(),
+                "local_clinic_id": uuid::Uuid::now_v7().to_string(),
+            }))
+            .send()
+            .unwrap()
+            .status()
+    };
+    assert_eq!(enroll(OWNER_PW), 401);
+    assert_eq!(enroll("new-owner-pass"), 200);
+
+    // A flood of requests for one address is stopped (three per window here).
+    assert_eq!(ask(OWNER).status(), 200);
+    assert_eq!(ask(OWNER).status(), 200);
+    assert_eq!(ask(OWNER).status(), 429);
 }

@@ -104,10 +104,7 @@ pub async fn create<S: Store>(
         let expires = unix_now() + INVITE_HOURS * 3600;
         st.store
             .add_owner_invite(&hash(&token), &record.id, &record.owner_email, expires)?;
-        let link = format!(
-            "{}/owner/invite/{token}",
-            st.portal.config.public_url.trim_end_matches('/')
-        );
+        let link = password_link(st, &token);
         let args = [
             ("clinic", record.name.clone().into()),
             ("link", link.into()),
@@ -149,6 +146,105 @@ pub async fn emails<S: Store>(
         Ok(page(StatusCode::OK, pages::emails(lang, &s, &emails), None))
     })
     .await
+}
+
+/// The owner's one-time page to set the password.
+fn password_link<S: Store>(state: &AppState<S>, token: &str) -> String {
+    format!(
+        "{}/owner/password/{token}",
+        state.portal.config.public_url.trim_end_matches('/')
+    )
+}
+
+/// How long a password reset link works.
+pub const RESET_MINUTES: i64 = 60;
+
+/// `GET /owner/reset`: an owner who lost the password asks for a link.
+pub async fn reset_form<S: Store>(
+    State(state): State<AppState<S>>,
+    Query(q): Query<OwnerQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = Lang::from_code(q.lang.as_deref());
+    let (csrf, cookie) = guard::csrf(&headers, secure(&state));
+    page(StatusCode::OK, pages::reset_form(lang, &csrf, None), cookie)
+}
+
+/// The reset form.
+#[derive(Debug, Deserialize)]
+pub struct ResetForm {
+    csrf: String,
+    lang: Option<String>,
+    email: String,
+}
+
+/// `POST /owner/reset`: emails a one-time link (an hour) if the address owns a clinic. The
+/// page says the same either way, so it tells a stranger nothing of who has an account, and
+/// requests count against the address and the email like wrong passwords do.
+pub async fn reset<S: Store>(
+    State(state): State<AppState<S>>,
+    addr: ClientAddr,
+    headers: HeaderMap,
+    Form(form): Form<ResetForm>,
+) -> Response {
+    let lang = Lang::from_code(form.lang.as_deref());
+    if !guard::csrf_ok(&headers, &form.csrf) {
+        return page(
+            StatusCode::FORBIDDEN,
+            pages::owner_notice(lang, "admin-csrf"),
+            None,
+        );
+    }
+    let email = form.email.trim().to_lowercase();
+    let key = format!("reset:{email}");
+    if state.logins.admit(&key, &addr).is_err() {
+        return page(
+            StatusCode::TOO_MANY_REQUESTS,
+            pages::owner_notice(lang, "admin-too-many"),
+            None,
+        );
+    }
+    state.logins.failed(&key, &addr);
+    let st = state.clone();
+    let done = blocking(move || {
+        let Some(clinic) = st.store.clinic_by_email(&email)? else {
+            return Ok(());
+        };
+        let token = new_token();
+        let key = hash(&token);
+        let expires = unix_now() + RESET_MINUTES * 60;
+        st.store
+            .add_owner_invite(&key, &clinic.id, &email, expires)?;
+        let args = [
+            ("link", password_link(&st, &token).into()),
+            ("minutes", RESET_MINUTES.into()),
+        ];
+        let body = format!(
+            "{}\n\n{}",
+            say(Lang::Ar, "owner-reset-body", &args),
+            say(Lang::En, "owner-reset-body", &args)
+        );
+        let subject = format!(
+            "{} / {}",
+            say(Lang::Ar, "owner-reset-subject", &args),
+            say(Lang::En, "owner-reset-subject", &args)
+        );
+        crate::mail::queue(
+            &st,
+            &email,
+            "password-reset",
+            &format!("password-reset:{key}"),
+            subject,
+            body,
+        )?;
+        tracing::info!(clinic = %clinic.id, "password reset link sent");
+        Ok(())
+    })
+    .await;
+    match done {
+        Ok(()) => page(StatusCode::OK, pages::reset_sent(lang), None),
+        Err(e) => broken(lang, &e),
+    }
 }
 
 /// `?lang=` on the owner's page.

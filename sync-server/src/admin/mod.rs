@@ -68,8 +68,12 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         .route("/admin/clinics", post(invite::create::<S>))
         .route("/admin/emails", get(invite::emails::<S>))
         .route(
-            "/owner/invite/{token}",
+            "/owner/password/{token}",
             get(invite::owner_form::<S>).post(invite::owner_set::<S>),
+        )
+        .route(
+            "/owner/reset",
+            get(invite::reset_form::<S>).post(invite::reset::<S>),
         )
         .route("/admin/clinics/{id}", get(billing::clinic::<S>))
         .route(

@@ -287,6 +287,41 @@ pub fn owner_form(lang: Lang, email: &str, csrf: &str, error: Option<&str>) -> M
     )
 }
 
+/// An owner asks for a password reset link.
+pub fn reset_form(lang: Lang, csrf: &str, error: Option<&str>) -> Markup {
+    page(
+        lang,
+        &t(lang, "owner-reset-title"),
+        None,
+        "/owner/reset",
+        html! {
+            section.narrow {
+                h2 { (t(lang, "owner-reset-title")) }
+                p { (t(lang, "owner-reset-hint")) }
+                @if let Some(id) = error { p.error { (t(lang, id)) } }
+                form method="post" action="/owner/reset" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="lang" value=(lang.code());
+                    label for="email" { (t(lang, "admin-email")) }
+                    input #email type="email" name="email" dir="ltr" autocomplete="username" required;
+                    button.main type="submit" { (t(lang, "owner-reset-send")) }
+                }
+            }
+        },
+    )
+}
+
+/// The same answer whether or not the address owns a clinic.
+pub fn reset_sent(lang: Lang) -> Markup {
+    page(
+        lang,
+        &t(lang, "owner-reset-title"),
+        None,
+        "/owner/reset",
+        html! { section.narrow { p.ok #sent { (t(lang, "owner-reset-sent")) } } },
+    )
+}
+
 /// The owner's password is set: what to do next.
 pub fn owner_done(lang: Lang, email: &str) -> Markup {
     page(
