@@ -26,6 +26,12 @@ pub enum ApiError {
     /// Wrong email or password at enrollment.
     #[error("The email or the password is wrong.")]
     BadLogin,
+    /// The owner turned on two-step sign-in and sent no code.
+    #[error("The owner's account needs the code from the authenticator app too.")]
+    TotpRequired,
+    /// The owner's code is wrong, or was used already.
+    #[error("The authenticator code is wrong or was used already; wait for the next one.")]
+    BadTotp,
     /// The clinic's subscription is suspended: its machines do not sync (the sentence says
     /// why).
     #[error("{0}")]
@@ -105,7 +111,10 @@ impl From<crate::store::StoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match &self {
-            ApiError::Unauthorized | ApiError::BadLogin => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized
+            | ApiError::BadLogin
+            | ApiError::TotpRequired
+            | ApiError::BadTotp => StatusCode::UNAUTHORIZED,
             ApiError::Suspended(_) => StatusCode::FORBIDDEN,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -125,6 +134,8 @@ impl IntoResponse for ApiError {
         let code = match &self {
             ApiError::Unauthorized => "unauthorized",
             ApiError::BadLogin => "bad-login",
+            ApiError::TotpRequired => "totp-required",
+            ApiError::BadTotp => "bad-totp",
             ApiError::Suspended(_) => "suspended",
             ApiError::Conflict(_) => "conflict",
             ApiError::BadRequest(_) => "bad-request",

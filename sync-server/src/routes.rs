@@ -31,11 +31,12 @@ async fn blocking<T: Send + 'static>(
 /// The clinic whose owner this is, checked within the login limits; a wrong email or
 /// password is `BadLogin` either way, and takes as long as a right one. `door` names the
 /// request in the log.
-async fn owner_clinic<S: Store>(
+pub(crate) async fn owner_clinic<S: Store>(
     state: &AppState<S>,
     addr: ClientAddr,
     email: &str,
     password: String,
+    totp: Option<String>,
     door: &'static str,
 ) -> Result<crate::store::ClinicRecord, ApiError> {
     let email = email.trim().to_lowercase();
@@ -61,6 +62,7 @@ async fn owner_clinic<S: Store>(
     match clinic.filter(|_| ok) {
         Some(clinic) => {
             state.logins.succeeded(&email);
+            owner_code(state, &addr, &email, &clinic.id, totp).await?;
             tracing::info!(%email, clinic = %clinic.id, %addr, door, outcome = "accepted", "owner login");
             Ok(clinic)
         }
@@ -70,6 +72,45 @@ async fn owner_clinic<S: Store>(
             Err(ApiError::BadLogin)
         }
     }
+}
+
+/// The owner's second factor, when two-step sign-in is on for the clinic: the code must be
+/// the secret's, of a step not used before (a code works once, on every replica); wrong
+/// codes count like wrong passwords.
+async fn owner_code<S: Store>(
+    state: &AppState<S>,
+    addr: &ClientAddr,
+    email: &str,
+    clinic: &str,
+    code: Option<String>,
+) -> Result<(), ApiError> {
+    let (store, id) = (state.store.clone(), clinic.to_string());
+    let Some((secret, true)) = blocking(move || Ok(store.owner_totp(&id)?)).await? else {
+        return Ok(());
+    };
+    let Some(code) = code.filter(|c| !c.trim().is_empty()) else {
+        return Err(ApiError::TotpRequired);
+    };
+    let key = format!("totp:{email}");
+    drop(state.logins.admit(&key, addr)?);
+    let step = crate::admin::totp::step_of(
+        &secret,
+        email,
+        &code,
+        crate::store::unix_now().max(0) as u64,
+    );
+    let (store, id) = (state.store.clone(), clinic.to_string());
+    let taken = match step {
+        Some(step) => blocking(move || Ok(store.take_owner_totp_step(&id, step)?)).await?,
+        None => false,
+    };
+    if !taken {
+        state.logins.failed(&key, addr);
+        tracing::warn!(%email, %clinic, %addr, reused = step.is_some(), "owner code refused");
+        return Err(ApiError::BadTotp);
+    }
+    state.logins.succeeded(&key);
+    Ok(())
 }
 
 /// What a request checked against the owner's password can be refused with, besides its
@@ -106,7 +147,15 @@ pub async fn revoke<S: Store>(
     addr: ClientAddr,
     Body(req): Body<RevokeRequest>,
 ) -> Result<Json<RevokeResponse>, ApiError> {
-    let clinic = owner_clinic(&state, addr, &req.email, req.password.clone(), "revoke").await?;
+    let clinic = owner_clinic(
+        &state,
+        addr,
+        &req.email,
+        req.password.clone(),
+        req.totp.clone(),
+        "revoke",
+    )
+    .await?;
     blocking(move || match state.store.revoke(&clinic.id, &req.node_id)? {
         Some(revoked) => {
             state.revoked(&clinic.id, &req.node_id);
@@ -136,7 +185,15 @@ pub async fn enroll<S: Store>(
     addr: ClientAddr,
     Body(req): Body<EnrollRequest>,
 ) -> Result<Json<EnrollResponse>, ApiError> {
-    let clinic = owner_clinic(&state, addr, &req.email, req.password.clone(), "enroll").await?;
+    let clinic = owner_clinic(
+        &state,
+        addr,
+        &req.email,
+        req.password.clone(),
+        req.totp.clone(),
+        "enroll",
+    )
+    .await?;
     let store = state.store.clone();
     blocking(move || {
         if uuid::Uuid::parse_str(&req.node_id).is_err() {

@@ -445,3 +445,150 @@ fn an_owner_who_lost_the_password_sets_a_new_one_by_an_emailed_link_and_stranger
     assert_eq!(ask(OWNER).status(), 200);
     assert_eq!(ask(OWNER).status(), 429);
 }
+
+/// The value of a page's hidden field `name`.
+fn hidden(page: &str, name: &str) -> String {
+    let at = page
+        .find(&format!("name=\"{name}\" value=\""))
+        .unwrap_or_else(|| panic!("no field {name}"))
+        + name.len()
+        + 15;
+    page[at..].split('"').next().unwrap().to_string()
+}
+
+/// The text of the element with id `id`.
+fn text_of(page: &str, id: &str) -> String {
+    let at = page.find(&format!("id=\"{id}\"")).unwrap();
+    let from = page[at..].find('>').unwrap() + at + 1;
+    page[from..].split('<').next().unwrap().to_string()
+}
+
+/// A code of the step after `used` (the phone shows it at most 30 s later), waiting when
+/// that step is still too far ahead.
+fn next_code(secret: &str, used: &mut i64) -> String {
+    loop {
+        let now_step = (now() / 30) as i64;
+        let next = (*used + 1).max(now_step - 1);
+        if next <= now_step + 1 {
+            *used = next;
+            return ayada_server::admin::totp::code_at(secret, OWNER, next as u64 * 30).unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+#[test]
+fn an_owner_turns_on_two_step_sign_in_and_then_every_password_door_asks_for_the_code() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (fake, resend_url) = FakeResend::start(&rt, 0);
+    let live = live(|s| {
+        s.mail = Arc::new(Mail::new(Some(ResendConfig {
+            base: resend_url.clone(),
+            key: KEY.into(),
+            from: "Ayada <no-reply@ayada.example>".into(),
+        })));
+    });
+    let form = live.get("/owner/security?lang=en", None);
+    let csrf = cookie_value(&set_cookie(&form, "ayada_csrf").unwrap());
+    let cookie = format!("ayada_csrf={csrf}");
+    let sign_in = |password: &str| {
+        live.post(
+            "/owner/security",
+            Some(&cookie),
+            &[
+                ("csrf", &csrf),
+                ("lang", "en"),
+                ("email", OWNER),
+                ("password", password),
+            ],
+        )
+    };
+    assert_eq!(sign_in("not-it-at-all").status(), 401);
+    let page = sign_in(OWNER_PW).text().unwrap();
+    assert!(page.contains("data:image/png;base64,"), "the QR code");
+    let secret = text_of(&page, "secret");
+    let (clinic, expires, proof) = (
+        hidden(&page, "clinic"),
+        hidden(&page, "expires"),
+        hidden(&page, "proof"),
+    );
+    let confirm = |proof: &str, code: &str| {
+        live.post(
+            "/owner/security/code",
+            Some(&cookie),
+            &[
+                ("csrf", &csrf),
+                ("lang", "en"),
+                ("clinic", &clinic),
+                ("expires", &expires),
+                ("proof", proof),
+                ("code", code),
+            ],
+        )
+    };
+    let mut used = (now() / 30) as i64 - 2;
+    let first = next_code(&secret, &mut used);
+    // A forged proof (another clinic's id, or made up) and a wrong code are refused.
+    assert_eq!(confirm(&"0".repeat(64), &first).status(), 403);
+    assert_eq!(confirm(&proof, "000000").status(), 401);
+    let on = confirm(&proof, &first);
+    assert_eq!(on.status(), 200);
+    assert!(on.text().unwrap().contains("Two-step sign-in is on"));
+    fake.wait_for(OWNER, "Two-step sign-in is on");
+    assert!(sign_in(OWNER_PW).text().unwrap().contains("already on"));
+
+    // Enrolling: the password alone is not enough, a used code neither; a new one is.
+    let enroll = |code: Option<&str>| {
+        browser()
+            .post(format!("{}/v1/enroll", live.url))
+            .json(&json!({
+                "email": OWNER, "password": OWNER_PW, "totp": code,
+                "node_id": uuid::Uuid::now_v7().to_string(),
+                "local_clinic_id": uuid::Uuid::now_v7().to_string(),
+            }))
+            .send()
+            .unwrap()
+    };
+    let refused: Value = enroll(None).json().unwrap();
+    assert_eq!(refused["code"], "totp-required");
+    let reused: Value = enroll(Some(&first)).json().unwrap();
+    assert_eq!(reused["code"], "bad-totp");
+    assert_eq!(enroll(Some(&next_code(&secret, &mut used))).status(), 200);
+
+    // A new password by link asks for the code too: the link alone is not the account.
+    let reset_form = live.get("/owner/reset?lang=en", None);
+    let csrf2 = cookie_value(&set_cookie(&reset_form, "ayada_csrf").unwrap());
+    let cookie2 = format!("ayada_csrf={csrf2}");
+    live.post(
+        "/owner/reset",
+        Some(&cookie2),
+        &[("csrf", &csrf2), ("lang", "en"), ("email", OWNER)],
+    );
+    let mail = fake.wait_for(OWNER, "new password");
+    let link = link_in(mail.body["text"].as_str().unwrap());
+    let path = &link[link.find("/owner/").unwrap()..];
+    assert!(live
+        .get(path, None)
+        .text()
+        .unwrap()
+        .contains("name=\"code\""));
+    let set = |code: &str| {
+        live.post(
+            path,
+            Some(&cookie2),
+            &[
+                ("csrf", &csrf2),
+                ("lang", "en"),
+                ("password", "another-pass-1"),
+                ("again", "another-pass-1"),
+                ("code", code),
+            ],
+        )
+    };
+    assert_eq!(set("").status(), 400);
+    assert_eq!(set(&next_code(&secret, &mut used)).status(), 200);
+}

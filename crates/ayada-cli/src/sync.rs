@@ -19,7 +19,16 @@ impl From<ClientError> for Failure {
 /// empty data folder joins the clinic the server holds.
 pub fn enroll(env: &Env, server: &str, email: &str) -> Result<Answer, Failure> {
     let password = crate::commands::secret("AYADA_PASSWORD")?;
-    let done = ayada_client::enroll(&env.data, &env.key, server, email, &password)?;
+    // The owner's authenticator code, when two-step sign-in is on (never an argument).
+    let code = std::env::var("AYADA_TOTP").ok();
+    let done = ayada_client::enroll_with_code(
+        &env.data,
+        &env.key,
+        server,
+        email,
+        &password,
+        code.as_deref(),
+    )?;
     let text = if done.seeded {
         Said::new("cli-enrolled-seeded").with("server", server)
     } else {
@@ -141,7 +150,9 @@ pub fn machines(env: &Env, cmd: crate::args::MachinesCommand) -> Result<Answer, 
         crate::args::MachinesCommand::Invite { .. } => unreachable!("crate::lan::invite"),
         crate::args::MachinesCommand::Revoke { email, node } => {
             let password = crate::commands::secret("AYADA_PASSWORD")?;
-            let revoked = ayada_client::revoke(&clinic, &email, &password, &node)?;
+            let code = std::env::var("AYADA_TOTP").ok();
+            let revoked =
+                ayada_client::revoke_with_code(&clinic, &email, &password, &node, code.as_deref())?;
             Ok(Answer::new(
                 json!({ "node_id": node, "revoked": revoked }),
                 Said::new("cli-revoked")

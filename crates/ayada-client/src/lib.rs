@@ -142,6 +142,18 @@ pub fn enroll(
     email: &str,
     password: &str,
 ) -> Result<Enrolled, Failure> {
+    enroll_with_code(data, key, server, email, password, None)
+}
+
+/// [`enroll`], with the owner's authenticator code when two-step sign-in is on.
+pub fn enroll_with_code(
+    data: &std::path::Path,
+    key: &ayada_core::KeySource,
+    server: &str,
+    email: &str,
+    password: &str,
+    code: Option<&str>,
+) -> Result<Enrolled, Failure> {
     let server = server_address(server);
     check_password_transport(&server)?;
     let mut existing = match Clinic::open(data, key) {
@@ -171,6 +183,7 @@ pub fn enroll(
         node_id: node.to_string(),
         local_clinic_id: existing.as_ref().map(|c| c.id().to_string()),
         lan_key: Some(lan_key),
+        totp: code.map(str::to_string),
     };
     let response: EnrollResponse = post(&http, &server, "/v1/enroll", None, &request)?;
     let mut clinic = match existing {
@@ -243,6 +256,17 @@ pub fn audit_anchors(clinic: &Clinic) -> Result<Vec<(u64, String)>, Failure> {
 /// Revokes a machine of this clinic with the owner's email and password; answers how many
 /// of its credentials were still active.
 pub fn revoke(clinic: &Clinic, email: &str, password: &str, node: &str) -> Result<u32, Failure> {
+    revoke_with_code(clinic, email, password, node, None)
+}
+
+/// [`revoke`], with the owner's authenticator code when two-step sign-in is on.
+pub fn revoke_with_code(
+    clinic: &Clinic,
+    email: &str,
+    password: &str,
+    node: &str,
+    code: Option<&str>,
+) -> Result<u32, Failure> {
     let settings = clinic.sync_settings()?.ok_or_else(not_enrolled)?;
     check_password_transport(&settings.server)?;
     let http = client()?;
@@ -250,6 +274,7 @@ pub fn revoke(clinic: &Clinic, email: &str, password: &str, node: &str) -> Resul
         email: email.to_string(),
         password: password.to_string(),
         node_id: node.trim().to_string(),
+        totp: code.map(str::to_string),
     };
     let answer: RevokeResponse = post(
         &http,

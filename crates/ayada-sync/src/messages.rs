@@ -107,6 +107,9 @@ pub struct EnrollRequest {
     /// this one sync with them directly.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lan_key: Option<String>,
+    /// The owner's TOTP code, when the owner turned on two-step sign-in (never logged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp: Option<String>,
 }
 
 /// The owner revokes one of the clinic's machines (a lost or stolen laptop); its device
@@ -120,6 +123,9 @@ pub struct RevokeRequest {
     pub password: String,
     /// The node id of the machine to revoke.
     pub node_id: String,
+    /// The owner's TOTP code, when the owner turned on two-step sign-in (never logged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp: Option<String>,
 }
 
 /// How many credentials of that machine were revoked.

@@ -164,6 +164,9 @@ pub struct JoinClinic {
     server: String,
     email: String,
     password: String,
+    /// The owner's authenticator code, when two-step sign-in is on (empty otherwise).
+    #[serde(default)]
+    code: String,
 }
 
 /// What joining did.
@@ -184,12 +187,14 @@ pub async fn join_clinic(app: AppHandle, input: JoinClinic) -> Answer<Joined> {
     off_the_ui(app, move |app| {
         let state = app.state::<AppState>();
         let lang = lang_of(&state)?;
-        let enrolled = ayada_client::enroll(
+        let code = Some(input.code.trim()).filter(|c| !c.is_empty());
+        let enrolled = ayada_client::enroll_with_code(
             &state.data,
             &state.key,
             &input.server,
             input.email.trim(),
             &input.password,
+            code,
         )
         .map_err(|e| UiError {
             code: "enroll".into(),

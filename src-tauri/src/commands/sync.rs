@@ -274,6 +274,9 @@ pub struct Revoke {
     email: String,
     password: String,
     node: String,
+    /// The owner's authenticator code, when two-step sign-in is on (empty otherwise).
+    #[serde(default)]
+    code: String,
 }
 
 /// Revokes a lost or stolen machine with the owner's server account (owner).
@@ -285,11 +288,13 @@ pub async fn revoke_machine(app: AppHandle, input: Revoke) -> Answer<Revoked> {
         let lang = lang_of(&state)?;
         let revoked = with_session(&state, |c, s| {
             s.allow(ayada_core::roles::Action::ManageStaff)?;
-            Ok(ayada_client::revoke(
+            let code = Some(input.code.trim()).filter(|c| !c.is_empty());
+            Ok(ayada_client::revoke_with_code(
                 c,
                 input.email.trim(),
                 &input.password,
                 &input.node,
+                code,
             ))
         })?
         .map_err(|e| UiError {

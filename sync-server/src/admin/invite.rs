@@ -253,7 +253,14 @@ pub struct OwnerQuery {
     lang: Option<String>,
 }
 
-/// `GET /owner/invite/{token}`: the form to set the owner's password, if the link is alive.
+impl OwnerQuery {
+    /// The page's language.
+    pub fn lang(&self) -> Lang {
+        Lang::from_code(self.lang.as_deref())
+    }
+}
+
+/// `GET /owner/password/{token}`: the form to set the owner's password, if the link is alive.
 pub async fn owner_form<S: Store>(
     State(state): State<AppState<S>>,
     Path(token): Path<String>,
@@ -262,15 +269,18 @@ pub async fn owner_form<S: Store>(
 ) -> Response {
     let lang = Lang::from_code(q.lang.as_deref());
     let st = state.clone();
-    let found = blocking(move || st.store.owner_invite(&hash(&token), unix_now())).await;
+    let found = blocking(move || {
+        let Some((clinic, email)) = st.store.owner_invite(&hash(&token), unix_now())? else {
+            return Ok(None);
+        };
+        Ok(Some((email, has_code(&*st.store, &clinic)?)))
+    })
+    .await;
     match found {
-        Ok(Some((_, email))) => {
+        Ok(Some((email, code))) => {
             let (csrf, cookie) = guard::csrf(&headers, secure(&state));
-            page(
-                StatusCode::OK,
-                pages::owner_form(lang, &email, &csrf, None),
-                cookie,
-            )
+            let form = pages::owner_form(lang, &email, &csrf, code, None);
+            page(StatusCode::OK, form, cookie)
         }
         Ok(None) => page(
             StatusCode::GONE,
@@ -281,6 +291,12 @@ pub async fn owner_form<S: Store>(
     }
 }
 
+/// Whether the clinic's owner turned two-step sign-in on (then a new password needs the
+/// code too: a link alone never bypasses the second factor).
+fn has_code<S: Store + ?Sized>(store: &S, clinic: &str) -> Result<bool, StoreError> {
+    Ok(store.owner_totp(clinic)?.is_some_and(|(_, on)| on))
+}
+
 /// The owner's password form.
 #[derive(Debug, Deserialize)]
 pub struct OwnerForm {
@@ -288,9 +304,11 @@ pub struct OwnerForm {
     lang: Option<String>,
     password: String,
     again: String,
+    #[serde(default)]
+    code: String,
 }
 
-/// `POST /owner/invite/{token}`: sets the password, once.
+/// `POST /owner/password/{token}`: sets the password, once.
 pub async fn owner_set<S: Store>(
     State(state): State<AppState<S>>,
     Path(token): Path<String>,
@@ -308,14 +326,29 @@ pub async fn owner_set<S: Store>(
     let st = state.clone();
     let done = blocking(move || {
         let key = hash(&token);
-        let Some((_, email)) = st.store.owner_invite(&key, unix_now())? else {
+        let Some((clinic, email)) = st.store.owner_invite(&key, unix_now())? else {
             return Ok(Err(None));
         };
+        let code = has_code(&*st.store, &clinic)?;
         if form.password.chars().count() < 8 {
-            return Ok(Err(Some((email, "owner-password-short"))));
+            return Ok(Err(Some((email, code, "owner-password-short"))));
         }
         if form.password != form.again {
-            return Ok(Err(Some((email, "owner-password-differs"))));
+            return Ok(Err(Some((email, code, "owner-password-differs"))));
+        }
+        if code {
+            let Some((secret, _)) = st.store.owner_totp(&clinic)? else {
+                return Ok(Err(None));
+            };
+            let now = unix_now().max(0) as u64;
+            let step = super::totp::step_of(&secret, &email, &form.code, now);
+            let taken = match step {
+                Some(step) => st.store.take_owner_totp_step(&clinic, step)?,
+                None => false,
+            };
+            if !taken {
+                return Ok(Err(Some((email, code, "admin-bad-code"))));
+            }
         }
         let hashed = crate::hash_password(&form.password)
             .map_err(|e| StoreError::Doc(format!("the password could not be hashed: {e}")))?;
@@ -346,9 +379,9 @@ pub async fn owner_set<S: Store>(
     .await;
     match done {
         Ok(Ok(email)) => page(StatusCode::OK, pages::owner_done(lang, &email), None),
-        Ok(Err(Some((email, why)))) => page(
+        Ok(Err(Some((email, code, why)))) => page(
             StatusCode::BAD_REQUEST,
-            pages::owner_form(lang, &email, &form_csrf_again(&headers), Some(why)),
+            pages::owner_form(lang, &email, &form_csrf_again(&headers), code, Some(why)),
             None,
         ),
         Ok(Err(None)) => page(

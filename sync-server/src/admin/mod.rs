@@ -10,6 +10,7 @@
 //! - [`console`]: the clinics and the audit log;
 //! - [`billing`]: tiers, payments, a clinic's standing and its suspension by hand;
 //! - [`invite`]: a clinic made from the console, its owner invited by email;
+//! - [`owner_totp`]: the owner's second factor on their server account;
 //! - [`pages`]: the server-rendered pages, Arabic and English, with no script;
 //! - [`respond`]: what the handlers answer with, and the guard each runs behind.
 
@@ -17,6 +18,7 @@ pub mod billing;
 pub mod console;
 pub mod doors;
 pub mod invite;
+pub mod owner_totp;
 pub mod pages;
 pub mod respond;
 pub mod session;
@@ -71,6 +73,11 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
             "/owner/password/{token}",
             get(invite::owner_form::<S>).post(invite::owner_set::<S>),
         )
+        .route(
+            "/owner/security",
+            get(owner_totp::form::<S>).post(owner_totp::password::<S>),
+        )
+        .route("/owner/security/code", post(owner_totp::code::<S>))
         .route(
             "/owner/reset",
             get(invite::reset_form::<S>).post(invite::reset::<S>),

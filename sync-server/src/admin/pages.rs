@@ -262,7 +262,13 @@ pub fn owner_notice(lang: Lang, id: &str) -> Markup {
 }
 
 /// The owner sets the password of their clinic's account.
-pub fn owner_form(lang: Lang, email: &str, csrf: &str, error: Option<&str>) -> Markup {
+pub fn owner_form(
+    lang: Lang,
+    email: &str,
+    csrf: &str,
+    needs_code: bool,
+    error: Option<&str>,
+) -> Markup {
     page(
         lang,
         &t(lang, "owner-title"),
@@ -280,7 +286,87 @@ pub fn owner_form(lang: Lang, email: &str, csrf: &str, error: Option<&str>) -> M
                     input #password type="password" name="password" autocomplete="new-password" minlength="8" required;
                     label for="again" { (t(lang, "owner-again")) }
                     input #again type="password" name="again" autocomplete="new-password" minlength="8" required;
+                    @if needs_code {
+                        label for="code" { (t(lang, "owner-code")) }
+                        input #code name="code" dir="ltr" inputmode="numeric" autocomplete="one-time-code" maxlength="6" required;
+                    }
                     button.main type="submit" { (t(lang, "owner-set")) }
+                }
+            }
+        },
+    )
+}
+
+/// The owner's page that says something went well.
+pub fn owner_notice_ok(lang: Lang, id: &str) -> Markup {
+    page(
+        lang,
+        &t(lang, "owner-title"),
+        None,
+        "",
+        html! { section.narrow { p.ok #done { (t(lang, id)) } } },
+    )
+}
+
+/// The owner's password, to turn two-step sign-in on.
+pub fn owner_security(lang: Lang, csrf: &str, error: Option<&str>) -> Markup {
+    page(
+        lang,
+        &t(lang, "owner-totp-title"),
+        None,
+        "/owner/security",
+        html! {
+            section.narrow {
+                h2 { (t(lang, "owner-totp-title")) }
+                p { (t(lang, "owner-totp-hint")) }
+                @if let Some(id) = error { p.error { (t(lang, id)) } }
+                form method="post" action="/owner/security" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="lang" value=(lang.code());
+                    label for="email" { (t(lang, "admin-email")) }
+                    input #email type="email" name="email" dir="ltr" autocomplete="username" required;
+                    label for="password" { (t(lang, "admin-password")) }
+                    input #password type="password" name="password" autocomplete="current-password" required;
+                    button.main type="submit" { (t(lang, "admin-next")) }
+                }
+            }
+        },
+    )
+}
+
+/// The QR code and the first code, to turn two-step sign-in on.
+#[allow(clippy::too_many_arguments)]
+pub fn owner_totp(
+    lang: Lang,
+    csrf: &str,
+    clinic: &str,
+    expires: i64,
+    proof: &str,
+    secret: &str,
+    qr: Option<&str>,
+    error: Option<&str>,
+) -> Markup {
+    page(
+        lang,
+        &t(lang, "owner-totp-title"),
+        None,
+        "/owner/security",
+        html! {
+            section.narrow {
+                h2 { (t(lang, "owner-totp-title")) }
+                @if let Some(id) = error { p.error { (t(lang, id)) } }
+                p { (t(lang, "admin-enroll-hint")) }
+                @if let Some(src) = qr { img.qr src=(src) alt=(t(lang, "admin-qr-alt")); }
+                p.muted { (t(lang, "admin-secret-by-hand")) " " code #secret dir="ltr" { (secret) } }
+                form method="post" action="/owner/security/code" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="lang" value=(lang.code());
+                    input type="hidden" name="clinic" value=(clinic);
+                    input type="hidden" name="expires" value=(expires);
+                    input type="hidden" name="proof" value=(proof);
+                    label for="code" { (t(lang, "admin-code")) }
+                    input #code name="code" dir="ltr" inputmode="numeric" autocomplete="one-time-code" maxlength="6" required;
+                    button.main type="submit" { (t(lang, "owner-totp-turn-on")) }
                 }
             }
         },

@@ -40,6 +40,9 @@ CREATE INDEX IF NOT EXISTS emails_due ON emails (state, next_at);
 CREATE TABLE IF NOT EXISTS owner_invites (
     token_hash TEXT PRIMARY KEY, clinic_id TEXT NOT NULL, email TEXT NOT NULL,
     expires_at INTEGER NOT NULL, used_at INTEGER);
+CREATE TABLE IF NOT EXISTS owner_totp (
+    clinic_id TEXT PRIMARY KEY, secret TEXT NOT NULL, enrolled INTEGER NOT NULL DEFAULT 0,
+    last_step INTEGER NOT NULL DEFAULT 0);
 CREATE TRIGGER IF NOT EXISTS admin_audit_no_update BEFORE UPDATE ON admin_audit
     BEGIN SELECT RAISE(ABORT, 'the admin audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS admin_audit_no_delete BEFORE DELETE ON admin_audit
@@ -319,6 +322,13 @@ pub trait AdminStore {
         token_hash: &str,
         now: i64,
     ) -> Result<Option<(String, String)>, StoreError>;
+    /// The owner's TOTP secret and whether it is enrolled (two-step sign-in on).
+    fn owner_totp(&self, clinic: &str) -> Result<Option<(String, bool)>, StoreError>;
+    /// Keeps the secret offered to the owner unless one is enrolled; the one that stands.
+    fn offer_owner_totp(&self, clinic: &str, secret: &str) -> Result<String, StoreError>;
+    /// Takes TOTP step `step` for the owner if later than the last (a code works once),
+    /// turning two-step sign-in on; false if it is not later.
+    fn take_owner_totp_step(&self, clinic: &str, step: i64) -> Result<bool, StoreError>;
     /// Uses the invitation once and sets the clinic owner's password (one transaction);
     /// the clinic and email, or None if it was used, expired or unknown.
     fn take_owner_invite(

@@ -418,6 +418,40 @@ impl AdminStore for PgStore {
             .map(|r| (r.get(0), r.get(1))))
     }
 
+    fn owner_totp(&self, clinic: &str) -> Result<Option<(String, bool)>, StoreError> {
+        Ok(self
+            .conn()?
+            .q_opt(
+                "SELECT secret, enrolled FROM platform.owner_totp WHERE clinic_id = $1",
+                &[&clinic],
+            )?
+            .map(|r| (r.get(0), r.get(1))))
+    }
+
+    fn offer_owner_totp(&self, clinic: &str, secret: &str) -> Result<String, StoreError> {
+        let mut conn = self.conn()?;
+        conn.x(
+            "INSERT INTO platform.owner_totp (clinic_id, secret) VALUES ($1, $2)
+             ON CONFLICT (clinic_id) DO NOTHING",
+            &[&clinic, &secret],
+        )?;
+        Ok(conn
+            .q_one(
+                "SELECT secret FROM platform.owner_totp WHERE clinic_id = $1",
+                &[&clinic],
+            )?
+            .get(0))
+    }
+
+    fn take_owner_totp_step(&self, clinic: &str, step: i64) -> Result<bool, StoreError> {
+        let taken = self.conn()?.x(
+            "UPDATE platform.owner_totp SET last_step = $2, enrolled = TRUE
+             WHERE clinic_id = $1 AND last_step < $2",
+            &[&clinic, &step],
+        )?;
+        Ok(taken == 1)
+    }
+
     fn take_owner_invite(
         &self,
         token_hash: &str,

@@ -395,6 +395,41 @@ impl AdminStore for SqliteStore {
             .optional()?)
     }
 
+    fn owner_totp(&self, clinic: &str) -> Result<Option<(String, bool)>, StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        Ok(conn
+            .query_row(
+                "SELECT secret, enrolled FROM owner_totp WHERE clinic_id = ?1",
+                [clinic],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    fn offer_owner_totp(&self, clinic: &str, secret: &str) -> Result<String, StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        conn.execute(
+            "INSERT INTO owner_totp (clinic_id, secret) VALUES (?1, ?2)
+             ON CONFLICT (clinic_id) DO NOTHING",
+            params![clinic, secret],
+        )?;
+        Ok(conn.query_row(
+            "SELECT secret FROM owner_totp WHERE clinic_id = ?1",
+            [clinic],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn take_owner_totp_step(&self, clinic: &str, step: i64) -> Result<bool, StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        let taken = conn.execute(
+            "UPDATE owner_totp SET last_step = ?2, enrolled = 1
+             WHERE clinic_id = ?1 AND last_step < ?2",
+            params![clinic, step],
+        )?;
+        Ok(taken == 1)
+    }
+
     fn take_owner_invite(
         &self,
         token_hash: &str,

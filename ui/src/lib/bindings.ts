@@ -620,6 +620,8 @@ export type JoinClinic = {
 	server: string,
 	email: string,
 	password: string,
+	/**  The owner's authenticator code, when two-step sign-in is on (empty otherwise). */
+	code?: string,
 };
 
 /**  Input of "join through a machine on this network" on the first-run screen. */
@@ -911,6 +913,8 @@ export type Revoke = {
 	email: string,
 	password: string,
 	node: string,
+	/**  The owner's authenticator code, when two-step sign-in is on (empty otherwise). */
+	code?: string,
 };
 
 /**  How many machines a revocation revoked. */

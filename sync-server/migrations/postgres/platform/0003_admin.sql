@@ -33,6 +33,10 @@ CREATE INDEX emails_due ON platform.emails (state, next_at);
 CREATE TABLE platform.owner_invites (
     token_hash TEXT PRIMARY KEY, clinic_id TEXT NOT NULL REFERENCES platform.clinics (id),
     email TEXT NOT NULL, expires_at BIGINT NOT NULL, used_at BIGINT);
+-- The owners' second factor (two-step sign-in on their server account).
+CREATE TABLE platform.owner_totp (
+    clinic_id TEXT PRIMARY KEY REFERENCES platform.clinics (id), secret TEXT NOT NULL,
+    enrolled BOOLEAN NOT NULL DEFAULT FALSE, last_step BIGINT NOT NULL DEFAULT 0);
 CREATE FUNCTION platform.admin_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'the admin audit log is append-only';
