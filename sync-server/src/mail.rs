@@ -84,6 +84,36 @@ pub fn queue<S: Store>(
     Ok(queued)
 }
 
+/// Queues an email in both languages (Arabic first, then English, in one message: the
+/// owner's language is not known on the server), its subject and body the catalogue's
+/// `{id}-subject` and `{id}-body` with `args`; `id` is also its kind.
+pub fn queue_bilingual<S: Store>(
+    state: &AppState<S>,
+    to: &str,
+    kind: &str,
+    id: &str,
+    idem_key: &str,
+    args: &[(&str, fluent_bundle::FluentValue<'_>)],
+) -> Result<bool, StoreError> {
+    use crate::portal::words::{say, Lang};
+    let both = |part: &str, join: &str| {
+        let id = format!("{id}-{part}");
+        format!(
+            "{}{join}{}",
+            say(Lang::Ar, &id, args),
+            say(Lang::En, &id, args)
+        )
+    };
+    queue(
+        state,
+        to,
+        kind,
+        idem_key,
+        both("subject", " / "),
+        both("body", "\n\n"),
+    )
+}
+
 /// What one try came to.
 enum Tried {
     /// Resend took it: its id.

@@ -15,7 +15,7 @@ use super::pages;
 use super::respond::{acting, blocking, broken, page, secure, see_other, viewing};
 use crate::logins::ClientAddr;
 use crate::portal::guard::{self, new_token};
-use crate::portal::words::{say, Lang};
+use crate::portal::words::Lang;
 use crate::store::{unix_now, ClinicRecord, Store, StoreError};
 use crate::AppState;
 
@@ -110,19 +110,15 @@ pub async fn create<S: Store>(
             ("link", link.into()),
             ("hours", INVITE_HOURS.into()),
         ];
-        // One email in both languages: the owner's is not known yet.
-        let body = format!(
-            "{}\n\n{}",
-            say(Lang::Ar, "owner-invite-body", &args),
-            say(Lang::En, "owner-invite-body", &args)
-        );
-        let subject = format!(
-            "{} / {}",
-            say(Lang::Ar, "owner-invite-subject", &args),
-            say(Lang::En, "owner-invite-subject", &args)
-        );
         let key = format!("owner-invite:{}", record.id);
-        crate::mail::queue(st, &record.owner_email, "owner-invite", &key, subject, body)?;
+        crate::mail::queue_bilingual(
+            st,
+            &record.owner_email,
+            "owner-invite",
+            "owner-invite",
+            &key,
+            &args,
+        )?;
         let subject = format!("{} {} {}", record.id, record.slug, record.owner_email);
         st.store
             .append_admin_audit(&s.email, "clinic-created", &subject, &addr.to_string())?;
@@ -219,23 +215,13 @@ pub async fn reset<S: Store>(
             ("link", password_link(&st, &token).into()),
             ("minutes", RESET_MINUTES.into()),
         ];
-        let body = format!(
-            "{}\n\n{}",
-            say(Lang::Ar, "owner-reset-body", &args),
-            say(Lang::En, "owner-reset-body", &args)
-        );
-        let subject = format!(
-            "{} / {}",
-            say(Lang::Ar, "owner-reset-subject", &args),
-            say(Lang::En, "owner-reset-subject", &args)
-        );
-        crate::mail::queue(
+        crate::mail::queue_bilingual(
             &st,
             &email,
             "password-reset",
+            "owner-reset",
             &format!("password-reset:{key}"),
-            subject,
-            body,
+            &args,
         )?;
         tracing::info!(clinic = %clinic.id, "password reset link sent");
         Ok(())
@@ -356,23 +342,13 @@ pub async fn owner_set<S: Store>(
             return Ok(Err(None));
         };
         let args = [("email", email.clone().into())];
-        let body = format!(
-            "{}\n\n{}",
-            say(Lang::Ar, "owner-password-set-body", &args),
-            say(Lang::En, "owner-password-set-body", &args)
-        );
-        let subject = format!(
-            "{} / {}",
-            say(Lang::Ar, "owner-password-set-subject", &args),
-            say(Lang::En, "owner-password-set-subject", &args)
-        );
-        crate::mail::queue(
+        crate::mail::queue_bilingual(
             &st,
             &email,
             "password-set",
+            "owner-password-set",
             &format!("password-set:{key}"),
-            subject,
-            body,
+            &args,
         )?;
         Ok(Ok(email))
     })

@@ -16,7 +16,7 @@ use super::respond::{blocking, broken, page, secure};
 use super::totp;
 use crate::logins::ClientAddr;
 use crate::portal::guard::{self, keyed_hash, matches};
-use crate::portal::words::{say, Lang};
+use crate::portal::words::Lang;
 use crate::store::{unix_now, Store};
 use crate::AppState;
 
@@ -187,18 +187,15 @@ pub async fn code<S: Store>(
         let on = st.store.take_owner_totp_step(&clinic, step)?;
         if on {
             let args = [("email", record.owner_email.clone().into())];
-            let body = format!(
-                "{}\n\n{}",
-                say(Lang::Ar, "owner-totp-on-body", &args),
-                say(Lang::En, "owner-totp-on-body", &args)
-            );
-            let subject = format!(
-                "{} / {}",
-                say(Lang::Ar, "owner-totp-on-subject", &args),
-                say(Lang::En, "owner-totp-on-subject", &args)
-            );
             let idem = format!("totp-on:{clinic}:{step}");
-            crate::mail::queue(&st, &record.owner_email, "totp-on", &idem, subject, body)?;
+            crate::mail::queue_bilingual(
+                &st,
+                &record.owner_email,
+                "totp-on",
+                "owner-totp-on",
+                &idem,
+                &args,
+            )?;
         }
         Ok(Some((record, secret, on)))
     })
