@@ -126,3 +126,5 @@ owner-totp-late = This page waited more than ten minutes. Start again.
 owner-totp-on-subject = Two-step sign-in is on
 owner-totp-on-body = Two-step sign-in was turned on for the clinic owner account { $email }. If it was not you, tell the platform at once.
 owner-code = The authenticator code (two-step sign-in is on)
+admin-unbilled = Not billed
+admin-why-unbilled = The platform bills nobody yet (it has no tiers): only a suspension by hand stops this clinic. Add a tier to start billing (a first month free, then the payments recorded).

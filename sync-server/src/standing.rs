@@ -12,6 +12,8 @@ use crate::store::ClinicAccount;
 /// Where a clinic stands on a given day.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Standing {
+    /// The platform bills nobody (it has no tiers): only a hold suspends.
+    Unbilled,
     /// Paid (or in its trial) through this day.
     Active {
         /// The last day covered.
@@ -65,6 +67,9 @@ impl Standing {
     pub fn of(account: &ClinicAccount, today: Date, rules: Billing) -> Standing {
         if let Some(note) = &account.held {
             return Standing::Suspended(Why::Held(note.clone()));
+        }
+        if !account.billed {
+            return Standing::Unbilled;
         }
         let paid = account
             .paid_through
@@ -151,6 +156,7 @@ mod tests {
             time_zone: "Africa/Cairo".into(),
             paid_through: paid_through.map(str::to_string),
             held: held.map(str::to_string),
+            billed: true,
         }
     }
 
@@ -182,6 +188,20 @@ mod tests {
         );
         let renewed = account(Some("2027-01-31"), None);
         assert!(!on("2027-01-15", &renewed).suspended());
+    }
+
+    #[test]
+    fn a_server_that_bills_nobody_never_suspends_for_want_of_payment_only_by_hand() {
+        let own = ClinicAccount {
+            billed: false,
+            ..account(None, None)
+        };
+        assert_eq!(on("2030-01-01", &own), Standing::Unbilled);
+        let held = ClinicAccount {
+            billed: false,
+            ..account(None, Some("the owner asked"))
+        };
+        assert!(on("2030-01-01", &held).suspended());
     }
 
     #[test]

@@ -206,8 +206,9 @@ fn the_operator_records_tiers_and_payments_and_a_suspension_stops_sync_and_booki
         .unwrap()
         .to_string();
     let page = format!("/admin/clinics/{clinic}?lang=en");
+    // No tier yet: the platform bills nobody, and no clinic is suspended for want of payment.
     let shown = live.get(&page, Some(&full)).text().unwrap();
-    assert!(shown.contains("In its first month"), "{shown}");
+    assert!(shown.contains("bills nobody yet"), "{shown}");
     let csrf = form_csrf(&shown);
 
     // Tiers: one added; one that overlaps it, and a price that is not money, refused.
@@ -235,6 +236,9 @@ fn the_operator_records_tiers_and_payments_and_a_suspension_stops_sync_and_booki
         .text()
         .unwrap();
     assert!(tiers.contains("Small") && tiers.contains("300.00 EGP") && !tiers.contains("Odd"));
+    // Billing on: a new clinic has its first month.
+    let shown = live.get(&page, Some(&full)).text().unwrap();
+    assert!(shown.contains("In its first month"), "{shown}");
 
     // A payment: a wrong one is refused with why, a good one recorded.
     let pay = |amount: &str, from: &str, to: &str, csrf: &str| {

@@ -463,6 +463,7 @@ pub fn audit(
 
 fn standing_badge(lang: Lang, standing: &Standing) -> Markup {
     let (class, id) = match standing {
+        Standing::Unbilled => ("badge active", "admin-unbilled"),
         Standing::Active { trial: true, .. } => ("badge active", "admin-trial"),
         Standing::Active { .. } => ("badge active", "admin-active"),
         Standing::Grace { .. } => ("badge grace", "admin-grace"),
@@ -476,6 +477,7 @@ fn standing_reason(lang: Lang, standing: &Standing) -> String {
     use crate::portal::words::say;
     let day = |d: &jiff::civil::Date| d.to_string().into();
     match standing {
+        Standing::Unbilled => t(lang, "admin-why-unbilled"),
         Standing::Active {
             paid_through,
             trial,

@@ -100,6 +100,9 @@ pub struct ClinicAccount {
     pub paid_through: Option<String>,
     /// The operator's suspension and its note, if suspended by hand.
     pub held: Option<String>,
+    /// Whether the platform bills at all (it has tiers): a server with none (one clinic's
+    /// own, self-hosted) never suspends a clinic for want of payment.
+    pub billed: bool,
 }
 
 /// An email to send through Resend, kept before it is sent.

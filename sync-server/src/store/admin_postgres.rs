@@ -299,7 +299,8 @@ impl AdminStore for PgStore {
             .q_opt(
                 "SELECT c.created_at, c.time_zone,
                     (SELECT MAX(period_to) FROM platform.payments p WHERE p.clinic_id = c.id),
-                    (SELECT note FROM platform.clinic_holds h WHERE h.clinic_id = c.id)
+                    (SELECT note FROM platform.clinic_holds h WHERE h.clinic_id = c.id),
+                    EXISTS (SELECT 1 FROM platform.tiers)
                  FROM platform.clinics c WHERE c.id = $1",
                 &[&clinic],
             )?
@@ -308,6 +309,7 @@ impl AdminStore for PgStore {
                 time_zone: r.get(1),
                 paid_through: r.get(2),
                 held: r.get(3),
+                billed: r.get(4),
             }))
     }
 

@@ -289,7 +289,8 @@ impl AdminStore for SqliteStore {
             .query_row(
                 "SELECT c.created_at, c.time_zone,
                     (SELECT MAX(period_to) FROM payments p WHERE p.clinic_id = c.id),
-                    (SELECT note FROM clinic_holds h WHERE h.clinic_id = c.id)
+                    (SELECT note FROM clinic_holds h WHERE h.clinic_id = c.id),
+                    EXISTS (SELECT 1 FROM tiers)
                  FROM clinics c WHERE c.id = ?1",
                 [clinic],
                 |r| {
@@ -298,6 +299,7 @@ impl AdminStore for SqliteStore {
                         time_zone: r.get(1)?,
                         paid_through: r.get(2)?,
                         held: r.get(3)?,
+                        billed: r.get(4)?,
                     })
                 },
             )

@@ -91,6 +91,7 @@ pub fn admin_story<S: Store>(store: &S) {
     let clinic = store.clinics().unwrap()[0].id.clone();
     let account = store.clinic_account(&clinic).unwrap().unwrap();
     assert_eq!((account.paid_through, account.held), (None, None));
+    assert!(account.billed, "a tier exists: the platform bills");
     for (from, to) in [("2026-12-01", "2026-12-31"), ("2027-01-01", "2027-01-31")] {
         store
             .add_payment(&ayada_server::store::Payment {
@@ -117,6 +118,7 @@ pub fn admin_story<S: Store>(store: &S) {
     assert_eq!(store.clinic_account(&clinic).unwrap().unwrap().held, None);
     store.delete_tier(tiers[0].id).unwrap();
     assert!(store.tiers().unwrap().is_empty());
+    assert!(!store.clinic_account(&clinic).unwrap().unwrap().billed);
     assert_eq!(store.clinic_account("no-such-clinic").unwrap(), None);
     // Emails: kept once per event, due in order, their outcome recorded.
     let email = ayada_server::store::Email {
