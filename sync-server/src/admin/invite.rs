@@ -11,6 +11,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::console::{clinic_rows, HomeQuery};
+use super::owner_pages;
 use super::pages;
 use super::respond::{acting, blocking, broken, page, secure, see_other, viewing};
 use crate::logins::ClientAddr;
@@ -163,7 +164,11 @@ pub async fn reset_form<S: Store>(
 ) -> Response {
     let lang = Lang::from_code(q.lang.as_deref());
     let (csrf, cookie) = guard::csrf(&headers, secure(&state));
-    page(StatusCode::OK, pages::reset_form(lang, &csrf, None), cookie)
+    page(
+        StatusCode::OK,
+        owner_pages::reset_form(lang, &csrf, None),
+        cookie,
+    )
 }
 
 /// The reset form.
@@ -187,7 +192,7 @@ pub async fn reset<S: Store>(
     if !guard::csrf_ok(&headers, &form.csrf) {
         return page(
             StatusCode::FORBIDDEN,
-            pages::owner_notice(lang, "admin-csrf"),
+            owner_pages::owner_notice(lang, "admin-csrf"),
             None,
         );
     }
@@ -196,7 +201,7 @@ pub async fn reset<S: Store>(
     if state.logins.admit(&key, &addr).is_err() {
         return page(
             StatusCode::TOO_MANY_REQUESTS,
-            pages::owner_notice(lang, "admin-too-many"),
+            owner_pages::owner_notice(lang, "admin-too-many"),
             None,
         );
     }
@@ -228,7 +233,7 @@ pub async fn reset<S: Store>(
     })
     .await;
     match done {
-        Ok(()) => page(StatusCode::OK, pages::reset_sent(lang), None),
+        Ok(()) => page(StatusCode::OK, owner_pages::reset_sent(lang), None),
         Err(e) => broken(lang, &e),
     }
 }
@@ -265,12 +270,12 @@ pub async fn owner_form<S: Store>(
     match found {
         Ok(Some((email, code))) => {
             let (csrf, cookie) = guard::csrf(&headers, secure(&state));
-            let form = pages::owner_form(lang, &email, &csrf, code, None);
+            let form = owner_pages::owner_form(lang, &email, &csrf, code, None);
             page(StatusCode::OK, form, cookie)
         }
         Ok(None) => page(
             StatusCode::GONE,
-            pages::owner_notice(lang, "owner-link-gone"),
+            owner_pages::owner_notice(lang, "owner-link-gone"),
             None,
         ),
         Err(e) => broken(lang, &e),
@@ -305,7 +310,7 @@ pub async fn owner_set<S: Store>(
     if !guard::csrf_ok(&headers, &form.csrf) {
         return page(
             StatusCode::FORBIDDEN,
-            pages::owner_notice(lang, "admin-csrf"),
+            owner_pages::owner_notice(lang, "admin-csrf"),
             None,
         );
     }
@@ -354,15 +359,15 @@ pub async fn owner_set<S: Store>(
     })
     .await;
     match done {
-        Ok(Ok(email)) => page(StatusCode::OK, pages::owner_done(lang, &email), None),
+        Ok(Ok(email)) => page(StatusCode::OK, owner_pages::owner_done(lang, &email), None),
         Ok(Err(Some((email, code, why)))) => page(
             StatusCode::BAD_REQUEST,
-            pages::owner_form(lang, &email, &form_csrf_again(&headers), code, Some(why)),
+            owner_pages::owner_form(lang, &email, &form_csrf_again(&headers), code, Some(why)),
             None,
         ),
         Ok(Err(None)) => page(
             StatusCode::GONE,
-            pages::owner_notice(lang, "owner-link-gone"),
+            owner_pages::owner_notice(lang, "owner-link-gone"),
             None,
         ),
         Err(e) => broken(lang, &e),

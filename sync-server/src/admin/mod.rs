@@ -1,4 +1,5 @@
-//! The operator's console at `/admin`: platform admins log in with a password and a TOTP code
+//! The operator's console at `/admin` (and the owners' few pages under `/owner`): platform
+//! admins log in with a password and a TOTP code
 //! (enrolled with a QR code at the first login, mandatory), work in a session kept in a
 //! Secure, HttpOnly, SameSite=Strict cookie that ends after an idle spell, and see the
 //! clinics' counts and metadata, never a patient's data. Every admin action goes into the
@@ -11,13 +12,15 @@
 //! - [`billing`]: tiers, payments, a clinic's standing and its suspension by hand;
 //! - [`invite`]: a clinic made from the console, its owner invited by email;
 //! - [`owner_totp`]: the owner's second factor on their server account;
-//! - [`pages`]: the server-rendered pages, Arabic and English, with no script;
+//! - [`pages`] and [`owner_pages`]: the server-rendered pages, Arabic and English, with no
+//!   script;
 //! - [`respond`]: what the handlers answer with, and the guard each runs behind.
 
 pub mod billing;
 pub mod console;
 pub mod doors;
 pub mod invite;
+pub mod owner_pages;
 pub mod owner_totp;
 pub mod pages;
 pub mod respond;

@@ -11,7 +11,7 @@ use axum::Form;
 use serde::Deserialize;
 
 use super::invite::OwnerQuery;
-use super::pages;
+use super::owner_pages;
 use super::respond::{blocking, broken, page, secure};
 use super::totp;
 use crate::logins::ClientAddr;
@@ -33,7 +33,7 @@ pub async fn form<S: Store>(
     let (csrf, cookie) = guard::csrf(&headers, secure(&state));
     page(
         StatusCode::OK,
-        pages::owner_security(lang, &csrf, None),
+        owner_pages::owner_security(lang, &csrf, None),
         cookie,
     )
 }
@@ -59,7 +59,7 @@ pub async fn password<S: Store>(
     if !guard::csrf_ok(&headers, &form.csrf) {
         return page(
             StatusCode::FORBIDDEN,
-            pages::owner_notice(lang, "admin-csrf"),
+            owner_pages::owner_notice(lang, "admin-csrf"),
             None,
         );
     }
@@ -79,21 +79,21 @@ pub async fn password<S: Store>(
         Err(crate::error::ApiError::TotpRequired) => {
             return page(
                 StatusCode::OK,
-                pages::owner_notice(lang, "owner-totp-already"),
+                owner_pages::owner_notice(lang, "owner-totp-already"),
                 None,
             )
         }
         Err(crate::error::ApiError::TooManyGuesses { .. }) => {
             return page(
                 StatusCode::TOO_MANY_REQUESTS,
-                pages::owner_security(lang, &form.csrf, Some("admin-too-many")),
+                owner_pages::owner_security(lang, &form.csrf, Some("admin-too-many")),
                 None,
             )
         }
         Err(_) => {
             return page(
                 StatusCode::UNAUTHORIZED,
-                pages::owner_security(lang, &form.csrf, Some("admin-bad-login")),
+                owner_pages::owner_security(lang, &form.csrf, Some("admin-bad-login")),
                 None,
             )
         }
@@ -111,7 +111,7 @@ pub async fn password<S: Store>(
         &["owner-totp", &clinic.id, &expires.to_string()],
     );
     let qr = totp::qr_data_url(&secret, &clinic.owner_email);
-    let markup = pages::owner_totp(
+    let markup = owner_pages::owner_totp(
         lang,
         &form.csrf,
         &clinic.id,
@@ -151,14 +151,14 @@ pub async fn code<S: Store>(
     if !guard::csrf_ok(&headers, &form.csrf) || !proven {
         return page(
             StatusCode::FORBIDDEN,
-            pages::owner_notice(lang, "admin-csrf"),
+            owner_pages::owner_notice(lang, "admin-csrf"),
             None,
         );
     }
     if form.expires < unix_now() {
         return page(
             StatusCode::GONE,
-            pages::owner_notice(lang, "owner-totp-late"),
+            owner_pages::owner_notice(lang, "owner-totp-late"),
             None,
         );
     }
@@ -166,7 +166,7 @@ pub async fn code<S: Store>(
     if state.logins.admit(&key, &addr).is_err() {
         return page(
             StatusCode::TOO_MANY_REQUESTS,
-            pages::owner_notice(lang, "admin-too-many"),
+            owner_pages::owner_notice(lang, "admin-too-many"),
             None,
         );
     }
@@ -203,13 +203,13 @@ pub async fn code<S: Store>(
     match done {
         Ok(Some((_, _, true))) => page(
             StatusCode::OK,
-            pages::owner_notice_ok(lang, "owner-totp-on"),
+            owner_pages::owner_notice_ok(lang, "owner-totp-on"),
             None,
         ),
         Ok(Some((record, secret, false))) => {
             state.logins.failed(&key, &addr);
             let qr = totp::qr_data_url(&secret, &record.owner_email);
-            let markup = pages::owner_totp(
+            let markup = owner_pages::owner_totp(
                 lang,
                 &form.csrf,
                 &form.clinic,
@@ -223,7 +223,7 @@ pub async fn code<S: Store>(
         }
         Ok(None) => page(
             StatusCode::OK,
-            pages::owner_notice(lang, "owner-totp-already"),
+            owner_pages::owner_notice(lang, "owner-totp-already"),
             None,
         ),
         Err(e) => broken(lang, &e),
