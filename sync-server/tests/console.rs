@@ -331,3 +331,125 @@ fn the_operator_records_tiers_and_payments_and_a_suspension_stops_sync_and_booki
     }
     assert!(audit.contains("hash chain is intact"));
 }
+
+/// Days before or after the clinic's today (Africa/Cairo), as the forms take them.
+fn cairo_day(offset: i64) -> String {
+    let today = jiff::Timestamp::now().in_tz("Africa/Cairo").unwrap().date();
+    today
+        .checked_add(jiff::Span::new().days(offset))
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn a_clinic_whose_paid_days_ran_out_is_in_grace_then_suspended_and_a_payment_brings_it_back() {
+    let live = live(|_| {});
+    let full = admin_session(&live);
+    let clinic = live.store.clinic_by_email(OWNER).unwrap().unwrap().id;
+    let credential = enrolled_machine(&live);
+    let page = format!("/admin/clinics/{clinic}?lang=en");
+    let csrf = form_csrf(&live.get(&page, Some(&full)).text().unwrap());
+    let post = |path: &str, fields: &[(&str, &str)]| {
+        let mut form = vec![("csrf", csrf.as_str()), ("lang", "en")];
+        form.extend_from_slice(fields);
+        live.post(path, Some(&full), &form)
+    };
+    assert_eq!(
+        post(
+            "/admin/tiers",
+            &[
+                ("name", "Small"),
+                ("min_staff", "0"),
+                ("max_staff", ""),
+                ("monthly", "300")
+            ]
+        )
+        .status(),
+        303
+    );
+    let pay = |from: &str, to: &str| {
+        post(
+            &format!("/admin/clinics/{clinic}/payments"),
+            &[
+                ("amount", "300"),
+                ("paid_on", from),
+                ("method", "cash"),
+                ("reference", ""),
+                ("period_from", from),
+                ("period_to", to),
+            ],
+        )
+    };
+    // Paid through five days ago: grace, with the day sync stops; the machine still syncs.
+    assert_eq!(pay(&cairo_day(-35), &cairo_day(-5)).status(), 303);
+    let shown = live.get(&page, Some(&full)).text().unwrap();
+    let stops = cairo_day(-5 + 15);
+    assert!(
+        shown.contains(&format!("its sync stops on {stops}")),
+        "{shown}"
+    );
+    assert_eq!(token(&live, &credential).status(), 200);
+
+    // A clinic paid through twenty days ago (past the 14 days of grace): suspended, and its
+    // machine is told since when.
+    let other = uuid::Uuid::now_v7().to_string();
+    live.store
+        .create_clinic(&ayada_server::store::ClinicRecord {
+            id: other.clone(),
+            slug: "late".into(),
+            name: "Late".into(),
+            owner_email: "late@example.com".into(),
+            password_hash: ayada_server::hash_password(OWNER_PW).unwrap(),
+            data_clinic_id: None,
+            time_zone: "Africa/Cairo".into(),
+        })
+        .unwrap();
+    let late_page = format!("/admin/clinics/{other}?lang=en");
+    let post_late = |from: &str, to: &str| {
+        post(
+            &format!("/admin/clinics/{other}/payments"),
+            &[
+                ("amount", "300"),
+                ("paid_on", from),
+                ("method", "wallet"),
+                ("reference", "W-1"),
+                ("period_from", from),
+                ("period_to", to),
+            ],
+        )
+    };
+    assert_eq!(post_late(&cairo_day(-50), &cairo_day(-20)).status(), 303);
+    let late_machine: serde_json::Value = browser()
+        .post(format!("{}/v1/enroll", live.url))
+        .json(&serde_json::json!({
+            "email": "late@example.com", "password": OWNER_PW,
+            "node_id": uuid::Uuid::now_v7().to_string(),
+            "local_clinic_id": uuid::Uuid::now_v7().to_string(),
+        }))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let late_credential = late_machine["device_credential"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let refused = token(&live, &late_credential);
+    assert_eq!(refused.status(), 403);
+    let said: serde_json::Value = refused.json().unwrap();
+    assert!(
+        said["error"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("nothing has been paid since {}", cairo_day(-20))),
+        "{said}"
+    );
+    assert!(live
+        .get(&late_page, Some(&full))
+        .text()
+        .unwrap()
+        .contains("Suspended: nothing has been paid"));
+    // Paid through next month: it syncs again at once.
+    assert_eq!(post_late(&cairo_day(-19), &cairo_day(30)).status(), 303);
+    assert_eq!(token(&live, &late_credential).status(), 200);
+}
