@@ -174,6 +174,33 @@ impl FakeResend {
     }
 }
 
+/// The server mailing through a fake Resend with API key `key` (the fake answers 429 to
+/// its first `busy_first` requests); `configure` sets the rest. The fake's runtime is kept
+/// alive by the caller.
+fn mailing(
+    key: &str,
+    busy_first: u32,
+    configure: impl FnOnce(&mut ayada_server::AppState<ayada_server::store::SqliteStore>),
+) -> (tokio::runtime::Runtime, FakeResend, Live) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (fake, resend_url) = FakeResend::start(&rt, busy_first);
+    let live = live(|s| {
+        let mut mail = Mail::new(Some(ResendConfig {
+            base: resend_url,
+            key: key.into(),
+            from: "Ayada <no-reply@ayada.example>".into(),
+        }));
+        mail.retry_base = Duration::from_secs(1);
+        s.mail = Arc::new(mail);
+        configure(s);
+    });
+    (rt, fake, live)
+}
+
 /// The one-time link in an email's text.
 fn link_in(text: &str) -> String {
     let at = text.find("/owner/password/").expect("a link");
@@ -183,21 +210,7 @@ fn link_in(text: &str) -> String {
 
 #[test]
 fn a_clinic_made_in_the_console_invites_its_owner_by_email_and_the_link_serves_once() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let (fake, resend_url) = FakeResend::start(&rt, 1);
-    let live = live(|s| {
-        let mut mail = Mail::new(Some(ResendConfig {
-            base: resend_url.clone(),
-            key: KEY.into(),
-            from: "Ayada <no-reply@ayada.example>".into(),
-        }));
-        mail.retry_base = Duration::from_secs(1);
-        s.mail = Arc::new(mail);
-    });
+    let (_rt, fake, live) = mailing(KEY, 1, |_| {});
     let full = admin_session(&live);
     let home = live.get("/admin?lang=en", Some(&full)).text().unwrap();
     let csrf = form_csrf(&home);
@@ -320,19 +333,7 @@ fn a_clinic_made_in_the_console_invites_its_owner_by_email_and_the_link_serves_o
 
 #[test]
 fn a_wrong_resend_key_gives_the_email_up_with_resends_reason_and_no_retry_storm() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let (fake, resend_url) = FakeResend::start(&rt, 0);
-    let live = live(|s| {
-        s.mail = Arc::new(Mail::new(Some(ResendConfig {
-            base: resend_url.clone(),
-            key: "re_wrong".into(),
-            from: "Ayada <no-reply@ayada.example>".into(),
-        })));
-    });
+    let (_rt, fake, live) = mailing("re_wrong", 0, |_| {});
     live.store
         .queue_email(&ayada_server::store::Email {
             id: 0,
@@ -366,18 +367,7 @@ fn a_wrong_resend_key_gives_the_email_up_with_resends_reason_and_no_retry_storm(
 
 #[test]
 fn an_owner_who_lost_the_password_sets_a_new_one_by_an_emailed_link_and_strangers_learn_nothing() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let (fake, resend_url) = FakeResend::start(&rt, 0);
-    let live = live(|s| {
-        s.mail = Arc::new(Mail::new(Some(ResendConfig {
-            base: resend_url.clone(),
-            key: KEY.into(),
-            from: "Ayada <no-reply@ayada.example>".into(),
-        })));
+    let (_rt, fake, live) = mailing(KEY, 0, |s| {
         s.logins = Arc::new(ayada_server::logins::LoginGuard::new(
             ayada_server::logins::LoginLimits {
                 fails_per_email: 3,
@@ -479,19 +469,7 @@ fn next_code(secret: &str, used: &mut i64) -> String {
 
 #[test]
 fn an_owner_turns_on_two_step_sign_in_and_then_every_password_door_asks_for_the_code() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let (fake, resend_url) = FakeResend::start(&rt, 0);
-    let live = live(|s| {
-        s.mail = Arc::new(Mail::new(Some(ResendConfig {
-            base: resend_url.clone(),
-            key: KEY.into(),
-            from: "Ayada <no-reply@ayada.example>".into(),
-        })));
-    });
+    let (_rt, fake, live) = mailing(KEY, 0, |_| {});
     let form = live.get("/owner/security?lang=en", None);
     let csrf = cookie_value(&set_cookie(&form, "ayada_csrf").unwrap());
     let cookie = format!("ayada_csrf={csrf}");
