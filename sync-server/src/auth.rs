@@ -188,9 +188,7 @@ where
                 let rules = Arc::<crate::admin::AdminConfig>::from_ref(state).billing;
                 let clinic = claims.clinic.clone();
                 tokio::task::spawn_blocking(move || {
-                    let refusal = crate::standing::refusal_of(&*store, &clinic, rules)?;
-                    standings.keep(&clinic, refusal.clone());
-                    Ok::<_, crate::store::StoreError>(refusal)
+                    crate::standing::refusal(&*store, &standings, &clinic, rules)
                 })
                 .await
                 .map_err(|_| ApiError::Internal)??

@@ -270,13 +270,17 @@ pub async fn token<S: Store>(
             return Err(ApiError::Unauthorized);
         }
     };
-    let (store, clinic, rules) = (
-        state.store.clone(),
-        device.clinic_id.clone(),
-        state.admin.billing,
-    );
-    let refusal =
-        blocking(move || Ok(crate::standing::refusal_of(&*store, &clinic, rules)?)).await?;
+    let (st, clinic) = (state.clone(), device.clinic_id.clone());
+    let refusal = blocking(move || {
+        let rules = st.admin.billing;
+        Ok(crate::standing::refusal(
+            &*st.store,
+            &st.standings,
+            &clinic,
+            rules,
+        )?)
+    })
+    .await?;
     if let Some(refusal) = refusal {
         tracing::warn!(clinic = %device.clinic_id, node = %device.node_id, %addr, outcome = "clinic suspended", "token refused");
         return Err(ApiError::Suspended(refusal));

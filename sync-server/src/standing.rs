@@ -141,6 +141,22 @@ pub fn refusal_of<S: crate::store::Store + ?Sized>(
         .map(|s| s.refusal()))
 }
 
+/// [`refusal_of`] as `memo` read it a moment ago, or from the store (and then kept): what
+/// the machines' doors and the portal ask, many times a minute, the store answers a few.
+pub fn refusal<S: crate::store::Store + ?Sized>(
+    store: &S,
+    memo: &crate::memo::Standings,
+    clinic: &str,
+    rules: Billing,
+) -> Result<Option<String>, crate::store::StoreError> {
+    if let Some(refusal) = memo.cached(clinic) {
+        return Ok(refusal);
+    }
+    let refusal = refusal_of(store, clinic, rules)?;
+    memo.keep(clinic, refusal.clone());
+    Ok(refusal)
+}
+
 fn zone(name: &str) -> jiff::tz::TimeZone {
     jiff::tz::TimeZone::get(name).unwrap_or(jiff::tz::TimeZone::UTC)
 }

@@ -9,12 +9,11 @@ use axum::Form;
 use ayada_model::money::{format_fixed, parse_fixed};
 use serde::Deserialize;
 
-use super::console::{clinic_rows, ClinicRow, HomeQuery};
+use super::console::{clinic_row, ClinicRow, HomeQuery};
 use super::pages;
 use super::respond::{acting, page, see_other, viewing};
 use crate::logins::ClientAddr;
 use crate::portal::words::Lang;
-use crate::standing::Standing;
 use crate::store::{ClinicRecord, Payment, Store, StoreError, Tier};
 use crate::AppState;
 
@@ -39,8 +38,6 @@ pub struct ClinicPage {
     pub row: ClinicRow,
     /// Its record.
     pub record: ClinicRecord,
-    /// Where it stands today.
-    pub standing: Standing,
     /// The tier its active staff falls in now.
     pub tier_now: Option<Tier>,
     /// The tier its latest payment paid for, if another: it outgrew it.
@@ -51,11 +48,10 @@ pub struct ClinicPage {
 
 fn clinic_page<S: Store>(state: &AppState<S>, id: &str) -> Result<Option<ClinicPage>, StoreError> {
     let store = &*state.store;
-    let (Some(record), Some(account)) = (store.clinic_by_id(id)?, store.clinic_account(id)?) else {
+    let Some(record) = store.clinic_by_id(id)? else {
         return Ok(None);
     };
-    let rows = clinic_rows(store, &record.slug, state.admin.billing)?;
-    let Some(row) = rows.into_iter().find(|r| r.id == id) else {
+    let Some(row) = clinic_row(store, record.clone(), state.admin.billing)? else {
         return Ok(None);
     };
     let tiers = store.tiers()?;
@@ -66,7 +62,6 @@ fn clinic_page<S: Store>(state: &AppState<S>, id: &str) -> Result<Option<ClinicP
         _ => None,
     };
     Ok(Some(ClinicPage {
-        standing: Standing::now(&account, state.admin.billing),
         row,
         record,
         tier_now,

@@ -11,7 +11,7 @@ use super::pages;
 use super::respond::{page, viewing};
 use crate::portal::words::Lang;
 use crate::store::admin::first_break;
-use crate::store::{Store, StoreError};
+use crate::store::{ClinicRecord, Store, StoreError};
 use crate::AppState;
 
 /// What the console lists of a clinic.
@@ -50,6 +50,29 @@ fn staff_count<S: Store>(store: &S, clinic: &str) -> Result<usize, StoreError> {
     Ok(staff.iter().filter(|s| s.active).count())
 }
 
+/// What the console lists of clinic `c` (None when the platform has no account of it).
+pub fn clinic_row<S: Store>(
+    store: &S,
+    c: ClinicRecord,
+    rules: crate::standing::Billing,
+) -> Result<Option<ClinicRow>, StoreError> {
+    let Some(account) = store.clinic_account(&c.id)? else {
+        return Ok(None);
+    };
+    let machines = store.machines(&c.id)?;
+    Ok(Some(ClinicRow {
+        standing: crate::standing::Standing::now(&account, rules),
+        staff: staff_count(store, &c.id)?,
+        machines: machines.iter().filter(|m| !m.revoked).count(),
+        last_sync: machines.iter().filter_map(|m| m.last_seen_at).max(),
+        storage: store.usage(&c.id)?,
+        id: c.id,
+        name: c.name,
+        slug: c.slug,
+        owner_email: c.owner_email,
+    }))
+}
+
 /// Every clinic whose name, slug or owner's email holds `query` (all with an empty one).
 pub fn clinic_rows<S: Store>(
     store: &S,
@@ -63,21 +86,7 @@ pub fn clinic_rows<S: Store>(
         if !query.is_empty() && !haystack.contains(&query) {
             continue;
         }
-        let machines = store.machines(&c.id)?;
-        let Some(account) = store.clinic_account(&c.id)? else {
-            continue;
-        };
-        rows.push(ClinicRow {
-            standing: crate::standing::Standing::now(&account, rules),
-            staff: staff_count(store, &c.id)?,
-            machines: machines.iter().filter(|m| !m.revoked).count(),
-            last_sync: machines.iter().filter_map(|m| m.last_seen_at).max(),
-            storage: store.usage(&c.id)?,
-            id: c.id,
-            name: c.name,
-            slug: c.slug,
-            owner_email: c.owner_email,
-        });
+        rows.extend(clinic_row(store, c, rules)?);
     }
     Ok(rows)
 }

@@ -349,8 +349,8 @@ pub fn clinic(lang: Lang, session: &AdminSession, p: &ClinicPage, error: Option<
         &base,
         html! {
             section {
-                h2 { bdi { (r.name) } " " (standing_badge(lang, &p.standing)) }
-                p #reason { (standing_reason(lang, &p.standing)) }
+                h2 { bdi { (r.name) } " " (standing_badge(lang, &p.row.standing)) }
+                p #reason { (standing_reason(lang, &p.row.standing)) }
                 @if let Some(id) = error { p.error { (t(lang, id)) } }
                 table { tbody {
                     tr { th { (t(lang, "admin-slug")) } td { bdi dir="ltr" { (r.slug) } } }
@@ -406,7 +406,7 @@ pub fn clinic(lang: Lang, session: &AdminSession, p: &ClinicPage, error: Option<
             }
             section {
                 h2 { (t(lang, "admin-hold")) }
-                @if matches!(p.standing, Standing::Suspended(Why::Held(_))) {
+                @if matches!(p.row.standing, Standing::Suspended(Why::Held(_))) {
                     form method="post" action={ (base) "/resume" } {
                         (hidden)
                         button.main #resume type="submit" { (t(lang, "admin-resume")) }

@@ -8,14 +8,10 @@ use axum::response::{IntoResponse, Response};
 use super::pages;
 use super::session::{self, csrf_ok, FULL};
 use crate::portal::guard::secure_headers;
+pub(super) use crate::portal::respond::secure;
 use crate::portal::words::Lang;
 use crate::store::{AdminSession, Store, StoreError};
 use crate::AppState;
-
-/// Whether the console is reached over HTTPS (its cookies then say Secure).
-pub(super) fn secure<S: Store>(state: &AppState<S>) -> bool {
-    state.portal.config.public_url.starts_with("https://")
-}
 
 /// A page of the console with its headers (no script, its own style only, never framed,
 /// never cached), with a cookie to set or clear.

@@ -67,15 +67,8 @@ pub(super) async fn blocking<T: Send + 'static>(
 /// Whether a clinic's online booking is paused (its subscription is suspended), as the
 /// machines' doors see it.
 pub(super) fn paused<S: Store>(state: &AppState<S>, clinic: &str) -> Result<bool, StoreError> {
-    let refusal = match state.standings.cached(clinic) {
-        Some(refusal) => refusal,
-        None => {
-            let refusal = crate::standing::refusal_of(&*state.store, clinic, state.admin.billing)?;
-            state.standings.keep(clinic, refusal.clone());
-            refusal
-        }
-    };
-    Ok(refusal.is_some())
+    let rules = state.admin.billing;
+    Ok(crate::standing::refusal(&*state.store, &state.standings, clinic, rules)?.is_some())
 }
 
 /// The page a suspended clinic's portal shows.
@@ -136,7 +129,8 @@ pub struct LangQuery {
     pub(super) lang: Option<String>,
 }
 
-pub(super) fn secure<S>(state: &AppState<S>) -> bool {
+/// Whether the server is reached over HTTPS (its cookies then say Secure).
+pub(crate) fn secure<S>(state: &AppState<S>) -> bool {
     state.portal.config.public_url.starts_with("https://")
 }
 
