@@ -264,7 +264,7 @@ fn the_code_is_told_to_no_machine_but_the_one_whose_key_it_names() {
     let front = front("عيادة الشفاء");
     let code = front.invite();
     // Another machine on the LAN, with an invitation of its own open, poses as the inviter.
-    let impostor = front_of_another_clinic();
+    let impostor = crate::front("عيادة أخرى");
     impostor.invite();
     let exam = empty();
     let e = exam.join(&code, &impostor.addr()).unwrap_err();
@@ -289,10 +289,6 @@ fn the_code_is_told_to_no_machine_but_the_one_whose_key_it_names() {
     );
     // The genuine one still takes the code.
     exam.join(&code, &front.addr()).unwrap();
-}
-
-fn front_of_another_clinic() -> Front {
-    front("عيادة أخرى")
 }
 
 #[test]
