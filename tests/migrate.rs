@@ -12,13 +12,15 @@ use common::{bin, json_of, pg, Machine, Server};
 const EMAIL: &str = "owner@nour.example";
 const OWNER_PW: &str = "owner-pass-1";
 
-fn migrate(from: &std::path::Path, url: &str) -> std::process::Output {
+fn migrate(from: &std::path::Path, db: &pg::TestDb) -> std::process::Output {
     Command::new(bin("ayada-server"))
         .arg("migrate")
         .arg("--from")
         .arg(from)
         .arg("--to")
-        .arg(url)
+        .arg(&db.url)
+        .arg("--master-key-file")
+        .arg(&db.key_file)
         .output()
         .unwrap()
 }
@@ -43,7 +45,7 @@ fn a_folder_moved_into_postgres_serves_its_machines_on_as_before() {
     let addr = server.url.trim_start_matches("http://").to_string();
     drop(server);
 
-    let out = migrate(&data, &db.url);
+    let out = migrate(&data, &db);
     let moved = json_of(&out, "migrate");
     assert_eq!(moved["clinics"], 1, "{moved}");
     // The machine's changes, and the server's own: the listing of the machine's LAN key it
@@ -55,6 +57,7 @@ fn a_folder_moved_into_postgres_serves_its_machines_on_as_before() {
         .find_map(|_| {
             let child = Command::new(bin("ayada-server"))
                 .args(["serve", "--listen", &addr, "--database", &db.url])
+                .env("AYADA_MASTER_KEY", &db.master_hex)
                 .stdout(Stdio::piped())
                 .stderr(Stdio::null())
                 .spawn()
@@ -92,7 +95,7 @@ fn a_folder_moved_into_postgres_serves_its_machines_on_as_before() {
     common::converged(&a, &b);
 
     // Once moved, a second run refuses and changes nothing.
-    let again = migrate(&data, &db.url);
+    let again = migrate(&data, &db);
     assert!(!again.status.success());
     assert!(
         String::from_utf8_lossy(&again.stderr).contains("already"),

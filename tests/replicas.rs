@@ -18,10 +18,11 @@ const EMAIL: &str = "owner@nour.example";
 const OWNER_PW: &str = "owner-pass-1";
 
 /// A replica serving `url` on a port of its own.
-fn replica(root: &Path, name: &str, url: &str) -> Server {
+fn replica(root: &Path, name: &str, db: &pg::TestDb) -> Server {
     let child = Command::new(bin("ayada-server"))
         .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("AYADA_DATABASE", url)
+        .env("AYADA_DATABASE", &db.url)
+        .env("AYADA_MASTER_KEY", &db.master_hex)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -29,11 +30,12 @@ fn replica(root: &Path, name: &str, url: &str) -> Server {
     Server::attach(child, &root.join(name)).expect("the replica did not start")
 }
 
-fn create_clinic(url: &str) {
+fn create_clinic(db: &pg::TestDb) {
     let out = Command::new(bin("ayada-server"))
         .args(["clinic", "create", "--name", "Al-Nour", "--slug", "nour"])
         .args(["--owner-email", EMAIL])
-        .env("AYADA_DATABASE", url)
+        .env("AYADA_DATABASE", &db.url)
+        .env("AYADA_MASTER_KEY", &db.master_hex)
         .env("AYADA_PASSWORD", OWNER_PW)
         .output()
         .unwrap();
@@ -63,9 +65,9 @@ fn a_write_on_one_replica_reaches_a_machine_on_the_other_live() {
         return;
     };
     let root = tempfile::tempdir().unwrap();
-    let one = replica(root.path(), "one", &db.url);
-    let two = replica(root.path(), "two", &db.url);
-    create_clinic(&db.url);
+    let one = replica(root.path(), "one", &db);
+    let two = replica(root.path(), "two", &db);
+    create_clinic(&db);
     let a = common::enrolled_machine(root.path(), "desk", &one, EMAIL, OWNER_PW, 2);
     let b = Machine::new(root.path(), "exam-room");
     b.enroll(&two, EMAIL, OWNER_PW);
@@ -110,9 +112,9 @@ fn a_machine_revoked_through_one_replica_is_refused_and_cut_off_by_the_other_at_
         return;
     };
     let root = tempfile::tempdir().unwrap();
-    let one = replica(root.path(), "one", &db.url);
-    let two = replica(root.path(), "two", &db.url);
-    create_clinic(&db.url);
+    let one = replica(root.path(), "one", &db);
+    let two = replica(root.path(), "two", &db);
+    create_clinic(&db);
     let stolen = common::enrolled_machine(root.path(), "desk", &two, EMAIL, OWNER_PW, 1);
     let token = token(&two, &stolen);
     let claims: serde_json::Value = {
@@ -181,9 +183,9 @@ fn a_replica_killed_mid_push_loses_nothing_it_acknowledged_and_the_other_keeps_s
         return;
     };
     let root = tempfile::tempdir().unwrap();
-    let mut one = replica(root.path(), "one", &db.url);
-    let two = replica(root.path(), "two", &db.url);
-    create_clinic(&db.url);
+    let mut one = replica(root.path(), "one", &db);
+    let two = replica(root.path(), "two", &db);
+    create_clinic(&db);
     let a = common::enrolled_machine(root.path(), "desk", &one, EMAIL, OWNER_PW, 20);
     let b = Machine::new(root.path(), "exam");
     b.enroll(&two, EMAIL, OWNER_PW);

@@ -15,7 +15,7 @@ use ayada_server::logins::{LoginGuard, LoginLimits};
 use ayada_server::portal::waha::WahaConfig;
 use ayada_server::portal::{Portal, PortalConfig};
 use ayada_server::serving::{self, ServeOptions};
-use ayada_server::store::{ClinicRecord, PgStore, SqliteStore, Store};
+use ayada_server::store::{ClinicRecord, MasterKey, PgStore, SqliteStore, Store};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -66,6 +66,11 @@ enum Command {
         /// The PostgreSQL database (or AYADA_DATABASE).
         #[arg(long, env = "AYADA_DATABASE", hide_env_values = true)]
         to: String,
+        /// The master key the PostgreSQL servers will use (or AYADA_MASTER_KEY); the data
+        /// folder's own `master.key` opens the source. Every record is sealed again with the
+        /// target's clinic keys.
+        #[arg(long, env = "AYADA_MASTER_KEY_FILE")]
+        master_key_file: Option<PathBuf>,
     },
     /// Re-read every clinic's log with the rules a push follows now, and quarantine the
     /// changes an older server accepted against them (a clinic whose bootstrap fails, or
@@ -91,6 +96,24 @@ struct StoreArgs {
         conflicts_with = "data"
     )]
     database: Option<String>,
+    /// The platform's master key, which wraps every clinic's key: a file holding 64 hex
+    /// digits, made there if missing. Keep it outside the data folder and its backups (or
+    /// give the key itself in AYADA_MASTER_KEY). Without either, a data folder keeps its
+    /// own in `master.key`; PostgreSQL needs one given, the same for every replica.
+    #[arg(long, env = "AYADA_MASTER_KEY_FILE")]
+    master_key_file: Option<PathBuf>,
+}
+
+/// The master key given in AYADA_MASTER_KEY or by `file`, if one is.
+fn master_key(file: Option<&std::path::Path>) -> anyhow::Result<Option<MasterKey>> {
+    if let Ok(hex) = std::env::var("AYADA_MASTER_KEY") {
+        return Ok(Some(MasterKey::from_hex(&hex).context("AYADA_MASTER_KEY")?));
+    }
+    file.map(|f| {
+        MasterKey::load_or_create(f)
+            .with_context(|| format!("cannot read the master key file {}", f.display()))
+    })
+    .transpose()
 }
 
 /// A store of either backend.
@@ -101,13 +124,23 @@ enum Opened {
 
 impl StoreArgs {
     fn open(&self) -> anyhow::Result<Opened> {
+        let master = master_key(self.master_key_file.as_deref())?;
         match (&self.data, &self.database) {
-            (_, Some(url)) => Ok(Opened::Postgres(Box::new(
-                PgStore::open(url).context("cannot open the PostgreSQL database")?,
-            ))),
+            (_, Some(url)) => {
+                let master = master.context(
+                    "PostgreSQL needs the platform's master key: --master-key-file FILE (made \
+                     if missing) or AYADA_MASTER_KEY (64 hex digits), the same for every replica",
+                )?;
+                Ok(Opened::Postgres(Box::new(
+                    PgStore::open(url, &master).context("cannot open the PostgreSQL database")?,
+                )))
+            }
             (Some(data), None) => Ok(Opened::Sqlite(Box::new(
-                SqliteStore::open(data)
-                    .with_context(|| format!("cannot open the data folder {}", data.display()))?,
+                match master {
+                    Some(master) => SqliteStore::open_with(data, &master),
+                    None => SqliteStore::open(data),
+                }
+                .with_context(|| format!("cannot open the data folder {}", data.display()))?,
             ))),
             (None, None) => anyhow::bail!("give --data DIR or --database URL"),
         }
@@ -377,10 +410,19 @@ fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::json!({ "messages": messages }));
             Ok(())
         }
-        Command::Migrate { from, to } => {
+        Command::Migrate {
+            from,
+            to,
+            master_key_file,
+        } => {
             let source = SqliteStore::open(&from)
                 .with_context(|| format!("cannot open the data folder {}", from.display()))?;
-            let target = PgStore::open(&to).context("cannot open the PostgreSQL database")?;
+            let master = master_key(master_key_file.as_deref())?.context(
+                "the PostgreSQL database needs the platform's master key: --master-key-file \
+                 FILE or AYADA_MASTER_KEY",
+            )?;
+            let target =
+                PgStore::open(&to, &master).context("cannot open the PostgreSQL database")?;
             let moved = ayada_server::store::migrate::migrate(&source, &target)
                 .context("nothing was moved")?;
             println!("{}", serde_json::to_string(&moved)?);

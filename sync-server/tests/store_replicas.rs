@@ -8,7 +8,7 @@ mod story;
 
 use std::sync::Arc;
 
-use ayada_server::store::{Admission, PgStore, SqliteStore, Store};
+use ayada_server::store::{Admission, MasterKey, PgStore, SqliteStore, Store};
 use story::*;
 
 /// Two handles on one store, as two replicas (or two processes on one folder) are: each
@@ -92,8 +92,8 @@ fn two_postgres_replicas_append_in_turn_and_at_once() {
         return;
     };
     two_handles(
-        Arc::new(PgStore::open(&db.url).unwrap()),
-        Arc::new(PgStore::open(&db.url).unwrap()),
+        Arc::new(PgStore::open(&db.url, &MasterKey::from_hex(&db.master_hex).unwrap()).unwrap()),
+        Arc::new(PgStore::open(&db.url, &MasterKey::from_hex(&db.master_hex).unwrap()).unwrap()),
     );
 }
 
@@ -102,8 +102,9 @@ fn the_portal_s_authoring_lock_holds_across_postgres_replicas_and_only_for_its_c
     let Some(db) = pg::fresh("author") else {
         return;
     };
-    let one = Arc::new(PgStore::open(&db.url).unwrap());
-    let two = PgStore::open(&db.url).unwrap();
+    let one =
+        Arc::new(PgStore::open(&db.url, &MasterKey::from_hex(&db.master_hex).unwrap()).unwrap());
+    let two = PgStore::open(&db.url, &MasterKey::from_hex(&db.master_hex).unwrap()).unwrap();
     let held = one.author_lock(A).unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     let waiter = std::thread::spawn(move || {

@@ -9,8 +9,8 @@ mod pg;
 mod story;
 
 use ayada_server::store::{
-    AdminStore, Admission, OutMessage, PgStore, PortalBooking, PortalRequest, SqliteStore, Store,
-    StoreError,
+    AdminStore, Admission, MasterKey, OutMessage, PgStore, PortalBooking, PortalRequest,
+    SqliteStore, Store, StoreError,
 };
 use ayada_sync::AuditHead;
 use story::*;
@@ -460,7 +460,7 @@ fn the_sqlite_store_tells_the_whole_story() {
 #[test]
 fn the_postgres_store_tells_the_whole_story() {
     let Some(db) = pg::fresh("story") else { return };
-    story(&PgStore::open(&db.url).unwrap());
+    story(&PgStore::open(&db.url, &MasterKey::from_hex(&db.master_hex).unwrap()).unwrap());
 }
 
 #[test]
@@ -468,7 +468,7 @@ fn a_postgres_store_keeps_each_clinic_in_its_own_schema_and_refuses_a_forged_cli
     let Some(db) = pg::fresh("schemas") else {
         return;
     };
-    let store = PgStore::open(&db.url).unwrap();
+    let store = PgStore::open(&db.url, &MasterKey::from_hex(&db.master_hex).unwrap()).unwrap();
     store
         .create_clinic(&clinic(A, "nour", "owner@nour.example"))
         .unwrap();
@@ -514,7 +514,7 @@ fn a_postgres_store_keeps_each_clinic_in_its_own_schema_and_refuses_a_forged_cli
     assert_eq!(store.clinic_ids().unwrap(), vec![A.to_string()]);
     // Opening again (a restart, a second replica) applies no migration twice.
     drop(store);
-    let again = PgStore::open(&db.url).unwrap();
+    let again = PgStore::open(&db.url, &MasterKey::from_hex(&db.master_hex).unwrap()).unwrap();
     assert_eq!(again.log_len(A).unwrap(), 1);
     let applied =
         db.sql("SELECT scope, COUNT(*) FROM platform.migrations GROUP BY scope ORDER BY scope");
@@ -526,7 +526,7 @@ fn the_admin_audit_log_on_postgres_refuses_to_be_changed_or_cut() {
     let Some(db) = pg::fresh("admin_audit") else {
         return;
     };
-    let store = PgStore::open(&db.url).unwrap();
+    let store = PgStore::open(&db.url, &MasterKey::from_hex(&db.master_hex).unwrap()).unwrap();
     for action in ["admin-created", "login"] {
         store
             .append_admin_audit("ops@x.example", action, "", "")

@@ -36,7 +36,13 @@ pub fn database_for(data: &Path) -> Arc<pg::TestDb> {
 /// Where a server on `data` keeps its data, as `ayada-server` takes it.
 pub fn store_args(data: &Path) -> Vec<OsString> {
     if on_postgres() {
-        vec!["--database".into(), database_for(data).url.clone().into()]
+        let db = database_for(data);
+        vec![
+            "--database".into(),
+            db.url.clone().into(),
+            "--master-key-file".into(),
+            db.key_file.clone().into(),
+        ]
     } else {
         vec!["--data".into(), data.into()]
     }

@@ -12,6 +12,10 @@ use postgres::{Client, NoTls};
 pub struct TestDb {
     /// Its URL.
     pub url: String,
+    /// The platform's master key its servers use, as 64 hex digits (AYADA_MASTER_KEY).
+    pub master_hex: String,
+    /// The same key in a file (`--master-key-file`), removed with the database.
+    pub key_file: std::path::PathBuf,
     admin: String,
     name: String,
 }
@@ -52,8 +56,18 @@ pub fn fresh(tag: &str) -> Option<TestDb> {
             .expect("create a test database");
     });
     let (base, _) = admin.rsplit_once('/').expect("a URL ending in /database");
+    let mut key = [0u8; 32];
+    let seed = format!("{name} {:?}", std::time::SystemTime::now());
+    for (i, b) in seed.bytes().enumerate() {
+        key[i % 32] = key[i % 32].wrapping_mul(31).wrapping_add(b);
+    }
+    let master_hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    let key_file = std::env::temp_dir().join(format!("{name}.master.key"));
+    std::fs::write(&key_file, &master_hex).expect("write the test master key");
     Some(TestDb {
         url: format!("{base}/{name}"),
+        master_hex,
+        key_file,
         admin,
         name,
     })
@@ -87,6 +101,7 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.key_file);
         let (admin, name) = (self.admin.clone(), self.name.clone());
         apart(move || {
             if let Ok(mut client) = Client::connect(&admin, NoTls) {

@@ -30,7 +30,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ayada_server::auth::{credential_hash, Tokens};
-use ayada_server::store::{ClinicRecord, PgStore, SqliteStore, Store};
+use ayada_server::store::{ClinicRecord, MasterKey, PgStore, SqliteStore, Store};
 use serde_json::{json, Value};
 
 /// Servers of one store, and the store opened here to set the fleet up and count back.
@@ -100,8 +100,14 @@ fn start(kind: &str) -> Target {
         )
     } else {
         let db = pg::fresh("bench").expect("set AYADA_TEST_POSTGRES (see the header)");
-        let store = PgStore::open(&db.url).unwrap();
-        let args = vec!["--database".into(), db.url.clone()];
+        let master = MasterKey::from_hex(&db.master_hex).unwrap();
+        let store = PgStore::open(&db.url, &master).unwrap();
+        let args = vec![
+            "--database".into(),
+            db.url.clone(),
+            "--master-key-file".into(),
+            db.key_file.display().to_string(),
+        ];
         (Arc::new(store), Some(db), args)
     };
     let replicas = if kind == "pg2" { 2 } else { 1 };

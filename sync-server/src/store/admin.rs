@@ -5,6 +5,7 @@
 
 use sha2::{Digest, Sha256};
 
+use super::vault::Sealer;
 use super::{ClinicRecord, StoreError};
 
 /// The console's tables in the SQLite platform database (PostgreSQL: the migration
@@ -147,6 +148,35 @@ pub struct EmailOutcome {
     pub last_error: Option<String>,
     /// Resend's id.
     pub resend_id: Option<String>,
+}
+
+impl Email {
+    /// As the store keeps it: the body (it may hold a one-time link) sealed with the
+    /// platform's key.
+    pub(super) fn sealed(&self, platform: &Sealer) -> Email {
+        Email {
+            body: platform.seal_text(&format!("emails/{}", self.idem_key), &self.body),
+            ..self.clone()
+        }
+    }
+
+    /// As the store read it, opened.
+    pub(super) fn opened(self, platform: &Sealer) -> Result<Email, StoreError> {
+        Ok(Email {
+            body: platform.open_text(&format!("emails/{}", self.idem_key), &self.body)?,
+            ..self
+        })
+    }
+}
+
+/// The row an admin's TOTP secret is sealed as (with the platform's key).
+pub(super) fn admin_totp_row(email: &str) -> String {
+    format!("admins/{email}/totp")
+}
+
+/// The row an owner's TOTP secret is sealed as (with the clinic's key).
+pub(super) fn owner_totp_row(clinic: &str) -> String {
+    format!("owner_totp/{clinic}")
 }
 
 /// The `prev` of the first row of the chain.

@@ -2,12 +2,14 @@
 
 use r2d2_postgres::postgres::Row;
 
+use super::admin::{admin_totp_row, owner_totp_row};
 use super::admin::{
     chain_hash, AdminAuditRow, AdminRecord, AdminSession, AdminStore, ClinicAccount, Email,
     EmailOutcome, Payment, Tier, GENESIS,
 };
 use super::postgres::{locks, record, PgStore, RECORD_COLUMNS};
 use super::sqlite::now;
+use super::vault::PLATFORM;
 use super::{ClinicRecord, StoreError};
 
 fn session_row(r: &Row) -> AdminSession {
@@ -35,6 +37,7 @@ impl AdminStore for PgStore {
     }
 
     fn admin(&self, email: &str) -> Result<Option<AdminRecord>, StoreError> {
+        let key = self.sealer(PLATFORM)?;
         Ok(self
             .conn()?
             .q_opt(
@@ -42,28 +45,37 @@ impl AdminStore for PgStore {
                  FROM platform.admins WHERE email = $1",
                 &[&email],
             )?
-            .map(|r| AdminRecord {
-                email: r.get(0),
-                password_hash: r.get(1),
-                totp_secret: r.get(2),
-                totp_enrolled: r.get(3),
-                last_totp_step: r.get(4),
-            }))
+            .map(|r| {
+                let sealed: Option<String> = r.get(2);
+                Ok::<_, StoreError>(AdminRecord {
+                    email: r.get(0),
+                    password_hash: r.get(1),
+                    totp_secret: sealed
+                        .map(|s| key.open_text(&admin_totp_row(email), &s))
+                        .transpose()?,
+                    totp_enrolled: r.get(3),
+                    last_totp_step: r.get(4),
+                })
+            })
+            .transpose()?)
     }
 
     fn offer_totp_secret(&self, email: &str, secret: &str) -> Result<String, StoreError> {
+        let key = self.sealer(PLATFORM)?;
+        let row = admin_totp_row(email);
         let mut conn = self.conn()?;
         conn.x(
             "UPDATE platform.admins SET totp_secret = $2
              WHERE email = $1 AND NOT totp_enrolled AND totp_secret IS NULL",
-            &[&email, &secret],
+            &[&email, &key.seal_text(&row, secret)],
         )?;
-        Ok(conn
+        let kept: Option<String> = conn
             .q_one(
-                "SELECT COALESCE(totp_secret, '') FROM platform.admins WHERE email = $1",
+                "SELECT totp_secret FROM platform.admins WHERE email = $1",
                 &[&email],
             )?
-            .get(0))
+            .get(0);
+        kept.map_or(Ok(String::new()), |k| key.open_text(&row, &k))
     }
 
     fn take_totp_step(&self, email: &str, step: i64) -> Result<bool, StoreError> {
@@ -330,6 +342,7 @@ impl AdminStore for PgStore {
     }
 
     fn queue_email(&self, e: &Email) -> Result<bool, StoreError> {
+        let e = &e.sealed(&*self.sealer(PLATFORM)?);
         let added = self.conn()?.x(
             "INSERT INTO platform.emails (to_addr, subject, body, idem_key, kind, state, next_at,
                 created_at)
@@ -348,8 +361,8 @@ impl AdminStore for PgStore {
     }
 
     fn due_emails(&self, at: i64, limit: u32) -> Result<Vec<Email>, StoreError> {
-        Ok(self
-            .conn()?
+        let key = self.sealer(PLATFORM)?;
+        self.conn()?
             .q(
                 &format!(
                     "SELECT {EMAIL_COLUMNS} FROM platform.emails
@@ -358,8 +371,8 @@ impl AdminStore for PgStore {
                 &[&at, &i64::from(limit)],
             )?
             .iter()
-            .map(email_row)
-            .collect())
+            .map(|r| email_row(r).opened(&key))
+            .collect()
     }
 
     fn email_tried(&self, id: i64, o: &EmailOutcome) -> Result<(), StoreError> {
@@ -379,15 +392,15 @@ impl AdminStore for PgStore {
     }
 
     fn emails(&self, limit: u32) -> Result<Vec<Email>, StoreError> {
-        Ok(self
-            .conn()?
+        let key = self.sealer(PLATFORM)?;
+        self.conn()?
             .q(
                 &format!("SELECT {EMAIL_COLUMNS} FROM platform.emails ORDER BY id DESC LIMIT $1"),
                 &[&i64::from(limit)],
             )?
             .iter()
-            .map(email_row)
-            .collect())
+            .map(|r| email_row(r).opened(&key))
+            .collect()
     }
 
     fn add_owner_invite(
@@ -427,22 +440,31 @@ impl AdminStore for PgStore {
                 "SELECT secret, enrolled FROM platform.owner_totp WHERE clinic_id = $1",
                 &[&clinic],
             )?
-            .map(|r| (r.get(0), r.get(1))))
+            .map(|r| {
+                let secret = self
+                    .sealer(clinic)?
+                    .open_text(&owner_totp_row(clinic), r.get(0))?;
+                Ok::<_, StoreError>((secret, r.get(1)))
+            })
+            .transpose()?)
     }
 
     fn offer_owner_totp(&self, clinic: &str, secret: &str) -> Result<String, StoreError> {
+        let key = self.sealer(clinic)?;
+        let row = owner_totp_row(clinic);
         let mut conn = self.conn()?;
         conn.x(
             "INSERT INTO platform.owner_totp (clinic_id, secret) VALUES ($1, $2)
              ON CONFLICT (clinic_id) DO NOTHING",
-            &[&clinic, &secret],
+            &[&clinic, &key.seal_text(&row, secret)],
         )?;
-        Ok(conn
+        let kept: String = conn
             .q_one(
                 "SELECT secret FROM platform.owner_totp WHERE clinic_id = $1",
                 &[&clinic],
             )?
-            .get(0))
+            .get(0);
+        key.open_text(&row, &kept)
     }
 
     fn take_owner_totp_step(&self, clinic: &str, step: i64) -> Result<bool, StoreError> {

@@ -2,11 +2,13 @@
 
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
+use super::admin::{admin_totp_row, owner_totp_row};
 use super::admin::{
     chain_hash, AdminAuditRow, AdminRecord, AdminSession, AdminStore, ClinicAccount, Email,
     EmailOutcome, Payment, Tier, GENESIS,
 };
 use super::sqlite::{now, record, SqliteStore};
+use super::vault::PLATFORM;
 use super::{ClinicRecord, StoreError};
 
 fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AdminSession> {
@@ -35,8 +37,9 @@ impl AdminStore for SqliteStore {
     }
 
     fn admin(&self, email: &str) -> Result<Option<AdminRecord>, StoreError> {
+        let key = self.sealer(PLATFORM)?;
         let conn = self.platform.lock().expect("platform poisoned");
-        Ok(conn
+        let found: Option<AdminRecord> = conn
             .query_row(
                 "SELECT email, password_hash, totp_secret, totp_enrolled, last_totp_step
                  FROM admins WHERE email = ?1",
@@ -51,21 +54,32 @@ impl AdminStore for SqliteStore {
                     })
                 },
             )
-            .optional()?)
+            .optional()?;
+        found
+            .map(|mut a| {
+                if let Some(sealed) = &a.totp_secret {
+                    a.totp_secret = Some(key.open_text(&admin_totp_row(email), sealed)?);
+                }
+                Ok(a)
+            })
+            .transpose()
     }
 
     fn offer_totp_secret(&self, email: &str, secret: &str) -> Result<String, StoreError> {
+        let key = self.sealer(PLATFORM)?;
+        let row = admin_totp_row(email);
         let conn = self.platform.lock().expect("platform poisoned");
         conn.execute(
             "UPDATE admins SET totp_secret = ?2
              WHERE email = ?1 AND totp_enrolled = 0 AND totp_secret IS NULL",
-            params![email, secret],
+            params![email, key.seal_text(&row, secret)],
         )?;
-        Ok(conn.query_row(
-            "SELECT COALESCE(totp_secret, '') FROM admins WHERE email = ?1",
+        let kept: Option<String> = conn.query_row(
+            "SELECT totp_secret FROM admins WHERE email = ?1",
             [email],
             |r| r.get(0),
-        )?)
+        )?;
+        kept.map_or(Ok(String::new()), |k| key.open_text(&row, &k))
     }
 
     fn take_totp_step(&self, email: &str, step: i64) -> Result<bool, StoreError> {
@@ -320,6 +334,7 @@ impl AdminStore for SqliteStore {
     }
 
     fn queue_email(&self, e: &Email) -> Result<bool, StoreError> {
+        let e = &e.sealed(&*self.sealer(PLATFORM)?);
         let conn = self.platform.lock().expect("platform poisoned");
         let added = conn.execute(
             "INSERT INTO emails (to_addr, subject, body, idem_key, kind, state, next_at, created_at)
@@ -330,13 +345,15 @@ impl AdminStore for SqliteStore {
     }
 
     fn due_emails(&self, at: i64, limit: u32) -> Result<Vec<Email>, StoreError> {
+        let key = self.sealer(PLATFORM)?;
         let conn = self.platform.lock().expect("platform poisoned");
         let mut stmt = conn.prepare(&format!(
             "SELECT {EMAIL_COLUMNS} FROM emails WHERE state = 'queued' AND next_at <= ?1
              ORDER BY next_at, id LIMIT ?2"
         ))?;
         let rows = stmt.query_map(params![at, limit], email_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let rows: Vec<Email> = rows.collect::<Result<_, _>>()?;
+        rows.into_iter().map(|e| e.opened(&key)).collect()
     }
 
     fn email_tried(&self, id: i64, o: &EmailOutcome) -> Result<(), StoreError> {
@@ -357,12 +374,14 @@ impl AdminStore for SqliteStore {
     }
 
     fn emails(&self, limit: u32) -> Result<Vec<Email>, StoreError> {
+        let key = self.sealer(PLATFORM)?;
         let conn = self.platform.lock().expect("platform poisoned");
         let mut stmt = conn.prepare(&format!(
             "SELECT {EMAIL_COLUMNS} FROM emails ORDER BY id DESC LIMIT ?1"
         ))?;
         let rows = stmt.query_map([limit], email_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let rows: Vec<Email> = rows.collect::<Result<_, _>>()?;
+        rows.into_iter().map(|e| e.opened(&key)).collect()
     }
 
     fn add_owner_invite(
@@ -398,28 +417,35 @@ impl AdminStore for SqliteStore {
     }
 
     fn owner_totp(&self, clinic: &str) -> Result<Option<(String, bool)>, StoreError> {
+        let key = self.sealer(clinic)?;
         let conn = self.platform.lock().expect("platform poisoned");
-        Ok(conn
+        let found: Option<(String, bool)> = conn
             .query_row(
                 "SELECT secret, enrolled FROM owner_totp WHERE clinic_id = ?1",
                 [clinic],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
-            .optional()?)
+            .optional()?;
+        found
+            .map(|(s, on)| Ok((key.open_text(&owner_totp_row(clinic), &s)?, on)))
+            .transpose()
     }
 
     fn offer_owner_totp(&self, clinic: &str, secret: &str) -> Result<String, StoreError> {
+        let key = self.sealer(clinic)?;
+        let row = owner_totp_row(clinic);
         let conn = self.platform.lock().expect("platform poisoned");
         conn.execute(
             "INSERT INTO owner_totp (clinic_id, secret) VALUES (?1, ?2)
              ON CONFLICT (clinic_id) DO NOTHING",
-            params![clinic, secret],
+            params![clinic, key.seal_text(&row, secret)],
         )?;
-        Ok(conn.query_row(
+        let kept: String = conn.query_row(
             "SELECT secret FROM owner_totp WHERE clinic_id = ?1",
             [clinic],
             |r| r.get(0),
-        )?)
+        )?;
+        key.open_text(&row, &kept)
     }
 
     fn take_owner_totp_step(&self, clinic: &str, step: i64) -> Result<bool, StoreError> {

@@ -8,6 +8,7 @@ use std::sync::Mutex;
 
 use ayada_sync::WireDoc;
 
+use super::vault::{Kind, Sealer};
 use super::{Admission, BootstrapPage, CheckReport, Decoded, StoreError};
 use crate::fit::DocFit;
 
@@ -21,7 +22,18 @@ pub(super) type Looked = (HashMap<String, String>, HashMap<String, Stamp>);
 /// A document a push judged, with its stamp after the push.
 pub(super) type Judged = (String, DocFit, Stamp);
 
-/// One clinic's log inside one transaction of a backend.
+/// A change as the log keeps it: its bytes sealed with the clinic's key.
+pub(super) struct Row<'a> {
+    pub(super) doc_id: &'a str,
+    pub(super) hash: &'a str,
+    pub(super) sealed: Vec<u8>,
+    /// Its actor, as hex, and its sequence number (what a push checks against).
+    pub(super) actor: String,
+    pub(super) seq: i64,
+}
+
+/// One clinic's log inside one transaction of a backend. The bytes it reads and writes are
+/// sealed ([`super::vault`]): the rules here seal and open them.
 pub(super) trait LogTx {
     /// What the log says before a push is judged: the document it files each of these
     /// changes (by hash) under, for those it holds, and the [`Stamp`] of each of these
@@ -29,20 +41,17 @@ pub(super) trait LogTx {
     fn look(&mut self, hashes: &[&str], docs: &[&str]) -> Result<Looked, StoreError>;
     /// A document's stored compaction and the log position it reaches (empty and 0 if none).
     fn saved_doc(&mut self, doc_id: &str) -> Result<(Vec<u8>, i64), StoreError>;
-    /// A document's changes after log position `after`, in order.
-    fn tail(&mut self, doc_id: &str, after: i64) -> Result<Vec<(i64, Vec<u8>)>, StoreError>;
+    /// A document's changes after log position `after`, in order: position, hash, bytes.
+    fn tail(&mut self, doc_id: &str, after: i64)
+        -> Result<Vec<(i64, String, Vec<u8>)>, StoreError>;
     /// Each actor's highest sequence number in a document, as hex and number.
     fn actor_seqs(&mut self, doc_id: &str) -> Result<Vec<(String, i64)>, StoreError>;
     /// Stores a document's compaction up to log position `upto` (never moving it back).
     fn save_doc(&mut self, doc_id: &str, bytes: &[u8], upto: i64) -> Result<(), StoreError>;
     /// Appends changes at the log's end, in order; answers the position each took, in the
     /// order given.
-    fn insert_all(
-        &mut self,
-        changes: &[&Decoded<'_>],
-        node: &str,
-        at: i64,
-    ) -> Result<Vec<i64>, StoreError>;
+    fn insert_all(&mut self, rows: &[Row<'_>], node: &str, at: i64)
+        -> Result<Vec<i64>, StoreError>;
     /// The last log position (0 when empty).
     fn head(&mut self) -> Result<i64, StoreError>;
     /// How many documents the log holds.
@@ -110,6 +119,7 @@ pub(super) struct Outcome {
 /// no second read.
 pub(super) fn append(
     tx: &mut dyn LogTx,
+    key: &Sealer,
     fits: &Fits,
     clinic: &str,
     node: &str,
@@ -152,7 +162,7 @@ pub(super) fn append(
             // A document the log holds no change of has nothing to load (a check that
             // quarantines a document's changes forgets its compaction too).
             (_, None) => DocFit::empty(),
-            _ => doc_fit(tx, doc_id)?,
+            _ => doc_fit(tx, key, doc_id)?,
         };
         let stamp = stamp.unwrap_or((0, 0));
         let batch: Vec<&automerge::Change> =
@@ -171,7 +181,17 @@ pub(super) fn append(
         .filter(|(_, a)| *a == &Some(Admission::New))
         .map(|(c, _)| c)
         .collect();
-    let positions = tx.insert_all(&new, node, at)?;
+    let rows: Vec<Row<'_>> = new
+        .iter()
+        .map(|c| Row {
+            doc_id: &c.wire.doc_id,
+            hash: &c.wire.hash,
+            sealed: key.seal(Kind::Change, &c.wire.hash, &c.wire.bytes),
+            actor: c.change.actor_id().to_hex_string(),
+            seq: c.change.seq() as i64,
+        })
+        .collect();
+    let positions = tx.insert_all(&rows, node, at)?;
     if positions.len() != new.len() {
         return Err(StoreError::Doc(format!(
             "{} changes inserted, {} positions given back",
@@ -207,10 +227,11 @@ pub(super) fn append(
 /// from there rather than miss it.
 pub(super) fn compact(
     tx: &mut dyn LogTx,
+    key: &Sealer,
     doc_id: &str,
 ) -> Result<(Vec<u8>, Option<u64>), StoreError> {
-    let (saved, upto) = tx.saved_doc(doc_id)?;
-    let rows = tx.tail(doc_id, upto)?;
+    let (saved, upto) = saved_doc(tx, key, doc_id)?;
+    let rows = tail(tx, key, doc_id, upto)?;
     if rows.is_empty() {
         return Ok((saved, None));
     }
@@ -234,15 +255,40 @@ pub(super) fn compact(
         .map(|(seq, _)| seq - 1);
     let complete = stuck.unwrap_or_else(|| rows.last().map_or(upto, |r| r.0));
     let bytes = doc.save();
-    tx.save_doc(doc_id, &bytes, complete)?;
+    tx.save_doc(doc_id, &key.seal(Kind::Doc, doc_id, &bytes), complete)?;
     Ok((bytes, stuck.map(|s| s as u64)))
 }
 
+/// A document's stored compaction, opened, and the log position it reaches.
+fn saved_doc(tx: &mut dyn LogTx, key: &Sealer, doc_id: &str) -> Result<(Vec<u8>, i64), StoreError> {
+    let (sealed, upto) = tx.saved_doc(doc_id)?;
+    if sealed.is_empty() {
+        return Ok((sealed, upto));
+    }
+    Ok((key.open(Kind::Doc, doc_id, &sealed)?, upto))
+}
+
+/// A document's changes after `after`, opened: position and bytes.
+fn tail(
+    tx: &mut dyn LogTx,
+    key: &Sealer,
+    doc_id: &str,
+    after: i64,
+) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+    tx.tail(doc_id, after)?
+        .into_iter()
+        .map(|(seq, hash, sealed)| Ok((seq, key.open(Kind::Change, &hash, &sealed)?)))
+        .collect()
+}
+
 /// A document as the log holds it now, ready to judge the next change.
-pub(super) fn doc_fit(tx: &mut dyn LogTx, doc_id: &str) -> Result<DocFit, StoreError> {
-    let (saved, upto) = tx.saved_doc(doc_id)?;
-    let tail = tx
-        .tail(doc_id, upto)?
+pub(super) fn doc_fit(
+    tx: &mut dyn LogTx,
+    key: &Sealer,
+    doc_id: &str,
+) -> Result<DocFit, StoreError> {
+    let (saved, upto) = saved_doc(tx, key, doc_id)?;
+    let tail = tail(tx, key, doc_id, upto)?
         .into_iter()
         .map(|(_, bytes)| {
             automerge::Change::from_bytes(bytes).map_err(|e| StoreError::Doc(e.to_string()))
@@ -258,7 +304,7 @@ pub(super) fn doc_fit(tx: &mut dyn LogTx, doc_id: &str) -> Result<DocFit, StoreE
 
 /// Re-reads the whole log with the rules a push follows now, and moves every change that
 /// breaks them into quarantine.
-pub(super) fn check(tx: &mut dyn LogTx, at: i64) -> Result<CheckReport, StoreError> {
+pub(super) fn check(tx: &mut dyn LogTx, key: &Sealer, at: i64) -> Result<CheckReport, StoreError> {
     let mut report = CheckReport::default();
     let mut bad: Vec<(i64, String)> = Vec::new();
     // Document by document, so only one is in memory at a time.
@@ -269,9 +315,12 @@ pub(super) fn check(tx: &mut dyn LogTx, at: i64) -> Result<CheckReport, StoreErr
             current = Some((doc_id.clone(), DocFit::empty()));
         }
         let fit = &mut current.as_mut().expect("set above").1;
-        let verdict = match automerge::Change::from_bytes(bytes) {
-            Err(_) => Err("it does not decode as an Automerge change".to_string()),
-            Ok(change) => fit.admit(&change),
+        let verdict = match key.open(Kind::Change, &hash, &bytes) {
+            Err(_) => Err("it does not open with the clinic's key".to_string()),
+            Ok(bytes) => match automerge::Change::from_bytes(bytes) {
+                Err(_) => Err("it does not decode as an Automerge change".to_string()),
+                Ok(change) => fit.admit(&change),
+            },
         };
         if let Err(reason) = verdict {
             report.quarantined.push((doc_id, hash, reason.clone()));
@@ -295,6 +344,7 @@ const PAGE_IDS: i64 = 2000;
 /// about `max_bytes`; the head and the documents come from the transaction's one state.
 pub(super) fn bootstrap(
     tx: &mut dyn LogTx,
+    key: &Sealer,
     after: Option<&str>,
     max_bytes: usize,
 ) -> Result<BootstrapPage, StoreError> {
@@ -312,7 +362,7 @@ pub(super) fn bootstrap(
             page.next = page.docs.last().map(|d| d.doc_id.clone());
             break;
         }
-        let (bytes, stuck) = compact(tx, id)?;
+        let (bytes, stuck) = compact(tx, key, id)?;
         if let Some(before) = stuck {
             page.as_of = page.as_of.min(before);
         }

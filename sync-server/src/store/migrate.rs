@@ -2,7 +2,12 @@
 //! PostgreSQL in one transaction (all or nothing). Every change is decoded and its hash
 //! checked on the way, keeps its log position (machines resume from their cursors), and the
 //! two logs are compared position by position before the transaction commits. The keys move
-//! too, so machines' tokens and patients' status links keep working.
+//! too, so machines' tokens and patients' status links keep working, and so do the clinics'
+//! keys, wrapped again by the target's master key: every sealed row moves as it is.
+//!
+//! Not moved: patients' portal requests still waiting for their code (they live 15 minutes,
+//! and their addresses are digests of the source's own platform key); a patient whose code
+//! was on its way asks again.
 
 use r2d2_postgres::postgres::types::ToSql;
 use r2d2_postgres::postgres::Transaction;
@@ -11,6 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::postgres::PgStore;
 use super::sqlite::SqliteStore;
+use super::vault::Sealer;
 use super::{Store, StoreError};
 
 /// How a column is read from SQLite and written to PostgreSQL.
@@ -75,31 +81,6 @@ const PLATFORM: &[Table] = &[
             ("count", Int),
             ("hash", Text),
             ("received_at", Int),
-        ],
-        identity: false,
-    },
-    Table {
-        name: "portal_requests",
-        columns: &[
-            ("id", Text),
-            ("clinic_id", Text),
-            ("doctor_id", Text),
-            ("visit_type_id", Text),
-            ("starts_at", Int),
-            ("minutes", Int),
-            ("name", Text),
-            ("phone", Text),
-            ("gender", Text),
-            ("dob", Text),
-            ("lang", Text),
-            ("code_hash", Text),
-            ("attempts", Int),
-            ("sends", Int),
-            ("created_at", Int),
-            ("expires_at", Int),
-            ("last_sent_at", Int),
-            ("address", Text),
-            ("state", Text),
         ],
         identity: false,
     },
@@ -247,7 +228,12 @@ fn copy(
 
 /// Copies a clinic's log, change by change: each decoded and its hash checked, at its own
 /// position; then both logs are digested in order and compared.
-fn copy_log(src: &Connection, tx: &mut Transaction<'_>, schema: &str) -> Result<u64, StoreError> {
+fn copy_log(
+    src: &Connection,
+    key: &Sealer,
+    tx: &mut Transaction<'_>,
+    schema: &str,
+) -> Result<u64, StoreError> {
     let insert = tx.prepare(&format!(
         "INSERT INTO {schema}.changes (seq, doc_id, hash, bytes, node, received_at, actor, actor_seq)
          OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
@@ -257,7 +243,7 @@ fn copy_log(src: &Connection, tx: &mut Transaction<'_>, schema: &str) -> Result<
     let mut rows = stmt.query([])?;
     let (mut n, mut digest) = (0u64, Sha256::new());
     while let Some(r) = rows.next()? {
-        let (seq, doc_id, hash, bytes, node, at): (i64, String, String, Vec<u8>, String, i64) = (
+        let (seq, doc_id, hash, sealed, node, at): (i64, String, String, Vec<u8>, String, i64) = (
             r.get(0)?,
             r.get(1)?,
             r.get(2)?,
@@ -265,6 +251,8 @@ fn copy_log(src: &Connection, tx: &mut Transaction<'_>, schema: &str) -> Result<
             r.get(4)?,
             r.get(5)?,
         );
+        // Opened to be checked; moved sealed (the target holds the same clinic key).
+        let bytes = key.open(super::vault::Kind::Change, &hash, &sealed)?;
         let wire = ayada_sync::WireChange {
             doc_id,
             hash,
@@ -282,7 +270,7 @@ fn copy_log(src: &Connection, tx: &mut Transaction<'_>, schema: &str) -> Result<
                 &seq,
                 &wire.doc_id,
                 &wire.hash,
-                &wire.bytes,
+                &sealed,
                 &node,
                 &at,
                 &change.actor_id().to_hex_string(),
@@ -331,8 +319,12 @@ pub fn migrate(from: &SqliteStore, to: &PgStore) -> Result<Moved, StoreError> {
             "clinic {id} is in the PostgreSQL database already: nothing was moved"
         )));
     }
-    // Each clinic's schema, migrated, before the one transaction that fills them.
+    // Each clinic's key, wrapped again by the target's master key, then its schema, migrated
+    // (sealed with that key), before the one transaction that fills them. A key with no
+    // clinic in the target (should that transaction fail) serves nothing.
     for id in &ids {
+        let key = from.clinic_key(id)?;
+        to.put_clinic_key(id, &key)?;
         drop(to.clinic(id)?);
     }
     let mut moved = Moved::default();
@@ -350,7 +342,7 @@ pub fn migrate(from: &SqliteStore, to: &PgStore) -> Result<Moved, StoreError> {
         let schema = super::postgres::schema_of(id)?;
         let db = from.clinic_db(id)?;
         let src = db.lock().expect("clinic db poisoned");
-        moved.changes += copy_log(&src, &mut tx, &schema)?;
+        moved.changes += copy_log(&src, &*from.sealer(id)?, &mut tx, &schema)?;
         moved.blobs += copy(&src, &mut tx, &schema, &BLOBS)?;
         copy(&src, &mut tx, &schema, &QUARANTINE)?;
     }

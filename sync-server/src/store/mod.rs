@@ -18,6 +18,7 @@ mod postgres_log;
 mod postgres_news;
 mod sqlite;
 mod sqlite_log;
+pub mod vault;
 
 pub use admin::{
     AdminAuditRow, AdminRecord, AdminSession, AdminStore, ClinicAccount, Email, EmailOutcome,
@@ -26,7 +27,8 @@ pub use admin::{
 pub use portal::{OutMessage, PortalBooking, PortalRequest, PortalStore};
 pub use postgres::PgStore;
 pub use postgres::{schema_of, CLINIC_TABLES};
-pub use sqlite::SqliteStore;
+pub use sqlite::{SqliteStore, MASTER_KEY_FILE};
+pub use vault::MasterKey;
 
 /// The time now, Unix seconds.
 pub fn unix_now() -> i64 {
@@ -56,6 +58,10 @@ pub enum StoreError {
     /// The slug or email is taken.
     #[error("a clinic with this {0} already exists")]
     Taken(&'static str),
+    /// A sealed record or key does not open (a wrong master key, or damage); never says
+    /// what the record holds.
+    #[error("sealed data does not open: {0}")]
+    Sealed(String),
 }
 
 impl StoreError {

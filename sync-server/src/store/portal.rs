@@ -3,7 +3,128 @@
 //! with their status links, and the outbox of messages to patients. The clinic's own records
 //! (bookings, patients' files) are never kept here: they are changes in the clinic's log.
 
+use super::vault::Sealer;
 use super::{ClinicRecord, StoreError};
+
+/// What the portal keeps of a patient, sealed as one field with the clinic's key (the
+/// columns that held it in clear keep a keyed digest of the phone, for counting, or
+/// nothing).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Patient {
+    name: String,
+    phone: String,
+    #[serde(default)]
+    gender: Option<String>,
+    #[serde(default)]
+    dob: Option<String>,
+    /// The address a request came from (its column keeps a digest, for counting).
+    #[serde(default)]
+    address: Option<String>,
+}
+
+fn seal_patient(key: &Sealer, row: &str, p: &Patient) -> String {
+    key.seal_text(row, &serde_json::to_string(p).expect("plain fields"))
+}
+
+fn open_patient(key: &Sealer, row: &str, sealed: &str) -> Result<Patient, StoreError> {
+    serde_json::from_str(&key.open_text(row, sealed)?)
+        .map_err(|_| StoreError::Sealed(format!("{row} holds no patient")))
+}
+
+impl PortalRequest {
+    /// As the store keeps it: the patient sealed with the clinic's key, the phone and the
+    /// address as keyed digests (of the clinic's and of the platform's key).
+    pub(super) fn sealed(&self, clinic: &Sealer, platform: &Sealer) -> PortalRequest {
+        let patient = Patient {
+            name: self.name.clone(),
+            phone: self.phone.clone(),
+            gender: self.gender.clone(),
+            dob: self.dob.clone(),
+            address: Some(self.address.clone()),
+        };
+        PortalRequest {
+            name: seal_patient(clinic, &format!("portal_requests/{}", self.id), &patient),
+            phone: clinic.tag("phone", &self.phone),
+            gender: None,
+            dob: None,
+            address: platform.tag("address", &self.address),
+            ..self.clone()
+        }
+    }
+
+    /// As the store read it, opened.
+    pub(super) fn opened(self, clinic: &Sealer) -> Result<PortalRequest, StoreError> {
+        let p = open_patient(clinic, &format!("portal_requests/{}", self.id), &self.name)?;
+        Ok(PortalRequest {
+            name: p.name,
+            phone: p.phone,
+            gender: p.gender,
+            dob: p.dob,
+            address: p.address.unwrap_or_default(),
+            ..self
+        })
+    }
+}
+
+impl PortalBooking {
+    /// As the store keeps it: the patient sealed, the phone a keyed digest.
+    pub(super) fn sealed(&self, clinic: &Sealer) -> PortalBooking {
+        let patient = Patient {
+            name: self.name.clone(),
+            phone: self.phone.clone(),
+            gender: None,
+            dob: None,
+            address: None,
+        };
+        PortalBooking {
+            name: seal_patient(
+                clinic,
+                &format!("portal_bookings/{}", self.token_hash),
+                &patient,
+            ),
+            phone: clinic.tag("phone", &self.phone),
+            ..self.clone()
+        }
+    }
+
+    /// As the store read it, opened.
+    pub(super) fn opened(self, clinic: &Sealer) -> Result<PortalBooking, StoreError> {
+        let row = format!("portal_bookings/{}", self.token_hash);
+        let p = open_patient(clinic, &row, &self.name)?;
+        Ok(PortalBooking {
+            name: p.name,
+            phone: p.phone,
+            ..self
+        })
+    }
+}
+
+impl OutMessage {
+    /// As the store keeps it: the number and the text sealed with the clinic's key.
+    pub(super) fn sealed(&self, clinic: &Sealer) -> OutMessage {
+        let row = format!("outbox/{}", self.idem_key);
+        OutMessage {
+            chat_id: clinic.seal_text(&format!("{row}/to"), &self.chat_id),
+            text: clinic.seal_text(&format!("{row}/text"), &self.text),
+            ..self.clone()
+        }
+    }
+
+    /// As the store read it, opened.
+    pub(super) fn opened(self, clinic: &Sealer) -> Result<OutMessage, StoreError> {
+        let row = format!("outbox/{}", self.idem_key);
+        Ok(OutMessage {
+            chat_id: clinic.open_text(&format!("{row}/to"), &self.chat_id)?,
+            text: clinic.open_text(&format!("{row}/text"), &self.text)?,
+            ..self
+        })
+    }
+}
+
+/// The row a clinic's WAHA key is sealed as.
+pub(super) fn waha_row(clinic: &str) -> String {
+    format!("clinic_waha/{clinic}")
+}
 
 /// The portal's tables, created with the platform database.
 pub(super) const PORTAL_TABLES: &str = "

@@ -2,12 +2,14 @@
 
 use r2d2_postgres::postgres::Row;
 
+use super::portal::waha_row;
 use super::portal::{
     rank, OutMessage, PortalBooking, PortalRequest, PortalStore, BOOKING_COLUMNS, MESSAGE_COLUMNS,
     REQUEST_COLUMNS,
 };
 use super::postgres::{clinic_where, locks, PgStore};
 use super::sqlite::now;
+use super::vault::PLATFORM;
 use super::{log, postgres_log::PgLog, ClinicRecord, StoreError};
 
 fn request_row(r: &Row) -> PortalRequest {
@@ -92,9 +94,10 @@ impl PortalStore for PgStore {
 
     fn clinic_doc(&self, clinic: &str, doc_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let (mut conn, schema) = self.clinic(clinic)?;
+        let key = self.sealer(clinic)?;
         let super::postgres_conn::PgConn { client, stmts, .. } = &mut *conn;
         let mut tx = client.transaction()?;
-        let (bytes, _) = log::compact(&mut PgLog::new(&mut tx, &schema, stmts), doc_id)?;
+        let (bytes, _) = log::compact(&mut PgLog::new(&mut tx, &schema, stmts), &key, doc_id)?;
         tx.commit()?;
         Ok((!bytes.is_empty()).then_some(bytes))
     }
@@ -116,6 +119,7 @@ impl PortalStore for PgStore {
     }
 
     fn add_request(&self, r: &PortalRequest) -> Result<bool, StoreError> {
+        let r = &r.sealed(&*self.sealer(&r.clinic)?, &*self.sealer(PLATFORM)?);
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
         // The check and the insert under the clinic's portal lock: of two patients racing for
@@ -161,7 +165,12 @@ impl PortalStore for PgStore {
                 &[&id],
             )?
             .as_ref()
-            .map(request_row))
+            .map(request_row)
+            .map(|r| {
+                let k = self.sealer(&r.clinic)?;
+                r.opened(&k)
+            })
+            .transpose()?)
     }
 
     fn wrong_code(&self, id: &str) -> Result<u32, StoreError> {
@@ -207,14 +216,14 @@ impl PortalStore for PgStore {
     fn requests_by_phone(&self, clinic: &str, phone: &str, since: i64) -> Result<u32, StoreError> {
         self.count(
             "SELECT COUNT(*) FROM platform.portal_requests WHERE clinic_id = $1 AND phone = $2 AND created_at >= $3",
-            &[&clinic, &phone, &since],
+            &[&clinic, &self.sealer(clinic)?.tag("phone", phone), &since],
         )
     }
 
     fn requests_by_address(&self, address: &str, since: i64) -> Result<u32, StoreError> {
         self.count(
             "SELECT COUNT(*) FROM platform.portal_requests WHERE address = $1 AND created_at >= $2",
-            &[&address, &since],
+            &[&self.sealer(PLATFORM)?.tag("address", address), &since],
         )
     }
 
@@ -233,6 +242,7 @@ impl PortalStore for PgStore {
     }
 
     fn add_booking(&self, b: &PortalBooking) -> Result<(), StoreError> {
+        let b = &b.sealed(&*self.sealer(&b.clinic)?);
         self.conn()?.x(
             &format!("INSERT INTO platform.portal_bookings ({BOOKING_COLUMNS}, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"),
             &[
@@ -253,12 +263,17 @@ impl PortalStore for PgStore {
                 &[&token_hash],
             )?
             .as_ref()
-            .map(booking_row))
+            .map(booking_row)
+            .map(|b| {
+                let k = self.sealer(&b.clinic)?;
+                b.opened(&k)
+            })
+            .transpose()?)
     }
 
     fn bookings_of(&self, clinic: &str) -> Result<Vec<PortalBooking>, StoreError> {
-        Ok(self
-            .conn()?
+        let key = self.sealer(clinic)?;
+        self.conn()?
             .q(
                 &format!(
                     "SELECT {BOOKING_COLUMNS} FROM platform.portal_bookings WHERE clinic_id = $1
@@ -268,8 +283,8 @@ impl PortalStore for PgStore {
                 &[&clinic],
             )?
             .iter()
-            .map(booking_row)
-            .collect())
+            .map(|r| booking_row(r).opened(&key))
+            .collect()
     }
 
     fn booking_told(&self, b: &PortalBooking) -> Result<(), StoreError> {
@@ -282,6 +297,7 @@ impl PortalStore for PgStore {
     }
 
     fn enqueue(&self, m: &OutMessage) -> Result<bool, StoreError> {
+        let m = &m.sealed(&*self.sealer(&m.clinic)?);
         let at = now();
         Ok(self.conn()?.x(
             "INSERT INTO platform.outbox (clinic_id, chat_id, text, idem_key, kind, state, attempts, next_at, created_at, updated_at)
@@ -291,8 +307,7 @@ impl PortalStore for PgStore {
     }
 
     fn due(&self, now: i64, limit: u32) -> Result<Vec<OutMessage>, StoreError> {
-        Ok(self
-            .conn()?
+        self.conn()?
             .q(
                 &format!(
                     "SELECT {MESSAGE_COLUMNS} FROM platform.outbox WHERE state = 'queued' AND next_at <= $1
@@ -301,8 +316,11 @@ impl PortalStore for PgStore {
                 &[&now, &i64::from(limit)],
             )?
             .iter()
-            .map(message_row)
-            .collect())
+            .map(|r| {
+                let m = message_row(r);
+                { let k = self.sealer(&m.clinic)?; m.opened(&k) }
+            })
+            .collect()
     }
 
     fn message_tried(&self, m: &OutMessage) -> Result<(), StoreError> {
@@ -354,8 +372,8 @@ impl PortalStore for PgStore {
     }
 
     fn messages(&self, clinic: &str, limit: u32) -> Result<Vec<OutMessage>, StoreError> {
-        Ok(self
-            .conn()?
+        let key = self.sealer(clinic)?;
+        self.conn()?
             .q(
                 &format!(
                     "SELECT {MESSAGE_COLUMNS} FROM platform.outbox WHERE clinic_id = $1 ORDER BY id DESC LIMIT $2"
@@ -363,8 +381,8 @@ impl PortalStore for PgStore {
                 &[&clinic, &i64::from(limit)],
             )?
             .iter()
-            .map(message_row)
-            .collect())
+            .map(|r| message_row(r).opened(&key))
+            .collect()
     }
 
     fn clinic_waha(&self, clinic: &str) -> Result<Option<(String, String, String)>, StoreError> {
@@ -374,7 +392,13 @@ impl PortalStore for PgStore {
                 "SELECT base, api_key, session FROM platform.clinic_waha WHERE clinic_id = $1",
                 &[&clinic],
             )?
-            .map(|r| (r.get(0), r.get(1), r.get(2))))
+            .map(|r| {
+                let key = self
+                    .sealer(clinic)?
+                    .open_text(&waha_row(clinic), r.get(1))?;
+                Ok::<_, StoreError>((r.get(0), key, r.get(2)))
+            })
+            .transpose()?)
     }
 
     fn set_clinic_waha(
@@ -388,7 +412,7 @@ impl PortalStore for PgStore {
                 "INSERT INTO platform.clinic_waha (clinic_id, base, api_key, session) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (clinic_id) DO UPDATE SET base = excluded.base,
                     api_key = excluded.api_key, session = excluded.session",
-                &[&clinic, &base, &key, &session],
+                &[&clinic, &base, &self.sealer(clinic)?.seal_text(&waha_row(clinic), key), &session],
             )?,
             None => conn.x("DELETE FROM platform.clinic_waha WHERE clinic_id = $1", &[&clinic])?,
         };

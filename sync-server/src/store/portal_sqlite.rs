@@ -2,11 +2,13 @@
 
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
+use super::portal::waha_row;
 use super::portal::{
     rank, OutMessage, PortalBooking, PortalRequest, PortalStore, BOOKING_COLUMNS, MESSAGE_COLUMNS,
     REQUEST_COLUMNS,
 };
 use super::sqlite::{now, record, SqliteStore};
+use super::vault::PLATFORM;
 use super::{ClinicRecord, StoreError};
 
 fn request_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PortalRequest> {
@@ -92,8 +94,10 @@ impl PortalStore for SqliteStore {
 
     fn clinic_doc(&self, clinic: &str, doc_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let db = self.clinic_db(clinic)?;
+        let key = self.sealer(clinic)?;
         let conn = db.lock().expect("clinic db poisoned");
-        let (bytes, _) = super::log::compact(&mut super::sqlite_log::SqliteLog(&conn), doc_id)?;
+        let (bytes, _) =
+            super::log::compact(&mut super::sqlite_log::SqliteLog(&conn), &key, doc_id)?;
         Ok((!bytes.is_empty()).then_some(bytes))
     }
 
@@ -112,6 +116,8 @@ impl PortalStore for SqliteStore {
     }
 
     fn add_request(&self, r: &PortalRequest) -> Result<bool, StoreError> {
+        // The keys before the platform's connection: they may need it.
+        let r = &r.sealed(&*self.sealer(&r.clinic)?, &*self.sealer(PLATFORM)?);
         let mut conn = self.platform.lock().expect("platform poisoned");
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let held: bool = tx
@@ -144,13 +150,20 @@ impl PortalStore for SqliteStore {
 
     fn request(&self, id: &str) -> Result<Option<PortalRequest>, StoreError> {
         let conn = self.platform.lock().expect("platform poisoned");
-        Ok(conn
+        let found = conn
             .query_row(
                 &format!("SELECT {REQUEST_COLUMNS} FROM portal_requests WHERE id = ?1"),
                 [id],
                 request_row,
             )
-            .optional()?)
+            .optional()?;
+        drop(conn);
+        found
+            .map(|r| {
+                let k = self.sealer(&r.clinic)?;
+                r.opened(&k)
+            })
+            .transpose()
     }
 
     fn wrong_code(&self, id: &str) -> Result<u32, StoreError> {
@@ -195,19 +208,21 @@ impl PortalStore for SqliteStore {
     }
 
     fn requests_by_phone(&self, clinic: &str, phone: &str, since: i64) -> Result<u32, StoreError> {
+        let tag = self.sealer(clinic)?.tag("phone", phone);
         let conn = self.platform.lock().expect("platform poisoned");
         Ok(conn.query_row(
             "SELECT COUNT(*) FROM portal_requests WHERE clinic_id = ?1 AND phone = ?2 AND created_at >= ?3",
-            params![clinic, phone, since],
+            params![clinic, tag, since],
             |r| r.get(0),
         )?)
     }
 
     fn requests_by_address(&self, address: &str, since: i64) -> Result<u32, StoreError> {
+        let tag = self.sealer(PLATFORM)?.tag("address", address);
         let conn = self.platform.lock().expect("platform poisoned");
         Ok(conn.query_row(
             "SELECT COUNT(*) FROM portal_requests WHERE address = ?1 AND created_at >= ?2",
-            params![address, since],
+            params![tag, since],
             |r| r.get(0),
         )?)
     }
@@ -230,6 +245,7 @@ impl PortalStore for SqliteStore {
     }
 
     fn add_booking(&self, b: &PortalBooking) -> Result<(), StoreError> {
+        let b = &b.sealed(&*self.sealer(&b.clinic)?);
         let conn = self.platform.lock().expect("platform poisoned");
         conn.execute(
             &format!("INSERT INTO portal_bookings ({BOOKING_COLUMNS}, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"),
@@ -243,18 +259,26 @@ impl PortalStore for SqliteStore {
 
     fn booking(&self, token_hash: &str) -> Result<Option<PortalBooking>, StoreError> {
         let conn = self.platform.lock().expect("platform poisoned");
-        Ok(conn
+        let found = conn
             .query_row(
                 &format!("SELECT {BOOKING_COLUMNS} FROM portal_bookings WHERE token_hash = ?1"),
                 [token_hash],
                 booking_row,
             )
-            .optional()?)
+            .optional()?;
+        drop(conn);
+        found
+            .map(|b| {
+                let k = self.sealer(&b.clinic)?;
+                b.opened(&k)
+            })
+            .transpose()
     }
 
     fn bookings_of(&self, clinic: &str) -> Result<Vec<PortalBooking>, StoreError> {
+        let key = self.sealer(clinic)?;
         let conn = self.platform.lock().expect("platform poisoned");
-        let rows = conn
+        let rows: Vec<PortalBooking> = conn
             .prepare_cached(&format!(
                 "SELECT {BOOKING_COLUMNS} FROM portal_bookings WHERE clinic_id = ?1
                    AND NOT (status_told IN ('cancelled', 'no-show') OR (status_told = 'done' AND review_sent = 1))
@@ -262,7 +286,7 @@ impl PortalStore for SqliteStore {
             ))?
             .query_map([clinic], booking_row)?
             .collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
+        rows.into_iter().map(|b| b.opened(&key)).collect()
     }
 
     fn booking_told(&self, b: &PortalBooking) -> Result<(), StoreError> {
@@ -283,6 +307,7 @@ impl PortalStore for SqliteStore {
     }
 
     fn enqueue(&self, m: &OutMessage) -> Result<bool, StoreError> {
+        let m = &m.sealed(&*self.sealer(&m.clinic)?);
         let conn = self.platform.lock().expect("platform poisoned");
         let at = now();
         Ok(conn.execute(
@@ -300,8 +325,14 @@ impl PortalStore for SqliteStore {
                  ORDER BY kind != 'code', next_at, id LIMIT ?2"
             ))?
             .query_map(params![now, limit], message_row)?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        drop(conn);
+        rows.into_iter()
+            .map(|m| {
+                let k = self.sealer(&m.clinic)?;
+                m.opened(&k)
+            })
+            .collect()
     }
 
     fn message_tried(&self, m: &OutMessage) -> Result<(), StoreError> {
@@ -361,23 +392,29 @@ impl PortalStore for SqliteStore {
     }
 
     fn messages(&self, clinic: &str, limit: u32) -> Result<Vec<OutMessage>, StoreError> {
+        let key = self.sealer(clinic)?;
         let conn = self.platform.lock().expect("platform poisoned");
-        let rows = conn
+        let rows: Vec<OutMessage> = conn
             .prepare_cached(&format!(
                 "SELECT {MESSAGE_COLUMNS} FROM outbox WHERE clinic_id = ?1 ORDER BY id DESC LIMIT ?2"
             ))?
             .query_map(params![clinic, limit], message_row)?
             .collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
+        rows.into_iter().map(|m| m.opened(&key)).collect()
     }
 
     fn clinic_waha(&self, clinic: &str) -> Result<Option<(String, String, String)>, StoreError> {
+        let key = self.sealer(clinic)?;
         let conn = self.platform.lock().expect("platform poisoned");
-        let found = conn
+        let found: Option<(String, String, String)> = conn
             .prepare_cached("SELECT base, api_key, session FROM clinic_waha WHERE clinic_id = ?1")?
             .query_row([clinic], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
-        Ok(found)
+        found
+            .map(|(base, sealed, session)| {
+                Ok((base, key.open_text(&waha_row(clinic), &sealed)?, session))
+            })
+            .transpose()
     }
 
     fn set_clinic_waha(
@@ -385,13 +422,14 @@ impl PortalStore for SqliteStore {
         clinic: &str,
         waha: Option<(&str, &str, &str)>,
     ) -> Result<(), StoreError> {
+        let sealer = self.sealer(clinic)?;
         let conn = self.platform.lock().expect("platform poisoned");
         match waha {
             Some((base, key, session)) => conn.execute(
                 "INSERT INTO clinic_waha (clinic_id, base, api_key, session) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (clinic_id) DO UPDATE SET base = excluded.base,
                     api_key = excluded.api_key, session = excluded.session",
-                params![clinic, base, key, session],
+                params![clinic, base, sealer.seal_text(&waha_row(clinic), key), session],
             )?,
             None => conn.execute("DELETE FROM clinic_waha WHERE clinic_id = ?1", [clinic])?,
         };

@@ -6,7 +6,7 @@
 //! (an append's positions, a migration) happens under an advisory lock.
 
 use std::collections::HashSet;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ayada_sync::{AuditAnchor, AuditHead, MachineStatus, WireChange};
@@ -18,6 +18,7 @@ use super::log::{self, Fits};
 use super::postgres_conn::{Manager, OpenTx, PgConn};
 use super::postgres_log::PgLog;
 use super::sqlite::now;
+use super::vault::{KeyRing, KeyTable, Kind, MasterKey, Sealer};
 use super::{
     Appended, BootstrapPage, CheckReport, ClinicRecord, Decoded, Device, Heard, Store, StoreError,
 };
@@ -38,6 +39,10 @@ const PLATFORM: &[(i64, &str)] = &[
     (
         3,
         include_str!("../../migrations/postgres/platform/0003_admin.sql"),
+    ),
+    (
+        4,
+        include_str!("../../migrations/postgres/platform/0004_keys.sql"),
     ),
 ];
 /// Append-only migrations of each clinic's schema; `{schema}` is the clinic's.
@@ -81,8 +86,40 @@ pub struct PgStore {
     /// This process's name in the news it sends, so it does not hear its own.
     replica: String,
     fits: Fits,
-    /// Clinic schemas known to be migrated, so each is checked once per process.
+    /// Clinic schemas known to be migrated and sealed, so each is checked once per process.
     ready: Mutex<HashSet<String>>,
+    keys: KeyRing,
+}
+
+/// The platform's table of wrapped keys.
+struct PlatformKeys<'a>(&'a Pool);
+
+impl KeyTable for PlatformKeys<'_> {
+    fn wrapped_key(&self, scope: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .0
+            .get()?
+            .q_opt(
+                "SELECT wrapped FROM platform.clinic_keys WHERE scope = $1",
+                &[&scope],
+            )?
+            .map(|r| r.get(0)))
+    }
+
+    fn keep_wrapped_key(&self, scope: &str, wrapped: &[u8]) -> Result<Vec<u8>, StoreError> {
+        let mut conn = self.0.get()?;
+        conn.x(
+            "INSERT INTO platform.clinic_keys (scope, wrapped, created_at) VALUES ($1, $2, $3)
+             ON CONFLICT (scope) DO NOTHING",
+            &[&scope, &wrapped, &now()],
+        )?;
+        Ok(conn
+            .q_one(
+                "SELECT wrapped FROM platform.clinic_keys WHERE scope = $1",
+                &[&scope],
+            )?
+            .get(0))
+    }
 }
 
 /// The schema of a clinic. Clinic ids are UUIDs the platform made; anything else is refused
@@ -170,8 +207,9 @@ pub(super) fn clinic_where(
 
 impl PgStore {
     /// Connects to the database at `url` (`postgres://user:password@host/db`) and brings
-    /// its platform schema up to date.
-    pub fn open(url: &str) -> Result<PgStore, StoreError> {
+    /// its platform schema up to date; every replica opens it with the same master key
+    /// (refused when the store's keys were made with another).
+    pub fn open(url: &str, master: &MasterKey) -> Result<PgStore, StoreError> {
         let config: r2d2_postgres::postgres::Config = url.parse()?;
         let size: u32 = std::env::var("AYADA_PG_POOL")
             .ok()
@@ -194,16 +232,39 @@ impl PgStore {
             .collect::<Result<Vec<_>, _>>()?;
         let mut replica = [0u8; 8];
         getrandom::fill(&mut replica).map_err(|e| StoreError::Doc(e.to_string()))?;
-        let store = PgStore {
+        migrate(
+            &mut platform.get()?.client,
+            "platform",
+            PLATFORM,
+            "platform",
+        )?;
+        let keys = KeyRing::new(master, &PlatformKeys(&platform))?;
+        Ok(PgStore {
             platform,
             shards,
             url: url.to_string(),
             replica: hex::encode(replica),
             fits: Fits::default(),
             ready: Mutex::new(HashSet::new()),
-        };
-        migrate(&mut store.conn()?.client, "platform", PLATFORM, "platform")?;
-        Ok(store)
+            keys,
+        })
+    }
+
+    /// The key of a clinic (or of [`super::vault::PLATFORM`]), made on first use.
+    pub(super) fn sealer(&self, scope: &str) -> Result<Arc<Sealer>, StoreError> {
+        self.keys.sealer(&PlatformKeys(&self.platform), scope)
+    }
+
+    /// Keeps `key` as a clinic's, wrapped by this store's master key, in place of any it
+    /// had ([`super::migrate`]: only for a clinic the store does not hold yet).
+    pub(super) fn put_clinic_key(&self, clinic: &str, key: &[u8; 32]) -> Result<(), StoreError> {
+        self.conn()?.x(
+            "INSERT INTO platform.clinic_keys (scope, wrapped, created_at) VALUES ($1, $2, $3)
+             ON CONFLICT (scope) DO UPDATE SET wrapped = excluded.wrapped",
+            &[&clinic, &self.keys.wrap(clinic, key), &now()],
+        )?;
+        self.keys.forget(clinic);
+        Ok(())
     }
 
     /// A connection for the platform's tables.
@@ -224,14 +285,18 @@ impl PgStore {
             // Usually every migration is in already: seen in one read, without the
             // migrations' lock, which is one for all clinics (after a restart each clinic's
             // first push queued behind it: p99 670 ms with 2,000 machines).
-            let applied: i64 = conn
-                .q_one(
-                    "SELECT COUNT(*) FROM platform.migrations WHERE scope = $1",
-                    &[&schema],
-                )?
-                .get(0);
+            let row = conn.q_one(
+                "SELECT (SELECT COUNT(*) FROM platform.migrations WHERE scope = $1),
+                        EXISTS (SELECT 1 FROM platform.sealed_clinics WHERE clinic_id = $2)",
+                &[&schema, &clinic],
+            )?;
+            let (applied, sealed): (i64, bool) = (row.get(0), row.get(1));
             if applied < CLINIC.len() as i64 {
                 migrate(&mut conn.client, &schema, CLINIC, &schema)?;
+            }
+            if !sealed {
+                let key = self.sealer(clinic)?;
+                seal_clear_rows(&mut conn.client, &schema, clinic, &key)?;
             }
             self.ready
                 .lock()
@@ -240,6 +305,47 @@ impl PgStore {
         }
         Ok((conn, schema))
     }
+}
+
+/// Seals the rows of a clinic's schema an older server wrote in clear, once: under the
+/// clinic's log lock, with its mark in `platform.sealed_clinics` in the same transaction.
+fn seal_clear_rows(
+    client: &mut Client,
+    schema: &str,
+    clinic: &str,
+    key: &Sealer,
+) -> Result<(), StoreError> {
+    let mut tx = client.transaction()?;
+    tx.execute(
+        "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+        &[&locks::LOG, &clinic],
+    )?;
+    let done = tx
+        .query_opt(
+            "SELECT 1 FROM platform.sealed_clinics WHERE clinic_id = $1",
+            &[&clinic],
+        )?
+        .is_some();
+    if !done {
+        for (table, id, kind) in [
+            ("changes", "hash", Kind::Change),
+            ("quarantine", "hash", Kind::Change),
+            ("docs", "doc_id", Kind::Doc),
+            ("blobs", "sha256", Kind::Blob),
+        ] {
+            let update = format!("UPDATE {schema}.{table} SET bytes = $2 WHERE {id} = $1");
+            for r in tx.query(&format!("SELECT {id}, bytes FROM {schema}.{table}"), &[])? {
+                let (row, bytes): (String, Vec<u8>) = (r.get(0), r.get(1));
+                tx.execute(&update, &[&row, &key.seal(kind, &row, &bytes)])?;
+            }
+        }
+        tx.execute(
+            "INSERT INTO platform.sealed_clinics (clinic_id, sealed_at) VALUES ($1, $2)",
+            &[&clinic, &now()],
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
 }
 
 /// Holds the portal's authoring lock of a clinic while it lives.
@@ -341,6 +447,7 @@ impl Store for PgStore {
         let news = super::postgres_news::prefix(&self.replica, clinic, node);
         let done = log::append(
             &mut PgLog::new(client, &schema, stmts).announcing(news),
+            &*self.sealer(clinic)?,
             &self.fits,
             clinic,
             node,
@@ -363,7 +470,8 @@ impl Store for PgStore {
             "SELECT pg_advisory_xact_lock($1, hashtext($2))",
             &[&locks::LOG, &clinic],
         )?;
-        let report = log::check(&mut PgLog::new(&mut tx, &schema, stmts), now())?;
+        let key = self.sealer(clinic)?;
+        let report = log::check(&mut PgLog::new(&mut tx, &schema, stmts), &key, now())?;
         tx.commit()?;
         Ok(report)
     }
@@ -459,20 +567,26 @@ impl Store for PgStore {
             &[&(since.min(i64::MAX as u64) as i64), &i64::from(limit)],
         )?;
         let head = rows.first().map_or(0, |r| r.get::<_, i64>(0) as u64);
+        let key = self.sealer(clinic)?;
         let page = rows
             .iter()
             .filter_map(|r| {
-                let seq: Option<i64> = r.get(1);
-                Some((
-                    seq? as u64,
-                    WireChange {
-                        doc_id: r.get(2),
-                        hash: r.get(3),
-                        bytes: r.get(4),
-                    },
-                ))
+                let seq = r.get::<_, Option<i64>>(1)? as u64;
+                let hash: String = r.get(3);
+                let bytes = key.open(Kind::Change, &hash, r.get(4));
+                Some(bytes.map(|bytes| {
+                    let doc_id = r.get(2);
+                    (
+                        seq,
+                        WireChange {
+                            doc_id,
+                            hash,
+                            bytes,
+                        },
+                    )
+                }))
             })
-            .collect();
+            .collect::<Result<_, StoreError>>()?;
         Ok((page, head))
     }
 
@@ -571,9 +685,10 @@ impl Store for PgStore {
         node: &str,
     ) -> Result<bool, StoreError> {
         let (mut conn, schema) = self.clinic(clinic)?;
+        let sealed = self.sealer(clinic)?.seal(Kind::Blob, sha256, bytes);
         let n = conn.cached().tx(
             &format!("INSERT INTO {schema}.blobs (sha256, bytes, node, received_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"),
-            &[(&sha256, Type::TEXT), (&bytes, Type::BYTEA), (&node, Type::TEXT), (&now(), Type::INT8)],
+            &[(&sha256, Type::TEXT), (&sealed, Type::BYTEA), (&node, Type::TEXT), (&now(), Type::INT8)],
         )?;
         Ok(n == 1)
     }
@@ -586,14 +701,16 @@ impl Store for PgStore {
                 &format!("SELECT bytes FROM {schema}.blobs WHERE sha256 = $1"),
                 &[(&sha256, Type::TEXT)],
             )?
-            .map(|r| r.get(0)))
+            .map(|r| self.sealer(clinic)?.open(Kind::Blob, sha256, r.get(0)))
+            .transpose()?)
     }
 
     fn compact(&self, clinic: &str, doc_id: &str) -> Result<(), StoreError> {
         let (mut conn, schema) = self.clinic(clinic)?;
         let PgConn { client, stmts, .. } = &mut *conn;
+        let key = self.sealer(clinic)?;
         let mut tx = client.transaction()?;
-        log::compact(&mut PgLog::new(&mut tx, &schema, stmts), doc_id)?;
+        log::compact(&mut PgLog::new(&mut tx, &schema, stmts), &key, doc_id)?;
         tx.commit()?;
         Ok(())
     }
@@ -642,8 +759,14 @@ impl Store for PgStore {
         // pulls it again knows it). Not one snapshot: a compaction saved here by another
         // replica at the same moment would fail a repeatable-read transaction.
         let PgConn { client, stmts, .. } = &mut *conn;
+        let key = self.sealer(clinic)?;
         let mut tx = client.transaction()?;
-        let page = log::bootstrap(&mut PgLog::new(&mut tx, &schema, stmts), after, max_bytes)?;
+        let page = log::bootstrap(
+            &mut PgLog::new(&mut tx, &schema, stmts),
+            &key,
+            after,
+            max_bytes,
+        )?;
         tx.commit()?;
         Ok(page)
     }

@@ -7,8 +7,8 @@ use r2d2_postgres::postgres::GenericClient;
 
 use super::postgres_conn::{Cached, Stmts};
 
-use super::log::{LogTx, Looked};
-use super::{Decoded, StoreError};
+use super::log::{LogTx, Looked, Row};
+use super::StoreError;
 
 /// A transaction (of the `postgres` crate's or begun by hand) and the clinic's schema.
 pub(super) struct PgLog<'a, C> {
@@ -62,7 +62,7 @@ impl<C: GenericClient> LogTx for PgLog<'_, C> {
 
     fn insert_all(
         &mut self,
-        changes: &[&Decoded<'_>],
+        changes: &[Row<'_>],
         node: &str,
         at: i64,
     ) -> Result<Vec<i64>, StoreError> {
@@ -91,14 +91,11 @@ impl<C: GenericClient> LogTx for PgLog<'_, C> {
         } else {
             sql
         };
-        let docs: Vec<&str> = changes.iter().map(|c| c.wire.doc_id.as_str()).collect();
-        let hashes: Vec<&str> = changes.iter().map(|c| c.wire.hash.as_str()).collect();
-        let bytes: Vec<&[u8]> = changes.iter().map(|c| c.wire.bytes.as_slice()).collect();
-        let actors: Vec<String> = changes
-            .iter()
-            .map(|c| c.change.actor_id().to_hex_string())
-            .collect();
-        let seqs: Vec<i64> = changes.iter().map(|c| c.change.seq() as i64).collect();
+        let docs: Vec<&str> = changes.iter().map(|c| c.doc_id).collect();
+        let hashes: Vec<&str> = changes.iter().map(|c| c.hash).collect();
+        let bytes: Vec<&[u8]> = changes.iter().map(|c| c.sealed.as_slice()).collect();
+        let actors: Vec<&str> = changes.iter().map(|c| c.actor.as_str()).collect();
+        let seqs: Vec<i64> = changes.iter().map(|c| c.seq).collect();
         let params: [&(dyn ToSql + Sync); 9] = [
             &docs,
             &hashes,
@@ -133,16 +130,20 @@ impl<C: GenericClient> LogTx for PgLog<'_, C> {
             .unwrap_or_default())
     }
 
-    fn tail(&mut self, doc_id: &str, after: i64) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+    fn tail(
+        &mut self,
+        doc_id: &str,
+        after: i64,
+    ) -> Result<Vec<(i64, String, Vec<u8>)>, StoreError> {
         let sql = format!(
-            "SELECT seq, bytes FROM {}.changes WHERE doc_id = $1 AND seq > $2 ORDER BY seq",
+            "SELECT seq, hash, bytes FROM {}.changes WHERE doc_id = $1 AND seq > $2 ORDER BY seq",
             self.s
         );
         Ok(self
             .db
             .tq(&sql, &[(&doc_id, Type::TEXT), (&after, Type::INT8)])?
             .iter()
-            .map(|r| (r.get(0), r.get(1)))
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
             .collect())
     }
 

@@ -10,10 +10,12 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use super::files::{open, private_dir};
 use super::log::{self, Fits, LogTx};
 use super::portal::PORTAL_TABLES;
-use super::sqlite_log::{add_actor_columns, SqliteLog};
+use super::sqlite_log::{add_actor_columns, seal_clear_rows, SqliteLog};
+use super::vault::{KeyRing, KeyTable, Kind, MasterKey, Sealer};
 use super::{
     Appended, BootstrapPage, CheckReport, ClinicRecord, Decoded, Device, Store, StoreError,
 };
+use zeroize::Zeroizing;
 
 /// The embedded SQLite store: `platform.db` and `clinics/<id>.db` under one folder.
 pub struct SqliteStore {
@@ -25,11 +27,52 @@ pub struct SqliteStore {
     status: Mutex<Connection>,
     clinics: Mutex<HashMap<String, Arc<Mutex<Connection>>>>,
     fits: Fits,
+    keys: KeyRing,
+}
+
+/// The master key's file inside the data folder when no other is given (convenient on one
+/// machine; docs/OPERATIONS.md says why a real deployment keeps it elsewhere).
+pub const MASTER_KEY_FILE: &str = "master.key";
+
+/// The platform database's table of wrapped keys.
+struct PlatformKeys<'a>(&'a Mutex<Connection>);
+
+impl KeyTable for PlatformKeys<'_> {
+    fn wrapped_key(&self, scope: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let conn = self.0.lock().expect("platform poisoned");
+        let wrapped = conn
+            .prepare_cached("SELECT wrapped FROM clinic_keys WHERE scope = ?1")?
+            .query_row([scope], |r| r.get(0))
+            .optional()?;
+        Ok(wrapped)
+    }
+
+    fn keep_wrapped_key(&self, scope: &str, wrapped: &[u8]) -> Result<Vec<u8>, StoreError> {
+        let conn = self.0.lock().expect("platform poisoned");
+        conn.execute(
+            "INSERT OR IGNORE INTO clinic_keys (scope, wrapped, created_at) VALUES (?1, ?2, ?3)",
+            params![scope, wrapped, now()],
+        )?;
+        Ok(conn.query_row(
+            "SELECT wrapped FROM clinic_keys WHERE scope = ?1",
+            [scope],
+            |r| r.get(0),
+        )?)
+    }
 }
 
 impl SqliteStore {
-    /// Opens (or creates) the store in `dir`; safe while another process uses it.
+    /// Opens (or creates) the store in `dir`, with the master key kept in the folder's
+    /// [`MASTER_KEY_FILE`] (made on first use); safe while another process uses it.
     pub fn open(dir: &Path) -> Result<SqliteStore, StoreError> {
+        private_dir(dir)?;
+        let master = MasterKey::load_or_create(&dir.join(MASTER_KEY_FILE))?;
+        SqliteStore::open_with(dir, &master)
+    }
+
+    /// Opens (or creates) the store in `dir` with the master key `master`; refused when the
+    /// store's keys were made with another.
+    pub fn open_with(dir: &Path, master: &MasterKey) -> Result<SqliteStore, StoreError> {
         private_dir(dir)?;
         private_dir(&dir.join("clinics"))?;
         let platform = open(&dir.join("platform.db"))?;
@@ -53,24 +96,55 @@ impl SqliteStore {
         )?;
         platform.execute_batch(PORTAL_TABLES)?;
         platform.execute_batch(super::admin::ADMIN_TABLES)?;
+        platform.execute_batch(
+            "CREATE TABLE IF NOT EXISTS clinic_keys (
+                scope TEXT PRIMARY KEY, wrapped BLOB NOT NULL, created_at INTEGER NOT NULL);",
+        )?;
         let status = open(&dir.join("platform.db"))?;
         status.execute_batch("PRAGMA synchronous = NORMAL;")?;
+        let platform = Mutex::new(platform);
+        let keys = KeyRing::new(master, &PlatformKeys(&platform))?;
         Ok(SqliteStore {
             dir: dir.to_path_buf(),
-            platform: Mutex::new(platform),
+            platform,
             status: Mutex::new(status),
             clinics: Mutex::new(HashMap::new()),
             fits: Fits::default(),
+            keys,
         })
     }
 
+    /// The key of a clinic (or of [`super::vault::PLATFORM`]), made on first use.
+    pub(super) fn sealer(&self, scope: &str) -> Result<Arc<Sealer>, StoreError> {
+        self.keys.sealer(&PlatformKeys(&self.platform), scope)
+    }
+
+    /// A clinic's key itself, for moving it to another store ([`super::migrate`]).
+    pub(super) fn clinic_key(&self, clinic: &str) -> Result<Zeroizing<[u8; 32]>, StoreError> {
+        self.sealer(clinic)?;
+        let wrapped = PlatformKeys(&self.platform)
+            .wrapped_key(clinic)?
+            .ok_or_else(|| StoreError::Sealed(format!("clinic {clinic} has no key")))?;
+        self.keys.unwrap(clinic, &wrapped)
+    }
+
     pub(super) fn clinic_db(&self, clinic: &str) -> Result<Arc<Mutex<Connection>>, StoreError> {
+        if let Some(conn) = self
+            .clinics
+            .lock()
+            .expect("clinic map poisoned")
+            .get(clinic)
+        {
+            return Ok(conn.clone());
+        }
+        // The key first: it takes the platform's connection, never while the map is held.
+        let key = self.sealer(clinic)?;
         let mut map = self.clinics.lock().expect("clinic map poisoned");
         if let Some(conn) = map.get(clinic) {
             return Ok(conn.clone());
         }
         // Clinic ids are UUIDs made by the platform, never taken from a request.
-        let conn = open(&self.dir.join("clinics").join(format!("{clinic}.db")))?;
+        let mut conn = open(&self.dir.join("clinics").join(format!("{clinic}.db")))?;
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS changes (
                 seq INTEGER PRIMARY KEY AUTOINCREMENT, doc_id TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,
@@ -90,6 +164,7 @@ impl SqliteStore {
                 reason TEXT NOT NULL, quarantined_at INTEGER NOT NULL);",
         )?;
         add_actor_columns(&conn)?;
+        seal_clear_rows(&mut conn, &key)?;
         let conn = Arc::new(Mutex::new(conn));
         map.insert(clinic.to_string(), conn.clone());
         Ok(conn)
@@ -195,9 +270,11 @@ impl Store for SqliteStore {
         let mut conn = db.lock().expect("clinic db poisoned");
         // Immediate: another process on the folder waits its turn (busy_timeout) instead of
         // failing at once when a read transaction would turn into a write.
+        let key = self.sealer(clinic)?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let done = log::append(
             &mut SqliteLog(&tx),
+            &key,
             &self.fits,
             clinic,
             node,
@@ -215,9 +292,10 @@ impl Store for SqliteStore {
 
     fn check_clinic(&self, clinic: &str) -> Result<CheckReport, StoreError> {
         let db = self.clinic_db(clinic)?;
+        let key = self.sealer(clinic)?;
         let mut conn = db.lock().expect("clinic db poisoned");
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let report = log::check(&mut SqliteLog(&tx), now())?;
+        let report = log::check(&mut SqliteLog(&tx), &key, now())?;
         tx.commit()?;
         Ok(report)
     }
@@ -307,6 +385,14 @@ impl Store for SqliteStore {
             .collect::<rusqlite::Result<Vec<_>>>()?;
         drop(stmt);
         drop(conn);
+        let key = self.sealer(clinic)?;
+        let rows = rows
+            .into_iter()
+            .map(|(seq, mut wire)| {
+                wire.bytes = key.open(Kind::Change, &wire.hash, &wire.bytes)?;
+                Ok((seq, wire))
+            })
+            .collect::<Result<_, StoreError>>()?;
         Ok((rows, self.head(clinic)?))
     }
 
@@ -372,10 +458,11 @@ impl Store for SqliteStore {
         node: &str,
     ) -> Result<bool, StoreError> {
         let db = self.clinic_db(clinic)?;
+        let sealed = self.sealer(clinic)?.seal(Kind::Blob, sha256, bytes);
         let conn = db.lock().expect("clinic db poisoned");
         let n = conn.execute(
             "INSERT OR IGNORE INTO blobs (sha256, bytes, node, received_at) VALUES (?1, ?2, ?3, ?4)",
-            params![sha256, bytes, node, now()],
+            params![sha256, sealed, node, now()],
         )?;
         Ok(n == 1)
     }
@@ -383,17 +470,22 @@ impl Store for SqliteStore {
     fn blob(&self, clinic: &str, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let db = self.clinic_db(clinic)?;
         let conn = db.lock().expect("clinic db poisoned");
-        Ok(conn
+        let sealed: Option<Vec<u8>> = conn
             .query_row("SELECT bytes FROM blobs WHERE sha256 = ?1", [sha256], |r| {
                 r.get(0)
             })
-            .optional()?)
+            .optional()?;
+        drop(conn);
+        sealed
+            .map(|s| self.sealer(clinic)?.open(Kind::Blob, sha256, &s))
+            .transpose()
     }
 
     fn compact(&self, clinic: &str, doc_id: &str) -> Result<(), StoreError> {
         let db = self.clinic_db(clinic)?;
+        let key = self.sealer(clinic)?;
         let conn = db.lock().expect("clinic db poisoned");
-        log::compact(&mut SqliteLog(&conn), doc_id).map(drop)
+        log::compact(&mut SqliteLog(&conn), &key, doc_id).map(drop)
     }
 
     fn bootstrap(
@@ -403,10 +495,11 @@ impl Store for SqliteStore {
         max_bytes: usize,
     ) -> Result<BootstrapPage, StoreError> {
         let db = self.clinic_db(clinic)?;
+        let key = self.sealer(clinic)?;
         let mut conn = db.lock().expect("clinic db poisoned");
         // One transaction: the head and the documents are read from the same state of the log.
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let page = log::bootstrap(&mut SqliteLog(&tx), after, max_bytes)?;
+        let page = log::bootstrap(&mut SqliteLog(&tx), &key, after, max_bytes)?;
         tx.commit()?;
         Ok(page)
     }

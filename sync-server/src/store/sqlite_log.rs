@@ -4,8 +4,9 @@ use std::collections::HashMap;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::log::{LogTx, Looked, Stamp};
-use super::{Decoded, StoreError};
+use super::log::{LogTx, Looked, Row, Stamp};
+use super::vault::{Kind, Sealer};
+use super::StoreError;
 
 /// The clinic's connection (or a transaction on it).
 pub(super) struct SqliteLog<'a>(pub &'a Connection);
@@ -43,13 +44,19 @@ impl LogTx for SqliteLog<'_> {
             .unwrap_or_default())
     }
 
-    fn tail(&mut self, doc_id: &str, after: i64) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+    fn tail(
+        &mut self,
+        doc_id: &str,
+        after: i64,
+    ) -> Result<Vec<(i64, String, Vec<u8>)>, StoreError> {
         Ok(self
             .0
             .prepare_cached(
-                "SELECT seq, bytes FROM changes WHERE doc_id = ?1 AND seq > ?2 ORDER BY seq",
+                "SELECT seq, hash, bytes FROM changes WHERE doc_id = ?1 AND seq > ?2 ORDER BY seq",
             )?
-            .query_map(params![doc_id, after], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .query_map(params![doc_id, after], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
             .collect::<rusqlite::Result<_>>()?)
     }
 
@@ -77,7 +84,7 @@ impl LogTx for SqliteLog<'_> {
 
     fn insert_all(
         &mut self,
-        changes: &[&Decoded<'_>],
+        rows: &[Row<'_>],
         node: &str,
         at: i64,
     ) -> Result<Vec<i64>, StoreError> {
@@ -85,16 +92,10 @@ impl LogTx for SqliteLog<'_> {
             "INSERT INTO changes (doc_id, hash, bytes, node, received_at, actor, actor_seq)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
-        let mut positions = Vec::with_capacity(changes.len());
-        for c in changes {
+        let mut positions = Vec::with_capacity(rows.len());
+        for r in rows {
             stmt.execute(params![
-                c.wire.doc_id,
-                c.wire.hash,
-                c.wire.bytes,
-                node,
-                at,
-                c.change.actor_id().to_hex_string(),
-                c.change.seq() as i64
+                r.doc_id, r.hash, r.sealed, node, at, r.actor, r.seq
             ])?;
             positions.push(self.0.last_insert_rowid());
         }
@@ -185,5 +186,33 @@ pub(super) fn add_actor_columns(conn: &Connection) -> Result<(), StoreError> {
     conn.execute_batch(
         "CREATE INDEX IF NOT EXISTS changes_actor ON changes (doc_id, actor, actor_seq);",
     )?;
+    Ok(())
+}
+
+/// Seals the rows of a clinic's file an older server wrote in clear (once: the file's
+/// `user_version` says it is done, in the same transaction as the rows).
+pub(super) fn seal_clear_rows(conn: &mut Connection, key: &Sealer) -> Result<(), StoreError> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version >= 1 {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    for (table, id, kind) in [
+        ("changes", "hash", Kind::Change),
+        ("quarantine", "hash", Kind::Change),
+        ("docs", "doc_id", Kind::Doc),
+        ("blobs", "sha256", Kind::Blob),
+    ] {
+        let rows: Vec<(String, Vec<u8>)> = tx
+            .prepare(&format!("SELECT {id}, bytes FROM {table}"))?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut update = tx.prepare(&format!("UPDATE {table} SET bytes = ?2 WHERE {id} = ?1"))?;
+        for (row, bytes) in rows {
+            update.execute(params![row, key.seal(kind, &row, &bytes)])?;
+        }
+    }
+    tx.execute_batch("PRAGMA user_version = 1")?;
+    tx.commit()?;
     Ok(())
 }
