@@ -140,8 +140,9 @@ fn a_clinic_an_older_server_let_wedge_recovers_with_ayada_server_check() {
     a.ok(None, &["sync"]);
     let t = token(&server, &a);
 
-    // What an older server stored without looking: two changes in one actor's first place
-    // of one document, and a change whose predecessor it never had.
+    // What an older server stored without looking, in clear (it sealed nothing): two
+    // changes in one actor's first place of one document, and a change whose predecessor
+    // it never had. Its store carries no mark of being sealed.
     let doc = "cashbook/2001-01-01";
     let never_sent = change_by(b"\x05\x06", "z", &[]);
     let wedging = [
@@ -163,6 +164,9 @@ fn a_clinic_an_older_server_let_wedge_recovers_with_ayada_server_check() {
                 c.seq()
             ));
         }
+        db.sql(&format!(
+            "DELETE FROM platform.sealed_clinics WHERE clinic_id = '{clinic}'"
+        ));
     } else {
         let db =
             rusqlite::Connection::open(server.data.join("clinics").join(format!("{clinic}.db")))
@@ -174,6 +178,7 @@ fn a_clinic_an_older_server_let_wedge_recovers_with_ayada_server_check() {
             )
             .unwrap();
         }
+        db.execute_batch("PRAGMA user_version = 0").unwrap();
     }
     assert_eq!(bootstrap_status(&server, &t), 500, "the wedge is real");
 

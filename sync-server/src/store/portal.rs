@@ -121,6 +121,11 @@ impl OutMessage {
     }
 }
 
+/// The digest a WAHA message id is kept as (the id holds the patient's number).
+pub(super) fn wa_tag(platform: &Sealer, wa_id: &str) -> String {
+    platform.tag("wa_id", wa_id)
+}
+
 /// The row a clinic's WAHA key is sealed as.
 pub(super) fn waha_row(clinic: &str) -> String {
     format!("clinic_waha/{clinic}")

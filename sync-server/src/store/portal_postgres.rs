@@ -2,11 +2,11 @@
 
 use r2d2_postgres::postgres::Row;
 
-use super::portal::waha_row;
 use super::portal::{
     rank, OutMessage, PortalBooking, PortalRequest, PortalStore, BOOKING_COLUMNS, MESSAGE_COLUMNS,
     REQUEST_COLUMNS,
 };
+use super::portal::{wa_tag, waha_row};
 use super::postgres::{clinic_where, locks, PgStore};
 use super::sqlite::now;
 use super::vault::PLATFORM;
@@ -324,15 +324,19 @@ impl PortalStore for PgStore {
     }
 
     fn message_tried(&self, m: &OutMessage) -> Result<(), StoreError> {
+        // WAHA's message ids hold the patient's number: kept as a digest, found by one.
+        let platform = self.sealer(PLATFORM)?;
+        let wa_id = m.wa_id.as_ref().map(|id| wa_tag(&platform, id));
         self.conn()?.x(
             "UPDATE platform.outbox SET state = $2, attempts = $3, next_at = $4, last_error = $5, wa_id = $6,
                     updated_at = $7 WHERE id = $1",
-            &[&m.id, &m.state, &i64::from(m.attempts), &m.next_at, &m.last_error, &m.wa_id, &now()],
+            &[&m.id, &m.state, &i64::from(m.attempts), &m.next_at, &m.last_error, &wa_id, &now()],
         )?;
         Ok(())
     }
 
     fn message_ack(&self, wa_id: &str, state: &str) -> Result<bool, StoreError> {
+        let wa_id = &*wa_tag(&*self.sealer(PLATFORM)?, wa_id);
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
         let current: Option<String> = tx

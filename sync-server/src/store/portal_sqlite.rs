@@ -2,11 +2,11 @@
 
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
-use super::portal::waha_row;
 use super::portal::{
     rank, OutMessage, PortalBooking, PortalRequest, PortalStore, BOOKING_COLUMNS, MESSAGE_COLUMNS,
     REQUEST_COLUMNS,
 };
+use super::portal::{wa_tag, waha_row};
 use super::sqlite::{now, record, SqliteStore};
 use super::vault::PLATFORM;
 use super::{ClinicRecord, StoreError};
@@ -336,6 +336,9 @@ impl PortalStore for SqliteStore {
     }
 
     fn message_tried(&self, m: &OutMessage) -> Result<(), StoreError> {
+        // WAHA's message ids hold the patient's number: kept as a digest, found by one.
+        let platform = self.sealer(PLATFORM)?;
+        let wa_id = m.wa_id.as_ref().map(|id| wa_tag(&platform, id));
         let conn = self.platform.lock().expect("platform poisoned");
         conn.execute(
             "UPDATE outbox SET state = ?2, attempts = ?3, next_at = ?4, last_error = ?5, wa_id = ?6,
@@ -346,7 +349,7 @@ impl PortalStore for SqliteStore {
                 m.attempts,
                 m.next_at,
                 m.last_error,
-                m.wa_id,
+                wa_id,
                 now()
             ],
         )?;
@@ -354,6 +357,7 @@ impl PortalStore for SqliteStore {
     }
 
     fn message_ack(&self, wa_id: &str, state: &str) -> Result<bool, StoreError> {
+        let wa_id = &*wa_tag(&*self.sealer(PLATFORM)?, wa_id);
         let conn = self.platform.lock().expect("platform poisoned");
         let current: Option<String> = conn
             .query_row("SELECT state FROM outbox WHERE wa_id = ?1", [wa_id], |r| {

@@ -17,6 +17,7 @@ use r2d2_postgres::r2d2;
 use super::log::{self, Fits};
 use super::postgres_conn::{Manager, OpenTx, PgConn};
 use super::postgres_log::PgLog;
+use super::reseal;
 use super::sqlite::now;
 use super::vault::{KeyRing, KeyTable, Kind, MasterKey, Sealer};
 use super::{
@@ -239,7 +240,7 @@ impl PgStore {
             "platform",
         )?;
         let keys = KeyRing::new(master, &PlatformKeys(&platform))?;
-        Ok(PgStore {
+        let store = PgStore {
             platform,
             shards,
             url: url.to_string(),
@@ -247,7 +248,74 @@ impl PgStore {
             fits: Fits::default(),
             ready: Mutex::new(HashSet::new()),
             keys,
-        })
+        };
+        store.seal_clear_platform_rows()?;
+        Ok(store)
+    }
+
+    /// Seals what an older server kept in clear in the platform schema ([`reseal`]), under
+    /// the migrations' lock (replicas starting together do it once).
+    fn seal_clear_platform_rows(&self) -> Result<(), StoreError> {
+        let mut conn = self.conn()?;
+        let done = conn.q_opt(
+            "SELECT 1 FROM platform.sealed_clinics WHERE clinic_id = $1",
+            &[&reseal::MARK],
+        )?;
+        if done.is_some() {
+            return Ok(());
+        }
+        let clinics: Vec<String> = conn
+            .q(&reseal::clinics_sql("platform."), &[])?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let keys = reseal::keys(&clinics, |s| self.sealer(s))?;
+        let platform = &keys[super::vault::PLATFORM];
+        let mut tx = conn.client.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock($1, 1)", &[&locks::MIGRATE])?;
+        let again = tx.query_opt(
+            "SELECT 1 FROM platform.sealed_clinics WHERE clinic_id = $1",
+            &[&reseal::MARK],
+        )?;
+        if again.is_some() {
+            return Ok(());
+        }
+        let mut resealed = tx.execute("DELETE FROM platform.portal_requests", &[])?;
+        for f in reseal::FIELDS {
+            let update = reseal::update_sql(f, "platform.", "$");
+            for r in tx.query(&reseal::select_sql(f, "platform."), &[])? {
+                let (row, value, clinic): (String, String, String) = (r.get(0), r.get(1), r.get(2));
+                let phone: Option<String> = r.get(3);
+                let key = keys.get(&clinic).unwrap_or(platform);
+                resealed +=
+                    match reseal::sealed_value(f, key, platform, &row, &value, phone.as_deref()) {
+                        Some((value, Some(phone))) => {
+                            tx.execute(&update, &[&value, &row, &phone])?
+                        }
+                        Some((value, None)) => tx.execute(&update, &[&value, &row])?,
+                        None => 0,
+                    };
+            }
+        }
+        tx.execute(
+            "INSERT INTO platform.sealed_clinics (clinic_id, sealed_at) VALUES ($1, $2)",
+            &[&reseal::MARK, &now()],
+        )?;
+        tx.commit()?;
+        // The clear rows' old versions leave the tables' files (the write-ahead log keeps
+        // them until its segments are recycled: docs/OPERATIONS.md).
+        if resealed > 0 {
+            let tables = [
+                "portal_requests",
+                "portal_bookings",
+                "outbox",
+                "clinic_waha",
+            ];
+            for table in tables.iter().chain(&["owner_totp", "admins", "emails"]) {
+                conn.batch_execute(&format!("VACUUM FULL platform.{table}"))?;
+            }
+        }
+        Ok(())
     }
 
     /// The key of a clinic (or of [`super::vault::PLATFORM`]), made on first use.
@@ -326,6 +394,7 @@ fn seal_clear_rows(
             &[&clinic],
         )?
         .is_some();
+    let mut resealed = 0;
     if !done {
         for (table, id, kind) in [
             ("changes", "hash", Kind::Change),
@@ -336,7 +405,10 @@ fn seal_clear_rows(
             let update = format!("UPDATE {schema}.{table} SET bytes = $2 WHERE {id} = $1");
             for r in tx.query(&format!("SELECT {id}, bytes FROM {schema}.{table}"), &[])? {
                 let (row, bytes): (String, Vec<u8>) = (r.get(0), r.get(1));
-                tx.execute(&update, &[&row, &key.seal(kind, &row, &bytes)])?;
+                // A row that opens is sealed already.
+                if key.open(kind, &row, &bytes).is_err() {
+                    resealed += tx.execute(&update, &[&row, &key.seal(kind, &row, &bytes)])?;
+                }
             }
         }
         tx.execute(
@@ -345,6 +417,12 @@ fn seal_clear_rows(
         )?;
     }
     tx.commit()?;
+    if resealed > 0 {
+        // The clear rows' old versions leave the tables' files.
+        for table in ["changes", "quarantine", "docs", "blobs"] {
+            client.batch_execute(&format!("VACUUM FULL {schema}.{table}"))?;
+        }
+    }
     Ok(())
 }
 

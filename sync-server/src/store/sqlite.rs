@@ -10,6 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use super::files::{open, private_dir};
 use super::log::{self, Fits, LogTx};
 use super::portal::PORTAL_TABLES;
+use super::reseal;
 use super::sqlite_log::{add_actor_columns, seal_clear_rows, SqliteLog};
 use super::vault::{KeyRing, KeyTable, Kind, MasterKey, Sealer};
 use super::{
@@ -98,20 +99,80 @@ impl SqliteStore {
         platform.execute_batch(super::admin::ADMIN_TABLES)?;
         platform.execute_batch(
             "CREATE TABLE IF NOT EXISTS clinic_keys (
-                scope TEXT PRIMARY KEY, wrapped BLOB NOT NULL, created_at INTEGER NOT NULL);",
+                scope TEXT PRIMARY KEY, wrapped BLOB NOT NULL, created_at INTEGER NOT NULL);
+             CREATE TABLE IF NOT EXISTS sealed_clinics (
+                clinic_id TEXT PRIMARY KEY, sealed_at INTEGER NOT NULL);",
         )?;
         let status = open(&dir.join("platform.db"))?;
         status.execute_batch("PRAGMA synchronous = NORMAL;")?;
         let platform = Mutex::new(platform);
         let keys = KeyRing::new(master, &PlatformKeys(&platform))?;
-        Ok(SqliteStore {
+        let store = SqliteStore {
             dir: dir.to_path_buf(),
             platform,
             status: Mutex::new(status),
             clinics: Mutex::new(HashMap::new()),
             fits: Fits::default(),
             keys,
-        })
+        };
+        store.seal_clear_platform_rows()?;
+        Ok(store)
+    }
+
+    /// Seals what an older server kept in clear in the platform database ([`reseal`]).
+    fn seal_clear_platform_rows(&self) -> Result<(), StoreError> {
+        let clinics: Vec<String> = {
+            let conn = self.platform.lock().expect("platform poisoned");
+            let done = conn
+                .query_row(
+                    "SELECT 1 FROM sealed_clinics WHERE clinic_id = ?1",
+                    [reseal::MARK],
+                    |_| Ok(()),
+                )
+                .optional()?;
+            if done.is_some() {
+                return Ok(());
+            }
+            let clinics = conn
+                .prepare(&reseal::clinics_sql(""))?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            clinics
+        };
+        // The keys first: they take the platform's connection.
+        let keys = reseal::keys(&clinics, |s| self.sealer(s))?;
+        let mut conn = self.platform.lock().expect("platform poisoned");
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut resealed = tx.execute("DELETE FROM portal_requests", [])?;
+        let platform = &keys[super::vault::PLATFORM];
+        for f in reseal::FIELDS {
+            type Found = (String, String, String, Option<String>);
+            let rows: Vec<Found> = tx
+                .prepare(&reseal::select_sql(f, ""))?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            let update = reseal::update_sql(f, "", "?");
+            for (row, value, clinic, phone) in rows {
+                let key = keys.get(&clinic).unwrap_or(platform);
+                let sealed = reseal::sealed_value(f, key, platform, &row, &value, phone.as_deref());
+                resealed += match sealed {
+                    Some((value, Some(phone))) => {
+                        tx.execute(&update, params![value, row, phone])?
+                    }
+                    Some((value, None)) => tx.execute(&update, params![value, row])?,
+                    None => 0,
+                };
+            }
+        }
+        tx.execute(
+            "INSERT INTO sealed_clinics (clinic_id, sealed_at) VALUES (?1, ?2)",
+            params![reseal::MARK, now()],
+        )?;
+        tx.commit()?;
+        if resealed > 0 {
+            super::sqlite_log::forget_clear_pages(&conn)?;
+        }
+        Ok(())
     }
 
     /// The key of a clinic (or of [`super::vault::PLATFORM`]), made on first use.

@@ -189,14 +189,16 @@ pub(super) fn add_actor_columns(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Seals the rows of a clinic's file an older server wrote in clear (once: the file's
-/// `user_version` says it is done, in the same transaction as the rows).
+/// Seals the rows of a clinic's file an older server wrote in clear, once: the file's
+/// `user_version` says it is done, in the same transaction as the rows. Rows that open
+/// already are left as they are (should the mark be lost, only the clear ones are sealed).
 pub(super) fn seal_clear_rows(conn: &mut Connection, key: &Sealer) -> Result<(), StoreError> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version >= 1 {
         return Ok(());
     }
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let mut resealed = 0;
     for (table, id, kind) in [
         ("changes", "hash", Kind::Change),
         ("quarantine", "hash", Kind::Change),
@@ -208,11 +210,25 @@ pub(super) fn seal_clear_rows(conn: &mut Connection, key: &Sealer) -> Result<(),
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
         let mut update = tx.prepare(&format!("UPDATE {table} SET bytes = ?2 WHERE {id} = ?1"))?;
+        // A row that opens is sealed already (a folder an older server wrote to after a
+        // newer one had sealed it).
         for (row, bytes) in rows {
-            update.execute(params![row, key.seal(kind, &row, &bytes)])?;
+            if key.open(kind, &row, &bytes).is_err() {
+                resealed += update.execute(params![row, key.seal(kind, &row, &bytes)])?;
+            }
         }
     }
     tx.execute_batch("PRAGMA user_version = 1")?;
     tx.commit()?;
+    if resealed > 0 {
+        forget_clear_pages(conn)?;
+    }
+    Ok(())
+}
+
+/// Rewrites a database file without the free space its clear rows left (SQLite reuses a
+/// page's space without wiping it) and empties its write-ahead log, which held them too.
+pub(super) fn forget_clear_pages(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")?;
     Ok(())
 }
