@@ -138,7 +138,15 @@ impl StoreArgs {
             (Some(data), None) => Ok(Opened::Sqlite(Box::new(
                 match master {
                     Some(master) => SqliteStore::open_with(data, &master),
-                    None => SqliteStore::open(data),
+                    None => {
+                        tracing::warn!(
+                            "the master key is kept in the data folder ({}): a copy of the \
+                             folder then carries its own key; give --master-key-file outside \
+                             the folder and its backups (docs/OPERATIONS.md)",
+                            data.join(ayada_server::store::MASTER_KEY_FILE).display()
+                        );
+                        SqliteStore::open(data)
+                    }
                 }
                 .with_context(|| format!("cannot open the data folder {}", data.display()))?,
             ))),

@@ -7,7 +7,7 @@
 mod pg;
 mod story;
 
-use ayada_server::store::{AdminStore, MasterKey, PgStore, PortalStore, SqliteStore, Store};
+use ayada_server::store::{MasterKey, PgStore, SqliteStore, Store};
 use story::*;
 
 /// What the older server kept in clear, each a value the sealed store must not show.

@@ -38,8 +38,7 @@ impl AdminStore for PgStore {
 
     fn admin(&self, email: &str) -> Result<Option<AdminRecord>, StoreError> {
         let key = self.sealer(PLATFORM)?;
-        Ok(self
-            .conn()?
+        self.conn()?
             .q_opt(
                 "SELECT email, password_hash, totp_secret, totp_enrolled, last_totp_step
                  FROM platform.admins WHERE email = $1",
@@ -57,7 +56,7 @@ impl AdminStore for PgStore {
                     last_totp_step: r.get(4),
                 })
             })
-            .transpose()?)
+            .transpose()
     }
 
     fn offer_totp_secret(&self, email: &str, secret: &str) -> Result<String, StoreError> {
@@ -434,8 +433,7 @@ impl AdminStore for PgStore {
     }
 
     fn owner_totp(&self, clinic: &str) -> Result<Option<(String, bool)>, StoreError> {
-        Ok(self
-            .conn()?
+        self.conn()?
             .q_opt(
                 "SELECT secret, enrolled FROM platform.owner_totp WHERE clinic_id = $1",
                 &[&clinic],
@@ -446,7 +444,7 @@ impl AdminStore for PgStore {
                     .open_text(&owner_totp_row(clinic), r.get(0))?;
                 Ok::<_, StoreError>((secret, r.get(1)))
             })
-            .transpose()?)
+            .transpose()
     }
 
     fn offer_owner_totp(&self, clinic: &str, secret: &str) -> Result<String, StoreError> {

@@ -158,8 +158,7 @@ impl PortalStore for PgStore {
     }
 
     fn request(&self, id: &str) -> Result<Option<PortalRequest>, StoreError> {
-        Ok(self
-            .conn()?
+        self.conn()?
             .q_opt(
                 &format!("SELECT {REQUEST_COLUMNS} FROM platform.portal_requests WHERE id = $1"),
                 &[&id],
@@ -170,7 +169,7 @@ impl PortalStore for PgStore {
                 let k = self.sealer(&r.clinic)?;
                 r.opened(&k)
             })
-            .transpose()?)
+            .transpose()
     }
 
     fn wrong_code(&self, id: &str) -> Result<u32, StoreError> {
@@ -254,8 +253,7 @@ impl PortalStore for PgStore {
     }
 
     fn booking(&self, token_hash: &str) -> Result<Option<PortalBooking>, StoreError> {
-        Ok(self
-            .conn()?
+        self.conn()?
             .q_opt(
                 &format!(
                     "SELECT {BOOKING_COLUMNS} FROM platform.portal_bookings WHERE token_hash = $1"
@@ -268,7 +266,7 @@ impl PortalStore for PgStore {
                 let k = self.sealer(&b.clinic)?;
                 b.opened(&k)
             })
-            .transpose()?)
+            .transpose()
     }
 
     fn bookings_of(&self, clinic: &str) -> Result<Vec<PortalBooking>, StoreError> {
@@ -390,8 +388,7 @@ impl PortalStore for PgStore {
     }
 
     fn clinic_waha(&self, clinic: &str) -> Result<Option<(String, String, String)>, StoreError> {
-        Ok(self
-            .conn()?
+        self.conn()?
             .q_opt(
                 "SELECT base, api_key, session FROM platform.clinic_waha WHERE clinic_id = $1",
                 &[&clinic],
@@ -402,7 +399,7 @@ impl PortalStore for PgStore {
                     .open_text(&waha_row(clinic), r.get(1))?;
                 Ok::<_, StoreError>((r.get(0), key, r.get(2)))
             })
-            .transpose()?)
+            .transpose()
     }
 
     fn set_clinic_waha(

@@ -773,14 +773,13 @@ impl Store for PgStore {
 
     fn blob(&self, clinic: &str, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let (mut conn, schema) = self.clinic(clinic)?;
-        Ok(conn
-            .cached()
+        conn.cached()
             .tq_opt(
                 &format!("SELECT bytes FROM {schema}.blobs WHERE sha256 = $1"),
                 &[(&sha256, Type::TEXT)],
             )?
             .map(|r| self.sealer(clinic)?.open(Kind::Blob, sha256, r.get(0)))
-            .transpose()?)
+            .transpose()
     }
 
     fn compact(&self, clinic: &str, doc_id: &str) -> Result<(), StoreError> {
