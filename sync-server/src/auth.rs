@@ -195,7 +195,7 @@ where
             }
         };
         if let Some(refusal) = refusal {
-            return Err(ApiError::Suspended(refusal));
+            return Err(refusal.into());
         }
         Ok(Machine {
             clinic: claims.clinic,

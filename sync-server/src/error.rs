@@ -36,6 +36,10 @@ pub enum ApiError {
     /// why).
     #[error("{0}")]
     Suspended(String),
+    /// The clinic's subscription ended: its machines no longer sync (the sentence says
+    /// until when its data can be downloaded).
+    #[error("{0}")]
+    Ended(String),
     /// The request cannot be carried out as asked.
     #[error("{0}")]
     Conflict(String),
@@ -115,7 +119,7 @@ impl IntoResponse for ApiError {
             | ApiError::BadLogin
             | ApiError::TotpRequired
             | ApiError::BadTotp => StatusCode::UNAUTHORIZED,
-            ApiError::Suspended(_) => StatusCode::FORBIDDEN,
+            ApiError::Suspended(_) | ApiError::Ended(_) => StatusCode::FORBIDDEN,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unreadable { status, .. } => *status,
@@ -137,6 +141,7 @@ impl IntoResponse for ApiError {
             ApiError::TotpRequired => "totp-required",
             ApiError::BadTotp => "bad-totp",
             ApiError::Suspended(_) => "suspended",
+            ApiError::Ended(_) => "ended",
             ApiError::Conflict(_) => "conflict",
             ApiError::BadRequest(_) => "bad-request",
             ApiError::Unreadable { status, .. } => match *status {

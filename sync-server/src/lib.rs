@@ -9,6 +9,7 @@ pub mod admin;
 pub mod auth;
 pub mod compactor;
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod fit;
 pub mod fuzzing;
@@ -102,6 +103,7 @@ impl<S: Store> AppState<S> {
         tokio::spawn(portal::outbox::run(self.clone()));
         tokio::spawn(portal::relay::run(self.clone()));
         tokio::spawn(mail::run(self.clone()));
+        tokio::spawn(export::run(self.clone(), self.portal.config.sweep_every));
     }
 
     /// Passes other replicas' appends on to this process's listening machines, and their

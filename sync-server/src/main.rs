@@ -225,6 +225,10 @@ struct Limits {
     /// Minutes an idle console session lives.
     #[arg(long, env = "AYADA_ADMIN_IDLE_MINUTES", default_value_t = 15)]
     admin_idle_minutes: u64,
+    /// Days a terminated clinic's owner may download its data before it is deleted (0:
+    /// deleted at the next sweep).
+    #[arg(long, env = "AYADA_EXPORT_DAYS", default_value_t = 30)]
+    export_days: i64,
     /// Resend's API (its key comes from AYADA_RESEND_KEY only; without it emails wait).
     #[arg(
         long,
@@ -599,6 +603,7 @@ fn serve<S: Store>(
             grace_days: limits.grace_days.max(0),
             trial_days: limits.trial_days.max(1),
         },
+        export_days: limits.export_days.max(0),
         ..Default::default()
     });
     state.portal = Arc::new(Portal::new(

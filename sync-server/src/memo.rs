@@ -216,6 +216,8 @@ mod tests {
     }
 }
 
+use crate::standing::Refusal;
+
 /// How long a clinic's standing read from the store is trusted: a payment or a hold made on
 /// another replica counts there within this.
 const STANDING_FRESH: Duration = Duration::from_secs(30);
@@ -223,11 +225,11 @@ const STANDING_FRESH: Duration = Duration::from_secs(30);
 /// Each clinic's refusal if it is suspended (None: it may sync), as read a moment ago: the
 /// machines' doors ask on every request, the store a few times a minute.
 #[derive(Default)]
-pub struct Standings(Mutex<HashMap<String, (Option<String>, Instant)>>);
+pub struct Standings(Mutex<HashMap<String, (Option<Refusal>, Instant)>>);
 
 impl Standings {
     /// The clinic's refusal as read a moment ago (`Some(None)`: it may sync), if fresh.
-    pub fn cached(&self, clinic: &str) -> Option<Option<String>> {
+    pub fn cached(&self, clinic: &str) -> Option<Option<Refusal>> {
         let kept = self.0.lock().expect("standings poisoned");
         kept.get(clinic)
             .filter(|(_, at)| at.elapsed() < STANDING_FRESH)
@@ -235,7 +237,7 @@ impl Standings {
     }
 
     /// Keeps a clinic's refusal (None: it may sync) as just read.
-    pub fn keep(&self, clinic: &str, refusal: Option<String>) {
+    pub fn keep(&self, clinic: &str, refusal: Option<Refusal>) {
         let mut kept = self.0.lock().expect("standings poisoned");
         if kept.len() >= MAX_ENTRIES {
             kept.clear();

@@ -282,8 +282,8 @@ pub async fn token<S: Store>(
     })
     .await?;
     if let Some(refusal) = refusal {
-        tracing::warn!(clinic = %device.clinic_id, node = %device.node_id, %addr, outcome = "clinic suspended", "token refused");
-        return Err(ApiError::Suspended(refusal));
+        tracing::warn!(clinic = %device.clinic_id, node = %device.node_id, %addr, outcome = "clinic suspended or ended", "token refused");
+        return Err(refusal.into());
     }
     let token = state
         .tokens

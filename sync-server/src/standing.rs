@@ -30,6 +30,33 @@ pub enum Standing {
     },
     /// Suspended: why.
     Suspended(Why),
+    /// Its subscription ended: its data is kept for its owner to download until this day,
+    /// or deleted already.
+    Ended {
+        /// The last day its data is kept.
+        data_until: Date,
+        /// Whether it is deleted already.
+        deleted: bool,
+    },
+}
+
+/// Why a clinic's machines are refused, as the doors say it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// Its subscription ended (not suspended).
+    pub ended: bool,
+    /// The sentence (English; the app says it in its person's language from the code).
+    pub sentence: String,
+}
+
+impl From<Refusal> for crate::error::ApiError {
+    fn from(r: Refusal) -> Self {
+        if r.ended {
+            crate::error::ApiError::Ended(r.sentence)
+        } else {
+            crate::error::ApiError::Suspended(r.sentence)
+        }
+    }
 }
 
 /// Why a clinic is suspended.
@@ -65,6 +92,16 @@ impl Default for Billing {
 impl Standing {
     /// Where `account` stands on the clinic's day `today`.
     pub fn of(account: &ClinicAccount, today: Date, rules: Billing) -> Standing {
+        if let Some((until, deleted)) = account.ended {
+            let data_until = Timestamp::from_second(until)
+                .unwrap_or(Timestamp::UNIX_EPOCH)
+                .to_zoned(zone(&account.time_zone))
+                .date();
+            return Standing::Ended {
+                data_until,
+                deleted,
+            };
+        }
         if let Some(note) = &account.held {
             return Standing::Suspended(Why::Held(note.clone()));
         }
@@ -110,21 +147,36 @@ impl Standing {
 
     /// Whether sync and online booking are refused.
     pub fn suspended(&self) -> bool {
-        matches!(self, Standing::Suspended(_))
+        matches!(self, Standing::Suspended(_) | Standing::Ended { .. })
     }
 
-    /// The refusal a suspended clinic's machines get (English; the app says it in its
-    /// person's language from the code, with this as the detail).
-    pub fn refusal(&self) -> String {
-        match self {
-            Standing::Suspended(Why::Held(note)) => {
-                format!("The clinic's subscription is suspended by the platform: {note}.")
-            }
-            Standing::Suspended(Why::Unpaid { paid_through }) => format!(
-                "The clinic's subscription is suspended: nothing has been paid since {paid_through}."
+    /// The refusal a suspended or ended clinic's machines get (English; the app says it in
+    /// its person's language from the code, with this as the detail); None if it may sync.
+    pub fn refusal(&self) -> Option<Refusal> {
+        let (ended, sentence) = match self {
+            Standing::Suspended(Why::Held(note)) => (
+                false,
+                format!("The clinic's subscription is suspended by the platform: {note}."),
             ),
-            _ => String::new(),
-        }
+            Standing::Suspended(Why::Unpaid { paid_through }) => (
+                false,
+                format!(
+                    "The clinic's subscription is suspended: nothing has been paid since {paid_through}."
+                ),
+            ),
+            Standing::Ended { deleted: true, .. } => (
+                true,
+                "The clinic's subscription has ended, and its data has been deleted from the server.".into(),
+            ),
+            Standing::Ended { data_until, .. } => (
+                true,
+                format!(
+                    "The clinic's subscription has ended: the server no longer syncs it. Its owner can download its data until {data_until}."
+                ),
+            ),
+            _ => return None,
+        };
+        Some(Refusal { ended, sentence })
     }
 }
 
@@ -133,12 +185,10 @@ pub fn refusal_of<S: crate::store::Store + ?Sized>(
     store: &S,
     clinic: &str,
     rules: Billing,
-) -> Result<Option<String>, crate::store::StoreError> {
+) -> Result<Option<Refusal>, crate::store::StoreError> {
     Ok(store
         .clinic_account(clinic)?
-        .map(|account| Standing::now(&account, rules))
-        .filter(Standing::suspended)
-        .map(|s| s.refusal()))
+        .and_then(|account| Standing::now(&account, rules).refusal()))
 }
 
 /// [`refusal_of`] as `memo` read it a moment ago, or from the store (and then kept): what
@@ -148,7 +198,7 @@ pub fn refusal<S: crate::store::Store + ?Sized>(
     memo: &crate::memo::Standings,
     clinic: &str,
     rules: Billing,
-) -> Result<Option<String>, crate::store::StoreError> {
+) -> Result<Option<Refusal>, crate::store::StoreError> {
     if let Some(refusal) = memo.cached(clinic) {
         return Ok(refusal);
     }

@@ -162,6 +162,14 @@ pub enum Command {
         #[arg(long)]
         at: Option<std::net::SocketAddr>,
     },
+    /// Open the export of a clinic that left the sync server's service (downloaded from the
+    /// link its owner was emailed) into this empty data folder: the whole clinic as a machine
+    /// holds it, to sign in to and `export` from (passphrase from AYADA_EXPORT_PASSPHRASE).
+    ExportOpen {
+        /// The downloaded export file.
+        #[arg(long)]
+        file: PathBuf,
+    },
     /// One sync round with the server: push, then pull.
     Sync {
         /// Changes per request (smaller suits a slow link).

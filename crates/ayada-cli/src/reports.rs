@@ -236,6 +236,31 @@ pub fn receipt(env: &Env, payment: &str, pdf: &Path) -> Out {
     ))
 }
 
+/// `export-open --file FILE`: a terminated clinic's export from the server, opened here.
+pub fn export_open(env: &Env, file: &Path) -> Out {
+    let passphrase = secret("AYADA_EXPORT_PASSPHRASE")?;
+    let reader = std::fs::File::open(file).map_err(|e| crate::commands::unreadable(file, e))?;
+    let opened = ayada_client::export_open::open(
+        &env.data,
+        &env.key,
+        std::io::BufReader::new(reader),
+        &passphrase,
+    )?;
+    Ok(Answer::new(
+        json!({
+            "clinic_id": opened.clinic_id,
+            "name": opened.name,
+            "documents": opened.documents,
+            "photos": opened.photos,
+        }),
+        Said::new("cli-export-opened")
+            .with("clinic", &opened.name)
+            .with("documents", opened.documents)
+            .with("photos", opened.photos)
+            .text(env.lang),
+    ))
+}
+
 /// `backup --out FILE`.
 pub fn backup(env: &Env, out: &Path) -> Out {
     let (mut clinic, s) = logged_in(env)?;

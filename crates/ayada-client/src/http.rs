@@ -38,6 +38,7 @@ pub(crate) fn refused(status: reqwest::StatusCode, body: &str) -> Failure {
     let id = match answer["code"].as_str() {
         Some("bad-login") => "client-refused-bad-login",
         Some("suspended") => "client-refused-suspended",
+        Some("ended") => "client-refused-ended",
         Some("totp-required") => "client-refused-totp-required",
         Some("bad-totp") => "client-refused-bad-totp",
         Some("unauthorized") => "client-refused-unauthorized",

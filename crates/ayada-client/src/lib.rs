@@ -8,6 +8,7 @@
 
 pub mod answer;
 pub mod drive;
+pub mod export_open;
 mod http;
 pub mod lan;
 pub mod lan_join;

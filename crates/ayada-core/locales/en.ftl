@@ -354,3 +354,10 @@ cli-portal = Online booking is { $enabled ->
         [one] type
        *[other] types
     }, up to { $days } days ahead, cancellation until { $cutoff } hours before.
+client-refused-ended = The clinic's subscription has ended, so the server no longer syncs it ({ $said }). This machine keeps working and keeps everything.
+client-export-passphrase = The passphrase does not open this export (or the file was changed).
+client-export-weak = The passphrase must be at least 10 characters.
+client-export-unreadable = The export file could not be read.
+client-export-damaged = This is not an Ayada export, or it was cut short or changed: nothing was opened.
+client-export-empty = This export holds no clinic data: no machine ever synced the clinic with the server.
+cli-export-opened = Opened the export of { $clinic }: { $documents } documents and { $photos } photos are on this machine. Sign in as before; `export` writes its CSV and JSON files.

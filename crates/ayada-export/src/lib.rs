@@ -18,6 +18,47 @@ use chacha20poly1305::aead::KeyInit;
 use chacha20poly1305::XChaCha20Poly1305;
 use zeroize::Zeroizing;
 
+/// What clinic an export holds: its first file, `clinic.json`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ClinicCard {
+    /// The export format's version.
+    pub format: u32,
+    /// The clinic's id on the platform.
+    pub platform_id: String,
+    /// The clinic id its machines share (None: no machine ever enrolled).
+    pub clinic_id: Option<String>,
+    /// Its name.
+    pub name: String,
+    /// Its slug on the platform.
+    pub slug: String,
+    /// Its time zone.
+    pub time_zone: String,
+    /// When the export was made (Unix seconds).
+    pub exported_at: i64,
+}
+
+/// What an export holds, counted: its last file, `manifest.json` (a reader checks it got
+/// every file).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Manifest {
+    /// Documents, as `documents/<id>` (Automerge, compacted).
+    pub documents: u64,
+    /// Photos, as `photos/<sha256>`.
+    pub photos: u64,
+}
+
+/// The names of the files an export holds.
+pub mod names {
+    /// The clinic's card, first.
+    pub const CLINIC: &str = "clinic.json";
+    /// The counts, last.
+    pub const MANIFEST: &str = "manifest.json";
+    /// A document's file name starts so, then its id.
+    pub const DOCUMENT: &str = "documents/";
+    /// A photo's file name starts so, then its SHA-256.
+    pub const PHOTO: &str = "photos/";
+}
+
 /// The first bytes of an export file.
 pub const MARK: &[u8; 16] = b"AYADA-EXPORT\0\0\0\x01";
 const SALT: usize = 16;

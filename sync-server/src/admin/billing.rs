@@ -46,7 +46,10 @@ pub struct ClinicPage {
     pub payments: Vec<Payment>,
 }
 
-fn clinic_page<S: Store>(state: &AppState<S>, id: &str) -> Result<Option<ClinicPage>, StoreError> {
+pub(super) fn clinic_page<S: Store>(
+    state: &AppState<S>,
+    id: &str,
+) -> Result<Option<ClinicPage>, StoreError> {
     let store = &*state.store;
     let Some(record) = store.clinic_by_id(id)? else {
         return Ok(None);
@@ -87,7 +90,7 @@ pub async fn clinic<S: Store>(
     .await
 }
 
-fn no_such_clinic(lang: Lang) -> Response {
+pub(super) fn no_such_clinic(lang: Lang) -> Response {
     page(
         StatusCode::NOT_FOUND,
         pages::notice(lang, "admin-no-such-clinic"),
@@ -96,7 +99,7 @@ fn no_such_clinic(lang: Lang) -> Response {
 }
 
 /// Where a clinic's page is.
-fn back_to(id: &str, lang: Lang) -> Response {
+pub(super) fn back_to(id: &str, lang: Lang) -> Response {
     see_other(&format!("/admin/clinics/{id}?lang={}", lang.code()), None)
 }
 

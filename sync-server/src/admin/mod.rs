@@ -19,12 +19,14 @@
 pub mod billing;
 pub mod console;
 pub mod doors;
+pub mod export_pages;
 pub mod invite;
 pub mod owner_pages;
 pub mod owner_totp;
 pub mod pages;
 pub mod respond;
 pub mod session;
+pub mod termination;
 pub mod totp;
 
 use std::time::Duration;
@@ -44,6 +46,8 @@ pub struct AdminConfig {
     pub absolute: Duration,
     /// When a clinic's unpaid days suspend it.
     pub billing: crate::standing::Billing,
+    /// Days a terminated clinic's owner may download its data before it is deleted.
+    pub export_days: i64,
 }
 
 impl Default for AdminConfig {
@@ -52,6 +56,7 @@ impl Default for AdminConfig {
             idle: Duration::from_secs(15 * 60),
             absolute: Duration::from_secs(12 * 3600),
             billing: crate::standing::Billing::default(),
+            export_days: 30,
         }
     }
 }
@@ -91,6 +96,14 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
             post(billing::add_payment::<S>),
         )
         .route("/admin/clinics/{id}/hold", post(billing::hold::<S>))
+        .route(
+            "/admin/clinics/{id}/terminate",
+            post(termination::terminate::<S>),
+        )
+        .route(
+            "/owner/export/{token}",
+            get(termination::export_form::<S>).post(termination::export::<S>),
+        )
         .route("/admin/clinics/{id}/resume", post(billing::resume::<S>))
         .route(
             "/admin/tiers",

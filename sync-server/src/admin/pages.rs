@@ -295,6 +295,8 @@ fn standing_badge(lang: Lang, standing: &Standing) -> Markup {
         Standing::Active { .. } => ("badge active", "admin-active"),
         Standing::Grace { .. } => ("badge grace", "admin-grace"),
         Standing::Suspended(_) => ("badge suspended", "admin-suspended"),
+        Standing::Ended { deleted: false, .. } => ("badge suspended", "admin-ended"),
+        Standing::Ended { deleted: true, .. } => ("badge suspended", "admin-deleted"),
     };
     html! { span class=(class) { (t(lang, id)) } }
 }
@@ -331,6 +333,18 @@ fn standing_reason(lang: Lang, standing: &Standing) -> String {
         Standing::Suspended(Why::Held(note)) => {
             say(lang, "admin-why-held", &[("note", note.clone().into())])
         }
+        Standing::Ended {
+            data_until,
+            deleted,
+        } => say(
+            lang,
+            if *deleted {
+                "admin-why-deleted"
+            } else {
+                "admin-why-ended"
+            },
+            &[("until", day(data_until))],
+        ),
     }
 }
 
@@ -404,6 +418,8 @@ pub fn clinic(lang: Lang, session: &AdminSession, p: &ClinicPage, error: Option<
                     button.main #record type="submit" { (t(lang, "admin-record-payment")) }
                 }
             }
+            @if matches!(p.row.standing, Standing::Ended { .. }) {
+            } @else {
             section {
                 h2 { (t(lang, "admin-hold")) }
                 @if matches!(p.row.standing, Standing::Suspended(Why::Held(_))) {
@@ -420,6 +436,19 @@ pub fn clinic(lang: Lang, session: &AdminSession, p: &ClinicPage, error: Option<
                         button.main.danger #suspend type="submit" { (t(lang, "admin-suspend")) }
                     }
                 }
+            }
+            section {
+                h2 { (t(lang, "admin-terminate")) }
+                p.muted { (t(lang, "admin-terminate-hint")) }
+                form method="post" action={ (base) "/terminate" } {
+                    (hidden)
+                    label for="end-note" { (t(lang, "admin-terminate-note")) }
+                    input #end-note name="note" maxlength="200" required;
+                    label for="confirm" { (t(lang, "admin-terminate-confirm")) " " bdi dir="ltr" { (r.slug) } }
+                    input #confirm name="confirm" dir="ltr" autocomplete="off" required;
+                    button.main.danger #terminate type="submit" { (t(lang, "admin-terminate-button")) }
+                }
+            }
             }
         },
     )

@@ -104,6 +104,9 @@ pub struct ClinicAccount {
     /// Whether the platform bills at all (it has tiers): a server with none (one clinic's
     /// own, self-hosted) never suspends a clinic for want of payment.
     pub billed: bool,
+    /// When its subscription was ended, if it was: until when its data is kept (Unix
+    /// seconds), and whether it is deleted already.
+    pub ended: Option<(i64, bool)>,
 }
 
 /// An email to send through Resend, kept before it is sent.

@@ -311,8 +311,10 @@ impl AdminStore for PgStore {
                 "SELECT c.created_at, c.time_zone,
                     (SELECT MAX(period_to) FROM platform.payments p WHERE p.clinic_id = c.id),
                     (SELECT note FROM platform.clinic_holds h WHERE h.clinic_id = c.id),
-                    EXISTS (SELECT 1 FROM platform.tiers)
-                 FROM platform.clinics c WHERE c.id = $1",
+                    EXISTS (SELECT 1 FROM platform.tiers),
+                    t.delete_after, t.deleted_at IS NOT NULL
+                 FROM platform.clinics c LEFT JOIN platform.terminations t ON t.clinic_id = c.id
+                 WHERE c.id = $1",
                 &[&clinic],
             )?
             .map(|r| ClinicAccount {
@@ -321,6 +323,9 @@ impl AdminStore for PgStore {
                 paid_through: r.get(2),
                 held: r.get(3),
                 billed: r.get(4),
+                ended: r
+                    .get::<_, Option<i64>>(5)
+                    .map(|until| (until, r.get::<_, Option<bool>>(6).unwrap_or(false))),
             }))
     }
 

@@ -304,8 +304,10 @@ impl AdminStore for SqliteStore {
                 "SELECT c.created_at, c.time_zone,
                     (SELECT MAX(period_to) FROM payments p WHERE p.clinic_id = c.id),
                     (SELECT note FROM clinic_holds h WHERE h.clinic_id = c.id),
-                    EXISTS (SELECT 1 FROM tiers)
-                 FROM clinics c WHERE c.id = ?1",
+                    EXISTS (SELECT 1 FROM tiers),
+                    t.delete_after, t.deleted_at IS NOT NULL
+                 FROM clinics c LEFT JOIN terminations t ON t.clinic_id = c.id
+                 WHERE c.id = ?1",
                 [clinic],
                 |r| {
                     Ok(ClinicAccount {
@@ -314,6 +316,10 @@ impl AdminStore for SqliteStore {
                         paid_through: r.get(2)?,
                         held: r.get(3)?,
                         billed: r.get(4)?,
+                        ended: r
+                            .get::<_, Option<i64>>(5)?
+                            .map(|until| Ok::<_, rusqlite::Error>((until, r.get(6)?)))
+                            .transpose()?,
                     })
                 },
             )

@@ -19,6 +19,9 @@ mod postgres_news;
 mod reseal;
 mod sqlite;
 mod sqlite_log;
+pub mod termination;
+mod termination_postgres;
+mod termination_sqlite;
 pub mod vault;
 
 pub use admin::{
@@ -29,6 +32,7 @@ pub use portal::{OutMessage, PortalBooking, PortalRequest, PortalStore};
 pub use postgres::PgStore;
 pub use postgres::{schema_of, CLINIC_TABLES};
 pub use sqlite::{SqliteStore, MASTER_KEY_FILE};
+pub use termination::{Termination, TerminationStore};
 pub use vault::MasterKey;
 
 /// The time now, Unix seconds.
@@ -123,7 +127,7 @@ pub struct Device {
 }
 
 /// What the server keeps.
-pub trait Store: PortalStore + AdminStore + Send + Sync + 'static {
+pub trait Store: PortalStore + AdminStore + TerminationStore + Send + Sync + 'static {
     /// Adds a clinic.
     fn create_clinic(&self, record: &ClinicRecord) -> Result<(), StoreError>;
     /// Finds a clinic by its owner's email.

@@ -45,6 +45,10 @@ const PLATFORM: &[(i64, &str)] = &[
         4,
         include_str!("../../migrations/postgres/platform/0004_keys.sql"),
     ),
+    (
+        5,
+        include_str!("../../migrations/postgres/platform/0005_termination.sql"),
+    ),
 ];
 /// Append-only migrations of each clinic's schema; `{schema}` is the clinic's.
 const CLINIC: &[(i64, &str)] = &[(
@@ -88,8 +92,8 @@ pub struct PgStore {
     replica: String,
     fits: Fits,
     /// Clinic schemas known to be migrated and sealed, so each is checked once per process.
-    ready: Mutex<HashSet<String>>,
-    keys: KeyRing,
+    pub(super) ready: Mutex<HashSet<String>>,
+    pub(super) keys: KeyRing,
 }
 
 /// The platform's table of wrapped keys.

@@ -20,15 +20,15 @@ use zeroize::Zeroizing;
 
 /// The embedded SQLite store: `platform.db` and `clinics/<id>.db` under one folder.
 pub struct SqliteStore {
-    dir: PathBuf,
+    pub(super) dir: PathBuf,
     pub(super) platform: Mutex<Connection>,
     /// A second connection to the platform database for the machines' last-contact notes:
     /// written on every push and pull, so without an fsync each (losing the last few to a
     /// power cut only makes a machine look a little less recently seen).
     status: Mutex<Connection>,
-    clinics: Mutex<HashMap<String, Arc<Mutex<Connection>>>>,
+    pub(super) clinics: Mutex<HashMap<String, Arc<Mutex<Connection>>>>,
     fits: Fits,
-    keys: KeyRing,
+    pub(super) keys: KeyRing,
 }
 
 /// The master key's file inside the data folder when no other is given (convenient on one
@@ -97,6 +97,7 @@ impl SqliteStore {
         )?;
         platform.execute_batch(PORTAL_TABLES)?;
         platform.execute_batch(super::admin::ADMIN_TABLES)?;
+        platform.execute_batch(super::termination::TERMINATION_TABLES)?;
         platform.execute_batch(
             "CREATE TABLE IF NOT EXISTS clinic_keys (
                 scope TEXT PRIMARY KEY, wrapped BLOB NOT NULL, created_at INTEGER NOT NULL);

@@ -20,6 +20,8 @@ pub const OWNER_PW: &str = "owner-pass-1";
 pub struct Live {
     pub url: String,
     pub store: Arc<SqliteStore>,
+    /// The server's state, for what its background work does (the deletion sweep).
+    pub state: AppState<SqliteStore>,
     pub dir: tempfile::TempDir,
     pub rt: tokio::runtime::Runtime,
 }
@@ -60,11 +62,13 @@ pub fn live(configure: impl FnOnce(&mut AppState<SqliteStore>)) -> Live {
     let url = format!("http://{}", listener.local_addr().unwrap());
     // The email sender (it stops at once when no Resend is configured).
     rt.spawn(ayada_server::mail::run(state.clone()));
+    let kept = state.clone();
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     rt.spawn(async move { axum::serve(listener, app).await });
     Live {
         url,
         store,
+        state: kept,
         dir,
         rt,
     }
