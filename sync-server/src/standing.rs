@@ -223,6 +223,7 @@ mod tests {
             paid_through: paid_through.map(str::to_string),
             held: held.map(str::to_string),
             billed: true,
+            ended: None,
         }
     }
 
@@ -247,11 +248,14 @@ mod tests {
         assert!(matches!(on("2027-01-14", &paid), Standing::Grace { .. }));
         let late = on("2027-01-15", &paid);
         assert!(late.suspended());
+        let refusal = late.refusal().unwrap();
+        assert!(!refusal.ended);
         assert!(
-            late.refusal().contains("since 2026-12-31"),
+            refusal.sentence.contains("since 2026-12-31"),
             "{}",
-            late.refusal()
+            refusal.sentence
         );
+        assert_eq!(on("2027-01-14", &paid).refusal(), None);
         let renewed = account(Some("2027-01-31"), None);
         assert!(!on("2027-01-15", &renewed).suspended());
     }
@@ -284,5 +288,30 @@ mod tests {
             Standing::Suspended(Why::Held("chargeback".into()))
         );
         assert!(held.paid_through.is_some());
+    }
+
+    #[test]
+    fn an_ended_clinic_is_refused_whatever_it_paid_and_says_until_when_its_data_is_kept() {
+        // Kept until 2027-02-01 00:30 in Cairo (2027-01-31 22:30 UTC): its own day counts.
+        let ended = ClinicAccount {
+            ended: Some((1_801_434_600, false)),
+            ..account(Some("2030-12-31"), Some("also held"))
+        };
+        let standing = on("2027-01-10", &ended);
+        assert_eq!(
+            standing,
+            Standing::Ended {
+                data_until: "2027-02-01".parse().unwrap(),
+                deleted: false
+            }
+        );
+        let refusal = standing.refusal().unwrap();
+        assert!(refusal.ended && refusal.sentence.contains("until 2027-02-01"));
+        let deleted = ClinicAccount {
+            ended: Some((1_801_434_600, true)),
+            ..ended
+        };
+        let refusal = on("2027-03-01", &deleted).refusal().unwrap();
+        assert!(refusal.sentence.contains("deleted"), "{}", refusal.sentence);
     }
 }

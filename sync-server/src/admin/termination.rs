@@ -226,7 +226,7 @@ pub async fn export<S: Store>(
     let door = "export";
     let checked = crate::routes::owner_clinic(
         &state,
-        addr.clone(),
+        addr,
         &clinic.owner_email,
         form.password.clone(),
         totp,
