@@ -291,4 +291,37 @@ fn an_ended_clinic_is_downloaded_opened_on_a_new_machine_and_exported_as_csv() {
         }
     }
     assert!(csv.contains(WITNESS), "the patient is in the CSV export");
+
+    // From a machine of the clinic, the owner's server account gets the same export.
+    let from_desk = root.path().join("from-desk.ayada-export");
+    let download = |password: &str| {
+        desk.run_with(
+            None,
+            &[
+                ("AYADA_PASSWORD", password),
+                ("AYADA_EXPORT_PASSPHRASE", PASSPHRASE),
+                ("AYADA_LANG", "en"),
+            ],
+            &[
+                "export-download",
+                "--email",
+                NOUR,
+                "--out",
+                from_desk.to_str().unwrap(),
+            ],
+        )
+    };
+    assert!(!download("not-the-password").status.success());
+    assert!(!from_desk.exists(), "nothing is kept of a refused download");
+    json_of(&download(OWNER_PW), "export-download");
+    let again = Machine::new(root.path(), "second-open");
+    let reopened = json_of(
+        &again.run_with(
+            None,
+            &[("AYADA_EXPORT_PASSPHRASE", PASSPHRASE)],
+            &["export-open", "--file", from_desk.to_str().unwrap()],
+        ),
+        "export-open",
+    );
+    assert_eq!(reopened["documents"], done["documents"]);
 }

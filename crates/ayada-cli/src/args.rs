@@ -162,6 +162,15 @@ pub enum Command {
         #[arg(long)]
         at: Option<std::net::SocketAddr>,
     },
+    /// Download the sync server's export of this machine's clinic once its subscription has
+    /// ended (the owner's server account: password in AYADA_PASSWORD, code in AYADA_TOTP;
+    /// the file is locked with AYADA_EXPORT_PASSPHRASE).
+    ExportDownload {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Open the export of a clinic that left the sync server's service (downloaded from the
     /// link its owner was emailed) into this empty data folder: the whole clinic as a machine
     /// holds it, to sign in to and `export` from (passphrase from AYADA_EXPORT_PASSPHRASE).

@@ -499,6 +499,9 @@ pub fn run(env: &Env, command: Command) -> Out {
         Command::Machines(cmd) => crate::sync::machines(env, cmd),
         Command::JoinLan { code, name, at } => crate::lan::join(env, &code, &name, at),
         Command::ExportOpen { file } => crate::reports::export_open(env, &file),
+        Command::ExportDownload { email, out } => {
+            crate::reports::export_download(env, &email, &out)
+        }
         Command::Receipt { payment, pdf } => crate::reports::receipt(env, &payment, &pdf),
         Command::Backup { out } => crate::reports::backup(env, &out),
         Command::Restore { from } => crate::reports::restore(env, &from),

@@ -236,6 +236,29 @@ pub fn receipt(env: &Env, payment: &str, pdf: &Path) -> Out {
     ))
 }
 
+/// `export-download --email EMAIL --out FILE`: the server's export of an ended clinic.
+pub fn export_download(env: &Env, email: &str, out: &Path) -> Out {
+    let clinic = ayada_core::Clinic::open(&env.data, &env.key)?;
+    let password = secret("AYADA_PASSWORD")?;
+    let passphrase = secret("AYADA_EXPORT_PASSPHRASE")?;
+    let code = std::env::var("AYADA_TOTP").ok();
+    let got = ayada_client::export_open::download(
+        &clinic,
+        email,
+        &password,
+        code.as_deref(),
+        &passphrase,
+        out,
+    )?;
+    Ok(Answer::new(
+        json!({ "file": got.file, "bytes": got.bytes }),
+        Said::new("cli-export-downloaded")
+            .with("file", &got.file)
+            .with("bytes", got.bytes)
+            .text(env.lang),
+    ))
+}
+
 /// `export-open --file FILE`: a terminated clinic's export from the server, opened here.
 pub fn export_open(env: &Env, file: &Path) -> Out {
     let passphrase = secret("AYADA_EXPORT_PASSPHRASE")?;

@@ -1,4 +1,5 @@
-//! A terminated clinic's export, downloaded from the server, opened into a machine's folder:
+//! A terminated clinic's export: downloaded from the server by its owner (from a machine of
+//! the clinic, or by the emailed link in a browser), and opened into a machine's folder:
 //! the clinic's documents loaded as a new machine's bootstrap loads them, and its photos,
 //! so the folder holds the whole clinic again. Its staff sign in as before, and its CSV/JSON
 //! export is made there like on any machine (`export`).
@@ -23,6 +24,77 @@ pub struct Opened {
     pub documents: u64,
     /// Photos kept.
     pub photos: u64,
+}
+
+/// What a download wrote.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Downloaded {
+    /// The file.
+    pub file: String,
+    /// Its size in bytes.
+    pub bytes: u64,
+}
+
+/// Downloads the server's export of this machine's clinic, whose subscription ended, into
+/// `out` (written beside it and moved there only once whole), locked with `passphrase`.
+/// The owner's email and password (and code, with two-step sign-in on) are the server's.
+pub fn download(
+    clinic: &Clinic,
+    email: &str,
+    password: &str,
+    code: Option<&str>,
+    passphrase: &str,
+    out: &Path,
+) -> Result<Downloaded, Failure> {
+    if passphrase.chars().count() < ayada_export::MIN_PASSPHRASE {
+        return Err(Failure::said(Said::new("client-export-weak")));
+    }
+    let settings = clinic
+        .sync_settings()?
+        .ok_or_else(crate::http::not_enrolled)?;
+    crate::check_password_transport(&settings.server)?;
+    // No limit on the whole: a clinic's photos take a while on a slow line.
+    let http = reqwest::blocking::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .timeout(None)
+        .build()
+        .map_err(|e| Failure::said(Said::new("client-no-http").with("detail", e)))?;
+    let request = ayada_sync::ExportRequest {
+        email: email.to_string(),
+        password: password.to_string(),
+        totp: code.map(str::to_string),
+        passphrase: passphrase.to_string(),
+    };
+    let server = &settings.server;
+    let mut resp = http
+        .post(format!("{server}/owner/export"))
+        .json(&request)
+        .send()
+        .map_err(|e| crate::http::unreachable(server, e))?;
+    if !resp.status().is_success() {
+        let status = resp.status();
+        let body = resp.text().unwrap_or_default();
+        return Err(crate::http::refused(status, &body));
+    }
+    let part = out.with_extension("part");
+    let written = (|| -> std::io::Result<u64> {
+        let mut file = std::fs::File::create(&part)?;
+        let n = resp.copy_to(&mut file).map_err(std::io::Error::other)?;
+        file.sync_all()?;
+        Ok(n)
+    })();
+    let bytes = match written {
+        Ok(n) => n,
+        Err(_) => {
+            let _ = std::fs::remove_file(&part);
+            return Err(Failure::said(Said::new("client-export-cut")));
+        }
+    };
+    std::fs::rename(&part, out).map_err(|_| Failure::said(Said::new("client-export-cut")))?;
+    Ok(Downloaded {
+        file: out.display().to_string(),
+        bytes,
+    })
 }
 
 /// How many documents are loaded at once.

@@ -361,3 +361,5 @@ client-export-unreadable = The export file could not be read.
 client-export-damaged = This is not an Ayada export, or it was cut short or changed: nothing was opened.
 client-export-empty = This export holds no clinic data: no machine ever synced the clinic with the server.
 cli-export-opened = Opened the export of { $clinic }: { $documents } documents and { $photos } photos are on this machine. Sign in as before; `export` writes its CSV and JSON files.
+client-export-cut = The download was cut short: nothing was kept. Try again.
+cli-export-downloaded = The server's export of the clinic is in { $file } ({ $bytes } bytes), locked with the passphrase. Open it with `export-open` on an empty data folder.

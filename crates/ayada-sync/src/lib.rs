@@ -12,8 +12,8 @@ pub mod screen;
 
 pub use messages::{
     valid_blob_name, valid_doc_id, AuditAnchor, AuditAnchors, AuditHead, BootstrapResponse, Cursor,
-    EnrollRequest, EnrollResponse, MachineStatus, Notice, OutboxEntry, OutboxList, PullRequest,
-    PullResponse, PushRequest, PushResponse, Refusal, RevokeRequest, RevokeResponse,
+    EnrollRequest, EnrollResponse, ExportRequest, MachineStatus, Notice, OutboxEntry, OutboxList,
+    PullRequest, PullResponse, PushRequest, PushResponse, Refusal, RevokeRequest, RevokeResponse,
     StatusResponse, Storage, SyncError, TokenRequest, TokenResponse, WireChange, WireDoc,
 };
 pub use screen::screen;

@@ -128,6 +128,21 @@ pub struct RevokeRequest {
     pub totp: Option<String>,
 }
 
+/// The owner asks the server for the export of a clinic whose subscription ended
+/// (`POST /owner/export`); the answer is the encrypted export itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportRequest {
+    /// The clinic owner's email on the server.
+    pub email: String,
+    /// The owner's password (never logged).
+    pub password: String,
+    /// The owner's TOTP code, when two-step sign-in is on (never logged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp: Option<String>,
+    /// The passphrase the export is locked with (never logged, never kept).
+    pub passphrase: String,
+}
+
 /// How many credentials of that machine were revoked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -100,6 +100,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
             "/admin/clinics/{id}/terminate",
             post(termination::terminate::<S>),
         )
+        .route("/owner/export", post(termination::export_for_app::<S>))
         .route(
             "/owner/export/{token}",
             get(termination::export_form::<S>).post(termination::export::<S>),

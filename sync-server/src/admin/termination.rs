@@ -127,10 +127,68 @@ fn alive<S: Store + ?Sized>(
     let Some(t) = store.termination_by_link(&hash(token))? else {
         return Ok(None);
     };
+    standing(store, t)
+}
+
+/// The clinic of termination `t`, while its data stands (the window open, not deleted).
+fn standing<S: Store + ?Sized>(
+    store: &S,
+    t: Termination,
+) -> Result<Option<(ClinicRecord, Termination)>, StoreError> {
     if t.deleted_at.is_some() || unix_now() >= t.delete_after {
         return Ok(None);
     }
     Ok(store.clinic_by_id(&t.clinic)?.map(|c| (c, t)))
+}
+
+/// `POST /owner/export` (JSON, `ExportRequest`): the same export for the owner's app or
+/// `ayada-cli export-download`, with the owner's password (and code) instead of the link;
+/// only while the clinic's download window is open.
+pub async fn export_for_app<S: Store>(
+    State(state): State<AppState<S>>,
+    addr: ClientAddr,
+    crate::extract::Body(req): crate::extract::Body<ayada_sync::ExportRequest>,
+) -> Result<Response, ApiError> {
+    if req.passphrase.chars().count() < ayada_export::MIN_PASSPHRASE {
+        return Err(ApiError::BadRequest(format!(
+            "The passphrase must be at least {} characters.",
+            ayada_export::MIN_PASSPHRASE
+        )));
+    }
+    let clinic = crate::routes::owner_clinic(
+        &state,
+        addr,
+        &req.email,
+        req.password.clone(),
+        req.totp.clone(),
+        "export",
+    )
+    .await?;
+    let st = state.clone();
+    let id = clinic.id.clone();
+    let found = super::respond::blocking(move || {
+        let Some(t) = st.store.termination(&id)? else {
+            return Ok(None);
+        };
+        let found = standing(&*st.store, t)?;
+        if found.is_some() {
+            st.store.append_admin_audit(
+                &format!("owner:{}", clinic.owner_email),
+                "export-downloaded",
+                &id,
+                &addr.to_string(),
+            )?;
+        }
+        Ok(found)
+    })
+    .await?;
+    match found {
+        Some((clinic, _)) => Ok(stream_export(state, clinic, req.passphrase)),
+        None => Err(ApiError::Conflict(
+            "The clinic's subscription has not ended: its machines hold all of its data, and each can export it."
+                .into(),
+        )),
+    }
 }
 
 fn gone(lang: Lang) -> Response {
