@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 
+pub mod console;
 pub mod live;
 #[path = "../pg/mod.rs"]
 pub mod pg;

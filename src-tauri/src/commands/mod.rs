@@ -213,6 +213,7 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             sync::machines,
             sync::portal_messages,
             sync::revoke_machine,
+            sync::download_server_export,
             lan::invite_machine,
             lan::listed_machines,
             lan::join_over_lan,

@@ -268,6 +268,66 @@ pub async fn portal_messages(app: AppHandle) -> Answer<Vec<ayada_sync::OutboxEnt
     .await
 }
 
+/// Input of the download of the server's export, once the clinic's subscription ended: the
+/// owner's server account, the passphrase that locks the file, and where it goes.
+#[derive(Debug, Deserialize, specta::Type)]
+pub struct ServerExport {
+    folder: String,
+    email: String,
+    password: String,
+    /// The owner's authenticator code, when two-step sign-in is on (empty otherwise).
+    #[serde(default)]
+    code: String,
+    passphrase: String,
+}
+
+/// Where the server's export was saved.
+#[derive(Debug, Serialize, specta::Type)]
+pub struct ServerExportSaved {
+    /// The file.
+    file: String,
+    /// Its size in bytes.
+    bytes: f64,
+}
+
+/// Downloads the sync server's export of the clinic after its subscription ended (owner):
+/// everything the server kept, locked with a passphrase, to open with `export-open`.
+#[tauri::command]
+#[specta::specta]
+pub async fn download_server_export(
+    app: AppHandle,
+    input: ServerExport,
+) -> Answer<ServerExportSaved> {
+    off_the_ui(app, move |app| {
+        let state = app.state::<AppState>();
+        let lang = lang_of(&state)?;
+        let saved = with_session(&state, |c, s| {
+            s.allow(ayada_core::roles::Action::BackupExport)?;
+            let code = Some(input.code.trim()).filter(|c| !c.is_empty());
+            let slug = jiff::Zoned::now().strftime("%Y%m%d-%H%M%S").to_string();
+            let out = std::path::Path::new(input.folder.trim())
+                .join(format!("ayada-server-export-{slug}.ayada-export"));
+            Ok(ayada_client::export_open::download(
+                c,
+                input.email.trim(),
+                &input.password,
+                code,
+                &input.passphrase,
+                &out,
+            ))
+        })?
+        .map_err(|e| UiError {
+            code: "sync".into(),
+            message: e.sentence(lang),
+        })?;
+        Ok(ServerExportSaved {
+            file: saved.file,
+            bytes: saved.bytes as f64,
+        })
+    })
+    .await
+}
+
 /// Input of a machine's revocation: the owner's server account, and which machine.
 #[derive(Debug, Deserialize, specta::Type)]
 pub struct Revoke {

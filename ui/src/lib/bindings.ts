@@ -150,6 +150,11 @@ export const commands = {
 	portalMessages: () => __TAURI_INVOKE<OutboxEntry[]>("portal_messages"),
 	/**  Revokes a lost or stolen machine with the owner's server account (owner). */
 	revokeMachine: (input: Revoke) => __TAURI_INVOKE<Revoked>("revoke_machine", { input }),
+	/**
+	 *  Downloads the sync server's export of the clinic after its subscription ended (owner):
+	 *  everything the server kept, locked with a passphrase, to open with `export-open`.
+	 */
+	downloadServerExport: (input: ServerExport) => __TAURI_INVOKE<ServerExportSaved>("download_server_export", { input }),
 	/**  Opens an invitation for one new machine to join through this one (owner). */
 	inviteMachine: () => __TAURI_INVOKE<InvitationView>("invite_machine"),
 	/**  Every machine the clinic's list names (owner). */
@@ -963,6 +968,27 @@ export type ServerCheck = {
 	caught_up: boolean,
 	/**  What it said, or why it could not be asked (for the report, in English). */
 	detail: string,
+};
+
+/**
+ *  Input of the download of the server's export, once the clinic's subscription ended: the
+ *  owner's server account, the passphrase that locks the file, and where it goes.
+ */
+export type ServerExport = {
+	folder: string,
+	email: string,
+	password: string,
+	/**  The owner's authenticator code, when two-step sign-in is on (empty otherwise). */
+	code?: string,
+	passphrase: string,
+};
+
+/**  Where the server's export was saved. */
+export type ServerExportSaved = {
+	/**  The file. */
+	file: string,
+	/**  Its size in bytes. */
+	bytes: number | null,
 };
 
 /**  Who is logged in. */
