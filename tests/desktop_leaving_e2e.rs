@@ -26,14 +26,8 @@ fn an_ended_clinics_window_says_so_and_its_owner_downloads_the_servers_copy() {
         ],
     );
     let clinic = server.create_clinic("nour", common::NOUR, OWNER_PW);
-    let desk = common::enrolled_machine(
-        tmp.path(),
-        "front-desk",
-        &server,
-        common::NOUR,
-        OWNER_PW,
-        1,
-    );
+    let desk =
+        common::enrolled_machine(tmp.path(), "front-desk", &server, common::NOUR, OWNER_PW, 1);
     desk.ok(None, &["sync"]);
     make_admin(&server);
     end_clinic(&server, &console_session(&server), &clinic, "nour");
@@ -59,11 +53,17 @@ fn an_ended_clinics_window_says_so_and_its_owner_downloads_the_servers_copy() {
     s.type_into("[data-test=backup-folder]", folder.to_str().unwrap());
     s.type_into("[data-test=server-export-email]", common::NOUR);
     s.type_into("[data-test=server-export-password]", "not-the-password");
-    s.type_into("[data-test=server-export-passphrase]", "olive grove at dawn");
+    s.type_into(
+        "[data-test=server-export-passphrase]",
+        "olive grove at dawn",
+    );
     s.click("[data-test=server-export]");
     s.wait_text_for("[data-test=error]", "wrong", Duration::from_secs(20));
     s.type_into("[data-test=server-export-password]", OWNER_PW);
-    s.type_into("[data-test=server-export-passphrase]", "olive grove at dawn");
+    s.type_into(
+        "[data-test=server-export-passphrase]",
+        "olive grove at dawn",
+    );
     s.click("[data-test=server-export]");
     s.wait_text_for(
         "[data-test=server-export-path]",

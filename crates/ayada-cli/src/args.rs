@@ -201,6 +201,10 @@ pub enum Command {
         #[arg(long)]
         pdf: PathBuf,
     },
+    /// The owner's login code on the clinic's machines (an authenticator app's code asked at
+    /// every login of the owner, offline too; AYADA_LOGIN_CODE gives it to `--user`).
+    #[command(subcommand)]
+    LoginCode(LoginCodeCommand),
     /// Write an encrypted backup of the whole clinic (owner; passphrase from
     /// AYADA_BACKUP_PASSPHRASE).
     Backup {
@@ -255,6 +259,22 @@ pub enum MachinesCommand {
         /// Its node id (see `machines list`).
         #[arg(long)]
         node: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LoginCodeCommand {
+    /// A new secret for the authenticator app (its key and otpauth address are printed).
+    Start,
+    /// Turns it on with a first code from the app.
+    Confirm {
+        #[arg(long)]
+        code: String,
+    },
+    /// Turns it off, with a code from the app.
+    Off {
+        #[arg(long)]
+        code: String,
     },
 }
 

@@ -42,7 +42,8 @@ fn session(env: &Env, clinic: &mut Clinic) -> Result<Session, Failure> {
         .user
         .as_deref()
         .ok_or_else(|| Failure::usage(Said::new("cli-needs-user")))?;
-    Ok(clinic.login(user, &secret("AYADA_PASSWORD")?)?)
+    let code = std::env::var("AYADA_LOGIN_CODE").ok();
+    Ok(clinic.login_with_code(user, &secret("AYADA_PASSWORD")?, code.as_deref())?)
 }
 
 pub(crate) fn logged_in(env: &Env) -> Result<(Clinic, Session), Failure> {
@@ -504,6 +505,7 @@ pub fn run(env: &Env, command: Command) -> Out {
         }
         Command::Receipt { payment, pdf } => crate::reports::receipt(env, &payment, &pdf),
         Command::Backup { out } => crate::reports::backup(env, &out),
+        Command::LoginCode(cmd) => crate::reports::login_code(env, cmd),
         Command::Restore { from } => crate::reports::restore(env, &from),
         Command::Export { out } => crate::reports::export(env, &out),
         Command::RebuildProjections => {

@@ -284,6 +284,37 @@ pub fn export_open(env: &Env, file: &Path) -> Out {
     ))
 }
 
+/// `login-code start|confirm|off`: the owner's login code on the clinic's machines.
+pub fn login_code(env: &Env, cmd: crate::args::LoginCodeCommand) -> Out {
+    use crate::args::LoginCodeCommand;
+    let (mut clinic, s) = logged_in(env)?;
+    match cmd {
+        LoginCodeCommand::Start => {
+            let setup = clinic.start_login_code(&s)?;
+            Ok(Answer::new(
+                json!({ "secret": setup.secret, "otpauth": setup.uri }),
+                Said::new("cli-login-code-start")
+                    .with("secret", &setup.secret)
+                    .text(env.lang),
+            ))
+        }
+        LoginCodeCommand::Confirm { code } => {
+            clinic.confirm_login_code(&s, &code)?;
+            Ok(Answer::new(
+                json!({ "login_code": true }),
+                Said::new("cli-login-code-on").text(env.lang),
+            ))
+        }
+        LoginCodeCommand::Off { code } => {
+            clinic.remove_login_code(&s, &code)?;
+            Ok(Answer::new(
+                json!({ "login_code": false }),
+                Said::new("cli-login-code-off").text(env.lang),
+            ))
+        }
+    }
+}
+
 /// `backup --out FILE`.
 pub fn backup(env: &Env, out: &Path) -> Out {
     let (mut clinic, s) = logged_in(env)?;

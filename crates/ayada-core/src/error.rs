@@ -28,6 +28,10 @@ pub enum CoreError {
     LoginFailed,
     /// The staff account exists but has been deactivated.
     AccountInactive { login: String },
+    /// The account asks for the code from its authenticator app too.
+    LoginCodeRequired,
+    /// The authenticator code is wrong, or was used already on this machine.
+    LoginCodeWrong,
     /// The acting role may not do this.
     Forbidden { action: String, role: String },
     /// Something named by id or name does not exist.
@@ -92,6 +96,8 @@ impl CoreError {
             CoreError::KeySourceMismatch { .. } => "key-source-mismatch",
             CoreError::LoginFailed => "login-failed",
             CoreError::AccountInactive { .. } => "account-inactive",
+            CoreError::LoginCodeRequired => "login-code-required",
+            CoreError::LoginCodeWrong => "login-code-wrong",
             CoreError::Forbidden { .. } => "forbidden",
             CoreError::NotFound { .. } => "not-found",
             CoreError::Invalid { .. } => "invalid",

@@ -141,7 +141,8 @@ pub fn error_message(lang: Lang, err: &CoreError) -> String {
     use CoreError::*;
     let role = |r: &str| term(lang, "role", r);
     let args: Vec<(&str, String)> = match err {
-        WrongKey | LoginFailed | NoOpenShift | ShiftAlreadyOpen | AuditUnprotected => vec![],
+        WrongKey | LoginFailed | LoginCodeRequired | LoginCodeWrong | NoOpenShift
+        | ShiftAlreadyOpen | AuditUnprotected => vec![],
         NoClinic { dir } | ClinicExists { dir } => vec![("dir", dir.clone())],
         KeyringUnavailable { detail } | Storage { detail } | Document { detail } => {
             vec![("detail", detail.clone())]

@@ -81,7 +81,7 @@ pub mod text;
 pub mod visits;
 
 pub use ayada_model::{docs, ids, money, phones, time, ModelError};
-pub use clinic::{Clinic, InitOptions, PatientFile};
+pub use clinic::{Clinic, InitOptions, LoginCodeSetup, PatientFile};
 pub use error::{CoreError, Result};
 pub use i18n::{Lang, Said};
 pub use keys::KeySource;

@@ -121,6 +121,7 @@ pub(crate) fn add(
         role,
         password_hash: hash_password(password)?,
         active: true,
+        login_code: None,
     };
     put_in(w, STAFF, &staff.id.to_string(), &staff)?;
     w.audit("staff-add", format!("{} {}", staff.login, staff.role));

@@ -143,6 +143,11 @@ pub struct Staff {
     pub password_hash: String,
     /// False once deactivated: history keeps their name, login is refused.
     pub active: bool,
+    /// The secret of the authenticator code this account's login asks for on every machine
+    /// of the clinic (base32), once its holder turned it on; never shown again. (Written as
+    /// null when off, so turning it off reaches every machine; absent in older records.)
+    #[serde(default)]
+    pub login_code: Option<String>,
 }
 
 /// A machine of the clinic as its document knows it: the public key it proves itself with

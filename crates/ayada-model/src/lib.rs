@@ -18,5 +18,6 @@ pub mod phones;
 pub mod schedule;
 pub mod text;
 pub mod time;
+pub mod totp;
 
 pub use error::{ModelError, Result};

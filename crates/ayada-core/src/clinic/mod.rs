@@ -3,6 +3,8 @@
 //! here, below any interface.
 
 mod desk;
+mod login_code;
+pub use login_code::LoginCodeSetup;
 mod money;
 mod people;
 mod records;
@@ -383,6 +385,17 @@ impl Clinic {
     /// Checks a login and password against the clinic's accounts (offline); every attempt is
     /// audited, the password never.
     pub fn login(&mut self, login: &str, password: &str) -> Result<Session> {
+        self.login_with_code(login, password, None)
+    }
+
+    /// [`Clinic::login`] with the code of the account's authenticator app, which an account
+    /// that turned it on asks for (`CoreError::LoginCodeRequired` without it).
+    pub fn login_with_code(
+        &mut self,
+        login: &str,
+        password: &str,
+        code: Option<&str>,
+    ) -> Result<Session> {
         let login = staff::normalise_login(login).map_err(|_| CoreError::LoginFailed)?;
         let Some(account) = staff::account(&self.conn, &login)?
             .filter(|a| staff::verify_password(password, &a.password_hash))
@@ -394,6 +407,7 @@ impl Clinic {
             self.audit_now(&login, "login", "inactive", Outcome::Failed)?;
             return Err(CoreError::AccountInactive { login });
         }
+        self.check_login_code(account.id, &login, code)?;
         self.audit_now(&login, "login", "", Outcome::Ok)?;
         Ok(Session {
             staff_id: account.id,
