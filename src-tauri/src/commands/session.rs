@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Manager, State, WebviewWindow};
 
 use super::{
-    changed, ensure_open, fail, lang_of, off_the_ui, poisoned, said, Answer, Done, UiError,
+    changed, changing, ensure_open, fail, lang_of, off_the_ui, poisoned, said, with_session,
+    Answer, Done, UiError,
 };
 use crate::state::AppState;
 
@@ -213,17 +214,26 @@ pub async fn join_clinic(app: AppHandle, input: JoinClinic) -> Answer<Joined> {
     .await
 }
 
-/// Logs a staff member in (offline, against the clinic's accounts).
+/// Logs a staff member in (offline, against the clinic's accounts), with the code of the
+/// account's authenticator app when it asks for one (empty otherwise).
 #[tauri::command]
 #[specta::specta]
-pub fn login(state: State<'_, AppState>, login: String, password: String) -> Answer<SessionView> {
+pub fn login(
+    state: State<'_, AppState>,
+    login: String,
+    password: String,
+    code: String,
+) -> Answer<SessionView> {
     let mut inner = state.inner.lock().map_err(|_| poisoned())?;
     let lang = inner.lang;
     if !ensure_open(&state, &mut inner)? {
         return Err(said("no-clinic", Said::new("app-no-clinic"), lang));
     }
     let clinic = inner.clinic.as_mut().expect("opened above");
-    let session = clinic.login(&login, &password).map_err(|e| fail(lang, e))?;
+    let code = Some(code.trim()).filter(|c| !c.is_empty());
+    let session = clinic
+        .login_with_code(&login, &password, code)
+        .map_err(|e| fail(lang, e))?;
     let answer = SessionView::from(&session);
     inner.session = Some(session);
     Ok(answer)
@@ -255,4 +265,32 @@ pub fn ui_ready(screen: String) -> Done {
         );
     }
     Ok(())
+}
+
+/// Starts turning the owner's login code on: the key and QR code for the app (owner).
+#[tauri::command]
+#[specta::specta]
+pub fn start_login_code(state: State<'_, AppState>) -> Answer<ayada_core::LoginCodeSetup> {
+    with_session(&state, |c, s| c.start_login_code(s))
+}
+
+/// Turns the owner's login code on with a first code from the app (owner).
+#[tauri::command]
+#[specta::specta]
+pub fn confirm_login_code(app: AppHandle, state: State<'_, AppState>, code: String) -> Done {
+    changing(&app, &state, "staff", |c, s| c.confirm_login_code(s, &code))
+}
+
+/// Turns the owner's login code off with a code from the app (owner).
+#[tauri::command]
+#[specta::specta]
+pub fn remove_login_code(app: AppHandle, state: State<'_, AppState>, code: String) -> Done {
+    changing(&app, &state, "staff", |c, s| c.remove_login_code(s, &code))
+}
+
+/// Whether the logged-in account's login asks for a code.
+#[tauri::command]
+#[specta::specta]
+pub fn login_code_on(state: State<'_, AppState>) -> Answer<bool> {
+    with_session(&state, |c, s| c.login_code_on(s))
 }

@@ -27,8 +27,19 @@ export const commands = {
 	 *  thread: it talks to the server.
 	 */
 	joinClinic: (input: JoinClinic) => __TAURI_INVOKE<Joined>("join_clinic", { input }),
-	/**  Logs a staff member in (offline, against the clinic's accounts). */
-	login: (login: string, password: string) => __TAURI_INVOKE<SessionView>("login", { login, password }),
+	/**
+	 *  Logs a staff member in (offline, against the clinic's accounts), with the code of the
+	 *  account's authenticator app when it asks for one (empty otherwise).
+	 */
+	login: (login: string, password: string, code: string) => __TAURI_INVOKE<SessionView>("login", { login, password, code }),
+	/**  Starts turning the owner's login code on: the key and QR code for the app (owner). */
+	startLoginCode: () => __TAURI_INVOKE<LoginCodeSetup>("start_login_code"),
+	/**  Turns the owner's login code on with a first code from the app (owner). */
+	confirmLoginCode: (code: string) => __TAURI_INVOKE<null>("confirm_login_code", { code }),
+	/**  Turns the owner's login code off with a code from the app (owner). */
+	removeLoginCode: (code: string) => __TAURI_INVOKE<null>("remove_login_code", { code }),
+	/**  Whether the logged-in account's login asks for a code. */
+	loginCodeOn: () => __TAURI_INVOKE<boolean>("login_code_on"),
 	/**  Logs out (quick user switch, or the idle lock). */
 	logout: () => __TAURI_INVOKE<null>("logout"),
 	/**
@@ -718,6 +729,19 @@ export type ListedMachine = {
 	revoked: boolean,
 	/**  Whether it is this machine. */
 	this: boolean,
+};
+
+/**
+ *  What the owner's authenticator app needs to add the code: the secret (to type by hand)
+ *  and the QR code (a PNG data URL).
+ */
+export type LoginCodeSetup = {
+	/**  Base32. */
+	secret: string,
+	/**  The otpauth address (what the QR code holds). */
+	uri: string,
+	/**  The otpauth QR code, as a data URL for an image. */
+	qr: string,
 };
 
 /**  One enrolled machine as the server last saw it. */
