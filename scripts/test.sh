@@ -94,7 +94,7 @@ dbus-run-session -- bash -c '
   # months-long bootstrap is left out: its 80 s are spent in the client, on either backend.)
   echo "== $(date -u +%T) the server end-to-end tests again on PostgreSQL"
   AYADA_TEST_BACKEND=postgres cargo test --workspace --test sync_e2e --test untrusted_peers \
-    --test live_sync --test portal_e2e --test portal_attacks --test sync_convergence_e2e --test at_rest --test termination_e2e \
+    --test live_sync --test portal_e2e --test portal_attacks --test sync_convergence_e2e --test at_rest --test termination_e2e --test billing_clock_e2e \
     -- --skip a_new_machine_bootstraps_a_clinic_that_holds_months_of_data
 '
 rm -rf "$HOME_FOR_KEYRING"

@@ -102,8 +102,8 @@ pub fn post(url: &str, cookie: &str, form: &[(&str, &str)]) -> Response {
         .unwrap()
 }
 
-/// The code an authenticator app shows now for a base32 key.
-pub fn authenticator(secret: &str) -> String {
+/// The code an authenticator app shows for a base32 key at Unix time `at`.
+pub fn authenticator_at(secret: &str, at: u64) -> String {
     let bytes = totp_rs::Secret::Encoded(secret.to_string())
         .to_bytes()
         .unwrap();
@@ -117,12 +117,16 @@ pub fn authenticator(secret: &str) -> String {
         ADMIN.into(),
     )
     .unwrap()
-    .generate_current()
-    .unwrap()
+    .generate(at)
 }
 
-/// The console's two steps over HTTP, the second factor enrolled on the way: a session.
-pub fn console_session(server: &Server) -> String {
+/// The code an authenticator app shows now.
+pub fn authenticator(secret: &str) -> String {
+    authenticator_at(secret, jiff::Timestamp::now().as_second() as u64)
+}
+
+/// The password step: a session cookie at the code stage, and the code page.
+fn password_step(server: &Server) -> (String, String) {
     let login = client()
         .get(format!("{}/admin/login", server.url))
         .send()
@@ -142,19 +146,44 @@ pub fn console_session(server: &Server) -> String {
         .unwrap()
         .text()
         .unwrap();
+    (half, page)
+}
+
+/// The code step with `code`: the full session's cookie.
+fn code_step(server: &Server, half: &str, page: &str, code: &str) -> String {
+    let r = post(
+        &format!("{}/admin/totp", server.url),
+        half,
+        &[("code", code), ("csrf", &csrf_in(page))],
+    );
+    assert_eq!(r.status(), 303);
+    format!("ayada_admin={}", cookie(&r, "ayada_admin"))
+}
+
+/// The first login, the second factor enrolled on the way (its key read off the page): the
+/// session's cookie and the key.
+pub fn enroll_console(server: &Server) -> (String, String) {
+    let (half, page) = password_step(server);
     let at = page.find("id=\"secret\"").expect("the key to type");
     let from = page[at..].find('>').unwrap() + at + 1;
     let secret: String = page[from..from + page[from..].find('<').unwrap()]
         .chars()
         .filter(|c| !c.is_whitespace())
         .collect();
-    let r = post(
-        &format!("{}/admin/totp", server.url),
-        &half,
-        &[("code", &authenticator(&secret)), ("csrf", &csrf_in(&page))],
-    );
-    assert_eq!(r.status(), 303);
-    format!("ayada_admin={}", cookie(&r, "ayada_admin"))
+    let cookie = code_step(server, &half, &page, &authenticator(&secret));
+    (cookie, secret)
+}
+
+/// A later login, on a server whose clock is `ahead` seconds ahead of this one's.
+pub fn console_login(server: &Server, secret: &str, ahead: u64) -> String {
+    let (half, page) = password_step(server);
+    let at = jiff::Timestamp::now().as_second() as u64 + ahead;
+    code_step(server, &half, &page, &authenticator_at(secret, at))
+}
+
+/// The console's two steps over HTTP, the second factor enrolled on the way: a session.
+pub fn console_session(server: &Server) -> String {
+    enroll_console(server).0
 }
 
 /// `ayada-server admin create` for the tests' admin.
@@ -207,4 +236,15 @@ pub fn export_link(emails: &Mutex<Vec<serde_json::Value>>) -> String {
             found
         })
         .expect("the termination email reached Resend")
+}
+
+/// A console page's text, with the session's cookie.
+pub fn console_page(server: &Server, session: &str, path: &str) -> String {
+    client()
+        .get(format!("{}{path}", server.url))
+        .header(header::COOKIE, session)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap()
 }

@@ -105,6 +105,21 @@ impl Server {
             .expect("the server did not start")
     }
 
+    /// Starts a server again on the address `url` of an earlier one (its machines know it),
+    /// with these environment variables; tries for a while as the port is let go.
+    pub fn again_on(data: &Path, url: &str, env: &[(&str, &str)]) -> Server {
+        let listen = url.trim_start_matches("http://");
+        (0..50)
+            .find_map(|_| {
+                let s = Server::spawn_with(data, listen, Stdio::null(), env);
+                if s.is_none() {
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                }
+                s
+            })
+            .expect("the server did not start again on its address")
+    }
+
     fn spawn(data: &Path, listen: &str, log: Stdio) -> Option<Server> {
         Server::spawn_with(data, listen, log, &[])
     }
