@@ -44,6 +44,8 @@ pub struct ClinicPage {
     pub outgrew: Option<String>,
     /// Its payments, latest first.
     pub payments: Vec<Payment>,
+    /// Whether its owner's server account has two-step sign-in on.
+    pub owner_totp: bool,
 }
 
 pub(super) fn clinic_page<S: Store>(
@@ -64,12 +66,14 @@ pub(super) fn clinic_page<S: Store>(
         (Some(now), Some(last)) if last.tier != now.name => Some(last.tier.clone()),
         _ => None,
     };
+    let owner_totp = store.owner_totp(id)?.is_some_and(|(_, on)| on);
     Ok(Some(ClinicPage {
         row,
         record,
         tier_now,
         outgrew,
         payments,
+        owner_totp,
     }))
 }
 

@@ -23,6 +23,7 @@ pub mod export_pages;
 pub mod invite;
 pub mod owner_pages;
 pub mod owner_totp;
+pub mod owner_totp_off;
 pub mod pages;
 pub mod respond;
 pub mod session;
@@ -101,6 +102,14 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
             post(termination::terminate::<S>),
         )
         .route("/owner/export", post(termination::export_for_app::<S>))
+        .route(
+            "/owner/security/off",
+            get(owner_totp_off::form::<S>).post(owner_totp_off::off::<S>),
+        )
+        .route(
+            "/admin/clinics/{id}/owner-totp-reset",
+            post(owner_totp_off::reset::<S>),
+        )
         .route(
             "/owner/export/{token}",
             get(termination::export_form::<S>).post(termination::export::<S>),

@@ -179,3 +179,31 @@ pub fn owner_done(lang: Lang, email: &str) -> Markup {
         },
     )
 }
+
+/// The owner's password and code, to turn two-step sign-in off.
+pub fn owner_totp_off(lang: Lang, csrf: &str, error: Option<&str>) -> Markup {
+    page(
+        lang,
+        &t(lang, "owner-totp-off-title"),
+        None,
+        "/owner/security/off",
+        html! {
+            section.narrow {
+                h2 { (t(lang, "owner-totp-off-title")) }
+                p { (t(lang, "owner-totp-off-hint")) }
+                @if let Some(id) = error { p.error { (t(lang, id)) } }
+                form method="post" action="/owner/security/off" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="lang" value=(lang.code());
+                    label for="email" { (t(lang, "admin-email")) }
+                    input #email name="email" type="email" dir="ltr" autocomplete="username" required;
+                    label for="password" { (t(lang, "admin-password")) }
+                    input #password type="password" name="password" autocomplete="current-password" required;
+                    label for="code" { (t(lang, "owner-code")) }
+                    input #code name="code" dir="ltr" inputmode="numeric" autocomplete="one-time-code" maxlength="6" required;
+                    button.main.danger type="submit" { (t(lang, "owner-totp-off-button")) }
+                }
+            }
+        },
+    )
+}

@@ -438,6 +438,18 @@ pub fn clinic(lang: Lang, session: &AdminSession, p: &ClinicPage, error: Option<
                 }
             }
             section {
+                h2 { (t(lang, "admin-owner-totp")) }
+                @if p.owner_totp {
+                    p #owner-totp { (t(lang, "admin-owner-totp-on")) }
+                    form method="post" action={ (base) "/owner-totp-reset" } {
+                        (hidden)
+                        button.main.danger #owner-totp-reset type="submit" { (t(lang, "admin-owner-totp-reset")) }
+                    }
+                } @else {
+                    p.muted #owner-totp { (t(lang, "admin-owner-totp-off")) }
+                }
+            }
+            section {
                 h2 { (t(lang, "admin-terminate")) }
                 p.muted { (t(lang, "admin-terminate-hint")) }
                 form method="post" action={ (base) "/terminate" } {

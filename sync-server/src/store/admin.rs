@@ -365,6 +365,9 @@ pub trait AdminStore {
     /// Takes TOTP step `step` for the owner if later than the last (a code works once),
     /// turning two-step sign-in on; false if it is not later.
     fn take_owner_totp_step(&self, clinic: &str, step: i64) -> Result<bool, StoreError>;
+    /// Turns the owner's two-step sign-in off (its secret forgotten); false if it was not
+    /// set.
+    fn remove_owner_totp(&self, clinic: &str) -> Result<bool, StoreError>;
     /// Uses the invitation once and sets the clinic owner's password (one transaction);
     /// the clinic and email, or None if it was used, expired or unknown.
     fn take_owner_invite(

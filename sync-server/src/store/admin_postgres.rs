@@ -479,6 +479,13 @@ impl AdminStore for PgStore {
         Ok(taken == 1)
     }
 
+    fn remove_owner_totp(&self, clinic: &str) -> Result<bool, StoreError> {
+        Ok(self.conn()?.x(
+            "DELETE FROM platform.owner_totp WHERE clinic_id = $1",
+            &[&clinic],
+        )? == 1)
+    }
+
     fn take_owner_invite(
         &self,
         token_hash: &str,

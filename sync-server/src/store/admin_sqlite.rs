@@ -464,6 +464,11 @@ impl AdminStore for SqliteStore {
         Ok(taken == 1)
     }
 
+    fn remove_owner_totp(&self, clinic: &str) -> Result<bool, StoreError> {
+        let conn = self.platform.lock().expect("platform poisoned");
+        Ok(conn.execute("DELETE FROM owner_totp WHERE clinic_id = ?1", [clinic])? == 1)
+    }
+
     fn take_owner_invite(
         &self,
         token_hash: &str,
