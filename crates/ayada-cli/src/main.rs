@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod args_settings;
 mod commands;
 mod desk;
 mod import;

@@ -16,6 +16,7 @@ mod postgres;
 mod postgres_conn;
 mod postgres_log;
 mod postgres_news;
+mod postgres_seal;
 mod reseal;
 mod sqlite;
 mod sqlite_log;
