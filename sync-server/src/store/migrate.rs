@@ -14,6 +14,7 @@ use r2d2_postgres::postgres::Transaction;
 use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 
+pub use super::migrate_console::ConsoleMoved;
 use super::postgres::PgStore;
 use super::sqlite::SqliteStore;
 use super::vault::Sealer;
@@ -21,20 +22,34 @@ use super::{Store, StoreError};
 
 /// How a column is read from SQLite and written to PostgreSQL.
 #[derive(Clone, Copy)]
-enum Kind {
+pub(super) enum Kind {
     Int,
     Text,
     Bytes,
     Bool,
+    /// Text sealed with the platform's own key as the row `prefix` + the value of column
+    /// `key` + `suffix` ([`super::vault::Sealer::seal_text`]): opened with the source's key,
+    /// sealed again with the target's.
+    PlatformSealed {
+        prefix: &'static str,
+        key: usize,
+        suffix: &'static str,
+    },
 }
 use Kind::*;
 
 /// A table as both backends name it (PostgreSQL's in schema `platform`).
-struct Table {
-    name: &'static str,
-    columns: &'static [(&'static str, Kind)],
+pub(super) struct Table {
+    pub(super) name: &'static str,
+    pub(super) columns: &'static [(&'static str, Kind)],
     /// Whether it has an identity column whose values are kept.
-    identity: bool,
+    pub(super) identity: bool,
+}
+
+/// The platform's own keys of both stores, for the fields sealed with them.
+pub(super) struct Reseal {
+    from: std::sync::Arc<Sealer>,
+    to: std::sync::Arc<Sealer>,
 }
 
 const PLATFORM: &[Table] = &[
@@ -171,23 +186,48 @@ pub struct Moved {
     pub blobs: u64,
     /// Rows of the platform's other tables moved.
     pub platform_rows: u64,
+    /// The console's rows: what moved, or that the target's own were kept.
+    pub console: ConsoleMoved,
 }
 
-fn param(row: &rusqlite::Row<'_>, i: usize, kind: Kind) -> rusqlite::Result<Box<dyn ToSql + Sync>> {
+fn param(
+    row: &rusqlite::Row<'_>,
+    i: usize,
+    kind: Kind,
+    reseal: &Reseal,
+) -> Result<Box<dyn ToSql + Sync>, StoreError> {
     Ok(match kind {
         Int => Box::new(row.get::<_, Option<i64>>(i)?),
         Text => Box::new(row.get::<_, Option<String>>(i)?),
         Bytes => Box::new(row.get::<_, Option<Vec<u8>>>(i)?),
         Bool => Box::new(row.get::<_, Option<i64>>(i)?.map(|v| v != 0)),
+        PlatformSealed {
+            prefix,
+            key,
+            suffix,
+        } => {
+            let sealed: Option<String> = row.get(i)?;
+            let id = format!("{prefix}{}{suffix}", row.get::<_, String>(key)?);
+            Box::new(
+                sealed
+                    .map(|s| {
+                        Ok::<_, StoreError>(
+                            reseal.to.seal_text(&id, &reseal.from.open_text(&id, &s)?),
+                        )
+                    })
+                    .transpose()?,
+            )
+        }
     })
 }
 
 /// Copies every row of `t` from SQLite into `schema`; how many.
-fn copy(
+pub(super) fn copy(
     src: &Connection,
     tx: &mut Transaction<'_>,
     schema: &str,
     t: &Table,
+    reseal: &Reseal,
 ) -> Result<u64, StoreError> {
     let names: Vec<&str> = t.columns.iter().map(|(n, _)| *n).collect();
     let list = names.join(", ");
@@ -210,8 +250,8 @@ fn copy(
             .columns
             .iter()
             .enumerate()
-            .map(|(i, (_, kind))| param(row, i, *kind))
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .map(|(i, (_, kind))| param(row, i, *kind, reseal))
+            .collect::<Result<Vec<_>, StoreError>>()?;
         let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref()).collect();
         tx.execute(&insert, &refs)?;
         n += 1;
@@ -328,13 +368,18 @@ pub fn migrate(from: &SqliteStore, to: &PgStore) -> Result<Moved, StoreError> {
         drop(to.clinic(id)?);
     }
     let mut moved = Moved::default();
+    let reseal = Reseal {
+        from: from.sealer(super::vault::PLATFORM)?,
+        to: to.sealer(super::vault::PLATFORM)?,
+    };
     let mut conn = to.conn()?;
     let mut tx = conn.transaction()?;
     {
         let platform = from.platform.lock().expect("platform poisoned");
         for t in PLATFORM {
-            moved.platform_rows += copy(&platform, &mut tx, "platform", t)?;
+            moved.platform_rows += copy(&platform, &mut tx, "platform", t, &reseal)?;
         }
+        moved.console = super::migrate_console::copy_console(&platform, &mut tx, &reseal)?;
     }
     moved.clinics = ids.len() as u64;
     moved.platform_rows -= moved.clinics;
@@ -343,8 +388,8 @@ pub fn migrate(from: &SqliteStore, to: &PgStore) -> Result<Moved, StoreError> {
         let db = from.clinic_db(id)?;
         let src = db.lock().expect("clinic db poisoned");
         moved.changes += copy_log(&src, &*from.sealer(id)?, &mut tx, &schema)?;
-        moved.blobs += copy(&src, &mut tx, &schema, &BLOBS)?;
-        copy(&src, &mut tx, &schema, &QUARANTINE)?;
+        moved.blobs += copy(&src, &mut tx, &schema, &BLOBS, &reseal)?;
+        copy(&src, &mut tx, &schema, &QUARANTINE, &reseal)?;
     }
     for name in ["jwt.secret", "portal.secret"] {
         let value = from.secret(name)?;

@@ -9,6 +9,7 @@ mod admin_sqlite;
 mod files;
 mod log;
 pub mod migrate;
+mod migrate_console;
 mod portal;
 mod portal_postgres;
 mod portal_sqlite;
