@@ -60,12 +60,14 @@ pub fn clinic_row<S: Store>(
         return Ok(None);
     };
     let machines = store.machines(&c.id)?;
+    // A deleted clinic's tombstone: nothing of its data is there to count (or to make again).
+    let deleted = matches!(account.ended, Some((_, true)));
     Ok(Some(ClinicRow {
         standing: crate::standing::Standing::now(&account, rules),
-        staff: staff_count(store, &c.id)?,
+        staff: if deleted { 0 } else { staff_count(store, &c.id)? },
         machines: machines.iter().filter(|m| !m.revoked).count(),
         last_sync: machines.iter().filter_map(|m| m.last_seen_at).max(),
-        storage: store.usage(&c.id)?,
+        storage: if deleted { 0 } else { store.usage(&c.id)? },
         id: c.id,
         name: c.name,
         slug: c.slug,

@@ -423,7 +423,6 @@ impl AdminStore for SqliteStore {
     }
 
     fn owner_totp(&self, clinic: &str) -> Result<Option<(String, bool)>, StoreError> {
-        let key = self.sealer(clinic)?;
         let conn = self.platform.lock().expect("platform poisoned");
         let found: Option<(String, bool)> = conn
             .query_row(
@@ -432,8 +431,13 @@ impl AdminStore for SqliteStore {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
+        drop(conn);
+        // The key only for a row: a deleted clinic has neither.
         found
-            .map(|(s, on)| Ok((key.open_text(&owner_totp_row(clinic), &s)?, on)))
+            .map(|(s, on)| {
+                let key = self.sealer(clinic)?;
+                Ok((key.open_text(&owner_totp_row(clinic), &s)?, on))
+            })
             .transpose()
     }
 

@@ -155,7 +155,7 @@ pub trait Store: PortalStore + AdminStore + TerminationStore + Send + Sync + 'st
     /// Re-reads a clinic's whole log with the rules a push now follows, and moves every change
     /// an older server accepted against them into quarantine (kept, never served).
     fn check_clinic(&self, clinic: &str) -> Result<CheckReport, StoreError>;
-    /// Every clinic's platform id.
+    /// Every clinic's platform id, but those whose data was deleted (their tombstones).
     fn clinic_ids(&self) -> Result<Vec<String>, StoreError>;
     /// Bytes a clinic's changes and photos take on the server.
     fn usage(&self, clinic: &str) -> Result<u64, StoreError>;

@@ -408,14 +408,15 @@ impl PortalStore for SqliteStore {
     }
 
     fn clinic_waha(&self, clinic: &str) -> Result<Option<(String, String, String)>, StoreError> {
-        let key = self.sealer(clinic)?;
         let conn = self.platform.lock().expect("platform poisoned");
         let found: Option<(String, String, String)> = conn
             .prepare_cached("SELECT base, api_key, session FROM clinic_waha WHERE clinic_id = ?1")?
             .query_row([clinic], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
+        drop(conn);
         found
             .map(|(base, sealed, session)| {
+                let key = self.sealer(clinic)?;
                 Ok((base, key.open_text(&waha_row(clinic), &sealed)?, session))
             })
             .transpose()

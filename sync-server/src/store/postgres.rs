@@ -457,7 +457,9 @@ impl Store for PgStore {
         Ok(self
             .conn()?
             .q(
-                "SELECT id FROM platform.clinics ORDER BY created_at, id",
+                "SELECT c.id FROM platform.clinics c
+                 LEFT JOIN platform.terminations t ON t.clinic_id = c.id
+                 WHERE t.deleted_at IS NULL ORDER BY c.created_at, c.id",
                 &[],
             )?
             .iter()

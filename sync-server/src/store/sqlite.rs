@@ -416,7 +416,10 @@ impl Store for SqliteStore {
     fn clinic_ids(&self) -> Result<Vec<String>, StoreError> {
         let conn = self.platform.lock().expect("platform poisoned");
         let ids = conn
-            .prepare("SELECT id FROM clinics ORDER BY created_at, id")?
+            .prepare(
+                "SELECT c.id FROM clinics c LEFT JOIN terminations t ON t.clinic_id = c.id
+                 WHERE t.deleted_at IS NULL ORDER BY c.created_at, c.id",
+            )?
             .query_map([], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         Ok(ids)

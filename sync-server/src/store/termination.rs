@@ -46,7 +46,8 @@ pub trait TerminationStore {
     fn due_deletions(&self, now: i64) -> Result<Vec<String>, StoreError>;
     /// The hashes of every photo a clinic holds, in order.
     fn blob_ids(&self, clinic: &str) -> Result<Vec<String>, StoreError>;
-    /// Deletes a terminated clinic's data at `at`: its key first, then its log, documents,
+    /// Deletes a terminated clinic's data at `at`: its key first (its row emptied, so none is
+    /// ever made again for the clinic), then its log, documents,
     /// photos and quarantine, its machines and what they reported, the portal's rows and its
     /// WhatsApp settings, its owner's password and second factor. Safe to run again after a
     /// failure part way.

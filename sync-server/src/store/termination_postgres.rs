@@ -91,9 +91,11 @@ impl TerminationStore for PgStore {
         let schema = schema_of(clinic)?;
         let mut conn = self.conn()?;
         // The key first: from here on no copy of the clinic's rows opens, backups included.
+        // Emptied, not deleted: a key is never made again for this clinic.
         conn.x(
-            "DELETE FROM platform.clinic_keys WHERE scope = $1",
-            &[&clinic],
+            "INSERT INTO platform.clinic_keys (scope, wrapped, created_at) VALUES ($1, '', $2)
+             ON CONFLICT (scope) DO UPDATE SET wrapped = ''",
+            &[&clinic, &at],
         )?;
         self.keys.forget(clinic);
         let mut tx = conn.client.transaction()?;

@@ -83,10 +83,12 @@ impl TerminationStore for SqliteStore {
 
     fn delete_clinic_data(&self, clinic: &str, at: i64) -> Result<(), StoreError> {
         // The key first: from here on no copy of the clinic's rows opens, wherever it is.
-        self.platform
-            .lock()
-            .expect("platform poisoned")
-            .execute("DELETE FROM clinic_keys WHERE scope = ?1", [clinic])?;
+        // Emptied, not deleted: a key is never made again for this clinic.
+        self.platform.lock().expect("platform poisoned").execute(
+            "INSERT INTO clinic_keys (scope, wrapped, created_at) VALUES (?1, x'', ?2)
+                 ON CONFLICT (scope) DO UPDATE SET wrapped = x''",
+            params![clinic, at],
+        )?;
         self.keys.forget(clinic);
         // Its file (and the log beside it). Clinic ids are UUIDs the platform made.
         self.clinics

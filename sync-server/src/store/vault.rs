@@ -253,6 +253,12 @@ impl KeyRing {
             return Ok(s.clone());
         }
         let wrapped = match table.wrapped_key(scope)? {
+            // Destroyed with the clinic's data: nothing of it opens, nothing new is sealed.
+            Some(w) if w.is_empty() => {
+                return Err(StoreError::Sealed(format!(
+                    "the key of {scope} was destroyed"
+                )))
+            }
             Some(w) => w,
             None => {
                 let mut key = Zeroizing::new([0u8; 32]);
