@@ -163,3 +163,4 @@ owner-totp-off-done = Two-step sign-in is off. The password alone opens the owne
 owner-totp-not-on = Two-step sign-in was not on for this account.
 owner-totp-off-subject = Two-step sign-in is off
 owner-totp-off-body = Two-step sign-in was turned off for the clinic owner account { $email } (by { $by }). If you did not ask for this, tell the platform at once.
+admin-all = All standings

@@ -145,6 +145,17 @@ impl Standing {
         Standing::of(account, today, rules)
     }
 
+    /// Which of the console's filters it falls under: "active" (billed or not, trial or
+    /// paid), "grace", "suspended" or "ended".
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Standing::Unbilled | Standing::Active { .. } => "active",
+            Standing::Grace { .. } => "grace",
+            Standing::Suspended(_) => "suspended",
+            Standing::Ended { .. } => "ended",
+        }
+    }
+
     /// Whether sync and online booking are refused.
     pub fn suspended(&self) -> bool {
         matches!(self, Standing::Suspended(_) | Standing::Ended { .. })

@@ -92,6 +92,15 @@ fn an_ended_clinic_is_refused_its_owner_downloads_everything_then_it_is_deleted_
         .text()
         .unwrap();
     assert!(shown.contains("Ended") && shown.contains("download its data until"));
+    // The clinics page filters by standing.
+    let listed = |status: &str| {
+        live.get(&format!("/admin?lang=en&status={status}"), Some(&session))
+            .text()
+            .unwrap()
+    };
+    assert!(listed("ended").contains("Clinics (1)"));
+    assert!(listed("active").contains("Clinics (0)"));
+    assert!(listed("").contains("Clinics (1)"));
 
     // The machines are refused with the sentence; the portal is closed.
     let refused = token(&live, &credential);

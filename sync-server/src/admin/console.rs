@@ -64,7 +64,11 @@ pub fn clinic_row<S: Store>(
     let deleted = matches!(account.ended, Some((_, true)));
     Ok(Some(ClinicRow {
         standing: crate::standing::Standing::now(&account, rules),
-        staff: if deleted { 0 } else { staff_count(store, &c.id)? },
+        staff: if deleted {
+            0
+        } else {
+            staff_count(store, &c.id)?
+        },
         machines: machines.iter().filter(|m| !m.revoked).count(),
         last_sync: machines.iter().filter_map(|m| m.last_seen_at).max(),
         storage: if deleted { 0 } else { store.usage(&c.id)? },
@@ -98,6 +102,8 @@ pub fn clinic_rows<S: Store>(
 pub struct HomeQuery {
     q: Option<String>,
     lang: Option<String>,
+    /// Only the clinics of this standing ([`crate::standing::Standing::kind`]).
+    status: Option<String>,
 }
 
 impl HomeQuery {
@@ -115,11 +121,19 @@ pub async fn home<S: Store>(
 ) -> Response {
     let lang = q.lang();
     let query = q.q.unwrap_or_default();
+    let status = q.status.unwrap_or_default();
     viewing(&state, headers, lang, move |st, s| {
-        let rows = clinic_rows(&*st.store, &query, st.admin.billing)?;
+        let mut rows = clinic_rows(&*st.store, &query, st.admin.billing)?;
+        if !status.is_empty() {
+            rows.retain(|r| r.standing.kind() == status);
+        }
+        let filter = pages::Filter {
+            query: &query,
+            status: &status,
+        };
         Ok(page(
             StatusCode::OK,
-            pages::clinics(lang, &s, &query, &rows, None),
+            pages::clinics(lang, &s, &filter, &rows, None),
             None,
         ))
     })

@@ -90,7 +90,7 @@ pub async fn create<S: Store>(
     acting(&state, headers, form.csrf.clone(), lang, move |st, s| {
         let refused = |st: &AppState<S>, why: &str| -> Result<Response, StoreError> {
             let rows = clinic_rows(&*st.store, "", st.admin.billing)?;
-            let again = pages::clinics(lang, &s, "", &rows, Some(why));
+            let again = pages::clinics(lang, &s, &pages::Filter::default(), &rows, Some(why));
             Ok(page(StatusCode::BAD_REQUEST, again, None))
         };
         let record = match clinic_of(&form) {

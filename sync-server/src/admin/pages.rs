@@ -24,7 +24,7 @@ section{background:#fff;border-radius:.5rem;padding:1rem;margin-block:1rem;box-s
 table{border-collapse:collapse;width:100%}th,td{padding:.45rem .5rem;border-bottom:1px solid #e3e7eb;\
 text-align:start;vertical-align:top}th{font-size:.85rem;color:#5b6673}td.n{font-variant-numeric:tabular-nums}\
 label{display:block;margin-block:.75rem .25rem;font-weight:600}input{width:100%;padding:.55rem;font:inherit;\
-border:1px solid #9aa5b1;border-radius:.4rem}form.search{display:flex;gap:.5rem}form.search input{flex:1}\
+border:1px solid #9aa5b1;border-radius:.4rem}form.search{display:flex;gap:.5rem}form.search input{flex:1}form.search select{width:auto}\
 button.main{margin-top:1rem;padding:.6rem 1.2rem;font:inherit;font-weight:600;color:#fff;background:#243447;\
 border:0;border-radius:.4rem}.narrow{max-width:26rem;margin-inline:auto}\
 .error{background:#fdecec;color:#8a1c1c;padding:.75rem;border-radius:.4rem}\
@@ -155,14 +155,33 @@ fn megabytes(bytes: u64) -> String {
     format!("{:.1} MB", bytes as f64 / 1_000_000.0)
 }
 
-/// The clinics, with a search.
+/// What the clinics page was asked for: a search, and a standing.
+#[derive(Debug, Default)]
+pub struct Filter<'a> {
+    /// Words of a name, slug or owner's email.
+    pub query: &'a str,
+    /// "active", "grace", "suspended", "ended", or "" for all.
+    pub status: &'a str,
+}
+
+/// The standings the clinics page filters by, with their sentence ids.
+const STATUSES: [(&str, &str); 5] = [
+    ("", "admin-all"),
+    ("active", "admin-active"),
+    ("grace", "admin-grace"),
+    ("suspended", "admin-suspended"),
+    ("ended", "admin-ended"),
+];
+
+/// The clinics, with a search and a filter by standing.
 pub fn clinics(
     lang: Lang,
     session: &AdminSession,
-    query: &str,
+    filter: &Filter<'_>,
     rows: &[ClinicRow],
     error: Option<&str>,
 ) -> Markup {
+    let query = filter.query;
     page(
         lang,
         &t(lang, "admin-clinics"),
@@ -173,6 +192,11 @@ pub fn clinics(
                 form.search method="get" action="/admin" {
                     input type="hidden" name="lang" value=(lang.code());
                     input type="search" name="q" value=(query) placeholder=(t(lang, "admin-search"));
+                    select #status name="status" aria-label=(t(lang, "admin-status")) {
+                        @for (value, id) in STATUSES {
+                            option value=(value) selected[filter.status == value] { (t(lang, id)) }
+                        }
+                    }
                     button.main type="submit" { (t(lang, "admin-search-go")) }
                 }
             }
