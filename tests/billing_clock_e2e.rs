@@ -11,33 +11,12 @@ use common::*;
 
 const DAY: u64 = 86_400;
 
-/// libfaketime, which moves a process's clock (the test command installs Debian's faketime).
-fn faketime() -> String {
-    let out = std::process::Command::new("dpkg")
-        .args(["-L", "libfaketime"])
-        .output()
-        .expect("dpkg");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find(|l| l.ends_with("libfaketimeMT.so.1"))
-        .expect("libfaketime is installed (apt-get install faketime)")
-        .to_string()
-}
-
 /// The server on `data`, on the address `url` its machines know, with its clock `days`
 /// ahead.
 fn server_ahead(data: &std::path::Path, url: &str, days: u64) -> Server {
-    let lib = faketime();
-    let offset = format!("+{days}d");
-    Server::again_on(
-        data,
-        url,
-        &[
-            ("LD_PRELOAD", lib.as_str()),
-            ("FAKETIME", offset.as_str()),
-            ("FAKETIME_DONT_FAKE_MONOTONIC", "1"),
-        ],
-    )
+    let env = clock_ahead(days);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    Server::again_on(data, url, &env)
 }
 
 fn pay(server: &Server, session: &str, clinic: &str, from: &str, to: &str) {

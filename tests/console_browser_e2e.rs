@@ -11,28 +11,8 @@ mod common;
 use std::process::Command;
 
 use browser::{blank, Browser};
+use common::console::{authenticator, ADMIN, ADMIN_PW};
 use common::*;
-
-const ADMIN: &str = "ops@ayada.example";
-const ADMIN_PW: &str = "operator-pass-12";
-
-/// The code an authenticator app shows now for a base32 key.
-fn authenticator(secret: &str) -> String {
-    let bytes = totp_rs::Secret::Encoded(secret.to_string())
-        .to_bytes()
-        .unwrap();
-    let totp = totp_rs::TOTP::new(
-        totp_rs::Algorithm::SHA1,
-        6,
-        1,
-        30,
-        bytes,
-        None,
-        ADMIN.into(),
-    )
-    .unwrap();
-    totp.generate_current().unwrap()
-}
 
 #[test]
 fn an_admin_enrolls_the_second_factor_and_sees_the_clinics_in_both_languages() {

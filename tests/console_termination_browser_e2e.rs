@@ -13,19 +13,6 @@ use browser::{blank, Browser};
 use common::console::*;
 use common::*;
 
-/// libfaketime (the test command installs Debian's faketime).
-fn faketime() -> String {
-    let out = std::process::Command::new("dpkg")
-        .args(["-L", "libfaketime"])
-        .output()
-        .expect("dpkg");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find(|l| l.ends_with("libfaketimeMT.so.1"))
-        .expect("libfaketime is installed (apt-get install faketime)")
-        .to_string()
-}
-
 #[test]
 fn the_operator_ends_a_clinic_the_owner_sees_the_download_and_a_month_later_it_is_gone() {
     if !browser::available() {
@@ -85,15 +72,9 @@ fn the_operator_ends_a_clinic_the_owner_sees_the_download_and_a_month_later_it_i
     drop(server);
 
     // A month on (the window is 30 days): the sweep deletes the clinic's data.
-    let lib = faketime();
-    let moved = [
-        mail[0],
-        mail[1],
-        mail[2],
-        ("LD_PRELOAD", lib.as_str()),
-        ("FAKETIME", "+31d"),
-        ("FAKETIME_DONT_FAKE_MONOTONIC", "1"),
-    ];
+    let ahead = clock_ahead(31);
+    let mut moved: Vec<(&str, &str)> = mail.to_vec();
+    moved.extend(ahead.iter().map(|(k, v)| (*k, v.as_str())));
     let server = Server::again_on(&data, &url, &moved);
     let file = data.join("clinics").join(format!("{clinic}.db"));
     for _ in 0..100 {

@@ -15,25 +15,12 @@ use window::*;
 /// The code of the first step not used yet that the machine still takes (the step before
 /// the clock's, its own, or the next), waiting for one if need be; `last` is the last used.
 fn fresh_code(secret: &str, last: &mut u64) -> String {
-    let bytes = totp_rs::Secret::Encoded(secret.to_string())
-        .to_bytes()
-        .unwrap();
-    let totp = totp_rs::TOTP::new(
-        totp_rs::Algorithm::SHA1,
-        6,
-        1,
-        30,
-        bytes,
-        Some("Ayada".into()),
-        "owner".into(),
-    )
-    .unwrap();
     loop {
         let now = jiff::Timestamp::now().as_second() as u64;
         let step = (now / 30).saturating_sub(1).max(*last + 1);
         if step <= now / 30 + 1 {
             *last = step;
-            return totp.generate(step * 30);
+            return common::console::authenticator_at(secret, step * 30);
         }
         std::thread::sleep(Duration::from_millis(500));
     }

@@ -478,3 +478,22 @@ pub fn book(m: &Machine, patient: &str, at: &str) -> String {
         .unwrap()
         .to_string()
 }
+
+/// Debian's libfaketime, which moves a process's clock from outside (the test command
+/// installs faketime): the environment that starts a server `days` ahead of this one.
+pub fn clock_ahead(days: u64) -> Vec<(&'static str, String)> {
+    let out = Command::new("dpkg")
+        .args(["-L", "libfaketime"])
+        .output()
+        .expect("dpkg");
+    let lib = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find(|l| l.ends_with("libfaketimeMT.so.1"))
+        .expect("libfaketime is installed (apt-get install faketime)")
+        .to_string();
+    vec![
+        ("LD_PRELOAD", lib),
+        ("FAKETIME", format!("+{days}d")),
+        ("FAKETIME_DONT_FAKE_MONOTONIC", "1".into()),
+    ]
+}

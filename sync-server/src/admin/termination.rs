@@ -130,6 +130,18 @@ fn alive<S: Store + ?Sized>(
     standing(store, t)
 }
 
+/// [`alive`], and whether its owner's two-step sign-in is on (the page then asks the code).
+fn behind_link<S: Store + ?Sized>(
+    store: &S,
+    token: &str,
+) -> Result<Option<(ClinicRecord, Termination, bool)>, StoreError> {
+    let Some((clinic, t)) = alive(store, token)? else {
+        return Ok(None);
+    };
+    let code = store.owner_totp(&clinic.id)?.is_some_and(|(_, on)| on);
+    Ok(Some((clinic, t, code)))
+}
+
 /// The clinic of termination `t`, while its data stands (the window open, not deleted).
 fn standing<S: Store + ?Sized>(
     store: &S,
@@ -208,14 +220,7 @@ pub async fn export_form<S: Store>(
 ) -> Response {
     let lang = q.lang();
     let st = state.clone();
-    let found = blocking(move || {
-        let Some((clinic, t)) = alive(&*st.store, &token)? else {
-            return Ok(None);
-        };
-        let code = st.store.owner_totp(&clinic.id)?.is_some_and(|(_, on)| on);
-        Ok(Some((clinic, t, code)))
-    })
-    .await;
+    let found = blocking(move || behind_link(&*st.store, &token)).await;
     match found {
         Ok(Some((clinic, t, code))) => {
             let (csrf, cookie) = guard::csrf(&headers, secure(&state));
@@ -255,15 +260,7 @@ pub async fn export<S: Store>(
         return page(StatusCode::FORBIDDEN, notice, None);
     }
     let st = state.clone();
-    let (clinic, t, code) = match blocking(move || {
-        let Some((clinic, t)) = alive(&*st.store, &token)? else {
-            return Ok(None);
-        };
-        let code = st.store.owner_totp(&clinic.id)?.is_some_and(|(_, on)| on);
-        Ok(Some((clinic, t, code)))
-    })
-    .await
-    {
+    let (clinic, t, code) = match blocking(move || behind_link(&*st.store, &token)).await {
         Ok(Some(found)) => found,
         Ok(None) => return gone(lang),
         Err(e) => return broken(lang, &e),
