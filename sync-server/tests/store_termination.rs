@@ -70,7 +70,7 @@ fn deletion_story<S: Store>(store: &S) {
         store.due_deletions(t + 30 * 86_400).unwrap(),
         vec![A.to_string()]
     );
-    store.delete_clinic_data(A, t + 30 * 86_400).unwrap();
+    assert!(store.delete_clinic_data(A, t + 30 * 86_400).unwrap());
 
     // The tombstone: the clinic's row without its password, its termination with the day.
     let tomb = store.clinic_by_id(A).unwrap().unwrap();
@@ -102,7 +102,7 @@ fn deletion_story<S: Store>(store: &S) {
         "a tombstone is no clinic to serve"
     );
     // A second run (a sweep that failed part way) changes nothing.
-    store.delete_clinic_data(A, t + 31 * 86_400).unwrap();
+    assert!(!store.delete_clinic_data(A, t + 31 * 86_400).unwrap());
     assert_eq!(
         store.termination(A).unwrap().unwrap().deleted_at,
         Some(t + 30 * 86_400)

@@ -50,8 +50,8 @@ pub trait TerminationStore {
     /// ever made again for the clinic), then its log, documents,
     /// photos and quarantine, its machines and what they reported, the portal's rows and its
     /// WhatsApp settings, its owner's password and second factor. Safe to run again after a
-    /// failure part way.
-    fn delete_clinic_data(&self, clinic: &str, at: i64) -> Result<(), StoreError>;
+    /// failure part way, or on two replicas at once; true for the run that marked it deleted.
+    fn delete_clinic_data(&self, clinic: &str, at: i64) -> Result<bool, StoreError>;
 }
 
 /// The platform's rows of a clinic deleted with its data, as (table, clinic column).

@@ -87,7 +87,7 @@ impl TerminationStore for PgStore {
             .collect())
     }
 
-    fn delete_clinic_data(&self, clinic: &str, at: i64) -> Result<(), StoreError> {
+    fn delete_clinic_data(&self, clinic: &str, at: i64) -> Result<bool, StoreError> {
         let schema = schema_of(clinic)?;
         let mut conn = self.conn()?;
         // The key first: from here on no copy of the clinic's rows opens, backups included.
@@ -114,13 +114,13 @@ impl TerminationStore for PgStore {
             "UPDATE platform.clinics SET password_hash = '' WHERE id = $1",
             &[&clinic],
         )?;
-        tx.execute(
+        let marked = tx.execute(
             "UPDATE platform.terminations SET deleted_at = $2
              WHERE clinic_id = $1 AND deleted_at IS NULL",
             &[&clinic, &at],
-        )?;
+        )? == 1;
         tx.commit()?;
         self.ready.lock().expect("ready poisoned").remove(&schema);
-        Ok(())
+        Ok(marked)
     }
 }

@@ -81,7 +81,7 @@ impl TerminationStore for SqliteStore {
         Ok(ids)
     }
 
-    fn delete_clinic_data(&self, clinic: &str, at: i64) -> Result<(), StoreError> {
+    fn delete_clinic_data(&self, clinic: &str, at: i64) -> Result<bool, StoreError> {
         // The key first: from here on no copy of the clinic's rows opens, wherever it is.
         // Emptied, not deleted: a key is never made again for this clinic.
         self.platform.lock().expect("platform poisoned").execute(
@@ -117,12 +117,13 @@ impl TerminationStore for SqliteStore {
             "UPDATE clinics SET password_hash = '' WHERE id = ?1",
             [clinic],
         )?;
-        tx.execute(
+        let marked = tx.execute(
             "UPDATE terminations SET deleted_at = ?2 WHERE clinic_id = ?1 AND deleted_at IS NULL",
             params![clinic, at],
-        )?;
+        )? == 1;
         tx.commit()?;
         // The pages the rows held are wiped (SQLite reuses them without clearing).
-        super::sqlite_log::forget_clear_pages(&conn)
+        super::sqlite_log::forget_clear_pages(&conn)?;
+        Ok(marked)
     }
 }
