@@ -51,6 +51,15 @@ fn an_ended_clinic_is_downloaded_opened_on_a_new_machine_and_exported_as_csv() {
     let said = String::from_utf8_lossy(&refused.stdout).to_string()
         + &String::from_utf8_lossy(&refused.stderr);
     assert!(said.contains("subscription has ended"), "{said}");
+    // The server keeps it 30 × 24 hours from the end, and says the clinic's day that falls on.
+    let until = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(30 * 24))
+        .in_tz("Africa/Cairo")
+        .unwrap()
+        .date();
+    assert!(
+        said.contains(&format!("copy until {until}")),
+        "the day is said in the machine's words: {said}"
+    );
 
     // The owner's email brings the link.
     let link = export_link(&emails);

@@ -13,8 +13,12 @@ pub struct ErrorBody {
     /// A stable name for the refusal: `unauthorized`, `bad-login`, `conflict`,
     /// `bad-request`, `too-large`, `unsupported-media-type`, `not-found`,
     /// `method-not-allowed`, `too-many-requests`, `too-many-guesses`, `busy`, `quota`,
-    /// `disk-full`, `timeout` or `internal`.
+    /// `disk-full`, `timeout`, `suspended`, `ended` or `internal`.
     pub code: String,
+    /// With `ended`: the last day the clinic's data is kept for its owner to download
+    /// (absent once it is deleted), so a client can say it in its own words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
 }
 
 /// What a request can fail with.
@@ -38,8 +42,13 @@ pub enum ApiError {
     Suspended(String),
     /// The clinic's subscription ended: its machines no longer sync (the sentence says
     /// until when its data can be downloaded).
-    #[error("{0}")]
-    Ended(String),
+    #[error("{sentence}")]
+    Ended {
+        /// The sentence.
+        sentence: String,
+        /// The last day its data is kept (None: deleted).
+        until: Option<String>,
+    },
     /// The request cannot be carried out as asked.
     #[error("{0}")]
     Conflict(String),
@@ -119,7 +128,7 @@ impl IntoResponse for ApiError {
             | ApiError::BadLogin
             | ApiError::TotpRequired
             | ApiError::BadTotp => StatusCode::UNAUTHORIZED,
-            ApiError::Suspended(_) | ApiError::Ended(_) => StatusCode::FORBIDDEN,
+            ApiError::Suspended(_) | ApiError::Ended { .. } => StatusCode::FORBIDDEN,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unreadable { status, .. } => *status,
@@ -141,7 +150,7 @@ impl IntoResponse for ApiError {
             ApiError::TotpRequired => "totp-required",
             ApiError::BadTotp => "bad-totp",
             ApiError::Suspended(_) => "suspended",
-            ApiError::Ended(_) => "ended",
+            ApiError::Ended { .. } => "ended",
             ApiError::Conflict(_) => "conflict",
             ApiError::BadRequest(_) => "bad-request",
             ApiError::Unreadable { status, .. } => match *status {
@@ -170,6 +179,10 @@ impl IntoResponse for ApiError {
             Json(ErrorBody {
                 error: self.to_string(),
                 code: code.to_string(),
+                until: match &self {
+                    ApiError::Ended { until, .. } => until.clone(),
+                    _ => None,
+                },
             }),
         )
             .into_response();

@@ -47,12 +47,17 @@ pub struct Refusal {
     pub ended: bool,
     /// The sentence (English; the app says it in its person's language from the code).
     pub sentence: String,
+    /// An ended clinic's last day of kept data (None: suspended, or deleted).
+    pub until: Option<String>,
 }
 
 impl From<Refusal> for crate::error::ApiError {
     fn from(r: Refusal) -> Self {
         if r.ended {
-            crate::error::ApiError::Ended(r.sentence)
+            crate::error::ApiError::Ended {
+                sentence: r.sentence,
+                until: r.until,
+            }
         } else {
             crate::error::ApiError::Suspended(r.sentence)
         }
@@ -164,6 +169,13 @@ impl Standing {
     /// The refusal a suspended or ended clinic's machines get (English; the app says it in
     /// its person's language from the code, with this as the detail); None if it may sync.
     pub fn refusal(&self) -> Option<Refusal> {
+        let until = match self {
+            Standing::Ended {
+                data_until,
+                deleted: false,
+            } => Some(data_until.to_string()),
+            _ => None,
+        };
         let (ended, sentence) = match self {
             Standing::Suspended(Why::Held(note)) => (
                 false,
@@ -187,7 +199,11 @@ impl Standing {
             ),
             _ => return None,
         };
-        Some(Refusal { ended, sentence })
+        Some(Refusal {
+            ended,
+            sentence,
+            until,
+        })
     }
 }
 
@@ -318,6 +334,7 @@ mod tests {
         );
         let refusal = standing.refusal().unwrap();
         assert!(refusal.ended && refusal.sentence.contains("until 2027-02-01"));
+        assert_eq!(refusal.until.as_deref(), Some("2027-02-01"));
         let deleted = ClinicAccount {
             ended: Some((1_801_434_600, true)),
             ..ended

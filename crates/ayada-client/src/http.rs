@@ -38,7 +38,8 @@ pub(crate) fn refused(status: reqwest::StatusCode, body: &str) -> Failure {
     let id = match answer["code"].as_str() {
         Some("bad-login") => "client-refused-bad-login",
         Some("suspended") => "client-refused-suspended",
-        Some("ended") => "client-refused-ended",
+        Some("ended") if answer["until"].is_string() => "client-refused-ended",
+        Some("ended") => "client-refused-ended-deleted",
         Some("totp-required") => "client-refused-totp-required",
         Some("bad-totp") => "client-refused-bad-totp",
         Some("unauthorized") => "client-refused-unauthorized",
@@ -57,7 +58,13 @@ pub(crate) fn refused(status: reqwest::StatusCode, body: &str) -> Failure {
         .split_whitespace()
         .find_map(|w| w.parse::<u64>().ok())
         .unwrap_or(15);
-    Failure::said(Said::new(id).with("said", said).with("minutes", minutes))
+    let until = answer["until"].as_str().unwrap_or_default().to_string();
+    Failure::said(
+        Said::new(id)
+            .with("said", said)
+            .with("minutes", minutes)
+            .with("until", until),
+    )
 }
 
 pub(crate) fn unexpected(e: serde_json::Error) -> Failure {

@@ -406,6 +406,26 @@ mod tests {
     }
 
     #[test]
+    fn an_ended_clinics_refusal_says_until_when_its_data_is_kept_in_both_languages() {
+        let body = r#"{"error": "The clinic's subscription has ended.", "code": "ended", "until": "2026-12-29"}"#;
+        let refused = crate::http::refused(reqwest::StatusCode::FORBIDDEN, body);
+        assert!(refused
+            .sentence(ayada_core::Lang::En)
+            .contains("until 2026-12-29"));
+        let ar = refused.sentence(ayada_core::Lang::Ar);
+        assert!(ar.contains("انتهى اشتراك العيادة"), "{ar}");
+        assert!(
+            ar.contains("2026") || ar.contains("٢٠٢٦"),
+            "the day, in Arabic too: {ar}"
+        );
+        let gone = r#"{"error": "… deleted …", "code": "ended"}"#;
+        let gone = crate::http::refused(reqwest::StatusCode::FORBIDDEN, gone);
+        assert!(gone
+            .sentence(ayada_core::Lang::En)
+            .contains("deleted its copy"));
+    }
+
+    #[test]
     fn a_typed_server_address_gets_a_scheme_and_loses_its_trailing_slash() {
         assert_eq!(
             server_address(" 192.168.1.10:8787 "),

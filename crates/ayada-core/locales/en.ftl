@@ -361,7 +361,8 @@ cli-portal = Online booking is { $enabled ->
         [one] type
        *[other] types
     }, up to { $days } days ahead, cancellation until { $cutoff } hours before.
-client-refused-ended = The clinic's subscription has ended, so the server no longer syncs it ({ $said }). This machine keeps working and keeps everything.
+client-refused-ended = The clinic's subscription has ended, so the server no longer syncs it. This machine keeps working and keeps everything; the owner can download the server's copy until { $until } (Settings).
+client-refused-ended-deleted = The clinic's subscription has ended and the server has deleted its copy. This machine keeps working and keeps everything.
 client-export-passphrase = The passphrase does not open this export (or the file was changed).
 client-export-weak = The passphrase must be at least 10 characters.
 client-export-unreadable = The export file could not be read.
