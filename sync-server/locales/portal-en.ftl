@@ -65,6 +65,7 @@ err-open = This number already has bookings waiting at this clinic. Please wait 
 err-form = This form is out of date. Please open the page again.
 err-gone = This link is not valid.
 err-paused = Online booking at this clinic is paused for now. Please call the clinic to book.
+err-ended = This clinic no longer takes bookings online. Please call the clinic.
 err-busy = The clinic cannot take online bookings right now. Please call the clinic.
 err-messages = We could not send WhatsApp messages right now. Please try again later or call the clinic.
 err-cancel-reason = Cancelled online by the patient

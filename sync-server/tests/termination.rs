@@ -111,7 +111,12 @@ fn an_ended_clinic_is_refused_its_owner_downloads_everything_then_it_is_deleted_
         .as_str()
         .unwrap()
         .contains("download its data until"));
-    assert_eq!(live.get("/c/nour", None).status(), 503);
+    let closed = live.get("/c/nour?lang=en", None);
+    assert_eq!(closed.status(), 503);
+    assert!(closed
+        .text()
+        .unwrap()
+        .contains("no longer takes bookings online"));
 
     // The owner's link: a page, then the export with the password and a passphrase.
     let link = link_in_email(&live);

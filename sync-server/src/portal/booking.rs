@@ -40,8 +40,8 @@ pub async fn clinic_page<S: Store>(
         let Some(record) = views.record(&*st.store, &slug)? else {
             return Ok(None);
         };
-        if super::respond::paused(&st, &record.id)? {
-            return Ok(Some(Err(())));
+        if let Some(ended) = super::respond::closed(&st, &record.id)? {
+            return Ok(Some(Err(ended)));
         }
         let Some(view) = views.get(&*st.store, &record, now)? else {
             return Ok(None);
@@ -58,7 +58,7 @@ pub async fn clinic_page<S: Store>(
     })
     .await;
     match body {
-        Ok(Some(Err(()))) => super::respond::paused_page(lang),
+        Ok(Some(Err(ended))) => super::respond::closed_page(lang, ended),
         Ok(Some(Ok(body))) => html(
             StatusCode::OK,
             maud::PreEscaped(body.as_str().to_string()),

@@ -64,16 +64,20 @@ pub(super) async fn blocking<T: Send + 'static>(
     }
 }
 
-/// Whether a clinic's online booking is paused (its subscription is suspended), as the
-/// machines' doors see it.
-pub(super) fn paused<S: Store>(state: &AppState<S>, clinic: &str) -> Result<bool, StoreError> {
+/// Whether a clinic's online booking is closed, as the machines' doors see it: None while
+/// it is open, else whether its subscription ended (true) or is suspended (false).
+pub(super) fn closed<S: Store>(
+    state: &AppState<S>,
+    clinic: &str,
+) -> Result<Option<bool>, StoreError> {
     let rules = state.admin.billing;
-    Ok(crate::standing::refusal(&*state.store, &state.standings, clinic, rules)?.is_some())
+    Ok(crate::standing::refusal(&*state.store, &state.standings, clinic, rules)?.map(|r| r.ended))
 }
 
-/// The page a suspended clinic's portal shows.
-pub(super) fn paused_page(lang: Lang) -> Page {
-    problem(lang, StatusCode::SERVICE_UNAVAILABLE, "err-paused")
+/// The page a closed clinic's portal shows: paused (suspended) or closed for good (ended).
+pub(super) fn closed_page(lang: Lang, ended: bool) -> Page {
+    let id = if ended { "err-ended" } else { "err-paused" };
+    problem(lang, StatusCode::SERVICE_UNAVAILABLE, id)
 }
 
 /// The clinic of a slug with its view; a page saying the link is not valid otherwise.
@@ -90,9 +94,9 @@ pub(super) async fn clinic<S: Store>(
         let Some(record) = st.portal.views.record(&*st.store, &slug)? else {
             return Ok(None);
         };
-        // A suspended clinic takes no booking online (its own page says so).
-        if paused(&st, &record.id)? {
-            return Ok(Some(Err(())));
+        // A suspended or ended clinic takes no booking online (its own page says so).
+        if let Some(ended) = closed(&st, &record.id)? {
+            return Ok(Some(Err(ended)));
         }
         Ok(st
             .portal
@@ -103,7 +107,7 @@ pub(super) async fn clinic<S: Store>(
     .await?;
     match found {
         Some(Ok(found)) => Ok(found),
-        Some(Err(())) => Err(paused_page(lang)),
+        Some(Err(ended)) => Err(closed_page(lang, ended)),
         None => Err(problem(lang, StatusCode::NOT_FOUND, "err-gone")),
     }
 }
