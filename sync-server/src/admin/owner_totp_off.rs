@@ -37,7 +37,8 @@ fn turn_off<S: Store>(
         &clinic.owner_email,
         "totp-off",
         "owner-totp-off",
-        &format!("totp-off:{}:{}", clinic.id, crate::store::unix_now()),
+        // Each turning off is its own event (two in one second are two emails).
+        &format!("totp-off:{}:{}", clinic.id, guard::new_token()),
         &args,
     )?;
     Ok(true)
