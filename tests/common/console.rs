@@ -35,7 +35,7 @@ pub fn fake_resend() -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
                         async move {
                             assert_eq!(headers["authorization"], "Bearer re_test_key");
                             state.lock().unwrap().push(email);
-                            axum::Json(serde_json::json!({ "id": uuid_like() }))
+                            axum::Json(serde_json::json!({ "id": resend_id() }))
                         }
                     },
                 ),
@@ -46,13 +46,11 @@ pub fn fake_resend() -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
     (format!("http://{}", rx.recv().unwrap()), kept)
 }
 
-pub fn uuid_like() -> String {
-    format!(
-        "{:032x}",
-        std::time::SystemTime::now()
-            .elapsed()
-            .map_or(0, |d| d.as_nanos())
-    )
+/// An id as Resend gives one, different for every email this process sends.
+fn resend_id() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("00000000-0000-4000-8000-{n:012x}")
 }
 
 pub fn client() -> Client {

@@ -6,17 +6,6 @@ use super::pages::page;
 use crate::portal::words::{say, t, Lang};
 use crate::store::ClinicRecord;
 
-/// The owner's download page that only says something.
-pub fn notice(lang: Lang, id: &str) -> Markup {
-    page(
-        lang,
-        &t(lang, "owner-export-title"),
-        None,
-        "",
-        html! { section.narrow { p.error #notice { (t(lang, id)) } } },
-    )
-}
-
 /// The download form: the owner's password (and code), and the passphrase for the file.
 pub fn form(
     lang: Lang,

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use super::console::{clinic_rows, HomeQuery};
 use super::owner_pages;
 use super::pages;
-use super::respond::{acting, blocking, broken, page, secure, see_other, viewing};
+use super::respond::{acting, blocking, broken, owner_says, page, secure, see_other, viewing};
 use crate::logins::ClientAddr;
 use crate::portal::guard::{self, new_token};
 use crate::portal::words::Lang;
@@ -190,20 +190,12 @@ pub async fn reset<S: Store>(
 ) -> Response {
     let lang = Lang::from_code(form.lang.as_deref());
     if !guard::csrf_ok(&headers, &form.csrf) {
-        return page(
-            StatusCode::FORBIDDEN,
-            owner_pages::owner_notice(lang, "admin-csrf"),
-            None,
-        );
+        return owner_says(StatusCode::FORBIDDEN, lang, "admin-csrf");
     }
     let email = form.email.trim().to_lowercase();
     let key = format!("reset:{email}");
     if state.logins.admit(&key, &addr).is_err() {
-        return page(
-            StatusCode::TOO_MANY_REQUESTS,
-            owner_pages::owner_notice(lang, "admin-too-many"),
-            None,
-        );
+        return owner_says(StatusCode::TOO_MANY_REQUESTS, lang, "admin-too-many");
     }
     state.logins.failed(&key, &addr);
     let st = state.clone();
@@ -273,11 +265,7 @@ pub async fn owner_form<S: Store>(
             let form = owner_pages::owner_form(lang, &email, &csrf, code, None);
             page(StatusCode::OK, form, cookie)
         }
-        Ok(None) => page(
-            StatusCode::GONE,
-            owner_pages::owner_notice(lang, "owner-link-gone"),
-            None,
-        ),
+        Ok(None) => owner_says(StatusCode::GONE, lang, "owner-link-gone"),
         Err(e) => broken(lang, &e),
     }
 }
@@ -308,11 +296,7 @@ pub async fn owner_set<S: Store>(
 ) -> Response {
     let lang = Lang::from_code(form.lang.as_deref());
     if !guard::csrf_ok(&headers, &form.csrf) {
-        return page(
-            StatusCode::FORBIDDEN,
-            owner_pages::owner_notice(lang, "admin-csrf"),
-            None,
-        );
+        return owner_says(StatusCode::FORBIDDEN, lang, "admin-csrf");
     }
     let st = state.clone();
     let done = blocking(move || {
@@ -365,11 +349,7 @@ pub async fn owner_set<S: Store>(
             owner_pages::owner_form(lang, &email, &form_csrf_again(&headers), code, Some(why)),
             None,
         ),
-        Ok(Err(None)) => page(
-            StatusCode::GONE,
-            owner_pages::owner_notice(lang, "owner-link-gone"),
-            None,
-        ),
+        Ok(Err(None)) => owner_says(StatusCode::GONE, lang, "owner-link-gone"),
         Err(e) => broken(lang, &e),
     }
 }

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::invite::OwnerQuery;
 use super::owner_pages;
-use super::respond::{blocking, broken, page, secure};
+use super::respond::{blocking, broken, owner_says, page, secure};
 use super::totp;
 use crate::logins::ClientAddr;
 use crate::portal::guard::{self, keyed_hash, matches};
@@ -57,11 +57,7 @@ pub async fn password<S: Store>(
 ) -> Response {
     let lang = Lang::from_code(form.lang.as_deref());
     if !guard::csrf_ok(&headers, &form.csrf) {
-        return page(
-            StatusCode::FORBIDDEN,
-            owner_pages::owner_notice(lang, "admin-csrf"),
-            None,
-        );
+        return owner_says(StatusCode::FORBIDDEN, lang, "admin-csrf");
     }
     // Two-step sign-in already on: the owner's code is asked here too (a `None` code is
     // refused with "needs the code", and the page says it is on).
@@ -77,11 +73,7 @@ pub async fn password<S: Store>(
     {
         Ok(c) => c,
         Err(crate::error::ApiError::TotpRequired) => {
-            return page(
-                StatusCode::OK,
-                owner_pages::owner_notice(lang, "owner-totp-already"),
-                None,
-            )
+            return owner_says(StatusCode::OK, lang, "owner-totp-already")
         }
         Err(crate::error::ApiError::TooManyGuesses { .. }) => {
             return page(
@@ -149,26 +141,14 @@ pub async fn code<S: Store>(
         &form.proof,
     );
     if !guard::csrf_ok(&headers, &form.csrf) || !proven {
-        return page(
-            StatusCode::FORBIDDEN,
-            owner_pages::owner_notice(lang, "admin-csrf"),
-            None,
-        );
+        return owner_says(StatusCode::FORBIDDEN, lang, "admin-csrf");
     }
     if form.expires < unix_now() {
-        return page(
-            StatusCode::GONE,
-            owner_pages::owner_notice(lang, "owner-totp-late"),
-            None,
-        );
+        return owner_says(StatusCode::GONE, lang, "owner-totp-late");
     }
     let key = format!("totp-setup:{}", form.clinic);
     if state.logins.admit(&key, &addr).is_err() {
-        return page(
-            StatusCode::TOO_MANY_REQUESTS,
-            owner_pages::owner_notice(lang, "admin-too-many"),
-            None,
-        );
+        return owner_says(StatusCode::TOO_MANY_REQUESTS, lang, "admin-too-many");
     }
     let st = state.clone();
     let clinic = form.clinic.clone();
@@ -221,11 +201,7 @@ pub async fn code<S: Store>(
             );
             page(StatusCode::UNAUTHORIZED, markup, None)
         }
-        Ok(None) => page(
-            StatusCode::OK,
-            owner_pages::owner_notice(lang, "owner-totp-already"),
-            None,
-        ),
+        Ok(None) => owner_says(StatusCode::OK, lang, "owner-totp-already"),
         Err(e) => broken(lang, &e),
     }
 }

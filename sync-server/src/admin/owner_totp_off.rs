@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::billing::{back_to, clinic_page, no_such_clinic};
 use super::invite::OwnerQuery;
 use super::owner_pages;
-use super::respond::{acting, blocking, broken, page, secure};
+use super::respond::{acting, blocking, broken, owner_says, page, secure};
 use crate::error::ApiError;
 use crate::logins::ClientAddr;
 use crate::portal::guard;
@@ -80,8 +80,7 @@ pub async fn off<S: Store>(
 ) -> Response {
     let lang = Lang::from_code(form.lang.as_deref());
     if !guard::csrf_ok(&headers, &form.csrf) {
-        let notice = owner_pages::owner_notice(lang, "admin-csrf");
-        return page(StatusCode::FORBIDDEN, notice, None);
+        return owner_says(StatusCode::FORBIDDEN, lang, "admin-csrf");
     }
     let again = |why: &str, status: StatusCode| {
         page(
@@ -118,11 +117,7 @@ pub async fn off<S: Store>(
             owner_pages::owner_notice_ok(lang, "owner-totp-off-done"),
             None,
         ),
-        Ok(false) => page(
-            StatusCode::OK,
-            owner_pages::owner_notice(lang, "owner-totp-not-on"),
-            None,
-        ),
+        Ok(false) => owner_says(StatusCode::OK, lang, "owner-totp-not-on"),
         Err(e) => broken(lang, &e),
     }
 }

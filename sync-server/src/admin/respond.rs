@@ -46,6 +46,11 @@ pub(super) fn broken(lang: Lang, e: &StoreError) -> Response {
     )
 }
 
+/// An owner's page (no session) that only says sentence `id`, answered with `status`.
+pub(super) fn owner_says(status: StatusCode, lang: Lang, id: &str) -> Response {
+    page(status, super::owner_pages::owner_notice(lang, id), None)
+}
+
 /// Runs store work off the async threads.
 pub(super) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::billing::{back_to, clinic_page, no_such_clinic};
 use super::invite::OwnerQuery;
-use super::respond::{acting, blocking, broken, page, secure};
+use super::respond::{acting, blocking, broken, owner_says, page, secure};
 use super::{export_pages, pages};
 use crate::error::ApiError;
 use crate::logins::ClientAddr;
@@ -204,11 +204,7 @@ pub async fn export_for_app<S: Store>(
 }
 
 fn gone(lang: Lang) -> Response {
-    page(
-        StatusCode::GONE,
-        export_pages::notice(lang, "owner-export-gone"),
-        None,
-    )
+    owner_says(StatusCode::GONE, lang, "owner-export-gone")
 }
 
 /// `GET /owner/export/{token}`: the owner's download page, while the window is open.
@@ -256,8 +252,7 @@ pub async fn export<S: Store>(
 ) -> Response {
     let lang = Lang::from_code(form.lang.as_deref());
     if !guard::csrf_ok(&headers, &form.csrf) {
-        let notice = export_pages::notice(lang, "admin-csrf");
-        return page(StatusCode::FORBIDDEN, notice, None);
+        return owner_says(StatusCode::FORBIDDEN, lang, "admin-csrf");
     }
     let st = state.clone();
     let (clinic, t, code) = match blocking(move || behind_link(&*st.store, &token)).await {
