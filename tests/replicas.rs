@@ -16,6 +16,8 @@ use common::{bin, json_of, pg, token, Machine, Server};
 
 const EMAIL: &str = "owner@nour.example";
 const OWNER_PW: &str = "owner-pass-1";
+/// The `application_name` of each replica's news listener (`store::NEWS_APPLICATION`).
+const NEWS: &str = "ayada-replica-news";
 
 /// A replica serving `url` on a port of its own.
 fn replica(root: &Path, name: &str, db: &pg::TestDb) -> Server {
@@ -57,6 +59,39 @@ fn held(server: &Server, m: &Machine) -> HashSet<String> {
         .iter()
         .map(|c| c["hash"].as_str().unwrap().to_string())
         .collect()
+}
+
+/// The machine a token speaks for.
+fn node_of(token: &str) -> String {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).unwrap();
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    claims["sub"].as_str().unwrap().to_string()
+}
+
+/// What a server answers `token` at `/v1/status`.
+fn status_with(server: &Server, token: &str) -> reqwest::StatusCode {
+    reqwest::blocking::Client::new()
+        .get(format!("{}/v1/status", server.url))
+        .bearer_auth(token)
+        .send()
+        .unwrap()
+        .status()
+}
+
+/// The owner revokes machine `node` through `server`.
+fn revoke(server: &Server, node: &str) {
+    let revoked = reqwest::blocking::Client::new()
+        .post(format!("{}/v1/machines/revoke", server.url))
+        .json(&serde_json::json!({ "email": EMAIL, "password": OWNER_PW, "node_id": node }))
+        .send()
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
 }
 
 #[test]
@@ -117,25 +152,8 @@ fn a_machine_revoked_through_one_replica_is_refused_and_cut_off_by_the_other_at_
     create_clinic(&db);
     let stolen = common::enrolled_machine(root.path(), "desk", &two, EMAIL, OWNER_PW, 1);
     let token = token(&two, &stolen);
-    let claims: serde_json::Value = {
-        use base64::Engine;
-        let payload = token.split('.').nth(1).unwrap();
-        serde_json::from_slice(
-            &base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(payload)
-                .unwrap(),
-        )
-        .unwrap()
-    };
-    let node = claims["sub"].as_str().unwrap().to_string();
-    let status = |server: &Server| {
-        reqwest::blocking::Client::new()
-            .get(format!("{}/v1/status", server.url))
-            .bearer_auth(&token)
-            .send()
-            .unwrap()
-            .status()
-    };
+    let node = node_of(&token);
+    let status = |server: &Server| status_with(server, &token);
     // Replica 2 has just found the credential active (and would trust that for seconds).
     assert_eq!(status(&two), 200);
     let mut request = tungstenite::client::IntoClientRequest::into_client_request(format!(
@@ -152,12 +170,7 @@ fn a_machine_revoked_through_one_replica_is_refused_and_cut_off_by_the_other_at_
     }
 
     // The owner revokes it through replica 1.
-    let revoked = reqwest::blocking::Client::new()
-        .post(format!("{}/v1/machines/revoke", one.url))
-        .json(&serde_json::json!({ "email": EMAIL, "password": OWNER_PW, "node_id": node }))
-        .send()
-        .unwrap();
-    assert_eq!(revoked.status(), 200);
+    revoke(&one, &node);
     let started = Instant::now();
     loop {
         match socket.read() {
@@ -175,6 +188,72 @@ fn a_machine_revoked_through_one_replica_is_refused_and_cut_off_by_the_other_at_
     assert_eq!(status(&two), 401);
     assert!(started.elapsed() < Duration::from_secs(5));
     eprintln!("replica 2 closed the revoked machine's socket {closed:?} after the revocation");
+}
+
+#[test]
+fn a_revocation_made_while_a_replica_was_deaf_to_the_news_is_not_trusted_away() {
+    let Some(db) = pg::fresh("replicas_deaf") else {
+        return;
+    };
+    let root = tempfile::tempdir().unwrap();
+    let one = replica(root.path(), "one", &db);
+    let two = replica(root.path(), "two", &db);
+    create_clinic(&db);
+    let stolen = common::enrolled_machine(root.path(), "desk", &two, EMAIL, OWNER_PW, 1);
+    let token = token(&two, &stolen);
+    // Replica 2 finds the credential active, and would trust that for minutes.
+    assert_eq!(status_with(&two, &token), 200);
+
+    // The listeners' connections are cut (a network blip, a restarted pooler), and the owner
+    // revokes the machine through replica 1 before replica 2 is listening again: the news of
+    // it reaches no one.
+    let cut = db.sql(&format!(
+        "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity
+         WHERE application_name = '{}' AND datname = current_database()",
+        NEWS
+    ));
+    assert_eq!(cut.len(), 2, "one listener per replica: {cut:?}");
+    revoke(&one, &node_of(&token));
+
+    // Replica 2 asks the store again (deaf, then listening anew) instead of trusting what it
+    // found before the gap.
+    let started = Instant::now();
+    while status_with(&two, &token) != 401 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "replica 2 still serves the revoked machine"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    eprintln!(
+        "replica 2 refused the machine revoked unheard {:?} after",
+        started.elapsed()
+    );
+    // And the news is heard again: a second machine revoked through replica 1 is refused by
+    // replica 2 at once.
+    let other = Machine::new(root.path(), "exam");
+    other.enroll(&two, EMAIL, OWNER_PW);
+    let other_token = common::token(&two, &other);
+    let started = Instant::now();
+    while db
+        .sql(&format!(
+            "SELECT 1 FROM pg_stat_activity
+             WHERE application_name = '{}' AND datname = current_database()",
+            NEWS
+        ))
+        .len()
+        < 2
+    {
+        assert!(started.elapsed() < Duration::from_secs(10), "no listener back");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(status_with(&two, &other_token), 200);
+    revoke(&one, &node_of(&other_token));
+    let started = Instant::now();
+    while status_with(&two, &other_token) != 401 {
+        assert!(started.elapsed() < Duration::from_secs(2), "not heard");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 #[test]

@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod auth;
 pub mod compactor;
+pub mod contacts;
 pub mod error;
 pub mod export;
 pub mod extract;
@@ -61,8 +62,8 @@ pub struct AppState<S> {
     pub portal: Arc<portal::Portal>,
     /// Each clinic's storage in use, as last read and grown since.
     pub usage: Arc<memo::Usage>,
-    /// Each machine's last contact written.
-    pub contacts: Arc<memo::Contacts>,
+    /// Each machine's last contact, written in batches.
+    pub contacts: Arc<contacts::ContactBook>,
     /// The operator's console: how long its sessions live, the billing rules.
     pub admin: Arc<admin::AdminConfig>,
     /// Each clinic's standing, as read a moment ago.
@@ -78,6 +79,7 @@ impl<S: Store> AppState<S> {
     pub fn new(store: Arc<S>, tokens: Arc<Tokens>) -> AppState<S> {
         AppState {
             compactor: Arc::new(compactor::Compactor::start(store.clone())),
+            contacts: Arc::new(contacts::ContactBook::start(store.clone())),
             store,
             tokens,
             limits: Arc::new(MachineLimits::default()),
@@ -89,7 +91,6 @@ impl<S: Store> AppState<S> {
                 auth::new_credential().unwrap_or_default().into_bytes(),
             )),
             usage: Arc::default(),
-            contacts: Arc::default(),
             credentials: Arc::default(),
             admin: Arc::default(),
             standings: Arc::default(),
@@ -115,6 +116,8 @@ impl<S: Store> AppState<S> {
             .listen(Box::new(move |clinic, node, said| match said {
                 store::News::Head(head) => state.notices.notify(clinic, node, head),
                 store::News::Revoked => state.revoked(clinic, node),
+                // A revocation may have gone unheard: credentials are asked of the store.
+                store::News::Lost(lost) => state.credentials.hearing(!lost),
             }))
     }
 
@@ -125,16 +128,10 @@ impl<S: Store> AppState<S> {
     }
 
     /// Notes a machine's contact (with its unsent count after a push; none after a pull),
-    /// when [`memo::Contacts`] says it is due. Best effort: a note that cannot be written (a
-    /// full disk) must not fail a pull, nor make a push that is already durable look refused.
+    /// written within a second ([`contacts::ContactBook`]). Best effort: a note that cannot be
+    /// written (a full disk) must not fail a pull, nor make a durable push look refused.
     pub(crate) fn note_seen(&self, clinic: &str, node: &str, pending: Option<u64>) {
-        if !self.contacts.due(clinic, node, pending) {
-            return;
-        }
-        match self.store.seen(clinic, node, pending) {
-            Ok(()) => self.contacts.written(clinic, node, pending),
-            Err(e) => tracing::warn!(%clinic, %node, error = %e, "last contact not noted"),
-        }
+        self.contacts.note(&*self.store, clinic, node, pending);
     }
 
     /// Refuses to store `incoming` more bytes for `clinic` once its quota would be passed

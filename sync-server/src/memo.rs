@@ -5,7 +5,7 @@
 //! desk pushing every few seconds both were paid on every push (docs/BENCHMARKS.md, #18).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -81,6 +81,14 @@ impl Contacts {
         }
     }
 
+    /// Forgets what was written for a machine (its note failed): its next contact is due.
+    pub fn forget(&self, clinic: &str, node: &str) {
+        self.0
+            .lock()
+            .expect("contacts poisoned")
+            .remove(&(clinic.to_string(), node.to_string()));
+    }
+
     /// Records that a contact saying `pending` was written now.
     pub fn written(&self, clinic: &str, node: &str, pending: Option<u64>) {
         let mut kept = self.0.lock().expect("contacts poisoned");
@@ -94,29 +102,53 @@ impl Contacts {
     }
 }
 
-/// How long a credential found active is trusted without asking the store again. A
-/// revocation through this process, or heard from another replica, forgets it at once; this
-/// bounds only a revocation whose news was lost (or made by another process on a SQLite
-/// folder).
-const CREDENTIAL_FRESH: Duration = Duration::from_secs(10);
+/// How long a credential found active is trusted without asking the store again, while this
+/// process hears every revocation: one made through it, or another replica's (its news).
+/// Asked on every push, the store answered 500 reads a second for 5,000 machines
+/// (docs/BENCHMARKS.md, issue #18). When the news is lost (the listener's connection broke)
+/// nothing is trusted until it is heard again, and then every answer is asked anew.
+const CREDENTIAL_FRESH: Duration = Duration::from_secs(300);
 
-/// Credentials (clinic, machine, credential) found active, and when; and how many
-/// revocations were heard, so that a check that raced one is not remembered.
-#[derive(Default)]
+/// Credentials (clinic, machine, credential) found active, and when; how many revocations
+/// were heard, so that a check that raced one is not remembered; and whether the news of
+/// other replicas' revocations is being heard.
 pub struct Credentials {
     found: Mutex<HashMap<(String, String, String), Instant>>,
     revocations: AtomicU64,
+    hearing: AtomicBool,
+}
+
+impl Default for Credentials {
+    fn default() -> Self {
+        Credentials {
+            found: Mutex::default(),
+            revocations: AtomicU64::new(0),
+            hearing: AtomicBool::new(true),
+        }
+    }
 }
 
 impl Credentials {
-    /// Whether this credential was found active within the last seconds.
+    /// Whether this credential was found active a short while ago, with the news heard since.
     pub fn fresh(&self, clinic: &str, node: &str, cred: &str) -> bool {
+        if !self.hearing.load(Ordering::SeqCst) {
+            return false;
+        }
         let key = (clinic.to_string(), node.to_string(), cred.to_string());
         self.found
             .lock()
             .expect("credentials poisoned")
             .get(&key)
             .is_some_and(|at| at.elapsed() < CREDENTIAL_FRESH)
+    }
+
+    /// The news of revocations stopped (`false`) or is heard again (`true`): either way a
+    /// revocation may have been missed, so every credential is asked of the store anew.
+    pub fn hearing(&self, hearing: bool) {
+        let mut kept = self.found.lock().expect("credentials poisoned");
+        self.hearing.store(hearing, Ordering::SeqCst);
+        self.revocations.fetch_add(1, Ordering::SeqCst);
+        kept.clear();
     }
 
     /// A mark to take before asking the store, for [`Credentials::active`].
@@ -195,6 +227,25 @@ mod tests {
         creds.forget("a", "n1");
         creds.active("a", "n1", "c1", mark);
         assert!(!creds.fresh("a", "n1", "c1"));
+    }
+
+    #[test]
+    fn nothing_is_trusted_while_the_news_of_revocations_is_lost() {
+        let creds = Credentials::default();
+        creds.active("a", "n1", "c1", creds.mark());
+        let mark = creds.mark();
+        creds.hearing(false);
+        assert!(!creds.fresh("a", "n1", "c1"), "deaf: ask the store");
+        creds.active("a", "n2", "c2", creds.mark());
+        assert!(!creds.fresh("a", "n2", "c2"), "not even what was asked while deaf");
+        creds.hearing(true);
+        assert!(!creds.fresh("a", "n1", "c1"), "what was found before the gap is asked again");
+        assert!(!creds.fresh("a", "n2", "c2"), "and what was found during it");
+        // A check that began before the news came back is not remembered.
+        creds.active("a", "n1", "c1", mark);
+        assert!(!creds.fresh("a", "n1", "c1"));
+        creds.active("a", "n1", "c1", creds.mark());
+        assert!(creds.fresh("a", "n1", "c1"));
     }
 
     #[test]

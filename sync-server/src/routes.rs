@@ -427,6 +427,9 @@ pub async fn status<S: Store>(
     let store = state.store.clone();
     let quota_bytes = state.quota_bytes;
     blocking(move || {
+        // A machine about to close the day reads the others' unsent counts: what this
+        // process heard a moment ago is written first.
+        state.contacts.flush(&*store);
         Ok(Json(StatusResponse {
             version: PROTOCOL_VERSION,
             head: store.head(&machine.clinic)?,

@@ -10,7 +10,7 @@ mod story;
 
 use ayada_server::store::{
     AdminStore, Admission, MasterKey, OutMessage, PgStore, PortalBooking, PortalRequest,
-    SqliteStore, Store, StoreError,
+    Seen, SqliteStore, Store, StoreError,
 };
 use ayada_sync::AuditHead;
 use story::*;
@@ -198,13 +198,21 @@ fn story<S: Store>(store: &S) {
     assert_eq!(push(store, A, "clinic", &mine[2..]), vec![Admission::New]);
 
     // Where machines stand: a pull keeps the last push's word on what is unsent.
-    store.seen(A, "node-1", Some(4)).unwrap();
-    store.seen(A, "node-1", None).unwrap();
+    let seen = |at: i64, pending: Option<u64>| Seen {
+        clinic: A.into(),
+        node: "node-1".into(),
+        at,
+        pending,
+    };
+    store.seen(&[seen(1_000, Some(4))]).unwrap();
+    store.seen(&[seen(1_010, None)]).unwrap();
+    // A note written late (another replica's, older) moves neither back.
+    store.seen(&[seen(1_005, Some(9))]).unwrap();
     let machines = store.machines(A).unwrap();
     assert_eq!(machines.len(), 2);
     assert_eq!(machines[0].node_id, "node-1");
     assert_eq!(machines[0].pending, Some(4));
-    assert!(machines[0].last_seen_at.is_some());
+    assert_eq!(machines[0].last_seen_at, Some(1_010));
     assert!(machines[1].last_seen_at.is_none());
     assert!(store.machines(B).unwrap().is_empty());
     assert_eq!(store.revoke(A, "node-1").unwrap(), Some(1));

@@ -32,6 +32,7 @@ pub use admin::{
 };
 pub use portal::{OutMessage, PortalBooking, PortalRequest, PortalStore};
 pub use postgres::PgStore;
+pub use postgres_news::APPLICATION as NEWS_APPLICATION;
 pub use postgres::{schema_of, CLINIC_TABLES};
 pub use sqlite::{SqliteStore, MASTER_KEY_FILE};
 pub use termination::{Termination, TerminationStore};
@@ -180,9 +181,10 @@ pub trait Store: PortalStore + AdminStore + TerminationStore + Send + Sync + 'st
     fn log_len(&self, clinic: &str) -> Result<u64, StoreError>;
     /// The last position of a clinic's log (0 when empty).
     fn head(&self, clinic: &str) -> Result<u64, StoreError>;
-    /// Notes that a machine synced now; `pending` is what it said it still holds unsent
-    /// (given on a push, None on a pull).
-    fn seen(&self, clinic: &str, node: &str, pending: Option<u64>) -> Result<(), StoreError>;
+    /// Notes when machines synced, in one write ([`crate::contacts`] gathers them). A note
+    /// older than the one kept changes nothing; a pull's (no `pending`) keeps the count the
+    /// last push said.
+    fn seen(&self, seen: &[Seen]) -> Result<(), StoreError>;
     /// Every machine enrolled into a clinic, with where it stood when last seen.
     fn machines(&self, clinic: &str) -> Result<Vec<MachineStatus>, StoreError>;
     /// Revokes every credential of machine `node` of `clinic`; None if the clinic has no
@@ -232,6 +234,27 @@ pub trait Store: PortalStore + AdminStore + TerminationStore + Send + Sync + 'st
     }
 }
 
+/// A machine's contact: when it synced (Unix seconds) and, after a push, what it said it
+/// still holds unsent (None after a pull).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seen {
+    /// The clinic's platform id.
+    pub clinic: String,
+    /// The machine.
+    pub node: String,
+    /// When, in Unix seconds.
+    pub at: i64,
+    /// Changes it said it holds unsent (after a push).
+    pub pending: Option<u64>,
+}
+
+impl Seen {
+    /// The count as the stores keep it.
+    fn pending_i64(&self) -> Option<i64> {
+        self.pending.map(|p| p.min(i64::MAX as u64) as i64)
+    }
+}
+
 /// What another process serving the store did to a machine of a clinic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum News {
@@ -239,6 +262,9 @@ pub enum News {
     Head(u64),
     /// Revoked the machine.
     Revoked,
+    /// The news stopped (its connection broke; `true`) or is heard again (`false`): what was
+    /// said in between is lost. Said with no clinic and no machine.
+    Lost(bool),
 }
 
 /// What [`Store::listen`] calls: (clinic, machine, what happened).

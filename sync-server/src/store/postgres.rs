@@ -21,7 +21,8 @@ use super::postgres_seal::{seal_clear_rows, PlatformKeys};
 use super::sqlite::now;
 use super::vault::{KeyRing, Kind, MasterKey};
 use super::{
-    Appended, BootstrapPage, CheckReport, ClinicRecord, Decoded, Device, Heard, Store, StoreError,
+    Appended, BootstrapPage, CheckReport, ClinicRecord, Decoded, Device, Heard, Seen, Store,
+    StoreError,
 };
 
 pub(super) type Pool = r2d2::Pool<Manager>;
@@ -51,10 +52,16 @@ const PLATFORM: &[(i64, &str)] = &[
     ),
 ];
 /// Append-only migrations of each clinic's schema; `{schema}` is the clinic's.
-const CLINIC: &[(i64, &str)] = &[(
-    1,
-    include_str!("../../migrations/postgres/clinic/0001_log.sql"),
-)];
+const CLINIC: &[(i64, &str)] = &[
+    (
+        1,
+        include_str!("../../migrations/postgres/clinic/0001_log.sql"),
+    ),
+    (
+        2,
+        include_str!("../../migrations/postgres/clinic/0002_quiet.sql"),
+    ),
+];
 
 /// Every table of a clinic's schema (a test holds this to the migrations).
 pub const CLINIC_TABLES: &[&str] = &["changes", "docs", "blobs", "quarantine"];
@@ -525,13 +532,26 @@ impl Store for PgStore {
         Ok(conn.q_one(&sql, &[])?.get::<_, i64>(0) as u64)
     }
 
-    fn seen(&self, clinic: &str, node: &str, pending: Option<u64>) -> Result<(), StoreError> {
-        // A pull says nothing about what the machine holds unsent: keep its last push's word.
+    fn seen(&self, seen: &[Seen]) -> Result<(), StoreError> {
+        if seen.is_empty() {
+            return Ok(());
+        }
+        let clinics: Vec<&str> = seen.iter().map(|s| s.clinic.as_str()).collect();
+        let nodes: Vec<&str> = seen.iter().map(|s| s.node.as_str()).collect();
+        let at: Vec<i64> = seen.iter().map(|s| s.at).collect();
+        let pending: Vec<Option<i64>> = seen.iter().map(Seen::pending_i64).collect();
+        // One statement for all (each machine once: the gatherer merged them). A pull says
+        // nothing about what the machine holds unsent: keep its last push's word. An older
+        // note (another replica's, written late) moves nothing back.
         self.conn()?.x(
-            "INSERT INTO platform.device_status (clinic_id, node_id, last_seen_at, pending) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (clinic_id, node_id) DO UPDATE SET last_seen_at = excluded.last_seen_at,
-                 pending = COALESCE(excluded.pending, platform.device_status.pending)",
-            &[&clinic, &node, &now(), &pending.map(|p| p.min(i64::MAX as u64) as i64)],
+            "INSERT INTO platform.device_status (clinic_id, node_id, last_seen_at, pending)
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::bigint[])
+             ON CONFLICT (clinic_id, node_id) DO UPDATE SET
+                 pending = CASE WHEN excluded.last_seen_at >= platform.device_status.last_seen_at
+                                THEN COALESCE(excluded.pending, platform.device_status.pending)
+                                ELSE platform.device_status.pending END,
+                 last_seen_at = GREATEST(excluded.last_seen_at, platform.device_status.last_seen_at)",
+            &[&clinics, &nodes, &at, &pending],
         )?;
         Ok(())
     }

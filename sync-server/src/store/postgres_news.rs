@@ -8,12 +8,15 @@
 use std::time::Duration;
 
 use r2d2_postgres::postgres::fallible_iterator::FallibleIterator;
-use r2d2_postgres::postgres::{Client, NoTls};
+use r2d2_postgres::postgres::{Client, Config, NoTls};
 
 use super::{Heard, News, StoreError};
 
 /// The channel's name.
 pub(super) const CHANNEL: &str = "ayada_heads";
+
+/// The listener connection's `application_name`.
+pub const APPLICATION: &str = "ayada-replica-news";
 
 /// The payload is "replica clinic machine head" or "replica clinic machine revoked" (ids
 /// have no spaces): this is all of it but the last word, which the append's SQL adds.
@@ -47,7 +50,10 @@ pub(super) fn listen(url: String, replica: String, heard: Heard) -> Result<(), S
                     None => {
                         std::thread::sleep(Duration::from_secs(1));
                         match connect(&url) {
-                            Ok(c) => c,
+                            Ok(c) => {
+                                heard("", "", News::Lost(false));
+                                c
+                            }
                             Err(e) => {
                                 tracing::warn!(error = %e, "replica news: reconnecting");
                                 continue;
@@ -57,6 +63,8 @@ pub(super) fn listen(url: String, replica: String, heard: Heard) -> Result<(), S
                 };
                 if hear(&mut c, &replica, &heard) {
                     client = Some(c);
+                } else {
+                    heard("", "", News::Lost(true));
                 }
             }
         })?;
@@ -90,7 +98,11 @@ fn hear(c: &mut Client, replica: &str, heard: &Heard) -> bool {
 }
 
 fn connect(url: &str) -> Result<Client, StoreError> {
-    let mut client = Client::connect(url, NoTls)?;
+    // Named, so an operator (or a test) can tell the listener among the connections.
+    let mut client = url
+        .parse::<Config>()?
+        .application_name(APPLICATION)
+        .connect(NoTls)?;
     client.batch_execute(&format!("LISTEN {CHANNEL}"))?;
     Ok(client)
 }

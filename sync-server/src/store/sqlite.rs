@@ -14,7 +14,7 @@ use super::reseal;
 use super::sqlite_log::{add_actor_columns, seal_clear_rows, SqliteLog};
 use super::vault::{KeyRing, KeyTable, Kind, MasterKey, Sealer};
 use super::{
-    Appended, BootstrapPage, CheckReport, ClinicRecord, Decoded, Device, Store, StoreError,
+    Appended, BootstrapPage, CheckReport, ClinicRecord, Decoded, Device, Seen, Store, StoreError,
 };
 use zeroize::Zeroizing;
 
@@ -473,15 +473,25 @@ impl Store for SqliteStore {
         Ok(conn.query_row("SELECT count(*) FROM changes", [], |r| r.get::<_, i64>(0))? as u64)
     }
 
-    fn seen(&self, clinic: &str, node: &str, pending: Option<u64>) -> Result<(), StoreError> {
-        let conn = self.status.lock().expect("status poisoned");
-        // A pull says nothing about what the machine holds unsent: keep its last push's word.
-        conn.prepare_cached(
-            "INSERT INTO device_status (clinic_id, node_id, last_seen_at, pending) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (clinic_id, node_id) DO UPDATE SET last_seen_at = excluded.last_seen_at,
-                 pending = COALESCE(excluded.pending, device_status.pending)",
-        )?
-        .execute(params![clinic, node, now(), pending.map(|p| p.min(i64::MAX as u64) as i64)])?;
+    fn seen(&self, seen: &[Seen]) -> Result<(), StoreError> {
+        let mut conn = self.status.lock().expect("status poisoned");
+        let tx = conn.transaction()?;
+        {
+            // A pull says nothing about what the machine holds unsent: keep its last push's
+            // word. An older note (written late) moves nothing back.
+            let mut st = tx.prepare_cached(
+                "INSERT INTO device_status (clinic_id, node_id, last_seen_at, pending) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (clinic_id, node_id) DO UPDATE SET
+                     pending = CASE WHEN excluded.last_seen_at >= device_status.last_seen_at
+                                    THEN COALESCE(excluded.pending, device_status.pending)
+                                    ELSE device_status.pending END,
+                     last_seen_at = MAX(excluded.last_seen_at, device_status.last_seen_at)",
+            )?;
+            for s in seen {
+                st.execute(params![s.clinic, s.node, s.at, s.pending_i64()])?;
+            }
+        }
+        tx.commit()?;
         Ok(())
     }
 
