@@ -244,7 +244,10 @@ fn a_revocation_made_while_a_replica_was_deaf_to_the_news_is_not_trusted_away() 
         .len()
         < 2
     {
-        assert!(started.elapsed() < Duration::from_secs(10), "no listener back");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no listener back"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     assert_eq!(status_with(&two, &other_token), 200);

@@ -58,7 +58,13 @@ impl ContactBook {
 
     /// Notes that a machine synced now (with its unsent count after a push; none after a
     /// pull), to be written within a second when [`memo::Contacts`] says it is due.
-    pub fn note<S: Store + ?Sized>(&self, store: &S, clinic: &str, node: &str, pending: Option<u64>) {
+    pub fn note<S: Store + ?Sized>(
+        &self,
+        store: &S,
+        clinic: &str,
+        node: &str,
+        pending: Option<u64>,
+    ) {
         let shared = &*self.shared;
         if !shared.due.due(clinic, node, pending) {
             return;
@@ -138,7 +144,9 @@ mod tests {
             })
             .unwrap();
         for node in ["n1", "n2"] {
-            store.add_device("c1", node, &format!("hash-{node}")).unwrap();
+            store
+                .add_device("c1", node, &format!("hash-{node}"))
+                .unwrap();
         }
         (store, dir)
     }

@@ -237,10 +237,19 @@ mod tests {
         creds.hearing(false);
         assert!(!creds.fresh("a", "n1", "c1"), "deaf: ask the store");
         creds.active("a", "n2", "c2", creds.mark());
-        assert!(!creds.fresh("a", "n2", "c2"), "not even what was asked while deaf");
+        assert!(
+            !creds.fresh("a", "n2", "c2"),
+            "not even what was asked while deaf"
+        );
         creds.hearing(true);
-        assert!(!creds.fresh("a", "n1", "c1"), "what was found before the gap is asked again");
-        assert!(!creds.fresh("a", "n2", "c2"), "and what was found during it");
+        assert!(
+            !creds.fresh("a", "n1", "c1"),
+            "what was found before the gap is asked again"
+        );
+        assert!(
+            !creds.fresh("a", "n2", "c2"),
+            "and what was found during it"
+        );
         // A check that began before the news came back is not remembered.
         creds.active("a", "n1", "c1", mark);
         assert!(!creds.fresh("a", "n1", "c1"));

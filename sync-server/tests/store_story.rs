@@ -9,8 +9,8 @@ mod pg;
 mod story;
 
 use ayada_server::store::{
-    AdminStore, Admission, MasterKey, OutMessage, PgStore, PortalBooking, PortalRequest,
-    Seen, SqliteStore, Store, StoreError,
+    AdminStore, Admission, MasterKey, OutMessage, PgStore, PortalBooking, PortalRequest, Seen,
+    SqliteStore, Store, StoreError,
 };
 use ayada_sync::AuditHead;
 use story::*;

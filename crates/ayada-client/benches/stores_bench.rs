@@ -17,7 +17,7 @@
 //! AYADA_TEST_POSTGRES=<that URL> cargo bench -p ayada-client --bench stores_bench
 //! ```
 //!
-//! AYADA_BENCH_STEPS (default "1000,2000,3000,4000,5000,6000") sets the capacity steps,
+//! AYADA_BENCH_STEPS (default "2000,4000,6000,8000") sets the capacity steps,
 //! AYADA_BENCH_ONLY=sqlite|pg1|pg2 one store. The load generator shares the machine's cores
 //! with the servers and PostgreSQL. Prints one JSON object at the end.
 
@@ -310,7 +310,12 @@ fn capacity(t: &Target, rt: &tokio::runtime::Runtime, steps: &[usize]) -> Value 
         let machines = fleet(t, &format!("cap{i}"), n.div_ceil(5), 5);
         eprintln!("  {n} machines enrolled; pushing for {} s", run.as_secs());
         let latencies = rt.block_on(async {
-            let http = reqwest::Client::new();
+            // As the app's client: a connection idle 5 s is not reused (the server closes
+            // it at 10 s, and a push sent that instant failed).
+            let http = reqwest::Client::builder()
+                .pool_idle_timeout(ayada_client::IDLE_REUSE)
+                .build()
+                .unwrap();
             let start = tokio::time::Instant::now();
             let tasks: Vec<_> = machines
                 .iter()
@@ -358,7 +363,7 @@ fn capacity(t: &Target, rt: &tokio::runtime::Runtime, steps: &[usize]) -> Value 
 fn main() {
     let only = std::env::var("AYADA_BENCH_ONLY").unwrap_or_default();
     let steps: Vec<usize> = std::env::var("AYADA_BENCH_STEPS")
-        .unwrap_or_else(|_| "1000,2000,3000,4000,5000,6000".into())
+        .unwrap_or_else(|_| "2000,4000,6000,8000".into())
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();

@@ -10,10 +10,17 @@ use ayada_core::Said;
 
 use crate::ClientError as Failure;
 
+/// How long a connection lies idle before the client stops reusing it: under the server's
+/// 10 s (its `--header-timeout`, which also closes a connection idle between requests). A
+/// push sent on a connection the server was closing that instant failed with "connection
+/// closed" (seen with machines pushing every 10 s, docs/BENCHMARKS.md issue #18).
+pub const IDLE_REUSE: Duration = Duration::from_secs(5);
+
 pub(crate) fn client() -> Result<reqwest::blocking::Client, Failure> {
     reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(60))
         .connect_timeout(Duration::from_secs(10))
+        .pool_idle_timeout(IDLE_REUSE)
         .build()
         .map_err(|e| Failure::said(Said::new("client-no-http").with("detail", e)))
 }

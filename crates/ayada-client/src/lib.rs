@@ -10,6 +10,7 @@ pub mod answer;
 pub mod drive;
 pub mod export_open;
 mod http;
+pub use http::IDLE_REUSE;
 pub mod lan;
 pub mod lan_join;
 pub mod lan_loop;

@@ -32,8 +32,8 @@ pub use admin::{
 };
 pub use portal::{OutMessage, PortalBooking, PortalRequest, PortalStore};
 pub use postgres::PgStore;
-pub use postgres_news::APPLICATION as NEWS_APPLICATION;
 pub use postgres::{schema_of, CLINIC_TABLES};
+pub use postgres_news::APPLICATION as NEWS_APPLICATION;
 pub use sqlite::{SqliteStore, MASTER_KEY_FILE};
 pub use termination::{Termination, TerminationStore};
 pub use vault::MasterKey;
