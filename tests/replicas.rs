@@ -260,6 +260,46 @@ fn a_revocation_made_while_a_replica_was_deaf_to_the_news_is_not_trusted_away() 
 }
 
 #[test]
+fn wrong_passwords_spread_over_two_replicas_are_counted_together() {
+    let Some(db) = pg::fresh("replicas_guesses") else {
+        return;
+    };
+    let root = tempfile::tempdir().unwrap();
+    let one = replica(root.path(), "one", &db);
+    let two = replica(root.path(), "two", &db);
+    create_clinic(&db);
+    let guess = |server: &Server, password: &str| {
+        reqwest::blocking::Client::new()
+            .post(format!("{}/v1/machines/revoke", server.url))
+            .json(&serde_json::json!({ "email": EMAIL, "password": password, "node_id": "n" }))
+            .send()
+            .unwrap()
+            .status()
+    };
+    // The account may be guessed wrong 10 times in 15 minutes (the default): 5 on each.
+    for i in 0..10 {
+        let server = if i % 2 == 0 { &one } else { &two };
+        assert_eq!(guess(server, &format!("wrong-{i}")), 401, "guess {i}");
+    }
+    // Each replica alone has seen 5; together they have seen the 10.
+    for server in [&one, &two] {
+        assert_eq!(guess(server, "wrong-again"), 429);
+        assert_eq!(
+            guess(server, OWNER_PW),
+            429,
+            "locked even for the right one"
+        );
+    }
+    // What the table keeps names neither the account nor the address.
+    let kept = db.sql("SELECT key FROM platform.guesses");
+    assert!(kept.len() >= 20, "{kept:?}");
+    for row in &kept {
+        let key = row[0].as_deref().unwrap_or_default();
+        assert!(!key.contains('@') && !key.contains("127.0.0.1"), "{key}");
+    }
+}
+
+#[test]
 fn a_replica_killed_mid_push_loses_nothing_it_acknowledged_and_the_other_keeps_serving() {
     let Some(db) = pg::fresh("replicas_kill") else {
         return;

@@ -80,11 +80,11 @@ impl<S: Store> AppState<S> {
         AppState {
             compactor: Arc::new(compactor::Compactor::start(store.clone())),
             contacts: Arc::new(contacts::ContactBook::start(store.clone())),
+            logins: Arc::new(logins::LoginGuard::default().counted_in(store.clone())),
             store,
             tokens,
             limits: Arc::new(MachineLimits::default()),
             notices: Arc::new(Notices::default()),
-            logins: Arc::new(logins::LoginGuard::default()),
             quota_bytes: DEFAULT_QUOTA_BYTES,
             portal: Arc::new(portal::Portal::new(
                 portal::PortalConfig::default(),

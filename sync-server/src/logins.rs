@@ -19,6 +19,7 @@ use axum::http::request::Parts;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::error::ApiError;
+use crate::store::{GuessLedger, Store};
 
 /// The limits, each configurable on `ayada-server serve` (docs/OPERATIONS.md).
 #[derive(Debug, Clone)]
@@ -96,6 +97,9 @@ pub struct LoginGuard {
     /// Never full: a job is sent only with one of `hashing`'s permits, and it holds as many
     /// places as there are permits.
     jobs: std::sync::mpsc::SyncSender<Job>,
+    /// The store that counts the wrong guesses for every replica, when it does; else they
+    /// are counted in this process's memory.
+    shared: Option<Arc<dyn Store>>,
 }
 
 impl LoginGuard {
@@ -125,7 +129,55 @@ impl LoginGuard {
             by_email: Mutex::default(),
             by_address: Mutex::default(),
             jobs,
+            shared: None,
         }
+    }
+
+    /// Counts the wrong guesses in `store` when several processes may serve it (PostgreSQL):
+    /// counted in each replica's memory, a guesser spreading requests over N replicas had N
+    /// times the guesses.
+    pub fn counted_in(mut self, store: Arc<dyn Store>) -> LoginGuard {
+        if store.guess_ledger().is_some() {
+            self.shared = Some(store);
+        }
+        self
+    }
+
+    fn ledger(&self) -> Option<&dyn GuessLedger> {
+        self.shared.as_deref().and_then(|s| s.guess_ledger())
+    }
+
+    /// [`Self::admit_blocking`] from async code (a shared count is read on the blocking pool).
+    pub async fn admit(
+        self: &Arc<Self>,
+        key: &str,
+        addr: &ClientAddr,
+    ) -> Result<OwnedSemaphorePermit, ApiError> {
+        if self.shared.is_none() {
+            return self.admit_blocking(key, addr);
+        }
+        let (me, key, addr) = (self.clone(), key.to_string(), *addr);
+        tokio::task::spawn_blocking(move || me.admit_blocking(&key, &addr))
+            .await
+            .map_err(|_| ApiError::Internal)?
+    }
+
+    /// [`Self::failed_blocking`] from async code.
+    pub async fn failed(self: &Arc<Self>, key: &str, addr: &ClientAddr) {
+        if self.shared.is_none() {
+            return self.failed_blocking(key, addr);
+        }
+        let (me, key, addr) = (self.clone(), key.to_string(), *addr);
+        let _ = tokio::task::spawn_blocking(move || me.failed_blocking(&key, &addr)).await;
+    }
+
+    /// [`Self::succeeded_blocking`] from async code.
+    pub async fn succeeded(self: &Arc<Self>, key: &str) {
+        if self.shared.is_none() {
+            return self.succeeded_blocking(key);
+        }
+        let (me, key) = (self.clone(), key.to_string());
+        let _ = tokio::task::spawn_blocking(move || me.succeeded_blocking(&key)).await;
     }
 
     /// Runs a password check `f` on a hashing thread, holding `permit` (from [`Self::admit`])
@@ -147,22 +199,33 @@ impl LoginGuard {
 
     /// May a password for `email` from `addr` be checked now? Refused (429, with when to try
     /// again) once either has used up its wrong guesses; else a hashing permit, refused (503)
-    /// when as many hashes as allowed are running.
-    pub fn admit(&self, email: &str, addr: &ClientAddr) -> Result<OwnedSemaphorePermit, ApiError> {
-        let now = Instant::now();
-        let window = self.limits.window;
-        let email_wait = self.by_email.lock().expect("logins poisoned").wait(
-            email,
-            self.limits.fails_per_email,
-            window,
-            now,
-        );
-        let address_wait = self.by_address.lock().expect("logins poisoned").wait(
-            &addr.key(),
-            self.limits.fails_per_address,
-            window,
-            now,
-        );
+    /// when as many hashes as allowed are running. May ask the store: from async code, use
+    /// [`Self::admit`].
+    pub fn admit_blocking(
+        &self,
+        email: &str,
+        addr: &ClientAddr,
+    ) -> Result<OwnedSemaphorePermit, ApiError> {
+        let (email_wait, address_wait) = match self.ledger() {
+            Some(ledger) => self.shared_waits(ledger, email, addr)?,
+            None => {
+                let now = Instant::now();
+                let window = self.limits.window;
+                let email_wait = self.by_email.lock().expect("logins poisoned").wait(
+                    email,
+                    self.limits.fails_per_email,
+                    window,
+                    now,
+                );
+                let address_wait = self.by_address.lock().expect("logins poisoned").wait(
+                    &addr.key(),
+                    self.limits.fails_per_address,
+                    window,
+                    now,
+                );
+                (email_wait, address_wait)
+            }
+        };
         if let Some(wait) = email_wait.max(address_wait) {
             tracing::warn!(%email, addr = %addr, outcome = "locked out", "owner login refused before checking");
             return Err(ApiError::TooManyGuesses {
@@ -175,8 +238,40 @@ impl LoginGuard {
         })
     }
 
-    /// Counts a wrong password for `email` from `addr`.
-    pub fn failed(&self, email: &str, addr: &ClientAddr) {
+    /// How long `email` and `addr` must wait, by the guesses every replica counted.
+    fn shared_waits(
+        &self,
+        ledger: &dyn GuessLedger,
+        email: &str,
+        addr: &ClientAddr,
+    ) -> Result<(Option<Duration>, Option<Duration>), ApiError> {
+        let (now, window) = (unix_ms(), self.window_ms());
+        let found = ledger.guesses(&shared_keys(email, addr), now - window)?;
+        let wait = |i: usize, limit: u32| {
+            let (count, oldest) = found.get(i).copied().unwrap_or_default();
+            (count >= i64::from(limit))
+                .then(|| Duration::from_millis((oldest + window - now).max(0) as u64))
+        };
+        Ok((
+            wait(0, self.limits.fails_per_email),
+            wait(1, self.limits.fails_per_address),
+        ))
+    }
+
+    fn window_ms(&self) -> i64 {
+        self.limits.window.as_millis().min(i64::MAX as u128) as i64
+    }
+
+    /// Counts a wrong password for `email` from `addr`. May write to the store: from async
+    /// code, use [`Self::failed`].
+    pub fn failed_blocking(&self, email: &str, addr: &ClientAddr) {
+        if let Some(ledger) = self.ledger() {
+            let now = unix_ms();
+            if let Err(e) = ledger.guessed(&shared_keys(email, addr), now, now - self.window_ms()) {
+                tracing::error!(error = %e, "a wrong guess was not counted");
+            }
+            return;
+        }
         let now = Instant::now();
         let window = self.limits.window;
         self.by_email
@@ -189,14 +284,36 @@ impl LoginGuard {
             .record(&addr.key(), window, now);
     }
 
-    /// A right password: the account's count starts again (the address's does not).
-    pub fn succeeded(&self, email: &str) {
+    /// A right password: the account's count starts again (the address's does not). May
+    /// write to the store: from async code, use [`Self::succeeded`].
+    pub fn succeeded_blocking(&self, email: &str) {
+        if let Some(ledger) = self.ledger() {
+            if let Err(e) = ledger.forget_guesses(&shared_keys(email, &ClientAddr(None))[0]) {
+                tracing::warn!(error = %e, "an account's wrong guesses were not forgotten");
+            }
+            return;
+        }
         self.by_email
             .lock()
             .expect("logins poisoned")
             .0
             .remove(email);
     }
+}
+
+/// The ledger's keys of an account and of an address (apart, as the memory's two tables).
+fn shared_keys(email: &str, addr: &ClientAddr) -> [String; 2] {
+    [
+        format!("account {email}"),
+        format!("address {}", addr.key()),
+    ]
+}
+
+fn unix_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 impl Default for LoginGuard {
@@ -254,10 +371,10 @@ mod tests {
         let g = guard(3, 100);
         let here = ClientAddr("10.0.0.1".parse().ok());
         for _ in 0..3 {
-            drop(g.admit("a@x", &here).unwrap());
-            g.failed("a@x", &here);
+            drop(g.admit_blocking("a@x", &here).unwrap());
+            g.failed_blocking("a@x", &here);
         }
-        match g.admit("a@x", &here) {
+        match g.admit_blocking("a@x", &here) {
             Err(ApiError::TooManyGuesses { retry_after }) => {
                 assert!((890..=900).contains(&retry_after), "{retry_after}")
             }
@@ -265,7 +382,7 @@ mod tests {
         }
         // Another account from another address is not held up by it.
         let there = ClientAddr("10.0.0.2".parse().ok());
-        assert!(g.admit("b@x", &there).is_ok());
+        assert!(g.admit_blocking("b@x", &there).is_ok());
     }
 
     #[test]
@@ -273,11 +390,11 @@ mod tests {
         let g = guard(100, 5);
         let here = ClientAddr("10.0.0.1".parse().ok());
         for i in 0..5 {
-            drop(g.admit(&format!("{i}@x"), &here).unwrap());
-            g.failed(&format!("{i}@x"), &here);
+            drop(g.admit_blocking(&format!("{i}@x"), &here).unwrap());
+            g.failed_blocking(&format!("{i}@x"), &here);
         }
         assert!(matches!(
-            g.admit("new@x", &here),
+            g.admit_blocking("new@x", &here),
             Err(ApiError::TooManyGuesses { .. })
         ));
     }
@@ -286,9 +403,12 @@ mod tests {
     fn hashes_beyond_the_bound_are_refused_at_once_not_queued() {
         let g = guard(10, 10);
         let here = ClientAddr(None);
-        let held = g.admit("a@x", &here).unwrap();
-        assert!(matches!(g.admit("b@x", &here), Err(ApiError::Busy)));
+        let held = g.admit_blocking("a@x", &here).unwrap();
+        assert!(matches!(
+            g.admit_blocking("b@x", &here),
+            Err(ApiError::Busy)
+        ));
         drop(held);
-        assert!(g.admit("b@x", &here).is_ok());
+        assert!(g.admit_blocking("b@x", &here).is_ok());
     }
 }

@@ -474,15 +474,18 @@ fn serve<S: Store>(
     );
     tracing::info!(%addr, scheme, store = %label, "serving");
     let mut state = ayada_server::AppState::new(store.clone(), tokens);
-    state.logins = Arc::new(LoginGuard::new(LoginLimits {
-        fails_per_email: limits.login_fails_per_email,
-        fails_per_address: limits.login_fails_per_address,
-        window: Duration::from_secs(limits.login_window_minutes.max(1) * 60),
-        concurrent_hashes: match limits.concurrent_hashes {
-            0 => LoginLimits::default().concurrent_hashes,
-            n => n,
-        },
-    }));
+    state.logins = Arc::new(
+        LoginGuard::new(LoginLimits {
+            fails_per_email: limits.login_fails_per_email,
+            fails_per_address: limits.login_fails_per_address,
+            window: Duration::from_secs(limits.login_window_minutes.max(1) * 60),
+            concurrent_hashes: match limits.concurrent_hashes {
+                0 => LoginLimits::default().concurrent_hashes,
+                n => n,
+            },
+        })
+        .counted_in(store.clone()),
+    );
     state.limits = Arc::new(MachineLimits::new(
         NonZeroU32::new(limits.machine_rate).context("--machine-rate must be at least 1")?,
         NonZeroU32::new(limits.machine_burst).context("--machine-burst must be at least 1")?,

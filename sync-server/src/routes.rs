@@ -40,7 +40,7 @@ pub(crate) async fn owner_clinic<S: Store>(
     door: &'static str,
 ) -> Result<crate::store::ClinicRecord, ApiError> {
     let email = email.trim().to_lowercase();
-    let permit = state.logins.admit(&email, &addr)?;
+    let permit = state.logins.admit(&email, &addr).await?;
     let store = state.store.clone();
     let who = email.clone();
     let (clinic, ok) = state
@@ -61,13 +61,13 @@ pub(crate) async fn owner_clinic<S: Store>(
         .map_or_else(|| "none".to_string(), |c| c.id.clone());
     match clinic.filter(|_| ok) {
         Some(clinic) => {
-            state.logins.succeeded(&email);
+            state.logins.succeeded(&email).await;
             owner_code(state, &addr, &email, &clinic.id, totp).await?;
             tracing::info!(%email, clinic = %clinic.id, %addr, door, outcome = "accepted", "owner login");
             Ok(clinic)
         }
         None => {
-            state.logins.failed(&email, &addr);
+            state.logins.failed(&email, &addr).await;
             tracing::warn!(%email, clinic = %clinic_id, %addr, door, outcome = "wrong email or password", "owner login refused");
             Err(ApiError::BadLogin)
         }
@@ -92,7 +92,7 @@ async fn owner_code<S: Store>(
         return Err(ApiError::TotpRequired);
     };
     let key = format!("totp:{email}");
-    drop(state.logins.admit(&key, addr)?);
+    drop(state.logins.admit(&key, addr).await?);
     let step = crate::admin::totp::step_of(
         &secret,
         email,
@@ -105,11 +105,11 @@ async fn owner_code<S: Store>(
         None => false,
     };
     if !taken {
-        state.logins.failed(&key, addr);
+        state.logins.failed(&key, addr).await;
         tracing::warn!(%email, %clinic, %addr, reused = step.is_some(), "owner code refused");
         return Err(ApiError::BadTotp);
     }
-    state.logins.succeeded(&key);
+    state.logins.succeeded(&key).await;
     Ok(())
 }
 

@@ -68,7 +68,7 @@ pub async fn login<S: Store>(
     let email = form.email.trim().to_lowercase();
     let key = format!("admin:{email}");
     let again = |status, id: &str| page(status, pages::login(lang, &form.csrf, Some(id)), None);
-    let Ok(permit) = state.logins.admit(&key, &addr) else {
+    let Ok(permit) = state.logins.admit(&key, &addr).await else {
         return again(StatusCode::TOO_MANY_REQUESTS, "admin-too-many");
     };
     let (store, who, password) = (state.store.clone(), email.clone(), form.password.clone());
@@ -86,7 +86,7 @@ pub async fn login<S: Store>(
     match checked {
         Ok(Ok(true)) => {}
         Ok(Ok(false)) => {
-            state.logins.failed(&key, &addr);
+            state.logins.failed(&key, &addr).await;
             tracing::warn!(%email, %addr, outcome = "wrong email or password", "admin login refused");
             return again(StatusCode::UNAUTHORIZED, "admin-bad-login");
         }
@@ -190,7 +190,7 @@ pub async fn totp<S: Store>(
             return Ok(Checked::Forged);
         }
         let key = format!("admin-totp:{}", s.email);
-        if st.logins.admit(&key, &addr).is_err() {
+        if st.logins.admit_blocking(&key, &addr).is_err() {
             return Ok(Checked::TooMany);
         }
         let Some(admin) = st.store.admin(&s.email)? else {
@@ -204,7 +204,7 @@ pub async fn totp<S: Store>(
             None => false,
         };
         if !taken {
-            st.logins.failed(&key, &addr);
+            st.logins.failed_blocking(&key, &addr);
             tracing::warn!(admin = %admin.email, %addr, reused = step.is_some(), "admin code refused");
             return Ok(Checked::Wrong {
                 csrf: s.csrf,
@@ -212,8 +212,8 @@ pub async fn totp<S: Store>(
                 email: admin.email,
             });
         }
-        st.logins.succeeded(&key);
-        st.logins.succeeded(&format!("admin:{}", admin.email));
+        st.logins.succeeded_blocking(&key);
+        st.logins.succeeded_blocking(&format!("admin:{}", admin.email));
         // A new token for the full session: one seen before the code opens nothing.
         st.store.end_admin_session(&s.token_hash)?;
         let (token, _) = session::start(&st, &admin.email, FULL)?;

@@ -194,10 +194,10 @@ pub async fn reset<S: Store>(
     }
     let email = form.email.trim().to_lowercase();
     let key = format!("reset:{email}");
-    if state.logins.admit(&key, &addr).is_err() {
+    if state.logins.admit(&key, &addr).await.is_err() {
         return owner_says(StatusCode::TOO_MANY_REQUESTS, lang, "admin-too-many");
     }
-    state.logins.failed(&key, &addr);
+    state.logins.failed(&key, &addr).await;
     let st = state.clone();
     let done = blocking(move || {
         let Some(clinic) = st.store.clinic_by_email(&email)? else {

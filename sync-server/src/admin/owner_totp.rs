@@ -147,7 +147,7 @@ pub async fn code<S: Store>(
         return owner_says(StatusCode::GONE, lang, "owner-totp-late");
     }
     let key = format!("totp-setup:{}", form.clinic);
-    if state.logins.admit(&key, &addr).is_err() {
+    if state.logins.admit(&key, &addr).await.is_err() {
         return owner_says(StatusCode::TOO_MANY_REQUESTS, lang, "admin-too-many");
     }
     let st = state.clone();
@@ -187,7 +187,7 @@ pub async fn code<S: Store>(
             None,
         ),
         Ok(Some((record, secret, false))) => {
-            state.logins.failed(&key, &addr);
+            state.logins.failed(&key, &addr).await;
             let qr = totp::qr_data_url(&secret, &record.owner_email);
             let markup = owner_pages::owner_totp(
                 lang,

@@ -7,6 +7,7 @@ pub mod admin;
 mod admin_postgres;
 mod admin_sqlite;
 mod files;
+mod guesses_postgres;
 mod log;
 pub mod migrate;
 mod migrate_console;
@@ -181,6 +182,12 @@ pub trait Store: PortalStore + AdminStore + TerminationStore + Send + Sync + 'st
     fn log_len(&self, clinic: &str) -> Result<u64, StoreError>;
     /// The last position of a clinic's log (0 when empty).
     fn head(&self, clinic: &str) -> Result<u64, StoreError>;
+    /// Where wrong password guesses are counted for every process serving this store, when
+    /// several may (PostgreSQL). None: each process counts its own (a SQLite folder has one
+    /// server).
+    fn guess_ledger(&self) -> Option<&dyn GuessLedger> {
+        None
+    }
     /// Notes when machines synced, in one write ([`crate::contacts`] gathers them). A note
     /// older than the one kept changes nothing; a pull's (no `pending`) keeps the count the
     /// last push said.
@@ -232,6 +239,20 @@ pub trait Store: PortalStore + AdminStore + TerminationStore + Send + Sync + 'st
         let _ = clinic;
         Ok(Box::new(()))
     }
+}
+
+/// Wrong password guesses kept in the store, for every process serving it (several replicas
+/// on PostgreSQL) to count together. Keys are kept as keyed digests, never as the emails and
+/// addresses they name.
+pub trait GuessLedger: Send + Sync {
+    /// For each key, in order: how many wrong guesses were made at or after `since` (Unix
+    /// ms), and when the oldest of those was (0 when none).
+    fn guesses(&self, keys: &[String], since: i64) -> Result<Vec<(i64, i64)>, StoreError>;
+    /// A wrong guess for each key at `at` (Unix ms); every key's guesses from before
+    /// `forget_before` are dropped.
+    fn guessed(&self, keys: &[String], at: i64, forget_before: i64) -> Result<(), StoreError>;
+    /// Forgets every wrong guess of `key`.
+    fn forget_guesses(&self, key: &str) -> Result<(), StoreError>;
 }
 
 /// A machine's contact: when it synced (Unix seconds) and, after a push, what it said it

@@ -50,6 +50,10 @@ const PLATFORM: &[(i64, &str)] = &[
         5,
         include_str!("../../migrations/postgres/platform/0005_termination.sql"),
     ),
+    (
+        6,
+        include_str!("../../migrations/postgres/platform/0006_guesses.sql"),
+    ),
 ];
 /// Append-only migrations of each clinic's schema; `{schema}` is the clinic's.
 const CLINIC: &[(i64, &str)] = &[
@@ -530,6 +534,10 @@ impl Store for PgStore {
         let (mut conn, schema) = self.clinic(clinic)?;
         let sql = format!("SELECT COALESCE(MAX(seq), 0) FROM {schema}.changes");
         Ok(conn.q_one(&sql, &[])?.get::<_, i64>(0) as u64)
+    }
+
+    fn guess_ledger(&self) -> Option<&dyn super::GuessLedger> {
+        Some(self)
     }
 
     fn seen(&self, seen: &[Seen]) -> Result<(), StoreError> {
