@@ -32,6 +32,24 @@ fn replica(root: &Path, name: &str, db: &pg::TestDb) -> Server {
     Server::attach(child, &root.join(name)).expect("the replica did not start")
 }
 
+/// Two replicas on a fresh database holding one clinic.
+struct Pair {
+    db: pg::TestDb,
+    root: tempfile::TempDir,
+    one: Server,
+    two: Server,
+}
+
+/// None when no PostgreSQL is given (the test then proves nothing and says so).
+fn pair(tag: &str) -> Option<Pair> {
+    let db = pg::fresh(tag)?;
+    let root = tempfile::tempdir().unwrap();
+    let one = replica(root.path(), "one", &db);
+    let two = replica(root.path(), "two", &db);
+    create_clinic(&db);
+    Some(Pair { db, root, one, two })
+}
+
 fn create_clinic(db: &pg::TestDb) {
     let out = Command::new(bin("ayada-server"))
         .args(["clinic", "create", "--name", "Al-Nour", "--slug", "nour"])
@@ -96,13 +114,15 @@ fn revoke(server: &Server, node: &str) {
 
 #[test]
 fn a_write_on_one_replica_reaches_a_machine_on_the_other_live() {
-    let Some(db) = pg::fresh("replicas_live") else {
+    let Some(Pair {
+        db: _db,
+        root,
+        one,
+        two,
+    }) = pair("replicas_live")
+    else {
         return;
     };
-    let root = tempfile::tempdir().unwrap();
-    let one = replica(root.path(), "one", &db);
-    let two = replica(root.path(), "two", &db);
-    create_clinic(&db);
     let a = common::enrolled_machine(root.path(), "desk", &one, EMAIL, OWNER_PW, 2);
     let b = Machine::new(root.path(), "exam-room");
     b.enroll(&two, EMAIL, OWNER_PW);
@@ -143,13 +163,15 @@ fn a_write_on_one_replica_reaches_a_machine_on_the_other_live() {
 
 #[test]
 fn a_machine_revoked_through_one_replica_is_refused_and_cut_off_by_the_other_at_once() {
-    let Some(db) = pg::fresh("replicas_revoke") else {
+    let Some(Pair {
+        db: _db,
+        root,
+        one,
+        two,
+    }) = pair("replicas_revoke")
+    else {
         return;
     };
-    let root = tempfile::tempdir().unwrap();
-    let one = replica(root.path(), "one", &db);
-    let two = replica(root.path(), "two", &db);
-    create_clinic(&db);
     let stolen = common::enrolled_machine(root.path(), "desk", &two, EMAIL, OWNER_PW, 1);
     let token = token(&two, &stolen);
     let node = node_of(&token);
@@ -192,13 +214,9 @@ fn a_machine_revoked_through_one_replica_is_refused_and_cut_off_by_the_other_at_
 
 #[test]
 fn a_revocation_made_while_a_replica_was_deaf_to_the_news_is_not_trusted_away() {
-    let Some(db) = pg::fresh("replicas_deaf") else {
+    let Some(Pair { db, root, one, two }) = pair("replicas_deaf") else {
         return;
     };
-    let root = tempfile::tempdir().unwrap();
-    let one = replica(root.path(), "one", &db);
-    let two = replica(root.path(), "two", &db);
-    create_clinic(&db);
     let stolen = common::enrolled_machine(root.path(), "desk", &two, EMAIL, OWNER_PW, 1);
     let token = token(&two, &stolen);
     // Replica 2 finds the credential active, and would trust that for minutes.
@@ -261,13 +279,15 @@ fn a_revocation_made_while_a_replica_was_deaf_to_the_news_is_not_trusted_away() 
 
 #[test]
 fn wrong_passwords_spread_over_two_replicas_are_counted_together() {
-    let Some(db) = pg::fresh("replicas_guesses") else {
+    let Some(Pair {
+        db,
+        root: _root,
+        one,
+        two,
+    }) = pair("replicas_guesses")
+    else {
         return;
     };
-    let root = tempfile::tempdir().unwrap();
-    let one = replica(root.path(), "one", &db);
-    let two = replica(root.path(), "two", &db);
-    create_clinic(&db);
     let guess = |server: &Server, password: &str| {
         reqwest::blocking::Client::new()
             .post(format!("{}/v1/machines/revoke", server.url))
@@ -301,13 +321,15 @@ fn wrong_passwords_spread_over_two_replicas_are_counted_together() {
 
 #[test]
 fn a_replica_killed_mid_push_loses_nothing_it_acknowledged_and_the_other_keeps_serving() {
-    let Some(db) = pg::fresh("replicas_kill") else {
+    let Some(Pair {
+        db: _db,
+        root,
+        mut one,
+        two,
+    }) = pair("replicas_kill")
+    else {
         return;
     };
-    let root = tempfile::tempdir().unwrap();
-    let mut one = replica(root.path(), "one", &db);
-    let two = replica(root.path(), "two", &db);
-    create_clinic(&db);
     let a = common::enrolled_machine(root.path(), "desk", &one, EMAIL, OWNER_PW, 20);
     let b = Machine::new(root.path(), "exam");
     b.enroll(&two, EMAIL, OWNER_PW);
