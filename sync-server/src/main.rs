@@ -441,6 +441,41 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
+/// Raises this process's soft limit of open files to its hard limit. Each machine's
+/// connection holds a file, and on SQLite each clinic's database holds three (with its WAL
+/// and shared memory). systemd starts services with a soft limit of 1,024 (and a hard one
+/// far above), under which a server with a few hundred clinics stopped accepting
+/// connections. Warns when even the hard limit leaves no room for `max_connections`.
+fn raise_open_files(max_connections: usize) {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    let limit = match getrlimit(Resource::RLIMIT_NOFILE) {
+        Ok((soft, hard)) if soft < hard => match setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
+            Ok(()) => {
+                tracing::info!(from = soft, to = hard, "open files limit raised");
+                hard
+            }
+            Err(e) => {
+                tracing::warn!(soft, hard, error = %e, "open files limit not raised");
+                soft
+            }
+        },
+        Ok((soft, _)) => soft,
+        Err(e) => {
+            tracing::warn!(error = %e, "open files limit unknown");
+            return;
+        }
+    };
+    // Room for every connection and a few hundred clinics' files besides.
+    let wanted = max_connections as u64 + 1024;
+    if limit < wanted {
+        tracing::warn!(
+            limit,
+            wanted,
+            "the open files limit is low for --max-connections: raise it (LimitNOFILE= in a systemd unit)"
+        );
+    }
+}
+
 /// Serves `store` until SIGINT or SIGTERM.
 fn serve<S: Store>(
     store: Arc<S>,
@@ -473,6 +508,7 @@ fn serve<S: Store>(
         serde_json::json!({ "listening": addr.to_string(), "scheme": scheme })
     );
     tracing::info!(%addr, scheme, store = %label, "serving");
+    raise_open_files(limits.max_connections);
     let mut state = ayada_server::AppState::new(store.clone(), tokens);
     state.logins = Arc::new(
         LoginGuard::new(LoginLimits {
