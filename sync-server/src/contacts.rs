@@ -2,9 +2,10 @@
 //! for a second and is written with every other one due in that second, in one statement.
 //! Written one by one, each was a transaction and a commit of its own beside the push's: one
 //! machine in six each second with a front desk pushing every 10 s (docs/BENCHMARKS.md,
-//! issue #18). The list a person reads (the owner's machines, the console's clinic page)
-//! writes what waits first, so it never shows an older contact than this process heard.
-//! A process killed loses at most its last second of notes; the next sync writes them again.
+//! issue #18). `/v1/status` (the owner's machines screen, a machine closing the day) writes
+//! what waits first, so it never shows an older contact than this process heard; the
+//! console's clinic page and another replica may show one up to a second old. A process
+//! killed loses at most its last second of notes; the next sync writes them again.
 
 use std::collections::HashMap;
 use std::sync::mpsc::{channel, Sender};
