@@ -11,7 +11,7 @@ mod common;
 use std::process::Command;
 
 use browser::{blank, Browser};
-use common::console::{authenticator, ADMIN, ADMIN_PW};
+use common::console::{authenticator, make_admin, ADMIN, ADMIN_PW};
 use common::*;
 
 #[test]
@@ -23,13 +23,7 @@ fn an_admin_enrolls_the_second_factor_and_sees_the_clinics_in_both_languages() {
     let root = tempfile::tempdir().unwrap();
     // A clinic with its front desk enrolled and synced (staff and a machine to count).
     let (server, desk) = front_desk_on_server(root.path(), 1, true);
-    let made = Command::new(bin("ayada-server"))
-        .args(["admin", "create", "--email", ADMIN])
-        .args(server.store_args())
-        .env("AYADA_ADMIN_PASSWORD", ADMIN_PW)
-        .output()
-        .unwrap();
-    assert_eq!(json_of(&made, "admin create")["admin"], ADMIN);
+    assert_eq!(make_admin(&server)["admin"], ADMIN);
     // A password under 12 characters is refused, and said why.
     let short = Command::new(bin("ayada-server"))
         .args(["admin", "create", "--email", "b@ayada.example"])

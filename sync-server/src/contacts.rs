@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::memo;
-use crate::store::{Seen, Store};
+use crate::store::{unix_now, Seen, Store};
 
 /// How long a due contact waits for others before they are written together.
 const GATHER: Duration = Duration::from_secs(1);
@@ -77,7 +77,7 @@ impl ContactBook {
                 .entry((clinic.to_string(), node.to_string()))
                 .or_insert((0, None));
             // A pull says nothing of the count: the push's before it stands.
-            *entry = (now(), pending.or(entry.1));
+            *entry = (unix_now(), pending.or(entry.1));
         }
         let woken = match self.wake.lock().expect("contacts poisoned").as_ref() {
             Some(tx) => tx.send(()).is_ok(),
@@ -115,13 +115,6 @@ fn write<S: Store + ?Sized>(store: &S, shared: &Shared) {
             shared.due.forget(&s.clinic, &s.node);
         }
     }
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

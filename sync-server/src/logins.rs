@@ -288,7 +288,7 @@ impl LoginGuard {
     /// write to the store: from async code, use [`Self::succeeded`].
     pub fn succeeded_blocking(&self, email: &str) {
         if let Some(ledger) = self.ledger() {
-            if let Err(e) = ledger.forget_guesses(&shared_keys(email, &ClientAddr(None))[0]) {
+            if let Err(e) = ledger.forget_guesses(&account_key(email)) {
                 tracing::warn!(error = %e, "an account's wrong guesses were not forgotten");
             }
             return;
@@ -303,10 +303,11 @@ impl LoginGuard {
 
 /// The ledger's keys of an account and of an address (apart, as the memory's two tables).
 fn shared_keys(email: &str, addr: &ClientAddr) -> [String; 2] {
-    [
-        format!("account {email}"),
-        format!("address {}", addr.key()),
-    ]
+    [account_key(email), format!("address {}", addr.key())]
+}
+
+fn account_key(email: &str) -> String {
+    format!("account {email}")
 }
 
 fn unix_ms() -> i64 {

@@ -64,20 +64,14 @@ pub fn queue<S: Store>(
     subject: String,
     body: String,
 ) -> Result<bool, StoreError> {
-    let queued = state.store.queue_email(&Email {
-        id: 0,
-        to: to.to_string(),
+    let queued = state.store.queue_email(&Email::queued(
+        to,
+        kind,
+        idem_key,
         subject,
         body,
-        idem_key: idem_key.to_string(),
-        kind: kind.to_string(),
-        state: "queued".into(),
-        attempts: 0,
-        next_at: unix_now(),
-        last_error: None,
-        resend_id: None,
-        created_at: 0,
-    })?;
+        unix_now(),
+    ))?;
     if queued {
         state.mail.wake.notify_one();
     }

@@ -444,8 +444,9 @@ fn main() -> anyhow::Result<()> {
 /// Raises this process's soft limit of open files to its hard limit. Each machine's
 /// connection holds a file, and on SQLite each clinic's database holds three (with its WAL
 /// and shared memory). systemd starts services with a soft limit of 1,024 (and a hard one
-/// far above), under which a server with a few hundred clinics stopped accepting
-/// connections. Warns when even the hard limit leaves no room for `max_connections`.
+/// far above), under which the server stops accepting connections once they and its open
+/// clinic files pass it (`tests/open_files.rs` shows the stall at 256). Warns when even the
+/// hard limit leaves no room for `max_connections`.
 fn raise_open_files(max_connections: usize) {
     use nix::sys::resource::{getrlimit, setrlimit, Resource};
     let limit = match getrlimit(Resource::RLIMIT_NOFILE) {

@@ -335,20 +335,14 @@ fn a_clinic_made_in_the_console_invites_its_owner_by_email_and_the_link_serves_o
 fn a_wrong_resend_key_gives_the_email_up_with_resends_reason_and_no_retry_storm() {
     let (_rt, fake, live) = mailing("re_wrong", 0, |_| {});
     live.store
-        .queue_email(&ayada_server::store::Email {
-            id: 0,
-            to: "someone@example.com".into(),
-            subject: "s".into(),
-            body: "t".into(),
-            idem_key: "k-1".into(),
-            kind: "owner-invite".into(),
-            state: "queued".into(),
-            attempts: 0,
-            next_at: 0,
-            last_error: None,
-            resend_id: None,
-            created_at: 0,
-        })
+        .queue_email(&ayada_server::store::Email::queued(
+            "someone@example.com",
+            "owner-invite",
+            "k-1",
+            "s".into(),
+            "t".into(),
+            0,
+        ))
         .unwrap();
     let started = Instant::now();
     loop {

@@ -54,20 +54,14 @@ fn the_console_moves_to_postgres_with_its_clinics_and_reads_the_same() {
     .unwrap();
     from.append_admin_audit("ops@ayada.example", "payment-recorded", A, "127.0.0.1")
         .unwrap();
-    from.queue_email(&Email {
-        id: 0,
-        to: "owner@nour.example".into(),
-        subject: "Your clinic".into(),
-        body: "Set your password: https://x/owner/password/SECRET".into(),
-        idem_key: "owner-invite:a".into(),
-        kind: "owner-invite".into(),
-        state: "queued".into(),
-        attempts: 0,
-        next_at: 0,
-        last_error: None,
-        resend_id: None,
-        created_at: 0,
-    })
+    from.queue_email(&Email::queued(
+        "owner@nour.example",
+        "owner-invite",
+        "owner-invite:a",
+        "Your clinic".into(),
+        "Set your password: https://x/owner/password/SECRET".into(),
+        0,
+    ))
     .unwrap();
     from.terminate(&Termination {
         clinic: A.into(),

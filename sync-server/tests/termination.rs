@@ -194,16 +194,7 @@ fn an_ended_clinic_is_refused_its_owner_downloads_everything_then_it_is_deleted_
     );
     assert_eq!(live.get(&link, None).status(), 410);
     assert_ne!(token(&live, &credential).status(), 200);
-    let enroll = browser()
-        .post(format!("{}/v1/enroll", live.url))
-        .json(&serde_json::json!({
-            "email": OWNER, "password": OWNER_PW,
-            "node_id": uuid::Uuid::now_v7().to_string(),
-            "local_clinic_id": uuid::Uuid::now_v7().to_string(),
-        }))
-        .send()
-        .unwrap();
-    assert_eq!(enroll.status(), 401, "the owner's password is gone");
+    assert_eq!(enroll(&live).status(), 401, "the owner's password is gone");
     assert!(!live
         .dir
         .path()

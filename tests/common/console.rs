@@ -184,15 +184,15 @@ pub fn console_session(server: &Server) -> String {
     enroll_console(server).0
 }
 
-/// `ayada-server admin create` for the tests' admin.
-pub fn make_admin(server: &Server) {
+/// `ayada-server admin create` for the tests' admin: what it printed.
+pub fn make_admin(server: &Server) -> serde_json::Value {
     let made = Command::new(bin("ayada-server"))
         .args(["admin", "create", "--email", ADMIN])
         .args(server.store_args())
         .env("AYADA_ADMIN_PASSWORD", ADMIN_PW)
         .output()
         .unwrap();
-    json_of(&made, "admin create");
+    json_of(&made, "admin create")
 }
 
 /// The operator ends clinic `clinic` (slug `slug`) from its console page.

@@ -9,7 +9,7 @@ use axum::Form;
 use serde::Deserialize;
 
 use super::pages;
-use super::respond::{blocking, broken, page, secure, see_other};
+use super::respond::{blocking, broken, fresh_form, page, secure, see_other};
 use super::session::{self, csrf_ok, FULL, PASSWORD};
 use super::totp;
 use crate::logins::ClientAddr;
@@ -37,8 +37,7 @@ pub async fn login_form<S: Store>(
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let (csrf, cookie) = guard::csrf(&headers, secure(&state));
-    page(StatusCode::OK, pages::login(q.lang(), &csrf, None), cookie)
+    fresh_form(&state, &headers, |csrf| pages::login(q.lang(), csrf, None))
 }
 
 /// The login form.

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use super::console::{clinic_rows, HomeQuery};
 use super::owner_pages;
 use super::pages;
-use super::respond::{acting, blocking, broken, owner_says, page, secure, see_other, viewing};
+use super::respond::{acting, blocking, broken, fresh_form, owner_says, page, see_other, viewing};
 use crate::logins::ClientAddr;
 use crate::portal::guard::{self, new_token};
 use crate::portal::words::Lang;
@@ -163,12 +163,9 @@ pub async fn reset_form<S: Store>(
     headers: HeaderMap,
 ) -> Response {
     let lang = Lang::from_code(q.lang.as_deref());
-    let (csrf, cookie) = guard::csrf(&headers, secure(&state));
-    page(
-        StatusCode::OK,
-        owner_pages::reset_form(lang, &csrf, None),
-        cookie,
-    )
+    fresh_form(&state, &headers, |csrf| {
+        owner_pages::reset_form(lang, csrf, None)
+    })
 }
 
 /// The reset form.
@@ -260,11 +257,9 @@ pub async fn owner_form<S: Store>(
     })
     .await;
     match found {
-        Ok(Some((email, code))) => {
-            let (csrf, cookie) = guard::csrf(&headers, secure(&state));
-            let form = owner_pages::owner_form(lang, &email, &csrf, code, None);
-            page(StatusCode::OK, form, cookie)
-        }
+        Ok(Some((email, code))) => fresh_form(&state, &headers, |csrf| {
+            owner_pages::owner_form(lang, &email, csrf, code, None)
+        }),
         Ok(None) => owner_says(StatusCode::GONE, lang, "owner-link-gone"),
         Err(e) => broken(lang, &e),
     }

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::invite::OwnerQuery;
 use super::owner_pages;
-use super::respond::{blocking, broken, owner_says, page, secure};
+use super::respond::{blocking, broken, fresh_form, owner_says, page};
 use super::totp;
 use crate::logins::ClientAddr;
 use crate::portal::guard::{self, keyed_hash, matches};
@@ -30,12 +30,9 @@ pub async fn form<S: Store>(
     headers: HeaderMap,
 ) -> Response {
     let lang = q.lang();
-    let (csrf, cookie) = guard::csrf(&headers, secure(&state));
-    page(
-        StatusCode::OK,
-        owner_pages::owner_security(lang, &csrf, None),
-        cookie,
-    )
+    fresh_form(&state, &headers, |csrf| {
+        owner_pages::owner_security(lang, csrf, None)
+    })
 }
 
 /// The password step.

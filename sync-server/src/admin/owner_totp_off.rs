@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::billing::{back_to, clinic_page, no_such_clinic};
 use super::invite::OwnerQuery;
 use super::owner_pages;
-use super::respond::{acting, blocking, broken, owner_says, page, secure};
+use super::respond::{acting, blocking, broken, fresh_form, owner_says, page};
 use crate::error::ApiError;
 use crate::logins::ClientAddr;
 use crate::portal::guard;
@@ -51,12 +51,9 @@ pub async fn form<S: Store>(
     headers: HeaderMap,
 ) -> Response {
     let lang = q.lang();
-    let (csrf, cookie) = guard::csrf(&headers, secure(&state));
-    page(
-        StatusCode::OK,
-        owner_pages::owner_totp_off(lang, &csrf, None),
-        cookie,
-    )
+    fresh_form(&state, &headers, |csrf| {
+        owner_pages::owner_totp_off(lang, csrf, None)
+    })
 }
 
 /// The form.

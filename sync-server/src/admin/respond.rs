@@ -51,6 +51,17 @@ pub(super) fn owner_says(status: StatusCode, lang: Lang, id: &str) -> Response {
     page(status, super::owner_pages::owner_notice(lang, id), None)
 }
 
+/// A form page with a fresh CSRF token (double-submit: its cookie set beside it, or the
+/// browser's kept), answered 200. `markup` makes the page around the token.
+pub(super) fn fresh_form<S>(
+    state: &AppState<S>,
+    headers: &HeaderMap,
+    markup: impl FnOnce(&str) -> maud::Markup,
+) -> Response {
+    let (csrf, cookie) = crate::portal::guard::csrf(headers, secure(state));
+    page(StatusCode::OK, markup(&csrf), cookie)
+}
+
 /// Runs store work off the async threads.
 pub(super) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,

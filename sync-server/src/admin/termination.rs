@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::billing::{back_to, clinic_page, no_such_clinic};
 use super::invite::OwnerQuery;
-use super::respond::{acting, blocking, broken, owner_says, page, secure};
+use super::respond::{acting, blocking, broken, fresh_form, owner_says, page};
 use super::{export_pages, pages};
 use crate::error::ApiError;
 use crate::logins::ClientAddr;
@@ -219,10 +219,10 @@ pub async fn export_form<S: Store>(
     let found = blocking(move || behind_link(&*st.store, &token)).await;
     match found {
         Ok(Some((clinic, t, code))) => {
-            let (csrf, cookie) = guard::csrf(&headers, secure(&state));
             let until = day_of(t.delete_after, &clinic.time_zone);
-            let form = export_pages::form(lang, &clinic, &until, &csrf, code, None);
-            page(StatusCode::OK, form, cookie)
+            fresh_form(&state, &headers, |csrf| {
+                export_pages::form(lang, &clinic, &until, csrf, code, None)
+            })
         }
         Ok(None) => gone(lang),
         Err(e) => broken(lang, &e),

@@ -154,6 +154,31 @@ pub struct EmailOutcome {
 }
 
 impl Email {
+    /// A new email for event `idem_key`, to be tried first at `next_at` (Unix seconds).
+    pub fn queued(
+        to: &str,
+        kind: &str,
+        idem_key: &str,
+        subject: String,
+        body: String,
+        next_at: i64,
+    ) -> Email {
+        Email {
+            id: 0,
+            to: to.to_string(),
+            subject,
+            body,
+            idem_key: idem_key.to_string(),
+            kind: kind.to_string(),
+            state: "queued".into(),
+            attempts: 0,
+            next_at,
+            last_error: None,
+            resend_id: None,
+            created_at: 0,
+        }
+    }
+
     /// As the store keeps it: the body (it may hold a one-time link) sealed with the
     /// platform's key.
     pub(super) fn sealed(&self, platform: &Sealer) -> Email {

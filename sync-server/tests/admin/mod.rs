@@ -222,9 +222,9 @@ pub fn fresh_code(live: &Live, secret: &str) -> String {
     }
 }
 
-/// A machine of the clinic enrolled with the owner's account: its device credential.
-pub fn enrolled_machine(live: &Live) -> String {
-    let answer: serde_json::Value = browser()
+/// A new machine asks to enroll with the owner's account.
+pub fn enroll(live: &Live) -> Response {
+    browser()
         .post(format!("{}/v1/enroll", live.url))
         .json(&serde_json::json!({
             "email": OWNER, "password": OWNER_PW,
@@ -233,8 +233,11 @@ pub fn enrolled_machine(live: &Live) -> String {
         }))
         .send()
         .unwrap()
-        .json()
-        .unwrap();
+}
+
+/// A machine of the clinic enrolled with the owner's account: its device credential.
+pub fn enrolled_machine(live: &Live) -> String {
+    let answer: serde_json::Value = enroll(live).json().unwrap();
     answer["device_credential"].as_str().unwrap().to_string()
 }
 

@@ -121,20 +121,14 @@ pub fn admin_story<S: Store>(store: &S) {
     assert!(!store.clinic_account(&clinic).unwrap().unwrap().billed);
     assert_eq!(store.clinic_account("no-such-clinic").unwrap(), None);
     // Emails: kept once per event, due in order, their outcome recorded.
-    let email = ayada_server::store::Email {
-        id: 0,
-        to: "owner@x.example".into(),
-        subject: "Your clinic".into(),
-        body: "a link".into(),
-        idem_key: "owner-invite:1".into(),
-        kind: "owner-invite".into(),
-        state: "queued".into(),
-        attempts: 0,
-        next_at: 100,
-        last_error: None,
-        resend_id: None,
-        created_at: 0,
-    };
+    let email = ayada_server::store::Email::queued(
+        "owner@x.example",
+        "owner-invite",
+        "owner-invite:1",
+        "Your clinic".into(),
+        "a link".into(),
+        100,
+    );
     assert!(store.queue_email(&email).unwrap());
     assert!(!store.queue_email(&email).unwrap(), "one per event");
     assert!(store.due_emails(99, 10).unwrap().is_empty());
